@@ -1,0 +1,75 @@
+"""flowc: write a flow once as a Python class, run it locally, compile it for Argo, Step Functions
+or Airflow.
+
+A Metaflow flow changes one import line: ``from flowc import FlowSpec, step, Parameter, ...``.
+Names are imported lazily so that ``import flowc`` (what every task pays) stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = [
+    "Flow",
+    "FlowSpec",
+    "IncludeFile",
+    "JSONType",
+    "Parameter",
+    "Run",
+    "Step",
+    "Task",
+    "DataArtifact",
+    "batch",
+    "card",
+    "catch",
+    "current",
+    "default_namespace",
+    "environment",
+    "get_namespace",
+    "kubernetes",
+    "namespace",
+    "project",
+    "resources",
+    "retry",
+    "schedule",
+    "secrets",
+    "step",
+    "timeout",
+]
+
+__version__ = "0.1.0"
+
+# name -> module that defines it; resolved on first use (PEP 562).
+_EXPORTS = {
+    "FlowSpec": "flowc.authoring.flowspec",
+    "Parameter": "flowc.authoring.parameters",
+    "JSONType": "flowc.authoring.parameters",
+    "IncludeFile": "flowc.authoring.parameters",
+    "current": "flowc.authoring.current",
+    **{
+        name: "flowc.authoring.decorators"
+        for name in (
+            "step", "retry", "catch", "timeout", "resources", "environment", "kubernetes",
+            "batch", "secrets", "card", "schedule", "project",
+        )
+    },
+    **{
+        name: "flowc.client"
+        for name in (
+            "Flow", "Run", "Step", "Task", "DataArtifact", "namespace", "get_namespace",
+            "default_namespace",
+        )
+    },
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'flowc' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,1 @@
+"""The authoring API (Metaflow-compatible): what a flow file imports from :mod:`flowc`."""

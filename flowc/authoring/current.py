@@ -1,0 +1,76 @@
+"""``current``: facts about the running task (flow, run, step, task ids, retry count, ...).
+
+The task runner sets the facts for the duration of one task in a ``ContextVar``; ``current``
+itself holds no state, so nothing leaks between tasks run in one process.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+__all__ = ["Current", "current", "task_facts"]
+
+_FACTS: contextvars.ContextVar[Mapping[str, Any] | None] = contextvars.ContextVar(
+    "flowc_current", default=None
+)
+
+#: The facts a task runner provides, with their value outside a running task.
+FACT_DEFAULTS: Mapping[str, Any] = {
+    "flow_name": None,
+    "run_id": None,
+    "step_name": None,
+    "task_id": None,
+    "retry_count": 0,
+    "origin_run_id": None,
+    "is_running_flow": False,
+    "username": None,
+    "tags": (),
+    "namespace": None,
+    "parameter_names": (),
+    "project_name": None,
+    "branch_name": None,
+    "is_production": False,
+}
+
+
+class Current:
+    """Read-only view of the running task's facts; ``current.pathspec`` is ``Flow/run/step/task``."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        facts = _FACTS.get()
+        if facts is not None and name in facts:
+            return facts[name]
+        if name in FACT_DEFAULTS:
+            return FACT_DEFAULTS[name]
+        raise AttributeError(f"current has no attribute {name!r}")
+
+    @property
+    def pathspec(self) -> str | None:
+        facts = _FACTS.get()
+        if not facts:
+            return None
+        return "/".join(str(facts[k]) for k in ("flow_name", "run_id", "step_name", "task_id"))
+
+    def __repr__(self) -> str:
+        return f"current({dict(_FACTS.get() or {})!r})"
+
+
+current = Current()
+
+
+@contextmanager
+def task_facts(**facts: Any) -> Iterator[None]:
+    """Sets ``current``'s facts for the duration of one task (used by the task runner)."""
+    unknown = set(facts) - set(FACT_DEFAULTS)
+    if unknown:
+        raise TypeError(f"unknown task facts: {sorted(unknown)}")
+    token = _FACTS.set({**FACT_DEFAULTS, "is_running_flow": True, **facts})
+    try:
+        yield
+    finally:
+        _FACTS.reset(token)

@@ -1,0 +1,107 @@
+"""``FlowSpec``: the base class of every flow.
+
+The class only forwards to a *task context* that the task runner attaches to the instance
+(``_flowc_ctx``); see :class:`TaskContext` for the contract. Writing ``self.x = value`` in a step
+sets an ordinary attribute, which the task runner persists as an artifact when the step returns;
+reading ``self.x`` that the step did not set falls through ``__getattr__`` to the context, which
+loads the artifact lazily from the parent task(s).
+
+Instantiating the class outside the task runner (``if __name__ == "__main__": MyFlow()``) runs the
+command line, so ``python flow.py run`` works as in Metaflow.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from typing import Any, Protocol
+
+__all__ = ["FlowSpec", "TaskContext"]
+
+CONTEXT_ATTRIBUTE = "_flowc_ctx"
+
+
+class TaskContext(Protocol):
+    """What the task runner provides to a running step (implemented in :mod:`flowc.task_runner`)."""
+
+    def load_artifact(self, name: str) -> Any:
+        """Value of an inherited artifact; raises AttributeError naming the step when there is none."""
+
+    def record_next(self, targets: tuple[Any, ...], foreach: str | None, condition: str | None) -> None:
+        """Records ``self.next(...)`` (checked against the IR's transition)."""
+
+    def foreach_input(self) -> Any:
+        """``self.input``: the item of the innermost foreach this task processes."""
+
+    def foreach_index(self) -> int | None:
+        """``self.index``: the index of that item."""
+
+    def foreach_stack(self) -> list[tuple[int, int, Any]]:
+        """``self.foreach_stack()``: (index, num_splits, value) from the outermost foreach inwards."""
+
+    def merge_artifacts(
+        self, flow: FlowSpec, inputs: Any, exclude: list[str], include: list[str]
+    ) -> None:
+        """``self.merge_artifacts(inputs, ...)`` in a join."""
+
+
+class FlowSpec:
+    """Base class of a flow: subclass it and decorate methods with ``@step``."""
+
+    def __init__(self, use_cli: bool = True) -> None:
+        if use_cli:
+            from flowc.cli import main_for_flow_file
+
+            sys.exit(main_for_flow_file(inspect.getfile(type(self)), sys.argv[1:]))
+
+    # ---- artifacts -----------------------------------------------------------------------
+    def __getattr__(self, name: str) -> Any:
+        # Only reached when normal lookup fails: an artifact inherited from the parent task(s).
+        if name.startswith("__") or name == CONTEXT_ATTRIBUTE:
+            raise AttributeError(name)
+        return self._flowc_artifact(name)
+
+    def _flowc_artifact(self, name: str) -> Any:
+        context = self.__dict__.get(CONTEXT_ATTRIBUTE)
+        if context is None:
+            raise AttributeError(
+                f"{type(self).__name__} has no attribute {name!r} (artifacts exist only while a task runs)"
+            )
+        return context.load_artifact(name)
+
+    def _flowc_context(self) -> TaskContext:
+        context = self.__dict__.get(CONTEXT_ATTRIBUTE)
+        if context is None:
+            raise RuntimeError("this method works only inside a running step (use `flowc run`)")
+        return context
+
+    # ---- transitions ---------------------------------------------------------------------
+    def next(self, *targets: Any, foreach: str | None = None, condition: str | None = None) -> None:
+        """Names the step(s) that run after this one (see docs/authoring.md for the forms)."""
+        self._flowc_context().record_next(targets, foreach, condition)
+
+    # ---- foreach and joins ---------------------------------------------------------------
+    @property
+    def input(self) -> Any:
+        """The item of the innermost foreach that this task processes."""
+        return self._flowc_context().foreach_input()
+
+    @property
+    def index(self) -> int | None:
+        """The index of ``self.input`` in the foreach's list."""
+        return self._flowc_context().foreach_index()
+
+    def foreach_stack(self) -> list[tuple[int, int, Any]]:
+        """(index, num_splits, value) of each enclosing foreach, outermost first."""
+        return self._flowc_context().foreach_stack()
+
+    def merge_artifacts(
+        self, inputs: Any, exclude: list[str] | None = None, include: list[str] | None = None
+    ) -> None:
+        """Copies artifacts that all inputs agree on; a conflict raises, naming the artifacts."""
+        self._flowc_context().merge_artifacts(self, inputs, list(exclude or []), list(include or []))
+
+    @property
+    def name(self) -> str:
+        """The flow's name (its class name)."""
+        return type(self).__name__

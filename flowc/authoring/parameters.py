@@ -1,0 +1,115 @@
+"""``Parameter``, ``JSONType`` and ``IncludeFile``: flow inputs declared as class attributes.
+
+Declared as in Metaflow. On a running task the attribute reads the parameter's value, which the
+start task stored as an artifact; the front end reads the declarations (name, type, default,
+required, help) into :class:`flowc.ir.ParameterSpec`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+__all__ = ["IncludeFile", "JSONType", "Parameter", "parameter_type_name"]
+
+
+class _JSONTypeMarker:
+    """Marker type: the parameter's value is a JSON document (``type=JSONType``)."""
+
+    name = "json"
+
+    def __call__(self, text: str) -> Any:
+        return json.loads(text)
+
+    def __repr__(self) -> str:
+        return "JSONType"
+
+
+JSONType = _JSONTypeMarker()
+
+
+def parameter_type_name(kind: Any, default: Any = None) -> str:
+    """The IR's name for a parameter type: str, int, float, bool or json (inferred from the default)."""
+    if kind is JSONType or kind == "json":
+        return "json"
+    if kind is None:
+        kind = type(default) if default is not None and not callable(default) else str
+    names = {str: "str", int: "int", float: "float", bool: "bool"}
+    if kind in names:
+        return names[kind]
+    if isinstance(kind, str) and kind in names.values():
+        return kind
+    raise TypeError(f"unsupported parameter type {kind!r}: use str, int, float, bool or JSONType")
+
+
+class Parameter:
+    """A flow parameter, read in every step as ``self.<name>``.
+
+    Args:
+        name: the parameter's name on the command line (``--name VALUE``).
+        default: value when none is given; a callable default is evaluated where the run starts.
+        type: str, int, float, bool or ``JSONType`` (inferred from ``default`` when omitted).
+        help: one line shown by ``flowc run --help``.
+        required: the run refuses to start without a value.
+    """
+
+    IS_FILE = False
+
+    def __init__(
+        self,
+        name: str,
+        default: Any = None,
+        type: Any = None,  # noqa: A002 - Metaflow's keyword
+        help: str | None = None,  # noqa: A002 - Metaflow's keyword
+        required: bool | None = None,
+        show_default: bool = True,
+        separator: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.name = name
+        self.default = default
+        self.type = type
+        self.help = help
+        self.required = bool(required)
+        self.show_default = show_default
+        self.separator = separator
+        self.kwargs = kwargs
+        self.attribute: str | None = None
+
+    def __set_name__(self, owner: type, attribute: str) -> None:
+        self.attribute = attribute
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        # The value is an artifact of the run (stored by the start task, inherited by every task).
+        return instance._flowc_artifact(self.attribute or self.name)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r})"
+
+
+class IncludeFile(Parameter):
+    """A parameter whose value is the content of a local file, read where the run starts.
+
+    Args:
+        name: the parameter's name on the command line (``--name PATH``).
+        is_text: decode the file as text (else the value is ``bytes``).
+        encoding: text encoding when ``is_text``.
+    """
+
+    IS_FILE = True
+
+    def __init__(
+        self,
+        name: str,
+        required: bool | None = None,
+        is_text: bool = True,
+        encoding: str = "utf-8",
+        help: str | None = None,  # noqa: A002 - Metaflow's keyword
+        default: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(name, default=default, type=str, help=help, required=required, **kwargs)
+        self.is_text = is_text
+        self.encoding = encoding

@@ -1,0 +1,145 @@
+"""The contract every back end follows, and the shared capability check.
+
+A back end declares :class:`Capabilities`: for each construct of the IR, whether the target can
+express it and, when not, why. :func:`refusals` turns that declaration into compile-time
+diagnostics naming the step, the line and the reason, so no construct is silently dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import argparse
+
+    from flowc.config import Settings
+    from flowc.frontend.diagnostics import Diagnostic
+    from flowc.ir import FlowIR, Step
+
+__all__ = ["CONSTRUCTS", "Backend", "Capabilities", "CompiledFile", "constructs_of_step", "refusals"]
+
+#: Every construct a target may or may not support, with a one-line description for the docs.
+CONSTRUCTS: Mapping[str, str] = {
+    "linear": "a step followed by one step",
+    "branch": "static split into parallel steps and their join",
+    "foreach": "fan-out over a list and its join",
+    "nested_foreach": "a foreach inside another foreach",
+    "switch": "conditional transition: only the chosen case runs",
+    "loop": "a switch case that jumps back to an earlier step",
+    "parameters": "flow parameters given at trigger time",
+    "required_parameters": "parameters without a default that must be given",
+    "retry": "@retry: further attempts with a delay",
+    "catch": "@catch: a failed step is recorded and the run goes on",
+    "timeout": "@timeout: an attempt is killed after a limit",
+    "resources": "@resources: cpu, memory, disk",
+    "gpu": "@resources(gpu=N)",
+    "environment": "@environment: extra environment variables",
+    "secrets": "@secrets: secret references resolved at run time",
+    "schedule": "@schedule: a cron schedule",
+    "schedule_timezone": "@schedule(timezone=...)",
+    "project": "@project: branch-qualified names",
+}
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What one target can express: ``unsupported`` maps a construct to the reason it cannot."""
+
+    target: str
+    unsupported: Mapping[str, str] = field(default_factory=dict)
+    notes: Mapping[str, str] = field(default_factory=dict)  # how a supported construct is lowered
+
+    def supports(self, construct: str) -> bool:
+        if construct not in CONSTRUCTS:
+            raise KeyError(f"unknown construct {construct!r}")
+        return construct not in self.unsupported
+
+
+@dataclass(frozen=True)
+class CompiledFile:
+    """One output document: a file name (relative) and its exact text."""
+
+    name: str
+    text: str
+
+
+class Backend(Protocol):
+    """A target. ``compile`` must be deterministic and must not touch the network."""
+
+    name: str
+    capabilities: Capabilities
+
+    def add_arguments(self, command: str, parser: argparse.ArgumentParser) -> None:
+        """Adds target-specific options to ``flowc compile|deploy|trigger``."""
+
+    def compile(self, ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> list[CompiledFile]:
+        """The documents for ``ir``; raises CompileError with diagnostics for refused constructs."""
+
+    def deploy(self, ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> int:
+        """Uploads the code package and creates/updates the deployment; returns an exit code."""
+
+    def trigger(self, flow_name: str, settings: Settings, options: Mapping[str, Any]) -> int:
+        """Starts a run of a deployed flow; returns an exit code."""
+
+
+def constructs_of_step(ir: FlowIR, step: Step) -> Iterator[str]:
+    """The constructs that ``step`` uses (see :data:`CONSTRUCTS`)."""
+    transition_construct = {"split": "branch", "foreach": "foreach", "switch": "switch"}
+    if step.transition in transition_construct:
+        yield transition_construct[step.transition]
+    if step.transition == "foreach" and step.foreach_depth >= 1:
+        yield "nested_foreach"
+    if step.loop_targets:
+        yield "loop"
+    if step.retry is not None:
+        yield "retry"
+    if step.catch is not None:
+        yield "catch"
+    if step.timeout is not None:
+        yield "timeout"
+    resources = step.resources
+    if resources.cpu is not None or resources.memory_mb is not None or resources.disk_mb is not None:
+        yield "resources"
+    if resources.gpu:
+        yield "gpu"
+    if step.environment:
+        yield "environment"
+    if step.secrets:
+        yield "secrets"
+
+
+def refusals(ir: FlowIR, capabilities: Capabilities) -> Iterator[Diagnostic]:
+    """A diagnostic for every use of a construct the target cannot express."""
+    from flowc.frontend.diagnostics import Diagnostic
+
+    def refuse(construct: str, line: int | None, step: str | None) -> Diagnostic:
+        return Diagnostic(
+            code=f"unsupported-{construct.replace('_', '-')}",
+            message=f"{capabilities.target} cannot express {CONSTRUCTS[construct]}: "
+            f"{capabilities.unsupported[construct]}",
+            file=ir.source_file,
+            line=line,
+            step=step,
+            hint=f"choose another target or remove the construct (see docs/targets.md#{capabilities.target})",
+        )
+
+    for step in ir.steps:
+        for construct in constructs_of_step(ir, step):
+            if not capabilities.supports(construct):
+                yield refuse(construct, step.location.line if step.location else None, step.name)
+    flow_constructs = []
+    if ir.parameters:
+        flow_constructs.append("parameters")
+    if any(p.required and not p.has_default for p in ir.parameters):
+        flow_constructs.append("required_parameters")
+    if ir.schedule is not None:
+        flow_constructs.append("schedule")
+        if ir.schedule.timezone:
+            flow_constructs.append("schedule_timezone")
+    if ir.project is not None:
+        flow_constructs.append("project")
+    for construct in flow_constructs:
+        if not capabilities.supports(construct):
+            yield refuse(construct, None, None)

@@ -1,0 +1,169 @@
+"""Configuration in one place, with one precedence: CLI flag > environment > project file > default.
+
+Project files: ``flowc.toml`` (top-level keys) or ``pyproject.toml`` under ``[tool.flowc]``, found in
+the working directory or its parents. Environment variables are ``FLOWC_`` + the key upper-cased
+with dots as double underscores (``kubernetes.namespace`` -> ``FLOWC_KUBERNETES__NAMESPACE``).
+``flowc config show`` prints every value and where it came from. Keys marked secret are never
+printed, and no back end writes a setting into a compiled document unless the key is meant for it.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["KEYS", "ConfigError", "Setting", "Settings", "load_settings"]
+
+
+class ConfigError(ValueError):
+    """A configuration file or value that cannot be used."""
+
+
+@dataclass(frozen=True)
+class Key:
+    default: Any
+    help: str
+    secret: bool = False
+
+
+#: Every configuration key, its default and meaning.
+KEYS: Mapping[str, Key] = {
+    "datastore": Key(".flowc", "datastore root: a local directory or s3://bucket/prefix"),
+    "s3.endpoint_url": Key(None, "S3 endpoint for S3-compatible stores (else boto3's AWS_ENDPOINT_URL / default)"),
+    "image": Key("python:3.11-slim", "default container image of every step"),
+    "package.include": Key((), "extra glob patterns (relative to the flow's directory) added to the code package"),
+    "package.exclude": Key((), "glob patterns left out of the code package"),
+    "kubernetes.namespace": Key("default", "Kubernetes namespace of deployed templates and pods"),
+    "kubernetes.service_account": Key(None, "service account of every pod"),
+    "kubernetes.api_server": Key(None, "Kubernetes API server (or Argo Server) URL used by deploy/trigger"),
+    "kubernetes.token": Key(None, "bearer token for the API server", secret=True),
+    "batch.job_queue": Key(None, "AWS Batch job queue of every step"),
+    "batch.job_role": Key(None, "IAM role of Batch jobs"),
+    "batch.execution_role": Key(None, "ECS execution role of Batch jobs"),
+    "sfn.role": Key(None, "IAM role that the state machine runs as"),
+    "sfn.schedule_role": Key(None, "IAM role of the EventBridge Scheduler schedule"),
+    "sfn.distributed_map_threshold": Key(1000, "foreach widths above this use a Distributed Map"),
+    "airflow.dags_folder": Key(None, "where deploy writes DAG files (a path or s3://...)"),
+    "airflow.api_url": Key(None, "Airflow REST API base URL used by trigger"),
+    "airflow.operator": Key("local", "how Airflow runs a task: local (process on the worker) or kubernetes"),
+    "project.branch": Key(None, "@project branch; unset means the user's branch (user.<name>)"),
+    "project.production": Key(False, "deploy to the production branch of @project"),
+}
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    value: Any
+    source: str  # "cli", "env FLOWC_X", "flowc.toml", "pyproject.toml [tool.flowc]", "default"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Effective configuration; ``settings["kubernetes.namespace"]`` or ``settings.get(...)``."""
+
+    values: Mapping[str, Setting]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key].value
+
+    def get(self, key: str, default: Any = None) -> Any:
+        setting = self.values.get(key)
+        return default if setting is None or setting.value is None else setting.value
+
+    def source(self, key: str) -> str:
+        return self.values[key].source
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
+        updated = dict(self.values)
+        for key, value in overrides.items():
+            if value is not None:
+                _check_key(key)
+                updated[key] = Setting(key, value, "cli")
+        return Settings(updated)
+
+
+def env_name(key: str) -> str:
+    return "FLOWC_" + key.upper().replace(".", "__")
+
+
+def _check_key(key: str) -> None:
+    if key not in KEYS:
+        raise ConfigError(f"unknown configuration key {key!r}; known keys: {', '.join(sorted(KEYS))}")
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for name, value in table.items():
+        key = f"{prefix}{name}"
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, key + "."))
+        else:
+            flat[key] = value
+    return flat
+
+
+def _project_file(start: Path) -> tuple[dict[str, Any], str]:
+    for folder in (start, *start.parents):
+        candidate = folder / "flowc.toml"
+        if candidate.is_file():
+            return _read_toml(candidate), "flowc.toml"
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            table = _read_toml(candidate).get("tool", {}).get("flowc")
+            if table is not None:
+                return table, "pyproject.toml [tool.flowc]"
+    return {}, ""
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path.name}: cannot read configuration: {exc}") from exc
+
+
+def _coerce(key: str, raw: str) -> Any:
+    """Environment values are text; give them the default's type."""
+    default = KEYS[key].default
+    if isinstance(default, bool):
+        if raw.lower() in ("1", "true", "yes"):
+            return True
+        if raw.lower() in ("0", "false", "no", ""):
+            return False
+        raise ConfigError(f"{env_name(key)}={raw!r}: expected true or false")
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{env_name(key)}={raw!r}: expected a whole number") from None
+    if isinstance(default, tuple):
+        return tuple(part for part in raw.split(",") if part)
+    return raw
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    start: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Effective settings: ``overrides`` (CLI flags) > environment > project file > defaults."""
+    environ = os.environ if environ is None else environ
+    file_values, file_source = _project_file((start or Path.cwd()).resolve())
+    file_values = _flatten(file_values)
+    for key in file_values:
+        _check_key(key)
+    values: dict[str, Setting] = {}
+    for key, spec in KEYS.items():
+        if env_name(key) in environ:
+            values[key] = Setting(key, _coerce(key, environ[env_name(key)]), f"env {env_name(key)}")
+        elif key in file_values:
+            value = file_values[key]
+            values[key] = Setting(key, tuple(value) if isinstance(value, list) else value, file_source)
+        else:
+            values[key] = Setting(key, spec.default, "default")
+    return Settings(values).with_overrides(overrides or {})

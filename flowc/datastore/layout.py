@@ -1,0 +1,81 @@
+"""Where everything lives in a datastore (see docs/architecture.md, "Datastore layout").
+
+Pure functions from identities to keys, shared by the task runner, the runtime, the client and
+every back end's test harness, so the layout is written down exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "attempt_key",
+    "log_key",
+    "object_key",
+    "parse_task_id",
+    "run_key",
+    "run_prefix",
+    "runs_prefix",
+    "status_key",
+    "step_prefix",
+    "task_id",
+    "task_key",
+    "task_prefix",
+]
+
+
+def task_id(index_path: Sequence[int], iteration: int = 0) -> str:
+    """``[3, 1]`` at iteration 2 -> ``"3-1.2"``; ``[]`` -> ``"0"``."""
+    base = "-".join(str(i) for i in index_path) if index_path else "0"
+    return f"{base}.{iteration}" if iteration else base
+
+
+def parse_task_id(value: str, foreach_depth: int) -> tuple[tuple[int, ...], int]:
+    """Inverse of :func:`task_id` for a step whose tasks have ``foreach_depth`` indices."""
+    base, _, iteration = value.partition(".")
+    path = tuple(int(part) for part in base.split("-")) if foreach_depth else ()
+    if foreach_depth and len(path) != foreach_depth:
+        raise ValueError(f"task id {value!r} does not have {foreach_depth} foreach indices")
+    return path, int(iteration or 0)
+
+
+def object_key(sha: str) -> str:
+    return f"objects/{sha[:2]}/{sha}"
+
+
+def runs_prefix(flow: str) -> str:
+    return f"runs/{flow}"
+
+
+def run_prefix(flow: str, run_id: str) -> str:
+    return f"runs/{flow}/{run_id}"
+
+
+def run_key(flow: str, run_id: str) -> str:
+    return f"{run_prefix(flow, run_id)}/run.json"
+
+
+def status_key(flow: str, run_id: str) -> str:
+    return f"{run_prefix(flow, run_id)}/status.json"
+
+
+def step_prefix(flow: str, run_id: str, step: str) -> str:
+    return f"{run_prefix(flow, run_id)}/{step}"
+
+
+def task_prefix(flow: str, run_id: str, step: str, task: str) -> str:
+    return f"{step_prefix(flow, run_id, step)}/{task}"
+
+
+def task_key(flow: str, run_id: str, step: str, task: str) -> str:
+    return f"{task_prefix(flow, run_id, step, task)}/task.json"
+
+
+def attempt_key(flow: str, run_id: str, step: str, task: str, attempt: int) -> str:
+    return f"{task_prefix(flow, run_id, step, task)}/attempt-{attempt}.json"
+
+
+def log_key(flow: str, run_id: str, step: str, task: str, attempt: int, stream: str) -> str:
+    if stream not in ("stdout", "stderr"):
+        raise ValueError(f"unknown log stream {stream!r}")
+    return f"{task_prefix(flow, run_id, step, task)}/attempt-{attempt}.{stream}"

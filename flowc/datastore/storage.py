@@ -1,0 +1,79 @@
+"""The storage interface every datastore back end (local directory, S3) implements.
+
+Keys are ``/``-separated relative paths (see :mod:`flowc.datastore.layout`). Writes are atomic: a
+reader sees the whole object or nothing. The content-addressed object store, metadata and the task
+runner are written against this interface only.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+
+__all__ = ["Buffer", "NotFound", "Storage", "StorageError", "open_storage"]
+
+#: Bytes in one or several pieces (several pieces avoid joining large buffers before writing).
+Buffer = bytes | bytearray | memoryview
+
+
+class StorageError(RuntimeError):
+    """The storage cannot be reached or refused an operation (after retries)."""
+
+
+class NotFound(StorageError, KeyError):
+    """No object at that key."""
+
+    def __str__(self) -> str:
+        return f"no object at {self.args[0]!r}" if self.args else "no object"
+
+
+class Storage(ABC):
+    """A flat key -> bytes store with atomic writes."""
+
+    #: The root as a URL or path (what ``--datastore`` takes), for messages and child processes.
+    url: str
+
+    @abstractmethod
+    def read(self, key: str) -> Buffer:
+        """All bytes of ``key``; raises :class:`NotFound`."""
+
+    @abstractmethod
+    def write(self, key: str, parts: Buffer | Sequence[Buffer]) -> None:
+        """Stores the concatenation of ``parts`` at ``key`` atomically (replacing any old object)."""
+
+    @abstractmethod
+    def write_if_absent(self, key: str, data: Buffer) -> bool:
+        """Stores ``data`` only if ``key`` does not exist; True if this call created it."""
+
+    @abstractmethod
+    def exists(self, key: str) -> bool: ...
+
+    @abstractmethod
+    def list(self, prefix: str) -> Iterator[str]:
+        """Every key under ``prefix`` (a folder, without trailing ``/``), recursively, in sorted order."""
+
+    @abstractmethod
+    def delete(self, key: str) -> None:
+        """Removes ``key`` if present."""
+
+    # Batched forms: back ends with per-request latency (S3) override these to work in parallel.
+    def read_many(self, keys: Iterable[str]) -> dict[str, Buffer]:
+        return {key: self.read(key) for key in keys}
+
+    def write_many(self, items: Mapping[str, Buffer | Sequence[Buffer]]) -> None:
+        for key, parts in items.items():
+            self.write(key, parts)
+
+    def exists_many(self, keys: Iterable[str]) -> dict[str, bool]:
+        return {key: self.exists(key) for key in keys}
+
+
+def open_storage(url: str) -> Storage:
+    """The storage for ``url``: ``s3://bucket/prefix`` or a local directory path."""
+    if url.startswith("s3://"):
+        from flowc.datastore.s3 import S3Storage
+
+        return S3Storage(url)
+    from flowc.datastore.local import LocalStorage
+
+    return LocalStorage(url)

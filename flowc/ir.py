@@ -1,0 +1,310 @@
+"""The flow IR: a typed, frozen, versioned description of a flow that every back end reads.
+
+The front end (:mod:`flowc.frontend`) builds it from a flow's source without running any step; back
+ends and the task runner read it and never import the user's module to learn the graph. It holds no
+live user objects: every value is JSON-compatible, and ``FlowIR.from_json(ir.to_json()) == ir``.
+
+Ordering is deterministic: steps and parameters keep source order, mappings are stored as tuples of
+pairs sorted by key, so the JSON of one source is byte-identical on every machine.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "STEP_KINDS",
+    "TRANSITIONS",
+    "CatchSpec",
+    "ContainerSpec",
+    "DecoratorSpec",
+    "FlowIR",
+    "IRError",
+    "Location",
+    "ParameterSpec",
+    "ProjectSpec",
+    "Resources",
+    "RetrySpec",
+    "ScheduleSpec",
+    "Step",
+    "SwitchCase",
+    "TimeoutSpec",
+    "Toleration",
+]
+
+#: Bumped on every incompatible change of the IR's shape; ``from_json`` refuses other versions.
+SCHEMA_VERSION = 1
+
+#: Metaflow's node types: the out-transition decides, except that a join with one successor is "join".
+STEP_KINDS = ("start", "linear", "split", "foreach", "switch", "join", "end")
+#: How a step hands over to its successors.
+TRANSITIONS = ("linear", "split", "foreach", "switch", "end")
+
+
+class IRError(ValueError):
+    """An IR document that cannot be read (wrong schema version, malformed JSON)."""
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where something is written: ``file`` is the flow file's name as the IR records it."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    """A flow parameter. ``default`` is JSON-compatible; ``type`` is str, int, float, bool or json."""
+
+    name: str
+    type: str = "str"
+    default: Any = None
+    has_default: bool = False
+    required: bool = False
+    help: str | None = None
+    is_file: bool = False  # IncludeFile: the value is the file's content, read where the run starts
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class Resources:
+    """Normalised resource requests: cores, MiB, GPU count, MiB of local disk."""
+
+    cpu: float | None = None
+    memory_mb: int | None = None
+    gpu: int | None = None
+    disk_mb: int | None = None
+
+
+@dataclass(frozen=True)
+class RetrySpec:
+    """``@retry``: ``times`` further attempts after the first, ``minutes_between_retries`` apart."""
+
+    times: int = 3
+    minutes_between_retries: float = 2.0
+
+
+@dataclass(frozen=True)
+class TimeoutSpec:
+    """``@timeout``: wall-clock limit of one attempt, in seconds."""
+
+    seconds: int
+
+
+@dataclass(frozen=True)
+class CatchSpec:
+    """``@catch``: a failing step is caught, its exception stored in ``var`` (if given)."""
+
+    var: str | None = None
+    print_exception: bool = True
+
+
+@dataclass(frozen=True)
+class Toleration:
+    """A Kubernetes toleration (``@kubernetes(tolerations=[...])``)."""
+
+    key: str | None = None
+    operator: str | None = None
+    value: str | None = None
+    effect: str | None = None
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """Where and how a step's container runs, from ``@kubernetes`` / ``@batch`` (all optional)."""
+
+    image: str | None = None
+    node_selector: tuple[tuple[str, str], ...] = ()
+    tolerations: tuple[Toleration, ...] = ()
+    service_account: str | None = None
+    image_pull_secrets: tuple[str, ...] = ()
+    namespace: str | None = None
+    queue: str | None = None
+    iam_role: str | None = None
+    shared_memory_mb: int | None = None
+
+
+@dataclass(frozen=True)
+class DecoratorSpec:
+    """Any other decorator (``@card`` and unknown ones), kept by name with its literal attributes."""
+
+    name: str
+    attributes: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class SwitchCase:
+    """One case of ``self.next({"key": self.target}, condition="attr")``."""
+
+    key: str
+    target: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the flow and everything a back end needs to run its tasks.
+
+    ``successors`` lists every possible next step (for a switch, the case targets in case order).
+    ``loop_targets`` are the switch targets that jump back to an earlier step: the only cycles allowed.
+    ``matching_join`` is set on split and foreach steps; ``split_of`` on joins (the step they close).
+    ``foreach_depth`` is how many foreach fan-outs enclose this step's tasks (the length of their
+    foreach index path).
+    """
+
+    name: str
+    kind: str
+    transition: str
+    successors: tuple[str, ...] = ()
+    predecessors: tuple[str, ...] = ()
+    is_join: bool = False
+    matching_join: str | None = None
+    split_of: str | None = None
+    foreach_var: str | None = None
+    foreach_depth: int = 0
+    condition: str | None = None
+    switch_cases: tuple[SwitchCase, ...] = ()
+    loop_targets: tuple[str, ...] = ()
+    location: Location | None = None
+    transition_location: Location | None = None
+    docstring: str | None = None
+    resources: Resources = field(default_factory=Resources)
+    retry: RetrySpec | None = None
+    timeout: TimeoutSpec | None = None
+    catch: CatchSpec | None = None
+    environment: tuple[tuple[str, str], ...] = ()
+    secrets: tuple[str, ...] = ()
+    container: ContainerSpec = field(default_factory=ContainerSpec)
+    decorators: tuple[DecoratorSpec, ...] = ()
+    assigns: tuple[str, ...] = ()  # artifacts the body assigns (self.x = ...), sorted
+    reads: tuple[str, ...] = ()  # artifacts the body reads (self.x), sorted
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    """``@schedule``: a cron expression (five fields) and an optional IANA timezone."""
+
+    cron: str
+    timezone: str | None = None
+
+
+@dataclass(frozen=True)
+class ProjectSpec:
+    """``@project(name=...)``: the branch (production or user) is chosen at deploy time."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class FlowIR:
+    """A whole flow. Build it with :func:`flowc.frontend.build_ir`; serialise with :meth:`to_json`."""
+
+    name: str
+    source_file: str
+    steps: tuple[Step, ...]
+    parameters: tuple[ParameterSpec, ...] = ()
+    schedule: ScheduleSpec | None = None
+    project: ProjectSpec | None = None
+    docstring: str | None = None
+    class_attributes: tuple[str, ...] = ()  # class-level names a step may read (constants)
+    flow_decorators: tuple[DecoratorSpec, ...] = ()
+    schema_version: int = SCHEMA_VERSION
+
+    # ---- lookups -------------------------------------------------------------------------
+    def step(self, name: str) -> Step:
+        """The step called ``name`` (KeyError if there is none)."""
+        for candidate in self.steps:
+            if candidate.name == name:
+                return candidate
+        raise KeyError(name)
+
+    @property
+    def step_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.steps)
+
+    def parameter(self, name: str) -> ParameterSpec:
+        for candidate in self.parameters:
+            if candidate.name == name:
+                return candidate
+        raise KeyError(name)
+
+    # ---- serialisation -------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return _encode(self)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """Canonical JSON: sorted keys, so equal IRs give byte-identical text."""
+        return json.dumps(self.to_dict(), indent=indent, sort_keys=True, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FlowIR:
+        version = data.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise IRError(
+                f"IR schema version {version!r} is not supported (this flowc reads {SCHEMA_VERSION}); "
+                "compile the flow again with this flowc"
+            )
+        return _decode(cls, data)
+
+    @classmethod
+    def from_json(cls, text: str) -> FlowIR:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise IRError(f"IR is not valid JSON: {exc}") from exc
+        if not isinstance(data, dict):
+            raise IRError("IR JSON must be an object")
+        return cls.from_dict(data)
+
+
+# ---- generic dataclass <-> JSON codec ------------------------------------------------------
+def _encode(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple | list):
+        return [_encode(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _encode(v) for k, v in sorted(value.items())}
+    return value
+
+
+def _decode(tp: Any, data: Any) -> Any:
+    if data is None:
+        return None
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(tp) if a is not type(None)]
+        return _decode(options[0], data) if len(options) == 1 else data
+    if origin is tuple:
+        args = typing.get_args(tp)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_decode(args[0], item) for item in data)
+        return tuple(_decode(a, item) for a, item in zip(args, data, strict=True))
+    if dataclasses.is_dataclass(tp):
+        hints = typing.get_type_hints(tp)
+        known = {f.name for f in dataclasses.fields(tp)}
+        unknown = set(data) - known
+        if unknown:
+            raise IRError(f"unknown field(s) {sorted(unknown)} in IR {tp.__name__}")
+        return tp(**{k: _decode(hints[k], v) for k, v in data.items()})
+    if tp is Any:
+        return _freeze(data)
+    return data
+
+
+def _freeze(value: Any) -> Any:
+    """JSON lists become tuples so that decoded values compare equal to what the front end built."""
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _freeze(v) for k, v in value.items()}
+    return value

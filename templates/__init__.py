@@ -1,0 +1,1 @@
+"""Jinja2 templates of generated files (installed as the package ``flowc.templates``)."""
