@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["KEYS", "ConfigError", "Setting", "Settings", "load_settings"]
+__all__ = ["KEYS", "ConfigError", "Setting", "Settings", "load_settings", "value_from_text"]
 
 
 class ConfigError(ValueError):
@@ -33,9 +33,13 @@ class Key:
 #: Every configuration key, its default and meaning.
 KEYS: Mapping[str, Key] = {
     "datastore": Key(".flowc", "datastore root: a local directory or s3://bucket/prefix"),
-    "s3.endpoint_url": Key(None, "S3 endpoint for S3-compatible stores (else boto3's AWS_ENDPOINT_URL / default)"),
+    "s3.endpoint_url": Key(None, "S3 endpoint (overrides boto3's AWS_ENDPOINT_URL / default)"),
+    "s3.max_concurrency": Key(16, "parallel S3 requests of one batch read/write or multipart transfer"),
+    "s3.retry_seconds": Key(30.0, "seconds S3 errors that may pass (5xx, throttling, resets) are retried"),
+    "s3.connect_timeout": Key(5.0, "seconds to wait for an S3 connection"),
+    "s3.read_timeout": Key(20.0, "seconds to wait for S3 to answer (between bytes, not a whole transfer)"),
     "image": Key("python:3.11-slim", "default container image of every step"),
-    "package.include": Key((), "extra glob patterns (relative to the flow's directory) added to the code package"),
+    "package.include": Key((), "extra globs (relative to the flow's directory) added to the code package"),
     "package.exclude": Key((), "glob patterns left out of the code package"),
     "kubernetes.namespace": Key("default", "Kubernetes namespace of deployed templates and pods"),
     "kubernetes.service_account": Key(None, "service account of every pod"),
@@ -141,9 +145,20 @@ def _coerce(key: str, raw: str) -> Any:
             return int(raw)
         except ValueError:
             raise ConfigError(f"{env_name(key)}={raw!r}: expected a whole number") from None
+    if isinstance(default, float):
+        try:
+            return float(raw)
+        except ValueError:
+            raise ConfigError(f"{env_name(key)}={raw!r}: expected a number") from None
     if isinstance(default, tuple):
         return tuple(part for part in raw.split(",") if part)
     return raw
+
+
+def value_from_text(key: str, raw: str) -> Any:
+    """A value given as text (``--set key=value``, environment) converted to the key's type."""
+    _check_key(key)
+    return _coerce(key, raw)
 
 
 def load_settings(

@@ -74,6 +74,10 @@ class ParameterSpec:
     help: str | None = None
     is_file: bool = False  # IncludeFile: the value is the file's content, read where the run starts
     location: Location | None = None
+    # The class attribute that steps read (``self.<attribute>``) when it differs from ``name``.
+    attribute: str | None = None
+    # The default is a callable: it has no compile-time value and is evaluated where the run starts.
+    deferred_default: bool = False
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ runner are written against this interface only.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 __all__ = ["Buffer", "NotFound", "Storage", "StorageError", "open_storage"]
 
@@ -55,6 +55,27 @@ class Storage(ABC):
     @abstractmethod
     def delete(self, key: str) -> None:
         """Removes ``key`` if present."""
+
+    def write_object(
+        self, key_for: Callable[[str], str], parts: Buffer | Sequence[Buffer]
+    ) -> tuple[str, bool]:
+        """Stores content-addressed bytes at ``key_for(sha256 of the bytes)`` unless already there.
+
+        Returns ``(sha256 hex digest, True if this call stored them)``. This default hashes first,
+        then writes; back ends override it to hash while writing (see ``LocalStorage``).
+        """
+        import hashlib
+
+        views = [parts] if isinstance(parts, bytes | bytearray | memoryview) else list(parts)
+        hasher = hashlib.sha256()
+        for part in views:
+            hasher.update(part)
+        sha = hasher.hexdigest()
+        key = key_for(sha)
+        if self.exists(key):
+            return sha, False
+        self.write(key, views)
+        return sha, True
 
     # Batched forms: back ends with per-request latency (S3) override these to work in parallel.
     def read_many(self, keys: Iterable[str]) -> dict[str, Buffer]:

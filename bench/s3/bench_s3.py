@@ -1,0 +1,173 @@
+"""S3 datastore throughput against a local moto server, beside plain boto3 single requests.
+
+Run from the project root: ``.venv/bin/python -m bench.s3.bench_s3 [--big-mib 512] [--small 1000]``.
+Writes ``bench/results/s3.md``. Each figure is the best of ``--repeat`` runs (the machine is shared).
+
+What is compared, on the same endpoint:
+* one large artifact: ``S3Storage.write`` (parallel multipart from the caller's parts) and
+  ``S3Storage.read`` (one ranged GET, then parallel >= 64 MiB ranged GETs), beside one boto3
+  ``put_object`` / ``get_object``;
+* many small artifacts: ``write_many`` / ``read_many`` / ``exists_many`` (thread pool), beside a
+  boto3 loop of one request per artifact.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+MiB = 1024 * 1024
+RESULTS = Path(__file__).resolve().parents[1] / "results" / "s3.md"
+
+
+def _best(repeat: int, action: Callable[[], object], before: Callable[[], object] | None = None) -> float:
+    times = []
+    for _ in range(repeat):
+        if before is not None:
+            before()
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--big-mib", type=int, default=512)
+    parser.add_argument("--small", type=int, default=1000)
+    parser.add_argument("--small-bytes", type=int, default=1024)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args()
+
+    import boto3
+    import botocore
+    import moto
+
+    from flowc.datastore.s3 import S3Storage
+    from tests.helpers.servers import moto_server
+
+    rows: list[tuple[str, str, str, str]] = []
+
+    def row(case: str, how: str, seconds: float, volume: str, rate: str) -> None:
+        rows.append((case, how, f"{seconds:.2f} s", rate if rate else volume))
+        print(f"{case:<28} {how:<58} {seconds:7.2f} s  {rate}", flush=True)
+
+    with moto_server() as server:
+        os.environ.update(server.env)
+        client = boto3.client("s3", endpoint_url=server.endpoint)
+        bucket = f"bench-{uuid.uuid4().hex[:8]}"
+        client.create_bucket(Bucket=bucket)
+        root = f"s3://{bucket}/bench"
+
+        # ---- one large artifact ---------------------------------------------------------------
+        size = args.big_mib * MiB
+        pieces = [os.urandom(64 * MiB) for _ in range(max(1, args.big_mib // 64))]
+        data = b"".join(pieces)
+        size = len(data)
+        volume = f"{size // MiB} MiB"
+
+        def rate(seconds: float) -> str:
+            return f"{size / MiB / seconds:.0f} MiB/s"
+
+        def drop(key: str) -> Callable[[], None]:
+            return lambda: client.delete_object(Bucket=bucket, Key=key)
+
+        seconds = _best(
+            args.repeat, lambda: client.put_object(Bucket=bucket, Key="plain", Body=data), drop("plain")
+        )
+        row(f"put {volume}", "boto3 put_object (one request)", seconds, volume, rate(seconds))
+        seconds = _best(args.repeat, lambda: client.get_object(Bucket=bucket, Key="plain")["Body"].read())
+        row(f"get {volume}", "boto3 get_object (one request)", seconds, volume, rate(seconds))
+        client.delete_object(Bucket=bucket, Key="plain")
+
+        for part_mib in (16, 64, 128):
+            storage = S3Storage(root, part_size=part_mib * MiB, multipart_threshold=64 * MiB)
+            how = f"flowc write: multipart, {part_mib} MiB parts, {storage.max_concurrency} threads"
+            seconds = _best(args.repeat, lambda s=storage: s.write("big", pieces), drop("bench/big"))
+            row(f"put {volume}", how, seconds, volume, rate(seconds))
+        for part_mib in (64, 128, 256):
+            storage = S3Storage(root, part_size=part_mib * MiB)
+            how = f"flowc read: ranged GETs of {part_mib} MiB in parallel"
+            seconds = _best(args.repeat, lambda s=storage: s.read("big"))
+            row(f"get {volume}", how, seconds, volume, rate(seconds))
+        storage = S3Storage(root, part_size=size + 1)
+        seconds = _best(args.repeat, lambda: storage.read("big"))
+        row(f"get {volume}", "flowc read: part size > object (one GET)", seconds, volume, rate(seconds))
+        client.delete_object(Bucket=bucket, Key="bench/big")
+        data = pieces = b""  # let the memory go before the small-object runs
+
+        # ---- many small artifacts -------------------------------------------------------------
+        count, each = args.small, args.small_bytes
+        items = {f"small/{i:05d}": os.urandom(each) for i in range(count)}
+        volume = f"{count} x {each} B"
+
+        def per_second(seconds: float) -> str:
+            return f"{count / seconds:.0f} objects/s"
+
+        def put_loop() -> None:
+            for key, value in items.items():
+                client.put_object(Bucket=bucket, Key=f"plain/{key}", Body=value)
+
+        def get_loop() -> None:
+            for key in items:
+                client.get_object(Bucket=bucket, Key=f"plain/{key}")["Body"].read()
+
+        def head_loop() -> None:
+            for key in items:
+                client.head_object(Bucket=bucket, Key=f"plain/{key}")
+
+        seconds = _best(args.repeat, put_loop)
+        row(
+            f"put {volume}",
+            "boto3 put_object loop (one request each, sequential)",
+            seconds,
+            volume,
+            per_second(seconds),
+        )
+        seconds = _best(args.repeat, get_loop)
+        row(f"get {volume}", "boto3 get_object loop (sequential)", seconds, volume, per_second(seconds))
+        seconds = _best(args.repeat, head_loop)
+        row(f"exists {volume}", "boto3 head_object loop (sequential)", seconds, volume, per_second(seconds))
+        for threads in (4, 16, 32):
+            storage = S3Storage(root, max_concurrency=threads)
+            seconds = _best(args.repeat, lambda s=storage: s.write_many(items))
+            row(f"put {volume}", f"flowc write_many, {threads} threads", seconds, volume, per_second(seconds))
+            seconds = _best(args.repeat, lambda s=storage: s.read_many(items))
+            row(f"get {volume}", f"flowc read_many, {threads} threads", seconds, volume, per_second(seconds))
+            seconds = _best(args.repeat, lambda s=storage: s.exists_many(items))
+            row(
+                f"exists {volume}",
+                f"flowc exists_many, {threads} threads",
+                seconds,
+                volume,
+                per_second(seconds),
+            )
+
+    lines = [
+        "# S3 datastore throughput (local moto server)",
+        "",
+        "Generated by `.venv/bin/python -m bench.s3.bench_s3` "
+        f"(--big-mib {args.big_mib} --small {args.small} --small-bytes {args.small_bytes} "
+        f"--repeat {args.repeat}); best of {args.repeat} runs.",
+        f"Machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, boto3 {boto3.__version__}, "
+        f"botocore {botocore.__version__}, moto {moto.__version__} server on 127.0.0.1 (same machine, "
+        "so client and server share the CPUs).",
+        "",
+        "| case | how | time | throughput |",
+        "|---|---|---|---|",
+        *(f"| {case} | {how} | {seconds} | {figure} |" for case, how, seconds, figure in rows),
+        "",
+    ]
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text("\n".join(lines), encoding="utf-8")
+    print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""The Airflow back end: ``compile`` renders one DAG file; ``deploy`` and ``trigger`` act on Airflow."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from typing import Any
+
+from flowc.backends.airflow.capabilities import CAPABILITIES, airflow_refusals
+from flowc.backends.airflow.lowering import OPERATORS, template_context
+from flowc.backends.airflow.names import dag_id
+from flowc.backends.airflow.render import render_dag
+from flowc.backends.base import Capabilities, CompiledFile, refusals
+from flowc.config import Settings
+from flowc.frontend.diagnostics import CompileError, Diagnostic
+from flowc.ir import FlowIR
+
+__all__ = ["AirflowBackend", "compile_dag", "operator_of"]
+
+
+def operator_of(settings: Settings, options: Mapping[str, Any]) -> str:
+    """``--operator`` if given, else the ``airflow.operator`` setting."""
+    return options.get("operator") or settings.get("airflow.operator", "local")
+
+
+def compile_dag(
+    ir: FlowIR, settings: Settings, operator: str = "local", code_package: str | None = None
+) -> CompiledFile:
+    """The DAG file of ``ir``: ``<dag id>.py``.
+
+    Raises:
+        CompileError: with every construct Airflow cannot express (step, line and reason).
+    """
+    problems: list[Diagnostic] = [*refusals(ir, CAPABILITIES), *airflow_refusals(ir)]
+    if operator not in OPERATORS:
+        problems.append(
+            Diagnostic(
+                code="unknown-airflow-operator",
+                message=f"unknown Airflow operator {operator!r}",
+                file=ir.source_file,
+                hint=f"choose one of {', '.join(OPERATORS)}",
+            )
+        )
+    if problems:
+        raise CompileError(problems)
+    text = render_dag(template_context(ir, settings, operator, code_package))
+    return CompiledFile(name=f"{dag_id(ir, settings)}.py", text=text)
+
+
+class AirflowBackend:
+    """``flowc compile|deploy|trigger --target airflow``."""
+
+    name = "airflow"
+    capabilities: Capabilities = CAPABILITIES
+
+    def add_arguments(self, command: str, parser: argparse.ArgumentParser) -> None:
+        if command in ("compile", "deploy"):
+            parser.add_argument(
+                "--operator",
+                choices=OPERATORS,
+                help="how tasks run: local (a process on the Airflow worker) or kubernetes "
+                "(KubernetesPodOperator); default: setting airflow.operator",
+            )
+        if command == "compile":
+            parser.add_argument("--code-package", help="SHA-256 of an uploaded code package the tasks use")
+        if command == "deploy":
+            parser.add_argument("--dags-folder", help="where to write the DAG file: a path or s3://bucket/prefix")
+        if command == "trigger":
+            parser.add_argument("--api-url", help="Airflow REST API base URL (setting airflow.api_url)")
+            parser.add_argument("--dag-id", help="the DAG id when FLOW is a name and the DAG id differs")
+            parser.add_argument("--wait", action="store_true", help="wait for the run to finish")
+
+    def compile(self, ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> list[CompiledFile]:
+        return [compile_dag(ir, settings, operator_of(settings, options), options.get("code_package"))]
+
+    def deploy(self, ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> int:
+        from flowc.backends.airflow.deploy import deploy
+
+        return deploy(ir, settings, options)
+
+    def trigger(self, flow_name: str, settings: Settings, options: Mapping[str, Any]) -> int:
+        from flowc.backends.airflow.trigger import trigger
+
+        return trigger(flow_name, settings, options)
+
+

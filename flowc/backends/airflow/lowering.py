@@ -1,0 +1,237 @@
+"""From the IR (plus settings) to the context of ``templates/airflow_dag.py.j2``.
+
+Everything the template prints arrives here as plain, sorted data; the template only lays it out.
+Per-step options (retries, timeouts, pod specs) are rendered to Python source text here so the
+template stays free of logic.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from flowc.backends.airflow.names import dag_id
+from flowc.backends.airflow.params import param_schema
+from flowc.backends.airflow.plan import AirflowTask, TaskPlan, plan_tasks
+from flowc.backends.naming import dns_label, label_value
+from flowc.config import Settings
+from flowc.ir import FlowIR, Step
+
+__all__ = ["OPERATORS", "TIMEOUT_MARGIN_SECONDS", "template_context"]
+
+OPERATORS = ("local", "kubernetes")
+#: execution_timeout is the task runner's @timeout plus this: the runner kills the step first (exit
+#: code 4, recorded in the datastore); Airflow's limit only catches a runner that hangs.
+TIMEOUT_MARGIN_SECONDS = 30
+
+
+def template_context(
+    ir: FlowIR, settings: Settings, operator: str, code_package: str | None = None
+) -> dict[str, Any]:
+    """The template context for ``ir`` with tasks run by ``operator`` (``local`` or ``kubernetes``)."""
+    if operator not in OPERATORS:
+        raise ValueError(f"unknown Airflow operator {python_literal(operator)}: choose one of {', '.join(OPERATORS)}")
+    plan = plan_tasks(ir)
+    description = (ir.docstring or "").strip().splitlines()[0] if ir.docstring else None
+    tasks = [_task_context(ir, settings, operator, task) for task in plan.tasks]
+    edges = sorted({(up, task.task_id) for task in plan.tasks for up in task.upstream})
+    tags = ["flowc", f"flow:{ir.name}"]
+    if ir.project is not None:
+        tags.append(f"project:{ir.project.name}")
+    option_text = " ".join(" ".join([t.get("options", ""), *t.get("pod", [])]) for t in tasks)
+    return {
+        "needs_timedelta": "timedelta(" in option_text,
+        "needs_k8s": "k8s." in option_text,
+        "flow": ir.name,
+        "dag_id": dag_id(ir, settings),
+        "source_name": ir.source_file.rsplit("/", 1)[-1],
+        "description": description,
+        "operator": operator,
+        "datastore": str(settings.get("datastore", ".flowc")),
+        "code_package": code_package,
+        "parameter_names": tuple(p.name for p in ir.parameters),
+        "parameters": [(p.name, sorted(param_schema(p).items())) for p in ir.parameters],
+        "schedule": _schedule(ir),
+        "tags": sorted(tags),
+        "tasks": tasks,
+        "edges": edges,
+        "iteration": _iteration_rules(plan),
+        "choices": [
+            (t.task_id, (_choice_sources(plan, t), dict(t.choices))) for t in plan.tasks if t.kind == "choose"
+        ],
+        "loops": [(t.task_id, (t.steps, _loop_retries(ir, t))) for t in plan.tasks if t.kind == "loop"],
+        "environment": [(s.name, dict(s.environment)) for s in ir.steps if s.environment],
+    }
+
+
+def _schedule(ir: FlowIR) -> dict[str, str] | None:
+    if ir.schedule is None:
+        return None
+    return {"cron": ir.schedule.cron, "timezone": ir.schedule.timezone or "UTC"}
+
+
+def _iteration_rules(plan: TaskPlan) -> list[tuple[str, tuple[str, tuple[str, ...]]]]:
+    return [
+        (t.task_id, (t.iteration_mode, t.iteration_sources))
+        for t in plan.tasks
+        if t.kind in ("step", "loop") and t.mapped_over is None
+    ]
+
+
+def _choice_sources(plan: TaskPlan, choose: AirflowTask) -> tuple[str, ...]:
+    return (choose.upstream[0],)
+
+
+def _loop_retries(ir: FlowIR, task: AirflowTask) -> tuple[tuple[str, int, float], ...]:
+    """Inside a loop the driver retries each step itself (the loop's Airflow task is not retried)."""
+    rules = []
+    for name in task.steps:
+        retry = ir.step(name).retry
+        if retry is not None and retry.times:
+            rules.append((name, retry.times, float(retry.minutes_between_retries * 60)))
+    return tuple(rules)
+
+
+def _task_context(ir: FlowIR, settings: Settings, operator: str, task: AirflowTask) -> dict[str, Any]:
+    context: dict[str, Any] = {
+        "task_id": task.task_id,
+        "kind": task.kind,
+        "step": task.step,
+        "steps": task.steps,
+        "upstream": task.upstream,
+        "mapped_over": task.mapped_over,
+        "foreach_depth": task.foreach_depth,
+    }
+    if task.kind in ("step", "loop"):
+        options = _airflow_options(ir, task)
+        context["options"] = ", ".join(f"{key}={value}" for key, value in options)
+        if operator == "kubernetes":
+            context["pod"] = [f"{key}={value}" for key, value in options + _pod_options(ir, settings, task)]
+    return context
+
+
+def _airflow_options(ir: FlowIR, task: AirflowTask) -> list[tuple[str, str]]:
+    """Task keyword arguments common to both operators, as (name, Python source) pairs."""
+    options = [("task_id", python_literal(task.task_id))]
+    if task.trigger_rule != "all_success":
+        options.append(("trigger_rule", python_literal(task.trigger_rule)))
+    if task.kind == "step":
+        step = ir.step(task.step)
+        if step.retry is not None and step.retry.times:
+            options.append(("retries", str(step.retry.times)))
+            options.append(("retry_delay", _timedelta(step.retry.minutes_between_retries * 60)))
+        if step.timeout is not None:
+            options.append(("execution_timeout", _timedelta(step.timeout.seconds + TIMEOUT_MARGIN_SECONDS)))
+    return options
+
+
+def _timedelta(seconds: float) -> str:
+    return f"timedelta(seconds={seconds:g})"
+
+
+def _pod_options(ir: FlowIR, settings: Settings, task: AirflowTask) -> list[tuple[str, str]]:
+    """KubernetesPodOperator arguments of a step (or loop) task, from the flow and the settings."""
+    steps = [ir.step(name) for name in task.steps]
+    first = steps[0]
+    module = "flowc.task_runner.region" if task.kind == "loop" else "flowc.task_runner"
+    options: list[tuple[str, str]] = [
+        ("name", python_literal(dns_label(ir.name, task.task_id))),
+        ("image", python_literal(first.container.image or settings.get("image"))),
+        ("cmds", python_literal(["python", "-m", module])),
+        ("namespace", python_literal(first.container.namespace or settings.get("kubernetes.namespace", "default"))),
+        ("labels", python_literal(_labels(ir, task))),
+        ("do_xcom_push", "True"),
+        ("get_logs", "True"),
+        ("on_finish_action", python_literal("delete_pod")),
+    ]
+    service_account = first.container.service_account or settings.get("kubernetes.service_account")
+    if service_account:
+        options.append(("service_account_name", python_literal(service_account)))
+    resources = _resources(steps)
+    if resources:
+        options.append(("container_resources", resources))
+    environment = _pod_environment(steps, is_start=first.name == "start")
+    if environment:
+        options.append(("env_vars", python_literal(environment)))
+    secrets = sorted({name for step in steps for name in step.secrets})
+    if secrets:
+        refs = ", ".join(f"k8s.V1EnvFromSource(secret_ref=k8s.V1SecretEnvSource(name={python_literal(s)}))" for s in secrets)
+        options.append(("env_from", f"[{refs}]"))
+    if first.container.node_selector:
+        options.append(("node_selector", python_literal(dict(first.container.node_selector))))
+    if first.container.tolerations:
+        tolerations = ", ".join(
+            "k8s.V1Toleration("
+            + ", ".join(
+                f"{field}={python_literal(getattr(t, field))}"
+                for field in ("key", "operator", "value", "effect")
+                if getattr(t, field) is not None
+            )
+            + ")"
+            for t in first.container.tolerations
+        )
+        options.append(("tolerations", f"[{tolerations}]"))
+    if first.container.image_pull_secrets:
+        secrets_list = ", ".join(f"k8s.V1LocalObjectReference(name={python_literal(s)})" for s in first.container.image_pull_secrets)
+        options.append(("image_pull_secrets", f"[{secrets_list}]"))
+    return options
+
+
+def _labels(ir: FlowIR, task: AirflowTask) -> dict[str, str]:
+    return {
+        "app.kubernetes.io/managed-by": "flowc",
+        "flowc/flow": label_value(ir.name),
+        "flowc/task": label_value(task.task_id),
+    }
+
+
+def _pod_environment(steps: list[Step], is_start: bool) -> dict[str, str]:
+    environment: dict[str, str] = {}
+    for step in steps:
+        environment.update(dict(step.environment))
+    if is_start:
+        # JSON made by a macro at run time: values never become part of a command line.
+        environment["FLOWC_PARAMETERS"] = "{{ flowc_parameters(params) }}"
+    return dict(sorted(environment.items()))
+
+
+def _resources(steps: list[Step]) -> str | None:
+    """``k8s.V1ResourceRequirements`` source text: the largest request of the task's steps."""
+    cpu = max((s.resources.cpu for s in steps if s.resources.cpu is not None), default=None)
+    memory = max((s.resources.memory_mb for s in steps if s.resources.memory_mb is not None), default=None)
+    disk = max((s.resources.disk_mb for s in steps if s.resources.disk_mb is not None), default=None)
+    gpu = max((s.resources.gpu for s in steps if s.resources.gpu), default=None)
+    requests: dict[str, str] = {}
+    limits: dict[str, str] = {}
+    if cpu is not None:
+        requests["cpu"] = f"{cpu:g}"
+    if memory is not None:
+        requests["memory"] = limits["memory"] = f"{memory}Mi"
+    if disk is not None:
+        requests["ephemeral-storage"] = f"{disk}Mi"
+    if gpu:
+        limits["nvidia.com/gpu"] = str(gpu)
+    if not requests and not limits:
+        return None
+    parts = []
+    if requests:
+        parts.append(f"requests={python_literal(dict(sorted(requests.items())))}")
+    if limits:
+        parts.append(f"limits={python_literal(dict(sorted(limits.items())))}")
+    return f"k8s.V1ResourceRequirements({', '.join(parts)})"
+
+
+def python_literal(value: Any) -> str:
+    """Deterministic Python source for a JSON-like value (dict keys keep their given order)."""
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{python_literal(k)}: {python_literal(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(python_literal(v) for v in value) + "]"
+    if isinstance(value, tuple):
+        inner = ", ".join(python_literal(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, str):
+        # A JSON string is a valid Python literal, and double-quoted like the rest of the file.
+        return json.dumps(value, ensure_ascii=False)
+    return repr(value)

@@ -1,0 +1,80 @@
+"""Flow parameters as Airflow DAG params: a JSON schema each, and trigger-time values.
+
+Airflow validates a run's ``conf`` against every param's schema when the run is created, so a
+required parameter (no default) is enforced at trigger time, and the DAG's trigger form shows each
+one (https://airflow.apache.org/docs/apache-airflow/stable/core-concepts/params.html). The start
+task receives the values as a JSON file (``--params-file``), never inside a command string.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from flowc.ir import FlowIR, ParameterSpec
+
+__all__ = ["coerce_parameters", "param_schema"]
+
+#: flowc parameter type -> JSON schema type of the Airflow param.
+_SCHEMA_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}
+
+
+def param_schema(parameter: ParameterSpec) -> dict[str, Any]:
+    """Keyword arguments of ``Param(...)`` for ``parameter`` (``default`` present only if it has one).
+
+    A JSON parameter accepts any JSON value (or the JSON text, which the task runner parses). A
+    parameter whose default is computed where the run starts (``deferred_default``) may be null:
+    the start task then evaluates the default.
+    """
+    schema: dict[str, Any] = {}
+    json_type = _SCHEMA_TYPES.get(parameter.type)
+    if parameter.is_file:
+        json_type = "string"
+    if json_type is not None:
+        schema["type"] = [json_type, "null"] if parameter.deferred_default else json_type
+    if parameter.help:
+        schema["description"] = parameter.help
+    if parameter.has_default:
+        schema["default"] = parameter.default
+    elif parameter.deferred_default or not parameter.required:
+        schema["default"] = None
+        if json_type is not None:
+            schema["type"] = [json_type, "null"]
+    return schema
+
+
+def coerce_parameters(ir: FlowIR, raw: Mapping[str, str]) -> dict[str, Any]:
+    """Typed values for a run's ``conf`` from command-line strings (``--count 7`` -> ``7``).
+
+    Raises:
+        ValueError: an unknown parameter or a value that does not parse, naming the parameter.
+    """
+    known = {p.name: p for p in ir.parameters}
+    values: dict[str, Any] = {}
+    for name, text in raw.items():
+        parameter = known.get(name)
+        if parameter is None:
+            raise ValueError(f"unknown parameter {name!r}; the flow has: {', '.join(sorted(known)) or 'none'}")
+        values[name] = _coerce(parameter, text)
+    return values
+
+
+def _coerce(parameter: ParameterSpec, text: str) -> Any:
+    if parameter.is_file or parameter.type in ("str", "json"):
+        return text
+    try:
+        if parameter.type == "int":
+            return int(text)
+        if parameter.type == "float":
+            return float(text)
+        if parameter.type == "bool":
+            lowered = text.strip().lower()
+            if lowered in ("true", "1", "yes"):
+                return True
+            if lowered in ("false", "0", "no"):
+                return False
+            raise ValueError(text)
+    except ValueError:
+        raise ValueError(f"parameter {parameter.name!r}: {text!r} is not a {parameter.type}") from None
+    return json.loads(text)

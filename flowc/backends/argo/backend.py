@@ -1,0 +1,63 @@
+"""The ``BACKEND`` object: argument wiring for the generic compile/deploy/trigger commands."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from typing import Any
+
+from flowc.backends.argo.capabilities import CAPABILITIES
+from flowc.backends.base import Capabilities, CompiledFile, refusals
+from flowc.config import Settings
+from flowc.ir import FlowIR
+
+__all__ = ["BACKEND", "ArgoBackend", "compile_flow"]
+
+
+def compile_flow(ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> list[CompiledFile]:
+    """The YAML documents of ``ir`` (raises CompileError listing every refusal)."""
+    from flowc.backends.argo.checks import argo_refusals
+    from flowc.backends.argo.document import build_documents, dump_yaml
+    from flowc.frontend.diagnostics import CompileError
+
+    namespace = options.get("namespace") or settings["kubernetes.namespace"]
+    problems = [*refusals(ir, CAPABILITIES), *argo_refusals(ir, namespace)]
+    if problems:
+        raise CompileError(problems)
+    return [CompiledFile(name, dump_yaml(document)) for name, document in build_documents(ir, settings, options)]
+
+
+class ArgoBackend:
+    """Argo Workflows: WorkflowTemplate (+ CronWorkflow), or a plain Workflow with ``--kind workflow``."""
+
+    name = "argo"
+    capabilities: Capabilities = CAPABILITIES
+
+    def add_arguments(self, command: str, parser: argparse.ArgumentParser) -> None:
+        if command == "compile":
+            parser.add_argument(
+                "--kind",
+                choices=("template", "workflow"),
+                default="template",
+                help="WorkflowTemplate (+ CronWorkflow with @schedule), or a plain Workflow",
+            )
+            parser.add_argument("--package-sha", help="code package hash to write in (default: set by deploy)")
+        parser.add_argument("--namespace", help="Kubernetes namespace (default: kubernetes.namespace)")
+        if command == "trigger":
+            parser.add_argument("--wait", action="store_true", help="wait for the run to finish")
+
+    def compile(self, ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> list[CompiledFile]:
+        return compile_flow(ir, settings, options)
+
+    def deploy(self, ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> int:
+        from flowc.backends.argo.deploy import deploy
+
+        return deploy(ir, settings, options)
+
+    def trigger(self, flow_name: str, settings: Settings, options: Mapping[str, Any]) -> int:
+        from flowc.backends.argo.deploy import trigger
+
+        return trigger(flow_name, settings, options)
+
+
+BACKEND = ArgoBackend()

@@ -1,0 +1,32 @@
+"""What the Argo Workflows target can express (everything in the shared table) and how."""
+
+from __future__ import annotations
+
+from flowc.backends.base import Capabilities
+
+__all__ = ["CAPABILITIES"]
+
+CAPABILITIES = Capabilities(
+    target="argo",
+    unsupported={},
+    notes={
+        "linear": "DAG task depending on its predecessor's success",
+        "branch": "parallel DAG tasks; the join depends on all of them (&&)",
+        "foreach": "one task over withSequence, its count read from the foreach task's control record",
+        "nested_foreach": "a foreach body is its own DAG template, so bodies nest",
+        "switch": "`when` on the switch's control record; converging steps depend on any case (||)",
+        "loop": "a DAG template that calls itself while the switch chooses the back edge",
+        "parameters": "workflow arguments, handed to the start task as a JSON file (raw input artifact)",
+        "required_parameters": "workflow arguments without a value (Argo asks for them at submission)",
+        "retry": "retryStrategy (limit, backoff.duration); --attempt {{retries}}",
+        "catch": "handled by the task runner (exit 0, the run goes on)",
+        "timeout": "enforced by the task runner; activeDeadlineSeconds 60 s later as a backstop",
+        "resources": "resources.requests: cpu, memory, ephemeral-storage",
+        "gpu": "resources.limits nvidia.com/gpu",
+        "environment": "container env",
+        "secrets": "envFrom.secretRef by Secret name",
+        "schedule": "a CronWorkflow (schedules) referencing the WorkflowTemplate",
+        "schedule_timezone": "CronWorkflow timezone",
+        "project": "template name <project>-<branch>-<flow> and flowc.dev/* labels",
+    },
+)

@@ -1,0 +1,183 @@
+"""One container template per step: the task runner's short argv plus the step's pod settings.
+
+Every container runs ``python -m flowc.task_runner`` (docs/architecture.md); nothing in its argv
+grows with the data: the foreach index path and iteration come in as two short input parameters,
+flow parameters reach the start step through a file (an input artifact with ``raw.data``,
+https://argo-workflows.readthedocs.io/en/latest/walk-through/hardwired-artifacts/), and the control
+record goes out through a file read as an output parameter
+(https://argo-workflows.readthedocs.io/en/latest/walk-through/output-parameters/).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flowc.backends.argo.expressions import CONTROL, expression_tag, quote
+from flowc.ir import FlowIR, Step
+
+__all__ = [
+    "CONTROL_PATH",
+    "PACKAGE_PARAMETER",
+    "DATASTORE_PARAMETER",
+    "PARAMETERS_PATH",
+    "TIMEOUT_GRACE_SECONDS",
+    "container_template",
+    "quantity_cpu",
+]
+
+# Directly in /tmp: Argo creates input artifact files but not the parent folders of output files.
+CONTROL_PATH = "/tmp/flowc-control.json"
+PARAMETERS_PATH = "/tmp/flowc-parameters.json"
+#: Workflow parameters every document declares: the code package hash (filled by deploy) and the
+#: datastore root (from settings; a trigger may point a run elsewhere).
+PACKAGE_PARAMETER = "flowc-package"
+DATASTORE_PARAMETER = "flowc-datastore"
+#: The task runner enforces @timeout itself (exit code 4, a clear message); Argo's deadline is a
+#: backstop a little later, for a runner that cannot stop (stuck in a C call, package download).
+TIMEOUT_GRACE_SECONDS = 60
+
+
+def quantity_cpu(cores: float) -> str:
+    """Kubernetes CPU quantity: whole cores as ``"2"``, fractions in millicores (``"500m"``)."""
+    if float(cores).is_integer():
+        return str(int(cores))
+    return f"{round(cores * 1000)}m"
+
+
+def _argv(
+    ir: FlowIR, step: Step, *, indexed: bool, iterated: bool, has_parameters: bool, exports_control: bool
+) -> list[str]:
+    argv = [
+        "--flow", ir.name,
+        "--step", step.name,
+        "--run-id", "argo-{{workflow.name}}",
+        "--package", "{{workflow.parameters.%s}}" % PACKAGE_PARAMETER,
+        "--datastore", "{{workflow.parameters.%s}}" % DATASTORE_PARAMETER,
+    ]  # fmt: skip
+    if exports_control:
+        argv += ["--control-file", CONTROL_PATH]
+    if indexed:
+        argv += ["--index", "{{inputs.parameters.index}}"]
+    if iterated:
+        argv += ["--iteration", "{{inputs.parameters.iteration}}"]
+    if step.retry is not None:
+        # Argo numbers retries from 0, as the datastore numbers attempts.
+        argv += ["--attempt", "{{retries}}"]
+    if has_parameters:
+        argv += ["--params-file", PARAMETERS_PATH]
+    return argv
+
+
+def _parameters_artifact(ir: FlowIR) -> dict[str, Any]:
+    # toJson of a map quotes every value exactly (quotes, newlines, "$(...)" stay data), and the file
+    # keeps values of any size out of the argv.
+    pairs = ", ".join(f"{quote(p.name)}: workflow.parameters[{quote(p.name)}]" for p in ir.parameters)
+    return {
+        "name": "parameters",
+        "path": PARAMETERS_PATH,
+        "raw": {"data": expression_tag("toJson({" + pairs + "})")},
+    }
+
+
+def _resources(step: Step) -> dict[str, Any]:
+    requests: dict[str, str] = {}
+    limits: dict[str, str] = {}
+    spec = step.resources
+    if spec.cpu is not None:
+        requests["cpu"] = quantity_cpu(spec.cpu)
+    if spec.memory_mb is not None:
+        requests["memory"] = f"{spec.memory_mb}Mi"
+    if spec.disk_mb is not None:
+        requests["ephemeral-storage"] = f"{spec.disk_mb}Mi"
+    if spec.gpu:
+        # Extended resources are set as limits (requests default to them).
+        # https://kubernetes.io/docs/tasks/manage-gpus/scheduling-gpus/
+        limits["nvidia.com/gpu"] = str(spec.gpu)
+    resources: dict[str, Any] = {}
+    if requests:
+        resources["requests"] = requests
+    if limits:
+        resources["limits"] = limits
+    return resources
+
+
+def container_template(
+    ir: FlowIR,
+    step: Step,
+    *,
+    name: str,
+    image: str,
+    indexed: bool,
+    iterated: bool,
+    exports_control: bool,
+    extra_env: dict[str, str],
+) -> dict[str, Any]:
+    """The container template running ``step``'s tasks.
+
+    Args:
+        ir: the flow.
+        step: the step.
+        name: the template's name.
+        image: the default image (``@kubernetes(image=...)`` wins).
+        indexed: the step runs inside a foreach (takes input parameter ``index``).
+        iterated: the step may run at an iteration above 0 (takes input parameter ``iteration``).
+        exports_control: some DAG field reads this step's control record.
+        extra_env: environment every container gets (e.g. the S3 endpoint), before ``@environment``.
+    """
+    has_parameters = not step.predecessors and bool(ir.parameters)  # the start step
+    container: dict[str, Any] = {
+        "image": step.container.image or image,
+        "command": ["python", "-m", "flowc.task_runner"],
+        "args": _argv(
+            ir,
+            step,
+            indexed=indexed,
+            iterated=iterated,
+            has_parameters=has_parameters,
+            exports_control=exports_control,
+        ),
+    }
+    env = {"PYTHONUNBUFFERED": "1", **extra_env, **dict(step.environment)}
+    container["env"] = [{"name": key, "value": str(value)} for key, value in sorted(env.items())]
+    if step.secrets:
+        # By name only: Kubernetes resolves the values when the pod starts.
+        container["envFrom"] = [{"secretRef": {"name": secret}} for secret in step.secrets]
+    resources = _resources(step)
+    if resources:
+        container["resources"] = resources
+    template: dict[str, Any] = {"name": name, "container": container}
+
+    inputs: dict[str, Any] = {}
+    parameters = [{"name": n} for n, wanted in (("index", indexed), ("iteration", iterated)) if wanted]
+    if parameters:
+        inputs["parameters"] = parameters
+    if has_parameters:
+        inputs["artifacts"] = [_parameters_artifact(ir)]
+    if inputs:
+        template["inputs"] = inputs
+    if exports_control:
+        template["outputs"] = {"parameters": [{"name": CONTROL, "valueFrom": {"path": CONTROL_PATH}}]}
+
+    if step.retry is not None:
+        # https://argo-workflows.readthedocs.io/en/latest/retries/ : "Always" also retries pod
+        # errors (eviction, node loss), which Metaflow's @retry covers too.
+        retry: dict[str, Any] = {"limit": step.retry.times, "retryPolicy": "Always"}
+        seconds = round(step.retry.minutes_between_retries * 60)
+        if seconds > 0:
+            retry["backoff"] = {"duration": f"{seconds}s", "factor": 1}
+        template["retryStrategy"] = retry
+    if step.timeout is not None:
+        template["activeDeadlineSeconds"] = step.timeout.seconds + TIMEOUT_GRACE_SECONDS
+    spec = step.container
+    if spec.node_selector:
+        template["nodeSelector"] = dict(spec.node_selector)
+    if spec.tolerations:
+        template["tolerations"] = [
+            {k: v for k, v in vars(t).items() if v is not None} for t in spec.tolerations
+        ]
+    if spec.service_account:
+        template["serviceAccountName"] = spec.service_account
+    if spec.shared_memory_mb:
+        template["volumes"] = [{"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": f"{spec.shared_memory_mb}Mi"}}]
+        container["volumeMounts"] = [{"name": "dshm", "mountPath": "/dev/shm"}]
+    return template

@@ -1,0 +1,250 @@
+"""Assembling the Kubernetes objects: WorkflowTemplate, CronWorkflow, or a plain Workflow.
+
+Field reference: https://argo-workflows.readthedocs.io/en/latest/fields/ . Output is a pure
+function of (IR, settings, options): sorted keys, sorted templates, no timestamps, no paths of
+this machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import PurePath
+from typing import Any
+
+from flowc.backends.argo.containers import DATASTORE_PARAMETER, PACKAGE_PARAMETER, container_template
+from flowc.backends.argo.dags import DagLowering
+from flowc.backends.argo.regions import MAIN, Regions, analyse_regions
+from flowc.backends.naming import dns_label, label_value, stable_hash
+from flowc.config import Settings
+from flowc.ir import FlowIR, ParameterSpec
+
+__all__ = [
+    "API_VERSION",
+    "CRON_NAME_MAX",
+    "build_documents",
+    "dump_yaml",
+    "flow_labels",
+    "parameter_value",
+    "project_branch",
+    "template_name",
+]
+
+API_VERSION = "argoproj.io/v1alpha1"
+#: Argo appends an 11-character suffix to a CronWorkflow's name for each run, so it allows 52.
+#: https://argo-workflows.readthedocs.io/en/latest/cron-workflows/
+CRON_NAME_MAX = 52
+
+
+def project_branch(settings: Settings, environ: Mapping[str, str] | None = None) -> str:
+    """The @project branch: ``prod``, ``test.<branch>`` or ``user.<name>`` (Metaflow's scheme)."""
+    if settings.get("project.production"):
+        return "prod"
+    branch = settings.get("project.branch")
+    if branch:
+        return f"test.{branch}"
+    environ = os.environ if environ is None else environ
+    return f"user.{environ.get('FLOWC_USER') or environ.get('USER') or 'unknown'}"
+
+
+def template_name(ir: FlowIR, settings: Settings, environ: Mapping[str, str] | None = None) -> str:
+    """The WorkflowTemplate's name: ``<project>-<branch>-<flow>`` under @project, else the flow's."""
+    if ir.project is not None:
+        return dns_label(ir.project.name, project_branch(settings, environ), ir.name)
+    return dns_label(ir.name)
+
+
+def flow_labels(ir: FlowIR, settings: Settings, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    labels = {"app.kubernetes.io/managed-by": "flowc", "flowc.dev/flow": label_value(ir.name)}
+    if ir.project is not None:
+        labels["flowc.dev/project"] = label_value(ir.project.name)
+        labels["flowc.dev/branch"] = label_value(project_branch(settings, environ))
+        labels["flowc.dev/production"] = "true" if settings.get("project.production") else "false"
+    return labels
+
+
+def parameter_value(parameter: ParameterSpec) -> str | None:
+    """The text a workflow argument carries for ``parameter``'s default (None: must be given).
+
+    The task runner parses text by the parameter's type, so the default is written the way a user
+    would type it: ``2``, ``0.5``, ``True``, JSON as JSON.
+    """
+    if not parameter.has_default:
+        return None
+    value = parameter.default
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(value, sort_keys=True)
+
+
+def _arguments(ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> list[dict[str, Any]]:
+    arguments = []
+    for parameter in ir.parameters:
+        entry: dict[str, Any] = {"name": parameter.name}
+        value = parameter_value(parameter)
+        if value is not None:
+            entry["value"] = value
+        if parameter.help:
+            entry["description"] = parameter.help
+        arguments.append(entry)
+    package = options.get("package_sha")
+    package_entry: dict[str, Any] = {
+        "name": PACKAGE_PARAMETER,
+        "description": "sha256 of the code package in the datastore (set by flowc deploy)",
+    }
+    if package:
+        package_entry["value"] = package
+    arguments.append(package_entry)
+    arguments.append(
+        {
+            "name": DATASTORE_PARAMETER,
+            "value": str(settings["datastore"]),
+            "description": "datastore root of the run's tasks",
+        }
+    )
+    return arguments
+
+
+def _names(regions: Regions) -> dict[str, str]:
+    """Template and task names: DNS labels, unique (hash-suffixed on a clash)."""
+    wanted = [(MAIN, "main")]
+    wanted += [(step.name, dns_label(step.name)) for step in regions.ir.steps]
+    wanted += [
+        (key, dns_label(region.owner or "", region.kind))
+        for key, region in sorted(regions.by_key.items())
+        if region.kind != MAIN
+    ]
+    names: dict[str, str] = {}
+    used: set[str] = set()
+    for key, name in wanted:
+        if name in used:
+            name = dns_label(name, stable_hash(key))
+        used.add(name)
+        names[key] = name
+    return names
+
+
+def _templates(ir: FlowIR, settings: Settings) -> list[dict[str, Any]]:
+    regions = analyse_regions(ir)
+    names = _names(regions)
+    lowering = DagLowering(regions, names)
+    templates = lowering.templates()
+    extra_env = {}
+    if settings.get("s3.endpoint_url"):
+        extra_env["FLOWC_S3__ENDPOINT_URL"] = str(settings["s3.endpoint_url"])
+    for step in ir.steps:
+        templates.append(
+            container_template(
+                ir,
+                step,
+                name=names[step.name],
+                image=str(settings["image"]),
+                indexed=step.foreach_depth > 0,
+                iterated=step.name in regions.dynamic_iteration,
+                exports_control=step.name in lowering.exports_control,
+                extra_env=extra_env,
+            )
+        )
+    return sorted(templates, key=lambda t: t["name"])
+
+
+def _spec(ir: FlowIR, settings: Settings, options: Mapping[str, Any], labels: dict[str, str]) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "entrypoint": "main",
+        "arguments": {"parameters": _arguments(ir, settings, options)},
+        "templates": _templates(ir, settings),
+        "workflowMetadata": {"labels": labels},
+    }
+    if settings.get("kubernetes.service_account"):
+        spec["serviceAccountName"] = settings["kubernetes.service_account"]
+    pull_secrets = sorted({s for step in ir.steps for s in step.container.image_pull_secrets})
+    if pull_secrets:
+        # Argo sets pull secrets for the whole workflow only (WorkflowSpec.imagePullSecrets).
+        spec["imagePullSecrets"] = [{"name": name} for name in pull_secrets]
+    return spec
+
+
+def build_documents(
+    ir: FlowIR,
+    settings: Settings,
+    options: Mapping[str, Any],
+    environ: Mapping[str, str] | None = None,
+) -> list[tuple[str, dict[str, Any]]]:
+    """The objects to write, as (file name, object) pairs.
+
+    Args:
+        ir: the flow.
+        settings: effective configuration (image, namespace, service account, datastore).
+        options: ``kind`` (``template``, the default, or ``workflow``), ``namespace`` (overrides
+            the setting), ``package_sha`` (the code package, when known).
+        environ: where the user name of a @project user branch comes from (default ``os.environ``).
+    """
+    namespace = options.get("namespace") or settings["kubernetes.namespace"]
+    name = template_name(ir, settings, environ)
+    labels = flow_labels(ir, settings, environ)
+    annotations = {
+        "flowc.dev/flow-name": ir.name,
+        "flowc.dev/source": PurePath(ir.source_file).name,
+    }
+    metadata = {"namespace": namespace, "labels": labels, "annotations": annotations}
+    spec = _spec(ir, settings, options, labels)
+    if options.get("kind") == "workflow":
+        workflow = {
+            "apiVersion": API_VERSION,
+            "kind": "Workflow",
+            "metadata": {"generateName": f"{name[:57]}-", **metadata},
+            "spec": spec,
+        }
+        return [(f"{name}.workflow.yaml", workflow)]
+    documents = [
+        (
+            f"{name}.workflowtemplate.yaml",
+            {"apiVersion": API_VERSION, "kind": "WorkflowTemplate", "metadata": {"name": name, **metadata}, "spec": spec},
+        )
+    ]
+    if ir.schedule is not None:
+        cron_spec: dict[str, Any] = {
+            # `schedules` (a list) replaced `schedule` in Argo 3.6.
+            "schedules": [ir.schedule.cron],
+            "concurrencyPolicy": "Allow",
+            "workflowMetadata": {"labels": labels},
+            "workflowSpec": {"workflowTemplateRef": {"name": name}},
+        }
+        if ir.schedule.timezone:
+            cron_spec["timezone"] = ir.schedule.timezone
+        cron_name = name if len(name) <= CRON_NAME_MAX else dns_label(name, max_length=CRON_NAME_MAX)
+        documents.append(
+            (
+                f"{name}.cronworkflow.yaml",
+                {
+                    "apiVersion": API_VERSION,
+                    "kind": "CronWorkflow",
+                    "metadata": {"name": cron_name, **metadata},
+                    "spec": cron_spec,
+                },
+            )
+        )
+    return documents
+
+
+def dump_yaml(document: Mapping[str, Any]) -> str:
+    """Deterministic YAML: sorted keys, block style, no line folding, no anchors/aliases."""
+    import yaml
+
+    class _NoAliases(yaml.SafeDumper):
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
+
+    return yaml.dump(
+        dict(document),
+        Dumper=_NoAliases,
+        sort_keys=True,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=100_000,
+    )

@@ -1,0 +1,62 @@
+"""Argo template tags the compiler writes, in one place.
+
+Control data never travels as task arguments: a task's control record (written by the task runner to
+``--control-file``) is its output parameter ``control``, and DAG fields read single fields of it
+with expression tags (``{{=...}}``, https://argo-workflows.readthedocs.io/en/latest/variables/#expression).
+Only ``jsonpath``, ``asInt``, ``toJson``, ``==``, ``&&``, ``||`` and ``? :`` are used, and every
+reference to a task's outputs is guarded so that it is evaluated only when that task ran (Argo
+3.7.11+ fails on references to outputs of skipped tasks).
+
+Hyphenated names must be indexed (``tasks['my-step']``), never dotted: the expression language reads
+``-`` as minus (same page).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "CONTROL",
+    "case_chosen",
+    "control_of",
+    "expression_tag",
+    "field_of",
+    "int_field_of",
+    "quote",
+    "status_succeeded",
+]
+
+#: Name of the output parameter carrying a task's control record.
+CONTROL = "control"
+
+
+def quote(text: str) -> str:
+    """A single-quoted expression string literal."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def control_of(task: str) -> str:
+    return f"tasks[{quote(task)}].outputs.parameters.{CONTROL}"
+
+
+def field_of(task: str, field: str) -> str:
+    return f"jsonpath({control_of(task)}, {quote('$.' + field)})"
+
+
+def int_field_of(task: str, field: str) -> str:
+    # asInt: jsonpath yields a float and Argo prints results with %v, so 1000000 would become 1e+06.
+    return f"asInt({field_of(task, field)})"
+
+
+def status_succeeded(task: str) -> str:
+    return f"tasks[{quote(task)}].status == 'Succeeded'"
+
+
+def case_chosen(task: str, keys: Sequence[str]) -> str:
+    """True when the switch whose control ``task`` exports chose one of ``keys``."""
+    checks = [f"{field_of(task, 'switch_case')} == {quote(key)}" for key in keys]
+    return checks[0] if len(checks) == 1 else "(" + " || ".join(checks) + ")"
+
+
+def expression_tag(expression: str) -> str:
+    return "{{=" + expression + "}}"

@@ -1,0 +1,55 @@
+"""AWS Step Functions target: Amazon States Language JSON whose tasks are AWS Batch jobs.
+
+``compile`` lowers the IR to one state machine definition (``<Flow>.asl.json``); ``deploy`` uploads
+the code package, registers the Batch job definition(s), creates or updates the state machine and
+the EventBridge Scheduler schedule; ``trigger`` starts an execution. See ``docs/targets.md#sfn``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from typing import Any
+
+from flowc.backends.base import CompiledFile
+from flowc.backends.sfn.capabilities import CAPABILITIES
+from flowc.config import Settings
+from flowc.ir import FlowIR
+
+__all__ = ["BACKEND", "CAPABILITIES", "SfnBackend"]
+
+
+class SfnBackend:
+    """The ``sfn`` target (see :class:`flowc.backends.base.Backend`)."""
+
+    name = "sfn"
+    capabilities = CAPABILITIES
+
+    def add_arguments(self, command: str, parser: argparse.ArgumentParser) -> None:
+        if command == "compile":
+            parser.add_argument(
+                "--package-sha",
+                help="run tasks from this code package (default: --source, the flow file in the image)",
+            )
+        if command == "trigger":
+            parser.add_argument("--name", help="execution name (default: generated)")
+            parser.add_argument("--wait", action="store_true", help="wait for the execution to end")
+
+    def compile(self, ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> list[CompiledFile]:
+        from flowc.backends.sfn.definition import build_definition, definition_text
+
+        text = definition_text(build_definition(ir, settings, options))
+        return [CompiledFile(f"{ir.name}.asl.json", text)]
+
+    def deploy(self, ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> int:
+        from flowc.backends.sfn.deploy import deploy
+
+        return deploy(ir, settings, options)
+
+    def trigger(self, flow_name: str, settings: Settings, options: Mapping[str, Any]) -> int:
+        from flowc.backends.sfn.trigger import trigger
+
+        return trigger(flow_name, settings, options)
+
+
+BACKEND = SfnBackend()

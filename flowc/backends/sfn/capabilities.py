@@ -1,0 +1,36 @@
+"""What the Step Functions target can express: everything in :data:`flowc.backends.base.CONSTRUCTS`.
+
+The notes say how each construct is lowered; ``docs/targets.md#sfn`` is written from them.
+"""
+
+from __future__ import annotations
+
+from flowc.backends.base import Capabilities
+
+__all__ = ["CAPABILITIES"]
+
+CAPABILITIES = Capabilities(
+    target="sfn",
+    unsupported={},
+    notes={
+        "linear": "one Task state per step: a Batch job (batch:submitJob.sync) running the task runner",
+        "branch": "Parallel state, one branch per successor, closed by the join's Task state",
+        "foreach": "Map over the width read from the foreach task's control record (S3 GetObject); "
+        "chunks of 1,000 (States.ArrayRange's limit); a Distributed Map above sfn.distributed_map_threshold",
+        "nested_foreach": "a Map inside the Map's item processor (inline)",
+        "switch": "Choice state on the switch_case of the task's control record",
+        "loop": "Choice back to the loop head through a Pass that sets the next iteration",
+        "parameters": "execution input {'parameters': {...}}, given to the start task as FLOWC_PARAMETERS",
+        "required_parameters": "checked by the start task (exit 2 naming the parameter)",
+        "retry": "Retry on States.TaskFailed: MaxAttempts = times, IntervalSeconds, BackoffRate 2",
+        "catch": "the task runner records the exception and exits 0; nothing in the state machine",
+        "timeout": "the runner's own limit, then Batch attemptDurationSeconds, then TimeoutSeconds",
+        "resources": "container overrides ResourceRequirements (VCPU, MEMORY)",
+        "gpu": "container overrides ResourceRequirements (GPU)",
+        "environment": "container overrides Environment",
+        "secrets": "Secrets Manager ARNs in the step's job definition (registered by deploy); never values",
+        "schedule": "EventBridge Scheduler schedule created by deploy",
+        "schedule_timezone": "EventBridge Scheduler ScheduleExpressionTimezone",
+        "project": "state machine, job definitions and schedule named <project>-<branch>-<flow>",
+    },
+)

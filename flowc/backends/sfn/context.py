@@ -1,0 +1,63 @@
+"""What the lowering of one flow needs to know, and the execution state every task reads.
+
+The JSON that flows between states (JSONPath ``$``) is a small fixed record, the *run context*::
+
+    {"run_id": "sfn-<execution name>", "params": "<parameters as JSON text>",
+     "iteration": "0", "suffix": "", "index": "", "base": "0"}
+
+* ``run_id`` is computed once from ``$$.Execution.Name`` (a Distributed Map's child executions
+  have their own names, so it travels in the state instead of being re-read from the context).
+* ``index`` is the foreach index path for ``--index`` (``"3,1"``), ``base`` the same path as the
+  task id's base (``"3-1"``, ``"0"`` outside any foreach): both are extended by each Map's
+  ItemSelector from ``$$.Map.Item.Value``.
+* ``iteration`` (text, for ``--iteration``) and ``suffix`` (``""`` or ``".<iteration>"``, for the task
+  id) change only on a loop's back edge, from the control record's ``next_iteration``.
+* ``params`` reaches the start task only (as ``FLOWC_PARAMETERS``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["CONTEXT_FIELDS", "Lowering"]
+
+#: The run context's fields that a Map passes on to its iterations (parameters stay outside).
+CONTEXT_FIELDS = ("run_id", "iteration", "suffix")
+
+
+@dataclass(frozen=True)
+class Lowering:
+    """Everything the lowering functions share for one flow (no mutable state).
+
+    Attributes:
+        flow: the flow's class name (``--flow``, datastore paths).
+        bucket: the S3 bucket of the datastore.
+        prefix: the datastore's key prefix inside the bucket (``""`` or ``"some/prefix/"``).
+        datastore: the datastore URL given to every task.
+        code_args: ``--source FILE`` or ``--package SHA``.
+        job_queue: the Batch job queue.
+        job_definition: the flow's Batch job definition name.
+        step_job_definitions: step -> its own job definition (steps with secrets or an image).
+        job_name_prefix: the prefix of every Batch job name.
+        distributed_threshold: foreach widths above this use a Distributed Map.
+        copy: the tag appended to state names in the distributed copy of a foreach body.
+    """
+
+    flow: str
+    bucket: str
+    prefix: str
+    datastore: str
+    code_args: tuple[str, ...]
+    job_queue: str
+    job_definition: str
+    step_job_definitions: tuple[tuple[str, str], ...]
+    job_name_prefix: str
+    distributed_threshold: int
+    copy: str = ""
+
+    def job_definition_of(self, step: str) -> str:
+        return dict(self.step_job_definitions).get(step, self.job_definition)
+
+    def task_key_format(self, step: str) -> str:
+        """``States.Format`` template of a task's ``task.json`` key (run id, base, suffix)."""
+        return f"{self.prefix}runs/{self.flow}/{{}}/{step}/{{}}{{}}/task.json"

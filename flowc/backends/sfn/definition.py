@@ -1,0 +1,103 @@
+"""The whole state machine: an init Pass that builds the run context, then the top-level scope.
+
+``compile`` is a pure function of (IR, settings, options): no AWS call, sorted keys, no timestamps.
+https://docs.aws.amazon.com/step-functions/latest/dg/concepts-amazon-states-language.html
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flowc.backends.base import refusals
+from flowc.backends.sfn.capabilities import CAPABILITIES
+from flowc.backends.sfn.context import Lowering
+from flowc.backends.sfn.graph import lower_scope
+from flowc.backends.sfn.naming import deployment_name, job_definition_name
+from flowc.config import Settings
+from flowc.frontend.diagnostics import CompileError, Diagnostic
+from flowc.ir import FlowIR
+
+__all__ = ["INIT_STATE", "build_definition", "definition_text", "lowering_for", "steps_with_own_job_definition"]
+
+#: The first state: computes the run context from the execution's name and input.
+INIT_STATE = "flowc.init"
+#: The job queue used when ``batch.job_queue`` is not configured.
+DEFAULT_JOB_QUEUE = "flowc"
+
+
+def steps_with_own_job_definition(ir: FlowIR) -> tuple[str, ...]:
+    """Steps whose settings cannot be container overrides: secrets, image, IAM role, shared memory."""
+    return tuple(
+        step.name
+        for step in ir.steps
+        if step.secrets or step.container.image or step.container.iam_role or step.container.shared_memory_mb
+    )
+
+
+def lowering_for(ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> Lowering:
+    """The lowering settings of ``ir``; CompileError if the datastore is not on S3."""
+    datastore = str(settings.get("datastore", ""))
+    if not datastore.startswith("s3://"):
+        raise CompileError(
+            [
+                Diagnostic(
+                    "sfn-needs-s3-datastore",
+                    f"Step Functions tasks run on AWS Batch and need an S3 datastore, not {datastore!r}",
+                    ir.source_file,
+                    hint="give --datastore s3://bucket/prefix or set FLOWC_DATASTORE",
+                )
+            ]
+        )
+    from flowc.datastore.s3 import parse_s3_url
+
+    bucket, prefix = parse_s3_url(datastore)
+    package = options.get("package_sha")
+    code_args = ("--package", str(package)) if package else ("--source", os.path.basename(ir.source_file))
+    return Lowering(
+        flow=ir.name,
+        bucket=bucket,
+        prefix=f"{prefix}/" if prefix else "",
+        datastore=datastore,
+        code_args=code_args,
+        job_queue=str(settings.get("batch.job_queue") or DEFAULT_JOB_QUEUE),
+        job_definition=job_definition_name(ir, settings),
+        step_job_definitions=tuple(
+            (step, job_definition_name(ir, settings, step)) for step in steps_with_own_job_definition(ir)
+        ),
+        job_name_prefix=deployment_name(ir, settings),
+        distributed_threshold=int(settings.get("sfn.distributed_map_threshold", 1000)),
+    )
+
+
+def build_definition(ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> dict[str, Any]:
+    """The state machine definition of ``ir`` as a JSON-compatible dict."""
+    problems = list(refusals(ir, CAPABILITIES))
+    if problems:
+        raise CompileError(problems)
+    lowering = lowering_for(ir, settings, options)
+    top = lower_scope(ir, "start", None, lowering, in_map=False)
+    init = {
+        "Type": "Pass",
+        "Parameters": {
+            "run_id.$": "States.Format('sfn-{}', $$.Execution.Name)",
+            "params.$": "States.JsonToString($.parameters)",
+            "iteration": "0",
+            "suffix": "",
+            "index": "",
+            "base": "0",
+        },
+        "Next": top["StartAt"],
+    }
+    return {
+        "Comment": f"flowc: {ir.name} from {os.path.basename(ir.source_file)}",
+        "StartAt": INIT_STATE,
+        "States": {INIT_STATE: init, **top["States"]},
+    }
+
+
+def definition_text(definition: Mapping[str, Any]) -> str:
+    """Canonical JSON text: sorted keys, two-space indent, trailing newline."""
+    return json.dumps(definition, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -1,0 +1,111 @@
+"""One step's Task state: an AWS Batch job (``batch:submitJob.sync``) running the task runner.
+
+The container overrides hold only a short argv, a few environment variables and the resources, so
+they stay far under Batch's 8,192-character limit whatever the flow's width or parameter sizes
+(https://docs.aws.amazon.com/batch/latest/APIReference/API_ContainerOverrides.html). Secrets are
+not allowed in overrides: they live in the step's job definition, which ``deploy`` registers.
+https://docs.aws.amazon.com/step-functions/latest/dg/connect-batch.html
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from flowc.backends.sfn.context import Lowering
+from flowc.backends.sfn.naming import aws_name
+from flowc.ir import Step
+
+__all__ = ["BATCH_MIN_TIMEOUT", "TIMEOUT_MARGIN", "batch_timeout", "task_state"]
+
+#: Batch refuses ``attemptDurationSeconds`` under 60.
+BATCH_MIN_TIMEOUT = 60
+#: Seconds each outer limit leaves to the inner one: the runner kills the step at @timeout and
+#: exits 4 with a clear message; Batch kills the container a little later if the runner could not;
+#: Step Functions gives up on the job after that.
+TIMEOUT_MARGIN = 30
+
+
+def _quote(text: str) -> str:
+    """A string literal inside an intrinsic function (``'`` and ``\\`` escaped, braces too)."""
+    escaped = text.replace("\\", "\\\\").replace("'", "\\'").replace("{", "\\{").replace("}", "\\}")
+    return f"'{escaped}'"
+
+
+def command_expression(step: Step, lowering: Lowering) -> str:
+    """``States.Array(...)``: the task runner's argv with the run id, index path and iteration."""
+    words = ["python", "-m", "flowc.task_runner", "--flow", lowering.flow, "--step", step.name]
+    parts = [_quote(w) for w in words]
+    parts += [_quote("--run-id"), "$.run_id", _quote("--iteration"), "$.iteration"]
+    if step.foreach_depth:
+        parts += [_quote("--index"), "$.index"]
+    parts += [_quote(w) for w in (*lowering.code_args, "--datastore", lowering.datastore)]
+    return f"States.Array({', '.join(parts)})"
+
+
+def batch_timeout(step: Step) -> int | None:
+    """Batch's ``attemptDurationSeconds`` for a step with ``@timeout`` (above the runner's own)."""
+    if step.timeout is None:
+        return None
+    return max(BATCH_MIN_TIMEOUT, step.timeout.seconds + TIMEOUT_MARGIN)
+
+
+def _resource_requirements(step: Step) -> list[dict[str, str]]:
+    resources = step.resources
+    requirements = []
+    if resources.cpu is not None:
+        requirements.append({"Type": "VCPU", "Value": f"{resources.cpu:g}"})
+    if resources.memory_mb is not None:
+        requirements.append({"Type": "MEMORY", "Value": str(int(resources.memory_mb))})
+    if resources.gpu:
+        requirements.append({"Type": "GPU", "Value": str(int(resources.gpu))})
+    return requirements
+
+
+def _retry(step: Step) -> list[dict[str, Any]]:
+    if step.retry is None or step.retry.times <= 0:
+        return []
+    interval = max(1, math.ceil(step.retry.minutes_between_retries * 60))
+    return [
+        {
+            "ErrorEquals": ["States.TaskFailed"],
+            "MaxAttempts": step.retry.times,
+            "IntervalSeconds": interval,
+            "BackoffRate": 2.0,
+        }
+    ]
+
+
+def task_state(step: Step, lowering: Lowering, is_start: bool) -> dict[str, Any]:
+    """The Task state of ``step`` (without ``Next``/``End``)."""
+    environment: list[dict[str, str]] = [{"Name": k, "Value": v} for k, v in step.environment]
+    if is_start:
+        # Large values were put in the datastore by the trigger ({"$object": sha}), so this stays small.
+        environment.append({"Name": "FLOWC_PARAMETERS", "Value.$": "$.params"})
+    overrides: dict[str, Any] = {"Command.$": command_expression(step, lowering)}
+    if environment:
+        overrides["Environment"] = environment
+    requirements = _resource_requirements(step)
+    if requirements:
+        overrides["ResourceRequirements"] = requirements
+    parameters: dict[str, Any] = {
+        "JobName": aws_name(f"{lowering.job_name_prefix}-{step.name}", max_length=128),
+        "JobQueue": step.container.queue or lowering.job_queue,
+        "JobDefinition": lowering.job_definition_of(step.name),
+        "ContainerOverrides": overrides,
+    }
+    state: dict[str, Any] = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::batch:submitJob.sync",
+        "Parameters": parameters,
+        # The job description is not needed: what the next states need is in the datastore.
+        "ResultPath": None,
+    }
+    seconds = batch_timeout(step)
+    if seconds is not None:
+        parameters["Timeout"] = {"AttemptDurationSeconds": seconds}
+        state["TimeoutSeconds"] = seconds + TIMEOUT_MARGIN
+    retry = _retry(step)
+    if retry:
+        state["Retry"] = retry
+    return state

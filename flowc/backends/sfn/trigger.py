@@ -1,0 +1,99 @@
+"""``flowc trigger FLOW --target sfn``: start an execution of a deployed state machine.
+
+The execution input is ``{"parameters": {name: value}}``. Step Functions caps an execution's input
+at 256 KB and the start task receives the parameters in an environment variable (container
+overrides stay small), so any value that would make the parameters' JSON longer than
+:data:`INLINE_PARAMETERS_BYTES` is stored in the datastore and passed as ``{"$object": sha}``, which
+the task runner reads back (docs/architecture.md, "Task runner command line").
+https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flowc.config import Settings
+
+__all__ = ["INLINE_PARAMETERS_BYTES", "execution_input", "find_state_machine", "trigger"]
+
+#: The parameters' JSON stays this short in the execution input (and the start task's environment).
+INLINE_PARAMETERS_BYTES = 512
+
+
+def _size(values: Mapping[str, Any]) -> int:
+    return len(json.dumps(dict(values), ensure_ascii=False).encode("utf-8"))
+
+
+def execution_input(parameters: Mapping[str, Any], datastore: str | None) -> dict[str, Any]:
+    """The execution input for ``parameters``; large values go to the datastore as objects.
+
+    Args:
+        parameters: name -> value (text as typed on the command line, or JSON values).
+        datastore: the datastore URL the tasks use (needed only when a value is large).
+    """
+    values = dict(parameters)
+    if _size(values) <= INLINE_PARAMETERS_BYTES:
+        return {"parameters": values}
+    if not datastore:
+        raise ValueError("parameters too large to pass inline and no datastore to store them in")
+    from flowc.datastore.objects import ObjectStore
+    from flowc.datastore.storage import open_storage
+
+    objects = ObjectStore(open_storage(datastore))
+    # Largest first, until the rest fits: each stored value is JSON, so it reads back unchanged.
+    for name in sorted(values, key=lambda n: (-len(json.dumps(values[n], ensure_ascii=False)), n)):
+        if _size(values) <= INLINE_PARAMETERS_BYTES:
+            break
+        sha, _ = objects.put(json.dumps(values[name], ensure_ascii=False).encode("utf-8"))
+        values[name] = {"$object": sha}
+    return {"parameters": values}
+
+
+def find_state_machine(client: Any, name: str) -> str | None:
+    """The ARN of the state machine called ``name`` (None if there is none)."""
+    for page in client.get_paginator("list_state_machines").paginate():
+        for machine in page["stateMachines"]:
+            if machine["name"] == name:
+                return machine["stateMachineArn"]
+    return None
+
+
+def _deployment_of(flow: str, settings: Settings) -> str:
+    if flow.endswith(".py") and Path(flow).is_file():
+        from flowc.backends.sfn.naming import deployment_name
+        from flowc.frontend import build_ir
+
+        return deployment_name(build_ir(flow), settings)
+    return flow
+
+
+def trigger(flow: str, settings: Settings, options: Mapping[str, Any]) -> int:
+    """Starts an execution; prints its ARN and run id; with ``wait``, returns 0 only on success."""
+    import boto3
+
+    client = boto3.client("stepfunctions")
+    name = _deployment_of(flow, settings)
+    arn = find_state_machine(client, name)
+    if arn is None:
+        print(f"flowc: no state machine {name!r}: run `flowc deploy --target sfn` first", file=sys.stderr)
+        return 1
+    parameters = {key: value for key, value in options.get("param") or []}
+    payload = execution_input(parameters, settings.get("datastore"))
+    execution_name = options.get("name") or uuid.uuid4().hex
+    started = client.start_execution(stateMachineArn=arn, name=execution_name, input=json.dumps(payload))
+    print(f"execution {started['executionArn']}")
+    print(f"run id sfn-{execution_name}")
+    if not options.get("wait"):
+        return 0
+    while True:
+        status = client.describe_execution(executionArn=started["executionArn"])["status"]
+        if status != "RUNNING":
+            print(f"status {status}")
+            return 0 if status == "SUCCEEDED" else 1
+        time.sleep(2)

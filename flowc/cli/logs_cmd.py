@@ -1,0 +1,47 @@
+"""``flowc logs Flow/run/step[/task]``: what a task (or every task of a step) printed."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "print a task's stdout / stderr (Flow/run/step/task, or Flow/run/step for all its tasks)"
+
+
+def add_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> None:
+    parser.add_argument("pathspec", help="Flow/run_id/step/task_id or Flow/run_id/step")
+    parser.add_argument(
+        "--datastore", metavar="URL", help="datastore root (default: FLOWC_DATASTORE or config)"
+    )
+    stream = parser.add_mutually_exclusive_group()
+    stream.add_argument("--stdout", action="store_true", help="only stdout")
+    stream.add_argument("--stderr", action="store_true", help="only stderr")
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    from flowc.client import MetaflowNotFound, Step, Task, namespace
+
+    namespace(None)  # a pathspec names one run exactly: no namespace filtering
+    parts = args.pathspec.strip("/").split("/")
+    try:
+        if len(parts) == 4:
+            tasks = [Task(args.pathspec, datastore=args.datastore)]
+        elif len(parts) == 3:
+            tasks = list(Step(args.pathspec, datastore=args.datastore))
+        else:
+            print("flowc logs: give Flow/run_id/step/task_id or Flow/run_id/step", file=sys.stderr)
+            return 2
+    except MetaflowNotFound as exc:
+        print(f"flowc logs: {exc}", file=sys.stderr)
+        return 1
+    for task in tasks:
+        if len(tasks) > 1:
+            print(f"=== {task.pathspec} (attempt {task.current_attempt})")
+        if not args.stderr:
+            sys.stdout.write(task.stdout)
+        if not args.stdout:
+            sys.stdout.flush()
+            sys.stderr.write(task.stderr)
+            sys.stderr.flush()
+    return 0

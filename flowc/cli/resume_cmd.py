@@ -1,0 +1,88 @@
+"""``flowc resume FLOW.py [--origin-run-id ID] [STEP]``: continue a failed run in a new run.
+
+Every successful task before the failed step (or before STEP, when given) is cloned from the origin
+run, never recomputed; the rest runs. ``current.origin_run_id`` is the origin run's id.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from flowc.runtime.cli_common import (
+    add_common_options,
+    checked_ir,
+    datastore_url,
+    load_ir_for_parser,
+    options_from_args,
+)
+
+HELP = "continue a failed run: clone its successful tasks, run the rest"
+
+
+#: Options of this command that take a value (to tell their values from the STEP word).
+_VALUE_OPTIONS = frozenset(
+    {
+        "--max-workers",
+        "--tag",
+        "--run-id-file",
+        "--datastore",
+        "--max-num-splits",
+        "--executor",
+        "--origin-run-id",
+    }
+)
+
+
+def _step_after_flow(argv: list[str]) -> None:
+    """Moves a STEP given after options (``resume FLOW --opt V STEP``) next to FLOW, in place.
+
+    argparse fills every positional from the first run of positional words, so an optional STEP
+    written after options would otherwise be "unrecognized".
+    """
+    positions, i = [], 1
+    while i < len(argv):
+        word = argv[i]
+        if word.startswith("-"):
+            i += 2 if word in _VALUE_OPTIONS else 1
+            continue
+        positions.append(i)
+        i += 1
+    if len(positions) == 2 and positions[1] != positions[0] + 1:
+        argv.insert(positions[0] + 1, argv.pop(positions[1]))
+
+
+def add_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> None:
+    _step_after_flow(argv)
+    add_common_options(parser)
+    parser.add_argument("step", nargs="?", help="re-run from this step (default: from the failed tasks)")
+    parser.add_argument(
+        "--origin-run-id", metavar="ID", help="the run to continue (default: your latest run)"
+    )
+    load_ir_for_parser(parser, argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    from flowc.datastore.storage import open_storage
+    from flowc.runtime.launch import LaunchError, exit_code, start_run
+    from flowc.runtime.resume import Cloner, ResumeError, find_origin_run, origin_parameters, steps_from
+
+    ir = checked_ir(args, "resume")
+    if ir is None:
+        return 2
+    datastore = datastore_url(args)
+    storage = open_storage(datastore)
+    try:
+        origin = find_origin_run(storage, ir.name, args.origin_run_id)
+        rerun = steps_from(ir, args.step) if args.step else frozenset()
+    except ResumeError as exc:
+        print(f"flowc resume: {exc}", file=sys.stderr)
+        return 2
+    cloner = Cloner(storage, ir.name, origin["id"], rerun)
+    options = options_from_args(args, origin_parameters(origin), datastore)
+    try:
+        _, outcome = start_run(ir, options, origin_run_id=origin["id"], clone=cloner)
+    except LaunchError as exc:
+        print(f"flowc resume: {exc}", file=sys.stderr)
+        return 1
+    return exit_code(outcome)

@@ -1,0 +1,47 @@
+"""``flowc run FLOW.py [--PARAM VALUE ...]``: run a flow locally (also ``python FLOW.py run``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from flowc.runtime.cli_common import (
+    add_common_options,
+    checked_ir,
+    datastore_url,
+    load_ir_for_parser,
+    options_from_args,
+)
+
+HELP = "run a flow locally: parallel tasks, retries, timeouts, live progress"
+
+
+def add_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> None:
+    add_common_options(parser)
+    ir = load_ir_for_parser(parser, argv)
+    if ir is not None:
+        from flowc.runtime.parameters import add_parameter_options
+
+        add_parameter_options(parser, ir)
+
+
+def run(args: argparse.Namespace) -> int:
+    from flowc.datastore.storage import open_storage
+    from flowc.runtime.launch import LaunchError, exit_code, start_run
+    from flowc.runtime.parameters import ParameterError, collect_parameters
+
+    ir = checked_ir(args, "run")
+    if ir is None:
+        return 2
+    datastore = datastore_url(args)
+    try:
+        parameters = collect_parameters(ir, args, open_storage(datastore))
+    except ParameterError as exc:
+        print(f"flowc run: {exc}", file=sys.stderr)
+        return 2
+    try:
+        _, outcome = start_run(ir, options_from_args(args, parameters, datastore))
+    except LaunchError as exc:
+        print(f"flowc run: {exc}", file=sys.stderr)
+        return 1
+    return exit_code(outcome)

@@ -1,0 +1,48 @@
+"""``flowc runs FLOW``: a flow's runs, newest first, with their status."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "list a flow's runs, newest first"
+
+
+def add_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> None:
+    parser.add_argument("flow", help="the flow's name (its class name)")
+    parser.add_argument(
+        "--datastore", metavar="URL", help="datastore root (default: FLOWC_DATASTORE or config)"
+    )
+    parser.add_argument("--all", action="store_true", help="every user's runs (namespace None)")
+    parser.add_argument("--tag", action="append", default=[], metavar="T", help="only runs with this tag")
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    from flowc.client import Flow, MetaflowNotFound, namespace
+    from flowc.client.namespaces import get_namespace
+
+    if args.all:
+        namespace(None)
+    try:
+        flow = Flow(args.flow, datastore=args.datastore)
+    except MetaflowNotFound as exc:
+        print(f"flowc runs: {exc}", file=sys.stderr)
+        return 1
+    rows = []
+    for found in flow.runs(*args.tag):
+        state = "successful" if found.successful else found.status.get("status") or "running"
+        started = found.created_at.strftime("%Y-%m-%d %H:%M:%S") if found.created_at else "?"
+        origin = f" (resumes {found.origin_run_id})" if found.origin_run_id else ""
+        tags = ",".join(sorted(found.user_tags))
+        rows.append((found.id, state, started, (tags + origin).strip()))
+    if not rows:
+        print(f"no runs of {args.flow} in namespace {get_namespace()!r} (--all shows every user's)")
+        return 0
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        print(
+            "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3]))
+            + ("  " + row[3] if row[3] else "")
+        )
+    return 0

@@ -1,0 +1,36 @@
+"""The client API (Metaflow-compatible): read runs, tasks, artifacts and logs back from a datastore.
+
+```python
+from flowc import Flow, namespace
+run = Flow("HelloFlow").latest_successful_run
+print(run.data.message, run["start"].task.data.x, run["start"].task.stdout)
+```
+"""
+
+from __future__ import annotations
+
+from flowc.client.namespaces import default_namespace, get_namespace, namespace
+from flowc.client.objects import (
+    DataArtifact,
+    Flow,
+    MetaflowData,
+    MetaflowNamespaceMismatch,
+    MetaflowNotFound,
+    Run,
+    Step,
+    Task,
+)
+
+__all__ = [
+    "DataArtifact",
+    "Flow",
+    "MetaflowData",
+    "MetaflowNamespaceMismatch",
+    "MetaflowNotFound",
+    "Run",
+    "Step",
+    "Task",
+    "default_namespace",
+    "get_namespace",
+    "namespace",
+]

@@ -1,0 +1,49 @@
+"""Namespaces, as in Metaflow: the client sees only runs carrying the current namespace's tag.
+
+The default namespace is ``user:<username>``; ``namespace(None)`` sees every run. The current
+namespace lives in a ``ContextVar`` (no module-level mutable state): it holds for the thread or
+task that set it.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterable
+
+__all__ = ["current_username", "default_namespace", "get_namespace", "in_namespace", "namespace"]
+
+_UNSET = object()
+_NAMESPACE: contextvars.ContextVar[object] = contextvars.ContextVar("flowc_namespace", default=_UNSET)
+
+
+def current_username() -> str:
+    """The user name runs are recorded under (:func:`flowc.metadata.current_user`)."""
+    from flowc.metadata import current_user
+
+    return current_user()
+
+
+def namespace(ns: str | None) -> str | None:
+    """Switches the client to namespace ``ns`` (``None``: every run is visible); returns it."""
+    _NAMESPACE.set(ns)
+    return ns
+
+
+def default_namespace() -> str:
+    """Switches back to the default namespace ``user:<username>`` and returns it."""
+    ns = f"user:{current_username()}"
+    _NAMESPACE.set(ns)
+    return ns
+
+
+def get_namespace() -> str | None:
+    """The current namespace (``None`` when every run is visible)."""
+    ns = _NAMESPACE.get()
+    if ns is _UNSET:
+        return f"user:{current_username()}"
+    return ns  # type: ignore[return-value]
+
+
+def in_namespace(tags: Iterable[str], ns: str | None) -> bool:
+    """True when a run with ``tags`` (user and system tags) is visible in namespace ``ns``."""
+    return ns is None or ns in set(tags)

@@ -1,0 +1,475 @@
+"""The client's objects, Metaflow-compatible: ``Flow`` > ``Run`` > ``Step`` > ``Task`` > ``DataArtifact``.
+
+Each object is addressed by a pathspec (``Flow/run_id/step/task_id/artifact``) and reads only what
+it is asked for: listing a flow's runs reads their run records, ``task.data.x`` loads one object.
+Every object takes an optional ``datastore`` URL; by default it is ``FLOWC_DATASTORE`` or the
+``datastore`` setting (:func:`flowc.config.load_settings`), as for ``flowc run``.
+
+Only runs in the current namespace (:func:`flowc.client.namespace`) are visible, as in Metaflow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from flowc.client.namespaces import get_namespace, in_namespace
+from flowc.client.store import ClientStore, open_client_store
+from flowc.datastore import layout
+
+__all__ = [
+    "DataArtifact",
+    "Flow",
+    "MetaflowData",
+    "MetaflowNamespaceMismatch",
+    "MetaflowNotFound",
+    "Run",
+    "Step",
+    "Task",
+]
+
+END_STEP = "end"
+
+
+class MetaflowNotFound(KeyError):
+    """No such flow, run, step, task or artifact (Metaflow's name, for compatibility)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "not found"
+
+
+class MetaflowNamespaceMismatch(MetaflowNotFound):
+    """The object exists but its run is not in the current namespace."""
+
+
+def _split(pathspec: str, parts: int, kind: str) -> list[str]:
+    pieces = pathspec.strip("/").split("/")
+    if len(pieces) != parts or not all(pieces):
+        example = "/".join(["Flow", "run_id", "step", "task_id", "artifact"][:parts])
+        raise ValueError(f"{kind} pathspec {pathspec!r} must look like {example!r}")
+    return pieces
+
+
+def _store_for(datastore: str | ClientStore | None) -> ClientStore:
+    if isinstance(datastore, ClientStore):
+        return datastore
+    return open_client_store(datastore)
+
+
+def _timestamp(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value)
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+class _ClientObject:
+    _kind = "object"
+
+    pathspec: str
+    _store: ClientStore
+
+    @property
+    def id(self) -> str:
+        return self.pathspec.rsplit("/", 1)[-1]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}('{self.pathspec}')"
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.pathspec == self.pathspec  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.pathspec))
+
+
+class Flow(_ClientObject):
+    """A flow: its runs, newest first, in the current namespace.
+
+    Args:
+        name: the flow's class name.
+        datastore: datastore URL; defaults to ``FLOWC_DATASTORE`` / the ``datastore`` setting.
+    """
+
+    def __init__(self, name: str, datastore: str | ClientStore | None = None) -> None:
+        self.pathspec = _split(name, 1, "flow")[0]
+        self._store = _store_for(datastore)
+        if not self._store.children(layout.runs_prefix(self.pathspec)):
+            raise MetaflowNotFound(f"flow {self.pathspec!r} has no runs in datastore {self._store.url!r}")
+
+    def runs(self, *tags: str) -> Iterator[Run]:
+        """Runs newest first (by start time), visible in the namespace and carrying every tag given."""
+        ns = get_namespace()
+        found = []
+        for run_id in self._store.run_ids(self.pathspec):
+            run = Run._from_parts(self._store, self.pathspec, run_id)
+            if in_namespace(run.tags, ns) and set(tags) <= run.tags:
+                found.append(run)
+        found.sort(key=lambda r: (str(r._record.get("start", "")), r.id), reverse=True)
+        yield from found
+
+    def __iter__(self) -> Iterator[Run]:
+        return self.runs()
+
+    def __getitem__(self, run_id: str) -> Run:
+        return Run(f"{self.pathspec}/{run_id}", datastore=self._store)
+
+    @property
+    def latest_run(self) -> Run | None:
+        """The newest run in the namespace (None when there is none)."""
+        return next(self.runs(), None)
+
+    @property
+    def latest_successful_run(self) -> Run | None:
+        """The newest successful run in the namespace (None when there is none)."""
+        return next((run for run in self.runs() if run.successful), None)
+
+
+class Run(_ClientObject):
+    """One run of a flow: ``Run("Flow/run_id")``; iterate for its steps, ``run["step"]`` for one."""
+
+    def __init__(
+        self, pathspec: str, datastore: str | ClientStore | None = None, _namespace_check: bool = True
+    ) -> None:
+        flow, run_id = _split(pathspec, 2, "run")
+        self._init(_store_for(datastore), flow, run_id)
+        if _namespace_check and not in_namespace(self.tags, get_namespace()):
+            raise MetaflowNamespaceMismatch(
+                f"run {self.pathspec!r} is not in namespace {get_namespace()!r}; "
+                "call flowc.namespace(None) to see every run"
+            )
+
+    @classmethod
+    def _from_parts(cls, store: ClientStore, flow: str, run_id: str) -> Run:
+        run = cls.__new__(cls)
+        run._init(store, flow, run_id)
+        return run
+
+    def _init(self, store: ClientStore, flow: str, run_id: str) -> None:
+        self._store = store
+        self.pathspec = f"{flow}/{run_id}"
+        self.flow_name = flow
+        record = store.read_json(layout.run_key(flow, run_id))
+        if record is None:
+            raise MetaflowNotFound(f"run {self.pathspec!r} not found in datastore {store.url!r}")
+        self._record = record
+        self._end_task: Task | None = None
+
+    # ---- record --------------------------------------------------------------------------
+    @property
+    def user(self) -> str | None:
+        return self._record.get("user")
+
+    @property
+    def user_tags(self) -> frozenset[str]:
+        return frozenset(self._record.get("tags") or ())
+
+    @property
+    def system_tags(self) -> frozenset[str]:
+        tags = set(self._record.get("system_tags") or ())
+        if self.user:
+            tags.add(f"user:{self.user}")
+        return frozenset(tags)
+
+    @property
+    def tags(self) -> frozenset[str]:
+        """User tags (``--tag``) and system tags (``user:<name>``)."""
+        return self.user_tags | self.system_tags
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        return dict(self._record.get("parameters") or {})
+
+    @property
+    def origin_run_id(self) -> str | None:
+        """The run this one resumed (``flowc resume``), else None."""
+        return self._record.get("origin_run_id")
+
+    @property
+    def created_at(self) -> datetime | None:
+        return _timestamp(self._record.get("start"))
+
+    @property
+    def status(self) -> dict[str, Any]:
+        """``status.json`` (status, end, reason) when a launcher ended the run, else ``{}``."""
+        return self._store.read_json(layout.status_key(self.flow_name, self.id)) or {}
+
+    # ---- state ---------------------------------------------------------------------------
+    @property
+    def end_task(self) -> Task | None:
+        """The successful task of the ``end`` step, or None."""
+        if self._end_task is None:
+            for task_id in reversed(self._store.task_ids(self.flow_name, self.id, END_STEP)):
+                if self._store.exists(layout.task_key(self.flow_name, self.id, END_STEP, task_id)):
+                    self._end_task = Task._from_parts(self._store, self.flow_name, self.id, END_STEP, task_id)
+                    break
+        return self._end_task
+
+    @property
+    def successful(self) -> bool:
+        """True when the end step succeeded."""
+        return self.end_task is not None
+
+    @property
+    def finished(self) -> bool:
+        """True when the run succeeded or its launcher recorded an end (failed, killed)."""
+        return self.successful or bool(self.status)
+
+    @property
+    def finished_at(self) -> datetime | None:
+        return _timestamp(self.status.get("end"))
+
+    @property
+    def data(self) -> MetaflowData | None:
+        """The end task's artifacts (None until the run succeeded), as in Metaflow."""
+        end = self.end_task
+        return end.data if end is not None else None
+
+    # ---- children ------------------------------------------------------------------------
+    def steps(self) -> Iterator[Step]:
+        for name in self._store.step_names(self.flow_name, self.id):
+            yield Step._from_parts(self._store, self.flow_name, self.id, name)
+
+    def __iter__(self) -> Iterator[Step]:
+        return self.steps()
+
+    def __getitem__(self, step: str) -> Step:
+        if step not in self._store.step_names(self.flow_name, self.id):
+            raise MetaflowNotFound(f"step {step!r} not found in run {self.pathspec!r}")
+        return Step._from_parts(self._store, self.flow_name, self.id, step)
+
+    def __contains__(self, step: str) -> bool:
+        return step in self._store.step_names(self.flow_name, self.id)
+
+
+class Step(_ClientObject):
+    """One step of a run: ``Step("Flow/run_id/step")``; iterate for its tasks."""
+
+    def __init__(self, pathspec: str, datastore: str | ClientStore | None = None) -> None:
+        flow, run_id, step = _split(pathspec, 3, "step")
+        store = _store_for(datastore)
+        Run(f"{flow}/{run_id}", datastore=store)[step]  # existence + namespace
+        self._init(store, flow, run_id, step)
+
+    @classmethod
+    def _from_parts(cls, store: ClientStore, flow: str, run_id: str, step: str) -> Step:
+        obj = cls.__new__(cls)
+        obj._init(store, flow, run_id, step)
+        return obj
+
+    def _init(self, store: ClientStore, flow: str, run_id: str, step: str) -> None:
+        self._store = store
+        self.flow_name, self.run_id = flow, run_id
+        self.pathspec = f"{flow}/{run_id}/{step}"
+
+    def tasks(self) -> Iterator[Task]:
+        for task_id in self._store.task_ids(self.flow_name, self.run_id, self.id):
+            yield Task._from_parts(self._store, self.flow_name, self.run_id, self.id, task_id)
+
+    def __iter__(self) -> Iterator[Task]:
+        return self.tasks()
+
+    def __getitem__(self, task_id: str) -> Task:
+        if task_id not in self._store.task_ids(self.flow_name, self.run_id, self.id):
+            raise MetaflowNotFound(f"task {task_id!r} not found in step {self.pathspec!r}")
+        return Task._from_parts(self._store, self.flow_name, self.run_id, self.id, task_id)
+
+    @property
+    def task(self) -> Task | None:
+        """One task of the step (the only one, outside a foreach), successful ones first."""
+        tasks = list(self.tasks())
+        return next((t for t in tasks if t.successful), tasks[0] if tasks else None)
+
+
+class Task(_ClientObject):
+    """One task: ``Task("Flow/run_id/step/task_id")``; ``task.data.x``, ``task["x"]``, logs."""
+
+    def __init__(self, pathspec: str, datastore: str | ClientStore | None = None) -> None:
+        flow, run_id, step, task_id = _split(pathspec, 4, "task")
+        store = _store_for(datastore)
+        Run(f"{flow}/{run_id}", datastore=store)[step][task_id]  # existence + namespace
+        self._init(store, flow, run_id, step, task_id)
+
+    @classmethod
+    def _from_parts(cls, store: ClientStore, flow: str, run_id: str, step: str, task_id: str) -> Task:
+        obj = cls.__new__(cls)
+        obj._init(store, flow, run_id, step, task_id)
+        return obj
+
+    def _init(self, store: ClientStore, flow: str, run_id: str, step: str, task_id: str) -> None:
+        self._store = store
+        self.flow_name, self.run_id, self.step_name = flow, run_id, step
+        self.pathspec = f"{flow}/{run_id}/{step}/{task_id}"
+        self._record_cache: dict[str, Any] | None = None
+        self._values: dict[str, Any] = {}
+
+    # ---- record --------------------------------------------------------------------------
+    @property
+    def _record(self) -> dict[str, Any]:
+        if self._record_cache is None:
+            key = layout.task_key(self.flow_name, self.run_id, self.step_name, self.id)
+            record = self._store.read_json(key)
+            if record is None:
+                return {}  # not (yet) successful: no artifacts to show
+            self._record_cache = record
+        return self._record_cache
+
+    @property
+    def successful(self) -> bool:
+        return bool(self._record)
+
+    @property
+    def finished(self) -> bool:
+        """Succeeded, or its latest attempt recorded an end."""
+        if self.successful:
+            return True
+        attempt = self.attempt_record
+        return attempt is not None and attempt.get("status") not in (None, "running")
+
+    @property
+    def current_attempt(self) -> int:
+        """The successful attempt, else the latest one started."""
+        if self._record:
+            return int(self._record.get("attempt", 0))
+        attempts = self._store.attempts(self.flow_name, self.run_id, self.step_name, self.id)
+        return attempts[-1] if attempts else 0
+
+    @property
+    def attempt_record(self) -> dict[str, Any] | None:
+        """The current attempt's metadata (status, timings, host, pid, exit reason)."""
+        key = layout.attempt_key(self.flow_name, self.run_id, self.step_name, self.id, self.current_attempt)
+        return self._store.read_json(key)
+
+    @property
+    def control(self) -> dict[str, Any]:
+        """The control record (transition, num_splits, switch case, next iteration)."""
+        return dict(self._record.get("control") or {})
+
+    @property
+    def index(self) -> int | None:
+        """The innermost foreach index of this task (None outside a foreach)."""
+        path = self._record.get("index_path") or []
+        return path[-1] if path else None
+
+    @property
+    def finished_at(self) -> datetime | None:
+        attempt = self.attempt_record or {}
+        return _timestamp(attempt.get("end") or attempt.get("finished_at"))
+
+    # ---- logs ----------------------------------------------------------------------------
+    def _log(self, stream: str) -> str:
+        key = layout.log_key(
+            self.flow_name, self.run_id, self.step_name, self.id, self.current_attempt, stream
+        )
+        return self._store.read_text(key) or ""
+
+    @property
+    def stdout(self) -> str:
+        """What the current attempt printed on stdout."""
+        return self._log("stdout")
+
+    @property
+    def stderr(self) -> str:
+        """What the current attempt printed on stderr."""
+        return self._log("stderr")
+
+    # ---- artifacts -----------------------------------------------------------------------
+    @property
+    def _artifact_entries(self) -> dict[str, Any]:
+        return dict(self._record.get("artifacts") or {})
+
+    def _value(self, name: str) -> Any:
+        if name not in self._values:
+            entries = self._artifact_entries
+            if name not in entries:
+                raise MetaflowNotFound(f"task {self.pathspec!r} has no artifact {name!r}")
+            self._values[name] = self._store.load_artifact(entries[name])
+        return self._values[name]
+
+    @property
+    def data(self) -> MetaflowData:
+        """``task.data.x``: the value of artifact ``x`` (loaded on first access)."""
+        return MetaflowData(self)
+
+    @property
+    def artifacts(self) -> list[DataArtifact]:
+        return [DataArtifact._from_task(self, name) for name in sorted(self._artifact_entries)]
+
+    def __iter__(self) -> Iterator[DataArtifact]:
+        return iter(self.artifacts)
+
+    def __getitem__(self, name: str) -> DataArtifact:
+        if name not in self._artifact_entries:
+            raise MetaflowNotFound(f"task {self.pathspec!r} has no artifact {name!r}")
+        return DataArtifact._from_task(self, name)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._artifact_entries
+
+
+class DataArtifact(_ClientObject):
+    """One artifact: ``.data`` (its value), ``.sha``, ``.size``, ``.type``."""
+
+    def __init__(self, pathspec: str, datastore: str | ClientStore | None = None) -> None:
+        flow, run_id, step, task_id, name = _split(pathspec, 5, "artifact")
+        task = Task(f"{flow}/{run_id}/{step}/{task_id}", datastore=datastore)
+        self._task = task[name]._task
+        self.pathspec = pathspec.strip("/")
+        self._store = task._store
+
+    @classmethod
+    def _from_task(cls, task: Task, name: str) -> DataArtifact:
+        obj = cls.__new__(cls)
+        obj._task = task
+        obj._store = task._store
+        obj.pathspec = f"{task.pathspec}/{name}"
+        return obj
+
+    @property
+    def _entry(self) -> dict[str, Any]:
+        return self._task._artifact_entries[self.id]
+
+    @property
+    def data(self) -> Any:
+        return self._task._value(self.id)
+
+    @property
+    def sha(self) -> str:
+        return self._entry["sha"]
+
+    @property
+    def size(self) -> int | None:
+        return self._entry.get("size")
+
+    @property
+    def type(self) -> str | None:
+        return self._entry.get("type")
+
+
+class MetaflowData:
+    """Attribute access to a task's artifacts: ``task.data.x``."""
+
+    def __init__(self, task: Task) -> None:
+        object.__setattr__(self, "_task", task)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            return self._task._value(name)
+        except MetaflowNotFound as exc:
+            raise AttributeError(str(exc)) from None
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._task
+
+    def __dir__(self) -> list[str]:
+        return sorted(self._task._artifact_entries)
+
+    def __repr__(self) -> str:
+        return f"<MetaflowData: {', '.join(sorted(self._task._artifact_entries))}>"

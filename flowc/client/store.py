@@ -1,0 +1,115 @@
+"""Read-only access to one datastore for the client: run, step and task records and artifacts.
+
+Everything here follows the layout in docs/architecture.md ("Datastore layout") through
+:mod:`flowc.datastore.layout`; nothing is written. Listing a folder's direct children is what the
+client does most (runs of a flow, steps of a run, tasks of a step); on a local datastore that is one
+``os.scandir`` instead of a recursive listing of every task's files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from flowc.datastore import layout
+
+__all__ = ["ClientStore", "decode_artifact", "open_client_store"]
+
+
+class ClientStore:
+    """Reads records and artifacts from the datastore at ``url`` (a local path or ``s3://``)."""
+
+    def __init__(self, url: str) -> None:
+        from flowc.datastore.storage import open_storage
+
+        self.url = url
+        self.storage = open_storage(url)
+        self._local_root = None if url.startswith("s3://") else os.path.abspath(url)
+
+    # ---- listing -------------------------------------------------------------------------
+    def children(self, prefix: str) -> list[str]:
+        """Names of the direct children (folders or files) of ``prefix``, sorted."""
+        if self._local_root is not None:
+            try:
+                with os.scandir(os.path.join(self._local_root, prefix)) as entries:
+                    return sorted(e.name for e in entries if not e.name.startswith("."))
+            except (FileNotFoundError, NotADirectoryError):
+                return []
+        names = set()
+        for key in self.storage.list(prefix):
+            rest = key[len(prefix) :].lstrip("/")
+            if rest:
+                names.add(rest.split("/", 1)[0])
+        return sorted(names)
+
+    def flow_names(self) -> list[str]:
+        return self.children("runs")
+
+    def run_ids(self, flow: str) -> list[str]:
+        return [
+            name
+            for name in self.children(layout.runs_prefix(flow))
+            if self.exists(layout.run_key(flow, name))
+        ]
+
+    def step_names(self, flow: str, run_id: str) -> list[str]:
+        prefix = layout.run_prefix(flow, run_id)
+        return [name for name in self.children(prefix) if not name.endswith(".json")]
+
+    def task_ids(self, flow: str, run_id: str, step: str) -> list[str]:
+        return self.children(layout.step_prefix(flow, run_id, step))
+
+    def attempts(self, flow: str, run_id: str, step: str, task: str) -> list[int]:
+        numbers = set()
+        for name in self.children(layout.task_prefix(flow, run_id, step, task)):
+            if name.startswith("attempt-"):
+                number = name[len("attempt-") :].split(".", 1)[0]
+                if number.isdigit():
+                    numbers.add(int(number))
+        return sorted(numbers)
+
+    # ---- records -------------------------------------------------------------------------
+    def exists(self, key: str) -> bool:
+        return self.storage.exists(key)
+
+    def read_json(self, key: str) -> dict[str, Any] | None:
+        """The JSON document at ``key``, or None when there is none."""
+        from flowc.datastore.storage import NotFound
+
+        try:
+            data = self.storage.read(key)
+        except NotFound:
+            return None
+        return json.loads(bytes(data))
+
+    def read_text(self, key: str) -> str | None:
+        from flowc.datastore.storage import NotFound
+
+        try:
+            return bytes(self.storage.read(key)).decode("utf-8", errors="replace")
+        except NotFound:
+            return None
+
+    def load_artifact(self, meta: dict[str, Any]) -> Any:
+        """The value of one artifact from its entry in a task record (reads only that object)."""
+        return decode_artifact(self.storage, meta)
+
+
+def decode_artifact(storage: Any, meta: dict[str, Any]) -> Any:
+    """Value of the artifact described by ``meta`` (``{"sha", "encoding", ...}``) in ``storage``.
+
+    Verified on read: a corrupt object raises :class:`flowc.datastore.objects.CorruptObject`.
+    """
+    from flowc.datastore.objects import load_artifact
+
+    return load_artifact(storage, meta)
+
+
+def open_client_store(url: str | None = None) -> ClientStore:
+    """The store at ``url``, else ``FLOWC_DATASTORE`` / configuration ``datastore``."""
+    if url is None:
+        from flowc.config import load_settings
+
+        url = str(load_settings()["datastore"])
+    return ClientStore(url)

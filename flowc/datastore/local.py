@@ -1,0 +1,223 @@
+"""A datastore in a local directory: every write is atomic, nothing half-written is ever visible.
+
+A write goes to a hidden temporary file in the destination's own directory (same file system),
+then ``os.replace`` moves it into place, so a reader sees the old object, the new one, or none;
+a process killed mid-write leaves only a hidden ``.flowc-tmp-*`` file that listings skip.
+Large objects are read as copy-on-write memory maps: loading a 1 GiB array costs no copy, and the
+map stays valid even if the file is replaced later (objects are never rewritten in place).
+
+No ``fsync``: atomicity protects readers from crashed writers, not from power loss (the same
+trade-off as Metaflow's local datastore).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+
+from flowc.datastore.storage import Buffer, NotFound, Storage, StorageError
+
+__all__ = ["MMAP_THRESHOLD", "TEMP_FOLDER", "TEMP_PREFIX", "LocalStorage"]
+
+#: Hidden temporary files start with this; listings skip every name starting with ``.``.
+TEMP_PREFIX = ".flowc-tmp-"
+#: Hidden folder (in the root, so on the same file system) for objects whose name is not known yet.
+TEMP_FOLDER = ".flowc-tmp"
+#: Files at least this big are memory-mapped on read instead of copied into memory.
+MMAP_THRESHOLD = 1 << 20
+# os.write moves at most ~2 GiB per call on Linux; smaller slices keep the hashing thread close.
+_WRITE_SLICE = 1 << 26
+
+
+def _parts(parts: Buffer | Sequence[Buffer]) -> list[memoryview]:
+    """Flat byte views of ``parts`` (never copied)."""
+    if not isinstance(parts, list | tuple):
+        parts = [parts]
+    views = []
+    for part in parts:
+        view = memoryview(part)
+        if view.ndim != 1 or view.format != "B":
+            view = view.cast("B")
+        views.append(view)
+    return views
+
+
+class LocalStorage(Storage):
+    """A :class:`~flowc.datastore.storage.Storage` rooted at a local directory (created on first write).
+
+    Args:
+        root: the directory; relative paths are resolved against the working directory now, so
+            the storage keeps pointing at the same place if the process changes directory.
+    """
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = os.path.abspath(os.fspath(root))
+        self.url = self.root
+
+    def __repr__(self) -> str:
+        return f"LocalStorage({self.root!r})"
+
+    # ---- paths ---------------------------------------------------------------------------
+    def path(self, key: str) -> str:
+        """The file that holds ``key`` (keys are ``/``-separated and never leave the root)."""
+        if not key or key.startswith("/") or ".." in key.split("/"):
+            raise StorageError(f"invalid datastore key {key!r}")
+        return os.path.join(self.root, *key.split("/"))
+
+    def _temp_path(self, final: str) -> str:
+        folder = os.path.dirname(final)
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot create {folder}: {exc}") from exc
+        return os.path.join(folder, f"{TEMP_PREFIX}{uuid.uuid4().hex}")
+
+    # ---- reads ---------------------------------------------------------------------------
+    def read(self, key: str) -> Buffer:
+        """Bytes of ``key``: ``bytes`` when small, a writable copy-on-write ``mmap`` when large."""
+        path = self.path(key)
+        try:
+            with open(path, "rb", buffering=0) as handle:
+                size = os.fstat(handle.fileno()).st_size
+                if size >= MMAP_THRESHOLD:
+                    import mmap
+
+                    return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_COPY)
+                return handle.read()
+        except FileNotFoundError:
+            raise NotFound(key) from None
+        except IsADirectoryError:
+            raise NotFound(key) from None
+        except OSError as exc:
+            raise StorageError(f"cannot read {path}: {exc}") from exc
+
+    def exists(self, key: str) -> bool:
+        return os.path.isfile(self.path(key))
+
+    def list(self, prefix: str) -> Iterator[str]:
+        """Every key under ``prefix``, recursively, sorted; hidden (temporary) files are skipped."""
+        base = self.path(prefix) if prefix else self.root
+        keys: list[str] = []
+        for folder, subfolders, files in os.walk(base):
+            subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+            relative = os.path.relpath(folder, self.root).replace(os.sep, "/")
+            for name in files:
+                if not name.startswith("."):
+                    keys.append(name if relative == "." else f"{relative}/{name}")
+        return iter(sorted(keys))
+
+    # ---- writes --------------------------------------------------------------------------
+    def write(self, key: str, parts: Buffer | Sequence[Buffer]) -> None:
+        final = self.path(key)
+        temp = self._write_temp(final, _parts(parts))
+        try:
+            os.replace(temp, final)
+        except OSError as exc:
+            _remove(temp)
+            raise StorageError(f"cannot write {final}: {exc}") from exc
+
+    def write_if_absent(self, key: str, data: Buffer) -> bool:
+        """Creates ``key`` only if absent (a hard link fails on an existing name: atomic and exclusive)."""
+        final = self.path(key)
+        temp = self._write_temp(final, _parts(data))
+        try:
+            os.link(temp, final)
+            return True
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            raise StorageError(f"cannot write {final}: {exc}") from exc
+        finally:
+            _remove(temp)
+
+    def write_object(
+        self, key_for: Callable[[str], str], parts: Buffer | Sequence[Buffer]
+    ) -> tuple[str, bool]:
+        """Content-addressed write: hashes (SHA-256) in a second thread while writing the bytes.
+
+        Both ``hashlib`` and ``os.write`` release the GIL on large buffers, so a 1 GiB object costs
+        about max(hash, write) rather than their sum. The bytes land in a temporary file first; the
+        hash names the final key, which is linked only if absent (the same bytes are stored once).
+        """
+        import hashlib
+
+        views = _parts(parts)
+        hasher = hashlib.sha256()
+        total = sum(view.nbytes for view in views)
+        # The final key is known only after hashing: the bytes wait in a hidden folder of the root.
+        temp = self._temp_path(os.path.join(self.root, TEMP_FOLDER, "object"))
+        if total < (1 << 22):
+            for view in views:
+                hasher.update(view)
+            self._write_file(temp, views)
+        else:
+            failure: list[BaseException] = []
+
+            def hash_all() -> None:
+                try:
+                    for view in views:
+                        hasher.update(view)
+                except BaseException as exc:  # pragma: no cover - surfaced below
+                    failure.append(exc)
+
+            thread = threading.Thread(target=hash_all, name="flowc-hash", daemon=True)
+            thread.start()
+            try:
+                self._write_file(temp, views)
+            finally:
+                thread.join()
+            if failure:
+                _remove(temp)
+                raise failure[0]
+        sha = hasher.hexdigest()
+        final = self.path(key_for(sha))
+        try:
+            os.makedirs(os.path.dirname(final), exist_ok=True)
+            os.link(temp, final)
+            return sha, True
+        except FileExistsError:
+            return sha, False
+        except OSError as exc:
+            raise StorageError(f"cannot write {final}: {exc}") from exc
+        finally:
+            _remove(temp)
+
+    def _write_temp(self, final: str, views: list[memoryview]) -> str:
+        temp = self._temp_path(final)
+        self._write_file(temp, views)
+        return temp
+
+    @staticmethod
+    def _write_file(temp: str, views: list[memoryview]) -> None:
+        try:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except OSError as exc:
+            raise StorageError(f"cannot create {temp}: {exc}") from exc
+        try:
+            for view in views:
+                offset = 0
+                while offset < view.nbytes:
+                    offset += os.write(fd, view[offset : offset + _WRITE_SLICE])
+        except OSError as exc:
+            os.close(fd)
+            _remove(temp)
+            if exc.errno == errno.ENOSPC:
+                raise StorageError(f"no space left on device writing {temp}") from exc
+            raise StorageError(f"cannot write {temp}: {exc}") from exc
+        except BaseException:
+            os.close(fd)
+            _remove(temp)
+            raise
+        os.close(fd)
+
+    def delete(self, key: str) -> None:
+        _remove(self.path(key))
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)

@@ -1,0 +1,506 @@
+"""The S3 datastore: :class:`~flowc.datastore.storage.Storage` on boto3, for ``s3://bucket/prefix`` roots.
+
+What it adds over one boto3 call per operation:
+
+* **Configuration**: boto3's own chain (credentials, ``AWS_PROFILE``, region, ``AWS_ENDPOINT_URL``);
+  the flowc key ``s3.endpoint_url`` (or an explicit ``endpoint_url``) overrides the endpoint.
+* **Large objects**: written with a parallel multipart upload straight from the caller's parts (no
+  joined copy). The object only appears on ``CompleteMultipartUpload`` and the upload is aborted on
+  failure, so a reader never sees half an object. Reads start with one ranged GET of the first part;
+  a larger object's remaining parts (>= 64 MiB each: small ranges are slow, ENGINES.md "S3") are
+  fetched in parallel into one preallocated buffer.
+* **Many small objects**: ``read_many``/``write_many``/``exists_many`` run on a thread pool, so a
+  task with 1,000 artifacts pays a few round trips of latency, not 1,000.
+* **Conditional create**: ``write_if_absent`` is a PUT with ``If-None-Match: *`` (S3 conditional
+  writes, https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html; moto >= 5.0
+  honours it). Stores that answer ``NotImplemented`` get a documented fallback: HEAD then PUT, which
+  is not atomic against a concurrent writer.
+* **Retries**: transient failures (5xx, throttling, connection refused/reset, timeouts, a body cut
+  short) are retried with jittered exponential backoff until ``s3.retry_seconds`` have passed, then
+  raise :class:`StorageError` naming ``s3://bucket/key``, the operation and the last cause. botocore's
+  own retries are off so that this one budget bounds how long a dead endpoint can stall a task.
+
+boto3 is imported when the first request is made; ``open_storage`` itself stays cheap. The client is
+re-created after ``fork()`` (the local runtime forks tasks; connection pools must not be shared).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from flowc.datastore.storage import Buffer, NotFound, Storage, StorageError
+
+__all__ = ["S3Storage", "parse_s3_url"]
+
+_log = logging.getLogger(__name__)
+_T = TypeVar("_T")
+
+MiB = 1024 * 1024
+#: Objects up to this size are one PUT; larger ones a multipart upload.
+DEFAULT_MULTIPART_THRESHOLD = 64 * MiB
+#: Part size of multipart uploads and of parallel ranged reads (>= 64 MiB, see the module docstring).
+DEFAULT_PART_SIZE = 64 * MiB
+#: S3's limits on multipart uploads.
+_MIN_PART_SIZE = 5 * MiB
+_MAX_PARTS = 10_000
+
+#: Error codes that are worth another try whatever the HTTP status.
+_TRANSIENT_CODES = frozenset(
+    {
+        "InternalError",
+        "OperationAborted",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "ServiceUnavailable",
+        "SlowDown",
+        "Throttling",
+        "ThrottlingException",
+        "TooManyRequestsException",
+        "ConditionalRequestConflict",  # a concurrent conditional write; S3 asks to retry
+    }
+)
+_NOT_FOUND_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
+
+
+def parse_s3_url(url: str) -> tuple[str, str]:
+    """``s3://bucket/some/prefix/`` -> ``("bucket", "some/prefix")``."""
+    if not url.startswith("s3://"):
+        raise ValueError(f"not an S3 URL: {url!r}")
+    bucket, _, prefix = url[len("s3://") :].partition("/")
+    if not bucket:
+        raise ValueError(f"no bucket in S3 URL {url!r}")
+    return bucket, prefix.strip("/")
+
+
+def _views(parts: Buffer | Sequence[Buffer]) -> list[memoryview]:
+    pieces = [parts] if isinstance(parts, bytes | bytearray | memoryview) else list(parts)
+    return [memoryview(piece).cast("B") for piece in pieces]
+
+
+class _PartReader:
+    """A seekable, read-only file over ``length`` bytes of a list of buffers starting at ``offset``.
+
+    boto3 takes it as a request body (it seeks back to recompute checksums and to retry), so a
+    multipart upload sends the caller's buffers without joining or copying them.
+    """
+
+    def __init__(self, views: Sequence[memoryview], offset: int, length: int) -> None:
+        self._slices: list[memoryview] = []
+        skip = offset
+        remaining = length
+        for view in views:
+            if remaining == 0:
+                break
+            if skip >= len(view):
+                skip -= len(view)
+                continue
+            piece = view[skip : skip + remaining]
+            skip = 0
+            remaining -= len(piece)
+            self._slices.append(piece)
+        self._length = length - remaining
+        self._position = 0
+
+    def __len__(self) -> int:
+        return self._length
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0 or self._position + size > self._length:
+            size = self._length - self._position
+        out = bytearray()
+        start = self._position
+        for piece in self._slices:
+            if size == 0:
+                break
+            if start >= len(piece):
+                start -= len(piece)
+                continue
+            chunk = piece[start : start + size]
+            out += chunk
+            size -= len(chunk)
+            start = 0
+        self._position += len(out)
+        return bytes(out)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self._position, 2: self._length}[whence]
+        self._position = max(0, min(self._length, base + offset))
+        return self._position
+
+    def tell(self) -> int:
+        return self._position
+
+    def seekable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return True
+
+
+class S3Storage(Storage):
+    """Keys under ``s3://bucket/prefix``; see the module docstring for what each operation does.
+
+    Args:
+        url: ``s3://bucket/prefix`` (the prefix may be empty).
+        endpoint_url: overrides the configuration key ``s3.endpoint_url`` and boto3's own endpoint.
+        max_concurrency: parallel requests of one batch call or multipart transfer
+            (default: configuration ``s3.max_concurrency``).
+        retry_seconds: how long transient errors are retried (default: ``s3.retry_seconds``).
+        multipart_threshold: objects larger than this are written in parts.
+        part_size: bytes per multipart part and per ranged GET.
+        settings: a :class:`flowc.config.Settings` to read the ``s3.*`` keys from (default: loaded
+            from the environment and project file when first needed).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        endpoint_url: str | None = None,
+        max_concurrency: int | None = None,
+        retry_seconds: float | None = None,
+        multipart_threshold: int = DEFAULT_MULTIPART_THRESHOLD,
+        part_size: int = DEFAULT_PART_SIZE,
+        settings: Any = None,
+    ) -> None:
+        self.bucket, self.prefix = parse_s3_url(url)
+        self.url = f"s3://{self.bucket}/{self.prefix}" if self.prefix else f"s3://{self.bucket}"
+        if settings is None:
+            from flowc.config import load_settings
+
+            settings = load_settings()
+        self.endpoint_url = endpoint_url or settings.get("s3.endpoint_url")
+        self.max_concurrency = max(1, int(max_concurrency or settings.get("s3.max_concurrency", 16)))
+        default_retry = settings.get("s3.retry_seconds", 30.0)
+        self.retry_seconds = float(default_retry if retry_seconds is None else retry_seconds)
+        self.connect_timeout = float(settings.get("s3.connect_timeout", 5.0))
+        self.read_timeout = float(settings.get("s3.read_timeout", 20.0))
+        self.multipart_threshold = max(int(multipart_threshold), 1)
+        self.part_size = max(int(part_size), 1)
+        #: Keys per LIST request (S3's maximum is 1,000).
+        self.list_page_size = 1000
+        self._client_lock = threading.Lock()
+        self._client_pid: int | None = None
+        self._client_obj: Any = None
+        self._session: Any = None
+
+    def __repr__(self) -> str:
+        return f"S3Storage({self.url!r})"
+
+    # ---- plumbing --------------------------------------------------------------------------
+    def _client(self) -> Any:
+        """The boto3 client of this process (made on first use, and again after a fork)."""
+        pid = os.getpid()
+        if self._client_pid == pid:
+            return self._client_obj
+        with self._client_lock:
+            if self._client_pid != pid:
+                import boto3
+                from botocore.config import Config
+
+                config = Config(
+                    # One retry budget, ours (see the module docstring), instead of botocore's.
+                    retries={"total_max_attempts": 1, "mode": "standard"},
+                    connect_timeout=self.connect_timeout,
+                    read_timeout=self.read_timeout,
+                    # Batch calls and multipart parts each hold a connection; a full pool would
+                    # discard connections (and warn) instead of reusing them.
+                    max_pool_connections=self.max_concurrency * 2,
+                )
+                # The session (credentials, loaded service models) survives a fork and makes the
+                # child's client in milliseconds; only the client's connection pool must be new.
+                if self._session is None:
+                    self._session = boto3.session.Session()
+                self._client_obj = self._session.client("s3", endpoint_url=self.endpoint_url, config=config)
+                self._client_pid = pid
+        return self._client_obj
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def _where(self, key: str) -> str:
+        return f"s3://{self.bucket}/{self._key(key)}"
+
+    def _call(self, operation: str, key: str, attempt: Callable[[], _T]) -> _T:
+        """``attempt()`` retried on transient errors for up to ``retry_seconds``."""
+        deadline = time.monotonic() + self.retry_seconds
+        tries = 0
+        while True:
+            tries += 1
+            try:
+                return attempt()
+            except Exception as exc:
+                if _is_not_found(exc):
+                    raise NotFound(key) from exc
+                if isinstance(exc, StorageError):
+                    raise
+                transient = _is_transient(exc)
+                delay = min(4.0, 0.1 * 2 ** (tries - 1)) * random.uniform(0.5, 1.0)
+                if not transient or time.monotonic() + delay >= deadline:
+                    cause = _describe(exc)
+                    span = f" after {tries} attempts" if tries > 1 else ""
+                    raise StorageError(f"{self._where(key)}: {operation} failed{span}: {cause}") from exc
+                _log.warning(
+                    "%s %s: %s; retrying in %.1f s", operation, self._where(key), _describe(exc), delay
+                )
+                time.sleep(delay)
+
+    def _map(self, function: Callable[[Any], _T], items: Sequence[Any]) -> list[_T]:
+        """``[function(item) ...]`` on up to ``max_concurrency`` threads; the first error is raised."""
+        if len(items) <= 1 or self.max_concurrency == 1:
+            return [function(item) for item in items]
+        with ThreadPoolExecutor(min(self.max_concurrency, len(items)), thread_name_prefix="flowc-s3") as pool:
+            futures = [pool.submit(function, item) for item in items]
+            try:
+                return [future.result() for future in futures]
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+
+    # ---- reads -----------------------------------------------------------------------------
+    def read(self, key: str) -> Buffer:
+        """All bytes of ``key``: one ranged GET, then parallel ranged GETs if the object is larger."""
+        first, total = self._call("GET", key, lambda: self._get_range(key, 0, self.part_size))
+        if total <= len(first):
+            return first
+        out = bytearray(total)
+        out[: len(first)] = first
+        del first
+        ranges = [
+            (start, min(start + self.part_size, total))
+            for start in range(self.part_size, total, self.part_size)
+        ]
+
+        def fetch(span: tuple[int, int]) -> None:
+            start, end = span
+            data, _ = self._call("GET", key, lambda: self._get_range(key, start, end - start))
+            if len(data) != end - start:
+                raise StorageError(f"{self._where(key)}: object changed while being read")
+            out[start:end] = data
+
+        self._map(fetch, ranges)
+        return out
+
+    def _get_range(self, key: str, start: int, length: int) -> tuple[bytes, int]:
+        """Bytes ``[start, start + length)`` and the object's total size."""
+        client = self._client()
+        try:
+            response = client.get_object(
+                Bucket=self.bucket, Key=self._key(key), Range=f"bytes={start}-{start + length - 1}"
+            )
+        except Exception as exc:
+            # An empty object has no byte 0: S3 answers 416 InvalidRange to any range.
+            if start == 0 and _error_code(exc) == "InvalidRange":
+                response = client.get_object(Bucket=self.bucket, Key=self._key(key))
+                return response["Body"].read(), 0
+            raise
+        data = response["Body"].read()
+        content_range = response.get("ContentRange")  # "bytes 0-99/12345"
+        total = int(content_range.rsplit("/", 1)[1]) if content_range else len(data)
+        return data, total
+
+    def exists(self, key: str) -> bool:
+        try:
+            self._call(
+                "HEAD", key, lambda: self._client().head_object(Bucket=self.bucket, Key=self._key(key))
+            )
+        except NotFound:
+            return False
+        return True
+
+    def list(self, prefix: str) -> Iterator[str]:
+        """Keys under ``prefix`` in S3's order, which is UTF-8 byte order, the same as ``sorted``."""
+        root = self._key(prefix.strip("/")) if prefix.strip("/") else self.prefix
+        s3_prefix = f"{root}/" if root else ""
+        strip = len(f"{self.prefix}/") if self.prefix else 0
+        token: str | None = None
+        while True:
+            arguments = {"Bucket": self.bucket, "Prefix": s3_prefix, "MaxKeys": self.list_page_size}
+            if token:
+                arguments["ContinuationToken"] = token
+            page = self._call("LIST", prefix, lambda a=arguments: self._client().list_objects_v2(**a))
+            for entry in page.get("Contents", ()):
+                yield entry["Key"][strip:]
+            token = page.get("NextContinuationToken")
+            if not page.get("IsTruncated") or not token:
+                return
+
+    # ---- writes ----------------------------------------------------------------------------
+    def write(self, key: str, parts: Buffer | Sequence[Buffer]) -> None:
+        self._put(key, _views(parts), if_absent=False)
+
+    def write_if_absent(self, key: str, data: Buffer) -> bool:
+        """A conditional PUT. A retried PUT whose first try landed reports False (never a false True)."""
+        return self._put(key, _views(data), if_absent=True)
+
+    def write_object(
+        self, key_for: Callable[[str], str], parts: Buffer | Sequence[Buffer]
+    ) -> tuple[str, bool]:
+        """Content-addressed write: one conditional PUT for small objects; HEAD first for large ones
+        (so an object already stored is not uploaded again)."""
+        views = _views(parts)
+        hasher = hashlib.sha256()
+        for view in views:
+            hasher.update(view)
+        sha = hasher.hexdigest()
+        key = key_for(sha)
+        if sum(len(view) for view in views) > self.multipart_threshold and self.exists(key):
+            return sha, False
+        return sha, self._put(key, views, if_absent=True)
+
+    def _put(self, key: str, views: list[memoryview], *, if_absent: bool) -> bool:
+        size = sum(len(view) for view in views)
+        if size > self.multipart_threshold:
+            return self._multipart_put(key, views, size, if_absent=if_absent)
+        body = bytes(views[0]) if len(views) == 1 else b"".join(views)
+        arguments: dict[str, Any] = {"Bucket": self.bucket, "Key": self._key(key), "Body": body}
+        if if_absent:
+            arguments["IfNoneMatch"] = "*"
+        try:
+            self._call("PUT", key, lambda: self._client().put_object(**arguments))
+        except StorageError as exc:
+            code = _error_code(exc.__cause__)
+            if if_absent and code == "PreconditionFailed":
+                return False
+            if if_absent and code == "NotImplemented":
+                # A store without conditional writes: check, then write (not atomic; documented).
+                if self.exists(key):
+                    return False
+                arguments.pop("IfNoneMatch")
+                self._call("PUT", key, lambda: self._client().put_object(**arguments))
+                return True
+            raise
+        return True
+
+    def _multipart_put(self, key: str, views: list[memoryview], size: int, *, if_absent: bool) -> bool:
+        part_size = max(self.part_size, _MIN_PART_SIZE, -(-size // _MAX_PARTS))
+        s3_key = self._key(key)
+        client = self._client()
+        upload_id = self._call(
+            "CreateMultipartUpload",
+            key,
+            lambda: client.create_multipart_upload(Bucket=self.bucket, Key=s3_key),
+        )["UploadId"]
+        try:
+
+            def upload(number: int) -> dict[str, Any]:
+                offset = (number - 1) * part_size
+                body = _PartReader(views, offset, min(part_size, size - offset))
+
+                def attempt() -> Any:
+                    body.seek(0)
+                    return client.upload_part(
+                        Bucket=self.bucket, Key=s3_key, UploadId=upload_id, PartNumber=number, Body=body
+                    )
+
+                return {
+                    "PartNumber": number,
+                    "ETag": self._call(f"UploadPart {number}", key, attempt)["ETag"],
+                }
+
+            parts = self._map(upload, range(1, -(-size // part_size) + 1))
+            arguments: dict[str, Any] = {
+                "Bucket": self.bucket,
+                "Key": s3_key,
+                "UploadId": upload_id,
+                "MultipartUpload": {"Parts": parts},
+            }
+            if if_absent:
+                arguments["IfNoneMatch"] = "*"
+            tries = []
+
+            def complete() -> Any:
+                tries.append(1)
+                try:
+                    return client.complete_multipart_upload(**arguments)
+                except Exception as exc:
+                    # A retry after a lost answer finds the upload already completed.
+                    if len(tries) > 1 and _error_code(exc) == "NoSuchUpload" and not if_absent:
+                        return None
+                    raise
+
+            self._call("CompleteMultipartUpload", key, complete)
+        except BaseException as exc:
+            self._abort(key, upload_id)
+            if if_absent and _error_code(exc.__cause__) == "PreconditionFailed":
+                return False
+            raise
+        return True
+
+    def _abort(self, key: str, upload_id: str) -> None:
+        """Best effort: a failed upload leaves no parts behind (a lifecycle rule cleans up the rest)."""
+        try:
+            self._client().abort_multipart_upload(Bucket=self.bucket, Key=self._key(key), UploadId=upload_id)
+        except Exception as exc:
+            _log.warning("could not abort the multipart upload of %s: %s", self._where(key), _describe(exc))
+
+    def delete(self, key: str) -> None:
+        self._call(
+            "DELETE", key, lambda: self._client().delete_object(Bucket=self.bucket, Key=self._key(key))
+        )
+
+    # ---- batches ---------------------------------------------------------------------------
+    def read_many(self, keys: Iterable[str]) -> dict[str, Buffer]:
+        keys = list(dict.fromkeys(keys))
+        return dict(zip(keys, self._map(self.read, keys), strict=True))
+
+    def write_many(self, items: Mapping[str, Buffer | Sequence[Buffer]]) -> None:
+        self._map(lambda item: self.write(*item), list(items.items()))
+
+    def exists_many(self, keys: Iterable[str]) -> dict[str, bool]:
+        keys = list(dict.fromkeys(keys))
+        return dict(zip(keys, self._map(self.exists, keys), strict=True))
+
+
+# ---- error classification ------------------------------------------------------------------
+def _error_code(exc: BaseException | None) -> str | None:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return response.get("Error", {}).get("Code")
+    return None
+
+
+def _status(exc: BaseException) -> int | None:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return None
+
+
+def _is_not_found(exc: BaseException) -> bool:
+    return _error_code(exc) in _NOT_FOUND_CODES
+
+
+def _is_transient(exc: BaseException) -> bool:
+    from botocore.exceptions import (
+        ConnectionError as BotoConnectionError,
+    )
+    from botocore.exceptions import (
+        HTTPClientError,
+        IncompleteReadError,
+    )
+
+    if isinstance(exc, BotoConnectionError | HTTPClientError | IncompleteReadError | ConnectionError):
+        return True  # refused, reset, timed out, or a body cut short
+    if _error_code(exc) in _TRANSIENT_CODES:
+        return True
+    status = _status(exc)
+    return status is not None and (status >= 500 or status == 429)
+
+
+def _describe(exc: BaseException) -> str:
+    code = _error_code(exc)
+    if code is not None:
+        status = _status(exc)
+        message = getattr(exc, "response", {}).get("Error", {}).get("Message", "")
+        return f"{code} (HTTP {status}){': ' + message if message else ''}"
+    return f"{type(exc).__name__}: {exc}"

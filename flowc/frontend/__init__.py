@@ -1,0 +1,79 @@
+"""The front end: reads a flow file (AST; no step body runs) and builds the :class:`~flowc.ir.FlowIR`.
+
+``analyse(path)`` returns the IR (or None) and every diagnostic; ``build_ir(path)`` returns the IR or
+raises :class:`~flowc.frontend.diagnostics.CompileError` carrying all errors (with ``strict``,
+warnings too). The module is imported only when a decorator or Parameter argument is not a literal.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from flowc.frontend.diagnostics import CompileError, Diagnostic
+from flowc.ir import FlowIR
+
+__all__ = ["CompileError", "Diagnostic", "analyse", "build_ir"]
+
+
+def _parse(path: Path) -> tuple[ast.Module | None, list[Diagnostic]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        return None, [Diagnostic("unreadable-file", f"cannot read the flow file: {exc.strerror or exc}",
+                                 path.name)]
+    try:
+        return ast.parse(text, filename=path.name), []
+    except SyntaxError as exc:
+        return None, [
+            Diagnostic("syntax-error", f"syntax error: {exc.msg}", path.name, line=exc.lineno,
+                       hint="fix the Python syntax first")
+        ]
+
+
+def analyse(path: str | Path) -> tuple[FlowIR | None, list[Diagnostic]]:
+    """Checks the flow in ``path`` and builds its IR.
+
+    Args:
+        path: the flow file.
+
+    Returns:
+        The IR (None when some diagnostic is an error) and every diagnostic found, errors and
+        warnings, in file order.
+    """
+    from flowc.frontend.analysis import analyse_source
+    from flowc.frontend.builder import build_flow_ir
+    from flowc.frontend.checks import run_checks, select_flow_class
+    from flowc.frontend.source import read_flow_source
+    from flowc.frontend.values import ModuleLoader
+
+    path = Path(path)
+    module, diagnostics = _parse(path)
+    if module is None:
+        return None, diagnostics
+    class_node, diagnostics = select_flow_class(module, path.name)
+    if class_node is None:
+        return None, diagnostics
+    flow = read_flow_source(path, module, class_node)
+    analysis = analyse_source(flow, ModuleLoader(path))
+    diagnostics = run_checks(analysis)
+    if any(d.severity == "error" for d in diagnostics):
+        return None, diagnostics
+    return build_flow_ir(analysis), diagnostics
+
+
+def build_ir(path: str | Path, strict: bool = False) -> FlowIR:
+    """The IR of the flow in ``path``.
+
+    Args:
+        path: the flow file.
+        strict: treat warnings as errors.
+
+    Raises:
+        CompileError: with every error (and, when ``strict``, every warning) found.
+    """
+    ir, diagnostics = analyse(path)
+    fatal = [d for d in diagnostics if strict or d.severity == "error"]
+    if fatal or ir is None:
+        raise CompileError(fatal or diagnostics)
+    return ir

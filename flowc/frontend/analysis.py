@@ -1,0 +1,199 @@
+"""One analysis of one flow file: the facts every check and the IR builder read.
+
+:func:`analyse_source` gathers them (AST facts, transitions, evaluated decorators and parameters,
+graph facts) without judging; judging is :mod:`flowc.frontend.checks`' job.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+from dataclasses import dataclass, field
+from typing import Any
+
+from flowc.frontend.decorators import (
+    EvaluatedDecorator,
+    FlowSettings,
+    Problem,
+    StepSettings,
+    flow_settings,
+    step_settings,
+)
+from flowc.frontend.graph import GraphFacts, GraphInput, analyse_graph
+from flowc.frontend.parameters import parameter_spec
+from flowc.frontend.source import DecoratorCall, FlowSource, StepSource
+from flowc.frontend.transitions import Transition, read_transition
+from flowc.frontend.values import NOT_LITERAL, ModuleLoader, literal
+from flowc.ir import ParameterSpec
+
+__all__ = ["Analysis", "analyse_source"]
+
+
+@dataclass
+class Analysis:
+    """Facts about one flow, shared by the checks and the IR builder."""
+
+    flow: FlowSource
+    loader: ModuleLoader
+    transitions: dict[str, Transition] = field(default_factory=dict)
+    transition_errors: dict[str, tuple[int, str]] = field(default_factory=dict)
+    settings: dict[str, StepSettings] = field(default_factory=dict)
+    flow_settings: FlowSettings = field(default_factory=FlowSettings)
+    # step name ("" for the flow class) -> problems in its decorators
+    decorator_problems: dict[str, list[Problem]] = field(default_factory=dict)
+    parameters: list[ParameterSpec] = field(default_factory=list)
+    parameter_problems: list[Problem] = field(default_factory=list)
+    graph: GraphFacts | None = None
+
+    @property
+    def file(self) -> str:
+        return self.flow.file
+
+    @property
+    def step_names(self) -> list[str]:
+        return [s.name for s in self.flow.steps]
+
+    def successors(self, name: str) -> tuple[str, ...]:
+        """Transition targets in order, duplicates removed (unknown names included)."""
+        transition = self.transitions.get(name)
+        return tuple(dict.fromkeys(transition.targets)) if transition else ()
+
+    def parameter_attributes(self) -> set[str]:
+        return self._parameter_attributes
+
+    def method_names(self) -> set[str]:
+        return self._method_names
+
+    @functools.cached_property
+    def _parameter_attributes(self) -> set[str]:
+        return {p.attribute for p in self.flow.parameters}
+
+    @functools.cached_property
+    def _method_names(self) -> set[str]:
+        return {m.name for m in self.flow.methods}
+
+    @functools.cached_property
+    def step_sources(self) -> dict[str, StepSource]:
+        """Steps by name (the first definition when a name is defined twice)."""
+        steps: dict[str, StepSource] = {}
+        for step in self.flow.steps:
+            steps.setdefault(step.name, step)
+        return steps
+
+
+def _self_name(step: StepSource) -> str:
+    return step.arg_names[0] if step.arg_names else "self"
+
+
+def _read_transitions(analysis: Analysis) -> None:
+    for step in analysis.flow.steps:
+        calls = step.body.next_calls
+        if len(calls) != 1 or step.name == "end":
+            continue  # none, several, or on end: the checks report it
+        parsed = read_transition(calls[0], _self_name(step))
+        if isinstance(parsed, str):
+            analysis.transition_errors[step.name] = (calls[0].lineno, parsed)
+        else:
+            analysis.transitions[step.name] = parsed
+
+
+def _live_records(analysis: Analysis, target_name: str | None) -> list[tuple[str, dict[str, Any]]] | None:
+    """Decorator records of the imported step (or class when ``target_name`` is None), outermost first."""
+    from flowc.authoring.decorators import recorded_decorators
+
+    cls = analysis.loader.flow_class(analysis.flow.class_name)
+    if cls is None:
+        return None
+    target = cls if target_name is None else cls.__dict__.get(target_name)
+    if target is None:
+        return None
+    return list(reversed(recorded_decorators(target)))
+
+
+def _evaluate_decorators(
+    analysis: Analysis, calls: list[DecoratorCall], target_name: str | None, problems: list[Problem]
+) -> list[EvaluatedDecorator]:
+    evaluated: list[EvaluatedDecorator] = []
+    records: list[tuple[str, dict[str, Any]]] | None = None
+    seen_by_name: dict[str, int] = {}
+    for call in calls:
+        occurrence = seen_by_name.get(call.name, 0)
+        seen_by_name[call.name] = occurrence + 1
+        if call.positional:
+            problems.append(
+                Problem("bad-decorator", f"@{call.name} takes keyword arguments only", call.line,
+                        hint=f"write @{call.name}(name=value, ...)")
+            )
+            continue
+        arguments = {key: literal(node) for key, node in call.keywords.items()}
+        if any(v is NOT_LITERAL for v in arguments.values()):
+            if records is None:
+                records = _live_records(analysis, target_name) or []
+            matches = [kwargs for name, kwargs in records if name == call.name]
+            if occurrence < len(matches):
+                arguments = dict(matches[occurrence])
+            else:
+                unresolved = sorted(k for k, v in arguments.items() if v is NOT_LITERAL)
+                why = analysis.loader.error or "the module does not record it"
+                problems.append(
+                    Problem("bad-decorator",
+                            f"@{call.name}: cannot evaluate {', '.join(unresolved)} ({why})", call.line,
+                            hint="use literal arguments, or make the flow module importable")
+                )
+                arguments = {k: v for k, v in arguments.items() if v is not NOT_LITERAL}
+        evaluated.append(EvaluatedDecorator(call.name, arguments, call.line))
+    return evaluated
+
+
+def _evaluate_parameters(analysis: Analysis) -> None:
+    def live(attribute: str) -> Any:
+        cls = analysis.loader.flow_class(analysis.flow.class_name)
+        return None if cls is None else cls.__dict__.get(attribute)
+
+    for source in analysis.flow.parameters:
+        spec, problems = parameter_spec(
+            source, analysis.file, lambda attribute=source.attribute: live(attribute)
+        )
+        analysis.parameter_problems.extend(problems)
+        if spec is not None:
+            analysis.parameters.append(spec)
+
+
+def _looks_like_join(step: StepSource) -> bool:
+    return step.body.uses_inputs_name or "join" in step.name
+
+
+def analyse_source(flow: FlowSource, loader: ModuleLoader) -> Analysis:
+    """Gathers the facts of ``flow``; never raises on a malformed flow."""
+    analysis = Analysis(flow=flow, loader=loader)
+    _read_transitions(analysis)
+    for step in flow.steps:
+        problems: list[Problem] = []
+        evaluated = _evaluate_decorators(analysis, step.decorators, step.name, problems)
+        settings, more = step_settings(evaluated)
+        analysis.settings[step.name] = settings
+        analysis.decorator_problems[step.name] = problems + more
+    flow_problems: list[Problem] = []
+    evaluated = _evaluate_decorators(analysis, flow.flow_decorators, None, flow_problems)
+    analysis.flow_settings, more = flow_settings(evaluated)
+    analysis.decorator_problems[""] = flow_problems + more
+    _evaluate_parameters(analysis)
+    analysis.graph = analyse_graph(
+        [
+            GraphInput(
+                name=step.name,
+                transition=(
+                    analysis.transitions[step.name].kind if step.name in analysis.transitions else None
+                ),
+                targets=analysis.successors(step.name),
+                takes_inputs=len(step.arg_names) == 2 and step.name not in ("start", "end"),
+                looks_like_join=_looks_like_join(step),
+            )
+            for step in flow.steps
+        ]
+    )
+    return analysis
+
+
+def unparse(node: ast.AST) -> str:
+    return ast.unparse(node)

@@ -1,0 +1,342 @@
+"""The checks: each a small named function that yields :class:`Diagnostic` for one kind of mistake.
+
+:func:`run_checks` runs them all (and the data-flow check), so a flow's every problem is reported at
+once, in file order. Codes are stable: tests, docs/authoring.md and users' scripts rely on them.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Iterator
+
+from flowc.frontend.analysis import Analysis
+from flowc.frontend.body import NON_ARTIFACT_NAMES
+from flowc.frontend.dataflow import check_data_flow
+from flowc.frontend.decorators import Problem
+from flowc.frontend.diagnostics import Diagnostic
+from flowc.frontend.source import pick_flow_class
+
+__all__ = ["CHECKS", "RESERVED_PARAMETER_NAMES", "RESERVED_STEP_NAMES", "run_checks", "select_flow_class"]
+
+#: Step names that would hide FlowSpec's own API (Metaflow reserves name, next, input, index, cmd).
+RESERVED_STEP_NAMES = frozenset(NON_ARTIFACT_NAMES | {"cmd"})
+#: Parameter names taken by the run command line (``flowc run --tag ...``) or Metaflow's.
+RESERVED_PARAMETER_NAMES = frozenset(
+    {
+        "params", "with", "tag", "tags", "namespace", "obj", "run-id", "run_id", "task-id", "task_id",
+        "max-workers", "max_workers", "max-num-splits", "max_num_splits", "datastore", "decospecs",
+        "user-namespace", "origin-run-id", "params-file", "params_file", "help",
+    }
+)
+
+Check = Callable[[Analysis], Iterator[Diagnostic]]
+
+
+def select_flow_class(module: ast.Module, file: str) -> tuple[ast.ClassDef | None, list[Diagnostic]]:
+    """The file's flow class, or a diagnostic saying why there is none."""
+    chosen, candidates = pick_flow_class(module)
+    if chosen is not None:
+        return chosen, []
+    if not candidates:
+        return None, [
+            Diagnostic("no-flow", "no FlowSpec subclass in this file", file, line=1,
+                       hint="define `class MyFlow(FlowSpec):` with @step methods")
+        ]
+    names = ", ".join(c.name for c in candidates)
+    return None, [
+        Diagnostic("ambiguous-flow", f"several FlowSpec subclasses ({names}); cannot tell which is the flow",
+                   file, line=candidates[1].lineno,
+                   hint="keep one flow per file, or instantiate it under `if __name__ == '__main__':`")
+    ]
+
+
+def _diagnostic(a: Analysis, code: str, message: str, line: int | None, step: str | None = None,
+                hint: str | None = None, severity: str = "error") -> Diagnostic:
+    return Diagnostic(code, message, a.file, line=line, step=step, hint=hint, severity=severity)
+
+
+def _line(a: Analysis, step: str) -> int | None:
+    source = a.step_sources.get(step)
+    return source.line if source else None
+
+
+def _from_problem(a: Analysis, problem: Problem, step: str | None) -> Diagnostic:
+    return _diagnostic(a, problem.code, problem.message, problem.line, step, problem.hint, problem.severity)
+
+
+# ---- steps and signatures ------------------------------------------------------------------
+def check_start_and_end(a: Analysis) -> Iterator[Diagnostic]:
+    names = set(a.step_names)
+    for required, hint in (
+        ("start", "every flow begins with `@step def start(self)`"),
+        ("end", "every flow finishes with `@step def end(self)`"),
+    ):
+        if required not in names:
+            yield _diagnostic(a, f"missing-{required}", f"the flow has no '{required}' step", a.flow.line,
+                              hint=hint)
+
+
+def check_duplicate_steps(a: Analysis) -> Iterator[Diagnostic]:
+    seen: set[str] = set()
+    for method in a.flow.methods:
+        if method.name in seen:
+            yield _diagnostic(a, "duplicate-step", f"'{method.name}' is defined twice; the later one wins",
+                              method.line, method.name, hint="rename one of them")
+        seen.add(method.name)
+
+
+def check_reserved_step_names(a: Analysis) -> Iterator[Diagnostic]:
+    for step in a.flow.steps:
+        if step.name in RESERVED_STEP_NAMES:
+            reserved = ", ".join(sorted(RESERVED_STEP_NAMES))
+            yield _diagnostic(a, "reserved-step-name", f"'{step.name}' is reserved by FlowSpec", step.line,
+                              step.name, hint=f"rename the step (reserved: {reserved})")
+
+
+def check_step_signatures(a: Analysis) -> Iterator[Diagnostic]:
+    for step in a.flow.steps:
+        args = step.arg_names
+        if step.has_varargs or not 1 <= len(args) <= 2 or isinstance(step.node, ast.AsyncFunctionDef):
+            yield _diagnostic(a, "bad-signature", f"a step takes (self) or, for a join, (self, inputs); "
+                              f"this one takes ({', '.join(args)})", step.line, step.name,
+                              hint=f"def {step.name}(self) or def {step.name}(self, inputs)")
+        elif len(args) == 2 and step.name in ("start", "end"):
+            yield _diagnostic(a, "bad-signature", f"'{step.name}' cannot be a join", step.line, step.name,
+                              hint=f"def {step.name}(self); put a join step "
+                              f"{'before end' if step.name == 'end' else 'after the split'}")
+
+
+# ---- transitions ---------------------------------------------------------------------------
+def check_next_calls(a: Analysis) -> Iterator[Diagnostic]:
+    for step in a.flow.steps:
+        calls = step.body.next_calls
+        if step.name == "end":
+            for call in calls:
+                yield _diagnostic(a, "end-has-next", "the end step cannot call self.next()", call.lineno,
+                                  step.name, hint="remove the self.next() call")
+            continue
+        if not calls:
+            yield _diagnostic(a, "missing-next", "the step never calls self.next()", step.line, step.name,
+                              hint="end the step with self.next(self.<next step>)")
+        elif len(calls) > 1:
+            lines = ", ".join(str(c.lineno) for c in calls)
+            yield _diagnostic(a, "multiple-next", f"self.next() is called {len(calls)} times (lines {lines})",
+                              calls[1].lineno, step.name,
+                              hint="call self.next() once, as the last statement; "
+                              "use a switch (self.next({...}, condition=...)) to choose at run time")
+        else:
+            last = step.node.body[-1]
+            is_last = (
+                isinstance(last, ast.Expr) and isinstance(last.value, ast.Call) and last.value is calls[0]
+            )
+            if not is_last:
+                yield _diagnostic(a, "next-not-last", "self.next() must be the last statement of the step",
+                                  calls[0].lineno, step.name,
+                                  hint="move self.next(...) to the end of the step body")
+
+
+def check_malformed_next(a: Analysis) -> Iterator[Diagnostic]:
+    for name, (line, message) in a.transition_errors.items():
+        yield _diagnostic(a, "bad-next", message, line, name,
+                          hint="see docs/authoring.md, 'Transitions'")
+
+
+def check_successors(a: Analysis) -> Iterator[Diagnostic]:
+    steps = set(a.step_names)
+    plain = {m.name for m in a.flow.methods if not m.is_step}
+    for name, transition in a.transitions.items():
+        for target in dict.fromkeys(transition.targets):
+            if target in steps:
+                continue
+            if target in plain:
+                yield _diagnostic(a, "successor-not-step", f"'{target}' is a plain method, not a step",
+                                  transition.line, name, hint=f"decorate '{target}' with @step")
+            else:
+                yield _diagnostic(a, "unknown-successor", f"self.next() names '{target}', which is no step",
+                                  transition.line, name,
+                                  hint=f"steps are: {', '.join(sorted(steps))}")
+
+
+# ---- graph shape ---------------------------------------------------------------------------
+def check_cycles(a: Analysis) -> Iterator[Diagnostic]:
+    assert a.graph is not None
+    for tail, head in sorted(a.graph.back_edges):
+        transition = a.transitions.get(tail)
+        if transition is not None and transition.kind != "switch":
+            yield _diagnostic(a, "cycle", f"going to '{head}' makes a cycle", transition.line, tail,
+                              hint="only a switch case may jump back to an earlier step (a loop)")
+
+
+def check_unreachable(a: Analysis) -> Iterator[Diagnostic]:
+    assert a.graph is not None
+    if "start" not in a.step_names:
+        return
+    if any(n not in a.transitions and n != "end" for n in a.graph.reachable):
+        return  # a step whose transition is missing or malformed hides what it leads to
+    for step in a.flow.steps:
+        if step.name not in a.graph.reachable:
+            yield _diagnostic(a, "unreachable-step", "no path from start reaches this step", step.line,
+                              step.name, hint="name it in some self.next(...), or delete it")
+
+
+_FINDING_TEXT: dict[str, tuple[str, str]] = {
+    "split-without-join": (
+        "the branches started here never meet in a join (reached {related})",
+        "add a join step, `def join(self, inputs)`, where the branches meet",
+    ),
+    "join-missing-inputs": (
+        "the branches of '{related0}' meet here, so this step is a join, but it takes no `inputs`",
+        "declare it as `def {step}(self, inputs)`",
+    ),
+    "join-without-split": (
+        "this step takes `inputs` (a join) but no split or foreach comes before it",
+        "remove the `inputs` argument, or put a split before it",
+    ),
+    "join-mismatch": (
+        "this join does not close exactly the branches of one split ({related})",
+        "every branch of a split (or the body of a foreach) must lead to the same join, once",
+    ),
+    "switch-into-join": (
+        "a conditional path (switch '{related0}') leads straight into this join",
+        "let the switch's cases meet in a plain step before the join, or join outside the switch",
+    ),
+}
+
+
+def check_split_join(a: Analysis) -> Iterator[Diagnostic]:
+    assert a.graph is not None
+    seen: set[tuple[str, str, tuple[str, ...]]] = set()
+    for finding in a.graph.findings:
+        key = (finding.code, finding.step, finding.related)
+        if key in seen:
+            continue
+        seen.add(key)
+        message, hint = _FINDING_TEXT[finding.code]
+        opener = a.transitions.get(finding.related[0]) if finding.related else None
+        if finding.code == "join-missing-inputs" and opener is not None and opener.kind == "foreach":
+            message = "the foreach '{related0}' ends here, so this step is its join, but it takes no `inputs`"
+        related = ", ".join(finding.related) or "-"
+        fill = {"related": related, "related0": finding.related[0] if finding.related else "-",
+                "step": finding.step}
+        yield _diagnostic(a, finding.code, message.format(**fill), _line(a, finding.step), finding.step,
+                          hint.format(**fill))
+
+
+def check_loop_bodies(a: Analysis) -> Iterator[Diagnostic]:
+    assert a.graph is not None
+    for (tail, head), body in sorted(a.graph.loop_bodies.items()):
+        for name in body:
+            transition = a.transitions.get(name)
+            source = a.step_sources.get(name)
+            opens = transition is not None and transition.kind in ("split", "foreach")
+            if opens or (source is not None and len(source.arg_names) >= 2):
+                what = transition.kind if opens and transition else "join"
+                yield _diagnostic(
+                    a, "loop-contains-split",
+                    f"this {what} is inside the loop from '{head}' back from '{tail}'", _line(a, name), name,
+                    hint="loops may not contain a split, foreach or join (task ids need that, see "
+                    "docs/architecture.md); move the fan-out before or after the loop",
+                )
+
+
+def check_catch_on_switch(a: Analysis) -> Iterator[Diagnostic]:
+    for name, settings in a.settings.items():
+        transition = a.transitions.get(name)
+        if settings.catch is not None and transition is not None and transition.kind == "switch":
+            yield _diagnostic(a, "catch-on-switch", "@catch cannot decorate a switch step",
+                              settings.catch_line, name,
+                              hint="a caught failure has no case to follow; compute the condition in a "
+                              "step before the switch and put @catch there")
+
+
+def check_foreach_variables(a: Analysis) -> Iterator[Diagnostic]:
+    from flowc.frontend.dataflow import availability
+
+    assert a.graph is not None
+    always = a.parameter_attributes() | set(a.flow.class_attributes)
+    for name, transition in a.transitions.items():
+        variable = transition.foreach
+        if variable is None or name not in a.graph.reachable or variable in always:
+            continue
+        source = a.step_sources.get(name)
+        if source is not None and variable in source.body.assigns:
+            continue
+        if not availability(a, name, variable).may:
+            yield _diagnostic(a, "foreach-var-unassigned",
+                              f"foreach over '{variable}', which no step before it assigns",
+                              transition.line, name,
+                              hint=f"assign self.{variable} = [...] in this step or an earlier one")
+
+
+# ---- parameters and decorators ---------------------------------------------------------------
+def check_parameters(a: Analysis) -> Iterator[Diagnostic]:
+    for problem in a.parameter_problems:
+        yield _from_problem(a, problem, None)
+    seen: dict[str, int] = {}
+    shadowing = set(NON_ARTIFACT_NAMES) | a.method_names()
+    for source, spec in zip(a.flow.parameters, a.parameters, strict=False):
+        line = source.line
+        if spec.name in seen:
+            yield _diagnostic(a, "parameter-duplicate",
+                              f"parameter '{spec.name}' is declared twice (first on line {seen[spec.name]})",
+                              line, hint="give each parameter its own name")
+        seen.setdefault(spec.name, line)
+        if spec.name in RESERVED_PARAMETER_NAMES or source.attribute in RESERVED_PARAMETER_NAMES:
+            yield _diagnostic(a, "parameter-reserved",
+                              f"parameter name '{spec.name}' is reserved by the run command line",
+                              line, hint="rename the parameter")
+        for candidate in dict.fromkeys((source.attribute, spec.name)):
+            if candidate in shadowing:
+                what = "a step or method" if candidate in a.method_names() else "FlowSpec's own API"
+                yield _diagnostic(a, "parameter-shadowed",
+                                  f"parameter '{candidate}' would be silently shadowed by {what}",
+                                  line, hint="rename the parameter")
+
+
+def check_parameter_assignments(a: Analysis) -> Iterator[Diagnostic]:
+    attributes = a.parameter_attributes()
+    for step in a.flow.steps:
+        for name, line in step.body.assigns.items():
+            if name in attributes:
+                yield _diagnostic(a, "parameter-assigned", f"assigns parameter '{name}'", line, step.name,
+                                  hint="parameters are read-only; store the new value under another name")
+
+
+def check_decorators(a: Analysis) -> Iterator[Diagnostic]:
+    for name, problems in a.decorator_problems.items():
+        for problem in problems:
+            yield _from_problem(a, problem, name or None)
+
+
+CHECKS: tuple[Check, ...] = (
+    check_start_and_end,
+    check_duplicate_steps,
+    check_reserved_step_names,
+    check_step_signatures,
+    check_next_calls,
+    check_malformed_next,
+    check_successors,
+    check_cycles,
+    check_unreachable,
+    check_split_join,
+    check_loop_bodies,
+    check_catch_on_switch,
+    check_foreach_variables,
+    check_parameters,
+    check_parameter_assignments,
+    check_decorators,
+    check_data_flow,
+)
+
+
+def run_checks(a: Analysis) -> list[Diagnostic]:
+    """Every diagnostic of every check, in file order (errors before warnings on one line)."""
+    found: list[Diagnostic] = []
+    seen: set[Diagnostic] = set()
+    for check in CHECKS:
+        for diagnostic in check(a):
+            if diagnostic not in seen:
+                seen.add(diagnostic)
+                found.append(diagnostic)
+    return sorted(found, key=lambda d: (d.line or 0, d.severity != "error"))
+

@@ -1,0 +1,355 @@
+"""Normalises step and flow decorators (already evaluated to Python values) into IR fields.
+
+Defaults and merging follow Metaflow: ``@retry`` is 3 times, 2 minutes apart; ``@timeout`` adds its
+seconds, minutes and hours; ``@kubernetes``/``@batch`` resource hints merge with ``@resources`` by
+taking the larger value (Metaflow's ``KubernetesDecorator.step_init`` does the same), the rest of
+their arguments describe the container. Problems are returned as :class:`Problem` for the checks.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from flowc.frontend.units import cpu_cores, gpu_count, mebibytes
+from flowc.frontend.values import freeze, is_json_compatible
+from flowc.ir import (
+    CatchSpec,
+    ContainerSpec,
+    DecoratorSpec,
+    ProjectSpec,
+    Resources,
+    RetrySpec,
+    ScheduleSpec,
+    TimeoutSpec,
+    Toleration,
+)
+
+__all__ = ["EvaluatedDecorator", "FlowSettings", "Problem", "StepSettings", "flow_settings", "step_settings"]
+
+
+@dataclass(frozen=True)
+class EvaluatedDecorator:
+    """A decorator with its keyword arguments evaluated."""
+
+    name: str
+    arguments: dict[str, Any]
+    line: int
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with a decorator, turned into a Diagnostic by the checks."""
+
+    code: str
+    message: str
+    line: int
+    hint: str | None = None
+    severity: str = "error"
+
+
+@dataclass
+class StepSettings:
+    """The IR fields of a step that come from its decorators."""
+
+    resources: Resources = field(default_factory=Resources)
+    retry: RetrySpec | None = None
+    timeout: TimeoutSpec | None = None
+    catch: CatchSpec | None = None
+    environment: tuple[tuple[str, str], ...] = ()
+    secrets: tuple[str, ...] = ()
+    container: ContainerSpec = field(default_factory=ContainerSpec)
+    decorators: tuple[DecoratorSpec, ...] = ()
+    catch_line: int | None = None
+
+
+@dataclass
+class FlowSettings:
+    """The IR fields of the flow that come from its class decorators."""
+
+    schedule: ScheduleSpec | None = None
+    project: ProjectSpec | None = None
+    decorators: tuple[DecoratorSpec, ...] = ()
+
+
+_KNOWN_ARGUMENTS = {
+    "retry": {"times", "minutes_between_retries"},
+    "catch": {"var", "print_exception"},
+    "timeout": {"seconds", "minutes", "hours"},
+    "resources": {"cpu", "memory", "gpu", "disk", "shared_memory"},
+    "environment": {"vars"},
+    "secrets": {"sources", "role"},
+    "kubernetes": {
+        "cpu", "memory", "gpu", "disk", "image", "node_selector", "tolerations", "service_account",
+        "image_pull_secrets", "namespace", "shared_memory",
+    },
+    "batch": {"cpu", "memory", "gpu", "image", "queue", "iam_role", "shared_memory"},
+    "schedule": {"cron", "hourly", "daily", "weekly", "timezone"},
+    "project": {"name"},
+}
+_RESOURCE_KEYS = ("cpu", "memory", "gpu", "disk")
+
+
+def _unknown_arguments(decorator: EvaluatedDecorator) -> list[Problem]:
+    known = _KNOWN_ARGUMENTS.get(decorator.name)
+    if known is None:
+        return []
+    extra = sorted(set(decorator.arguments) - known)
+    if not extra:
+        return []
+    return [
+        Problem(
+            "decorator-argument-ignored",
+            f"@{decorator.name} argument(s) {', '.join(extra)} are not supported by flowc and are ignored",
+            decorator.line,
+            hint=f"@{decorator.name} takes {', '.join(sorted(known))}",
+            severity="warning",
+        )
+    ]
+
+
+def _number(value: Any, what: str, *, minimum: float = 0) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"{what} must be a number, not {value!r}")
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"{what} must be a number, not {value!r}") from None
+    if number < minimum:
+        raise ValueError(f"{what} must be at least {minimum:g}, not {value!r}")
+    return number
+
+
+def _retry(arguments: dict[str, Any]) -> RetrySpec:
+    times = _number(arguments.get("times", 3), "times")
+    if times != int(times):
+        raise ValueError(f"times must be a whole number, not {arguments['times']!r}")
+    minutes = _number(arguments.get("minutes_between_retries", 2), "minutes_between_retries")
+    return RetrySpec(times=int(times), minutes_between_retries=float(minutes))
+
+
+def _timeout(arguments: dict[str, Any]) -> TimeoutSpec:
+    total = (
+        _number(arguments.get("seconds", 0) or 0, "seconds")
+        + _number(arguments.get("minutes", 0) or 0, "minutes") * 60
+        + _number(arguments.get("hours", 0) or 0, "hours") * 3600
+    )
+    if total <= 0:
+        raise ValueError("@timeout needs a positive duration: seconds=, minutes= or hours=")
+    return TimeoutSpec(seconds=round(total))
+
+
+def _catch(arguments: dict[str, Any]) -> CatchSpec:
+    var = arguments.get("var")
+    if var is not None and (not isinstance(var, str) or not var.isidentifier()):
+        raise ValueError(f"var must name an artifact (an identifier), not {var!r}")
+    return CatchSpec(var=var, print_exception=bool(arguments.get("print_exception", True)))
+
+
+def _environment(arguments: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    variables = arguments.get("vars") or {}
+    if not isinstance(variables, dict):
+        raise ValueError(f"vars must be a dict of names to values, not {variables!r}")
+    return tuple(sorted((str(k), v if isinstance(v, str) else json.dumps(v)) for k, v in variables.items()))
+
+
+def _secrets(arguments: dict[str, Any]) -> tuple[str, ...]:
+    sources = arguments.get("sources") or ()
+    if isinstance(sources, str) or not isinstance(sources, list | tuple):
+        raise ValueError(f"sources must be a list, not {sources!r}")
+    return tuple(s if isinstance(s, str) else json.dumps(s, sort_keys=True) for s in sources)
+
+
+def _resources(arguments: dict[str, Any]) -> dict[str, Any]:
+    """cpu / memory_mb / gpu / disk_mb present in ``arguments``, normalised."""
+    out: dict[str, Any] = {}
+    if arguments.get("cpu") is not None:
+        out["cpu"] = cpu_cores(arguments["cpu"])
+    if arguments.get("memory") is not None:
+        out["memory_mb"] = mebibytes(arguments["memory"])
+    if arguments.get("gpu") is not None:
+        out["gpu"] = gpu_count(arguments["gpu"])
+    if arguments.get("disk") is not None:
+        out["disk_mb"] = mebibytes(arguments["disk"])
+    return out
+
+
+def _node_selector(value: Any) -> tuple[tuple[str, str], ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        # Metaflow accepts "key=value,key2=value2".
+        pairs = [item.split("=", 1) for item in value.split(",") if item.strip()]
+        if any(len(p) != 2 for p in pairs):
+            raise ValueError(f"node_selector {value!r} is not 'key=value,...'")
+        return tuple(sorted((k.strip(), v.strip()) for k, v in pairs))
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), str(v)) for k, v in value.items()))
+    raise ValueError(f"node_selector must be a dict or 'key=value,...', not {value!r}")
+
+
+def _tolerations(value: Any) -> tuple[Toleration, ...]:
+    if not value:
+        return ()
+    if not isinstance(value, list | tuple) or not all(isinstance(t, dict) for t in value):
+        raise ValueError(f"tolerations must be a list of dicts, not {value!r}")
+    allowed = {"key", "operator", "value", "effect"}
+    out = []
+    for item in value:
+        extra = set(item) - allowed
+        if extra:
+            raise ValueError(f"toleration keys {sorted(extra)} are not supported ({sorted(allowed)})")
+        out.append(Toleration(**{k: (None if v is None else str(v)) for k, v in item.items()}))
+    return tuple(out)
+
+
+def _string_list(value: Any, what: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ValueError(f"{what} must be a list of strings, not {value!r}")
+
+
+def _container(arguments: dict[str, Any], current: ContainerSpec) -> ContainerSpec:
+    changes: dict[str, Any] = {}
+    for key in ("image", "service_account", "namespace", "queue", "iam_role"):
+        if arguments.get(key) is not None:
+            changes[key] = str(arguments[key])
+    if "node_selector" in arguments:
+        changes["node_selector"] = _node_selector(arguments["node_selector"])
+    if "tolerations" in arguments:
+        changes["tolerations"] = _tolerations(arguments["tolerations"])
+    if "image_pull_secrets" in arguments:
+        changes["image_pull_secrets"] = _string_list(arguments["image_pull_secrets"], "image_pull_secrets")
+    if arguments.get("shared_memory") is not None:
+        changes["shared_memory_mb"] = mebibytes(arguments["shared_memory"])
+    return ContainerSpec(**{**current.__dict__, **changes})
+
+
+def _merge_max(current: Resources, hints: dict[str, Any]) -> Resources:
+    values = dict(current.__dict__)
+    for key, value in hints.items():
+        values[key] = value if values[key] is None else max(values[key], value)
+    return Resources(**values)
+
+
+def _generic(decorator: EvaluatedDecorator) -> DecoratorSpec:
+    return DecoratorSpec(
+        decorator.name, tuple(sorted((k, freeze(v)) for k, v in decorator.arguments.items()))
+    )
+
+
+def step_settings(decorators: list[EvaluatedDecorator]) -> tuple[StepSettings, list[Problem]]:
+    """IR fields for a step's decorators (source order) and the problems found in them."""
+    settings = StepSettings()
+    problems: list[Problem] = []
+    generic: list[DecoratorSpec] = []
+    seen: set[str] = set()
+    for decorator in decorators:
+        name, arguments = decorator.name, decorator.arguments
+        if name in _KNOWN_ARGUMENTS and name in seen and name not in ("kubernetes", "batch"):
+            problems.append(
+                Problem("duplicate-decorator", f"@{name} is given twice", decorator.line,
+                        hint="keep one; merge their arguments")
+            )
+            continue
+        seen.add(name)
+        problems.extend(_unknown_arguments(decorator))
+        try:
+            if name == "retry":
+                settings.retry = _retry(arguments)
+            elif name == "timeout":
+                settings.timeout = _timeout(arguments)
+            elif name == "catch":
+                settings.catch = _catch(arguments)
+                settings.catch_line = decorator.line
+            elif name == "environment":
+                settings.environment = _environment(arguments)
+            elif name == "secrets":
+                settings.secrets = _secrets(arguments)
+            elif name == "resources":
+                settings.resources = _merge_max(settings.resources, _resources(arguments))
+                if arguments.get("shared_memory") is not None:
+                    settings.container = _container(
+                        {"shared_memory": arguments["shared_memory"]}, settings.container
+                    )
+            elif name in ("kubernetes", "batch"):
+                settings.resources = _merge_max(
+                    settings.resources, _resources({k: arguments.get(k) for k in _RESOURCE_KEYS})
+                )
+                settings.container = _container(arguments, settings.container)
+            elif name in ("schedule", "project"):
+                problems.append(
+                    Problem("misplaced-decorator", f"@{name} decorates the flow class, not a step",
+                            decorator.line, hint=f"move @{name} above the class statement")
+                )
+            else:
+                if not all(is_json_compatible(v) for v in arguments.values()):
+                    raise ValueError("arguments must be JSON-compatible literals")
+                generic.append(_generic(decorator))
+        except (ValueError, TypeError) as exc:
+            problems.append(Problem("bad-decorator", f"@{name}: {exc}", decorator.line))
+    settings.decorators = tuple(generic)
+    return settings, problems
+
+
+def _cron(arguments: dict[str, Any]) -> str | None:
+    # Metaflow's precedence (ScheduleDecorator.flow_init): cron, weekly, hourly, daily (the default).
+    cron = arguments.get("cron")
+    if cron:
+        if not isinstance(cron, str):
+            raise ValueError(f"cron must be a string, not {cron!r}")
+        fields = cron.split()
+        if len(fields) == 6:
+            # AWS EventBridge form (with a year field and '?'), as Metaflow's Step Functions docs show:
+            # keep the five standard fields, as Metaflow's Argo back end does.
+            fields = fields[:5]
+        if len(fields) != 5:
+            raise ValueError(f"cron {cron!r} must have five fields (minute hour day month weekday)")
+        return " ".join("*" if f == "?" else f for f in fields)
+    if arguments.get("weekly"):
+        return "0 0 * * 0"
+    if arguments.get("hourly"):
+        return "0 * * * *"
+    if arguments.get("daily", True):
+        return "0 0 * * *"
+    return None
+
+
+def flow_settings(decorators: list[EvaluatedDecorator]) -> tuple[FlowSettings, list[Problem]]:
+    """IR fields for the flow class's decorators and the problems found in them."""
+    settings = FlowSettings()
+    problems: list[Problem] = []
+    generic: list[DecoratorSpec] = []
+    for decorator in decorators:
+        problems.extend(_unknown_arguments(decorator))
+        try:
+            if decorator.name == "schedule":
+                cron = _cron(decorator.arguments)
+                timezone = decorator.arguments.get("timezone")
+                if timezone is not None and not isinstance(timezone, str):
+                    raise ValueError(f"timezone must be an IANA name like 'Europe/Paris', not {timezone!r}")
+                if cron is not None:
+                    settings.schedule = ScheduleSpec(cron=cron, timezone=timezone)
+            elif decorator.name == "project":
+                name = decorator.arguments.get("name")
+                if not isinstance(name, str) or not name:
+                    raise ValueError("name= must be a non-empty string")
+                settings.project = ProjectSpec(name=name)
+            elif decorator.name in _KNOWN_ARGUMENTS:
+                problems.append(
+                    Problem("misplaced-decorator", f"@{decorator.name} decorates a step, not the flow class",
+                            decorator.line, hint=f"move @{decorator.name} onto the steps it concerns")
+                )
+            else:
+                if not all(is_json_compatible(v) for v in decorator.arguments.values()):
+                    raise ValueError("arguments must be JSON-compatible literals")
+                generic.append(_generic(decorator))
+        except (ValueError, TypeError) as exc:
+            problems.append(Problem("bad-decorator", f"@{decorator.name}: {exc}", decorator.line))
+    settings.decorators = tuple(generic)
+    return settings, problems

@@ -1,0 +1,147 @@
+"""``Parameter`` / ``IncludeFile`` declarations -> :class:`flowc.ir.ParameterSpec`.
+
+Arguments are read from the AST; a non-literal one (a constant defined elsewhere, an expression) is
+read from the imported class's ``Parameter`` object. A callable default has no compile-time value:
+the spec says so (``deferred_default``) and the run evaluates it where it starts.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from collections.abc import Callable
+from typing import Any
+
+from flowc.frontend.decorators import Problem
+from flowc.frontend.source import ParameterSource, dotted_tail
+from flowc.frontend.values import NOT_LITERAL, freeze, is_json_compatible, literal
+from flowc.ir import Location, ParameterSpec
+
+__all__ = ["parameter_spec"]
+
+_TYPE_NAMES = {"str": "str", "int": "int", "float": "float", "bool": "bool", "JSONType": "json"}
+_PYTHON_TYPES = {str: "str", int: "int", float: "float", bool: "bool"}
+
+
+def _type_from_ast(node: ast.expr) -> str | None:
+    name = dotted_tail(node)
+    if name in _TYPE_NAMES:
+        return _TYPE_NAMES[name]
+    value = literal(node)
+    if isinstance(value, str) and value in _TYPE_NAMES.values():
+        return value
+    return None
+
+
+def _type_from_object(kind: Any) -> str | None:
+    if kind is None:
+        return None
+    if getattr(kind, "name", None) == "json" or repr(kind) == "JSONType":
+        return "json"
+    return _PYTHON_TYPES.get(kind)
+
+
+def _inferred_type(default: Any) -> str:
+    if default is None or callable(default):
+        return "str"
+    if isinstance(default, dict | list | tuple):
+        return "json"
+    return _PYTHON_TYPES.get(type(default), "str")
+
+
+def parameter_spec(
+    source: ParameterSource, file: str, live_parameter: Callable[[], Any]
+) -> tuple[ParameterSpec | None, list[Problem]]:
+    """The IR spec of one declaration; ``live_parameter()`` returns the imported Parameter object."""
+    call = source.call
+    line = source.line
+    arguments: dict[str, ast.expr] = {k.arg: k.value for k in call.keywords if k.arg is not None}
+    if call.args:
+        arguments.setdefault("name", call.args[0])
+    live: list[Any] = []
+
+    def live_attribute(key: str) -> Any:
+        if not live:
+            live.append(live_parameter())
+        if live[0] is None:
+            return NOT_LITERAL
+        return getattr(live[0], key, None)
+
+    def value_of(key: str) -> Any:
+        if key not in arguments:
+            return None
+        value = literal(arguments[key])
+        return live_attribute(key) if value is NOT_LITERAL else value
+
+    name = value_of("name")
+    if not isinstance(name, str) or not name:
+        return None, [Problem("bad-parameter", "Parameter needs a name as its first argument", line)]
+    problems: list[Problem] = []
+
+    deferred = False
+    has_default = "default" in arguments
+    default: Any = None
+    if has_default:
+        node = arguments["default"]
+        if isinstance(node, ast.Lambda):
+            deferred = True
+        else:
+            default = value_of("default")
+            if default is NOT_LITERAL:
+                problems.append(
+                    Problem("bad-parameter", f"parameter {name!r}: the default cannot be evaluated", line,
+                            hint="use a literal, or make the module importable")
+                )
+                default = None
+            elif callable(default):
+                deferred, default = True, None
+        if deferred or default is None:
+            has_default = False
+
+    kind: str | None = None
+    if source.is_file:
+        kind = "str"
+    elif "type" in arguments:
+        kind = _type_from_ast(arguments["type"])
+        if kind is None:
+            kind = _type_from_object(live_attribute("type"))
+        if kind is None:
+            problems.append(
+                Problem("bad-parameter",
+                        f"parameter {name!r}: unsupported type {ast.unparse(arguments['type'])}",
+                        line, hint="use str, int, float, bool or JSONType")
+            )
+            kind = "str"
+    else:
+        kind = _inferred_type(default)
+
+    if has_default:
+        if not is_json_compatible(default):
+            problems.append(
+                Problem("bad-parameter", f"parameter {name!r}: default {default!r} is not JSON-compatible",
+                        line)
+            )
+            default, has_default = None, False
+        elif kind == "json" and isinstance(default, str):
+            try:
+                json.loads(default)
+            except ValueError:
+                problems.append(
+                    Problem("bad-parameter", f"parameter {name!r}: default is not valid JSON", line,
+                            hint="give the default as a JSON string or as a dict/list")
+                )
+    help_text = value_of("help")
+    required = value_of("required")
+    spec = ParameterSpec(
+        name=name,
+        type=kind,
+        default=freeze(default) if has_default else None,
+        has_default=has_default,
+        required=bool(required) if required is not NOT_LITERAL else False,
+        help=help_text if isinstance(help_text, str) else None,
+        is_file=source.is_file,
+        location=Location(file, line),
+        attribute=source.attribute if source.attribute != name else None,
+        deferred_default=deferred,
+    )
+    return spec, problems

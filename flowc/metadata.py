@@ -1,0 +1,278 @@
+"""Run, task and attempt records on top of a datastore (layout: docs/architecture.md).
+
+Every record is a small JSON document written atomically through :mod:`flowc.datastore.layout`:
+
+* ``run.json`` (:func:`claim_run`, :func:`ensure_run`): ``id``, ``flow``, ``user``, ``tags``,
+  ``system_tags``, ``parameters``, ``start`` (ISO 8601 UTC), ``origin_run_id``.
+* ``status.json`` (:func:`write_status`): ``status`` (``successful``, ``failed``, ``killed``),
+  ``end``, ``reason``.
+* ``attempt-<n>.json`` (:func:`claim_attempt`, :func:`write_attempt`): ``attempt``, ``status``
+  (``running``, ``successful``, ``failed``), ``start``, ``end``, ``host``, ``pid``, ``exit_code``,
+  ``exit_reason``.
+* ``attempt-<n>.stdout`` / ``.stderr`` (:func:`write_log`): raw bytes of what the attempt printed.
+* ``task.json`` (:func:`write_task`): written last, only on success (see the task runner).
+
+Concurrent runs never collide: a run id and an attempt number are *claimed* by creating their
+record with ``write_if_absent``, so two writers never get the same one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from flowc.datastore import layout
+from flowc.datastore.storage import Buffer, NotFound, Storage
+
+__all__ = [
+    "ATTEMPT_STATUSES",
+    "RUN_STATUSES",
+    "TaskAddress",
+    "claim_attempt",
+    "claim_run",
+    "current_user",
+    "encode_json",
+    "ensure_run",
+    "list_attempts",
+    "now_iso",
+    "read_attempt",
+    "read_json",
+    "read_log",
+    "read_run",
+    "read_status",
+    "read_task",
+    "write_attempt",
+    "write_log",
+    "write_status",
+    "write_task",
+]
+
+RUN_STATUSES = ("successful", "failed", "killed")
+ATTEMPT_STATUSES = ("running", "successful", "failed")
+
+
+@dataclass(frozen=True)
+class TaskAddress:
+    """Where one task's records live: flow, run id, step and task id (see ``layout.task_id``)."""
+
+    flow: str
+    run_id: str
+    step: str
+    task_id: str
+
+    @property
+    def pathspec(self) -> str:
+        """``Flow/run_id/step/task_id``, as Metaflow's client spells a task."""
+        return f"{self.flow}/{self.run_id}/{self.step}/{self.task_id}"
+
+    @property
+    def prefix(self) -> str:
+        return layout.task_prefix(self.flow, self.run_id, self.step, self.task_id)
+
+    def attempt_key(self, attempt: int) -> str:
+        return layout.attempt_key(self.flow, self.run_id, self.step, self.task_id, attempt)
+
+    def log_key(self, attempt: int, stream: str) -> str:
+        return layout.log_key(self.flow, self.run_id, self.step, self.task_id, attempt, stream)
+
+    @property
+    def task_key(self) -> str:
+        return layout.task_key(self.flow, self.run_id, self.step, self.task_id)
+
+
+# ---- helpers -------------------------------------------------------------------------------
+def now_iso() -> str:
+    """The current time as ISO 8601 UTC with milliseconds (what every record stores)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def current_user() -> str:
+    """``FLOWC_USER``, else ``USER`` / ``USERNAME``, else ``unknown``."""
+    for name in ("FLOWC_USER", "USER", "USERNAME", "LOGNAME"):
+        if os.environ.get(name):
+            return os.environ[name]
+    return "unknown"
+
+
+def encode_json(document: Mapping[str, Any]) -> bytes:
+    """Canonical record bytes: sorted keys, UTF-8, one trailing newline."""
+    return (json.dumps(document, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def read_json(storage: Storage, key: str) -> dict[str, Any] | None:
+    """The JSON document at ``key``, or None when there is none."""
+    try:
+        return json.loads(bytes(storage.read(key)))
+    except NotFound:
+        return None
+
+
+# ---- runs ----------------------------------------------------------------------------------
+def _run_record(
+    flow: str,
+    run_id: str,
+    user: str | None,
+    tags: Sequence[str],
+    parameters: Mapping[str, Any],
+    origin_run_id: str | None,
+    system_tags: Sequence[str],
+    extra: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    user = user or current_user()
+    return {
+        "id": run_id,
+        "flow": flow,
+        "user": user,
+        "tags": sorted(set(tags)),
+        "system_tags": sorted({f"user:{user}", *system_tags}),
+        "parameters": dict(parameters),
+        "start": now_iso(),
+        "origin_run_id": origin_run_id,
+        **dict(extra or {}),
+    }
+
+
+def claim_run(
+    storage: Storage,
+    flow: str,
+    *,
+    user: str | None = None,
+    tags: Sequence[str] = (),
+    parameters: Mapping[str, Any] | None = None,
+    origin_run_id: str | None = None,
+    system_tags: Sequence[str] = (),
+    extra: Mapping[str, Any] | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """Creates a run record under a new, unique, time-ordered id; returns ``(run_id, record)``.
+
+    Ids are milliseconds since the epoch, as in Metaflow; two launchers starting in the same
+    millisecond get different ids (whoever creates ``run.json`` first owns the number).
+    """
+    candidate = int(time.time() * 1000)
+    for _ in range(10_000):
+        run_id = str(candidate)
+        record = _run_record(flow, run_id, user, tags, parameters or {}, origin_run_id, system_tags, extra)
+        if storage.write_if_absent(layout.run_key(flow, run_id), encode_json(record)):
+            return run_id, record
+        candidate += 1
+    raise RuntimeError(f"could not claim a run id for {flow}")
+
+
+def ensure_run(
+    storage: Storage,
+    flow: str,
+    run_id: str,
+    *,
+    user: str | None = None,
+    tags: Sequence[str] = (),
+    parameters: Mapping[str, Any] | None = None,
+    origin_run_id: str | None = None,
+    system_tags: Sequence[str] = (),
+) -> dict[str, Any]:
+    """The run record of ``run_id``, created with these values if no launcher created it."""
+    key = layout.run_key(flow, run_id)
+    record = _run_record(flow, run_id, user, tags, parameters or {}, origin_run_id, system_tags, None)
+    if storage.write_if_absent(key, encode_json(record)):
+        return record
+    return read_json(storage, key) or record
+
+
+def read_run(storage: Storage, flow: str, run_id: str) -> dict[str, Any] | None:
+    return read_json(storage, layout.run_key(flow, run_id))
+
+
+def write_status(storage: Storage, flow: str, run_id: str, status: str, reason: str | None = None) -> None:
+    """Writes ``status.json``: how the run ended (``successful``, ``failed`` or ``killed``) and why."""
+    if status not in RUN_STATUSES:
+        raise ValueError(f"unknown run status {status!r}; expected one of {RUN_STATUSES}")
+    document = {"status": status, "end": now_iso(), "reason": reason}
+    storage.write(layout.status_key(flow, run_id), encode_json(document))
+
+
+def read_status(storage: Storage, flow: str, run_id: str) -> dict[str, Any] | None:
+    return read_json(storage, layout.status_key(flow, run_id))
+
+
+# ---- attempts ------------------------------------------------------------------------------
+def _attempt_record(attempt: int, **fields: Any) -> dict[str, Any]:
+    return {
+        "attempt": attempt,
+        "status": "running",
+        "start": now_iso(),
+        "end": None,
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "exit_code": None,
+        "exit_reason": None,
+        **fields,
+    }
+
+
+def claim_attempt(
+    storage: Storage, task: TaskAddress, attempt: int | None = None
+) -> tuple[int, dict[str, Any]]:
+    """Records the start of an attempt; returns ``(attempt number, record)``.
+
+    With ``attempt=None`` the number is the first one not yet recorded, claimed atomically. With an
+    explicit number (an orchestrator counting its own retries) the record is written as given.
+    """
+    if attempt is not None:
+        record = _attempt_record(attempt)
+        storage.write(task.attempt_key(attempt), encode_json(record))
+        return attempt, record
+    taken = list_attempts(storage, task)
+    number = taken[-1] + 1 if taken else 0
+    while True:
+        record = _attempt_record(number)
+        if storage.write_if_absent(task.attempt_key(number), encode_json(record)):
+            return number, record
+        number += 1
+
+
+def write_attempt(storage: Storage, task: TaskAddress, record: Mapping[str, Any]) -> None:
+    storage.write(task.attempt_key(int(record["attempt"])), encode_json(record))
+
+
+def read_attempt(storage: Storage, task: TaskAddress, attempt: int) -> dict[str, Any] | None:
+    return read_json(storage, task.attempt_key(attempt))
+
+
+def list_attempts(storage: Storage, task: TaskAddress) -> list[int]:
+    """Attempt numbers recorded for ``task``, ascending."""
+    numbers = set()
+    for key in storage.list(task.prefix):
+        name = key.rsplit("/", 1)[-1]
+        if name.startswith("attempt-") and name.endswith(".json"):
+            number = name[len("attempt-") : -len(".json")]
+            if number.isdigit():
+                numbers.add(int(number))
+    return sorted(numbers)
+
+
+# ---- logs and task records -----------------------------------------------------------------
+def write_log(storage: Storage, task: TaskAddress, attempt: int, stream: str, data: Buffer) -> None:
+    storage.write(task.log_key(attempt, stream), data)
+
+
+def read_log(storage: Storage, task: TaskAddress, attempt: int, stream: str) -> bytes:
+    """What the attempt printed on ``stream`` (``stdout`` or ``stderr``); empty when nothing was stored."""
+    try:
+        return bytes(storage.read(task.log_key(attempt, stream)))
+    except NotFound:
+        return b""
+
+
+def write_task(storage: Storage, task: TaskAddress, record: Mapping[str, Any]) -> None:
+    """Writes ``task.json``: the task succeeded (write it last, after every object and log)."""
+    storage.write(task.task_key, encode_json(record))
+
+
+def read_task(storage: Storage, task: TaskAddress) -> dict[str, Any] | None:
+    """The task record, or None if the task has not succeeded."""
+    return read_json(storage, task.task_key)

@@ -1,0 +1,307 @@
+"""The code package: a deterministic tarball of a flow, the local code it imports, and flowc itself.
+
+With it, any Python image that has the user's own dependencies (numpy, pandas, ...) can run a task:
+the task runner (or the fixed bootstrap in :mod:`flowc.task_runner.bootstrap`) fetches the package
+from the datastore by hash, unpacks it and imports the flow from there.
+
+What goes in, each file once, under its path relative to the flow's directory:
+
+* the flow file;
+* the local modules and packages it imports, found from its ``import`` statements (:mod:`ast`, no
+  code runs) and resolved against the flow's directory, then followed transitively; a local
+  package goes in whole (its data files too);
+* the files matching the configuration's ``package.include`` globs, minus ``package.exclude``;
+* flowc's installed source under ``flowc/`` (caches left out), so the image needs no flowc;
+* ``FLOWC_PACKAGE.json``, a manifest naming the flow file.
+
+Deterministic: entries sorted, mtime 0, uid/gid 0, no user or group names, mode 0644, an
+uncompressed POSIX tar (compressed bytes would depend on the zlib build). The same sources give the
+same bytes and so the same SHA-256, wherever and whenever they are packaged. Stored
+content-addressed (``objects/<sha[:2]>/<sha>``), so an unchanged package is uploaded once.
+"""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+import hashlib
+import io
+import json
+import tarfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+__all__ = [
+    "DEFAULT_EXCLUDE",
+    "MANIFEST_NAME",
+    "CodePackage",
+    "PackageError",
+    "build_package",
+    "local_imports",
+    "package_url",
+    "store_package",
+]
+
+#: Name of the manifest inside every package.
+MANIFEST_NAME = "FLOWC_PACKAGE.json"
+#: Format of the manifest; bump when the package layout changes.
+PACKAGE_FORMAT = 1
+#: Never packaged: caches, version control, virtual environments, local datastores.
+DEFAULT_EXCLUDE = (
+    "__pycache__",
+    "*.pyc",
+    "*.pyo",
+    ".git",
+    ".hg",
+    ".venv",
+    "venv",
+    ".tox",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".flowc",
+    "*.egg-info",
+    ".DS_Store",
+)
+
+
+class PackageError(ValueError):
+    """The flow cannot be packaged (missing file, a path outside the flow's directory, ...)."""
+
+
+@dataclass(frozen=True)
+class CodePackage:
+    """A built package: its bytes, their SHA-256 and what is inside.
+
+    Attributes:
+        sha: hex SHA-256 of ``data`` (the package's name in the datastore).
+        data: the tar archive.
+        flow_file: path of the flow file inside the package.
+        files: every archive path, sorted (the manifest included).
+    """
+
+    sha: str
+    data: bytes
+    flow_file: str
+    files: tuple[str, ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+# ---- finding what to package ---------------------------------------------------------------------
+def _imported_top_levels(source: str, filename: str) -> set[str]:
+    """First name of every absolute import in ``source`` (``import a.b`` and ``from a.b import c``: ``a``).
+
+    Relative imports only occur inside packages, and a local package is packaged whole.
+    """
+    try:
+        tree = ast.parse(source, filename)
+    except SyntaxError as exc:
+        raise PackageError(f"{filename}: cannot parse: {exc}") from exc
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def _local_target(root: Path, name: str) -> Path | None:
+    """The module file or package folder directly under ``root`` that ``import name`` finds first.
+
+    The flow's directory is the first entry of ``sys.path`` when the flow runs, so a local module
+    shadows an installed one of the same name. A folder without ``__init__.py`` (a namespace
+    package) counts when it holds Python files. flowc is packaged from its installed source instead.
+    """
+    if name == "flowc":
+        return None
+    folder = root / name
+    if folder.is_dir() and ((folder / "__init__.py").is_file() or any(folder.rglob("*.py"))):
+        return folder
+    module = root / f"{name}.py"
+    return module if module.is_file() else None
+
+
+def local_imports(flow_file: Path) -> list[Path]:
+    """Local modules (``.py`` files) and package directories the flow imports, transitively, sorted.
+
+    Only code under the flow's directory counts; the standard library, installed packages and flowc
+    are left to the image (flowc is packaged separately).
+    """
+    flow_file = flow_file.resolve()
+    root = flow_file.parent
+    found: set[Path] = set()
+    queue = [flow_file]
+    scanned: set[Path] = set()
+    while queue:
+        module = queue.pop()
+        if module in scanned:
+            continue
+        scanned.add(module)
+        source = module.read_text(encoding="utf-8")
+        for name in sorted(_imported_top_levels(source, str(module))):
+            target = _local_target(root, name)
+            if target is None or target == flow_file or target in found:
+                continue
+            found.add(target)
+            queue.extend(sorted(target.rglob("*.py")) if target.is_dir() else [target])
+    return sorted(found)
+
+
+def _excluded(relative: PurePosixPath, patterns: Sequence[str]) -> bool:
+    """True if the path or any of its parent folders matches one of ``patterns``."""
+    text = relative.as_posix()
+    for pattern in patterns:
+        if fnmatch.fnmatchcase(text, pattern):
+            return True
+        if any(fnmatch.fnmatchcase(part, pattern) for part in relative.parts):
+            return True
+        if any(fnmatch.fnmatchcase(parent.as_posix(), pattern) for parent in relative.parents):
+            return True
+    return False
+
+
+def _files_under(folder: Path, root: Path, exclude: Sequence[str]) -> Iterable[tuple[str, Path]]:
+    for path in sorted(folder.rglob("*")):
+        relative = PurePosixPath(path.relative_to(root).as_posix())
+        if path.is_file() and not _excluded(relative, exclude):
+            yield relative.as_posix(), path
+
+
+def _flowc_source() -> Path:
+    import flowc
+
+    return Path(flowc.__file__).resolve().parent
+
+
+def _flowc_subpackages_elsewhere(flowc_dir: Path) -> dict[str, Path]:
+    """flowc subpackages installed outside flowc's folder (an editable install maps
+    ``flowc.templates`` to the project's ``templates/``): ``{archive folder: source folder}``."""
+    import importlib.util
+
+    found = {}
+    for name in ("flowc.templates",):
+        try:
+            spec = importlib.util.find_spec(name)
+        except ImportError:
+            continue
+        for location in (spec.submodule_search_locations or []) if spec else []:
+            folder = Path(location).resolve()
+            if folder.is_dir() and flowc_dir not in folder.parents:
+                found[name.replace(".", "/")] = folder
+    return found
+
+
+# ---- building ------------------------------------------------------------------------------------
+def _settings_patterns(settings: Any, key: str) -> tuple[str, ...]:
+    if settings is None:
+        return ()
+    value = settings.get(key) or ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def build_package(
+    flow_file: str | Path,
+    *,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    settings: Any = None,
+) -> CodePackage:
+    """Builds the code package of ``flow_file`` in memory.
+
+    Args:
+        flow_file: the flow's source file.
+        include: extra globs, relative to the flow's directory (added to ``package.include``).
+        exclude: globs left out of the user's files (added to ``package.exclude`` and
+            :data:`DEFAULT_EXCLUDE`); a pattern matches a path, a file name or a folder.
+        settings: a :class:`flowc.config.Settings` for ``package.include``/``package.exclude``
+            (default: loaded from the flow's directory).
+
+    Raises:
+        PackageError: the flow file is missing or cannot be parsed, or the flow file is excluded.
+    """
+    flow_path = Path(flow_file).resolve()
+    if not flow_path.is_file():
+        raise PackageError(f"no flow file at {flow_file}")
+    root = flow_path.parent
+    if settings is None:
+        from flowc.config import load_settings
+
+        settings = load_settings(start=root)
+    include = (*_settings_patterns(settings, "package.include"), *include)
+    exclude = (*DEFAULT_EXCLUDE, *_settings_patterns(settings, "package.exclude"), *exclude)
+
+    entries: dict[str, Path] = {flow_path.name: flow_path}
+    for target in local_imports(flow_path):
+        if target.is_dir():
+            entries.update(_files_under(target, root, exclude))
+        else:
+            relative = PurePosixPath(target.relative_to(root).as_posix())
+            if not _excluded(relative, exclude):
+                entries[relative.as_posix()] = target
+    for pattern in include:
+        for path in sorted(root.glob(pattern)):
+            if path.is_dir():
+                entries.update(_files_under(path, root, exclude))
+                continue
+            relative = PurePosixPath(path.resolve().relative_to(root).as_posix())
+            if path.is_file() and not _excluded(relative, exclude):
+                entries[relative.as_posix()] = path
+    # flowc itself, whatever the user's patterns say: the task runner must be there.
+    flowc_dir = _flowc_source()
+    for name, path in _files_under(flowc_dir, flowc_dir.parent, DEFAULT_EXCLUDE):
+        entries[name] = path
+    for archive_folder, folder in _flowc_subpackages_elsewhere(flowc_dir).items():
+        for name, path in _files_under(folder, folder, DEFAULT_EXCLUDE):
+            entries[f"{archive_folder}/{name}"] = path
+
+    manifest = {"format": PACKAGE_FORMAT, "flow_file": flow_path.name}
+    payload: dict[str, bytes] = {name: path.read_bytes() for name, path in entries.items()}
+    payload[MANIFEST_NAME] = (json.dumps(manifest, sort_keys=True) + "\n").encode()
+    data = _tar(payload)
+    return CodePackage(
+        sha=hashlib.sha256(data).hexdigest(),
+        data=data,
+        flow_file=flow_path.name,
+        files=tuple(sorted(payload)),
+    )
+
+
+def _tar(files: dict[str, bytes]) -> bytes:
+    """An uncompressed tar of ``files`` with every varying field fixed."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
+        for name in sorted(files):
+            content = files[name]
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            info.mtime = 0
+            info.mode = 0o644
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+            info.type = tarfile.REGTYPE
+            archive.addfile(info, io.BytesIO(content))
+    return buffer.getvalue()
+
+
+# ---- storing -------------------------------------------------------------------------------------
+def package_url(storage_url: str, sha: str) -> str:
+    """Where package ``sha`` lives in the datastore at ``storage_url``."""
+    from flowc.datastore.layout import object_key
+
+    return f"{storage_url.rstrip('/')}/{object_key(sha)}"
+
+
+def store_package(storage: Any, package: CodePackage) -> str:
+    """Stores ``package`` in ``storage`` (content-addressed; a no-op if already there); returns its URL."""
+    from flowc.datastore.objects import ObjectStore
+
+    sha, _ = ObjectStore(storage).put(package.data)
+    if sha != package.sha:  # pragma: no cover - the object store hashes the same bytes
+        raise PackageError(f"package stored as {sha}, expected {package.sha}")
+    return package_url(storage.url, sha)

@@ -1,0 +1,153 @@
+"""Parameter values: parsed and checked against the flow's :class:`~flowc.ir.ParameterSpec` list.
+
+Used by the task runner (start task) and by every launcher's command line. Text is parsed by the
+parameter's type (``int``, ``float``, ``bool``, ``str``, ``json``); values that are already
+JSON-native (from a params file) are accepted as they are when they fit the type. ``bool`` text
+is ``True``/``False`` in any case, or ``1/0``, ``yes/no``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from flowc.ir import ParameterSpec
+
+__all__ = ["ParameterError", "apply_defaults", "parse_value", "resolve_parameters"]
+
+_TRUE = frozenset({"true", "1", "yes", "y", "on"})
+_FALSE = frozenset({"false", "0", "no", "n", "off"})
+
+
+class ParameterError(ValueError):
+    """A missing, unknown or badly typed parameter; the message names it (exit code 2)."""
+
+
+def _bad(spec: ParameterSpec, value: Any, expected: str) -> ParameterError:
+    shown = repr(value)
+    if len(shown) > 200:
+        shown = shown[:200] + "..."
+    return ParameterError(f"parameter {spec.name!r}: {shown} is not a valid {spec.type} ({expected})")
+
+
+def parse_value(spec: ParameterSpec, value: Any) -> Any:
+    """The value of parameter ``spec`` given as text or as a JSON-native value.
+
+    Raises:
+        ParameterError: the value does not fit the parameter's type.
+    """
+    kind = spec.type
+    if spec.is_file:
+        if isinstance(value, str | bytes):
+            return value
+        raise _bad(spec, value, "expected the file's content")
+    if kind == "str":
+        if isinstance(value, str):
+            return value
+        raise _bad(spec, value, "expected text")
+    if kind == "int":
+        if isinstance(value, bool):
+            raise _bad(spec, value, "expected a whole number")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str):
+            try:
+                return int(value.strip())
+            except ValueError:
+                pass
+        raise _bad(spec, value, "expected a whole number such as 3")
+    if kind == "float":
+        if isinstance(value, bool):
+            raise _bad(spec, value, "expected a number")
+        if isinstance(value, int | float):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value.strip())
+            except ValueError:
+                pass
+        raise _bad(spec, value, "expected a number such as 0.5")
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        if isinstance(value, str):
+            word = value.strip().lower()
+            if word in _TRUE:
+                return True
+            if word in _FALSE:
+                return False
+        raise _bad(spec, value, "expected True or False")
+    if kind == "json":
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except ValueError as exc:
+                raise _bad(spec, value, f"expected JSON: {exc}") from None
+        if _is_json_native(value):
+            return value
+        raise _bad(spec, value, "expected a JSON value")
+    raise ParameterError(f"parameter {spec.name!r} has unknown type {kind!r}")
+
+
+def _is_json_native(value: Any) -> bool:
+    if value is None or isinstance(value, bool | int | str):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list | tuple):
+        return all(_is_json_native(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_json_native(v) for k, v in value.items())
+    return False
+
+
+def apply_defaults(spec: ParameterSpec) -> Any:
+    """The value of ``spec`` when none is given (its default, parsed like a given value)."""
+    if spec.default is None:
+        return None
+    default = spec.default
+    if isinstance(default, tuple):  # the IR freezes JSON lists into tuples
+        default = _thaw(default)
+    return parse_value(spec, default)
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, tuple | list):
+        return [_thaw(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _thaw(item) for key, item in value.items()}
+    return value
+
+
+def resolve_parameters(specs: Iterable[ParameterSpec], given: Mapping[str, Any]) -> dict[str, Any]:
+    """Every parameter's value: given ones parsed, the others defaulted, in the flow's order.
+
+    Args:
+        specs: the flow's parameters (``FlowIR.parameters``).
+        given: ``{name: value}``; values are text or JSON-native.
+
+    Raises:
+        ParameterError: an unknown name, a missing required parameter, or a bad value (the first
+            problem found, naming the parameter).
+    """
+    specs = list(specs)
+    known = {spec.name for spec in specs}
+    unknown = sorted(set(given) - known)
+    if unknown:
+        names = ", ".join(sorted(known)) or "none"
+        raise ParameterError(f"unknown parameter {unknown[0]!r} (this flow's parameters: {names})")
+    values: dict[str, Any] = {}
+    for spec in specs:
+        if spec.name in given and given[spec.name] is not None:
+            values[spec.name] = parse_value(spec, given[spec.name])
+        elif spec.required:
+            raise ParameterError(f"parameter {spec.name!r} is required but no value was given")
+        else:
+            values[spec.name] = apply_defaults(spec)
+    return values

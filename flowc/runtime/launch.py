@@ -1,0 +1,165 @@
+"""Starting a run locally: IR, parameters, run record, executor, scheduler, final status and message.
+
+:func:`start_run` is what ``flowc run`` and ``flowc resume`` call after parsing their command line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flowc.ir import FlowIR
+from flowc.runtime.display import Console
+from flowc.runtime.plan import TaskKey
+from flowc.runtime.records import claim_run, finish_run
+from flowc.runtime.scheduler import Outcome, Scheduler, SchedulerConfig
+
+__all__ = ["EXIT_KILLED", "LaunchError", "LaunchOptions", "default_executor_name", "exit_code", "start_run"]
+
+#: ``flowc run`` exit code when the run was stopped by SIGINT / SIGTERM (128 + SIGINT, as shells do).
+EXIT_KILLED = 130
+
+
+class LaunchError(RuntimeError):
+    """The run could not start (the flow cannot be imported); no run was created."""
+
+
+@dataclass(frozen=True)
+class LaunchOptions:
+    """How to start a run (already parsed and validated)."""
+
+    flow_path: str
+    datastore: str
+    max_workers: int
+    tags: tuple[str, ...] = ()
+    run_id_file: str | None = None
+    executor: str = "fork"
+    parameters: Mapping[str, Any] = field(default_factory=dict)  # values for the start task
+    timeout_grace: float = 5.0
+    resume_command: str | None = None  # how the failure message tells the user to resume
+
+
+def default_executor_name() -> str:
+    """``FLOWC_EXECUTOR`` (``fork`` or ``subprocess``), else ``fork``."""
+    return os.environ.get("FLOWC_EXECUTOR", "fork") or "fork"
+
+
+def _fork_entry(ir: FlowIR, flow_path: str, storage: Any) -> Callable[[Any], int]:
+    """The task runner's in-process entry, with the flow imported once here (inherited by every fork).
+
+    The local datastore object is shared too (it holds no connection); an S3 one is opened by each
+    child, since a network client must not cross a fork.
+    """
+    from flowc.task_runner.loading import load_flow
+    from flowc.task_runner.runner import run_task
+
+    loaded = load_flow(os.path.abspath(flow_path), ir.name, ir=ir)
+    shared_storage = None if storage.url.startswith("s3://") else storage
+
+    def entry(spec: Any) -> int:
+        return run_task(spec, flow=loaded, storage=shared_storage, owns_process=True)
+
+    return entry
+
+
+def start_run(
+    ir: FlowIR,
+    options: LaunchOptions,
+    *,
+    origin_run_id: str | None = None,
+    clone: Callable[[str, TaskKey], dict[str, Any] | None] | None = None,
+    console: Console | None = None,
+) -> tuple[str, Outcome]:
+    """Creates the run, runs it to its end, records its status; returns (run id, outcome).
+
+    Args:
+        ir: the flow.
+        options: where and how.
+        origin_run_id: for resume: the run this one continues (recorded in the run record).
+        clone: for resume: ``clone(new_run_id, key)``, see :class:`Scheduler`.
+        console: where output goes (the process's stdout / stderr by default).
+    """
+    from flowc.datastore.storage import open_storage
+    from flowc.runtime.executor import make_executor
+
+    console = console or Console()
+    storage = open_storage(options.datastore)
+    entry = None
+    if options.executor == "fork":
+        try:
+            entry = _fork_entry(ir, options.flow_path, storage)
+        except Exception as exc:  # the flow module raised on import: no run is created
+            import traceback
+
+            traceback.print_exc()
+            raise LaunchError(f"importing {options.flow_path} raised {type(exc).__name__}: {exc}") from None
+    executor = make_executor(options.executor, entry)
+    run_id, _ = claim_run(
+        storage,
+        ir.name,
+        tags=options.tags,
+        parameters=options.parameters,
+        origin_run_id=origin_run_id,
+    )
+    if options.run_id_file:
+        with open(options.run_id_file, "w", encoding="utf-8") as handle:
+            handle.write(run_id)
+    started = time.monotonic()
+    console.event(f"run {ir.name}/{run_id} started (datastore {storage.url}, {options.executor} executor)")
+    with tempfile.TemporaryDirectory(prefix="flowc-run-") as scratch:
+        params_file = os.path.join(scratch, "parameters.json")
+        with open(params_file, "w", encoding="utf-8") as handle:
+            json.dump(dict(options.parameters), handle)
+        config = SchedulerConfig(
+            ir=ir,
+            flow_path=os.path.abspath(options.flow_path),
+            storage=storage,
+            run_id=run_id,
+            executor=executor,
+            console=console,
+            max_workers=max(1, options.max_workers),
+            tags=tuple(options.tags),
+            params_file=params_file,
+            timeout_grace=options.timeout_grace,
+        )
+        scheduler = Scheduler(config, clone=(lambda key: clone(run_id, key)) if clone else None)
+        outcome = scheduler.run()
+    finish_run(storage, ir.name, run_id, outcome.status, outcome.reason)
+    _final_message(console, ir, run_id, outcome, time.monotonic() - started, options)
+    return run_id, outcome
+
+
+def exit_code(outcome: Outcome) -> int:
+    """0 successful, 1 failed, 130 killed."""
+    return {"successful": 0, "killed": EXIT_KILLED}.get(outcome.status, 1)
+
+
+def _final_message(
+    console: Console, ir: FlowIR, run_id: str, outcome: Outcome, seconds: float, options: LaunchOptions
+) -> None:
+    pathspec = f"{ir.name}/{run_id}"
+    counts = f"{outcome.tasks_run} task(s) run" + (
+        f", {outcome.tasks_cloned} cloned" if outcome.tasks_cloned else ""
+    )
+    if outcome.status == "successful":
+        console.event(f"Done: run {pathspec} succeeded in {seconds:.1f} s ({counts}).")
+        return
+    resume = options.resume_command or f"flowc resume {_shell_word(options.flow_path)}"
+    resume += f" --origin-run-id {run_id}"
+    if outcome.status == "killed":
+        console.event(f"Run {pathspec} was killed: {outcome.reason} ({counts}).", error=True)
+    else:
+        task = outcome.failed_task or "?"
+        console.event(f"Run {pathspec} failed: task {task} failed: {outcome.reason} ({counts}).", error=True)
+    console.event(f"Fix the cause, then continue the run with: {resume}", error=True)
+
+
+def _shell_word(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)

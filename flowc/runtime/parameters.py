@@ -1,0 +1,119 @@
+"""Parameters on the ``flowc run`` command line: options per parameter, checked before any task runs.
+
+Each :class:`~flowc.ir.ParameterSpec` becomes an option ``--<name> VALUE``. Values are checked
+here (a bad value or a missing required parameter stops the run with exit code 2, naming the
+parameter) and handed to the start task as the text typed, which the task runner parses by the
+parameter's type (docs/architecture.md, "Task runner command line"). An ``IncludeFile`` value is
+the named file's content, read here; binary content travels as ``{"$object": sha}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from flowc.ir import FlowIR, ParameterSpec
+
+__all__ = ["ParameterError", "add_parameter_options", "collect_parameters", "option_dest"]
+
+
+class ParameterError(ValueError):
+    """A parameter value that cannot be used; the message names the parameter."""
+
+
+def option_dest(spec: ParameterSpec) -> str:
+    return "flowc_param__" + spec.name.replace("-", "_")
+
+
+def _help(spec: ParameterSpec) -> str:
+    kind = "a file whose content is the value" if spec.is_file else spec.type
+    if spec.required:
+        extra = "required"
+    elif spec.has_default:
+        shown = spec.default if isinstance(spec.default, bool) else json.dumps(spec.default)
+        extra = f"default: {shown}"
+    else:
+        extra = "optional"
+    text = f"{spec.help} " if spec.help else ""
+    return f"{text}[{kind}; {extra}]".replace("%", "%%")  # argparse formats help with %
+
+
+def add_parameter_options(parser: argparse.ArgumentParser, ir: FlowIR) -> None:
+    """Adds ``--<name>`` for every parameter of ``ir`` (listed by ``--help``)."""
+    group = parser.add_argument_group(f"parameters of {ir.name}")
+    for spec in ir.parameters:
+        group.add_argument(
+            f"--{spec.name}",
+            dest=option_dest(spec),
+            metavar="PATH" if spec.is_file else spec.type.upper(),
+            default=None,
+            help=_help(spec),
+        )
+
+
+def _check_value(spec: ParameterSpec, text: str) -> None:
+    try:
+        from flowc import params as shared  # the task runner's parser, when it is there
+    except ImportError:
+        shared = None
+    checker = getattr(shared, "parse_value", None) if shared is not None else None
+    if checker is not None:
+        try:
+            checker(spec, text)
+        except ValueError as exc:  # flowc.params names the parameter itself
+            message = str(exc)
+            raise ParameterError(
+                message if spec.name in message else f"parameter {spec.name!r}: {message}"
+            ) from None
+        return
+    try:
+        if spec.type == "int":
+            int(text)
+        elif spec.type == "float":
+            float(text)
+        elif spec.type == "bool":
+            if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError(f"{text!r} is not True or False")
+        elif spec.type == "json":
+            json.loads(text)
+    except ValueError as exc:
+        raise ParameterError(f"parameter {spec.name!r}: invalid {spec.type} value {text!r} ({exc})") from None
+
+
+def collect_parameters(ir: FlowIR, args: argparse.Namespace, storage: Any = None) -> dict[str, Any]:
+    """The values given on the command line, checked: ``{name: text}`` (IncludeFile: content).
+
+    Raises:
+        ParameterError: a bad value, an unreadable file or a missing required parameter.
+    """
+    values: dict[str, Any] = {}
+    for spec in ir.parameters:
+        given = getattr(args, option_dest(spec), None)
+        if given is None:
+            if spec.required and not spec.has_default:
+                raise ParameterError(f"parameter {spec.name!r} is required: give --{spec.name} VALUE")
+            continue
+        if spec.is_file:
+            values[spec.name] = _read_include_file(spec, given, storage)
+            continue
+        _check_value(spec, given)
+        values[spec.name] = given
+    return values
+
+
+def _read_include_file(spec: ParameterSpec, path: str, storage: Any) -> Any:
+    try:
+        with open(path, "rb") as handle:
+            content = handle.read()
+    except OSError as exc:
+        raise ParameterError(f"parameter {spec.name!r}: cannot read file {path!r}: {exc.strerror}") from None
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        if storage is None:
+            raise ParameterError(f"parameter {spec.name!r}: file {path!r} is not UTF-8 text") from None
+        from flowc.datastore.objects import ObjectStore
+
+        sha, _ = ObjectStore(storage).put(content)
+        return {"$object": sha}

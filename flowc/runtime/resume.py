@@ -1,0 +1,103 @@
+"""``flowc resume``: a new run that clones the successful tasks of an earlier run and runs the rest.
+
+Cloning copies records only: the origin task's ``task.json`` (its artifacts are references to
+content-addressed objects, so no object is copied or recomputed), its successful attempt's record
+and logs. A task is cloned when its step is not being re-run and the origin run has a successful
+task with the same id; the steps re-run are the named step and every step reachable from it (with
+no step named: none, so exactly the tasks that did not succeed run again, and what follows them).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from flowc import metadata
+from flowc.datastore.storage import NotFound, Storage
+from flowc.ir import FlowIR
+from flowc.runtime.plan import TaskKey
+
+__all__ = ["Cloner", "ResumeError", "find_origin_run", "origin_parameters", "steps_from"]
+
+
+class ResumeError(ValueError):
+    """Nothing to resume: no origin run, or an unknown step."""
+
+
+def find_origin_run(storage: Storage, flow: str, origin_run_id: str | None) -> dict[str, Any]:
+    """The origin run's record: the one named, else the current user's latest run of ``flow``."""
+    if origin_run_id is not None:
+        record = metadata.read_run(storage, flow, origin_run_id)
+        if record is None:
+            raise ResumeError(f"no run {flow}/{origin_run_id} in datastore {storage.url}")
+        return record
+    from flowc.client.store import ClientStore
+
+    user = metadata.current_user()
+    candidates = []
+    for run_id in ClientStore(storage.url).run_ids(flow):
+        record = metadata.read_run(storage, flow, run_id)
+        if record is not None and record.get("user") == user:
+            candidates.append((str(record.get("start", "")), run_id, record))
+    if not candidates:
+        raise ResumeError(f"no run of {flow} by {user} in datastore {storage.url} to resume")
+    return max(candidates, key=lambda c: (c[0], c[1]))[2]
+
+
+def steps_from(ir: FlowIR, step: str) -> frozenset[str]:
+    """``step`` and every step reachable from it."""
+    try:
+        ir.step(step)
+    except KeyError:
+        raise ResumeError(
+            f"flow {ir.name} has no step {step!r} (steps: {', '.join(ir.step_names)})"
+        ) from None
+    seen, todo = set(), [step]
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(ir.step(name).successors)
+    return frozenset(seen)
+
+
+class Cloner:
+    """``cloner(new_run_id, key)``: clones ``key`` from the origin run, returning its control record,
+    or returns None when the task must run."""
+
+    def __init__(self, storage: Storage, flow: str, origin_run_id: str, rerun_steps: Iterable[str]) -> None:
+        self.storage = storage
+        self.flow = flow
+        self.origin_run_id = origin_run_id
+        self.rerun_steps = frozenset(rerun_steps)
+
+    def __call__(self, run_id: str, key: TaskKey) -> dict[str, Any] | None:
+        if key.step in self.rerun_steps:
+            return None
+        origin = metadata.TaskAddress(self.flow, self.origin_run_id, key.step, key.task_id)
+        record = metadata.read_task(self.storage, origin)
+        if record is None:
+            return None
+        target = metadata.TaskAddress(self.flow, run_id, key.step, key.task_id)
+        attempt = int(record.get("attempt", 0))
+        attempt_record = metadata.read_attempt(self.storage, origin, attempt) or {"attempt": attempt}
+        attempt_record["cloned_from"] = origin.pathspec
+        metadata.write_attempt(self.storage, target, attempt_record)
+        for stream in ("stdout", "stderr"):
+            try:
+                data = self.storage.read(origin.log_key(attempt, stream))
+            except NotFound:
+                continue
+            self.storage.write(target.log_key(attempt, stream), data)
+        cloned = dict(record)
+        if "run_id" in cloned:
+            cloned["run_id"] = run_id
+        cloned["cloned_from"] = origin.pathspec
+        metadata.write_task(self.storage, target, cloned)  # last: the clone now counts as a success
+        return dict(record.get("control") or {})
+
+
+def origin_parameters(record: dict[str, Any]) -> dict[str, Any]:
+    """The parameters the origin run was started with (what the new run's start task gets)."""
+    return json.loads(json.dumps(record.get("parameters") or {}))

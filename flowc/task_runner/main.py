@@ -1,0 +1,27 @@
+"""The command line entry point, callable in-process (a forked child) or as ``python -m``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str], flow: Any = None, storage: Any = None) -> int:
+    """Parses the task runner's argv and runs the task; returns the exit code.
+
+    Args:
+        argv: the arguments after ``python -m flowc.task_runner``.
+        flow: a :class:`~flowc.task_runner.loading.LoadedFlow` loaded before forking (optional).
+        storage: an open datastore (optional; must be safe to use after ``fork``).
+    """
+    from flowc.task_runner.spec import parse_argv
+
+    try:
+        spec = parse_argv(argv)
+    except SystemExit as exc:  # argparse printed the problem (or --help)
+        return int(exc.code or 0)
+    from flowc.task_runner.runner import run_task
+
+    return run_task(spec, flow=flow, storage=storage, owns_process=True)

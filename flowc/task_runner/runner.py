@@ -1,0 +1,598 @@
+"""Running one task: inputs, the step body, artifacts, records, control outputs, exit code.
+
+:func:`run_task` is the whole life of one attempt. It never raises for a task failure: it prints
+one clear line naming the task's pathspec and the cause (after the traceback, if the step raised),
+records the attempt, and returns the exit code of docs/architecture.md. Nothing here keeps state
+between calls, so the local runtime can call it in a forked child.
+
+Order of writes (each atomic): the attempt record (``running``) first; then objects; then the logs
+and the final attempt record; ``task.json`` last, only on success. A task killed at any point
+leaves no ``task.json`` and no visible partial object.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from flowc.datastore.objects import ObjectStore
+from flowc.datastore.serialization import SerializationError, type_name
+from flowc.datastore.storage import Storage, StorageError
+from flowc.ir import Step
+from flowc.metadata import (
+    TaskAddress,
+    claim_attempt,
+    current_user,
+    ensure_run,
+    now_iso,
+    read_run,
+    write_attempt,
+    write_log,
+    write_task,
+)
+from flowc.task_runner.capture import OutputCapture
+from flowc.task_runner.context import (
+    PRIVATE_PREFIX,
+    InputContext,
+    Inputs,
+    StepContext,
+    make_instance,
+)
+from flowc.task_runner.errors import (
+    EXIT_INFRASTRUCTURE,
+    EXIT_OK,
+    EXIT_STEP_FAILED,
+    EXIT_TIMEOUT,
+    BadInput,
+    StepFailure,
+    StepTimeout,
+    TaskError,
+    UnpicklableException,
+)
+from flowc.task_runner.inputs import InputTask, foreach_split_record, resolve_inputs
+from flowc.task_runner.loading import LoadedFlow, find_flow_file, load_flow
+from flowc.task_runner.spec import TaskSpec
+from flowc.task_runner.timeouts import step_timeout
+
+__all__ = ["CONTROL_PREFIX", "datastore_url", "run_task"]
+
+#: The last line of a task's stdout: this prefix, a space, the control record as JSON.
+CONTROL_PREFIX = "FLOWC_CONTROL"
+#: Parameters given in the environment (a JSON object), when there is no --params-file.
+PARAMETERS_ENV = "FLOWC_PARAMETERS"
+#: Parameter values bigger than this (as JSON) are stored as objects, not inline in run.json.
+_INLINE_PARAMETER_BYTES = 1 << 16
+
+
+def datastore_url(spec: TaskSpec) -> str:
+    """``--datastore``, else ``FLOWC_DATASTORE``, else configuration."""
+    if spec.datastore:
+        return spec.datastore
+    if os.environ.get("FLOWC_DATASTORE"):
+        return os.environ["FLOWC_DATASTORE"]
+    from flowc.config import load_settings
+
+    return str(load_settings()["datastore"])
+
+
+def _say(message: str) -> None:
+    """One line on stderr, flushed at once."""
+    sys.stderr.write(message.rstrip("\n") + "\n")
+    sys.stderr.flush()
+
+
+def run_task(
+    spec: TaskSpec,
+    *,
+    flow: LoadedFlow | None = None,
+    storage: Storage | None = None,
+    owns_process: bool = False,
+) -> int:
+    """Runs one attempt of the task ``spec`` describes; returns its exit code.
+
+    Args:
+        spec: the task (what ``python -m flowc.task_runner`` parses from its argv).
+        flow: the flow, already loaded (the local runtime loads it once before forking); else it
+            is loaded from ``spec.source`` / ``spec.package``.
+        storage: the datastore, already open; else opened from ``spec.datastore``.
+        owns_process: the task has the process to itself (``python -m``, a forked child): a
+            watchdog may then end the process if ``@timeout`` cannot interrupt the step.
+
+    Returns:
+        0 success (or a failure caught by ``@catch``), 1 the step raised, 2 bad input,
+        3 datastore failure, 4 killed by ``@timeout``.
+    """
+    pathspec = spec.pathspec
+    try:
+        if storage is None:
+            from flowc.datastore.storage import open_storage
+
+            storage = open_storage(datastore_url(spec))
+        if flow is None:
+            flow = _load(spec, storage)
+        step = _step(flow, spec)
+    except TaskError as exc:
+        _say(f"flowc: task {pathspec} failed: {exc}")
+        return exc.exit_code
+    except StorageError as exc:
+        _say(f"flowc: task {pathspec} failed: datastore error: {exc}")
+        return EXIT_INFRASTRUCTURE
+    except Exception as exc:
+        traceback.print_exc()
+        _say(f"flowc: task {pathspec} failed: importing the flow raised {type(exc).__name__}: {exc}")
+        return EXIT_STEP_FAILED
+    address = TaskAddress(spec.flow, spec.run_id, spec.step, spec.task_id)
+    try:
+        attempt, attempt_record = claim_attempt(storage, address, spec.attempt)
+    except StorageError as exc:
+        _say(f"flowc: task {pathspec} failed: datastore error: {exc}")
+        return EXIT_INFRASTRUCTURE
+    task = _Task(spec, flow, step, storage, address, attempt, owns_process)
+    with OutputCapture() as capture:
+        outcome = task.execute()
+    return task.finish(outcome, attempt_record, capture)
+
+
+def _load(spec: TaskSpec, storage: Storage) -> LoadedFlow:
+    if spec.package:
+        from flowc.task_runner.bootstrap import materialize_package
+
+        directory = materialize_package(storage, spec.package)
+        return load_flow(find_flow_file(directory, spec.flow), spec.flow)
+    if not spec.source:
+        raise BadInput("give the flow's code with --source FILE or --package SHA256")
+    return load_flow(spec.source, spec.flow)
+
+
+def _step(flow: LoadedFlow, spec: TaskSpec) -> Step:
+    if spec.flow != flow.ir.name:
+        raise BadInput(f"the flow is {flow.ir.name!r}, not {spec.flow!r}")
+    try:
+        step = flow.ir.step(spec.step)
+    except KeyError:
+        steps = ", ".join(flow.ir.step_names)
+        raise BadInput(f"flow {spec.flow} has no step {spec.step!r} (steps: {steps})") from None
+    if len(spec.index_path) != step.foreach_depth:
+        raise BadInput(
+            f"step {step.name!r} runs inside {step.foreach_depth} foreach(es): --index needs "
+            f"{step.foreach_depth} indices, got {len(spec.index_path)}"
+        )
+    return step
+
+
+@dataclass
+class _Outcome:
+    exit_code: int
+    reason: str | None = None  # one line, for the attempt record and the console
+    record: dict[str, Any] | None = None  # task.json on success
+    control: dict[str, Any] | None = None
+
+
+@dataclass
+class _Task:
+    spec: TaskSpec
+    flow: LoadedFlow
+    step: Step
+    storage: Storage
+    address: TaskAddress
+    attempt: int
+    owns_process: bool
+    objects: ObjectStore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.objects = ObjectStore(self.storage)
+
+    @property
+    def label(self) -> str:
+        return f"{self.address.pathspec} (attempt {self.attempt})"
+
+    # ---- the attempt ---------------------------------------------------------------------
+    def execute(self) -> _Outcome:
+        try:
+            return self._execute()
+        except StepTimeout as exc:
+            return self._failed(EXIT_TIMEOUT, str(exc))
+        except TaskError as exc:
+            return self._failed(exc.exit_code, str(exc))
+        except SerializationError as exc:
+            return self._failed(EXIT_STEP_FAILED, str(exc))
+        except StorageError as exc:
+            return self._failed(EXIT_INFRASTRUCTURE, f"datastore error: {exc}")
+        except Exception as exc:  # a bug of ours: still one clear line
+            traceback.print_exc()
+            return self._failed(EXIT_INFRASTRUCTURE, f"internal error: {type(exc).__name__}: {exc}")
+
+    def _failed(self, code: int, reason: str) -> _Outcome:
+        _say(f"flowc: task {self.label} failed: {reason}")
+        return _Outcome(code, reason)
+
+    def _execute(self) -> _Outcome:
+        run = self._run_record()
+        inputs = resolve_inputs(
+            self.storage, self.flow.ir, self.step, self.spec.run_id, self.spec.index_path, self.spec.iteration
+        )
+        inherited, stack = self._inherited(inputs)
+        context = StepContext(self.step, self.address.pathspec, inherited, stack, self.objects)
+        instance = make_instance(self.flow.flow_class, context)
+        context.attach(instance)
+        join_inputs = self._join_inputs(inputs) if self.step.is_join else None
+        caught = self._run_body(instance, context, join_inputs, run)
+        control, foreach = self._control(instance, context, caught)
+        artifacts = self._persist(instance, context, caught)
+        record = {
+            "flow": self.spec.flow,
+            "run_id": self.spec.run_id,
+            "step": self.step.name,
+            "task_id": self.address.task_id,
+            "attempt": self.attempt,
+            "index_path": list(self.spec.index_path),
+            "iteration": self.spec.iteration,
+            "foreach_stack": context.stack.entries,
+            "artifacts": artifacts,
+            "control": control,
+            "inputs": [item.address.pathspec for item in inputs],
+            "caught": None if caught is None else f"{type_name(caught)}: {caught}",
+        }
+        if foreach is not None:
+            record["foreach"] = foreach
+        return _Outcome(EXIT_OK, None, record, control)
+
+    # ---- run record and parameters -------------------------------------------------------
+    def _run_record(self) -> dict[str, Any]:
+        if self.step.name != "start" and self.step.predecessors:
+            return read_run(self.storage, self.spec.flow, self.spec.run_id) or {}
+        return self._start_parameters_and_run()
+
+    def _start_parameters_and_run(self) -> dict[str, Any]:
+        from flowc.params import ParameterError, resolve_parameters
+
+        existing = read_run(self.storage, self.spec.flow, self.spec.run_id)
+        given = self._given_parameters(existing)
+        try:
+            values = resolve_parameters(self.flow.ir.parameters, given)
+        except ParameterError as exc:
+            raise BadInput(str(exc)) from None
+        attributes = self.flow.parameter_attributes()
+        self._parameter_refs = {
+            attributes[name]: self.objects.put_value(value, name=attributes[name], step=self.step.name)
+            for name, value in values.items()
+        }
+        if existing is not None:
+            return existing
+        return ensure_run(
+            self.storage,
+            self.spec.flow,
+            self.spec.run_id,
+            tags=self.spec.tags,
+            parameters={name: self._recordable(value) for name, value in values.items()},
+        )
+
+    def _given_parameters(self, run: Mapping[str, Any] | None) -> dict[str, Any]:
+        if self.spec.params_file:
+            try:
+                with open(self.spec.params_file, encoding="utf-8") as handle:
+                    given = json.load(handle)
+            except (OSError, ValueError) as exc:
+                raise BadInput(f"cannot read parameters from {self.spec.params_file}: {exc}") from None
+            source = self.spec.params_file
+        elif os.environ.get(PARAMETERS_ENV):
+            try:
+                given = json.loads(os.environ[PARAMETERS_ENV])
+            except ValueError as exc:
+                raise BadInput(f"{PARAMETERS_ENV} is not JSON: {exc}") from None
+            source = PARAMETERS_ENV
+        else:
+            given = dict((run or {}).get("parameters") or {})
+            source = "the run record"
+        if not isinstance(given, dict):
+            raise BadInput(f"parameters from {source} must be a JSON object of name: value")
+        return {name: self._dereference(name, value) for name, value in given.items()}
+
+    def _dereference(self, name: str, value: Any) -> Any:
+        """``{"$object": sha}`` -> the object's content: its JSON value, else its UTF-8 text."""
+        if not (isinstance(value, dict) and set(value) == {"$object"}):
+            return value
+        data = bytes(self.objects.get(str(value["$object"])))
+        try:
+            return json.loads(data)
+        except ValueError:
+            try:
+                return data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise BadInput(
+                    f"parameter {name!r}: object {value['$object']} is neither JSON nor text"
+                ) from None
+
+    def _recordable(self, value: Any) -> Any:
+        try:
+            text = json.dumps(value)
+        except (TypeError, ValueError):
+            text = None
+        if text is not None and len(text) <= _INLINE_PARAMETER_BYTES:
+            return value
+        if text is None:
+            return {"$artifact": True}
+        sha, _ = self.objects.put(text.encode("utf-8"))
+        return {"$object": sha}
+
+    # ---- inputs --------------------------------------------------------------------------
+    def _inherited(self, inputs: list[InputTask]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Artifact references visible before the step, and the task's foreach stack."""
+        if not inputs:
+            return dict(getattr(self, "_parameter_refs", {})), []
+        if self.step.is_join:
+            parameters = set(self.flow.parameter_attributes().values())
+            first = inputs[0].record
+            inherited = {name: ref for name, ref in first["artifacts"].items() if name in parameters}
+            split = self.flow.ir.step(self.step.split_of) if self.step.split_of else None
+            if split is not None and split.transition == "foreach":
+                stack = list(
+                    foreach_split_record(
+                        self.storage, self.spec.flow, split, self.spec.run_id,
+                        self.spec.index_path, self.spec.iteration,
+                    ).get("foreach_stack") or []
+                )
+            else:
+                stack = list(first.get("foreach_stack") or [])
+            return inherited, stack
+        parent = inputs[0].record
+        stack = list(parent.get("foreach_stack") or [])
+        foreach = parent.get("foreach")
+        if foreach is not None and self.step.foreach_depth > len(stack):
+            stack.append(
+                {
+                    "step": parent["step"],
+                    "index": self.spec.index_path[-1],
+                    "num_splits": foreach["num_splits"],
+                    "values": foreach["values"],
+                }
+            )
+        return dict(parent["artifacts"]), stack
+
+    def _join_inputs(self, inputs: list[InputTask]) -> Inputs:
+        items = []
+        for item in inputs:
+            context = InputContext(
+                item.step,
+                item.address.pathspec,
+                item.record.get("artifacts") or {},
+                item.record.get("foreach_stack") or [],
+                self.objects,
+            )
+            instance = make_instance(self.flow.flow_class, context)
+            context.attach(instance)
+            items.append(instance)
+        split = self.flow.ir.step(self.step.split_of) if self.step.split_of else None
+        static = split is not None and split.transition == "split"
+        return Inputs(items, [item.step for item in inputs] if static else [])
+
+    # ---- the step body -------------------------------------------------------------------
+    def _catches(self) -> bool:
+        """``@catch`` applies on the last attempt only (earlier ones are for ``@retry``)."""
+        if self.step.catch is None:
+            return False
+        last = self.step.retry.times if self.step.retry is not None else 0
+        return self.attempt >= last
+
+    def _run_body(
+        self, instance: Any, context: StepContext, inputs: Inputs | None, run: Mapping[str, Any]
+    ) -> BaseException | None:
+        """Runs the step function; returns the exception ``@catch`` caught, if any."""
+        from flowc.authoring.current import task_facts
+
+        user = run.get("user") or current_user()
+        project = self.flow.ir.project
+        facts = {
+            "flow_name": self.spec.flow,
+            "run_id": self.spec.run_id,
+            "step_name": self.step.name,
+            "task_id": self.address.task_id,
+            "retry_count": self.attempt,
+            "origin_run_id": run.get("origin_run_id"),
+            "username": user,
+            "tags": tuple(run.get("tags") or self.spec.tags),
+            "namespace": f"user:{user}",
+            "parameter_names": tuple(self.flow.parameter_attributes().values()),
+            "project_name": project.name if project is not None else None,
+        }
+        limit = self.step.timeout.seconds if self.step.timeout is not None else None
+        message = f"step {self.step.name!r} exceeded its @timeout of {limit} s"
+        function = getattr(instance, self.step.name)
+        try:
+            with task_facts(**facts), _environment(self.step.environment), step_timeout(
+                limit, message, hard_exit=self.owns_process
+            ):
+                if inputs is not None:
+                    function(inputs)
+                else:
+                    function()
+        except StepTimeout:
+            raise
+        except Exception as exc:
+            if isinstance(exc, TaskError | StorageError) and not isinstance(exc, StepFailure):
+                raise  # not the step's fault (a corrupt input object, ...): never caught
+            if not self._catches():
+                if isinstance(exc, StepFailure):
+                    raise
+                traceback.print_exc()
+                raise StepFailure(f"step {self.step.name!r} raised {type(exc).__name__}: {exc}") from exc
+            assert self.step.catch is not None
+            if self.step.catch.print_exception:
+                traceback.print_exc()
+            _say(f"flowc: task {self.label}: @catch caught {type(exc).__name__}: {exc}")
+            return exc
+        return None
+
+    # ---- control -------------------------------------------------------------------------
+    def _control(
+        self, instance: Any, context: StepContext, caught: BaseException | None
+    ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        step = self.step
+        where = context.where()
+        iteration = self.spec.iteration
+        control: dict[str, Any] = {
+            "step": step.name,
+            "task_id": self.address.task_id,
+            "transition": step.transition,
+            "num_splits": None,
+            "next": [],
+            "switch_case": None,
+            "iteration": iteration,
+            "next_iteration": iteration,
+        }
+        foreach = None
+        if step.transition == "end":
+            return control, None
+        if caught is not None:
+            if step.transition in ("foreach", "switch"):
+                raise StepFailure(
+                    f"step {step.name!r}{where} failed and @catch cannot choose its {step.transition} "
+                    f"successors without self.next(): {type(caught).__name__}: {caught}"
+                )
+            control["next"] = list(step.successors)
+            return control, None
+        call = context.next_call
+        if call is None:
+            raise StepFailure(f"step {step.name!r}{where} did not call self.next()")
+        if step.transition == "foreach":
+            foreach = self._foreach(instance, where)
+            control["num_splits"] = foreach["num_splits"]
+            control["next"] = list(step.successors)
+        elif step.transition == "switch":
+            case = self._switch_case(instance, where)
+            control["switch_case"] = case.key
+            control["next"] = [case.target]
+            if case.target in step.loop_targets:
+                control["next_iteration"] = iteration + 1
+        else:
+            control["next"] = list(step.successors)
+        return control, foreach
+
+    def _foreach(self, instance: Any, where: str) -> dict[str, Any]:
+        name = self.step.foreach_var
+        assert name is not None
+        try:
+            values = getattr(instance, name)
+        except AttributeError:
+            raise StepFailure(
+                f"step {self.step.name!r}{where}: foreach over {name!r}, which is not set"
+            ) from None
+        try:
+            width = len(values)
+        except TypeError:
+            raise StepFailure(
+                f"step {self.step.name!r}{where}: foreach over {name!r} needs something with a length, "
+                f"got {type_name(values)}"
+            ) from None
+        if width == 0:
+            raise StepFailure(f"step {self.step.name!r}{where}: foreach over {name!r}, which is empty")
+        items = values if type(values) is list else list(values)
+        reference = self.objects.put_value(items, name=name, step=self.step.name)
+        return {"var": name, "num_splits": width, "values": reference}
+
+    def _switch_case(self, instance: Any, where: str) -> Any:
+        condition = self.step.condition
+        assert condition is not None
+        try:
+            value = getattr(instance, condition)
+        except AttributeError:
+            raise StepFailure(
+                f"step {self.step.name!r}{where}: switch on {condition!r}, which is not set"
+            ) from None
+        for case in self.step.switch_cases:
+            if case.key == value or case.key == str(value):
+                return case
+        keys = ", ".join(repr(case.key) for case in self.step.switch_cases)
+        raise StepFailure(
+            f"step {self.step.name!r}{where}: switch on {condition!r} = {value!r}, which is none of "
+            f"the cases {keys}"
+        )
+
+    # ---- artifacts -----------------------------------------------------------------------
+    def _persist(
+        self, instance: Any, context: StepContext, caught: BaseException | None
+    ) -> dict[str, dict[str, Any]]:
+        catch = self.step.catch
+        if catch is not None and catch.var:
+            if caught is not None:
+                instance.__dict__[catch.var] = _picklable_exception(caught)
+            else:
+                instance.__dict__.setdefault(catch.var, None)
+        artifacts = {name: dict(ref) for name, ref in context.inherited.items()}
+        for name, value in list(instance.__dict__.items()):
+            if name.startswith(PRIVATE_PREFIX):
+                continue
+            artifacts[name] = self.objects.put_value(
+                value, name=name, step=self.step.name, unless_sha=context.loaded.get(name)
+            )
+        return dict(sorted(artifacts.items()))
+
+    # ---- the end -------------------------------------------------------------------------
+    def finish(self, outcome: _Outcome, attempt_record: dict[str, Any], capture: OutputCapture) -> int:
+        code = outcome.exit_code
+        try:
+            write_log(self.storage, self.address, self.attempt, "stdout", capture.stdout)
+            write_log(self.storage, self.address, self.attempt, "stderr", capture.stderr)
+            final = {
+                **attempt_record,
+                "status": "successful" if code == EXIT_OK else "failed",
+                "end": now_iso(),
+                "exit_code": code,
+                "exit_reason": outcome.reason,
+            }
+            write_attempt(self.storage, self.address, final)
+            if outcome.record is not None:
+                write_task(self.storage, self.address, outcome.record)
+        except StorageError as exc:
+            _say(f"flowc: task {self.label} failed: datastore error while recording the task: {exc}")
+            return EXIT_INFRASTRUCTURE
+        if outcome.control is not None:
+            control_json = json.dumps(outcome.control, sort_keys=True, separators=(",", ":"))
+            if self.spec.control_file:
+                try:
+                    with open(self.spec.control_file, "w", encoding="utf-8") as handle:
+                        handle.write(control_json + "\n")
+                except OSError as exc:
+                    _say(f"flowc: task {self.label} failed: cannot write {self.spec.control_file}: {exc}")
+                    return EXIT_INFRASTRUCTURE
+            sys.stdout.write(f"{CONTROL_PREFIX} {control_json}\n")
+            sys.stdout.flush()
+        return code
+
+
+def _picklable_exception(exc: BaseException) -> BaseException:
+    """``exc`` itself if it survives pickling, else a stand-in with the same type name and text."""
+    import pickle
+
+    try:
+        if type(pickle.loads(pickle.dumps(exc, protocol=5))) is type(exc):
+            return exc
+    except Exception:
+        pass
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return UnpicklableException(type_name(exc), str(exc), text)
+
+
+@contextmanager
+def _environment(variables: tuple[tuple[str, str], ...]) -> Iterator[None]:
+    """``@environment(vars=...)`` for the duration of the step (restored afterwards)."""
+    if not variables:
+        yield
+        return
+    saved = {name: os.environ.get(name) for name, _ in variables}
+    os.environ.update(dict(variables))
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+

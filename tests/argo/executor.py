@@ -1,0 +1,487 @@
+"""A test executor for compiled Argo documents: Argo's DAG semantics, containers as local processes.
+
+No Kubernetes can run here, so this interprets a WorkflowTemplate/Workflow the way the Argo
+controller does, for the fields flowc emits, and fails loudly on anything else. Each semantic cites
+the Argo page it follows:
+
+- DAG tasks, ``depends`` / ``dependencies``: a task starts when every task it names has finished,
+  then runs if the expression holds and is Omitted otherwise; a bare name means
+  ``Succeeded || Skipped || Daemoned``; a DAG fails fast (no new task starts after a failure).
+  https://argo-workflows.readthedocs.io/en/latest/enhanced-depends-logic/ ,
+  https://argo-workflows.readthedocs.io/en/latest/walk-through/dag/
+- ``when``: evaluated after substitution; false makes the task Skipped.
+  https://argo-workflows.readthedocs.io/en/latest/walk-through/conditionals/
+- ``withSequence`` / ``withParam`` / ``withItems``: one child per item, ``{{item}}`` in scope; an
+  empty expansion is Skipped. https://argo-workflows.readthedocs.io/en/latest/walk-through/loops/
+- template tags, simple and ``{{=expression}}``; in a DAG only the outputs and status of the
+  task's ancestors are in scope, and an unresolved reference is an error.
+  https://argo-workflows.readthedocs.io/en/latest/variables/
+- input parameters (required unless they have a value), input artifacts with ``raw.data``
+  (https://argo-workflows.readthedocs.io/en/latest/walk-through/hardwired-artifacts/), output
+  parameters ``valueFrom.path`` read from the container's file after it exits, DAG outputs
+  ``valueFrom.parameter`` / ``valueFrom.expression``
+  (https://argo-workflows.readthedocs.io/en/latest/walk-through/output-parameters/).
+- ``retryStrategy``: ``limit`` further attempts, ``retryPolicy``, ``backoff`` (duration, factor),
+  ``{{retries}}`` numbering attempts from 0. https://argo-workflows.readthedocs.io/en/latest/retries/
+- ``activeDeadlineSeconds`` on a template: the pod is killed and fails after that many seconds.
+  https://argo-workflows.readthedocs.io/en/latest/fields/#template
+- ``envFrom.secretRef``: a missing Secret fails the pod before it starts (Kubernetes).
+
+Containers: ``command``/``args`` run as a local process (``python`` is this interpreter), with the
+paths the template declares (artifact and output parameter paths) mapped into a scratch directory
+per pod.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tests.argo.expr import ExpressionError, evaluate, go_format
+
+__all__ = ["ArgoExecutor", "ExecutionError", "Node", "WorkflowResult"]
+
+_TAG = re.compile(r"\{\{(.*?)\}\}", re.S)
+_DEPENDS_TOKEN = re.compile(r"\s*(&&|\|\||!|\(|\)|[A-Za-z0-9][-A-Za-z0-9]*(?:\.[A-Za-z]+)?)")
+_PHASE_ALIASES = {"Errored": "Error"}
+
+
+class ExecutionError(RuntimeError):
+    """The document asks for something Argo would reject at run time (unresolved tag, bad field)."""
+
+
+@dataclass
+class Node:
+    """One node of the run: a task (or one item of an expanded task) and how it ended."""
+
+    path: str
+    template: str
+    phase: str
+    outputs: dict[str, str] = field(default_factory=dict)
+    message: str = ""
+    exit_code: int | None = None
+    attempts: int = 0
+
+
+@dataclass
+class WorkflowResult:
+    phase: str
+    nodes: list[Node]
+    message: str = ""
+
+    def node(self, path: str) -> Node:
+        for node in self.nodes:
+            if node.path == path:
+                return node
+        raise KeyError(path)
+
+    def containers(self) -> list[Node]:
+        return [n for n in self.nodes if n.exit_code is not None]
+
+
+class ArgoExecutor:
+    """Runs one workflow from a compiled document.
+
+    Args:
+        document: a WorkflowTemplate or Workflow (as a dict).
+        workdir: scratch space (one sub-folder per pod).
+        workflow_name: ``{{workflow.name}}``.
+        arguments: workflow parameters given at submission (override the document's values).
+        env: environment of every container process (on top of a minimal inherited one).
+        secrets: Secret name -> its keys and values, for ``envFrom.secretRef``.
+        command: turns a container's (substituted) command + args into the local argv to run.
+        max_parallel: containers running at once.
+    """
+
+    def __init__(
+        self,
+        document: Mapping[str, Any],
+        *,
+        workdir: Path,
+        workflow_name: str,
+        arguments: Mapping[str, str] | None = None,
+        env: Mapping[str, str] | None = None,
+        secrets: Mapping[str, Mapping[str, str]] | None = None,
+        command: Callable[[list[str]], list[str]] | None = None,
+        max_parallel: int = 4,
+    ) -> None:
+        if document.get("kind") not in ("Workflow", "WorkflowTemplate"):
+            raise ExecutionError(f"cannot run a {document.get('kind')}")
+        self.spec = document["spec"]
+        self.templates = {t["name"]: t for t in self.spec["templates"]}
+        self.workdir = workdir
+        self.env = dict(env or {})
+        self.secrets = secrets or {}
+        self.command = command or _local_python
+        self.slots = threading.Semaphore(max_parallel)
+        self.lock = threading.Lock()
+        self.nodes: list[Node] = []
+        self.pods = 0
+        self.global_scope = {
+            "workflow.name": workflow_name,
+            "workflow.namespace": document["metadata"].get("namespace", "default"),
+        }
+        given = dict(arguments or {})
+        for parameter in self.spec.get("arguments", {}).get("parameters", []):
+            name = parameter["name"]
+            if name in given:
+                value = given.pop(name)
+            elif "value" in parameter:
+                value = parameter["value"]
+            else:
+                raise ExecutionError(f"spec.arguments.{name}.value is required")
+            self.global_scope[f"workflow.parameters.{name}"] = str(value)
+        if given:
+            raise ExecutionError(f"unknown workflow parameter(s) {sorted(given)}")
+
+    # ---- entry ------------------------------------------------------------------------
+    def run(self) -> WorkflowResult:
+        entry = self.spec["entrypoint"]
+        node = self._call(entry, {}, entry)
+        return WorkflowResult(node.phase, list(self.nodes), node.message)
+
+    # ---- substitution -----------------------------------------------------------------
+    def substitute(self, value: Any, scope: Mapping[str, str]) -> Any:
+        """Every ``{{...}}`` in ``value`` (strings, lists, dicts) resolved in ``scope``."""
+        if isinstance(value, str):
+            return _TAG.sub(lambda m: self._resolve(m.group(1), scope), value)
+        if isinstance(value, list):
+            return [self.substitute(v, scope) for v in value]
+        if isinstance(value, dict):
+            return {k: self.substitute(v, scope) for k, v in value.items()}
+        return value
+
+    def _resolve(self, tag: str, scope: Mapping[str, str]) -> str:
+        if tag.startswith("="):
+            try:
+                return go_format(evaluate(tag[1:], scope))
+            except ExpressionError as exc:
+                raise ExecutionError(f"cannot evaluate {{{{{tag}}}}}: {exc}") from None
+        name = tag.strip()
+        if name not in scope:
+            raise ExecutionError(f"unresolved reference {{{{{name}}}}}")
+        return scope[name]
+
+    # ---- templates --------------------------------------------------------------------
+    def _call(self, name: str, arguments: Mapping[str, str], path: str) -> Node:
+        template = self.templates.get(name)
+        if template is None:
+            raise ExecutionError(f"template {name!r} not found")
+        inputs = {}
+        for parameter in template.get("inputs", {}).get("parameters", []):
+            key = parameter["name"]
+            if key in arguments:
+                inputs[key] = arguments[key]
+            elif "value" in parameter:
+                inputs[key] = parameter["value"]
+            else:
+                raise ExecutionError(f"{path}: input parameter {key!r} of template {name!r} was not supplied")
+        unknown = set(arguments) - set(inputs)
+        if unknown:
+            raise ExecutionError(f"{path}: template {name!r} has no input parameter(s) {sorted(unknown)}")
+        scope = {**self.global_scope, **{f"inputs.parameters.{k}": v for k, v in inputs.items()}}
+        if "dag" in template:
+            return self._dag(template, scope, path)
+        if "container" in template:
+            return self._container(template, scope, path)
+        raise ExecutionError(f"template {name!r}: only dag and container templates are interpreted")
+
+    def _record(self, node: Node) -> Node:
+        with self.lock:
+            self.nodes.append(node)
+        return node
+
+    # ---- DAG --------------------------------------------------------------------------
+    def _dag(self, template: Mapping[str, Any], scope: Mapping[str, str], path: str) -> Node:
+        tasks = {t["name"]: t for t in template["dag"]["tasks"]}
+        needs = {name: _depends_names(task) for name, task in tasks.items()}
+        for name, deps in needs.items():
+            missing = deps - set(tasks)
+            if missing:
+                raise ExecutionError(f"{path}: task {name!r} depends on unknown task(s) {sorted(missing)}")
+        done: dict[str, Node] = {}
+        failed = False
+        pending = set(tasks)
+        with ThreadPoolExecutor(max_workers=max(1, len(tasks))) as pool:
+            running: dict[Any, str] = {}
+            while pending or running:
+                for name in sorted(pending):
+                    if not all(d in done for d in needs[name]):
+                        continue
+                    if failed:
+                        continue  # fail fast: nothing new starts once a task failed
+                    pending.discard(name)
+                    if not _evaluate_depends(tasks[name], {d: done[d].phase for d in needs[name]}):
+                        done[name] = self._record(Node(f"{path}.{name}", tasks[name]["template"], "Omitted"))
+                        continue
+                    task_scope = dict(scope)
+                    for ancestor in _ancestors(name, needs):
+                        node = done[ancestor]
+                        task_scope[f"tasks.{ancestor}.status"] = node.phase
+                        for key, value in node.outputs.items():
+                            task_scope[f"tasks.{ancestor}.outputs.parameters.{key}"] = value
+                    running[pool.submit(self._task, tasks[name], task_scope, f"{path}.{name}")] = name
+                if not running:
+                    if pending and not failed:
+                        raise ExecutionError(f"{path}: tasks {sorted(pending)} can never start (cycle?)")
+                    break
+                finished = next(iter(_wait_any(running)))
+                name = running.pop(finished)
+                done[name] = finished.result()
+                failed = failed or done[name].phase in ("Failed", "Error")
+        phase = "Failed" if failed else "Succeeded"
+        outputs: dict[str, str] = {}
+        if not failed:
+            outputs = self._dag_outputs(template, scope, done, path)
+        message = "; ".join(n.message for n in done.values() if n.phase in ("Failed", "Error") and n.message)
+        return self._record(Node(path, template["name"], phase, outputs, message))
+
+    def _dag_outputs(
+        self, template: Mapping[str, Any], scope: Mapping[str, str], done: Mapping[str, Node], path: str
+    ) -> dict[str, str]:
+        full = dict(scope)
+        for name, node in done.items():
+            full[f"tasks.{name}.status"] = node.phase
+            for key, value in node.outputs.items():
+                full[f"tasks.{name}.outputs.parameters.{key}"] = value
+        outputs = {}
+        for parameter in template.get("outputs", {}).get("parameters", []):
+            source = parameter.get("valueFrom", {})
+            if "parameter" in source:
+                outputs[parameter["name"]] = self.substitute(source["parameter"], full)
+            elif "expression" in source:
+                try:
+                    outputs[parameter["name"]] = go_format(evaluate(source["expression"], full))
+                except ExpressionError as exc:
+                    raise ExecutionError(f"{path}: output {parameter['name']!r}: {exc}") from None
+            else:
+                raise ExecutionError(f"{path}: DAG output {parameter['name']!r} needs parameter or expression")
+        return outputs
+
+    def _task(self, task: Mapping[str, Any], scope: Mapping[str, str], path: str) -> Node:
+        items: list[Any] | None = None
+        if "withSequence" in task:
+            sequence = self.substitute(task["withSequence"], scope)
+            if "count" in sequence:
+                start, end = 0, int(sequence["count"]) - 1
+            else:
+                start, end = int(sequence.get("start", 0)), int(sequence["end"])
+            items = [str(i) for i in range(start, end + 1)]
+        elif "withParam" in task:
+            items = json.loads(self.substitute(task["withParam"], scope))
+        elif "withItems" in task:
+            items = list(task["withItems"])
+        if items is None:
+            return self._one(task, scope, path)
+        if not items:
+            return self._record(Node(path, task["template"], "Skipped", message="Skipped, empty params"))
+        with ThreadPoolExecutor(max_workers=len(items)) as pool:
+            children = list(
+                pool.map(
+                    lambda pair: self._one(
+                        task, {**scope, "item": _item_text(pair[1])}, f"{path}({pair[0]})"
+                    ),
+                    enumerate(items),
+                )
+            )
+        bad = [c for c in children if c.phase in ("Failed", "Error")]
+        phase = "Failed" if bad else "Succeeded"
+        return self._record(Node(path, task["template"], phase, message="; ".join(c.message for c in bad)))
+
+    def _one(self, task: Mapping[str, Any], scope: Mapping[str, str], path: str) -> Node:
+        if "when" in task:
+            condition = self.substitute(task["when"], scope)
+            if not _govaluate(condition):
+                return self._record(Node(path, task["template"], "Skipped", message=f"when '{condition}' false"))
+        arguments = {
+            p["name"]: self.substitute(p.get("value", ""), scope)
+            for p in task.get("arguments", {}).get("parameters", [])
+        }
+        node = self._call(task["template"], arguments, path)
+        return node
+
+    # ---- containers -------------------------------------------------------------------
+    def _container(self, template: Mapping[str, Any], scope: Mapping[str, str], path: str) -> Node:
+        strategy = template.get("retryStrategy")
+        limit = int(strategy.get("limit", 0)) if strategy else 0
+        node = Node(path, template["name"], "Pending")
+        for attempt in range(limit + 1):
+            attempt_scope = dict(scope)
+            if strategy is not None:
+                attempt_scope["retries"] = str(attempt)
+            phase, exit_code, outputs, message = self._pod(template, attempt_scope, path)
+            node = Node(path, template["name"], phase, outputs, message, exit_code, attempt + 1)
+            if phase == "Succeeded":
+                break
+            policy = (strategy or {}).get("retryPolicy", "OnFailure")
+            if policy == "OnError" and phase != "Error":
+                break
+            if attempt < limit:
+                time.sleep(_backoff_seconds(strategy or {}, attempt))
+        return self._record(node)
+
+    def _pod(self, template: Mapping[str, Any], scope: Mapping[str, str], path: str) -> tuple[str, int, dict, str]:
+        with self.lock:
+            self.pods += 1
+            pod_dir = self.workdir / f"pod-{self.pods}"
+        pod_dir.mkdir(parents=True)
+        mapped = _PathMap(pod_dir, template)
+        for artifact in template.get("inputs", {}).get("artifacts", []):
+            if "raw" not in artifact:
+                raise ExecutionError(f"{path}: only raw input artifacts are interpreted")
+            target = mapped.local(artifact["path"])
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(self.substitute(artifact["raw"]["data"], scope), encoding="utf-8")
+        mapped.local("/tmp").mkdir(parents=True, exist_ok=True)  # every image has /tmp, nothing more
+        container = self.substitute(template["container"], scope)
+        env = dict(self.env)
+        for source in container.get("envFrom", []):
+            secret = source["secretRef"]["name"]
+            if secret not in self.secrets:
+                return "Error", -1, {}, f"secret {secret!r} not found"
+            env.update(self.secrets[secret])
+        env.update({e["name"]: e["value"] for e in container.get("env", [])})
+        argv = [mapped.rewrite(word) for word in [*container.get("command", []), *container.get("args", [])]]
+        deadline = template.get("activeDeadlineSeconds")
+        with self.slots:
+            with open(pod_dir / "main.log", "wb") as log:
+                process = subprocess.Popen(
+                    self.command(argv), cwd=pod_dir, env=env, stdout=log, stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )  # fmt: skip
+                try:
+                    exit_code = process.wait(timeout=float(deadline) if deadline is not None else None)
+                    message = ""
+                except subprocess.TimeoutExpired:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(process.pid, 9)
+                    process.wait()
+                    return "Failed", -9, {}, "Pod was active on the node longer than the specified deadline"
+        if exit_code != 0:
+            tail = (pod_dir / "main.log").read_text(errors="replace").strip().splitlines()[-3:]
+            return "Failed", exit_code, {}, f"exit code {exit_code}: " + " | ".join(tail)
+        outputs = {}
+        for parameter in template.get("outputs", {}).get("parameters", []):
+            source = parameter["valueFrom"]
+            local = mapped.local(source["path"])
+            if local.exists():
+                outputs[parameter["name"]] = local.read_text(encoding="utf-8")
+            elif "default" in source:
+                outputs[parameter["name"]] = source["default"]
+            else:
+                return "Error", exit_code, {}, f"output parameter {parameter['name']!r}: {source['path']} missing"
+        return "Succeeded", exit_code, outputs, message
+
+
+class _PathMap:
+    """The paths a template declares (artifacts, output parameters) -> the pod's scratch directory."""
+
+    def __init__(self, root: Path, template: Mapping[str, Any]) -> None:
+        self.root = root
+        self.declared = {a["path"] for a in template.get("inputs", {}).get("artifacts", [])}
+        self.declared |= {
+            p["valueFrom"]["path"]
+            for p in template.get("outputs", {}).get("parameters", [])
+            if "path" in p.get("valueFrom", {})
+        }
+
+    def local(self, container_path: str) -> Path:
+        return self.root / "fs" / container_path.lstrip("/")
+
+    def rewrite(self, word: str) -> str:
+        return str(self.local(word)) if word in self.declared else word
+
+
+def _local_python(argv: list[str]) -> list[str]:
+    return [sys.executable, *argv[1:]] if argv and argv[0] in ("python", "python3") else argv
+
+
+def _item_text(item: Any) -> str:
+    return item if isinstance(item, str) else json.dumps(item)
+
+
+def _wait_any(running: Mapping[Any, str]) -> set[Any]:
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+    return done
+
+
+def _backoff_seconds(strategy: Mapping[str, Any], attempt: int) -> float:
+    backoff = strategy.get("backoff")
+    if not backoff:
+        return 0.0
+    duration = str(backoff.get("duration", "0"))
+    seconds = float(duration[:-1]) if duration.endswith("s") else float(duration)
+    return seconds * float(backoff.get("factor", 1)) ** attempt
+
+
+def _depends_expression(task: Mapping[str, Any]) -> str:
+    if "depends" in task:
+        if "dependencies" in task:
+            raise ExecutionError(f"task {task['name']!r}: depends and dependencies are mutually exclusive")
+        return task["depends"]
+    return " && ".join(task.get("dependencies", []))
+
+
+def _depends_names(task: Mapping[str, Any]) -> set[str]:
+    names = set()
+    for token in _DEPENDS_TOKEN.findall(_depends_expression(task)):
+        if token not in ("&&", "||", "!", "(", ")"):
+            names.add(token.split(".")[0])
+    return names
+
+
+def _evaluate_depends(task: Mapping[str, Any], phases: Mapping[str, str]) -> bool:
+    expression = _depends_expression(task)
+    if not expression.strip():
+        return True
+    python = []
+    for token in _DEPENDS_TOKEN.findall(expression):
+        if token in ("&&", "||", "!", "(", ")"):
+            python.append({"&&": " and ", "||": " or ", "!": " not "}.get(token, token))
+            continue
+        name, _, result = token.partition(".")
+        phase = phases[name]
+        if not result:
+            value = phase in ("Succeeded", "Skipped", "Daemoned")
+        elif result in ("Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned"):
+            value = phase == _PHASE_ALIASES.get(result, result)
+        else:
+            raise ExecutionError(f"task {task['name']!r}: unsupported depends result {result!r}")
+        python.append(str(value))
+    return bool(eval("".join(python), {"__builtins__": {}}))  # tokens are only True/False/and/or/not/()
+
+
+def _govaluate(condition: str) -> bool:
+    """``when`` after substitution: the literals true/false, or ``a == b`` / ``a != b``."""
+    text = condition.strip()
+    if text in ("true", "false"):
+        return text == "true"
+    for op in ("==", "!="):
+        if op in text:
+            left, right = (part.strip().strip("'\"") for part in text.split(op, 1))
+            return (left == right) == (op == "==")
+    raise ExecutionError(f"cannot evaluate when {condition!r}")
+
+
+def _ancestors(name: str, needs: Mapping[str, set[str]]) -> set[str]:
+    seen: set[str] = set()
+    todo = list(needs[name])
+    while todo:
+        current = todo.pop()
+        if current not in seen:
+            seen.add(current)
+            todo.extend(needs[current])
+    return seen

@@ -1,0 +1,115 @@
+"""The client API over a datastore laid out by hand (the layout in docs/architecture.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flowc.client import (
+    DataArtifact,
+    Flow,
+    MetaflowNamespaceMismatch,
+    MetaflowNotFound,
+    Run,
+    Task,
+    default_namespace,
+    get_namespace,
+    namespace,
+)
+from flowc.client.namespaces import current_username
+from tests.conformance.artifacts import assert_same_artifacts, collect_artifacts
+
+
+def test_flow_runs_newest_first_in_the_users_namespace(datastore: str) -> None:
+    default_namespace()
+    flow = Flow("HelloFlow", datastore=datastore)
+    assert [run.id for run in flow] == ["2000", "1000"]  # someone-else's run 3000 is hidden
+    assert flow.latest_run.id == "2000"
+    assert flow.latest_successful_run.id == "1000"
+    assert [run.id for run in flow.runs("nightly")] == ["1000"]
+    namespace(None)
+    try:
+        assert [run.id for run in flow] == ["3000", "2000", "1000"]
+        assert get_namespace() is None
+    finally:
+        default_namespace()
+
+
+def test_run_state_data_and_steps(datastore: str) -> None:
+    run = Run("HelloFlow/1000", datastore=datastore)
+    assert run.successful and run.finished
+    assert run.data.message == "done"
+    assert [step.id for step in run] == ["body", "end", "start"]
+    assert run["start"].task.data.items == [1, 2]
+    assert sorted(t.data.y for t in run["body"]) == [0, 10]
+    assert "nightly" in run.tags and f"user:{current_username()}" in run.tags
+    failed = Run("HelloFlow/2000", datastore=datastore)
+    assert not failed.successful and failed.finished and failed.data is None
+    assert failed.status["reason"] == "boom"
+
+
+def test_task_pathspec_logs_and_artifacts(datastore: str) -> None:
+    task = Task("HelloFlow/1000/body/1", datastore=datastore)
+    assert task.successful and task.index == 1
+    assert task.data.y == 10 and task["y"].data == 10
+    assert "y" in task and "nope" not in task
+    assert task.stdout == "hi from body\n" and task.stderr == ""
+    assert [a.id for a in task] == ["x", "y"]
+    artifact = DataArtifact("HelloFlow/1000/body/1/y", datastore=datastore)
+    assert artifact.data == 10 and len(artifact.sha) == 64
+    with pytest.raises(AttributeError, match="no artifact 'nope'"):
+        _ = task.data.nope
+
+
+def test_missing_things_and_other_namespaces_are_clear_errors(datastore: str) -> None:
+    default_namespace()
+    with pytest.raises(MetaflowNotFound, match="run 'HelloFlow/999'"):
+        Run("HelloFlow/999", datastore=datastore)
+    with pytest.raises(MetaflowNotFound, match="step 'nope'"):
+        Run("HelloFlow/1000", datastore=datastore)["nope"]
+    with pytest.raises(MetaflowNamespaceMismatch, match="namespace"):
+        Run("HelloFlow/3000", datastore=datastore)
+    with pytest.raises(MetaflowNotFound, match="no runs"):
+        Flow("NoSuchFlow", datastore=datastore)
+    with pytest.raises(ValueError, match="pathspec"):
+        Task("HelloFlow/1000/start", datastore=datastore)
+
+
+def test_datastore_comes_from_the_environment(datastore: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLOWC_DATASTORE", datastore)
+    assert Run("HelloFlow/1000").data.x == 1000
+
+
+def test_collect_and_compare_artifacts(datastore: str) -> None:
+    first = collect_artifacts(datastore, "HelloFlow", "1000")
+    assert first[("body", "1")] == {"x": 1000, "y": 10}
+    assert set(first) == {("start", "0"), ("body", "0"), ("body", "1"), ("end", "0")}
+    assert_same_artifacts(first, collect_artifacts(datastore, "HelloFlow", "1000"))
+    with pytest.raises(AssertionError) as failure:
+        assert_same_artifacts(first, collect_artifacts(datastore, "HelloFlow", "2000"))
+    message = str(failure.value)
+    assert "task end/0 is missing" in message
+    assert "body/0: artifact 'x' is 2000, expected 1000" in message
+
+
+def test_compare_exceptions_and_arrays_by_content() -> None:
+    import numpy as np
+
+    expected = {("s", "0"): {"e": ValueError("bad"), "a": np.arange(3)}}
+    assert_same_artifacts(expected, {("s", "0"): {"e": ValueError("bad"), "a": np.arange(3)}})
+    with pytest.raises(AssertionError, match="'a'"):
+        assert_same_artifacts(expected, {("s", "0"): {"e": ValueError("bad"), "a": np.arange(4)}})
+
+
+def test_corrupt_object_is_a_clear_error_never_wrong_data(datastore: str) -> None:
+    from flowc.datastore.objects import CorruptObject
+
+    task = Task("HelloFlow/1000/body/1", datastore=datastore)
+    sha = task["y"].sha
+    path = Path(datastore) / "objects" / sha[:2] / sha
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(CorruptObject, match=sha):
+        _ = Task("HelloFlow/1000/body/1", datastore=datastore).data.y

@@ -1,0 +1,629 @@
+"""One small broken flow per check: each must be reported with its code, step and line, and only it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flowc.frontend import analyse, build_ir
+from flowc.frontend.diagnostics import CompileError
+from tests.frontend.helpers import expected_marks, write_flow
+
+# name -> flow source; every diagnostic expected is marked on its line with `# expect: CODE STEP`.
+CASES: dict[str, str] = {
+    "syntax_error": """
+        class F(FlowSpec):
+            @step
+            def start(self)  # expect: syntax-error -
+                self.next(self.end)
+        """,
+    "no_flow": """
+        class NotAFlow:  # no FlowSpec here
+            pass
+        x = 1  # the diagnostic points at line 1
+        """,
+    "missing_start": """
+        class F(FlowSpec):  # expect: missing-start -
+            @step
+            def begin(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """,
+    "missing_end": """
+        class F(FlowSpec):  # expect: missing-end -
+            @step
+            def start(self):
+                self.next(self.finish)
+
+            @step
+            def finish(self):  # expect: missing-next finish
+                pass
+        """,
+    "unknown_successor": """
+        class F(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.nowhere)  # expect: unknown-successor start
+
+            @step
+            def end(self):  # expect: unreachable-step end
+                pass
+        """,
+    "successor_is_plain_method": """
+        class F(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.helper)  # expect: successor-not-step start
+
+            def helper(self):
+                self.next(self.end)
+
+            @step
+            def end(self):  # expect: unreachable-step end
+                pass
+        """,
+    "missing_next": """
+        class F(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.middle)
+
+            @step
+            def middle(self):  # expect: missing-next middle
+                self.x = 1
+
+            @step
+            def end(self):
+                pass
+        """,
+    "multiple_next": """
+        class F(FlowSpec):
+            flag = Parameter("flag", default=True)
+
+            @step
+            def start(self):
+                if self.flag:
+                    self.next(self.a)
+                else:
+                    self.next(self.end)  # expect: multiple-next start
+
+            @step
+            def a(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """,
+    "next_not_last": """
+        class F(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.end)  # expect: next-not-last start
+                self.x = 1
+
+            @step
+            def end(self):
+                pass
+        """,
+    "end_has_next": """
+        class F(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                self.next(self.start)  # expect: end-has-next end
+        """,
+    "next_with_a_string": """
+        class F(FlowSpec):
+            @step
+            def start(self):
+                self.next("end")  # expect: bad-next start
+
+            @step
+            def end(self):
+                pass
+        """,
+    "condition_without_cases": """
+        class F(FlowSpec):
+            @step
+            def start(self):
+                self.x = "a"
+                self.next(self.end, condition="x")  # expect: bad-next start
+
+            @step
+            def end(self):
+                pass
+        """,
+    "foreach_variable_not_literal": """
+        NAME = "items"
+
+        class F(FlowSpec):
+            @step
+            def start(self):
+                self.items = [1]
+                self.next(self.body, foreach=NAME)  # expect: bad-next start
+
+            @step
+            def body(self):
+                self.next(self.join)
+
+            @step
+            def join(self, inputs):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """,
+    "cycle": """
+        class F(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.a)
+
+            @step
+            def a(self):
+                self.next(self.b)
+
+            @step
+            def b(self):
+                self.next(self.a)  # expect: cycle b
+
+            @step
+            def end(self):  # expect: unreachable-step end
+                pass
+        """,
+    "split_without_join": """
+        class F(FlowSpec):
+            @step
+            def start(self):  # expect: split-without-join start
+                self.next(self.a, self.b)
+
+            @step
+            def a(self):
+                self.next(self.end)
+
+            @step
+            def b(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """,
+    "join_missing_inputs_after_split": """
+        class F(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.a, self.b)
+
+            @step
+            def a(self):
+                self.next(self.join)
+
+            @step
+            def b(self):
+                self.next(self.join)
+
+            @step
+            def join(self):  # expect: join-missing-inputs join
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """,
+    "join_missing_inputs_after_foreach": """
+        class F(FlowSpec):
+            @step
+            def start(self):
+                self.items = [1, 2]
+                self.next(self.body, foreach="items")
+
+            @step
+            def body(self):
+                self.next(self.join)
+
+            @step
+            def join(self):  # expect: join-missing-inputs join
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """,
+    "foreach_without_join": """
+        class F(FlowSpec):
+            @step
+            def start(self):  # expect: split-without-join start
+                self.items = [1, 2]
+                self.next(self.body, foreach="items")
+
+            @step
+            def body(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """,
+    "join_without_split": """
+        class F(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.join)
+
+            @step
+            def join(self, inputs):  # expect: join-without-split join
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """,
+    "join_of_part_of_a_split": """
+        class F(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.a, self.b, self.c)
+
+            @step
+            def a(self):
+                self.next(self.join)
+
+            @step
+            def b(self):
+                self.next(self.join)
+
+            @step
+            def c(self):
+                self.next(self.join2)
+
+            @step
+            def join(self, inputs):  # expect: join-mismatch join
+                self.next(self.join2)
+
+            @step
+            def join2(self, inputs):  # expect: join-mismatch join2
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """,
+    "switch_into_join": """
+        class F(FlowSpec):
+            @step
+            def start(self):
+                self.items = [1, 2]
+                self.next(self.body, foreach="items")
+
+            @step
+            def body(self):
+                self.mode = "x" if self.input == 1 else "y"
+                self.next({"x": self.x, "y": self.y}, condition="mode")
+
+            @step
+            def x(self):
+                self.next(self.join)
+
+            @step
+            def y(self):
+                self.next(self.join)
+
+            @step
+            def join(self, inputs):  # expect: switch-into-join join
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """,
+    "loop_contains_foreach": """
+        class F(FlowSpec):
+            @step
+            def start(self):
+                self.n = 0
+                self.next(self.fan)
+
+            @step
+            def fan(self):  # expect: loop-contains-split fan
+                self.items = [1, 2]
+                self.next(self.body, foreach="items")
+
+            @step
+            def body(self):
+                self.next(self.join)
+
+            @step
+            def join(self, inputs):  # expect: loop-contains-split join
+                self.n = inputs[0].n + 1
+                self.state = "again" if self.n < 3 else "done"
+                self.next({"again": self.fan, "done": self.end}, condition="state")
+
+            @step
+            def end(self):
+                pass
+        """,
+    "catch_on_switch": """
+        class F(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.decide)
+
+            @catch(var="oops")  # expect: catch-on-switch decide
+            @step
+            def decide(self):
+                self.way = "a"
+                self.next({"a": self.end, "b": self.end}, condition="way")
+
+            @step
+            def end(self):
+                pass
+        """,
+    "unreachable_step": """
+        class F(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @step
+            def lost(self):  # expect: unreachable-step lost
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """,
+    "wrong_signature": """
+        class F(FlowSpec):
+            @step
+            def start(self, inputs):  # expect: bad-signature start
+                self.next(self.a)
+
+            @step
+            def a(self, x, y):  # expect: bad-signature a
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """,
+    "reserved_step_name": """
+        class F(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.index)
+
+            @step
+            def index(self):  # expect: reserved-step-name index
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """,
+    "parameter_names": """
+        class F(FlowSpec):
+            alpha = Parameter("alpha", default=1)
+            alpha2 = Parameter("alpha", default=2)  # expect: parameter-duplicate -
+            tags = Parameter("tags", default="x")  # expect: parameter-reserved -
+            name = Parameter("name", default="n")  # expect: parameter-shadowed -
+            a = Parameter("a", default="n")  # expect: parameter-shadowed -
+
+            @step
+            def start(self):
+                self.next(self.a)
+
+            @step
+            def a(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """,
+    "parameter_assigned": """
+        class F(FlowSpec):
+            size = Parameter("size", default=1)
+
+            @step
+            def start(self):
+                self.size = 2  # expect: parameter-assigned start
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """,
+    "foreach_over_unassigned": """
+        class F(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.body, foreach="items")  # expect: foreach-var-unassigned start
+
+            @step
+            def body(self):
+                self.next(self.join)
+
+            @step
+            def join(self, inputs):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """,
+    "reads": """
+        class F(FlowSpec):
+            @step
+            def start(self):
+                self.mode = "a"
+                self.next({"a": self.a, "b": self.b}, condition="mode")
+
+            @step
+            def a(self):
+                self.only_a = 1
+                self.next(self.after)
+
+            @step
+            def b(self):
+                self.next(self.after)
+
+            @step
+            def after(self):
+                print(self.only_a)  # expect: read-maybe-unassigned after
+                self.next(self.end)
+
+            @step
+            def end(self):
+                print(self.typo)  # expect: read-unassigned end
+        """,
+    "join_reads_without_merge": """
+        class F(FlowSpec):
+            @step
+            def start(self):
+                self.base = 1
+                self.next(self.a, self.b)
+
+            @step
+            def a(self):
+                self.next(self.join)
+
+            @step
+            def b(self):
+                self.next(self.join)
+
+            @step
+            def join(self, inputs):
+                self.total = self.base  # expect: read-unassigned join
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """,
+    "switch_condition_never_assigned": """
+        class F(FlowSpec):
+            @step
+            def start(self):
+                self.next({"a": self.end, "b": self.end}, condition="mode")  # expect: read-unassigned start
+
+            @step
+            def end(self):
+                pass
+        """,
+    "bad_decorators": """
+        class F(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.a)
+
+            @timeout  # expect: bad-decorator a
+            @resources(memory="lots")  # expect: bad-decorator a
+            @retry(times=-1)  # expect: bad-decorator a
+            @step
+            def a(self):
+                self.next(self.end)
+
+            @kubernetes(image="python:3.11", port=8080)  # expect: decorator-argument-ignored end
+            @step
+            def end(self):
+                pass
+        """,
+    "misplaced_and_duplicate_decorators": """
+        @retry  # expect: misplaced-decorator -
+        class F(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @retry
+            @retry(times=1)  # expect: duplicate-decorator end
+            @schedule(hourly=True)  # expect: misplaced-decorator end
+            @step
+            def end(self):
+                pass
+        """,
+    "bad_parameters": """
+        class F(FlowSpec):
+            a = Parameter("a", type=dict)  # expect: bad-parameter -
+            b = Parameter("b", default="{not json", type=JSONType)  # expect: bad-parameter -
+
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """,
+    "duplicate_step": """
+        class F(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @step
+            def start(self):  # expect: duplicate-step start
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """,
+    "ambiguous_flow": """
+        class A(FlowSpec):
+            pass
+
+        class B(FlowSpec):  # expect: ambiguous-flow -
+            pass
+        """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_each_check_reports_code_step_and_line(name: str, tmp_path: Path) -> None:
+    path = write_flow(tmp_path, name, CASES[name])
+    expected = expected_marks(path)
+    if name == "no_flow":
+        expected = {("no-flow", None, 1)}
+    ir, diagnostics = analyse(path)
+    found = {(d.code, d.step, d.line) for d in diagnostics}
+    assert found == expected, "\n".join(d.format() for d in diagnostics)
+    errors = [d for d in diagnostics if d.severity == "error"]
+    assert (ir is None) == bool(errors)
+    for diagnostic in diagnostics:
+        assert diagnostic.file == path.name
+        text = diagnostic.format()
+        assert text.startswith(f"{path.name}:{diagnostic.line}:")
+        assert text.endswith(f"[{diagnostic.code}]")
+        if diagnostic.step:
+            assert f"step '{diagnostic.step}':" in text
+
+
+def test_build_ir_raises_with_every_error(tmp_path: Path) -> None:
+    path = write_flow(tmp_path, "many", CASES["parameter_names"])
+    with pytest.raises(CompileError) as caught:
+        build_ir(path)
+    codes = sorted(d.code for d in caught.value.diagnostics)
+    assert codes == ["parameter-duplicate", "parameter-reserved", "parameter-shadowed", "parameter-shadowed"]
+    assert str(caught.value).count("\n") == 3
+
+
+def test_warnings_are_fatal_only_when_strict(tmp_path: Path) -> None:
+    body = CASES["reads"].replace("print(self.typo)  # expect: read-unassigned end", "pass")
+    path = write_flow(tmp_path, "warn", body)
+    ir = build_ir(path)
+    assert ir.step("after").reads == ("only_a",)
+    with pytest.raises(CompileError) as caught:
+        build_ir(path, strict=True)
+    assert [d.code for d in caught.value.diagnostics] == ["read-maybe-unassigned"]
+    assert caught.value.diagnostics[0].severity == "warning"

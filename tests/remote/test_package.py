@@ -1,0 +1,170 @@
+"""The code package: what goes in, determinism, include/exclude, storage and ``flowc package``."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import tarfile
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from flowc.cli import main
+from flowc.config import load_settings
+from flowc.datastore.layout import object_key
+from flowc.datastore.storage import open_storage
+from flowc.package import MANIFEST_NAME, PackageError, build_package, local_imports, store_package
+
+FLOW = textwrap.dedent(
+    """
+    import json
+    import numpy  # installed, not local
+    import helpers
+    from mypkg.sub import thing
+    from flowc import FlowSpec, step
+
+
+    class PkgFlow(FlowSpec):
+        @step
+        def start(self):
+            self.x = helpers.value() + thing
+            self.next(self.end)
+
+        @step
+        def end(self):
+            pass
+    """
+)
+
+
+def _project(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "flow.py").write_text(FLOW)
+    (root / "helpers.py").write_text("import util\n\ndef value():\n    return util.ONE\n")
+    (root / "util.py").write_text("ONE = 1\n")
+    (root / "unused.py").write_text("NOT_IMPORTED = True\n")
+    package = root / "mypkg"
+    (package / "sub").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "sub" / "__init__.py").write_text("from .deep import thing\n")
+    (package / "sub" / "deep.py").write_text("thing = 41\n")
+    (package / "sub" / "table.csv").write_text("a,b\n1,2\n")
+    (package / "__pycache__").mkdir()
+    (package / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"junk")
+    (root / "data").mkdir()
+    (root / "data" / "big.bin").write_bytes(b"\0" * 100)
+    (root / "data" / "notes.txt").write_text("notes")
+    return root / "flow.py"
+
+
+def _members(data: bytes) -> dict[str, tarfile.TarInfo]:
+    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+        return {member.name: member for member in archive.getmembers()}
+
+
+def _no_settings():
+    return load_settings(environ={}, start=Path("/"))
+
+
+def test_local_imports_are_found_transitively(tmp_path):
+    flow = _project(tmp_path)
+    assert local_imports(flow) == [tmp_path / "helpers.py", tmp_path / "mypkg", tmp_path / "util.py"]
+
+
+def test_package_holds_flow_local_code_and_flowc_only(tmp_path):
+    package = build_package(_project(tmp_path), settings=_no_settings())
+    names = set(package.files)
+    assert {"flow.py", "helpers.py", "util.py", "mypkg/__init__.py", "mypkg/sub/deep.py"} <= names
+    assert "mypkg/sub/table.csv" in names  # a local package goes in whole
+    assert "unused.py" not in names and "data/big.bin" not in names
+    assert not any("__pycache__" in name or name.endswith(".pyc") for name in names)
+    assert {"flowc/__init__.py", "flowc/task_runner/bootstrap.py", "flowc/package.py"} <= names
+    assert "flowc/templates/__init__.py" in names  # package data, wherever it is installed
+    manifest = json.loads(_member_bytes(package.data, MANIFEST_NAME))
+    assert manifest == {"flow_file": "flow.py", "format": 1}
+    assert package.sha == hashlib.sha256(package.data).hexdigest()
+
+
+def _member_bytes(data: bytes, name: str) -> bytes:
+    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+        return archive.extractfile(name).read()
+
+
+def test_entries_are_sorted_with_fixed_metadata(tmp_path):
+    package = build_package(_project(tmp_path), settings=_no_settings())
+    members = _members(package.data)
+    assert list(members) == sorted(members)
+    for member in members.values():
+        assert (member.mtime, member.uid, member.gid, member.uname, member.gname, member.mode) == (
+            0, 0, 0, "", "", 0o644,
+        )
+        assert member.isfile()
+
+
+def test_same_sources_give_the_same_hash(tmp_path):
+    first = _project(tmp_path / "one")
+    built_once = build_package(first, settings=_no_settings())
+    # A second copy elsewhere, with other mtimes and permissions: same sources, same bytes.
+    shutil.copytree(tmp_path / "one", tmp_path / "two")
+    for path in (tmp_path / "two").rglob("*"):
+        os.utime(path, (1_000_000, 1_000_000))
+    (tmp_path / "two" / "util.py").chmod(0o600)
+    built_twice = build_package(tmp_path / "two" / "flow.py", settings=_no_settings())
+    assert built_twice.sha == built_once.sha
+    assert built_twice.data == built_once.data
+    (tmp_path / "two" / "util.py").write_text("ONE = 2\n")
+    assert build_package(tmp_path / "two" / "flow.py", settings=_no_settings()).sha != built_once.sha
+
+
+def test_include_and_exclude_from_configuration_and_arguments(tmp_path):
+    flow = _project(tmp_path)
+    (tmp_path / "flowc.toml").write_text(
+        'package.include = ["data/*"]\npackage.exclude = ["*.bin", "mypkg/sub/table.csv"]\n'
+    )
+    settings = load_settings(environ={}, start=tmp_path)
+    names = set(build_package(flow, settings=settings).files)
+    assert "data/notes.txt" in names
+    assert "data/big.bin" not in names and "mypkg/sub/table.csv" not in names
+    names = set(build_package(flow, settings=settings, include=["unused.py"], exclude=["helpers.py"]).files)
+    assert "unused.py" in names and "helpers.py" not in names
+    assert "flowc/package.py" in names  # flowc itself is never excluded
+
+
+def test_missing_or_broken_flow_is_refused(tmp_path):
+    with pytest.raises(PackageError, match="no flow file"):
+        build_package(tmp_path / "none.py", settings=_no_settings())
+    (tmp_path / "bad.py").write_text("def (:\n")
+    with pytest.raises(PackageError, match="cannot parse"):
+        build_package(tmp_path / "bad.py", settings=_no_settings())
+
+
+def test_stored_content_addressed_in_s3(s3_root):
+    storage = open_storage(s3_root)
+    package = build_package(Path(__file__).parents[1] / "conformance" / "flows" / "linear_flow.py")
+    url = store_package(storage, package)
+    assert url == f"{s3_root}/{object_key(package.sha)}"
+    assert bytes(storage.read(object_key(package.sha))) == package.data
+    assert store_package(storage, package) == url  # idempotent
+
+
+def test_flowc_package_command_prints_url_and_hash(s3_root, tmp_path, capsys):
+    flow = _project(tmp_path)
+    assert main(["package", str(flow), "--datastore", s3_root]) == 0
+    out = capsys.readouterr().out.splitlines()
+    sha = out[0].split()[1]
+    assert out[0] == f"sha256 {sha}" and len(sha) == 64
+    assert out[1] == f"url    {s3_root}/objects/{sha[:2]}/{sha}"
+    stored = bytes(open_storage(s3_root).read(object_key(sha)))
+    assert hashlib.sha256(stored).hexdigest() == sha
+    assert main(["package", str(flow), "--datastore", s3_root, "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["sha"] == sha and "helpers.py" in summary["files"]
+
+
+def test_flowc_package_command_reports_a_missing_flow(tmp_path, capsys):
+    assert main(["package", str(tmp_path / "none.py"), "--dry-run"]) == 2
+    assert "no flow file" in capsys.readouterr().err

@@ -1,0 +1,247 @@
+"""S3Storage against a real moto server over HTTP: layout, atomicity, batching, retries, failures."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import signal
+import time
+
+import boto3
+import pytest
+
+from flowc.config import load_settings
+from flowc.datastore.s3 import S3Storage, parse_s3_url
+from flowc.datastore.storage import NotFound, StorageError, open_storage
+from tests.helpers.servers import free_port, moto_server
+from tests.remote.flaky_proxy import flaky_proxy
+
+MiB = 1024 * 1024
+
+
+def _settings(**values: str):
+    return load_settings(environ={f"FLOWC_{k.upper().replace('.', '__')}": v for k, v in values.items()})
+
+
+def _client(endpoint: str):
+    return boto3.client("s3", endpoint_url=endpoint)
+
+
+def test_parse_s3_url():
+    assert parse_s3_url("s3://b/p/q/") == ("b", "p/q")
+    assert parse_s3_url("s3://b") == ("b", "")
+    with pytest.raises(ValueError):
+        parse_s3_url("s3:///x")
+
+
+def test_open_storage_gives_s3_storage_with_layout_keys(s3_root, aws_env):
+    storage = open_storage(s3_root)
+    assert isinstance(storage, S3Storage)
+    assert storage.url == s3_root
+    storage.write("runs/F/1/run.json", b"{}")
+    bucket, prefix = parse_s3_url(s3_root)
+    body = _client(aws_env.endpoint).get_object(Bucket=bucket, Key=f"{prefix}/runs/F/1/run.json")["Body"]
+    assert body.read() == b"{}"
+
+
+def test_roundtrip_small_empty_and_pieces(s3_root):
+    storage = open_storage(s3_root)
+    storage.write("a/small", b"hello")
+    storage.write("a/empty", b"")
+    storage.write("a/pieces", [b"ab", bytearray(b"cd"), memoryview(b"ef")])
+    assert bytes(storage.read("a/small")) == b"hello"
+    assert bytes(storage.read("a/empty")) == b""
+    assert bytes(storage.read("a/pieces")) == b"abcdef"
+    storage.write("a/small", b"replaced")
+    assert bytes(storage.read("a/small")) == b"replaced"
+
+
+def test_missing_key_is_not_found_and_delete_is_idempotent(s3_root):
+    storage = open_storage(s3_root)
+    with pytest.raises(NotFound):
+        storage.read("nothing/here")
+    assert not storage.exists("nothing/here")
+    storage.write("k", b"v")
+    storage.delete("k")
+    storage.delete("k")
+    assert not storage.exists("k")
+
+
+def test_list_is_recursive_sorted_and_respects_folder_boundaries(s3_root):
+    storage = open_storage(s3_root)
+    keys = ["r/b/2", "r/a", "r/b/1", "rx/no", "r2/no", "r/é", "r/Z"]
+    storage.write_many({key: key.encode() for key in keys})
+    listed = list(storage.list("r"))
+    assert listed == sorted(["r/a", "r/b/1", "r/b/2", "r/é", "r/Z"])
+    assert list(storage.list("r/b")) == ["r/b/1", "r/b/2"]
+    assert sorted(storage.list("")) == sorted(keys)
+
+
+def test_list_pages_through_several_pages(s3_root):
+    storage = S3Storage(s3_root)
+    storage.list_page_size = 7
+    keys = [f"many/{i:05d}" for i in range(40)]
+    storage.write_many(dict.fromkeys(keys, b"x"))
+    assert list(storage.list("many")) == keys
+
+
+def test_multipart_write_from_parts_and_parallel_ranged_read(s3_root, aws_env):
+    storage = S3Storage(s3_root, multipart_threshold=5 * MiB, part_size=5 * MiB)
+    pieces = [os.urandom(3 * MiB + 17) for _ in range(6)]  # parts span the caller's pieces
+    storage.write("big", pieces)
+    bucket, prefix = parse_s3_url(s3_root)
+    head = _client(aws_env.endpoint).head_object(Bucket=bucket, Key=f"{prefix}/big", PartNumber=1)
+    assert head["PartsCount"] == 4  # really a multipart upload
+    assert bytes(storage.read("big")) == b"".join(pieces)
+
+
+def test_failed_multipart_upload_leaves_nothing_visible(s3_root, aws_env):
+    # S3 refuses to complete an upload whose non-last parts are under 5 MiB (EntityTooSmall): a real
+    # failure at the last step, after every part was stored.
+    storage = S3Storage(s3_root, multipart_threshold=1 * MiB, part_size=1 * MiB, retry_seconds=1)
+    storage.part_size = 1 * MiB
+    import flowc.datastore.s3 as s3_module
+
+    original = s3_module._MIN_PART_SIZE
+    s3_module._MIN_PART_SIZE = 1
+    try:
+        with pytest.raises(StorageError, match=r"big.*CompleteMultipartUpload"):
+            storage.write("big", os.urandom(3 * MiB))
+    finally:
+        s3_module._MIN_PART_SIZE = original
+    assert not storage.exists("big")
+    bucket, _ = parse_s3_url(s3_root)
+    assert not _client(aws_env.endpoint).list_multipart_uploads(Bucket=bucket).get("Uploads")
+
+
+def test_write_if_absent_is_atomic_under_contention(s3_root):
+    storage = open_storage(s3_root)
+    assert storage.write_if_absent("claim", b"first")
+    assert not storage.write_if_absent("claim", b"second")
+    assert bytes(storage.read("claim")) == b"first"
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda i: storage.write_if_absent("race", str(i).encode()), range(8)))
+    assert results.count(True) == 1
+    winner = results.index(True)
+    assert bytes(storage.read("race")) == str(winner).encode()
+
+
+def test_write_if_absent_of_a_large_object(s3_root):
+    storage = S3Storage(s3_root, multipart_threshold=5 * MiB, part_size=5 * MiB)
+    data = os.urandom(11 * MiB)
+    assert storage.write_if_absent("large", data)
+    assert not storage.write_if_absent("large", b"other")
+    assert bytes(storage.read("large")) == data
+
+
+def test_write_object_is_content_addressed(s3_root):
+    import hashlib
+
+    from flowc.datastore.layout import object_key
+
+    storage = open_storage(s3_root)
+    sha, stored = storage.write_object(object_key, [b"abc", b"def"])
+    assert sha == hashlib.sha256(b"abcdef").hexdigest()
+    assert stored
+    assert storage.write_object(object_key, b"abcdef") == (sha, False)
+    assert bytes(storage.read(object_key(sha))) == b"abcdef"
+
+
+def test_batches_are_parallel_and_complete(s3_root):
+    storage = open_storage(s3_root)
+    items = {f"small/{i}": os.urandom(i % 50) for i in range(120)}
+    storage.write_many(items)
+    assert {k: bytes(v) for k, v in storage.read_many(items).items()} == items
+    assert storage.exists_many([*items, "small/none"]) == {**dict.fromkeys(items, True), "small/none": False}
+    with pytest.raises(NotFound):
+        storage.read_many(["small/1", "small/none"])
+
+
+@pytest.mark.slow
+def test_transient_errors_are_retried(s3_root, aws_env):
+    with flaky_proxy(aws_env.endpoint, fail_every=3, reset_every=5) as proxy:
+        storage = S3Storage(
+            s3_root, endpoint_url=proxy.endpoint, multipart_threshold=5 * MiB, part_size=5 * MiB
+        )
+        items = {f"flaky/{i}": os.urandom(100) for i in range(40)}
+        storage.write_many(items)
+        big = os.urandom(12 * MiB)
+        storage.write("flaky-big", big)
+        assert {k: bytes(v) for k, v in storage.read_many(items).items()} == items
+        assert bytes(storage.read("flaky-big")) == big
+        assert proxy.failures > 5
+        assert proxy.resets > 3
+
+
+def test_endpoint_from_config_overrides_aws_endpoint_url(s3_root, aws_env, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")  # nothing listens
+    monkeypatch.setenv("FLOWC_S3__ENDPOINT_URL", aws_env.endpoint)
+    storage = open_storage(s3_root)
+    storage.write("k", b"v")
+    assert bytes(storage.read("k")) == b"v"
+
+
+def test_dead_endpoint_fails_clearly_and_in_bounded_time(aws_env):
+    dead = f"http://127.0.0.1:{free_port()}"
+    storage = S3Storage(
+        "s3://some-bucket/root", endpoint_url=dead, settings=_settings(**{"s3.retry_seconds": "2"})
+    )
+    started = time.monotonic()
+    with pytest.raises(StorageError) as error:
+        storage.read("runs/F/1/run.json")
+    elapsed = time.monotonic() - started
+    message = str(error.value)
+    assert "s3://some-bucket/root/runs/F/1/run.json" in message
+    assert "GET failed after" in message and "connect" in message.lower()
+    assert 1.0 < elapsed < 6
+
+
+def test_default_retry_budget_is_bounded():
+    storage = S3Storage("s3://b/p", settings=load_settings(environ={}))
+    assert storage.retry_seconds <= 30
+    assert storage.connect_timeout + storage.read_timeout <= 30
+
+
+def test_missing_bucket_is_not_retried(aws_env):
+    storage = S3Storage("s3://flowc-no-such-bucket/x")
+    started = time.monotonic()
+    with pytest.raises(StorageError, match="NoSuchBucket"):
+        storage.write("k", b"v")
+    assert time.monotonic() - started < 2
+
+
+@pytest.mark.slow
+def test_paused_server_times_out_then_recovers(aws_env, tmp_path):
+    # SIGSTOP makes the server accept connections but never answer: requests time out like a hung
+    # endpoint. After SIGCONT the same storage object works again, nothing lost.
+    with moto_server(tmp_path / "moto.log") as server:
+        _client(server.endpoint).create_bucket(Bucket="paused")
+        settings = _settings(**{"s3.retry_seconds": "3", "s3.read_timeout": "1", "s3.connect_timeout": "1"})
+        storage = S3Storage("s3://paused/root", endpoint_url=server.endpoint, settings=settings)
+        storage.write("before", b"kept")
+        os.killpg(server.process.pid, signal.SIGSTOP)
+        try:
+            started = time.monotonic()
+            with pytest.raises(StorageError, match=r"s3://paused/root/during: PUT failed after \d+ attempts"):
+                storage.write("during", b"x")
+            assert time.monotonic() - started < 10
+        finally:
+            os.killpg(server.process.pid, signal.SIGCONT)
+        assert bytes(storage.read("before")) == b"kept"
+        storage.write("after", b"y")
+        assert bytes(storage.read("after")) == b"y"
+
+
+def test_client_is_recreated_after_fork(s3_root):
+    storage = open_storage(s3_root)
+    storage.write("parent", b"p")
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - child
+        try:
+            storage.write("child", bytes(storage.read("parent")) + b"c")
+            os._exit(0)
+        except BaseException:
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert bytes(storage.read("child")) == b"pc"

@@ -1,0 +1,208 @@
+"""Faults, for real: a task killed with SIGKILL, Ctrl-C (SIGINT) and SIGTERM on the runtime, bad
+parameters and invalid flows refused before any task runs, concurrent runs in one directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from flowc.client import Run
+from tests.conformance.matrix import FLOWS_DIR, REPO_ROOT
+
+SLEEPY = Path(__file__).parent / "flows" / "sleepy_flow.py"
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWC_")}
+    env["PYTHONPATH"] = str(REPO_ROOT)
+    env.update(extra)
+    return env
+
+
+def _flowc(
+    *words: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "flowc", *words],
+        capture_output=True,
+        text=True,
+        env=env or _env(),
+        timeout=timeout,
+        check=False,
+    )
+
+
+def _start_sleepy(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[str], Path, Path]:
+    faults = tmp_path / "faults"
+    faults.mkdir()
+    datastore = tmp_path / "ds"
+    run_id_file = tmp_path / "run_id"
+    command = [sys.executable, "-m", "flowc", "run", str(SLEEPY), "--datastore", str(datastore)]
+    command += ["--run-id-file", str(run_id_file), "--max-workers", "4", *extra]
+    process = subprocess.Popen(
+        command,
+        env=_env(FAULT_DIR=str(faults)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    return process, faults, run_id_file
+
+
+def _wait_for_pids(faults: Path, count: int, process: subprocess.Popen[str]) -> list[int]:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        files = sorted(faults.glob("*.pids"))
+        if len(files) == count:
+            return [int(pid) for file in files for pid in file.read_text().split()]
+        if process.poll() is not None:
+            raise AssertionError(f"the run ended early: {process.communicate()}")
+        time.sleep(0.05)
+    raise AssertionError("the tasks never started")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is dead for our purposes (its parent has not reaped it yet).
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _wait_gone(pids: list[int], seconds: float = 10) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        alive = [pid for pid in pids if _alive(pid)]
+        if not alive:
+            return []
+        time.sleep(0.05)
+    return [pid for pid in pids if _alive(pid)]
+
+
+@pytest.mark.slow
+def test_task_killed_by_sigkill_fails_the_run_and_resume_continues(tmp_path: Path) -> None:
+    process, faults, run_id_file = _start_sleepy(tmp_path)
+    try:
+        pids = _wait_for_pids(faults, 3, process)
+        victim = pids[0]  # the first task process (its grandchild `sleep` is pids[1])
+        os.kill(victim, signal.SIGKILL)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 1
+    assert "SIGKILL" in stderr and "flowc resume" in stderr
+    assert _wait_gone(pids) == [], "a task or its child outlived the run"
+    run_id = run_id_file.read_text()
+    run = Run(f"SleepyFlow/{run_id}", datastore=str(tmp_path / "ds"), _namespace_check=False)
+    assert run.status["status"] == "failed" and "SIGKILL" in run.status["reason"]
+    killed = next(
+        task for task in run["nap"] if task.attempt_record and "SIGKILL" in str(task.attempt_record)
+    )
+    assert killed.attempt_record["status"] == "failed"
+    resumed = _flowc("resume", str(SLEEPY), "--datastore", str(tmp_path / "ds"), "--origin-run-id", run_id)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "1 cloned" in resumed.stdout  # start only: the nap tasks were all stopped
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_ctrl_c_stops_every_task_leaves_no_orphan_and_marks_the_run_killed(
+    tmp_path: Path, signum: int
+) -> None:
+    process, faults, run_id_file = _start_sleepy(tmp_path)
+    try:
+        pids = _wait_for_pids(faults, 3, process)
+        started = time.monotonic()
+        os.kill(process.pid, signum)
+        _, stderr = process.communicate(timeout=30)
+        stopped_in = time.monotonic() - started
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 130, stderr
+    assert stopped_in < 10
+    assert _wait_gone(pids) == [], "a task or its child outlived the run"
+    run = Run(f"SleepyFlow/{run_id_file.read_text()}", datastore=str(tmp_path / "ds"), _namespace_check=False)
+    assert run.status["status"] == "killed"
+    assert signal.Signals(signum).name in run.status["reason"]
+    assert "killed" in stderr
+
+
+def test_bad_parameter_exits_2_naming_it_before_any_task_runs(tmp_path: Path) -> None:
+    flow = FLOWS_DIR / "parameters_flow.py"
+    result = _flowc("run", str(flow), "--datastore", str(tmp_path / "ds"), "--text", "x", "--count", "many")
+    assert result.returncode == 2
+    assert "count" in result.stderr
+    assert not (tmp_path / "ds" / "runs").exists()
+    missing = _flowc("run", str(flow), "--datastore", str(tmp_path / "ds"))
+    assert missing.returncode == 2 and "text" in missing.stderr
+
+
+def test_help_lists_the_flows_parameters() -> None:
+    result = _flowc("run", str(FLOWS_DIR / "parameters_flow.py"), "--help")
+    assert result.returncode == 0
+    for name in ("--text", "--count", "--ratio", "--enabled", "--config", "--max-workers"):
+        assert name in result.stdout
+    assert "required" in result.stdout and "default: 2" in result.stdout
+
+
+def test_python_flow_file_run_works_like_flowc_run(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(FLOWS_DIR / "linear_flow.py"), "run", "--datastore", str(tmp_path / "ds")],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "/middle/0] task finished" in result.stdout and "succeeded" in result.stdout
+
+
+def test_invalid_flow_is_refused_with_diagnostics(tmp_path: Path) -> None:
+    flow = tmp_path / "broken_flow.py"
+    flow.write_text(
+        "from flowc import FlowSpec, step\n\n"
+        "class BrokenFlow(FlowSpec):\n"
+        "    @step\n"
+        "    def start(self):\n"
+        "        self.next(self.nowhere)\n\n"
+        "    @step\n"
+        "    def end(self):\n"
+        "        pass\n"
+    )
+    result = _flowc("run", str(flow), "--datastore", str(tmp_path / "ds"))
+    assert result.returncode == 2
+    assert "broken_flow.py" in result.stderr and "nowhere" in result.stderr
+    assert not (tmp_path / "ds" / "runs").exists()
+
+
+def test_two_concurrent_runs_in_one_directory_never_collide(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "flowc", "run", str(FLOWS_DIR / "foreach_flow.py"), "--datastore", "ds"]
+    runs = [
+        subprocess.Popen(
+            [*command, "--run-id-file", f"id{i}"], cwd=tmp_path, env=_env(), stdout=subprocess.DEVNULL
+        )
+        for i in range(3)
+    ]
+    assert [process.wait(timeout=120) for process in runs] == [0, 0, 0]
+    ids = {(tmp_path / f"id{i}").read_text() for i in range(3)}
+    assert len(ids) == 3
+    for run_id in ids:
+        record = json.loads((tmp_path / "ds" / "runs" / "ForeachFlow" / run_id / "run.json").read_text())
+        assert record["id"] == run_id
+        assert Run(f"ForeachFlow/{run_id}", datastore=str(tmp_path / "ds"), _namespace_check=False).successful

@@ -1,0 +1,124 @@
+"""The runtime's graph walk (Plan) on hand-built IRs: which tasks become ready after which."""
+
+from __future__ import annotations
+
+import pytest
+
+from flowc.ir import FlowIR, Step, SwitchCase
+from flowc.runtime.plan import Plan, PlanError, TaskKey
+
+
+def _flow(*steps: Step) -> FlowIR:
+    return FlowIR(name="F", source_file="f.py", steps=steps)
+
+
+def _walk(plan: Plan, controls: dict[str, dict]) -> list[TaskKey]:
+    """Runs every ready task in order with the control record of its step; returns the order."""
+    order: list[TaskKey] = []
+    ready = plan.first()
+    while ready:
+        key = ready.pop(0)
+        order.append(key)
+        ready.extend(plan.complete(key, controls.get(key.step, {})))
+    return order
+
+
+NESTED = _flow(
+    Step("start", "foreach", "foreach", ("row",), matching_join="join_rows", foreach_var="rows"),
+    Step("row", "foreach", "foreach", ("cell",), ("start",), matching_join="join_cols", foreach_depth=1),
+    Step("cell", "linear", "linear", ("join_cols",), ("row",), foreach_depth=2),
+    Step(
+        "join_cols",
+        "join",
+        "linear",
+        ("join_rows",),
+        ("cell",),
+        is_join=True,
+        split_of="row",
+        foreach_depth=1,
+    ),
+    Step("join_rows", "join", "linear", ("end",), ("join_cols",), is_join=True, split_of="start"),
+    Step("end", "end", "end", (), ("join_rows",)),
+)
+
+
+def test_nested_foreach_fans_out_and_joins_each_level_once() -> None:
+    plan = Plan(NESTED)
+    order = _walk(plan, {"start": {"num_splits": 2}, "row": {"num_splits": 3}})
+    assert [str(k) for k in order if k.step == "cell"] == [
+        "cell/0-0",
+        "cell/0-1",
+        "cell/0-2",
+        "cell/1-0",
+        "cell/1-1",
+        "cell/1-2",
+    ]
+    assert [str(k) for k in order if k.step == "join_cols"] == ["join_cols/0", "join_cols/1"]
+    assert order[-2:] == [TaskKey("join_rows"), TaskKey("end")]
+    assert plan.finished
+
+
+def test_join_waits_for_every_split() -> None:
+    plan = Plan(NESTED)
+    ready = plan.complete(TaskKey("start"), {"num_splits": 1})
+    assert ready == [TaskKey("row", (0,))]
+    cells = plan.complete(TaskKey("row", (0,)), {"num_splits": 2})
+    assert plan.complete(cells[0], {}) == []
+    assert plan.complete(cells[1], {}) == [TaskKey("join_cols", (0,))]
+
+
+def test_empty_foreach_names_the_step() -> None:
+    with pytest.raises(PlanError, match=r"'start'.*empty list"):
+        Plan(NESTED).complete(TaskKey("start"), {"num_splits": 0})
+
+
+LOOP = _flow(
+    Step("start", "start", "linear", ("work",)),
+    Step("work", "linear", "linear", ("decide",), ("start", "decide")),
+    Step(
+        "decide",
+        "switch",
+        "switch",
+        ("work", "end"),
+        ("work",),
+        condition="state",
+        switch_cases=(SwitchCase("again", "work"), SwitchCase("done", "end")),
+        loop_targets=("work",),
+    ),
+    Step("end", "end", "end", (), ("decide",)),
+)
+
+
+def test_loop_follows_the_control_record_iterations() -> None:
+    plan = Plan(LOOP)
+    assert plan.complete(TaskKey("start"), {}) == [TaskKey("work")]
+    assert plan.complete(TaskKey("work"), {}) == [TaskKey("decide")]
+    again = {"next": ["work"], "switch_case": "again", "next_iteration": 1}
+    assert plan.complete(TaskKey("decide"), again) == [TaskKey("work", (), 1)]
+    assert plan.complete(TaskKey("work", (), 1), {"next_iteration": 1}) == [TaskKey("decide", (), 1)]
+    done = {"next": ["end"], "switch_case": "done", "next_iteration": 1}
+    assert plan.complete(TaskKey("decide", (), 1), done) == [TaskKey("end", (), 1)]
+    assert TaskKey("end", (), 1).task_id == "0.1"
+
+
+def test_switch_to_an_unknown_step_is_an_error() -> None:
+    with pytest.raises(PlanError, match="chose"):
+        Plan(LOOP).complete(TaskKey("decide"), {"next": ["nowhere"]})
+
+
+BRANCH_IN_FOREACH = _flow(
+    Step("start", "foreach", "foreach", ("each",), matching_join="outer"),
+    Step("each", "split", "split", ("a", "b"), ("start",), matching_join="inner", foreach_depth=1),
+    Step("a", "linear", "linear", ("inner",), ("each",), foreach_depth=1),
+    Step("b", "linear", "linear", ("inner",), ("each",), foreach_depth=1),
+    Step("inner", "join", "linear", ("outer",), ("a", "b"), is_join=True, split_of="each", foreach_depth=1),
+    Step("outer", "join", "linear", ("end",), ("inner",), is_join=True, split_of="start"),
+    Step("end", "end", "end", (), ("outer",)),
+)
+
+
+def test_branch_inside_foreach_joins_per_item() -> None:
+    order = _walk(Plan(BRANCH_IN_FOREACH), {"start": {"num_splits": 2}})
+    assert [str(k) for k in order if k.step == "inner"] == ["inner/0", "inner/1"]
+    assert [str(k) for k in order if k.step in ("a", "b")] == ["a/0", "b/0", "a/1", "b/1"]
+    assert order[-1] == TaskKey("end")

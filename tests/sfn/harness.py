@@ -1,0 +1,123 @@
+"""moto server with its Step Functions → Batch integration fixed, for running compiled state machines.
+
+moto 5.2.5's port of LocalStack's interpreter stubs out request/response normalisation
+(``StateTaskService._normalise_parameters``/``_normalise_response`` are ``pass``), so the PascalCase
+keys of a state machine (``JobName``) reach the camelCase Batch API, and an S3 ``GetObject`` body is
+never turned into text (../shared/ENGINES.md, "AWS Step Functions (moto)"). This module restores
+LocalStack's normalisation (botocore's shapes decide each key's case) for the Batch and AWS-SDK
+integrations, and makes moto's simple (Docker-free) Batch backend run each job's
+``ContainerOverrides.Command`` as a local subprocess with the job definition's and the overrides'
+environment; the exit code decides SUCCEEDED/FAILED and ``attemptDurationSeconds`` kills it.
+
+Run as ``python -m tests.sfn.harness -H 127.0.0.1 -p PORT`` (it then runs moto's own server).
+Environment read by the patched backend:
+    FLOWC_TEST_BATCH_CWD: the jobs' working directory (where ``--source FLOW.py`` is found).
+    FLOWC_TEST_BATCH_LOG: a directory receiving each job's output (``<job id>.log``).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any
+
+__all__ = ["install", "main"]
+
+
+def _operation(service: str, snake_action: str) -> Any:
+    import botocore.session
+    from botocore import xform_name
+
+    model = botocore.session.get_session().get_service_model(service)
+    for name in model.operation_names:
+        if xform_name(name) == snake_action:
+            return model.operation_model(name)
+    raise KeyError(f"{service} has no operation {snake_action}")
+
+
+def _normalise_parameters(self: Any, parameters: dict, boto_service_name=None, service_action_name=None) -> None:
+    operation = _operation(
+        self._get_boto_service_name(boto_service_name), self._get_boto_service_action(service_action_name)
+    )
+    if operation.input_shape is not None:
+        self._to_boto_request(parameters, operation.input_shape)
+
+
+def _normalise_response(self: Any, response: Any, boto_service_name=None, service_action_name=None) -> None:
+    operation = _operation(
+        self._get_boto_service_name(boto_service_name), self._get_boto_service_action(service_action_name)
+    )
+    if operation.output_shape is not None:
+        self._from_boto_response(response, operation.output_shape)
+
+
+def _run_job(self: Any, include_start_attempt: bool, job: Any) -> None:
+    """Replaces BatchSimpleBackend._mark_job_as_finished: runs the job's command for real."""
+    import datetime
+
+    self.backend._jobs[job.job_id] = job
+    job.job_started_at = datetime.datetime.now()
+    job.log_stream_name = job._stream_name
+    if include_start_attempt:
+        job._start_attempt()
+    overrides = job.container_overrides or {}
+    properties = job.job_definition.container_properties or {}
+    command = list(overrides.get("command") or properties.get("command") or [])
+    if command and command[0] == "python":
+        command[0] = sys.executable
+    env = dict(os.environ)
+    for entry in [*properties.get("environment", []), *overrides.get("environment", [])]:
+        env[entry["name"]] = entry["value"]
+    env["AWS_BATCH_JOB_ID"] = job.job_id
+    timeout = (job.timeout or {}).get("attemptDurationSeconds")
+    log_dir = os.environ.get("FLOWC_TEST_BATCH_LOG")
+    sink = open(os.path.join(log_dir, f"{job.job_id}.log"), "wb") if log_dir else subprocess.DEVNULL  # noqa: SIM115
+    try:
+        if sink is not subprocess.DEVNULL:
+            sink.write((" ".join(command) + "\n").encode())
+            sink.flush()
+        result = subprocess.run(
+            command,
+            env=env,
+            cwd=os.environ.get("FLOWC_TEST_BATCH_CWD") or None,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            timeout=timeout,
+            check=False,
+        )
+        job.exit_code = result.returncode
+    except subprocess.TimeoutExpired:
+        job.exit_code = 137
+        job.job_stopped_reason = "Job attempt duration exceeded timeout"
+    finally:
+        if sink is not subprocess.DEVNULL:
+            sink.close()
+    job._mark_stopped(success=job.exit_code == 0)
+
+
+def install() -> None:
+    """Applies the fixes to moto's classes (in this process)."""
+    from moto.batch_simple.models import BatchSimpleBackend
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_aws_sdk import (
+        StateTaskServiceAwsSdk,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_batch import (
+        StateTaskServiceBatch,
+    )
+
+    for service_class in (StateTaskServiceBatch, StateTaskServiceAwsSdk):
+        service_class._normalise_parameters = _normalise_parameters
+        service_class._normalise_response = _normalise_response
+    BatchSimpleBackend._mark_job_as_finished = _run_job
+
+
+def main() -> None:
+    install()
+    from moto.server import main as moto_main
+
+    moto_main(sys.argv[1:])
+
+
+if __name__ == "__main__":
+    main()

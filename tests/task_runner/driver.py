@@ -1,0 +1,145 @@
+"""A tiny orchestrator for tests: runs a flow task by task, as an engine would, through the task
+runner only (in-process ``run_task`` for speed, or ``python -m flowc.task_runner`` for the contract).
+
+It knows nothing but the contract: the IR, task identities, argv, exit codes and control records.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flowc.datastore import layout
+from flowc.datastore.local import LocalStorage
+from flowc.frontend import build_ir
+from flowc.metadata import TaskAddress, read_task
+from flowc.task_runner import TaskSpec, format_argv, load_flow, run_task
+
+FLOWS = Path(__file__).resolve().parents[1] / "conformance" / "flows"
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Outcome:
+    """What happened: every task's exit codes (one per attempt) and the run's storage."""
+
+    storage: LocalStorage
+    flow: str
+    run_id: str
+    codes: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    outputs: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    @property
+    def succeeded(self) -> bool:
+        return all(codes[-1] == 0 for codes in self.codes.values()) and bool(self.codes)
+
+    def task(self, step: str, task_id: str = "0") -> dict[str, Any] | None:
+        return read_task(self.storage, TaskAddress(self.flow, self.run_id, step, task_id))
+
+    def artifacts(self, step: str, task_id: str = "0") -> dict[str, Any]:
+        from flowc.datastore.objects import ObjectStore
+
+        record = self.task(step, task_id)
+        assert record is not None, f"{step}/{task_id} did not succeed: {self.codes}"
+        store = ObjectStore(self.storage)
+        return {name: store.load_value(ref) for name, ref in record["artifacts"].items()}
+
+
+def run_one(
+    flow_file: Path,
+    datastore: Path,
+    spec_fields: Mapping[str, Any],
+    subprocess_mode: bool = False,
+    env: Mapping[str, str] | None = None,
+    loaded: Any = None,
+) -> tuple[int, str]:
+    """Runs one task; returns (exit code, stdout when run as a subprocess else "")."""
+    spec = TaskSpec(source=str(flow_file), datastore=str(datastore), **spec_fields)
+    if subprocess_mode:
+        completed = subprocess.run(
+            [sys.executable, "-m", "flowc.task_runner", *format_argv(spec)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **(env or {})},
+            cwd=REPO,
+            timeout=120,
+        )
+        return completed.returncode, completed.stdout + completed.stderr
+    return run_task(spec, flow=loaded), ""
+
+
+def drive(
+    flow_file: Path | str,
+    datastore: Path,
+    run_id: str = "r1",
+    params: Mapping[str, Any] | None = None,
+    subprocess_mode: bool = False,
+    tmp: Path | None = None,
+) -> Outcome:
+    """Runs the whole flow, retrying per ``@retry``; stops scheduling below a failed task."""
+    flow_file = Path(flow_file)
+    if not flow_file.is_absolute():
+        flow_file = FLOWS / flow_file
+    ir = build_ir(flow_file)
+    loaded = None if subprocess_mode else load_flow(flow_file, ir.name, ir=ir)
+    storage = LocalStorage(datastore)
+    outcome = Outcome(storage, ir.name, run_id)
+    extra: dict[str, Any] = {}
+    if params is not None:
+        params_file = (tmp or datastore.parent) / f"params-{run_id}.json"
+        params_file.write_text(json.dumps(params))
+        extra["params_file"] = str(params_file)
+    queue: deque[tuple[str, tuple[int, ...], int]] = deque([("start", (), 0)])
+    arrived: dict[tuple[str, tuple[int, ...], int], int] = {}
+    while queue:
+        step_name, path, iteration = queue.popleft()
+        step = ir.step(step_name)
+        task = layout.task_id(path, iteration)
+        fields = {
+            "flow": ir.name, "step": step_name, "run_id": run_id, "index_path": path, "iteration": iteration
+        }
+        if step_name == "start":
+            fields.update(extra)
+        tries = 1 + (step.retry.times if step.retry else 0)
+        codes = []
+        for attempt in range(tries):
+            code, output = run_one(
+                flow_file, datastore, {**fields, "attempt": attempt}, subprocess_mode, loaded=loaded
+            )
+            codes.append(code)
+            outcome.outputs[(step_name, task)] = output
+            if code == 0:
+                break
+        outcome.codes[(step_name, task)] = codes
+        if codes[-1] != 0:
+            continue
+        control = read_task(storage, TaskAddress(ir.name, run_id, step_name, task))["control"]
+        for target in control["next"]:
+            successor = ir.step(target)
+            next_iteration = control["next_iteration"]
+            if control["transition"] == "foreach":
+                queue.extend((target, (*path, i), next_iteration) for i in range(control["num_splits"]))
+            elif successor.is_join:
+                join_path = path[: successor.foreach_depth]
+                key = (target, join_path, next_iteration)
+                arrived[key] = arrived.get(key, 0) + 1
+                split = ir.step(successor.split_of)
+                if split.transition == "foreach":
+                    split_task = layout.task_id(join_path, next_iteration)
+                    split_record = read_task(storage, TaskAddress(ir.name, run_id, split.name, split_task))
+                    expected = split_record["control"]["num_splits"]
+                else:
+                    expected = len(successor.predecessors)
+                if arrived[key] == expected:
+                    queue.append(key)
+            else:
+                queue.append((target, path, next_iteration))
+    return outcome
+

@@ -1,0 +1,218 @@
+"""The task runner's command-line contract: argv, exit codes, control outputs, attempts, parameters."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from flowc.datastore.local import LocalStorage
+from flowc.datastore.objects import ObjectStore
+from flowc.metadata import TaskAddress, list_attempts, read_attempt, read_log, read_run
+from flowc.task_runner import TaskSpec, format_argv, parse_argv
+from tests.task_runner.driver import FLOWS, REPO, drive, run_one
+
+
+def runner(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "flowc.task_runner", *argv],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
+
+
+def test_argv_round_trips_and_stays_short():
+    spec = TaskSpec(
+        flow="F" * 40, step="s" * 60, run_id="argo-" + "x" * 60, index_path=(19999, 19999, 19999),
+        iteration=12, attempt=3, package="a" * 64, datastore="s3://bucket/some/prefix/deep",
+        control_file="/tmp/flowc/control.json", tags=("team:a",),
+    )
+    argv = format_argv(spec)
+    assert parse_argv(argv) == spec
+    assert len(" ".join(["python", "-m", "flowc.task_runner", *argv])) < 512
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--step", "start", "--run-id", "r", "--source", "f.py"],  # no --flow
+        ["--flow", "F", "--step", "start", "--run-id", "r"],  # neither --source nor --package
+        ["--flow", "F", "--step", "s", "--run-id", "r", "--source", "f.py", "--index", "a,b"],
+        ["--flow", "F", "--step", "s", "--run-id", "r", "--source", "f.py", "--attempt", "-1"],
+    ],
+)
+def test_bad_argv_exits_2(argv):
+    completed = runner(*argv)
+    assert completed.returncode == 2, completed.stderr
+    assert "error" in completed.stderr
+
+
+def test_unknown_step_and_wrong_index_depth_exit_2(tmp_path):
+    flow = str(FLOWS / "linear_flow.py")
+    base = ["--flow", "LinearFlow", "--run-id", "r", "--source", flow, "--datastore", str(tmp_path)]
+    completed = runner(*base, "--step", "nope")
+    assert completed.returncode == 2
+    assert "LinearFlow/r/nope/0" in completed.stderr and "no step 'nope'" in completed.stderr
+    completed = runner(*base, "--step", "start", "--index", "1")
+    assert completed.returncode == 2 and "--index needs 0 indices" in completed.stderr
+
+
+def test_missing_input_task_exits_2_naming_it(tmp_path):
+    flow = str(FLOWS / "linear_flow.py")
+    completed = runner("--flow", "LinearFlow", "--run-id", "r", "--source", flow, "--datastore",
+                       str(tmp_path), "--step", "middle")
+    assert completed.returncode == 2
+    assert "LinearFlow/r/start/0" in completed.stderr
+
+
+def test_control_record_in_file_stdout_and_task_json(tmp_path):
+    datastore = tmp_path / "ds"
+    control_file = tmp_path / "control.json"
+    flow = str(FLOWS / "foreach_flow.py")
+    completed = runner("--flow", "ForeachFlow", "--step", "start", "--run-id", "r", "--source", flow,
+                       "--datastore", str(datastore), "--control-file", str(control_file))
+    assert completed.returncode == 0, completed.stderr
+    expected = {
+        "step": "start", "task_id": "0", "transition": "foreach", "num_splits": 4, "next": ["body"],
+        "switch_case": None, "iteration": 0, "next_iteration": 0,
+    }
+    assert json.loads(control_file.read_text()) == expected
+    last = completed.stdout.strip().splitlines()[-1]
+    assert last.startswith("FLOWC_CONTROL ") and json.loads(last.split(" ", 1)[1]) == expected
+    record = json.loads((datastore / "runs/ForeachFlow/r/start/0/task.json").read_text())
+    assert record["control"] == expected and record["foreach"]["num_splits"] == 4
+
+
+def test_attempt_defaults_to_the_next_free_number_and_logs_are_per_attempt(tmp_path):
+    datastore = tmp_path / "ds"
+    flow = str(FLOWS / "retry_flow.py")
+    base = ["--flow", "RetryFlow", "--run-id", "r", "--source", flow, "--datastore", str(datastore)]
+    assert runner(*base, "--step", "start").returncode == 0
+    first = runner(*base, "--step", "flaky")
+    assert first.returncode == 1
+    assert "RetryFlow/r/flaky/0" in first.stderr.strip().splitlines()[-1]
+    assert "first attempt fails on purpose" in first.stderr.strip().splitlines()[-1]
+    second = runner(*base, "--step", "flaky")
+    assert second.returncode == 0, second.stderr
+    storage = LocalStorage(datastore)
+    address = TaskAddress("RetryFlow", "r", "flaky", "0")
+    assert list_attempts(storage, address) == [0, 1]
+    failed, succeeded = read_attempt(storage, address, 0), read_attempt(storage, address, 1)
+    assert failed["status"] == "failed" and failed["exit_code"] == 1
+    assert "first attempt fails on purpose" in failed["exit_reason"]
+    assert succeeded["status"] == "successful" and succeeded["pid"] > 0 and succeeded["host"]
+    assert b"RuntimeError: first attempt fails on purpose" in read_log(storage, address, 0, "stderr")
+    assert read_log(storage, address, 1, "stderr") == b""
+    # the failing attempt's output also reached the process's own stderr (engines show it live)
+    assert "Traceback" in first.stderr
+
+
+def test_logs_capture_prints_and_subprocess_output(tmp_path):
+    flow_file = tmp_path / "printing_flow.py"
+    flow_file.write_text(
+        "import os, sys\nfrom flowc import FlowSpec, step\n\n"
+        "class PrintingFlow(FlowSpec):\n"
+        "    @step\n    def start(self):\n"
+        "        print('hello from print')\n        print('to stderr', file=sys.stderr)\n"
+        "        os.system('echo from a child process')\n        self.next(self.end)\n\n"
+        "    @step\n    def end(self):\n        pass\n"
+    )
+    completed = runner("--flow", "PrintingFlow", "--step", "start", "--run-id", "r", "--source",
+                       str(flow_file), "--datastore", str(tmp_path / "ds"))
+    assert completed.returncode == 0, completed.stderr
+    assert "hello from print" in completed.stdout and "from a child process" in completed.stdout
+    assert completed.stdout.strip().splitlines()[-1].startswith("FLOWC_CONTROL ")
+    storage = LocalStorage(tmp_path / "ds")
+    address = TaskAddress("PrintingFlow", "r", "start", "0")
+    stdout = read_log(storage, address, 0, "stdout").decode()
+    assert "hello from print" in stdout and "from a child process" in stdout
+    assert "FLOWC_CONTROL" not in stdout
+    assert read_log(storage, address, 0, "stderr").decode() == "to stderr\n"
+
+
+def test_parameters_from_params_file_env_and_run_record(tmp_path):
+    flow = str(FLOWS / "parameters_flow.py")
+    # params file
+    outcome = drive(flow, tmp_path / "a", params={"text": "from file", "count": "5"}, tmp=tmp_path)
+    assert outcome.artifacts("start")["count"] == 5 and outcome.artifacts("end")["text"] == "from file"
+    # environment
+    base = ["--flow", "ParametersFlow", "--step", "start", "--source", flow]
+    completed = runner(*base, "--run-id", "e", "--datastore", str(tmp_path / "b"),
+                       env={"FLOWC_PARAMETERS": json.dumps({"text": "from env", "enabled": "YES"})})
+    assert completed.returncode == 0, completed.stderr
+    storage = LocalStorage(tmp_path / "b")
+    run = read_run(storage, "ParametersFlow", "e")
+    assert run["parameters"]["text"] == "from env" and run["parameters"]["enabled"] is True
+    # a run record made by a launcher, with a big value passed as an object
+    storage = LocalStorage(tmp_path / "c")
+    big = "x" * 300_000
+    sha, _ = ObjectStore(storage).put(json.dumps(big).encode())
+    storage.write("runs/ParametersFlow/l/run.json", json.dumps(
+        {"id": "l", "flow": "ParametersFlow", "user": "launcher", "tags": ["t1"],
+         "parameters": {"text": {"$object": sha}, "ratio": 2}}).encode())
+    completed = runner(*base, "--run-id", "l", "--datastore", str(tmp_path / "c"))
+    assert completed.returncode == 0, completed.stderr
+    address = TaskAddress("ParametersFlow", "l", "start", "0")
+    from flowc.metadata import read_task
+
+    refs = read_task(storage, address)["artifacts"]
+    assert ObjectStore(storage).load_value(refs["text"]) == big
+    assert ObjectStore(storage).load_value(refs["ratio"]) == 2.0
+    assert read_run(storage, "ParametersFlow", "l")["user"] == "launcher"  # not overwritten
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({}, "'text'"),  # missing required
+        ({"text": "t", "count": "many"}, "'count'"),
+        ({"text": "t", "enabled": "maybe"}, "'enabled'"),
+        ({"text": "t", "config": "{not json"}, "'config'"),
+        ({"text": "t", "nope": 1}, "'nope'"),
+    ],
+)
+def test_bad_parameters_exit_2_naming_the_parameter(tmp_path, params, named):
+    params_file = tmp_path / "p.json"
+    params_file.write_text(json.dumps(params))
+    completed = runner("--flow", "ParametersFlow", "--step", "start", "--run-id", "r", "--source",
+                       str(FLOWS / "parameters_flow.py"), "--datastore", str(tmp_path / "ds"),
+                       "--params-file", str(params_file))
+    assert completed.returncode == 2, completed.stderr
+    last = completed.stderr.strip().splitlines()[-1]
+    assert "ParametersFlow/r/start/0" in last and named in last
+    assert not (tmp_path / "ds/runs/ParametersFlow/r/start/0/task.json").exists()
+
+
+@pytest.mark.slow
+def test_timeout_exits_4_with_a_clear_message(tmp_path):
+    datastore = tmp_path / "ds"
+    flow = str(FLOWS / "timeout_flow.py")
+    base = ["--flow", "TimeoutFlow", "--run-id", "r", "--source", flow, "--datastore", str(datastore)]
+    assert runner(*base, "--step", "start").returncode == 0
+    completed = runner(*base, "--step", "slow")
+    assert completed.returncode == 4
+    last = completed.stderr.strip().splitlines()[-1]
+    assert "TimeoutFlow/r/slow/0" in last and "'slow'" in last and "@timeout of 2 s" in last
+    attempt = read_attempt(LocalStorage(datastore), TaskAddress("TimeoutFlow", "r", "slow", "0"), 0)
+    assert attempt["status"] == "failed" and attempt["exit_code"] == 4
+
+
+def test_timeout_in_process_also_exits_4(tmp_path):
+    flow_file = tmp_path / "quick_timeout_flow.py"
+    flow_file.write_text(
+        "import time\nfrom flowc import FlowSpec, step, timeout\n\n"
+        "class QuickTimeoutFlow(FlowSpec):\n"
+        "    @timeout(seconds=1)\n    @step\n    def start(self):\n"
+        "        try:\n            time.sleep(30)\n        except Exception:\n            pass\n"
+        "        self.next(self.end)\n\n"
+        "    @step\n    def end(self):\n        pass\n"
+    )
+    fields = {"flow": "QuickTimeoutFlow", "step": "start", "run_id": "r"}
+    code, _ = run_one(flow_file, tmp_path / "ds", fields)
+    assert code == 4

@@ -1,0 +1,319 @@
+"""What a step sees and what the runner stores: artifacts, joins, transitions, @catch, errors."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from flowc.datastore import layout
+from flowc.datastore.local import LocalStorage
+from flowc.metadata import TaskAddress, read_attempt, read_task
+from tests.task_runner.driver import drive, run_one
+
+
+def write_flow(tmp_path: Path, name: str, body: str) -> Path:
+    path = tmp_path / f"{name.lower()}.py"
+    header = "from flowc import FlowSpec, Parameter, step, catch, retry\n\n"
+    path.write_text(header + f"class {name}(FlowSpec):\n" + textwrap.indent(textwrap.dedent(body), "    "))
+    return path
+
+
+def failure_line(capfd) -> str:
+    return capfd.readouterr().err.strip().splitlines()[-1]
+
+
+def test_inherited_artifacts_are_carried_by_reference_and_mutation_is_persisted(tmp_path):
+    flow = write_flow(tmp_path, "MutateFlow", """
+        @step
+        def start(self):
+            self.untouched = list(range(1000))
+            self.read_only = {"a": 1}
+            self.mutated = [1]
+            self.next(self.middle)
+
+        @step
+        def middle(self):
+            assert self.read_only == {"a": 1}
+            self.mutated.append(2)
+            self.next(self.end)
+
+        @step
+        def end(self):
+            pass
+    """)
+    outcome = drive(flow, tmp_path / "ds")
+    assert outcome.succeeded
+    start, middle = outcome.task("start")["artifacts"], outcome.task("middle")["artifacts"]
+    assert middle["untouched"]["sha"] == start["untouched"]["sha"]
+    assert middle["read_only"]["sha"] == start["read_only"]["sha"]
+    assert middle["mutated"]["sha"] != start["mutated"]["sha"]
+    assert outcome.artifacts("end")["mutated"] == [1, 2]
+    assert outcome.artifacts("start")["mutated"] == [1]  # nothing already stored is altered
+
+
+def test_reading_one_artifact_loads_only_that_object(tmp_path):
+    flow = write_flow(tmp_path, "LazyFlow", """
+        @step
+        def start(self):
+            self.small = 1
+            self.other = "x" * 10000
+            self.next(self.end)
+
+        @step
+        def end(self):
+            self.seen = self.small + 1
+    """)
+    storage = LocalStorage(tmp_path / "ds")
+    assert run_one(flow, tmp_path / "ds", {"flow": "LazyFlow", "step": "start", "run_id": "r"})[0] == 0
+    other = read_task(storage, TaskAddress("LazyFlow", "r", "start", "0"))["artifacts"]["other"]
+    Path(storage.path(layout.object_key(other["sha"]))).unlink()  # never read: may as well be gone
+    assert run_one(flow, tmp_path / "ds", {"flow": "LazyFlow", "step": "end", "run_id": "r"})[0] == 0
+    record = read_task(storage, TaskAddress("LazyFlow", "r", "end", "0"))
+    assert record["artifacts"]["other"] == other
+
+
+def test_merge_artifacts_conflict_names_the_artifacts(tmp_path, capfd):
+    flow = write_flow(tmp_path, "ConflictFlow", """
+        @step
+        def start(self):
+            self.shared = 1
+            self.next(self.a, self.b)
+
+        @step
+        def a(self):
+            self.x = 1
+            self.y = "a"
+            self.next(self.join)
+
+        @step
+        def b(self):
+            self.x = 2
+            self.y = "b"
+            self.next(self.join)
+
+        @step
+        def join(self, inputs):
+            self.merge_artifacts(inputs)
+            self.next(self.end)
+
+        @step
+        def end(self):
+            pass
+    """)
+    outcome = drive(flow, tmp_path / "ds")
+    assert outcome.codes[("join", "0")] == [1]
+    line = failure_line(capfd)
+    assert "ConflictFlow/r1/join/0" in line and "x, y" in line
+
+
+def test_merge_artifacts_include_exclude_and_join_reads(tmp_path):
+    flow = write_flow(tmp_path, "MergeFlow", """
+        level = Parameter("level", default=3, type=int)
+
+        @step
+        def start(self):
+            self.shared = "same"
+            self.next(self.a, self.b)
+
+        @step
+        def a(self):
+            self.x = 1
+            self.only_a = "A"
+            self.next(self.join)
+
+        @step
+        def b(self):
+            self.x = 2
+            self.next(self.join)
+
+        @step
+        def join(self, inputs):
+            self.level_seen = self.level  # parameters reach joins
+            try:
+                self.shared
+            except AttributeError as exc:
+                self.before_merge = str(exc)
+            self.x = inputs.a.x + inputs.b.x  # set in the join: not merged
+            self.merge_artifacts(inputs, exclude=["only_a"])
+            self.next(self.end)
+
+        @step
+        def end(self):
+            pass
+    """)
+    outcome = drive(flow, tmp_path / "ds")
+    assert outcome.succeeded, outcome.codes
+    end = outcome.artifacts("end")
+    assert end["x"] == 3 and end["shared"] == "same" and end["level_seen"] == 3
+    assert "only_a" not in end
+    assert "merge_artifacts" in end["before_merge"]
+
+
+def test_next_that_differs_from_the_graph_names_step_and_line(tmp_path, capfd):
+    flow = write_flow(tmp_path, "WrongNextFlow", """
+        @step
+        def start(self):
+            self.next(self.middle)
+
+        @step
+        def middle(self):
+            self.next(self.end)
+
+        @step
+        def end(self):
+            pass
+    """)
+    # The front end and the runner read the same source; hand the runner an IR that disagrees.
+    from dataclasses import replace
+
+    from flowc.frontend import build_ir
+    from flowc.task_runner import TaskSpec, load_flow, run_task
+
+    ir = build_ir(flow)
+    start = ir.step("start")
+    wrong = replace(ir, steps=(replace(start, successors=("end",)), *ir.steps[1:]))
+    loaded = load_flow(flow, "WrongNextFlow", ir=wrong)
+    spec = TaskSpec(
+        flow="WrongNextFlow", step="start", run_id="r", source=str(flow), datastore=str(tmp_path / "ds")
+    )
+    assert run_task(spec, flow=loaded) == 1
+    line = failure_line(capfd)
+    assert "WrongNextFlow/r/start/0" in line and "'start'" in line and "self.next(middle)" in line
+    assert f"{start.transition_location}" in line
+
+
+def test_empty_foreach_names_step_and_line(tmp_path, capfd):
+    flow = write_flow(tmp_path, "EmptyForeachFlow", """
+        @step
+        def start(self):
+            self.items = []
+            self.next(self.body, foreach="items")
+
+        @step
+        def body(self):
+            self.next(self.join)
+
+        @step
+        def join(self, inputs):
+            self.next(self.end)
+
+        @step
+        def end(self):
+            pass
+    """)
+    outcome = drive(flow, tmp_path / "ds")
+    assert outcome.codes[("start", "0")] == [1]
+    line = failure_line(capfd)
+    assert "EmptyForeachFlow/r1/start/0" in line and "'items'" in line and "empty" in line
+    assert "emptyforeachflow.py:" in line
+
+
+def test_foreach_over_any_iterable_with_a_length(tmp_path):
+    flow = write_flow(tmp_path, "RangeFlow", """
+        @step
+        def start(self):
+            self.items = range(3)
+            self.next(self.body, foreach="items")
+
+        @step
+        def body(self):
+            self.square = self.input ** 2
+            self.next(self.join)
+
+        @step
+        def join(self, inputs):
+            self.squares = [i.square for i in inputs]
+            self.next(self.end)
+
+        @step
+        def end(self):
+            pass
+    """)
+    outcome = drive(flow, tmp_path / "ds")
+    assert outcome.artifacts("end")["squares"] == [0, 1, 4]
+
+
+def test_unpicklable_artifact_names_artifact_type_step_and_reason(tmp_path, capfd):
+    flow = write_flow(tmp_path, "LockFlow", """
+        @step
+        def start(self):
+            import threading
+            self.fine = 1
+            self.lock = threading.Lock()
+            self.next(self.end)
+
+        @step
+        def end(self):
+            pass
+    """)
+    code, _ = run_one(flow, tmp_path / "ds", {"flow": "LockFlow", "step": "start", "run_id": "r"})
+    assert code == 1
+    line = failure_line(capfd)
+    assert "LockFlow/r/start/0" in line and "'lock'" in line and "_thread.lock" in line
+    assert "'start'" in line and "pickle" in line
+    storage = LocalStorage(tmp_path / "ds")
+    assert read_task(storage, TaskAddress("LockFlow", "r", "start", "0")) is None
+    assert read_attempt(storage, TaskAddress("LockFlow", "r", "start", "0"), 0)["status"] == "failed"
+
+
+def test_catch_applies_on_the_last_attempt_only_and_stores_unpicklable_exceptions(tmp_path):
+    flow = write_flow(tmp_path, "CatchRetryFlow", """
+        @catch(var="problem")
+        @retry(times=1)
+        @step
+        def start(self):
+            import threading
+
+            class Weird(Exception):
+                pass
+
+            error = Weird("cannot pickle me")
+            error.lock = threading.Lock()
+            raise error
+
+        @catch(var="fine")
+        @step
+        def middle(self):
+            self.next(self.end)
+
+        @step
+        def end(self):
+            self.text = str(self.problem)
+    """)
+    source = flow.read_text().replace("raise error\n", "raise error\n        self.next(self.middle)\n")
+    flow.write_text(source)
+    outcome = drive(flow, tmp_path / "ds")
+    assert outcome.codes[("start", "0")] == [1, 0]
+    end = outcome.artifacts("end")
+    assert end["text"] == "cannot pickle me" and end["fine"] is None
+    assert type(end["problem"]).__name__ == "UnpicklableException"
+    assert end["problem"].type_name.endswith("Weird")
+
+
+def test_join_without_merge_cannot_read_branch_artifacts(tmp_path, capfd):
+    flow = write_flow(tmp_path, "NoMergeFlow", """
+        @step
+        def start(self):
+            self.x = 1
+            self.next(self.a, self.b)
+
+        @step
+        def a(self):
+            self.next(self.join)
+
+        @step
+        def b(self):
+            self.next(self.join)
+
+        @step
+        def join(self, inputs):
+            self.y = getattr(self, "x")  # dynamic: the front end cannot see it
+            self.next(self.end)
+
+        @step
+        def end(self):
+            pass
+    """)
+    outcome = drive(flow, tmp_path / "ds")
+    assert outcome.codes[("join", "0")] == [1]
+    assert "no artifact 'x'" in failure_line(capfd)
