@@ -13,8 +13,11 @@ from pathlib import Path
 __all__ = ["flow_source"]
 
 
-def flow_source(steps: int, package: str) -> str:
-    """Source of a flow with about ``steps`` steps; ``package`` is ``flowc`` or ``metaflow``."""
+def flow_source(steps: int, package: str, static_splits: bool = True) -> str:
+    """Source of a flow with ``steps`` steps; ``package`` is ``flowc`` or ``metaflow``.
+
+    Without ``static_splits`` the flow has only linear steps and foreach blocks (one path).
+    """
     lines = [
         f"from {package} import FlowSpec, Parameter, step\n\n\n",
         "class BigFlow(FlowSpec):\n",
@@ -32,14 +35,15 @@ def flow_source(steps: int, package: str) -> str:
     body.append(("start(self)", ["self.start_value = 0"], ""))
     while len(body) < steps - 1:
         position = len(body)
-        if position % 100 == 50:
+        room = steps - 1 - position
+        if static_splits and position % 100 == 50 and room >= 4:
             split, left, right, join = name("split"), name("left"), name("right"), name("join")
             body.append((f"{split}(self)", [], f"self.next(self.{left}, self.{right})"))
             body.append((f"{left}(self)", [f"self.side = self.{previous_assign} + 1"], f"self.next(self.{join})"))
             body.append((f"{right}(self)", [f"self.side = self.{previous_assign} + 2"], f"self.next(self.{join})"))
             body.append((f"{join}(self, inputs)", [f"self.{join}_value = sum(i.side for i in inputs)"], ""))
             previous_assign = f"{join}_value"
-        elif position % 20 == 10:
+        elif position % 20 == 10 and room >= 3:
             fan, work, join = name("fan"), name("work"), name("join")
             body.append((f"{fan}(self)", [f"self.{fan}_items = list(range(self.width))"],
                          f'self.next(self.{work}, foreach="{fan}_items")'))
@@ -70,9 +74,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--package", choices=("flowc", "metaflow"), default="flowc")
+    parser.add_argument("--no-static-splits", action="store_true")
     parser.add_argument("output", type=Path)
     args = parser.parse_args()
-    args.output.write_text(flow_source(args.steps, args.package), encoding="utf-8")
+    source = flow_source(args.steps, args.package, static_splits=not args.no_static_splits)
+    args.output.write_text(source, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -42,6 +42,9 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=1000)
     parser.add_argument("--small-bytes", type=int, default=1024)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--latency-ms", type=int, default=20, help="round trip added for the second small run"
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
 
@@ -49,10 +52,13 @@ def main() -> None:
     import botocore
     import moto
 
+    from flowc.config import load_settings
     from flowc.datastore.s3 import S3Storage
     from tests.helpers.servers import moto_server
+    from tests.remote.flaky_proxy import flaky_proxy
 
     rows: list[tuple[str, str, str, str]] = []
+    load_before = os.getloadavg()[0]
 
     def row(case: str, how: str, seconds: float, volume: str, rate: str) -> None:
         rows.append((case, how, f"{seconds:.2f} s", rate if rate else volume))
@@ -102,52 +108,50 @@ def main() -> None:
         client.delete_object(Bucket=bucket, Key="bench/big")
         data = pieces = b""  # let the memory go before the small-object runs
 
-        # ---- many small artifacts -------------------------------------------------------------
+        # ---- many small artifacts: direct, then with a WAN-like round trip added ----------------
         count, each = args.small, args.small_bytes
         items = {f"small/{i:05d}": os.urandom(each) for i in range(count)}
-        volume = f"{count} x {each} B"
+        settings = load_settings(environ={})
 
-        def per_second(seconds: float) -> str:
-            return f"{count / seconds:.0f} objects/s"
+        def small_objects(endpoint: str, label: str) -> None:
+            plain = boto3.client("s3", endpoint_url=endpoint)
+            volume = f"{count} x {each} B{label}"
 
-        def put_loop() -> None:
-            for key, value in items.items():
-                client.put_object(Bucket=bucket, Key=f"plain/{key}", Body=value)
+            def loop(operation: str) -> Callable[[], None]:
+                def run() -> None:
+                    for key, value in items.items():
+                        if operation == "put":
+                            plain.put_object(Bucket=bucket, Key=f"plain/{key}", Body=value)
+                        elif operation == "get":
+                            plain.get_object(Bucket=bucket, Key=f"plain/{key}")["Body"].read()
+                        else:
+                            plain.head_object(Bucket=bucket, Key=f"plain/{key}")
 
-        def get_loop() -> None:
-            for key in items:
-                client.get_object(Bucket=bucket, Key=f"plain/{key}")["Body"].read()
+                return run
 
-        def head_loop() -> None:
-            for key in items:
-                client.head_object(Bucket=bucket, Key=f"plain/{key}")
+            for operation, call in (("put", "put_object"), ("get", "get_object"), ("exists", "head_object")):
+                seconds = _best(args.repeat, loop(operation))
+                how = f"boto3 {call}, one request per object, sequential"
+                row(f"{operation} {volume}", how, seconds, volume, f"{count / seconds:.0f} objects/s")
+            for threads in (4, 16, 32):
+                storage = S3Storage(root, max_concurrency=threads, endpoint_url=endpoint, settings=settings)
+                for operation, method in (
+                    ("put", "write_many"),
+                    ("get", "read_many"),
+                    ("exists", "exists_many"),
+                ):
+                    work = {
+                        "put": lambda s=storage: s.write_many(items),
+                        "get": lambda s=storage: s.read_many(items),
+                        "exists": lambda s=storage: s.exists_many(items),
+                    }[operation]
+                    seconds = _best(args.repeat, work)
+                    how = f"flowc {method}, {threads} threads"
+                    row(f"{operation} {volume}", how, seconds, volume, f"{count / seconds:.0f} objects/s")
 
-        seconds = _best(args.repeat, put_loop)
-        row(
-            f"put {volume}",
-            "boto3 put_object loop (one request each, sequential)",
-            seconds,
-            volume,
-            per_second(seconds),
-        )
-        seconds = _best(args.repeat, get_loop)
-        row(f"get {volume}", "boto3 get_object loop (sequential)", seconds, volume, per_second(seconds))
-        seconds = _best(args.repeat, head_loop)
-        row(f"exists {volume}", "boto3 head_object loop (sequential)", seconds, volume, per_second(seconds))
-        for threads in (4, 16, 32):
-            storage = S3Storage(root, max_concurrency=threads)
-            seconds = _best(args.repeat, lambda s=storage: s.write_many(items))
-            row(f"put {volume}", f"flowc write_many, {threads} threads", seconds, volume, per_second(seconds))
-            seconds = _best(args.repeat, lambda s=storage: s.read_many(items))
-            row(f"get {volume}", f"flowc read_many, {threads} threads", seconds, volume, per_second(seconds))
-            seconds = _best(args.repeat, lambda s=storage: s.exists_many(items))
-            row(
-                f"exists {volume}",
-                f"flowc exists_many, {threads} threads",
-                seconds,
-                volume,
-                per_second(seconds),
-            )
+        small_objects(server.endpoint, "")
+        with flaky_proxy(server.endpoint, delay=args.latency_ms / 1000) as proxy:
+            small_objects(proxy.endpoint, f", +{args.latency_ms} ms per request")
 
     lines = [
         "# S3 datastore throughput (local moto server)",
@@ -158,6 +162,8 @@ def main() -> None:
         f"Machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, boto3 {boto3.__version__}, "
         f"botocore {botocore.__version__}, moto {moto.__version__} server on 127.0.0.1 (same machine, "
         "so client and server share the CPUs).",
+        f"Load average (1 min) when it started: {load_before:.1f}, when it ended: {os.getloadavg()[0]:.1f} "
+        "(other work on the same machine: compare rows of one run, not runs of different days).",
         "",
         "| case | how | time | throughput |",
         "|---|---|---|---|",

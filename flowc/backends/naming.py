@@ -64,7 +64,7 @@ def dns_label(*parts: str, max_length: int = DNS_LABEL_MAX) -> str:
 
 
 def label_value(text: str) -> str:
-    """A valid Kubernetes label value for ``text`` (<= 63 chars, alphanumerics, ``-_.``), hashed if changed."""
+    """A valid Kubernetes label value for ``text`` (<= 63 chars of ``[A-Za-z0-9-_.]``), hashed if changed."""
     if _LABEL_VALUE.match(text) and len(text) <= DNS_LABEL_MAX:
         return text
     cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-_.") or "x"

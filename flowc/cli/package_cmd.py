@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -34,6 +35,8 @@ def run(args: argparse.Namespace) -> int:
         settings = load_settings({"datastore": args.datastore}, start=Path(args.flow).resolve().parent)
         package = build_package(args.flow, include=args.include, exclude=args.exclude, settings=settings)
         datastore = str(settings["datastore"])
+        if not datastore.startswith("s3://"):
+            datastore = os.path.abspath(datastore)
         if args.dry_run:
             url = package_url(datastore, package.sha)
         else:

@@ -28,14 +28,19 @@ def add_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> None:
 def run(args: argparse.Namespace) -> int:
     from flowc.datastore.storage import open_storage
     from flowc.runtime.launch import LaunchError, exit_code, start_run
-    from flowc.runtime.parameters import ParameterError, collect_parameters
+    from flowc.runtime.parameters import ParameterError, collect_parameters, include_file_modes
 
     ir = checked_ir(args, "run")
     if ir is None:
         return 2
     datastore = datastore_url(args)
     try:
-        parameters = collect_parameters(ir, args, open_storage(datastore))
+        modes = include_file_modes(ir, args.flow)
+    except Exception as exc:  # the flow module raised on import
+        print(f"flowc run: importing {args.flow} raised {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    try:
+        parameters = collect_parameters(ir, args, open_storage(datastore), modes)
     except ParameterError as exc:
         print(f"flowc run: {exc}", file=sys.stderr)
         return 2

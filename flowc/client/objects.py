@@ -232,8 +232,12 @@ class Run(_ClientObject):
 
     # ---- children ------------------------------------------------------------------------
     def steps(self) -> Iterator[Step]:
-        for name in self._store.step_names(self.flow_name, self.id):
-            yield Step._from_parts(self._store, self.flow_name, self.id, name)
+        """The run's steps, the most recently started first (Metaflow's order)."""
+        steps = [
+            Step._from_parts(self._store, self.flow_name, self.id, name)
+            for name in self._store.step_names(self.flow_name, self.id)
+        ]
+        yield from sorted(steps, key=lambda step: (step._started_at(), step.id), reverse=True)
 
     def __iter__(self) -> Iterator[Step]:
         return self.steps()
@@ -266,6 +270,16 @@ class Step(_ClientObject):
         self._store = store
         self.flow_name, self.run_id = flow, run_id
         self.pathspec = f"{flow}/{run_id}/{step}"
+
+    def _started_at(self) -> str:
+        """When the step's first task started (ISO text; empty when unknown)."""
+        for task_id in self._store.task_ids(self.flow_name, self.run_id, self.id)[:1]:
+            task = Task._from_parts(self._store, self.flow_name, self.run_id, self.id, task_id)
+            attempts = self._store.attempts(self.flow_name, self.run_id, self.id, task_id)
+            if attempts:
+                key = layout.attempt_key(self.flow_name, self.run_id, self.id, task.id, attempts[0])
+                return str((self._store.read_json(key) or {}).get("start") or "")
+        return ""
 
     def tasks(self) -> Iterator[Task]:
         for task_id in self._store.task_ids(self.flow_name, self.run_id, self.id):

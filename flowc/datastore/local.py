@@ -68,13 +68,9 @@ class LocalStorage(Storage):
             raise StorageError(f"invalid datastore key {key!r}")
         return os.path.join(self.root, *key.split("/"))
 
-    def _temp_path(self, final: str) -> str:
-        folder = os.path.dirname(final)
-        try:
-            os.makedirs(folder, exist_ok=True)
-        except OSError as exc:
-            raise StorageError(f"cannot create {folder}: {exc}") from exc
-        return os.path.join(folder, f"{TEMP_PREFIX}{uuid.uuid4().hex}")
+    @staticmethod
+    def _temp_path(final: str) -> str:
+        return os.path.join(os.path.dirname(final), f"{TEMP_PREFIX}{uuid.uuid4().hex}")
 
     # ---- reads ---------------------------------------------------------------------------
     def read(self, key: str) -> Buffer:
@@ -125,10 +121,7 @@ class LocalStorage(Storage):
         final = self.path(key)
         temp = self._write_temp(final, _parts(data))
         try:
-            os.link(temp, final)
-            return True
-        except FileExistsError:
-            return False
+            return _link(temp, final)
         except OSError as exc:
             raise StorageError(f"cannot write {final}: {exc}") from exc
         finally:
@@ -176,11 +169,7 @@ class LocalStorage(Storage):
         sha = hasher.hexdigest()
         final = self.path(key_for(sha))
         try:
-            os.makedirs(os.path.dirname(final), exist_ok=True)
-            os.link(temp, final)
-            return sha, True
-        except FileExistsError:
-            return sha, False
+            return sha, _link(temp, final)
         except OSError as exc:
             raise StorageError(f"cannot write {final}: {exc}") from exc
         finally:
@@ -193,8 +182,13 @@ class LocalStorage(Storage):
 
     @staticmethod
     def _write_file(temp: str, views: list[memoryview]) -> None:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
         try:
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            try:
+                fd = os.open(temp, flags, 0o644)
+            except FileNotFoundError:  # first write into this folder
+                os.makedirs(os.path.dirname(temp), exist_ok=True)
+                fd = os.open(temp, flags, 0o644)
         except OSError as exc:
             raise StorageError(f"cannot create {temp}: {exc}") from exc
         try:
@@ -216,6 +210,20 @@ class LocalStorage(Storage):
 
     def delete(self, key: str) -> None:
         _remove(self.path(key))
+
+
+def _link(source: str, target: str) -> bool:
+    """Hard-links ``target`` to ``source`` unless ``target`` exists; True if this call created it."""
+    try:
+        os.link(source, target)
+        return True
+    except FileExistsError:
+        return False
+    except FileNotFoundError:
+        if not os.path.exists(source):
+            raise
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        return _link(source, target)
 
 
 def _remove(path: str) -> None:

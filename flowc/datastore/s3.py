@@ -460,6 +460,12 @@ class S3Storage(Storage):
         keys = list(dict.fromkeys(keys))
         return dict(zip(keys, self._map(self.exists, keys), strict=True))
 
+    def write_objects(
+        self, key_for: Callable[[str], str], items: Sequence[Buffer | Sequence[Buffer]]
+    ) -> list[tuple[str, bool]]:
+        """Every item content-addressed, in parallel (a task's artifacts cost one round trip of latency)."""
+        return self._map(lambda parts: self.write_object(key_for, parts), list(items))
+
 
 # ---- error classification ------------------------------------------------------------------
 def _error_code(exc: BaseException | None) -> str | None:

@@ -116,8 +116,9 @@ def _frame(stream: bytes, buffers: Sequence[memoryview]) -> list[memoryview | by
 def decode(data: Any) -> Any:
     """The value encoded in ``data`` (bytes, bytearray, memoryview or mmap).
 
-    Out-of-band buffers are memoryview slices of ``data`` itself: no copy. Buffers of read-only
-    data give read-only arrays; the local datastore returns writable copy-on-write maps.
+    Out-of-band buffers are memoryview slices of ``data`` itself: no copy when ``data`` is writable
+    (the local datastore returns writable copy-on-write maps for large objects). Read-only data
+    (``bytes``) is copied once, so loaded arrays are writable as they were when saved.
     """
     view = memoryview(data)
     if view.nbytes < len(MAGIC) + _LENGTH.size or bytes(view[: len(MAGIC)]) != MAGIC:
@@ -132,4 +133,6 @@ def decode(data: Any) -> Any:
         raise DecodeError(f"malformed artifact header: {exc}") from None
     if any(o + n > view.nbytes for o, n in [(offset, size), *spans]):
         raise DecodeError("artifact shorter than its header says")
+    if spans and view.readonly:
+        view = memoryview(bytearray(view))
     return pickle.loads(view[offset : offset + size], buffers=[view[o : o + n] for o, n in spans])

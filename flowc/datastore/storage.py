@@ -88,6 +88,12 @@ class Storage(ABC):
     def exists_many(self, keys: Iterable[str]) -> dict[str, bool]:
         return {key: self.exists(key) for key in keys}
 
+    def write_objects(
+        self, key_for: Callable[[str], str], items: Sequence[Buffer | Sequence[Buffer]]
+    ) -> list[tuple[str, bool]]:
+        """:meth:`write_object` of each item (e.g. every artifact of a task), in order."""
+        return [self.write_object(key_for, parts) for parts in items]
+
 
 def open_storage(url: str) -> Storage:
     """The storage for ``url``: ``s3://bucket/prefix`` or a local directory path."""

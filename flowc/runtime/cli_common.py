@@ -10,7 +10,19 @@ from typing import Any
 
 from flowc.ir import FlowIR
 
-__all__ = ["add_common_options", "datastore_url", "find_flow_path", "load_ir_for_parser", "options_from_args"]
+#: Seconds past a step's @timeout after which the runtime kills the task itself. The task runner
+#: enforces @timeout first (SIGALRM, then its own watchdog 5 s later); this catches a step stuck
+#: where neither can act (a C call holding the GIL). ``FLOWC_TIMEOUT_GRACE`` overrides it.
+DEFAULT_TIMEOUT_GRACE = 10.0
+
+__all__ = [
+    "DEFAULT_TIMEOUT_GRACE",
+    "add_common_options",
+    "datastore_url",
+    "find_flow_path",
+    "load_ir_for_parser",
+    "options_from_args",
+]
 
 
 def find_flow_path(argv: Sequence[str]) -> str | None:
@@ -110,4 +122,5 @@ def options_from_args(args: argparse.Namespace, parameters: dict[str, Any], data
         run_id_file=args.run_id_file,
         executor=args.executor or default_executor_name(),
         parameters=parameters,
+        timeout_grace=float(os.environ.get("FLOWC_TIMEOUT_GRACE") or DEFAULT_TIMEOUT_GRACE),
     )

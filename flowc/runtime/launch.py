@@ -40,7 +40,7 @@ class LaunchOptions:
     run_id_file: str | None = None
     executor: str = "fork"
     parameters: Mapping[str, Any] = field(default_factory=dict)  # values for the start task
-    timeout_grace: float = 5.0
+    timeout_grace: float = 10.0
     resume_command: str | None = None  # how the failure message tells the user to resume
 
 

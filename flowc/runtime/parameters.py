@@ -15,7 +15,13 @@ from typing import Any
 
 from flowc.ir import FlowIR, ParameterSpec
 
-__all__ = ["ParameterError", "add_parameter_options", "collect_parameters", "option_dest"]
+__all__ = [
+    "ParameterError",
+    "add_parameter_options",
+    "collect_parameters",
+    "include_file_modes",
+    "option_dest",
+]
 
 
 class ParameterError(ValueError):
@@ -81,8 +87,36 @@ def _check_value(spec: ParameterSpec, text: str) -> None:
         raise ParameterError(f"parameter {spec.name!r}: invalid {spec.type} value {text!r} ({exc})") from None
 
 
-def collect_parameters(ir: FlowIR, args: argparse.Namespace, storage: Any = None) -> dict[str, Any]:
+def include_file_modes(ir: FlowIR, flow_path: str) -> dict[str, tuple[bool, str]]:
+    """``{name: (is_text, encoding)}`` of the flow's ``IncludeFile`` parameters (the IR has no
+    ``is_text``; the flow class, imported the way the task runner imports it, does)."""
+    if not any(spec.is_file for spec in ir.parameters):
+        return {}
+    from flowc.authoring.parameters import IncludeFile
+    from flowc.task_runner.loading import load_flow
+
+    flow_class = load_flow(flow_path, ir.name, ir=ir).flow_class
+    modes = {}
+    for klass in reversed(flow_class.__mro__):
+        for value in vars(klass).values():
+            if isinstance(value, IncludeFile):
+                modes[value.name] = (bool(value.is_text), value.encoding or "utf-8")
+    return modes
+
+
+def collect_parameters(
+    ir: FlowIR,
+    args: argparse.Namespace,
+    storage: Any = None,
+    file_modes: dict[str, tuple[bool, str]] | None = None,
+) -> dict[str, Any]:
     """The values given on the command line, checked: ``{name: text}`` (IncludeFile: content).
+
+    Args:
+        ir: the flow.
+        args: the parsed command line (options from :func:`add_parameter_options`).
+        storage: the datastore, where binary file content is stored (``{"$object": sha}``).
+        file_modes: :func:`include_file_modes`; without it a file is text when it decodes as UTF-8.
 
     Raises:
         ParameterError: a bad value, an unreadable file or a missing required parameter.
@@ -95,25 +129,32 @@ def collect_parameters(ir: FlowIR, args: argparse.Namespace, storage: Any = None
                 raise ParameterError(f"parameter {spec.name!r} is required: give --{spec.name} VALUE")
             continue
         if spec.is_file:
-            values[spec.name] = _read_include_file(spec, given, storage)
+            mode = (file_modes or {}).get(spec.name)
+            values[spec.name] = _read_include_file(spec, given, storage, mode)
             continue
         _check_value(spec, given)
         values[spec.name] = given
     return values
 
 
-def _read_include_file(spec: ParameterSpec, path: str, storage: Any) -> Any:
+def _read_include_file(spec: ParameterSpec, path: str, storage: Any, mode: tuple[bool, str] | None) -> Any:
     try:
         with open(path, "rb") as handle:
             content = handle.read()
     except OSError as exc:
         raise ParameterError(f"parameter {spec.name!r}: cannot read file {path!r}: {exc.strerror}") from None
-    try:
-        return content.decode("utf-8")
-    except UnicodeDecodeError:
-        if storage is None:
-            raise ParameterError(f"parameter {spec.name!r}: file {path!r} is not UTF-8 text") from None
-        from flowc.datastore.objects import ObjectStore
+    is_text, encoding = mode or (True, "utf-8")
+    if is_text:
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            if mode is not None:
+                raise ParameterError(
+                    f"parameter {spec.name!r}: file {path!r} is not {encoding} text"
+                ) from None
+    if storage is None:
+        raise ParameterError(f"parameter {spec.name!r}: binary file {path!r} needs a datastore") from None
+    from flowc.datastore.objects import ObjectStore
 
-        sha, _ = ObjectStore(storage).put(content)
-        return {"$object": sha}
+    sha, _ = ObjectStore(storage).put(content)  # bytes travel by reference (docs/architecture.md)
+    return {"$object": sha}

@@ -68,7 +68,7 @@ class SchedulerConfig:
     max_workers: int = 1
     tags: tuple[str, ...] = ()
     params_file: str | None = None
-    timeout_grace: float = 5.0
+    timeout_grace: float = 10.0
     env: Mapping[str, str] | None = None
 
 
@@ -246,28 +246,35 @@ class Scheduler:
             self.console.event(f"[{self._pathspec(key)}] task starting (attempt {attempt}, pid {child.pid})")
 
     # ---- output --------------------------------------------------------------------------
-    def _read(self, running: _Running, fd: int) -> None:
+    def _read(self, running: _Running, fd: int) -> bool:
+        """Reads one chunk; False when nothing more is there for now (or the pipe closed)."""
         try:
             chunk = os.read(fd, 65536)
         except BlockingIOError:
-            return
+            return False
         except OSError:
             chunk = b""
         if not chunk:
             self._close_fd(running, fd)
-            return
+            return False
         data = running.partial.pop(fd, b"") + chunk
         *lines, rest = data.split(b"\n")
         if rest:
             running.partial[fd] = rest
         for line in lines:
             self._line(running, running.fds[fd], line)
+        return True
 
     def _line(self, running: _Running, stream: str, line: bytes) -> None:
-        if stream == "stdout" and line.startswith(CONTROL_PREFIX):
-            with contextlib.suppress(ValueError):
-                running.control = json.loads(line[len(CONTROL_PREFIX) :])
-            return
+        if stream == "stdout" and CONTROL_PREFIX in line:
+            # Also when the step's own last output had no newline: "...textFLOWC_CONTROL {...}".
+            text, _, control = line.rpartition(CONTROL_PREFIX)
+            if control.startswith(b"{") and control.rstrip().endswith(b"}"):
+                with contextlib.suppress(ValueError):
+                    running.control = json.loads(control)
+                if text:
+                    self._line(running, stream, text)
+                return
         text = line.decode("utf-8", errors="replace").rstrip("\r")
         if stream == "stderr":
             running.stderr_tail.append(text)
@@ -296,7 +303,8 @@ class Scheduler:
                 running.wait_status = status
             # A grandchild may hold the pipes open: read what is there, then stop listening.
             for fd in list(running.fds):
-                self._read(running, fd)
+                while self._read(running, fd):
+                    pass
                 if fd in running.fds:
                     self._close_fd(running, fd)
             del self._running[pid]

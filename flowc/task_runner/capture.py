@@ -19,66 +19,85 @@ __all__ = ["OutputCapture"]
 _DRAIN_SECONDS = 2.0
 
 
-class _Tee:
+class _Redirect:
+    """One redirected descriptor: fd now writes into a pipe; ``saved`` is the original."""
+
     def __init__(self, fd: int) -> None:
         self.fd = fd
         self.chunks: list[bytes] = []
         self.saved = os.dup(fd)
-        read_end, write_end = os.pipe()
+        self.read_end, write_end = os.pipe()
         os.dup2(write_end, fd)
         os.close(write_end)
-        self._read_end = read_end
-        self._thread = threading.Thread(target=self._pump, name=f"flowc-tee-{fd}", daemon=True)
-        self._thread.start()
 
-    def _pump(self) -> None:
-        while True:
+    def forward(self, chunk: bytes) -> None:
+        self.chunks.append(chunk)
+        view = memoryview(chunk)
+        while view:
             try:
-                chunk = os.read(self._read_end, 1 << 16)
-            except OSError:
-                break
-            if not chunk:
-                break
-            self.chunks.append(chunk)
-            view = memoryview(chunk)
-            while view:
-                try:
-                    written = os.write(self.saved, view)
-                except OSError:  # nobody reads our output any more: keep capturing
-                    break
-                view = view[written:]
-        os.close(self._read_end)
-
-    def stop(self) -> None:
-        os.dup2(self.saved, self.fd)  # closes our end of the pipe: the pump sees end of file
-        self._thread.join(_DRAIN_SECONDS)
-        if not self._thread.is_alive():
-            os.close(self.saved)
-
-    def data(self) -> bytes:
-        return b"".join(self.chunks)
+                written = os.write(self.saved, view)
+            except OSError:  # nobody reads our output any more: keep capturing
+                return
+            view = view[written:]
 
 
 class OutputCapture:
-    """Context manager capturing fds 1 and 2; afterwards ``stdout``/``stderr`` hold the bytes."""
+    """Context manager capturing fds 1 and 2; afterwards ``stdout``/``stderr`` hold the bytes.
+
+    One thread pumps both pipes (``select.poll``), so capturing costs a single thread per task.
+    """
 
     def __init__(self) -> None:
         self.stdout = b""
         self.stderr = b""
-        self._tees: list[_Tee] = []
+        self._redirects: dict[int, _Redirect] = {}
+        self._thread: threading.Thread | None = None
 
     def __enter__(self) -> OutputCapture:
         _flush()
-        self._tees = [_Tee(1), _Tee(2)]
+        for fd in (1, 2):
+            try:
+                self._redirects[fd] = _Redirect(fd)
+            except OSError:  # no such descriptor (a daemonised worker): nothing to capture there
+                continue
+        if self._redirects:
+            self._thread = threading.Thread(target=self._pump, name="flowc-output", daemon=True)
+            self._thread.start()
         return self
+
+    def _pump(self) -> None:
+        import select
+
+        poller = select.poll()
+        by_pipe = {redirect.read_end: redirect for redirect in self._redirects.values()}
+        for pipe in by_pipe:
+            poller.register(pipe, select.POLLIN)
+        while by_pipe:
+            for pipe, _ in poller.poll():
+                chunk = os.read(pipe, 1 << 16)
+                if chunk:
+                    by_pipe[pipe].forward(chunk)
+                else:  # every writer closed its end
+                    poller.unregister(pipe)
+                    os.close(pipe)
+                    del by_pipe[pipe]
 
     def __exit__(
         self, kind: type[BaseException] | None, value: BaseException | None, trace: TracebackType | None
     ) -> None:
         _flush()
-        for tee in self._tees:
-            tee.stop()
-        self.stdout, self.stderr = (tee.data() for tee in self._tees)
+        for redirect in self._redirects.values():
+            os.dup2(redirect.saved, redirect.fd)  # closes our write end: the pump sees end of file
+        if self._thread is not None:
+            self._thread.join(_DRAIN_SECONDS)
+            if not self._thread.is_alive():
+                for redirect in self._redirects.values():
+                    os.close(redirect.saved)
+        empty = _Redirect.__new__(_Redirect)
+        empty.chunks = []
+        self.stdout, self.stderr = (
+            b"".join(self._redirects.get(fd, empty).chunks) for fd in (1, 2)
+        )
 
 
 def _flush() -> None:

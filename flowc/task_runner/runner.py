@@ -56,7 +56,7 @@ from flowc.task_runner.errors import (
     UnpicklableException,
 )
 from flowc.task_runner.inputs import InputTask, foreach_split_record, resolve_inputs
-from flowc.task_runner.loading import LoadedFlow, find_flow_file, load_flow
+from flowc.task_runner.loading import LoadedFlow, load_flow, load_package_flow
 from flowc.task_runner.spec import TaskSpec
 from flowc.task_runner.timeouts import step_timeout
 
@@ -143,8 +143,11 @@ def _load(spec: TaskSpec, storage: Storage) -> LoadedFlow:
     if spec.package:
         from flowc.task_runner.bootstrap import materialize_package
 
-        directory = materialize_package(storage, spec.package)
-        return load_flow(find_flow_file(directory, spec.flow), spec.flow)
+        try:
+            directory = materialize_package(storage, spec.package)
+        except ValueError as exc:  # not a package hash
+            raise BadInput(str(exc)) from None
+        return load_package_flow(directory, spec.flow)
     if not spec.source:
         raise BadInput("give the flow's code with --source FILE or --package SHA256")
     return load_flow(spec.source, spec.flow)
@@ -295,19 +298,15 @@ class _Task:
         return {name: self._dereference(name, value) for name, value in given.items()}
 
     def _dereference(self, name: str, value: Any) -> Any:
-        """``{"$object": sha}`` -> the object's content: its JSON value, else its UTF-8 text."""
+        """``{"$object": sha}`` -> the object's content: the value as JSON (how launchers store
+        large values), else raw bytes (an ``IncludeFile`` that is not text)."""
         if not (isinstance(value, dict) and set(value) == {"$object"}):
             return value
         data = bytes(self.objects.get(str(value["$object"])))
         try:
             return json.loads(data)
         except ValueError:
-            try:
-                return data.decode("utf-8")
-            except UnicodeDecodeError:
-                raise BadInput(
-                    f"parameter {name!r}: object {value['$object']} is neither JSON nor text"
-                ) from None
+            return data
 
     def _recordable(self, value: Any) -> Any:
         try:
@@ -414,6 +413,12 @@ class _Task:
                     function()
         except StepTimeout:
             raise
+        except (KeyboardInterrupt, SystemExit) as exc:
+            if isinstance(exc, KeyboardInterrupt):
+                what = "was interrupted"
+            else:
+                what = f"called sys.exit({exc.code!r})"
+            raise StepFailure(f"step {self.step.name!r} {what}") from None
         except Exception as exc:
             if isinstance(exc, TaskError | StorageError) and not isinstance(exc, StepFailure):
                 raise  # not the step's fault (a corrupt input object, ...): never caught
@@ -537,8 +542,10 @@ class _Task:
     def finish(self, outcome: _Outcome, attempt_record: dict[str, Any], capture: OutputCapture) -> int:
         code = outcome.exit_code
         try:
-            write_log(self.storage, self.address, self.attempt, "stdout", capture.stdout)
-            write_log(self.storage, self.address, self.attempt, "stderr", capture.stderr)
+            # An attempt that printed nothing has no log object (readers treat a missing log as empty).
+            for stream, data in (("stdout", capture.stdout), ("stderr", capture.stderr)):
+                if data:
+                    write_log(self.storage, self.address, self.attempt, stream, data)
             final = {
                 **attempt_record,
                 "status": "successful" if code == EXIT_OK else "failed",

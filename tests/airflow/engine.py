@@ -92,7 +92,9 @@ class AirflowHome:
         spec.loader.exec_module(module)
         return module
 
-    def test(self, file_name: str, text: str, conf: Mapping[str, Any] | None = None, **kwargs: Any) -> DagResult:
+    def test(
+        self, file_name: str, text: str, conf: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> DagResult:
         """Installs a DAG file and runs it with ``dag.test()`` in this process."""
         module = self.load(self.install(file_name, text))
         run = module.dag.test(run_conf=dict(conf or {}), **kwargs)

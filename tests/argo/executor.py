@@ -266,7 +266,9 @@ class ArgoExecutor:
                 except ExpressionError as exc:
                     raise ExecutionError(f"{path}: output {parameter['name']!r}: {exc}") from None
             else:
-                raise ExecutionError(f"{path}: DAG output {parameter['name']!r} needs parameter or expression")
+                raise ExecutionError(
+                    f"{path}: DAG output {parameter['name']!r} needs parameter or expression"
+                )
         return outputs
 
     def _task(self, task: Mapping[str, Any], scope: Mapping[str, str], path: str) -> Node:
@@ -303,7 +305,9 @@ class ArgoExecutor:
         if "when" in task:
             condition = self.substitute(task["when"], scope)
             if not _govaluate(condition):
-                return self._record(Node(path, task["template"], "Skipped", message=f"when '{condition}' false"))
+                return self._record(
+                    Node(path, task["template"], "Skipped", message=f"when '{condition}' false")
+                )
         arguments = {
             p["name"]: self.substitute(p.get("value", ""), scope)
             for p in task.get("arguments", {}).get("parameters", [])
@@ -331,7 +335,9 @@ class ArgoExecutor:
                 time.sleep(_backoff_seconds(strategy or {}, attempt))
         return self._record(node)
 
-    def _pod(self, template: Mapping[str, Any], scope: Mapping[str, str], path: str) -> tuple[str, int, dict, str]:
+    def _pod(
+        self, template: Mapping[str, Any], scope: Mapping[str, str], path: str
+    ) -> tuple[str, int, dict, str]:
         with self.lock:
             self.pods += 1
             pod_dir = self.workdir / f"pod-{self.pods}"
@@ -354,20 +360,19 @@ class ArgoExecutor:
         env.update({e["name"]: e["value"] for e in container.get("env", [])})
         argv = [mapped.rewrite(word) for word in [*container.get("command", []), *container.get("args", [])]]
         deadline = template.get("activeDeadlineSeconds")
-        with self.slots:
-            with open(pod_dir / "main.log", "wb") as log:
-                process = subprocess.Popen(
-                    self.command(argv), cwd=pod_dir, env=env, stdout=log, stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )  # fmt: skip
-                try:
-                    exit_code = process.wait(timeout=float(deadline) if deadline is not None else None)
-                    message = ""
-                except subprocess.TimeoutExpired:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.killpg(process.pid, 9)
-                    process.wait()
-                    return "Failed", -9, {}, "Pod was active on the node longer than the specified deadline"
+        with self.slots, open(pod_dir / "main.log", "wb") as log:
+            process = subprocess.Popen(
+                self.command(argv), cwd=pod_dir, env=env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+            try:
+                exit_code = process.wait(timeout=float(deadline) if deadline is not None else None)
+                message = ""
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, 9)
+                process.wait()
+                return "Failed", -9, {}, "Pod was active on the node longer than the specified deadline"
         if exit_code != 0:
             tail = (pod_dir / "main.log").read_text(errors="replace").strip().splitlines()[-3:]
             return "Failed", exit_code, {}, f"exit code {exit_code}: " + " | ".join(tail)
@@ -380,7 +385,12 @@ class ArgoExecutor:
             elif "default" in source:
                 outputs[parameter["name"]] = source["default"]
             else:
-                return "Error", exit_code, {}, f"output parameter {parameter['name']!r}: {source['path']} missing"
+                return (
+                    "Error",
+                    exit_code,
+                    {},
+                    f"output parameter {parameter['name']!r}: {source['path']} missing",
+                )
         return "Succeeded", exit_code, outputs, message
 
 

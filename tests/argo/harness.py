@@ -16,26 +16,28 @@ from typing import Any
 
 from tests.argo.executor import ArgoExecutor, WorkflowResult
 
-__all__ = ["ArgoRun", "compile_documents", "run_flow", "test_settings"]
+__all__ = ["ArgoRun", "argo_settings", "compile_documents", "run_flow"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_settings(datastore: str = "s3://flowc-datastore/flowc", **overrides: Any):
+def argo_settings(datastore: str = "s3://flowc-datastore/flowc", **overrides: Any):
     """Settings independent of the machine: no project file, no environment."""
     from flowc.config import load_settings
 
     return load_settings({"datastore": datastore, **overrides}, start=Path("/"), environ={})
 
 
-def compile_documents(flow_file: Path, options: Mapping[str, Any] | None = None, **settings: Any) -> list[dict]:
+def compile_documents(
+    flow_file: Path, options: Mapping[str, Any] | None = None, **settings: Any
+) -> list[dict]:
     import yaml
 
     from flowc.backends.argo import BACKEND
     from flowc.frontend import build_ir
 
     ir = build_ir(str(flow_file))
-    files = BACKEND.compile(ir, test_settings(**settings), dict(options or {}))
+    files = BACKEND.compile(ir, argo_settings(**settings), dict(options or {}))
     return [yaml.safe_load(f.text) for f in files]
 
 
@@ -61,7 +63,9 @@ def run_flow(
     from flowc.datastore.storage import open_storage
     from flowc.package import build_package, store_package
 
-    document = next(d for d in compile_documents(flow_file, datastore=datastore) if d["kind"] == "WorkflowTemplate")
+    document = next(
+        d for d in compile_documents(flow_file, datastore=datastore) if d["kind"] == "WorkflowTemplate"
+    )
     package = build_package(flow_file)
     store_package(open_storage(datastore), package)
     process_env = {

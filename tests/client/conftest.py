@@ -28,8 +28,11 @@ def _task(
         layout.task_key("HelloFlow", run_id, step, task_id),
         {"attempt": 1, "artifacts": refs, "control": {"step": step}, "index_path": list(index_path)},
     )
-    _write_json(storage, layout.attempt_key(*address, 1), {"status": "successful"})
+    _write_json(storage, layout.attempt_key(*address, 1), {"status": "successful", "start": _STARTS[step]})
     storage.write(layout.log_key(*address, 1, "stdout"), f"hi from {step}\n".encode())
+
+
+_STARTS = {"start": "2026-01-01T00:00:01", "body": "2026-01-01T00:00:02", "end": "2026-01-01T00:00:03"}
 
 
 @pytest.fixture

@@ -40,7 +40,7 @@ def test_run_state_data_and_steps(datastore: str) -> None:
     run = Run("HelloFlow/1000", datastore=datastore)
     assert run.successful and run.finished
     assert run.data.message == "done"
-    assert [step.id for step in run] == ["body", "end", "start"]
+    assert [step.id for step in run] == ["end", "body", "start"]  # most recently started first
     assert run["start"].task.data.items == [1, 2]
     assert sorted(t.data.y for t in run["body"]) == [0, 10]
     assert "nightly" in run.tags and f"user:{current_username()}" in run.tags

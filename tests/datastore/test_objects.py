@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays, array_shapes, scalar_dtypes
+from hypothesis.extra.numpy import array_shapes, arrays, scalar_dtypes
 
 from flowc.datastore import layout, serialization
 from flowc.datastore.local import LocalStorage
@@ -99,6 +99,21 @@ def test_large_buffers_are_out_of_band_aligned_and_loaded_without_copy(tmp_path)
     assert not loaded.flags.owndata  # a view of the memory map, not a copy
     loaded[0] = 42.0  # copy-on-write: the stored object is unchanged
     assert store.load_value(reference)[0] == 0.0
+
+
+@pytest.mark.parametrize("size", [100_000, 3_000_000])
+def test_loaded_arrays_are_writable_whatever_their_size(tmp_path, size):
+    store = ObjectStore(LocalStorage(tmp_path))
+    loaded = store.load_value(store.put_value(np.zeros(size, dtype=np.uint8)))
+    loaded[0] = 1
+    assert loaded[0] == 1
+
+
+def test_read_only_input_bytes_still_give_writable_arrays():
+    pieces = encode(np.arange(100_000))
+    loaded = decode(b"".join(bytes(piece) for piece in pieces))
+    loaded[0] = 7
+    assert loaded[0] == 7
 
 
 def test_same_bytes_are_stored_once(tmp_path):

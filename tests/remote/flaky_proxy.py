@@ -1,8 +1,9 @@
 """A real HTTP proxy in front of the moto server that fails some requests the way S3 can.
 
 Every ``fail_every``-th request is answered ``503 SlowDown``; every ``reset_every``-th has its
-connection closed without an answer (a connection reset); the rest are forwarded to moto unchanged.
-It runs on a thread of the test process and binds 127.0.0.1 on a free port.
+connection closed without an answer (a connection reset); the rest are forwarded to moto unchanged,
+after ``delay`` seconds (a WAN round trip, for benchmarks). It runs on threads of the calling
+process and binds 127.0.0.1 on a free port.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import http.client
 import itertools
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,6 +33,7 @@ class FlakyProxy:
     endpoint: str
     fail_every: int = 0
     reset_every: int = 0
+    delay: float = 0.0
     counter: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     failures: int = 0
     resets: int = 0
@@ -43,6 +46,7 @@ def _handler(proxy: FlakyProxy, upstream: str) -> type[BaseHTTPRequestHandler]:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out as separate writes
 
         def log_message(self, *args: object) -> None:
             pass
@@ -70,6 +74,8 @@ def _handler(proxy: FlakyProxy, upstream: str) -> type[BaseHTTPRequestHandler]:
                 self.end_headers()
                 self.wfile.write(_SLOW_DOWN)
                 return
+            if proxy.delay:
+                time.sleep(proxy.delay)
             connection = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
             headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
             connection.request(self.command, self.path, body=body, headers=headers)
@@ -93,9 +99,11 @@ def _handler(proxy: FlakyProxy, upstream: str) -> type[BaseHTTPRequestHandler]:
 
 
 @contextlib.contextmanager
-def flaky_proxy(upstream: str, fail_every: int = 0, reset_every: int = 0) -> Iterator[FlakyProxy]:
+def flaky_proxy(
+    upstream: str, fail_every: int = 0, reset_every: int = 0, delay: float = 0.0
+) -> Iterator[FlakyProxy]:
     """A proxy to ``upstream`` (the moto endpoint) for the duration of the ``with`` block."""
-    proxy = FlakyProxy("", fail_every, reset_every)
+    proxy = FlakyProxy("", fail_every, reset_every, delay)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(proxy, upstream))
     server.daemon_threads = True
     proxy.endpoint = f"http://127.0.0.1:{server.server_address[1]}"

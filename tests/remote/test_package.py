@@ -168,3 +168,13 @@ def test_flowc_package_command_prints_url_and_hash(s3_root, tmp_path, capsys):
 def test_flowc_package_command_reports_a_missing_flow(tmp_path, capsys):
     assert main(["package", str(tmp_path / "none.py"), "--dry-run"]) == 2
     assert "no flow file" in capsys.readouterr().err
+
+
+def test_flowc_package_command_with_a_local_datastore(tmp_path, monkeypatch, capsys):
+    flow = _project(tmp_path / "project")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FLOWC_DATASTORE", "store")
+    assert main(["package", str(flow)]) == 0
+    sha = capsys.readouterr().out.split()[1]
+    stored = tmp_path / "store" / "objects" / sha[:2] / sha
+    assert hashlib.sha256(stored.read_bytes()).hexdigest() == sha

@@ -101,7 +101,7 @@ PAUSABLE_FLOW = textwrap.dedent(
 
 
 @pytest.mark.slow
-def test_s3_outage_fails_the_run_clearly_and_resume_completes_it(tmp_path):
+def test_s3_outage_fails_the_run_clearly_and_resume_completes_it(tmp_path, monkeypatch):
     flow = tmp_path / "pausable_flow.py"
     flow.write_text(PAUSABLE_FLOW)
     marks = tmp_path / "marks"
@@ -115,6 +115,8 @@ def test_s3_outage_fails_the_run_clearly_and_resume_completes_it(tmp_path):
             aws_secret_access_key="t",
         ).create_bucket(Bucket="outage")
         root = "s3://outage/ds"
+        for variable, value in server.env.items():  # for reading the runs back in this process
+            monkeypatch.setenv(variable, value)
         env = _env(
             server.env,
             MARKS=str(marks),
@@ -154,6 +156,7 @@ def test_s3_outage_fails_the_run_clearly_and_resume_completes_it(tmp_path):
                 run.kill()
                 run.communicate()
         assert run.returncode != 0, out + err
+        assert "slow/0" in err and "datastore error" in err  # the runtime says which task and why
         assert "s3://outage/ds/" in out + err  # names where it failed
         assert failed_after < 60
         run_id = run_id_file.read_text().strip()

@@ -95,20 +95,15 @@ def test_multipart_write_from_parts_and_parallel_ranged_read(s3_root, aws_env):
     assert bytes(storage.read("big")) == b"".join(pieces)
 
 
-def test_failed_multipart_upload_leaves_nothing_visible(s3_root, aws_env):
+def test_failed_multipart_upload_leaves_nothing_visible(s3_root, aws_env, monkeypatch):
     # S3 refuses to complete an upload whose non-last parts are under 5 MiB (EntityTooSmall): a real
-    # failure at the last step, after every part was stored.
-    storage = S3Storage(s3_root, multipart_threshold=1 * MiB, part_size=1 * MiB, retry_seconds=1)
-    storage.part_size = 1 * MiB
+    # failure at the last step, after every part was stored. flowc's own floor is lowered to get there.
     import flowc.datastore.s3 as s3_module
 
-    original = s3_module._MIN_PART_SIZE
-    s3_module._MIN_PART_SIZE = 1
-    try:
-        with pytest.raises(StorageError, match=r"big.*CompleteMultipartUpload"):
-            storage.write("big", os.urandom(3 * MiB))
-    finally:
-        s3_module._MIN_PART_SIZE = original
+    monkeypatch.setattr(s3_module, "_MIN_PART_SIZE", 1)
+    storage = S3Storage(s3_root, multipart_threshold=1 * MiB, part_size=1 * MiB, retry_seconds=1)
+    with pytest.raises(StorageError, match=r"big: CompleteMultipartUpload failed: EntityTooSmall"):
+        storage.write("big", os.urandom(3 * MiB))
     assert not storage.exists("big")
     bucket, _ = parse_s3_url(s3_root)
     assert not _client(aws_env.endpoint).list_multipart_uploads(Bucket=bucket).get("Uploads")
@@ -145,6 +140,10 @@ def test_write_object_is_content_addressed(s3_root):
     assert stored
     assert storage.write_object(object_key, b"abcdef") == (sha, False)
     assert bytes(storage.read(object_key(sha))) == b"abcdef"
+    many = [os.urandom(20) for _ in range(30)]
+    results = storage.write_objects(object_key, [*many, b"abcdef"])
+    assert results == [(hashlib.sha256(data).hexdigest(), True) for data in many] + [(sha, False)]
+    assert storage.read_many(object_key(s) for s, _ in results)[object_key(sha)] == b"abcdef"
 
 
 def test_batches_are_parallel_and_complete(s3_root):
@@ -245,3 +244,29 @@ def test_client_is_recreated_after_fork(s3_root):
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert bytes(storage.read("child")) == b"pc"
+
+
+def test_boto3_profiles_and_shared_files_are_honoured(s3_root, aws_env, tmp_path, monkeypatch):
+    # Credentials, region and endpoint from a named profile in AWS's own files, nothing in the env.
+    (tmp_path / "config").write_text(
+        f"[profile flowc-test]\nregion = us-east-1\nendpoint_url = {aws_env.endpoint}\n"
+    )
+    (tmp_path / "credentials").write_text(
+        "[flowc-test]\naws_access_key_id = profilekey\naws_secret_access_key = profilesecret\n"
+    )
+    for name in (
+        "AWS_ENDPOINT_URL",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_PROFILE", "flowc-test")
+    storage = open_storage(s3_root)
+    storage.write("from-profile", b"ok")
+    assert bytes(storage.read("from-profile")) == b"ok"
+    assert storage._client().meta.endpoint_url == aws_env.endpoint

@@ -206,3 +206,15 @@ def test_two_concurrent_runs_in_one_directory_never_collide(tmp_path: Path) -> N
         record = json.loads((tmp_path / "ds" / "runs" / "ForeachFlow" / run_id / "run.json").read_text())
         assert record["id"] == run_id
         assert Run(f"ForeachFlow/{run_id}", datastore=str(tmp_path / "ds"), _namespace_check=False).successful
+
+
+@pytest.mark.slow
+def test_runtime_kills_a_task_stuck_past_its_timeout(tmp_path: Path) -> None:
+    flow = Path(__file__).parent / "flows" / "stuck_flow.py"
+    started = time.monotonic()
+    result = _flowc(
+        "run", str(flow), "--datastore", str(tmp_path / "ds"), env=_env(FLOWC_TIMEOUT_GRACE="1"), timeout=60
+    )
+    assert result.returncode == 1
+    assert time.monotonic() - started < 30
+    assert "exceeded its @timeout of 1 s (killed by the runtime 1 s later)" in result.stderr

@@ -83,7 +83,9 @@ class SfnEngine:
         try:
             role = iam.get_role(RoleName="flowc-batch-service")["Role"]["Arn"]
         except iam.exceptions.NoSuchEntityException:
-            role = iam.create_role(RoleName="flowc-batch-service", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+            role = iam.create_role(RoleName="flowc-batch-service", AssumeRolePolicyDocument="{}")[
+                "Role"
+            ]["Arn"]
         environment = batch.create_compute_environment(
             computeEnvironmentName=f"{name}-env", type="UNMANAGED", state="ENABLED", serviceRole=role
         )
@@ -91,7 +93,9 @@ class SfnEngine:
             jobQueueName=name,
             state="ENABLED",
             priority=1,
-            computeEnvironmentOrder=[{"order": 1, "computeEnvironment": environment["computeEnvironmentArn"]}],
+            computeEnvironmentOrder=[
+                {"order": 1, "computeEnvironment": environment["computeEnvironmentArn"]}
+            ],
         )
         return name
 
@@ -102,20 +106,40 @@ class SfnEngine:
             containerProperties={
                 "image": "python:3.11-slim",
                 "command": ["true"],
-                "resourceRequirements": [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "512"}],
+                "resourceRequirements": [
+                    {"type": "VCPU", "value": "1"},
+                    {"type": "MEMORY", "value": "512"},
+                ],
                 "environment": [{"name": k, "value": v} for k, v in (environment or {}).items()],
             },
         )
         return name
 
-    def run(self, definition: str, execution_input: Mapping[str, Any], timeout: float = 240.0) -> dict[str, Any]:
-        """Creates a state machine from ``definition``, runs one execution, returns describe_execution."""
+    def run(
+        self, definition: str, execution_input: Mapping[str, Any], timeout: float = 240.0
+    ) -> tuple[str, dict[str, Any]]:
+        """Creates a state machine from ``definition`` and runs one execution to its end.
+
+        Returns:
+            ``(run id, describe_execution's answer)``; the run id is ``sfn-<execution name>``.
+        """
         sfn = self.client("stepfunctions")
         name = f"flowc-{uuid.uuid4().hex[:10]}"
-        arn = sfn.create_state_machine(name=name, definition=definition, roleArn=ROLE_ARN)["stateMachineArn"]
-        execution = sfn.start_execution(stateMachineArn=arn, name=f"x{uuid.uuid4().hex[:10]}",
-                                        input=json.dumps(execution_input))
-        return self.wait(execution["executionArn"], timeout)
+        arn = sfn.create_state_machine(name=name, definition=definition, roleArn=ROLE_ARN)
+        execution_name = f"x{uuid.uuid4().hex[:10]}"
+        execution = sfn.start_execution(
+            stateMachineArn=arn["stateMachineArn"], name=execution_name, input=json.dumps(execution_input)
+        )
+        return f"sfn-{execution_name}", self.wait(execution["executionArn"], timeout)
+
+    def states_entered(self, execution_arn: str) -> list[str]:
+        """Names of the states entered, in order (Task, Pass, Choice, Map and Parallel states)."""
+        names = []
+        for event in self.history(execution_arn):
+            details = event.get("stateEnteredEventDetails")
+            if details:
+                names.append(details["name"])
+        return names
 
     def wait(self, execution_arn: str, timeout: float = 240.0) -> dict[str, Any]:
         sfn = self.client("stepfunctions")
@@ -130,7 +154,10 @@ class SfnEngine:
 
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
         sfn = self.client("stepfunctions")
-        return sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+        events: list[dict[str, Any]] = []
+        for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
+            events.extend(page["events"])
+        return events
 
 
 def _configure(endpoint: str) -> None:

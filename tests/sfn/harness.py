@@ -7,7 +7,9 @@ never turned into text (../shared/ENGINES.md, "AWS Step Functions (moto)"). This
 LocalStack's normalisation (botocore's shapes decide each key's case) for the Batch and AWS-SDK
 integrations, and makes moto's simple (Docker-free) Batch backend run each job's
 ``ContainerOverrides.Command`` as a local subprocess with the job definition's and the overrides'
-environment; the exit code decides SUCCEEDED/FAILED and ``attemptDurationSeconds`` kills it.
+environment; the exit code decides SUCCEEDED/FAILED and ``attemptDurationSeconds`` kills it. A
+third fix lets a retried ``.sync`` Batch task poll again instead of timing out (see
+:func:`_sync_without_token`).
 
 Run as ``python -m tests.sfn.harness -H 127.0.0.1 -p PORT`` (it then runs moto's own server).
 Environment read by the patched backend:
@@ -36,20 +38,44 @@ def _operation(service: str, snake_action: str) -> Any:
     raise KeyError(f"{service} has no operation {snake_action}")
 
 
-def _normalise_parameters(self: Any, parameters: dict, boto_service_name=None, service_action_name=None) -> None:
+def _normalise_parameters(
+    self: Any, parameters: dict, boto_service_name=None, service_action_name=None
+) -> None:
     operation = _operation(
-        self._get_boto_service_name(boto_service_name), self._get_boto_service_action(service_action_name)
+        self._get_boto_service_name(boto_service_name),
+        self._get_boto_service_action(service_action_name),
     )
     if operation.input_shape is not None:
         self._to_boto_request(parameters, operation.input_shape)
 
 
-def _normalise_response(self: Any, response: Any, boto_service_name=None, service_action_name=None) -> None:
+def _normalise_response(
+    self: Any, response: Any, boto_service_name=None, service_action_name=None
+) -> None:
     operation = _operation(
-        self._get_boto_service_name(boto_service_name), self._get_boto_service_action(service_action_name)
+        self._get_boto_service_name(boto_service_name),
+        self._get_boto_service_action(service_action_name),
     )
     if operation.output_shape is not None:
         self._from_boto_response(response, operation.output_shape)
+
+
+def _sync_without_token(original: Any) -> Any:
+    """moto keeps one task-token endpoint per Task state and interrupts it when an attempt ends, so
+    a Retry's next attempt sees the interrupted endpoint as a callback timeout (States.Timeout
+    right after submitting). A ``.sync`` Batch job is never completed by a task token: poll only."""
+
+    def _eval_sync(
+        self: Any,
+        env: Any,
+        sync_resolver: Any,
+        timeout_seconds: Any,
+        callback_endpoint: Any,
+        heartbeat_endpoint: Any,
+    ) -> Any:
+        return original(self, env, sync_resolver, timeout_seconds, None, heartbeat_endpoint)
+
+    return _eval_sync
 
 
 def _run_job(self: Any, include_start_attempt: bool, job: Any) -> None:
@@ -98,17 +124,18 @@ def _run_job(self: Any, include_start_attempt: bool, job: Any) -> None:
 
 def install() -> None:
     """Applies the fixes to moto's classes (in this process)."""
-    from moto.batch_simple.models import BatchSimpleBackend
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_aws_sdk import (
-        StateTaskServiceAwsSdk,
-    )
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_batch import (
-        StateTaskServiceBatch,
-    )
+    import importlib
 
-    for service_class in (StateTaskServiceBatch, StateTaskServiceAwsSdk):
+    from moto.batch_simple.models import BatchSimpleBackend
+
+    services = "moto.stepfunctions.parser.asl.component.state.exec.state_task.service"
+    aws_sdk = importlib.import_module(f"{services}.state_task_service_aws_sdk").StateTaskServiceAwsSdk
+    batch = importlib.import_module(f"{services}.state_task_service_batch").StateTaskServiceBatch
+
+    for service_class in (batch, aws_sdk):
         service_class._normalise_parameters = _normalise_parameters
         service_class._normalise_response = _normalise_response
+    batch._eval_sync = _sync_without_token(batch._eval_sync)
     BatchSimpleBackend._mark_job_as_finished = _run_job
 
 

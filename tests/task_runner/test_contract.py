@@ -216,3 +216,65 @@ def test_timeout_in_process_also_exits_4(tmp_path):
     fields = {"flow": "QuickTimeoutFlow", "step": "start", "run_id": "r"}
     code, _ = run_one(flow_file, tmp_path / "ds", fields)
     assert code == 4
+
+
+def test_package_runs_the_flow_from_the_datastore(tmp_path):
+    from flowc.package import build_package, store_package
+
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "helper.py").write_text("VALUE = 41\n")
+    (source / "pkg_flow.py").write_text(
+        "from flowc import FlowSpec, step\nimport helper\n\n"
+        "class PkgFlow(FlowSpec):\n"
+        "    @step\n    def start(self):\n        self.value = helper.VALUE + 1\n"
+        "        self.next(self.end)\n\n"
+        "    @step\n    def end(self):\n        pass\n"
+    )
+    storage = LocalStorage(tmp_path / "ds")
+    package = build_package(source / "pkg_flow.py")
+    store_package(storage, package)
+    (source / "pkg_flow.py").unlink()  # the task must not need the original file
+    completed = runner("--flow", "PkgFlow", "--step", "start", "--run-id", "r", "--package", package.sha,
+                       "--datastore", str(tmp_path / "ds"),
+                       env={"FLOWC_PACKAGE_CACHE": str(tmp_path / "cache")})
+    assert completed.returncode == 0, completed.stderr
+    from flowc.metadata import read_task
+
+    refs = read_task(storage, TaskAddress("PkgFlow", "r", "start", "0"))["artifacts"]
+    assert ObjectStore(storage).load_value(refs["value"]) == 42
+    # later tasks on this machine skip the front end
+    assert len(list((tmp_path / "cache").rglob(".flowc-ir-PkgFlow-*.json"))) == 1
+    completed = runner("--flow", "PkgFlow", "--step", "end", "--run-id", "r", "--package", package.sha,
+                       "--datastore", str(tmp_path / "ds"),
+                       env={"FLOWC_PACKAGE_CACHE": str(tmp_path / "cache")})
+    assert completed.returncode == 0, completed.stderr
+    cache = {"FLOWC_PACKAGE_CACHE": str(tmp_path / "cache")}
+    missing = runner("--flow", "PkgFlow", "--step", "start", "--run-id", "r2", "--package", "0" * 64,
+                     "--datastore", str(tmp_path / "ds"), env=cache)
+    assert missing.returncode == 3 and "PkgFlow/r2/start/0" in missing.stderr
+
+
+def test_runs_in_a_forked_child_with_the_flow_loaded_before_the_fork(tmp_path):
+    from flowc.task_runner import load_flow, main
+
+    flow = FLOWS / "linear_flow.py"
+    loaded = load_flow(flow, "LinearFlow")
+    datastore = tmp_path / "ds"
+    codes = []
+    for step in ("start", "middle", "end"):
+        argv = ["--flow", "LinearFlow", "--step", step, "--run-id", "f", "--source", str(flow),
+                "--datastore", str(datastore)]
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 1)
+            os.dup2(null, 2)
+            os._exit(main(argv, flow=loaded))
+        codes.append(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+    assert codes == [0, 0, 0]
+    from flowc.metadata import read_task
+
+    storage = LocalStorage(datastore)
+    refs = read_task(storage, TaskAddress("LinearFlow", "f", "end", "0"))["artifacts"]
+    assert ObjectStore(storage).load_value(refs["message"]) == "hello 6"

@@ -44,7 +44,8 @@ def test_sigkill_mid_write_leaves_no_partial_object_and_no_task_record(tmp_path)
         "from flowc import FlowSpec, step\n\n"
         "class BigFlow(FlowSpec):\n"
         "    @step\n    def start(self):\n        self.small = 'kept'\n        self.next(self.big)\n\n"
-        "    @step\n    def big(self):\n        self.blob = b'\\1' * (256 << 20)\n        self.next(self.end)\n\n"
+        "    @step\n    def big(self):\n        self.blob = b'\\1' * (256 << 20)\n"
+        "        self.next(self.end)\n\n"
         "    @step\n    def end(self):\n        pass\n"
     )
     datastore = tmp_path / "ds"

@@ -64,7 +64,9 @@ class AirflowBackend:
         if command == "compile":
             parser.add_argument("--code-package", help="SHA-256 of an uploaded code package the tasks use")
         if command == "deploy":
-            parser.add_argument("--dags-folder", help="where to write the DAG file: a path or s3://bucket/prefix")
+            parser.add_argument(
+                "--dags-folder", help="where to write the DAG file: a path or s3://bucket/prefix"
+            )
         if command == "trigger":
             parser.add_argument("--api-url", help="Airflow REST API base URL (setting airflow.api_url)")
             parser.add_argument("--dag-id", help="the DAG id when FLOW is a name and the DAG id differs")
@@ -82,5 +84,3 @@ class AirflowBackend:
         from flowc.backends.airflow.trigger import trigger
 
         return trigger(flow_name, settings, options)
-
-

@@ -31,7 +31,7 @@ def template_context(
 ) -> dict[str, Any]:
     """The template context for ``ir`` with tasks run by ``operator`` (``local`` or ``kubernetes``)."""
     if operator not in OPERATORS:
-        raise ValueError(f"unknown Airflow operator {python_literal(operator)}: choose one of {', '.join(OPERATORS)}")
+        raise ValueError(f"unknown Airflow operator {operator!r}: choose one of {', '.join(OPERATORS)}")
     plan = plan_tasks(ir)
     description = (ir.docstring or "").strip().splitlines()[0] if ir.docstring else None
     tasks = [_task_context(ir, settings, operator, task) for task in plan.tasks]
@@ -139,7 +139,7 @@ def _pod_options(ir: FlowIR, settings: Settings, task: AirflowTask) -> list[tupl
         ("name", python_literal(dns_label(ir.name, task.task_id))),
         ("image", python_literal(first.container.image or settings.get("image"))),
         ("cmds", python_literal(["python", "-m", module])),
-        ("namespace", python_literal(first.container.namespace or settings.get("kubernetes.namespace", "default"))),
+        ("namespace", python_literal(first.container.namespace or settings.get("kubernetes.namespace"))),
         ("labels", python_literal(_labels(ir, task))),
         ("do_xcom_push", "True"),
         ("get_logs", "True"),
@@ -156,7 +156,10 @@ def _pod_options(ir: FlowIR, settings: Settings, task: AirflowTask) -> list[tupl
         options.append(("env_vars", python_literal(environment)))
     secrets = sorted({name for step in steps for name in step.secrets})
     if secrets:
-        refs = ", ".join(f"k8s.V1EnvFromSource(secret_ref=k8s.V1SecretEnvSource(name={python_literal(s)}))" for s in secrets)
+        refs = ", ".join(
+            f"k8s.V1EnvFromSource(secret_ref=k8s.V1SecretEnvSource(name={python_literal(s)}))"
+            for s in secrets
+        )
         options.append(("env_from", f"[{refs}]"))
     if first.container.node_selector:
         options.append(("node_selector", python_literal(dict(first.container.node_selector))))
@@ -173,7 +176,10 @@ def _pod_options(ir: FlowIR, settings: Settings, task: AirflowTask) -> list[tupl
         )
         options.append(("tolerations", f"[{tolerations}]"))
     if first.container.image_pull_secrets:
-        secrets_list = ", ".join(f"k8s.V1LocalObjectReference(name={python_literal(s)})" for s in first.container.image_pull_secrets)
+        secrets_list = ", ".join(
+            f"k8s.V1LocalObjectReference(name={python_literal(s)})"
+            for s in first.container.image_pull_secrets
+        )
         options.append(("image_pull_secrets", f"[{secrets_list}]"))
     return options
 

@@ -36,10 +36,7 @@ def dag_id(ir: FlowIR, settings: Settings) -> str:
     Airflow DAG ids allow letters, digits, ``_``, ``.`` and ``-`` (at most 250 characters); other
     characters become ``_``.
     """
-    if ir.project is None:
-        name = ir.name
-    else:
-        name = f"{ir.project.name}.{project_branch(settings)}.{ir.name}"
+    name = ir.name if ir.project is None else f"{ir.project.name}.{project_branch(settings)}.{ir.name}"
     safe = _DAG_ID_UNSAFE.sub("_", name)
     if len(safe) > 250:
         safe = safe[:241] + "_" + hashlib.sha256(name.encode()).hexdigest()[:8]

@@ -55,7 +55,8 @@ def coerce_parameters(ir: FlowIR, raw: Mapping[str, str]) -> dict[str, Any]:
     for name, text in raw.items():
         parameter = known.get(name)
         if parameter is None:
-            raise ValueError(f"unknown parameter {name!r}; the flow has: {', '.join(sorted(known)) or 'none'}")
+            names = ", ".join(sorted(known)) or "none"
+            raise ValueError(f"unknown parameter {name!r}; the flow has: {names}")
         values[name] = _coerce(parameter, text)
     return values
 

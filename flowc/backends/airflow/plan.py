@@ -143,9 +143,7 @@ def plan_tasks(ir: FlowIR) -> TaskPlan:
             )
         if task_id in chooser and tasks[-1].task_id == task_id:
             members = region or (step.name,)
-            targets = sorted(
-                {t for m in members for t in ir.step(m).successors if t not in members}
-            )
+            targets = sorted({t for m in members for t in ir.step(m).successors if t not in members})
             tasks.append(
                 AirflowTask(
                     task_id=chooser[task_id],

@@ -19,7 +19,7 @@ def render_dag(context: dict[str, Any]) -> str:
 
     source = importlib.resources.files("flowc.templates").joinpath(TEMPLATE).read_text(encoding="utf-8")
     environment = jinja2.Environment(
-        autoescape=False,  # Python source, not HTML  # noqa: S701
+        autoescape=False,  # Python source, not HTML
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )

@@ -24,7 +24,9 @@ def compile_flow(ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> 
     problems = [*refusals(ir, CAPABILITIES), *argo_refusals(ir, namespace)]
     if problems:
         raise CompileError(problems)
-    return [CompiledFile(name, dump_yaml(document)) for name, document in build_documents(ir, settings, options)]
+    return [
+        CompiledFile(name, dump_yaml(document)) for name, document in build_documents(ir, settings, options)
+    ]
 
 
 class ArgoBackend:
@@ -41,7 +43,9 @@ class ArgoBackend:
                 default="template",
                 help="WorkflowTemplate (+ CronWorkflow with @schedule), or a plain Workflow",
             )
-            parser.add_argument("--package-sha", help="code package hash to write in (default: set by deploy)")
+            parser.add_argument(
+                "--package-sha", help="code package hash to write in (default: set by deploy)"
+            )
         parser.add_argument("--namespace", help="Kubernetes namespace (default: kubernetes.namespace)")
         if command == "trigger":
             parser.add_argument("--wait", action="store_true", help="wait for the run to finish")

@@ -17,8 +17,8 @@ from flowc.ir import FlowIR, Step
 
 __all__ = [
     "CONTROL_PATH",
-    "PACKAGE_PARAMETER",
     "DATASTORE_PARAMETER",
+    "PACKAGE_PARAMETER",
     "PARAMETERS_PATH",
     "TIMEOUT_GRACE_SECONDS",
     "container_template",
@@ -51,8 +51,8 @@ def _argv(
         "--flow", ir.name,
         "--step", step.name,
         "--run-id", "argo-{{workflow.name}}",
-        "--package", "{{workflow.parameters.%s}}" % PACKAGE_PARAMETER,
-        "--datastore", "{{workflow.parameters.%s}}" % DATASTORE_PARAMETER,
+        "--package", "{{workflow.parameters." + PACKAGE_PARAMETER + "}}",
+        "--datastore", "{{workflow.parameters." + DATASTORE_PARAMETER + "}}",
     ]  # fmt: skip
     if exports_control:
         argv += ["--control-file", CONTROL_PATH]
@@ -178,6 +178,8 @@ def container_template(
     if spec.service_account:
         template["serviceAccountName"] = spec.service_account
     if spec.shared_memory_mb:
-        template["volumes"] = [{"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": f"{spec.shared_memory_mb}Mi"}}]
+        template["volumes"] = [
+            {"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": f"{spec.shared_memory_mb}Mi"}}
+        ]
         container["volumeMounts"] = [{"name": "dshm", "mountPath": "/dev/shm"}]
     return template

@@ -75,7 +75,9 @@ class DagLowering:
         if not incoming:
             return None
         step = self.regions.ir.step(step_name)
-        split_join = step.is_join and step.split_of and self.regions.ir.step(step.split_of).transition == "split"
+        split_join = (
+            step.is_join and step.split_of and self.regions.ir.step(step.split_of).transition == "split"
+        )
         operator = " && " if split_join else " || "
         terms = sorted(f"{self.names[source]}.Succeeded" for source, _ in incoming)
         return operator.join(terms) if len(terms) > 1 else terms[0]
@@ -90,7 +92,9 @@ class DagLowering:
         for source, edge in sorted(incoming, key=lambda item: self.names[item[0]]):
             task = self.names[source]
             if edge.keys:
-                terms.append(f"({status_succeeded(task)} && {case_chosen(self._control_source(source), edge.keys)})")
+                terms.append(
+                    f"({status_succeeded(task)} && {case_chosen(self._control_source(source), edge.keys)})"
+                )
             else:
                 terms.append(f"{status_succeeded(task)}")
         return expression_tag(" || ".join(terms))
@@ -152,11 +156,15 @@ class DagLowering:
         elif child.kind == "foreach":
             owner = child.owner
             assert owner is not None
-            task["withSequence"] = {"count": expression_tag(int_field_of(self._control_source(owner), "num_splits"))}
+            task["withSequence"] = {
+                "count": expression_tag(int_field_of(self._control_source(owner), "num_splits"))
+            }
             entry_iteration = None
             if child.entry in self.regions.dynamic_iteration:
                 entry_iteration = self._next_iteration(owner, owner)
-                entry_iteration = entry_iteration if entry_iteration == "0" else expression_tag(entry_iteration)
+                entry_iteration = (
+                    entry_iteration if entry_iteration == "0" else expression_tag(entry_iteration)
+                )
             values = {
                 "index": "{{inputs.parameters.index}},{{item}}" if indexed else "{{item}}",
                 "iteration": entry_iteration,
@@ -199,7 +207,9 @@ class DagLowering:
         inputs = []
         if region.kind != MAIN and self._indexed(region):
             inputs.append({"name": "index"})
-        if region.kind == "loop" or (region.entry is not None and region.entry in self.regions.dynamic_iteration):
+        if region.kind == "loop" or (
+            region.entry is not None and region.entry in self.regions.dynamic_iteration
+        ):
             inputs.append({"name": "iteration"})
         if inputs:
             template["inputs"] = {"parameters": inputs}

@@ -78,7 +78,10 @@ def deploy(
         return 2
     datastore = str(settings["datastore"])
     if not datastore.startswith("s3://"):
-        print(f"flowc deploy: warning: datastore {datastore!r} is not s3://...; pods may not reach it", file=sys.stderr)
+        print(
+            f"flowc deploy: warning: datastore {datastore!r} is not s3://...; pods may not reach it",
+            file=sys.stderr,
+        )
     compile_options = {**options, "namespace": namespace, "package_sha": package.sha, "kind": "template"}
     try:
         compile_flow(ir, settings, compile_options)  # refusals first, before anything is uploaded
@@ -156,7 +159,10 @@ def trigger(
     else:
         from flowc.backends.naming import dns_label, label_value
 
-        name, labels = dns_label(flow), {"app.kubernetes.io/managed-by": "flowc", "flowc.dev/flow": label_value(flow)}
+        name, labels = (
+            dns_label(flow),
+            {"app.kubernetes.io/managed-by": "flowc", "flowc.dev/flow": label_value(flow)},
+        )
     try:
         client = client or client_from_settings(settings)
         workflow = {

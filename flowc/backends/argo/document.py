@@ -153,7 +153,9 @@ def _templates(ir: FlowIR, settings: Settings) -> list[dict[str, Any]]:
     return sorted(templates, key=lambda t: t["name"])
 
 
-def _spec(ir: FlowIR, settings: Settings, options: Mapping[str, Any], labels: dict[str, str]) -> dict[str, Any]:
+def _spec(
+    ir: FlowIR, settings: Settings, options: Mapping[str, Any], labels: dict[str, str]
+) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "entrypoint": "main",
         "arguments": {"parameters": _arguments(ir, settings, options)},
@@ -204,7 +206,12 @@ def build_documents(
     documents = [
         (
             f"{name}.workflowtemplate.yaml",
-            {"apiVersion": API_VERSION, "kind": "WorkflowTemplate", "metadata": {"name": name, **metadata}, "spec": spec},
+            {
+                "apiVersion": API_VERSION,
+                "kind": "WorkflowTemplate",
+                "metadata": {"name": name, **metadata},
+                "spec": spec,
+            },
         )
     ]
     if ir.schedule is not None:

@@ -58,7 +58,9 @@ class KubeClient:
             headers["Content-Type"] = "application/json"
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
-        request = urllib.request.Request(self.server.rstrip("/") + path, data=data, headers=headers, method=method)
+        request = urllib.request.Request(
+            self.server.rstrip("/") + path, data=data, headers=headers, method=method
+        )
         context = None
         if self.server.startswith("https://"):
             context = ssl.create_default_context(cafile=self.ca_file)

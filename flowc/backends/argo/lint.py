@@ -30,7 +30,18 @@ _TASK_DOTTED = re.compile(r"tasks\.([A-Za-z0-9-]+)\.(status|outputs\.parameters\
 _PARAMETER_REF = re.compile(r"(workflow|inputs)\.parameters(?:\['([^']+)'\]|\.([A-Za-z0-9_-]+))")
 _STRING = re.compile(r"'(?:[^'\\]|\\.)*'")
 _IDENTIFIER = re.compile(r"(?<![.\w])([A-Za-z_]\w*)")
-_EXPRESSION_NAMES = {"tasks", "workflow", "inputs", "jsonpath", "asInt", "asFloat", "toJson", "string", "true", "false"}
+_EXPRESSION_NAMES = {
+    "tasks",
+    "workflow",
+    "inputs",
+    "jsonpath",
+    "asInt",
+    "asFloat",
+    "toJson",
+    "string",
+    "true",
+    "false",
+}
 _DEPENDS_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9]*)(?:\.(\w+))?")
 
 
@@ -56,10 +67,15 @@ def schema_problems(document: Mapping[str, Any]) -> list[str]:
     definition = _KIND_DEFINITIONS.get(str(document.get("kind")))
     if definition is None:
         return [f"unknown kind {document.get('kind')!r}"]
-    root = {"$schema": schema["$schema"], "definitions": schema["definitions"], "$ref": f"#/definitions/{definition}"}
+    root = {
+        "$schema": schema["$schema"],
+        "definitions": schema["definitions"],
+        "$ref": f"#/definitions/{definition}",
+    }
     validator = Draft202012Validator(root)
     return sorted(
-        f"{'/'.join(str(p) for p in error.absolute_path)}: {error.message}" for error in validator.iter_errors(document)
+        f"{'/'.join(str(p) for p in error.absolute_path)}: {error.message}"
+        for error in validator.iter_errors(document)
     )
 
 
@@ -159,7 +175,9 @@ class _Checker:
         if output not in self.outputs_of(tasks[task]):
             self.problem(f"{where}: task {task!r} has no output parameter {output!r}")
         if task not in surely_ran and not guarded:
-            self.problem(f"{where}: reads outputs of {task!r}, which may not have run (guard with its status)")
+            self.problem(
+                f"{where}: reads outputs of {task!r}, which may not have run (guard with its status)"
+            )
 
     def check_expression(
         self,
@@ -178,7 +196,9 @@ class _Checker:
         for match in _TASK_REF.finditer(body):
             task = match.group(1)
             guard = f"tasks['{task}'].status == 'Succeeded'"
-            self.check_task_ref(where, task, match.group(3), tasks, surely_ran, guard in body[: match.start()])
+            self.check_task_ref(
+                where, task, match.group(3), tasks, surely_ran, guard in body[: match.start()]
+            )
 
     # -- templates --
     def check(self) -> list[str]:
@@ -230,7 +250,9 @@ class _Checker:
             if callee in self.templates:
                 given = {p["name"] for p in task.get("arguments", {}).get("parameters", [])}
                 declared = self.inputs_of(callee)
-                for missing in sorted(n for n, has_value in declared.items() if not has_value and n not in given):
+                for missing in sorted(
+                    n for n, has_value in declared.items() if not has_value and n not in given
+                ):
                     self.problem(f"{where}.{name}: input parameter {missing!r} of {callee!r} is not given")
                 for extra in sorted(given - set(declared)):
                     self.problem(f"{where}.{name}: {callee!r} has no input parameter {extra!r}")
@@ -241,16 +263,22 @@ class _Checker:
         for name in order:
             task = tasks[name]
             depends = _depends_names(task)
-            if "when" not in task and "||" not in (task.get("depends") or "") and all(
-                result == "Succeeded" and dep in always for dep, result in depends
+            if (
+                "when" not in task
+                and "||" not in (task.get("depends") or "")
+                and all(result == "Succeeded" and dep in always for dep, result in depends)
             ):
                 always.add(name)
         for parameter in template.get("outputs", {}).get("parameters", []):
             source = parameter.get("valueFrom", {})
             path = f"{where}.outputs.{parameter['name']}"
             if "expression" in source:
-                self.check_expression(path, source["expression"], inputs=inputs, tasks=all_tasks, surely_ran=always)
-            self.check_text(path, source.get("parameter", ""), inputs=inputs, tasks=all_tasks, surely_ran=always)
+                self.check_expression(
+                    path, source["expression"], inputs=inputs, tasks=all_tasks, surely_ran=always
+                )
+            self.check_text(
+                path, source.get("parameter", ""), inputs=inputs, tasks=all_tasks, surely_ran=always
+            )
 
 
 def _ancestors(name: str, needs: Mapping[str, set[str]]) -> set[str]:

@@ -147,6 +147,7 @@ def analyse_regions(ir: FlowIR) -> Regions:
             regions.append(Region("loop", head, head, step.name, frozenset(body)))
 
     _check_loops(ir, edges, [r for r in regions if r.kind == "loop"])
+
     # Parent: the smallest region containing this one (regions nest or are disjoint); a foreach
     # body that is exactly one loop contains that loop.
     def size(region: Region) -> tuple[int, int]:
@@ -191,7 +192,12 @@ def _check_loops(ir: FlowIR, edges: list[Edge], loops: list[Region]) -> None:
                 )
     for edge in edges:
         target = ir.step(edge.target)
-        if edge.keys and target.is_join and target.split_of and ir.step(target.split_of).transition == "split":
+        if (
+            edge.keys
+            and target.is_join
+            and target.split_of
+            and ir.step(target.split_of).transition == "split"
+        ):
             raise ValueError(
                 edge.source,
                 f"a switch case goes straight into the join '{edge.target}' of a static split; "

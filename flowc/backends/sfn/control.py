@@ -47,7 +47,12 @@ def read_states(
             # S3 is read right after the task's own write of task.json; a short retry covers a
             # transient error without hiding a missing record for long.
             "Retry": [
-                {"ErrorEquals": ["States.ALL"], "MaxAttempts": 3, "IntervalSeconds": 1, "BackoffRate": 2.0}
+                {
+                    "ErrorEquals": ["States.ALL"],
+                    "MaxAttempts": 3,
+                    "IntervalSeconds": 1,
+                    "BackoffRate": 2.0,
+                }
             ],
             "Next": pick_name,
         },

@@ -20,7 +20,13 @@ from flowc.config import Settings
 from flowc.frontend.diagnostics import CompileError, Diagnostic
 from flowc.ir import FlowIR
 
-__all__ = ["INIT_STATE", "build_definition", "definition_text", "lowering_for", "steps_with_own_job_definition"]
+__all__ = [
+    "INIT_STATE",
+    "build_definition",
+    "definition_text",
+    "lowering_for",
+    "steps_with_own_job_definition",
+]
 
 #: The first state: computes the run context from the execution's name and input.
 INIT_STATE = "flowc.init"
@@ -33,7 +39,10 @@ def steps_with_own_job_definition(ir: FlowIR) -> tuple[str, ...]:
     return tuple(
         step.name
         for step in ir.steps
-        if step.secrets or step.container.image or step.container.iam_role or step.container.shared_memory_mb
+        if step.secrets
+        or step.container.image
+        or step.container.iam_role
+        or step.container.shared_memory_mb
     )
 
 
@@ -55,7 +64,9 @@ def lowering_for(ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> 
 
     bucket, prefix = parse_s3_url(datastore)
     package = options.get("package_sha")
-    code_args = ("--package", str(package)) if package else ("--source", os.path.basename(ir.source_file))
+    code_args = (
+        ("--package", str(package)) if package else ("--source", os.path.basename(ir.source_file))
+    )
     return Lowering(
         flow=ir.name,
         bucket=bucket,

@@ -47,7 +47,11 @@ def foreach_states(
     states.update(read_states(step.name, lowering, names["read"], names["width"], picks, names["route"]))
     join = step.matching_join
     assert join is not None
-    skip = {"Variable": "$.control.num_splits", "NumericEquals": 0, "Next": state_name(join, lowering.copy)}
+    skip = {
+        "Variable": "$.control.num_splits",
+        "NumericEquals": 0,
+        "Next": state_name(join, lowering.copy),
+    }
     choices = [skip]
     copies = [(lowering, False)]
     if step.foreach_depth == 0 and not lowering.copy:
@@ -106,7 +110,9 @@ def _fan_out(
         },
         name("clip"): {
             "Type": "Choice",
-            "Choices": [{"Variable": "$.bounds.end", "NumericGreaterThanPath": "$.last", "Next": name("last")}],
+            "Choices": [
+                {"Variable": "$.bounds.end", "NumericGreaterThanPath": "$.last", "Next": name("last")}
+            ],
             "Default": name("items"),
         },
         name("last"): {
@@ -140,7 +146,11 @@ def _fan_out(
         "Type": "Map",
         "ItemsPath": "$.chunks.starts",
         "ItemSelector": outer_selector,
-        "ItemProcessor": {"ProcessorConfig": processor_config, "StartAt": name("bounds"), "States": chunk_states},
+        "ItemProcessor": {
+            "ProcessorConfig": processor_config,
+            "StartAt": name("bounds"),
+            "States": chunk_states,
+        },
         "ResultPath": None,
     }
     # The join is in the enclosing scope: linked with the enclosing scope's names.

@@ -23,7 +23,9 @@ __all__ = ["Scope", "link", "lower_scope"]
 Scope = dict[str, Any]  # {"StartAt": ..., "States": {...}}
 
 
-def link(state: dict[str, Any], target: str | None, stop: str | None, lowering: Lowering, in_map: bool) -> None:
+def link(
+    state: dict[str, Any], target: str | None, stop: str | None, lowering: Lowering, in_map: bool
+) -> None:
     """Points ``state`` at ``target``, or ends the scope when ``target`` is its closing join."""
     if target is None or target == stop:
         state["End"] = True
@@ -64,7 +66,9 @@ def lower_scope(ir: FlowIR, entry: str, stop: str | None, lowering: Lowering, in
             state["Next"] = parallel_name
             parallel: dict[str, Any] = {
                 "Type": "Parallel",
-                "Branches": [lower_scope(ir, s, step.matching_join, lowering, True) for s in step.successors],
+                "Branches": [
+                    lower_scope(ir, s, step.matching_join, lowering, True) for s in step.successors
+                ],
                 "ResultPath": None,
             }
             link(parallel, step.matching_join, stop, lowering, in_map)

@@ -16,7 +16,14 @@ from flowc.backends.naming import stable_hash
 from flowc.config import Settings
 from flowc.ir import FlowIR
 
-__all__ = ["STATE_NAME_MAX", "aws_name", "branch_name", "deployment_name", "job_definition_name", "state_name"]
+__all__ = [
+    "STATE_NAME_MAX",
+    "aws_name",
+    "branch_name",
+    "deployment_name",
+    "job_definition_name",
+    "state_name",
+]
 
 #: ASL state names are at most 80 characters.
 STATE_NAME_MAX = 80

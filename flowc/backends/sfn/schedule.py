@@ -37,7 +37,9 @@ def aws_cron(cron: str) -> str:
     return f"cron({minute} {hour} {day_of_month} {month} {day_of_week} *)"
 
 
-def schedule_request(name: str, schedule: ScheduleSpec, state_machine_arn: str, role_arn: str) -> dict[str, Any]:
+def schedule_request(
+    name: str, schedule: ScheduleSpec, state_machine_arn: str, role_arn: str
+) -> dict[str, Any]:
     """``CreateSchedule``/``UpdateSchedule`` arguments starting ``state_machine_arn`` with no parameters."""
     request: dict[str, Any] = {
         "Name": name,

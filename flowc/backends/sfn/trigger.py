@@ -81,7 +81,9 @@ def trigger(flow: str, settings: Settings, options: Mapping[str, Any]) -> int:
     name = _deployment_of(flow, settings)
     arn = find_state_machine(client, name)
     if arn is None:
-        print(f"flowc: no state machine {name!r}: run `flowc deploy --target sfn` first", file=sys.stderr)
+        print(
+            f"flowc: no state machine {name!r}: run `flowc deploy --target sfn` first", file=sys.stderr
+        )
         return 1
     parameters = {key: value for key, value in options.get("param") or []}
     payload = execution_input(parameters, settings.get("datastore"))

@@ -1,0 +1,211 @@
+"""``flowc deploy FLOW.py --target sfn``: code package, job definitions, state machine, schedule.
+
+Unattended and idempotent: the package is content-addressed (uploaded once); a job definition gets
+a new revision only when its properties change; the state machine is created or updated in place;
+the schedule is created, updated, or deleted when the flow no longer has ``@schedule``. boto3's
+standard configuration applies (profile, region, ``AWS_ENDPOINT_URL``). ``--dry-run`` prints the
+plan and calls nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flowc.backends.sfn.definition import (
+    build_definition,
+    definition_text,
+    steps_with_own_job_definition,
+)
+from flowc.backends.sfn.naming import deployment_name, job_definition_name
+from flowc.backends.sfn.schedule import schedule_request
+from flowc.config import Settings
+from flowc.ir import FlowIR
+
+__all__ = ["DeployPlan", "deploy", "job_definition_requests", "plan_deployment"]
+
+#: Used when ``sfn.role`` / ``sfn.schedule_role`` are not configured (only a local endpoint accepts it).
+PLACEHOLDER_ROLE = "arn:aws:iam::123456789012:role/flowc-unconfigured"
+
+
+@dataclass(frozen=True)
+class DeployPlan:
+    """Everything ``deploy`` will send, computed without calling AWS."""
+
+    name: str
+    definition: str
+    role_arn: str
+    job_definitions: tuple[dict[str, Any], ...]
+    schedule: dict[str, Any] | None
+    package_sha: str | None
+    secrets: tuple[str, ...] = field(default=())
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "state_machine": self.name,
+            "role": self.role_arn,
+            "package": self.package_sha,
+            "job_definitions": [request["jobDefinitionName"] for request in self.job_definitions],
+            "schedule": self.schedule and {k: self.schedule[k] for k in ("Name", "ScheduleExpression")},
+            "definition_bytes": len(self.definition.encode("utf-8")),
+        }
+
+
+def _secret_env_name(source: str) -> str:
+    """``arn:...:secret:db-creds-AbCd`` or ``db-creds`` -> ``DB_CREDS`` (the variable holding it)."""
+    name = source.rsplit(":", 1)[-1] if source.startswith("arn:") else source
+    return "".join(c if c.isalnum() else "_" for c in name).upper().strip("_") or "SECRET"
+
+
+def job_definition_requests(ir: FlowIR, settings: Settings) -> list[dict[str, Any]]:
+    """``RegisterJobDefinition`` arguments: the flow's, then one per step that needs its own."""
+    base_properties: dict[str, Any] = {
+        "image": str(settings.get("image")),
+        "command": ["python", "-m", "flowc.task_runner", "--help"],
+        "resourceRequirements": [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "4096"}],
+        "environment": [{"name": "FLOWC_DATASTORE", "value": str(settings.get("datastore"))}],
+    }
+    if settings.get("batch.job_role"):
+        base_properties["jobRoleArn"] = settings.get("batch.job_role")
+    if settings.get("batch.execution_role"):
+        base_properties["executionRoleArn"] = settings.get("batch.execution_role")
+    requests = [
+        {
+            "jobDefinitionName": job_definition_name(ir, settings),
+            "type": "container",
+            "containerProperties": base_properties,
+        }
+    ]
+    for name in steps_with_own_job_definition(ir):
+        step = ir.step(name)
+        properties = dict(base_properties)
+        if step.container.image:
+            properties["image"] = step.container.image
+        if step.container.iam_role:
+            properties["jobRoleArn"] = step.container.iam_role
+        if step.container.shared_memory_mb:
+            properties["linuxParameters"] = {"sharedMemorySize": step.container.shared_memory_mb}
+        if step.secrets:
+            # References only: Batch resolves them when the container starts; values never leave
+            # Secrets Manager. https://docs.aws.amazon.com/batch/latest/userguide/specifying-sensitive-data-secrets.html
+            properties["secrets"] = [
+                {"name": _secret_env_name(source), "valueFrom": source} for source in step.secrets
+            ]
+        requests.append(
+            {
+                "jobDefinitionName": job_definition_name(ir, settings, name),
+                "type": "container",
+                "containerProperties": properties,
+            }
+        )
+    return requests
+
+
+def plan_deployment(
+    ir: FlowIR, settings: Settings, options: Mapping[str, Any], package_sha: str | None
+) -> DeployPlan:
+    """The deployment of ``ir`` (pure: no AWS call)."""
+    name = deployment_name(ir, settings)
+    definition = definition_text(build_definition(ir, settings, {**options, "package_sha": package_sha}))
+    role = str(settings.get("sfn.role") or PLACEHOLDER_ROLE)
+    schedule = None
+    if ir.schedule is not None:
+        schedule_role = str(settings.get("sfn.schedule_role") or role)
+        schedule = schedule_request(name, ir.schedule, f"<arn of {name}>", schedule_role)
+    return DeployPlan(
+        name, definition, role, tuple(job_definition_requests(ir, settings)), schedule, package_sha
+    )
+
+
+def _package(ir: FlowIR, settings: Settings, dry_run: bool) -> str | None:
+    """Builds (and unless ``dry_run`` uploads) the code package; returns its sha."""
+    from flowc.package import build_package, store_package
+
+    flow_file = Path(ir.source_file)
+    if not flow_file.is_file():
+        return None
+    package = build_package(flow_file, settings=settings)
+    if not dry_run:
+        from flowc.datastore.storage import open_storage
+
+        store_package(open_storage(str(settings.get("datastore"))), package)
+    return package.sha
+
+
+def _register_job_definition(batch: Any, request: dict[str, Any]) -> str:
+    """Registers a new revision only if the latest active one differs."""
+    existing = batch.describe_job_definitions(
+        jobDefinitionName=request["jobDefinitionName"], status="ACTIVE"
+    )
+    revisions = sorted(existing.get("jobDefinitions", []), key=lambda d: d["revision"])
+    if revisions:
+        latest = revisions[-1]
+        wanted = request["containerProperties"]
+        if all(latest.get("containerProperties", {}).get(key) == value for key, value in wanted.items()):
+            return "unchanged"
+    batch.register_job_definition(**request)
+    return "registered"
+
+
+def _apply(plan: DeployPlan) -> None:
+    import boto3
+
+    from flowc.backends.sfn.trigger import find_state_machine
+
+    batch = boto3.client("batch")
+    for request in plan.job_definitions:
+        outcome = _register_job_definition(batch, request)
+        print(f"job definition {request['jobDefinitionName']}: {outcome}")
+    sfn = boto3.client("stepfunctions")
+    arn = find_state_machine(sfn, plan.name)
+    if arn is None:
+        arn = sfn.create_state_machine(
+            name=plan.name, definition=plan.definition, roleArn=plan.role_arn
+        )["stateMachineArn"]
+        print(f"state machine {plan.name}: created")
+    else:
+        sfn.update_state_machine(stateMachineArn=arn, definition=plan.definition, roleArn=plan.role_arn)
+        print(f"state machine {plan.name}: updated")
+    scheduler = boto3.client("scheduler")
+    existing = None
+    try:
+        existing = scheduler.get_schedule(Name=plan.name)
+    except scheduler.exceptions.ResourceNotFoundException:
+        existing = None
+    if plan.schedule is not None:
+        request = {**plan.schedule, "Target": {**plan.schedule["Target"], "Arn": arn}}
+        if existing is None:
+            scheduler.create_schedule(**request)
+            print(f"schedule {plan.name}: created ({request['ScheduleExpression']})")
+        else:
+            scheduler.update_schedule(**request)
+            print(f"schedule {plan.name}: updated ({request['ScheduleExpression']})")
+    elif existing is not None:
+        scheduler.delete_schedule(Name=plan.name)
+        print(f"schedule {plan.name}: deleted (the flow has no @schedule)")
+
+
+def deploy(ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> int:
+    """Deploys ``ir``; returns 0 on success, 1 with a message on stderr otherwise."""
+    from flowc.frontend.diagnostics import CompileError
+
+    dry_run = bool(options.get("dry_run"))
+    try:
+        package_sha = _package(ir, settings, dry_run)
+        plan = plan_deployment(ir, settings, options, package_sha)
+    except CompileError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    if dry_run:
+        print(json.dumps(plan.summary(), indent=2, sort_keys=True))
+        return 0
+    try:
+        _apply(plan)
+    except Exception as exc:  # botocore errors: report and fail, unattended
+        print(f"flowc: deploy failed: {exc}", file=sys.stderr)
+        return 1
+    return 0

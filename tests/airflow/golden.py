@@ -1,0 +1,31 @@
+"""The flows whose compiled DAG files are kept as golden files, and how they are compiled."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flowc.backends.airflow import compile_dag
+from flowc.backends.base import CompiledFile
+from flowc.config import Settings, load_settings
+from flowc.frontend import build_ir
+
+__all__ = ["GOLDEN_DIR", "OPERATORS", "flow_files", "golden_compile", "golden_settings"]
+
+REPO = Path(__file__).resolve().parents[2]
+GOLDEN_DIR = REPO / "tests" / "golden" / "airflow"
+OPERATORS = ("local", "kubernetes")
+
+
+def flow_files() -> list[Path]:
+    """Every conformance flow, plus this folder's decorator showcase."""
+    flows = sorted((REPO / "tests" / "conformance" / "flows").glob("*.py"))
+    return [*flows, *sorted((Path(__file__).parent / "flows").glob("*_flow.py"))]
+
+
+def golden_settings(workdir: Path) -> Settings:
+    """Defaults only (no user environment, no project file), and a fixed @project branch."""
+    return load_settings({"project.branch": "golden"}, start=workdir, environ={})
+
+
+def golden_compile(flow: Path, operator: str, workdir: Path) -> CompiledFile:
+    return compile_dag(build_ir(str(flow)), golden_settings(workdir), operator=operator)

@@ -1,0 +1,201 @@
+"""Compiling flows to Airflow DAG files: golden files, determinism, refusals, the task plan."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from flowc.backends.airflow import compile_dag
+from flowc.backends.airflow.names import dag_id, flowc_run_id
+from flowc.backends.airflow.params import coerce_parameters, param_schema
+from flowc.backends.airflow.plan import plan_tasks
+from flowc.frontend import build_ir
+from flowc.frontend.diagnostics import CompileError
+from flowc.ir import ParameterSpec
+from tests.airflow.golden import GOLDEN_DIR, OPERATORS, REPO, flow_files, golden_compile, golden_settings
+
+#: Read at import: the session's autouse fixture removes FLOWC_* variables before each test.
+REGENERATE = os.environ.get("FLOWC_REGENERATE") == "1"
+FLOWS = flow_files()
+CONFORMANCE = REPO / "tests" / "conformance" / "flows"
+
+
+@pytest.mark.parametrize("operator", OPERATORS)
+@pytest.mark.parametrize("flow", FLOWS, ids=[f.stem for f in FLOWS])
+def test_golden_dag_file(flow: Path, operator: str, tmp_path: Path) -> None:
+    compiled = golden_compile(flow, operator, tmp_path)
+    golden = GOLDEN_DIR / operator / compiled.name
+    if REGENERATE:
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(compiled.text, encoding="utf-8")
+    assert golden.exists(), f"no golden file {golden}: run with FLOWC_REGENERATE=1"
+    assert compiled.text == golden.read_text(encoding="utf-8")
+
+
+def test_output_is_deterministic_and_free_of_machine_paths(tmp_path: Path, monkeypatch) -> None:
+    flow = CONFORMANCE / "nested_foreach_flow.py"
+    first = golden_compile(flow, "local", tmp_path).text
+    monkeypatch.chdir(tmp_path)
+    second = golden_compile(flow, "local", tmp_path).text
+    assert first == second
+    for machine_path in (str(REPO), sys.executable, str(tmp_path)):
+        assert machine_path not in first
+
+
+def write_flow(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "shape_flow.py"
+    path.write_text("from flowc import FlowSpec, Parameter, schedule, step\n\n" + body, encoding="utf-8")
+    return path
+
+
+def test_switch_inside_foreach_is_refused_with_step_and_line(tmp_path: Path) -> None:
+    flow = write_flow(
+        tmp_path,
+        """
+class ShapeFlow(FlowSpec):
+    @step
+    def start(self):
+        self.items = [1, 2]
+        self.next(self.pick, foreach="items")
+
+    @step
+    def pick(self):
+        self.way = "a" if self.input == 1 else "b"
+        self.next({"a": self.a, "b": self.b}, condition="way")
+
+    @step
+    def a(self):
+        self.next(self.meet)
+
+    @step
+    def b(self):
+        self.next(self.meet)
+
+    @step
+    def meet(self):
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+""",
+    )
+    ir = build_ir(str(flow))
+    with pytest.raises(CompileError) as caught:
+        compile_dag(ir, golden_settings(tmp_path))
+    (diagnostic,) = caught.value.diagnostics
+    assert diagnostic.code == "unsupported-switch-in-foreach"
+    assert diagnostic.step == "pick"
+    assert diagnostic.line == ir.step("pick").location.line
+    assert "pick" in str(caught.value) and "shape_flow.py" in str(caught.value)
+
+
+def test_schedule_with_a_required_parameter_is_refused(tmp_path: Path) -> None:
+    flow = write_flow(
+        tmp_path,
+        """
+@schedule(cron="0 * * * *")
+class ShapeFlow(FlowSpec):
+    who = Parameter("who", required=True)
+
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+""",
+    )
+    with pytest.raises(CompileError) as caught:
+        compile_dag(build_ir(str(flow)), golden_settings(tmp_path))
+    assert [d.code for d in caught.value.diagnostics] == ["unsupported-schedule-with-required-parameters"]
+    assert "who" in str(caught.value)
+
+
+def test_unknown_operator_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(CompileError, match="unknown Airflow operator"):
+        ir = build_ir(str(CONFORMANCE / "linear_flow.py"))
+        compile_dag(ir, golden_settings(tmp_path), operator="docker")
+
+
+def test_nested_foreach_is_flattened_into_one_level_of_mapping() -> None:
+    plan = plan_tasks(build_ir(str(CONFORMANCE / "nested_foreach_flow.py")))
+    by_id = {t.task_id: t for t in plan.tasks}
+    assert by_id["row"].mapped_over == "start-fanout"
+    assert by_id["cell"].mapped_over == "row-fanout"  # one flat list of [row, col] paths
+    assert by_id["row-fanout"].foreach_depth == 1 and by_id["row-fanout"].upstream == ("row",)
+    assert by_id["join_cols"].mapped_over == "start-fanout"
+    assert by_id["join_rows"].mapped_over is None and by_id["join_rows"].iteration_mode == "split"
+
+
+def test_loop_becomes_one_task_and_switch_gets_a_branch_task() -> None:
+    loop = plan_tasks(build_ir(str(CONFORMANCE / "loop_flow.py")))
+    assert [(t.task_id, t.kind, t.steps) for t in loop.tasks] == [
+        ("start", "step", ("start",)),
+        ("loop-work", "loop", ("work", "decide")),
+        ("end", "step", ("end",)),
+    ]
+    assert loop.task("end").iteration_sources == ("loop-work",)
+    switch = plan_tasks(build_ir(str(CONFORMANCE / "switch_flow.py")))
+    choose = switch.task("start-choose")
+    assert choose.kind == "choose" and dict(choose.choices) == {"high": "high", "low": "low"}
+    assert switch.task("high").upstream == ("start-choose",)
+    assert switch.task("after").trigger_rule == "none_failed_min_one_success"
+    assert switch.task("end").trigger_rule == "all_success"
+
+
+def test_param_schemas_follow_parameter_types() -> None:
+    assert param_schema(ParameterSpec("n", type="int", default=2, has_default=True)) == {
+        "type": "integer",
+        "default": 2,
+    }
+    required = param_schema(ParameterSpec("text", required=True, help="any text"))
+    assert required == {"type": "string", "description": "any text"}  # no default: Airflow requires it
+    assert "type" not in param_schema(ParameterSpec("cfg", type="json", default="{}", has_default=True))
+    deferred = param_schema(ParameterSpec("later", type="float", deferred_default=True))
+    assert deferred["type"] == ["number", "null"]
+
+
+def test_trigger_values_are_typed_by_the_flow() -> None:
+    ir = build_ir(str(CONFORMANCE / "parameters_flow.py"))
+    values = coerce_parameters(ir, {"count": "7", "ratio": "0.25", "enabled": "True", "text": "$(x)"})
+    assert values == {"count": 7, "ratio": 0.25, "enabled": True, "text": "$(x)"}
+    with pytest.raises(ValueError, match="'count'"):
+        coerce_parameters(ir, {"count": "seven"})
+    with pytest.raises(ValueError, match="unknown parameter"):
+        coerce_parameters(ir, {"nope": "1"})
+
+
+def test_project_names_the_dag_after_project_and_branch(tmp_path: Path) -> None:
+    ir = build_ir(str(Path(__file__).parent / "flows" / "decorated_flow.py"))
+    assert dag_id(ir, golden_settings(tmp_path)) == "demo.test.golden.DecoratedFlow"
+    production = golden_settings(tmp_path).with_overrides({"project.production": True})
+    assert dag_id(ir, production) == "demo.prod.DecoratedFlow"
+
+
+def test_run_ids_are_path_safe_and_distinct() -> None:
+    assert flowc_run_id("nightly_1") == "airflow-nightly_1"
+    first = flowc_run_id("manual__2026-01-01T00:00:00+00:00")
+    second = flowc_run_id("manual__2026-01-01T00-00-00-00-00")
+    assert first.startswith("airflow-manual__2026-01-01T00-00-00-00-00-") and first != second
+    assert "/" not in flowc_run_id("a/b") and ":" not in first
+
+
+def test_flowc_compile_command_writes_the_dag_file(tmp_path: Path, monkeypatch) -> None:
+    from flowc.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    output = tmp_path / "out" / "dag.py"
+    code = main(["compile", str(CONFORMANCE / "foreach_flow.py"), "--target", "airflow", "--operator",
+                 "kubernetes", "-o", str(output)])  # fmt: skip
+    assert code == 0
+    text = output.read_text(encoding="utf-8")
+    assert "KubernetesPodOperator.partial(" in text and 'DAG_ID = "ForeachFlow"' in text

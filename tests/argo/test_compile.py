@@ -1,0 +1,297 @@
+"""`flowc compile --target argo`: golden YAML, validity (strict schema, hera, semantics), determinism,
+size independent of fan-out width, short argv, names, refusals."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from flowc.backends.argo.backend import compile_flow
+from flowc.backends.argo.lint import schema_problems, semantic_problems
+from flowc.frontend import build_ir
+from flowc.frontend.diagnostics import CompileError
+from tests.argo.harness import REPO_ROOT, argo_settings
+from tests.conformance.matrix import FLOWS_DIR
+
+GOLDEN = REPO_ROOT / "tests" / "golden" / "argo"
+ARGO_FLOWS = Path(__file__).parent / "flows"
+FLOW_FILES = [*sorted(FLOWS_DIR.glob("*_flow.py")), ARGO_FLOWS / "decorated_flow.py"]
+#: Settings of every golden file: production branch (the @project user branch would name the user).
+GOLDEN_SETTINGS = {"project.production": True}
+#: Read at import: the autouse fixture in tests/conftest.py clears FLOWC_* variables for each test.
+REGENERATE = bool(os.environ.get("FLOWC_REGENERATE"))
+
+
+def _compile(path: Path, **options) -> list:
+    return compile_flow(build_ir(str(path)), argo_settings(**GOLDEN_SETTINGS), options)
+
+
+def _documents(path: Path, **options) -> list[dict]:
+    return [yaml.safe_load(f.text) for f in _compile(path, **options)]
+
+
+@pytest.mark.parametrize("path", FLOW_FILES, ids=lambda p: p.stem)
+def test_golden(path: Path) -> None:
+    for compiled in _compile(path):
+        golden = GOLDEN / compiled.name
+        if REGENERATE:
+            golden.write_text(compiled.text, encoding="utf-8")
+        assert golden.is_file(), f"no golden file {golden.name}: run with FLOWC_REGENERATE=1"
+        assert compiled.text == golden.read_text(encoding="utf-8"), (
+            f"{golden.name} differs from the golden file"
+        )
+
+
+@pytest.mark.parametrize("path", FLOW_FILES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("kind", ["template", "workflow"])
+def test_documents_are_valid(path: Path, kind: str) -> None:
+    from hera.workflows.models import CronWorkflow, Workflow, WorkflowTemplate
+
+    models = {"Workflow": Workflow, "WorkflowTemplate": WorkflowTemplate, "CronWorkflow": CronWorkflow}
+    for document in _documents(path, kind=kind):
+        assert schema_problems(document) == []
+        assert semantic_problems(document) == []
+        models[document["kind"]].model_validate(document, extra="forbid")
+
+
+def test_compiling_twice_in_fresh_interpreters_gives_identical_bytes(tmp_path: Path) -> None:
+    outputs = []
+    for seed in ("1", "2"):
+        target = tmp_path / seed
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(REPO_ROOT)}
+        env = {k: v for k, v in env.items() if not k.startswith("FLOWC_")}
+        command = [sys.executable, "-m", "flowc", "compile", str(ARGO_FLOWS / "decorated_flow.py")]
+        command += ["--target", "argo", "--production", "--datastore", "s3://b/p", "-o", str(target)]
+        result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path, check=False)
+        assert result.returncode == 0, result.stderr
+        outputs.append({p.name: p.read_bytes() for p in sorted(target.iterdir())})
+    assert outputs[0] == outputs[1]
+    assert sorted(outputs[0]) == [
+        "demo-project-prod-decoratedflow.cronworkflow.yaml",
+        "demo-project-prod-decoratedflow.workflowtemplate.yaml",
+    ]
+    text = b"".join(outputs[0].values()).decode()
+    assert str(tmp_path) not in text and str(REPO_ROOT) not in text
+
+
+def _flow_with_width(tmp_path: Path, width: int, depth: int) -> Path:
+    """A flow with ``depth`` nested foreach levels over ``width`` items each."""
+    lines = [
+        "from flowc import FlowSpec, step",
+        "",
+        "",
+        "class WideFlow(FlowSpec):",
+        "    @step",
+        "    def start(self):",
+    ]
+    lines += [
+        f"        self.items = list(range({width}))",
+        "        self.next(self.level0, foreach='items')",
+        "",
+    ]
+    for level in range(depth):
+        lines += ["    @step", f"    def level{level}(self):", f"        self.items = list(range({width}))"]
+        target = f"level{level + 1}" if level + 1 < depth else "leaf"
+        lines += [f"        self.next(self.{target}, foreach='items')", ""]
+    lines += ["    @step", "    def leaf(self):", "        self.next(self.join0)", ""]
+    for level in range(depth + 1):
+        following = f"join{level + 1}" if level < depth else "end"
+        lines += [
+            "    @step",
+            f"    def join{level}(self, inputs):",
+            f"        self.next(self.{following})",
+            "",
+        ]
+    lines += ["    @step", "    def end(self):", "        pass", ""]
+    path = tmp_path / str(width) / "wide_flow.py"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def test_document_size_does_not_depend_on_fan_out_width(tmp_path: Path) -> None:
+    narrow = _compile(_flow_with_width(tmp_path, 2, depth=2))
+    wide = _compile(_flow_with_width(tmp_path, 20_000, depth=2))
+    assert [f.text for f in narrow] == [f.text for f in wide]
+    assert len(wide[0].text) < 20_000
+
+
+def test_every_argv_stays_short_at_any_width(tmp_path: Path) -> None:
+    """Container argv with worst-case values substituted (deep 20,000-way index, long names)."""
+    worst = {
+        "workflow.name": "w" * 63,
+        "workflow.parameters.flowc-package": "f" * 64,
+        "workflow.parameters.flowc-datastore": "s3://" + "b" * 63 + "/" + "p" * 120,
+        "inputs.parameters.index": ",".join(["19999"] * 3),
+        "inputs.parameters.iteration": "99999",
+        "retries": "9",
+    }
+    documents = _documents(_flow_with_width(tmp_path, 20_000, depth=2)) + _documents(
+        FLOWS_DIR / "loop_flow.py"
+    )
+    documents += _documents(ARGO_FLOWS / "decorated_flow.py")
+    checked = 0
+    for document in documents:
+        for template in document["spec"].get("templates", []):
+            if "container" not in template:
+                continue
+            words = [
+                re.sub(r"\{\{([^=].*?)\}\}", lambda m: worst[m.group(1)], w)
+                for w in template["container"]["args"]
+            ]
+            assert "{{" not in " ".join(words)
+            size = len(" ".join(template["container"]["command"] + words).encode())
+            assert size < 512, f"{template['name']}: argv of {size} bytes"
+            checked += 1
+    assert checked >= 10
+
+
+def test_decorators_reach_the_pod(tmp_path: Path) -> None:
+    template_doc, cron = _documents(ARGO_FLOWS / "decorated_flow.py")
+    templates = {t["name"]: t for t in template_doc["spec"]["templates"]}
+    train = templates["train"]
+    assert train["container"]["image"] == "registry.example.com/ml:1.2"
+    assert train["container"]["resources"] == {
+        "requests": {"cpu": "2500m", "memory": "8192Mi", "ephemeral-storage": "20480Mi"},
+        "limits": {"nvidia.com/gpu": "1"},
+    }
+    assert train["retryStrategy"] == {
+        "limit": 4,
+        "retryPolicy": "Always",
+        "backoff": {"duration": "90s", "factor": 1},
+    }
+    assert train["activeDeadlineSeconds"] == 660
+    assert train["nodeSelector"] == {"pool": "gpu"}
+    assert train["tolerations"] == [{"key": "gpu", "operator": "Exists", "effect": "NoSchedule"}]
+    assert train["serviceAccountName"] == "trainer"
+    assert train["container"]["volumeMounts"] == [{"name": "dshm", "mountPath": "/dev/shm"}]
+    assert "--attempt" in train["container"]["args"]
+    start = templates["start"]["container"]
+    assert {"name": "MODE", "value": "train"} in start["env"]
+    assert start["envFrom"] == [
+        {"secretRef": {"name": "db-credentials"}},
+        {"secretRef": {"name": "api-token"}},
+    ]
+    assert template_doc["spec"]["imagePullSecrets"] == [{"name": "regcred"}]
+    assert template_doc["metadata"]["labels"]["flowc.dev/production"] == "true"
+    assert cron["spec"]["schedules"] == ["30 2 * * *"] and cron["spec"]["timezone"] == "Europe/Paris"
+    assert cron["spec"]["workflowSpec"] == {"workflowTemplateRef": {"name": template_doc["metadata"]["name"]}}
+
+
+def test_project_branches_name_the_template() -> None:
+    from flowc.backends.argo.document import template_name
+
+    ir = build_ir(str(ARGO_FLOWS / "decorated_flow.py"))
+    assert (
+        template_name(ir, argo_settings(**{"project.production": True})) == "demo-project-prod-decoratedflow"
+    )
+    assert (
+        template_name(ir, argo_settings(**{"project.branch": "feat_x"}))
+        == "demo-project-test-feat-x-decoratedflow"
+    )
+    assert (
+        template_name(ir, argo_settings(), environ={"USER": "alice"})
+        == "demo-project-user-alice-decoratedflow"
+    )
+
+
+def test_long_names_are_shortened_with_a_stable_hash(tmp_path: Path) -> None:
+    source = (FLOWS_DIR / "linear_flow.py").read_text().replace("LinearFlow", "L" + "ong" * 30 + "Flow")
+    path = tmp_path / "long_flow.py"
+    path.write_text(
+        source.replace("from flowc import", "from flowc import schedule,").replace(
+            "class L", '@schedule(cron="0 * * * *")\nclass L'
+        )
+    )
+    first = _documents(path)
+    assert [len(d["metadata"]["name"]) for d in first] == [63, 52]
+    assert all(re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", d["metadata"]["name"]) for d in first)
+    assert [d["metadata"]["name"] for d in _documents(path)] == [d["metadata"]["name"] for d in first]
+
+
+def test_refusals_name_step_line_and_reason() -> None:
+    with pytest.raises(CompileError) as caught:
+        _compile(ARGO_FLOWS / "refused_flow.py")
+    ir = build_ir(str(ARGO_FLOWS / "refused_flow.py"))
+    found = {(d.code, d.step, d.line) for d in caught.value.diagnostics}
+    assert found == {
+        ("argo-secret-name", "start", ir.step("start").location.line),
+        ("argo-batch-settings", "end", ir.step("end").location.line),
+        ("argo-scheduled-required-parameters", None, None),
+    }
+    assert "argo cannot express this" in str(caught.value)
+
+
+def test_parameters_reach_start_through_a_file_not_argv() -> None:
+    (document,) = _documents(FLOWS_DIR / "parameters_flow.py")
+    arguments = {p["name"]: p for p in document["spec"]["arguments"]["parameters"]}
+    assert "value" not in arguments["text"]  # required: no default
+    assert arguments["count"]["value"] == "2" and arguments["enabled"]["value"] == "False"
+    start = next(t for t in document["spec"]["templates"] if t["name"] == "start")
+    argv = " ".join(start["container"]["args"])
+    assert not any(f"parameters.{name}" in argv for name in ("text", "count", "ratio", "enabled", "config"))
+    (artifact,) = start["inputs"]["artifacts"]
+    assert artifact["raw"]["data"].startswith("{{=toJson({")
+
+
+def _first_dag(document: dict, name: str = "main") -> dict:
+    return next(t for t in document["spec"]["templates"] if t["name"] == name)["dag"]
+
+
+def _task(document: dict, name: str, template: str = "main") -> dict:
+    return next(t for t in _first_dag(document, template)["tasks"] if t["name"] == name)
+
+
+def _require_input(document: dict, template: str, name: str) -> None:
+    found = next(t for t in document["spec"]["templates"] if t["name"] == template)
+    found.setdefault("inputs", {}).setdefault("parameters", []).append({"name": name})
+
+
+MUTATIONS = {
+    "dangling dependency": (
+        lambda d: _task(d, "end").update(depends="nowhere.Succeeded"),
+        "unknown task 'nowhere'",
+    ),
+    "unknown template": (lambda d: _task(d, "end").update(template="nothing"), "unknown template 'nothing'"),
+    "cycle": (lambda d: _task(d, "start").update(depends="end.Succeeded"), "cycle"),
+    "unresolved tag": (
+        lambda d: _task(d, "end").update(when="{{workflow.parameters.nope}} == x"),
+        "workflow.parameters.nope is not declared",
+    ),
+    "unguarded read of a case that may not run": (
+        lambda d: _task(d, "after").update(
+            when="{{=jsonpath(tasks['high'].outputs.parameters.control, '$.x') == 1}}"
+        ),
+        "may not have run",
+    ),
+    "missing input": (lambda d: _require_input(d, "after", "index"), "input parameter 'index' of 'after'"),
+}
+
+
+@pytest.mark.parametrize("mutation", sorted(MUTATIONS))
+def test_semantic_checks_catch(mutation: str) -> None:
+    (document,) = _documents(FLOWS_DIR / "switch_flow.py")
+    change, expected = MUTATIONS[mutation]
+    if mutation == "unguarded read of a case that may not run":
+        # give `high` a control output so the only problem left is the unguarded read
+        next(t for t in document["spec"]["templates"] if t["name"] == "high")["outputs"] = {
+            "parameters": [{"name": "control", "valueFrom": {"path": "/tmp/flowc-control.json"}}]
+        }
+    change(document)
+    problems = semantic_problems(document)
+    assert any(expected in p for p in problems), problems
+
+
+def test_strict_schema_catches_misspellings_and_accepts_integers() -> None:
+    (document,) = _documents(FLOWS_DIR / "retry_flow.py")
+    assert schema_problems(document) == []
+    flaky = next(t for t in document["spec"]["templates"] if t["name"] == "flaky")
+    assert isinstance(flaky["retryStrategy"]["limit"], int)
+    _task(document, "end")["dependncies"] = ["flaky"]
+    assert any("dependncies" in p for p in schema_problems(document))

@@ -1,0 +1,70 @@
+"""The Step Functions column of the conformance matrix, run for real.
+
+Each case's flow is compiled to a state machine, created on a moto server that executes the States
+Language (tests/sfn/harness.py makes every Batch job run the task runner as a local process), run
+against a fresh S3 datastore on that server, and compared artifact by artifact with ``flowc run``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from flowc.backends.sfn import BACKEND
+from flowc.backends.sfn.naming import job_definition_name
+from flowc.backends.sfn.trigger import execution_input
+from flowc.config import load_settings
+from flowc.frontend import build_ir
+from tests.conformance.artifacts import assert_same_artifacts, collect_artifacts
+from tests.conformance.matrix import Case, cases_for, local_reference
+from tests.sfn.engine import SfnEngine
+from tests.sfn.fixtures import sfn_engine, sfn_env
+
+__all__ = ["sfn_engine", "sfn_env"]
+
+#: Low enough that the wide foreach (width 60) takes the Distributed Map path; the other foreach
+#: cases (width <= 4) take the inline one.
+THRESHOLD = 10
+
+
+def _run_case(case: Case, engine: SfnEngine) -> tuple[str, str, dict]:
+    datastore = f"s3://{engine.new_bucket()}/datastore"
+    settings = load_settings(
+        {"datastore": datastore, "sfn.distributed_map_threshold": THRESHOLD}, environ={}
+    )
+    ir = build_ir(case.path)
+    definition = BACKEND.compile(ir, settings, {})[0].text
+    engine.job_definition(job_definition_name(ir, settings))
+    run_id, result = engine.run(definition, execution_input(case.parameters, datastore))
+    return datastore, run_id, result
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", cases_for("sfn"), ids=lambda case: case.name)
+def test_sfn_column(case: Case, sfn_env: SfnEngine, tmp_path) -> None:
+    datastore, run_id, result = _run_case(case, sfn_env)
+    entered = sfn_env.states_entered(result["executionArn"])
+    if case.succeeds:
+        assert result["status"] == "SUCCEEDED", (result.get("error"), result.get("cause"))
+    else:
+        assert result["status"] == "FAILED"
+        assert case.failed_step in entered
+        assert entered[-1] == case.failed_step, entered[-5:]
+    actual = collect_artifacts(datastore, case.flow_name, run_id)
+    for (step, name), value in case.checks.items():
+        tasks = [values for (task_step, task_id), values in actual.items() if task_step == step]
+        assert any(values.get(name) == value for values in tasks), (step, name, tasks)
+    assert_same_artifacts(local_reference(case.name, tmp_path), actual)
+    if case.behaviour == "retry":
+        # One state entered once; its Retry submitted a second Batch job after the first failed.
+        assert entered.count("flaky") == 1
+        events = sfn_env.history(result["executionArn"])
+        jobs = [
+            json.loads(e["taskSubmittedEventDetails"]["output"])["JobName"]
+            for e in events
+            if e["type"] == "TaskSubmitted"
+        ]
+        assert [job.rsplit("-", 1)[-1] for job in jobs] == ["start", "flaky", "flaky", "end"]
+    if case.name == "wide_foreach":
+        assert "start.fan-out~d" in entered and "start.fan-out" not in entered

@@ -1,0 +1,51 @@
+"""Parameters on the `flowc run` command line: IncludeFile (text and binary) and tags."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from flowc.client import Run
+from tests.conformance.matrix import REPO_ROOT
+
+INCLUDE = Path(__file__).parent / "flows" / "include_flow.py"
+
+
+def test_include_file_text_and_binary_reach_every_step(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("line one\nline two é\n", encoding="utf-8")
+    blob = tmp_path / "blob.bin"
+    blob.write_bytes(b"plain ascii, but is_text=False")  # valid UTF-8: still bytes
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWC_")}
+    env["PYTHONPATH"] = str(REPO_ROOT)
+    command = [sys.executable, "-m", "flowc", "run", str(INCLUDE), "--datastore", str(tmp_path / "ds")]
+    command += [
+        "--notes",
+        str(notes),
+        "--blob",
+        str(blob),
+        "--run-id-file",
+        str(tmp_path / "id"),
+        "--tag",
+        "demo",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    run = Run(
+        f"IncludeFlow/{(tmp_path / 'id').read_text()}", datastore=str(tmp_path / "ds"), _namespace_check=False
+    )
+    assert run.data.seen_notes == "line one\nline two é\n"
+    assert run.data.seen_blob == b"plain ascii, but is_text=False"
+    assert run["start"].task.data.notes_length == 20
+    assert "demo" in run.tags
+    missing = subprocess.run(
+        [*command[:5], "--datastore", str(tmp_path / "ds"), "--notes", str(tmp_path / "absent.txt")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert missing.returncode == 2 and "notes" in missing.stderr and "absent.txt" in missing.stderr
