@@ -54,7 +54,9 @@ KEYS: Mapping[str, Key] = {
     "airflow.dags_folder": Key(None, "where deploy writes DAG files (a path or s3://...)"),
     "airflow.api_url": Key(None, "Airflow REST API base URL used by trigger"),
     "airflow.operator": Key("local", "how Airflow runs a task: local (process on the worker) or kubernetes"),
-    "airflow.token": Key(None, "bearer token for the Airflow REST API (unset: no Authorization header)", secret=True),
+    "airflow.token": Key(
+        None, "bearer token for the Airflow REST API (unset: no Authorization header)", secret=True
+    ),
     "project.branch": Key(None, "@project branch; unset means the user's branch (user.<name>)"),
     "project.production": Key(False, "deploy to the production branch of @project"),
 }

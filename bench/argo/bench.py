@@ -45,7 +45,10 @@ def flow_source(steps: int, package: str, name: str, blocks: bool = True) -> str
             body += [(f"{b}(self)", f"self.next(self.{j})"), (f"{j}(self, inputs)", "")]
         elif blocks and position % 20 == 10 and room >= 4:
             f, w, j = f"fan_{index}", f"work_{index}", f"gather_{index}"
-            body += [(f"{f}(self)", f"self.next(self.{w}, foreach='items')"), (f"{w}(self)", f"self.next(self.{j})")]
+            body += [
+                (f"{f}(self)", f"self.next(self.{w}, foreach='items')"),
+                (f"{w}(self)", f"self.next(self.{j})"),
+            ]
             body += [(f"{j}(self, inputs)", "")]
         else:
             body.append((f"step_{index}(self)" if body else "start(self)", ""))
@@ -124,7 +127,9 @@ def metaflow_create(path: Path, workdir: Path, endpoint: str) -> tuple[float, in
     command = [str(METAFLOW_VENV / "bin" / "python"), str(path), "--no-pylint", "argo-workflows", "create"]
     command.append("--only-json")
     started = time.perf_counter()
-    result = subprocess.run(command, env=env, capture_output=True, text=True, cwd=workdir, timeout=600, check=False)
+    result = subprocess.run(
+        command, env=env, capture_output=True, text=True, cwd=workdir, timeout=600, check=False
+    )
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
         return f"exit {result.returncode}: {result.stderr.strip().splitlines()[-1:]}"
@@ -162,7 +167,10 @@ def main() -> None:
                 path.write_text(flow_source(steps, package, "BenchFlow", blocks), encoding="utf-8")
                 flows[(key, package)] = path
         flowc = {key: flowc_inprocess(flows[(key, "flowc")]) for key in ("200-step", "10-step linear")}
-        cli = {key: flowc_cli(flows[(key, "flowc")], root / "out" / key) for key in ("200-step", "10-step linear")}
+        cli = {
+            key: flowc_cli(flows[(key, "flowc")], root / "out" / key)
+            for key in ("200-step", "10-step linear")
+        }
 
         why_not = ensure_metaflow()
         metaflow: dict[str, tuple[float, int, int] | str] = {}
@@ -200,10 +208,13 @@ def main() -> None:
         seconds, size = flowc[key]
         mf = metaflow.get(key, why_not or "not run")
         if isinstance(mf, tuple):
-            mf_text = f"{mf[0]:.2f} s (CLI, incl. package upload to local S3) | {mf[1] / 1024:.1f} KB JSON / {mf[2] / 1024:.1f} KB YAML"
+            mf_text = f"{mf[0]:.2f} s (CLI, incl. package upload to local S3) | "
+            mf_text += f"{mf[1] / 1024:.1f} KB JSON / {mf[2] / 1024:.1f} KB YAML"
         else:
             mf_text = f"not measured: {mf} | -"
-        rows.append(f"| {key} | {seconds * 1000:.1f} ms | {cli[key]:.2f} s | {size / 1024:.1f} KB | {mf_text} |")
+        rows.append(
+            f"| {key} | {seconds * 1000:.1f} ms | {cli[key]:.2f} s | {size / 1024:.1f} KB | {mf_text} |"
+        )
     text = "\n".join(
         [
             "# Argo compile benchmark",
@@ -211,10 +222,11 @@ def main() -> None:
             "`.venv/bin/python bench/argo/bench.py` (2-core machine, Python 3.11). flowc in-process time is",
             "`build_ir` + `compile` (median of 5) with sockets blocked: no network call is possible. The CLI",
             "column is `flowc compile` in a fresh interpreter (median of 3). Metaflow: `python flow.py",
-            "argo-workflows create --only-json` with its S3 datastore on a local moto server (it uploads the",
-            "code package even with --only-json; with no S3 it fails), same flow shapes written for metaflow.",
+            "argo-workflows create --only-json` with its S3 datastore on a local moto server (it uploads",
+            "the code package even with --only-json; with no S3 it fails); the same shapes, for metaflow.",
             "",
-            "| flow | flowc compile (in-process) | flowc compile (CLI) | flowc YAML | Metaflow create --only-json | Metaflow output |",
+            "| flow | flowc compile (in-process) | flowc compile (CLI) | flowc YAML "
+            "| Metaflow create --only-json | Metaflow output |",
             "|---|---|---|---|---|---|",
             *rows,
             "",

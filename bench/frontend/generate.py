@@ -1,8 +1,8 @@
 """Writes a flow of about N steps for the front-end benchmark, importing from flowc or metaflow.
 
-Shape: chains of linear steps, a foreach block every 20 steps and a static split (two branches) every
-100 steps. Each static split doubles the paths from start to end, which Metaflow's graph traversal
-walks one by one, so their number stays small (the figures say how many).
+Shape: chains of linear steps, a foreach block every 20 steps, and ``static_splits`` static splits
+(two branches each) spread evenly. Each static split doubles the paths from start to end, which
+Metaflow's graph traversal and linter walk one by one, so the benchmark keeps their number small.
 """
 
 from __future__ import annotations
@@ -13,11 +13,8 @@ from pathlib import Path
 __all__ = ["flow_source"]
 
 
-def flow_source(steps: int, package: str, static_splits: bool = True) -> str:
-    """Source of a flow with ``steps`` steps; ``package`` is ``flowc`` or ``metaflow``.
-
-    Without ``static_splits`` the flow has only linear steps and foreach blocks (one path).
-    """
+def flow_source(steps: int, package: str, static_splits: int = 0) -> str:
+    """Source of a flow with ``steps`` steps; ``package`` is ``flowc`` or ``metaflow``."""
     lines = [
         f"from {package} import FlowSpec, Parameter, step\n\n\n",
         "class BigFlow(FlowSpec):\n",
@@ -31,16 +28,20 @@ def flow_source(steps: int, package: str, static_splits: bool = True) -> str:
         counter += 1
         return f"{prefix}_{counter}"
 
+    spacing = steps // (static_splits + 1) if static_splits else 0
+    splits_at = {spacing * (i + 1) for i in range(static_splits)}
     previous_assign = "start_value"
     body.append(("start(self)", ["self.start_value = 0"], ""))
     while len(body) < steps - 1:
         position = len(body)
         room = steps - 1 - position
-        if static_splits and position % 100 == 50 and room >= 4:
+        if splits_at and min(splits_at) <= position and room >= 4:
+            splits_at.discard(min(splits_at))
             split, left, right, join = name("split"), name("left"), name("right"), name("join")
             body.append((f"{split}(self)", [], f"self.next(self.{left}, self.{right})"))
-            body.append((f"{left}(self)", [f"self.side = self.{previous_assign} + 1"], f"self.next(self.{join})"))
-            body.append((f"{right}(self)", [f"self.side = self.{previous_assign} + 2"], f"self.next(self.{join})"))
+            to_join = f"self.next(self.{join})"
+            body.append((f"{left}(self)", [f"self.side = self.{previous_assign} + 1"], to_join))
+            body.append((f"{right}(self)", [f"self.side = self.{previous_assign} + 2"], to_join))
             body.append((f"{join}(self, inputs)", [f"self.{join}_value = sum(i.side for i in inputs)"], ""))
             previous_assign = f"{join}_value"
         elif position % 20 == 10 and room >= 3:
@@ -74,10 +75,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--package", choices=("flowc", "metaflow"), default="flowc")
-    parser.add_argument("--no-static-splits", action="store_true")
+    parser.add_argument("--static-splits", type=int, default=0)
     parser.add_argument("output", type=Path)
     args = parser.parse_args()
-    source = flow_source(args.steps, args.package, static_splits=not args.no_static_splits)
+    source = flow_source(args.steps, args.package, static_splits=args.static_splits)
     args.output.write_text(source, encoding="utf-8")
 
 

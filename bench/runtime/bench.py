@@ -103,6 +103,7 @@ def main() -> int:
     parser.add_argument("--output", default=str(ROOT / "bench" / "results" / "runtime.md"))
     args = parser.parse_args()
     rows = []
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="flowc-bench-") as work:
         print(f"flowc: {args.width}-task foreach, --max-workers {args.workers} ...", flush=True)
         f_wall, f_rss, f_code, f_tail = run_flowc(args.width, args.workers, work)
@@ -135,7 +136,9 @@ def main() -> int:
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
         f"{platform.system()} {platform.release()}. Written by `bash bench/runtime/run.sh` on "
-        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; 1-minute load average "
+        f"{load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end (both runtimes share the "
+        "machine with whatever else runs: compare them with each other, within one report).",
         "",
         f"## Per-task overhead: foreach of trivial tasks, `--max-workers {args.workers}`",
         "",

@@ -12,6 +12,7 @@ def add_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> None:
     parser.add_argument(
         "--datastore", metavar="URL", help="datastore root (default: FLOWC_DATASTORE or config)"
     )
+    parser.add_argument("--attempt", type=int, metavar="N", help="this attempt (default: the latest one)")
     stream = parser.add_mutually_exclusive_group()
     stream.add_argument("--stdout", action="store_true", help="only stdout")
     stream.add_argument("--stderr", action="store_true", help="only stderr")
@@ -36,12 +37,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"flowc logs: {exc}", file=sys.stderr)
         return 1
     for task in tasks:
+        attempt = task.current_attempt if args.attempt is None else args.attempt
         if len(tasks) > 1:
-            print(f"=== {task.pathspec} (attempt {task.current_attempt})")
+            print(f"=== {task.pathspec} (attempt {attempt})")
         if not args.stderr:
-            sys.stdout.write(task.stdout)
+            sys.stdout.write(task.log("stdout", attempt))
         if not args.stdout:
             sys.stdout.flush()
-            sys.stderr.write(task.stderr)
+            sys.stderr.write(task.log("stderr", attempt))
             sys.stderr.flush()
     return 0

@@ -16,6 +16,23 @@ def add_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> None:
     parser.add_argument("--tag", action="append", default=[], metavar="T", help="only runs with this tag")
 
 
+def _unfinished(found: object) -> str:
+    """``running``, or ``crashed`` when its local launcher (this host, that pid) no longer exists."""
+    import os
+    import socket
+
+    launcher = getattr(found, "_record", {}).get("launcher") or {}
+    pid = launcher.get("pid")
+    if launcher.get("host") == socket.gethostname() and isinstance(pid, int):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return "crashed"
+        except PermissionError:
+            pass
+    return "running"
+
+
 def run(args: argparse.Namespace) -> int:
     import sys
 
@@ -31,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     rows = []
     for found in flow.runs(*args.tag):
-        state = "successful" if found.successful else found.status.get("status") or "running"
+        state = "successful" if found.successful else found.status.get("status") or _unfinished(found)
         started = found.created_at.strftime("%Y-%m-%d %H:%M:%S") if found.created_at else "?"
         origin = f" (resumes {found.origin_run_id})" if found.origin_run_id else ""
         tags = ",".join(sorted(found.user_tags))

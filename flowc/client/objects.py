@@ -376,21 +376,26 @@ class Task(_ClientObject):
         return _timestamp(attempt.get("end") or attempt.get("finished_at"))
 
     # ---- logs ----------------------------------------------------------------------------
-    def _log(self, stream: str) -> str:
-        key = layout.log_key(
-            self.flow_name, self.run_id, self.step_name, self.id, self.current_attempt, stream
-        )
+    def log(self, stream: str, attempt: int | None = None) -> str:
+        """What an attempt (default: the current one) printed on ``stream`` (stdout or stderr)."""
+        number = self.current_attempt if attempt is None else attempt
+        key = layout.log_key(self.flow_name, self.run_id, self.step_name, self.id, number, stream)
         return self._store.read_text(key) or ""
+
+    @property
+    def attempts(self) -> list[int]:
+        """Every attempt number recorded for this task."""
+        return self._store.attempts(self.flow_name, self.run_id, self.step_name, self.id)
 
     @property
     def stdout(self) -> str:
         """What the current attempt printed on stdout."""
-        return self._log("stdout")
+        return self.log("stdout")
 
     @property
     def stderr(self) -> str:
         """What the current attempt printed on stderr."""
-        return self._log("stderr")
+        return self.log("stderr")
 
     # ---- artifacts -----------------------------------------------------------------------
     @property

@@ -6,9 +6,12 @@ What it adds over one boto3 call per operation:
   the flowc key ``s3.endpoint_url`` (or an explicit ``endpoint_url``) overrides the endpoint.
 * **Large objects**: written with a parallel multipart upload straight from the caller's parts (no
   joined copy). The object only appears on ``CompleteMultipartUpload`` and the upload is aborted on
-  failure, so a reader never sees half an object. Reads start with one ranged GET of the first part;
-  a larger object's remaining parts (>= 64 MiB each: small ranges are slow, ENGINES.md "S3") are
-  fetched in parallel into one preallocated buffer.
+  failure, so a reader never sees half an object. Reads start with one ranged GET of the first
+  ``read_part_size`` bytes; a larger object's remaining parts are fetched in parallel into one
+  preallocated buffer. Part sizes are large (128 MiB up, 256 MiB down) because small parts are slow
+  against moto and cost requests everywhere (ENGINES.md "S3"; bench/results/s3.md: 512 MiB put in
+  16 MiB parts ran at 35 MiB/s, in 128 MiB parts at 61 MiB/s; ranged GETs of 64 MiB at 119 MiB/s,
+  of 256 MiB at 215 MiB/s, one GET at 450 MiB/s).
 * **Many small objects**: ``read_many``/``write_many``/``exists_many`` run on a thread pool, so a
   task with 1,000 artifacts pays a few round trips of latency, not 1,000.
 * **Conditional create**: ``write_if_absent`` is a PUT with ``If-None-Match: *`` (S3 conditional
@@ -45,12 +48,16 @@ _T = TypeVar("_T")
 
 MiB = 1024 * 1024
 #: Objects up to this size are one PUT; larger ones a multipart upload.
-DEFAULT_MULTIPART_THRESHOLD = 64 * MiB
-#: Part size of multipart uploads and of parallel ranged reads (>= 64 MiB, see the module docstring).
-DEFAULT_PART_SIZE = 64 * MiB
+DEFAULT_MULTIPART_THRESHOLD = 128 * MiB
+#: Part size of multipart uploads (see the module docstring).
+DEFAULT_PART_SIZE = 128 * MiB
+#: Bytes per ranged GET of a large read (>= 64 MiB; see the module docstring).
+DEFAULT_READ_PART_SIZE = 256 * MiB
 #: S3's limits on multipart uploads.
 _MIN_PART_SIZE = 5 * MiB
 _MAX_PARTS = 10_000
+#: Read timeout of CompleteMultipartUpload (see ``S3Storage._client``).
+_PATIENT_READ_TIMEOUT = 120.0
 
 #: Error codes that are worth another try whatever the HTTP status.
 _TRANSIENT_CODES = frozenset(
@@ -115,7 +122,7 @@ class _PartReader:
     def read(self, size: int = -1) -> bytes:
         if size is None or size < 0 or self._position + size > self._length:
             size = self._length - self._position
-        out = bytearray()
+        chunks = []
         start = self._position
         for piece in self._slices:
             if size == 0:
@@ -124,11 +131,12 @@ class _PartReader:
                 start -= len(piece)
                 continue
             chunk = piece[start : start + size]
-            out += chunk
+            chunks.append(chunk)
             size -= len(chunk)
             start = 0
-        self._position += len(out)
-        return bytes(out)
+        data = bytes(chunks[0]) if len(chunks) == 1 else b"".join(chunks)  # one copy either way
+        self._position += len(data)
+        return data
 
     def seek(self, offset: int, whence: int = 0) -> int:
         base = {0: 0, 1: self._position, 2: self._length}[whence]
@@ -155,7 +163,8 @@ class S3Storage(Storage):
             (default: configuration ``s3.max_concurrency``).
         retry_seconds: how long transient errors are retried (default: ``s3.retry_seconds``).
         multipart_threshold: objects larger than this are written in parts.
-        part_size: bytes per multipart part and per ranged GET.
+        part_size: bytes per multipart part.
+        read_part_size: bytes per ranged GET; a smaller object is read with one GET.
         settings: a :class:`flowc.config.Settings` to read the ``s3.*`` keys from (default: loaded
             from the environment and project file when first needed).
     """
@@ -169,6 +178,7 @@ class S3Storage(Storage):
         retry_seconds: float | None = None,
         multipart_threshold: int = DEFAULT_MULTIPART_THRESHOLD,
         part_size: int = DEFAULT_PART_SIZE,
+        read_part_size: int = DEFAULT_READ_PART_SIZE,
         settings: Any = None,
     ) -> None:
         self.bucket, self.prefix = parse_s3_url(url)
@@ -185,43 +195,58 @@ class S3Storage(Storage):
         self.read_timeout = float(settings.get("s3.read_timeout", 20.0))
         self.multipart_threshold = max(int(multipart_threshold), 1)
         self.part_size = max(int(part_size), 1)
+        self.read_part_size = max(int(read_part_size), 1)
         #: Keys per LIST request (S3's maximum is 1,000).
         self.list_page_size = 1000
         self._client_lock = threading.Lock()
         self._client_pid: int | None = None
-        self._client_obj: Any = None
+        self._clients: dict[bool, Any] = {}
         self._session: Any = None
 
     def __repr__(self) -> str:
         return f"S3Storage({self.url!r})"
 
     # ---- plumbing --------------------------------------------------------------------------
-    def _client(self) -> Any:
-        """The boto3 client of this process (made on first use, and again after a fork)."""
-        pid = os.getpid()
-        if self._client_pid == pid:
-            return self._client_obj
-        with self._client_lock:
-            if self._client_pid != pid:
-                import boto3
-                from botocore.config import Config
+    def _client(self, patient: bool = False) -> Any:
+        """The boto3 client of this process (made on first use, and again after a fork).
 
-                config = Config(
-                    # One retry budget, ours (see the module docstring), instead of botocore's.
-                    retries={"total_max_attempts": 1, "mode": "standard"},
-                    connect_timeout=self.connect_timeout,
-                    read_timeout=self.read_timeout,
-                    # Batch calls and multipart parts each hold a connection; a full pool would
-                    # discard connections (and warn) instead of reusing them.
-                    max_pool_connections=self.max_concurrency * 2,
-                )
-                # The session (credentials, loaded service models) survives a fork and makes the
-                # child's client in milliseconds; only the client's connection pool must be new.
-                if self._session is None:
-                    self._session = boto3.session.Session()
-                self._client_obj = self._session.client("s3", endpoint_url=self.endpoint_url, config=config)
-                self._client_pid = pid
-        return self._client_obj
+        ``patient``: the client for CompleteMultipartUpload, which may take minutes on a big object.
+        S3 keeps that connection alive by sending whitespace meanwhile; stores that do not (moto)
+        would hit the usual read timeout, so this client waits longer (and only ever follows a
+        successful upload of every part, so a dead endpoint is not what it waits for).
+        """
+        pid = os.getpid()
+        if self._client_pid != pid:
+            with self._client_lock:
+                if self._client_pid != pid:
+                    self._clients = {}
+                    self._client_pid = pid
+        client = self._clients.get(patient)
+        if client is None:
+            with self._client_lock:
+                client = self._clients.get(patient)
+                if client is None:
+                    client = self._clients[patient] = self._new_client(patient)
+        return client
+
+    def _new_client(self, patient: bool) -> Any:
+        import boto3
+        from botocore.config import Config
+
+        config = Config(
+            # One retry budget, ours (see the module docstring), instead of botocore's.
+            retries={"total_max_attempts": 1, "mode": "standard"},
+            connect_timeout=self.connect_timeout,
+            read_timeout=max(self.read_timeout, _PATIENT_READ_TIMEOUT) if patient else self.read_timeout,
+            # Batch calls and multipart parts each hold a connection; a full pool would
+            # discard connections (and warn) instead of reusing them.
+            max_pool_connections=self.max_concurrency * 2,
+        )
+        # The session (credentials, loaded service models) survives a fork and makes the child's
+        # client in milliseconds; only the client's connection pool must be new.
+        if self._session is None:
+            self._session = boto3.session.Session()
+        return self._session.client("s3", endpoint_url=self.endpoint_url, config=config)
 
     def _key(self, key: str) -> str:
         return f"{self.prefix}/{key}" if self.prefix else key
@@ -269,16 +294,14 @@ class S3Storage(Storage):
     # ---- reads -----------------------------------------------------------------------------
     def read(self, key: str) -> Buffer:
         """All bytes of ``key``: one ranged GET, then parallel ranged GETs if the object is larger."""
-        first, total = self._call("GET", key, lambda: self._get_range(key, 0, self.part_size))
+        step = self.read_part_size
+        first, total = self._call("GET", key, lambda: self._get_range(key, 0, step))
         if total <= len(first):
             return first
         out = bytearray(total)
         out[: len(first)] = first
         del first
-        ranges = [
-            (start, min(start + self.part_size, total))
-            for start in range(self.part_size, total, self.part_size)
-        ]
+        ranges = [(start, min(start + step, total)) for start in range(step, total, step)]
 
         def fetch(span: tuple[int, int]) -> None:
             start, end = span
@@ -421,11 +444,14 @@ class S3Storage(Storage):
             def complete() -> Any:
                 tries.append(1)
                 try:
-                    return client.complete_multipart_upload(**arguments)
+                    return self._client(patient=True).complete_multipart_upload(**arguments)
                 except Exception as exc:
-                    # A retry after a lost answer finds the upload already completed.
+                    # A retry after a lost answer finds the upload already completed: fine if
+                    # the object now there has our size (a conditional write cannot tell whose).
                     if len(tries) > 1 and _error_code(exc) == "NoSuchUpload" and not if_absent:
-                        return None
+                        head = client.head_object(Bucket=self.bucket, Key=s3_key)
+                        if head["ContentLength"] == size:
+                            return head
                     raise
 
             self._call("CompleteMultipartUpload", key, complete)

@@ -6,7 +6,6 @@ graph facts) without judging; judging is :mod:`flowc.frontend.checks`' job.
 
 from __future__ import annotations
 
-import ast
 import functools
 from dataclasses import dataclass, field
 from typing import Any
@@ -194,6 +193,3 @@ def analyse_source(flow: FlowSource, loader: ModuleLoader) -> Analysis:
     )
     return analysis
 
-
-def unparse(node: ast.AST) -> str:
-    return ast.unparse(node)

@@ -88,7 +88,10 @@ def build_flow_ir(analysis: Analysis) -> FlowIR:
         project=analysis.flow_settings.project,
         docstring=flow.docstring,
         class_attributes=tuple(
-            sorted(a for a in flow.class_attributes if a not in parameter_attributes)
+            sorted(
+                a for a in flow.class_attributes
+                if a not in parameter_attributes and not a.startswith("__")
+            )
         ),
         flow_decorators=analysis.flow_settings.decorators,
     )

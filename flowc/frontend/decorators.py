@@ -79,7 +79,7 @@ _KNOWN_ARGUMENTS = {
     "timeout": {"seconds", "minutes", "hours"},
     "resources": {"cpu", "memory", "gpu", "disk", "shared_memory"},
     "environment": {"vars"},
-    "secrets": {"sources", "role"},
+    "secrets": {"sources"},
     "kubernetes": {
         "cpu", "memory", "gpu", "disk", "image", "node_selector", "tolerations", "service_account",
         "image_pull_secrets", "namespace", "shared_memory",

@@ -132,6 +132,7 @@ class _Walker:
     def __init__(self, steps: Mapping[str, GraphInput], facts: GraphFacts) -> None:
         self.steps = steps
         self.facts = facts
+        self.blamed: set[str] = set()
 
     def incoming(self, name: str) -> list[tuple[str, tuple[Entry, ...]]]:
         out = []
@@ -158,9 +159,17 @@ class _Walker:
         """The step that was meant to close ``entry`` but takes no ``inputs``, if one stands out."""
         if entry.kind != "foreach":
             return None
-        inside = [n for n, stack in self.facts.stacks.items() if entry in stack]
-        marked = [n for n in inside if self.steps[n].looks_like_join]
+        # Steps inside the foreach that look like a join but take no inputs, innermost foreach first
+        # (the caller goes from the innermost unclosed entry outwards), each blamed once.
+        marked = [
+            n for n, stack in self.facts.stacks.items()
+            if entry in stack
+            and self.steps[n].looks_like_join
+            and not self.steps[n].takes_inputs
+            and n not in self.blamed
+        ]
         if marked:
+            self.blamed.add(marked[0])
             return marked[0]
         direct = self.steps[entry.step].targets
         if pred is not None and pred not in direct and pred != entry.step:

@@ -171,7 +171,7 @@ def _parameter_call(value: ast.expr) -> tuple[ast.Call, bool] | None:
     return None
 
 
-def read_flow_source(path: Path, module: ast.Module, class_node: ast.ClassDef) -> FlowSource:
+def read_flow_source(path: Path, class_node: ast.ClassDef) -> FlowSource:
     """Collects the facts of ``class_node`` (steps, plain methods, parameters, class attributes)."""
     flow = FlowSource(
         file=path.name,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import contextvars
 import importlib.util
 import sys
 import uuid
@@ -25,6 +26,12 @@ class _NotLiteral:
 
 #: Returned by :func:`literal` when the expression needs the module to be evaluated.
 NOT_LITERAL: Any = _NotLiteral()
+
+# The flow files being imported right now: a module that runs its flow at import time (no
+# `if __name__ == "__main__":` guard) would otherwise re-enter the front end without end.
+_IMPORTING: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
+    "flowc_frontend_importing", default=frozenset()
+)
 
 
 def literal(node: ast.expr) -> Any:
@@ -76,6 +83,19 @@ class ModuleLoader:
         return self._module
 
     def _import(self) -> Any:
+        key = str(self.path.resolve())
+        importing = _IMPORTING.get()
+        if key in importing:
+            self._error = f"{self.path.name} runs its flow while being imported (guard it with " \
+                "`if __name__ == '__main__':`)"
+            return None
+        token = _IMPORTING.set(importing | {key})
+        try:
+            return self._exec()
+        finally:
+            _IMPORTING.reset(token)
+
+    def _exec(self) -> Any:
         name = f"_flowc_frontend_{uuid.uuid4().hex}"
         spec = importlib.util.spec_from_file_location(name, self.path)
         if spec is None or spec.loader is None:

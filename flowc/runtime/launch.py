@@ -52,17 +52,17 @@ def default_executor_name() -> str:
 def _fork_entry(ir: FlowIR, flow_path: str, storage: Any) -> Callable[[Any], int]:
     """The task runner's in-process entry, with the flow imported once here (inherited by every fork).
 
-    The local datastore object is shared too (it holds no connection); an S3 one is opened by each
-    child, since a network client must not cross a fork.
+    The datastore object is shared too: a local one holds no connection, and the S3 one makes a
+    new client (on its already loaded session) in a process that forked.
     """
+    import flowc.authoring.current  # noqa: F401 - imported by every task: once here, not per fork
     from flowc.task_runner.loading import load_flow
     from flowc.task_runner.runner import run_task
 
     loaded = load_flow(os.path.abspath(flow_path), ir.name, ir=ir)
-    shared_storage = None if storage.url.startswith("s3://") else storage
 
     def entry(spec: Any) -> int:
-        return run_task(spec, flow=loaded, storage=shared_storage, owns_process=True)
+        return run_task(spec, flow=loaded, storage=storage, owns_process=True)
 
     return entry
 

@@ -142,6 +142,7 @@ class Scheduler:
         self._stop_deadline: float | None = None
         self._tasks_run = 0
         self._tasks_cloned = 0
+        self._poll_seconds = 0.25
         self.console = config.console
         self.console.open(f"{config.ir.name}/{config.run_id}", len(config.ir.steps))
 
@@ -152,6 +153,8 @@ class Scheduler:
         os.set_blocking(wake_w, False)
         self._selector.register(wake_r, selectors.EVENT_READ, None)
         previous = self._install_signals(wake_w)
+        # Without signals (not the main thread) nothing wakes the loop when a child exits: poll.
+        self._poll_seconds = 0.25 if -1 in previous else 0.01
         try:
             self._enqueue(self.plan.first())
             self._loop()
@@ -189,7 +192,7 @@ class Scheduler:
             self.console.refresh()
 
     def _select_timeout(self, now: float) -> float:
-        timeout = 0.25
+        timeout = self._poll_seconds
         if self._delayed:
             timeout = min(timeout, max(0.0, self._delayed[0][0] - now))
         if self._ready and len(self._running) < self.config.max_workers and self._can_start():

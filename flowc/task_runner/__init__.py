@@ -32,7 +32,7 @@ _EXPORTS = {
     "TaskSpec": "flowc.task_runner.spec",
     "format_argv": "flowc.task_runner.spec",
     "parse_argv": "flowc.task_runner.spec",
-    "main": "flowc.task_runner.main",
+    "main": "flowc.task_runner.entry",
 }
 
 

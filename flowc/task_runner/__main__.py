@@ -2,6 +2,6 @@
 
 import sys
 
-from flowc.task_runner.main import main
+from flowc.task_runner.entry import main
 
 sys.exit(main(sys.argv[1:]))

@@ -113,7 +113,10 @@ def run_task(
         if storage is None:
             from flowc.datastore.storage import open_storage
 
-            storage = open_storage(datastore_url(spec))
+            try:
+                storage = open_storage(datastore_url(spec))
+            except ValueError as exc:  # configuration that cannot be used
+                raise BadInput(f"cannot open the datastore: {exc}") from None
         if flow is None:
             flow = _load(spec, storage)
         step = _step(flow, spec)
@@ -309,14 +312,12 @@ class _Task:
             return data
 
     def _recordable(self, value: Any) -> Any:
-        try:
-            text = json.dumps(value)
-        except (TypeError, ValueError):
-            text = None
-        if text is not None and len(text) <= _INLINE_PARAMETER_BYTES:
+        """A parameter value as the run record keeps it: inline JSON, or ``{"$object": sha}``."""
+        if isinstance(value, bytes):  # a binary IncludeFile: its raw bytes
+            return {"$object": self.objects.put(value)[0]}
+        text = json.dumps(value)
+        if len(text) <= _INLINE_PARAMETER_BYTES:
             return value
-        if text is None:
-            return {"$artifact": True}
         sha, _ = self.objects.put(text.encode("utf-8"))
         return {"$object": sha}
 

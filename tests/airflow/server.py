@@ -68,7 +68,7 @@ def airflow_server(
                 command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
             processes.append(process)
-        wait_for_http(f"{url}/api/v2/monitor/health", timeout=90, process=processes[0])
+        wait_for_http(f"{url}/api/v2/monitor/health", timeout=180, process=processes[0])
         yield AirflowServer(url=url, home=home, env=env)
     finally:
         for process in reversed(processes):

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flowc.backends.airflow import compile_dag
 from flowc.backends.airflow.names import dag_id, flowc_run_id
@@ -199,3 +202,32 @@ def test_flowc_compile_command_writes_the_dag_file(tmp_path: Path, monkeypatch) 
     assert code == 0
     text = output.read_text(encoding="utf-8")
     assert "KubernetesPodOperator.partial(" in text and 'DAG_ID = "ForeachFlow"' in text
+
+
+def test_include_file_parameters_send_the_file_content(tmp_path: Path) -> None:
+    from flowc.ir import FlowIR
+
+    ir = FlowIR(name="F", source_file="f.py", steps=(), parameters=(ParameterSpec("data", is_file=True),))
+    source = tmp_path / "data.csv"
+    source.write_text("a,b\n1,2\n", encoding="utf-8")
+    assert coerce_parameters(ir, {"data": str(source)}) == {"data": "a,b\n1,2\n"}
+    with pytest.raises(ValueError, match="'data'"):
+        coerce_parameters(ir, {"data": str(tmp_path / "missing.csv")})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(min_size=1, max_size=300))
+def test_any_dag_run_id_becomes_one_path_safe_run_id(airflow_run_id: str) -> None:
+    run_id = flowc_run_id(airflow_run_id)
+    assert re.fullmatch(r"airflow-[A-Za-z0-9_.-]+", run_id)
+    assert len(run_id) <= len("airflow-") + 100 + 9
+    assert flowc_run_id(airflow_run_id) == run_id
+    if re.fullmatch(r"[A-Za-z0-9_.-]{1,100}", airflow_run_id):
+        assert run_id == "airflow-" + airflow_run_id  # already safe: kept as it is
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(min_size=1, max_size=40), st.text(min_size=1, max_size=40))
+def test_different_dag_run_ids_never_share_a_run_id(first: str, second: str) -> None:
+    if first != second:
+        assert flowc_run_id(first) != flowc_run_id(second)

@@ -85,3 +85,62 @@ def test_required_parameter_is_enforced_when_a_run_is_created(airflow_home: Airf
     module = airflow_home.load(airflow_home.install(golden.name, golden.read_text(encoding="utf-8")))
     with pytest.raises(Exception, match="text"):
         module.dag.test(run_conf={})
+
+
+def test_pod_arguments_are_a_short_argv(airflow_home: AirflowHome) -> None:
+    module = airflow_home.load(GOLDEN_DIR / "kubernetes" / "NestedForeachFlow.py")
+    entry = {"index": [1, 2], "iteration": 0, "run_id": "airflow-manual__2026-01-01T00-00-00-00-00-0123abcd"}
+    argv = module._mapped_arguments("cell")(entry)
+    assert argv[:8] == [
+        "--flow",
+        "NestedForeachFlow",
+        "--step",
+        "cell",
+        "--run-id",
+        entry["run_id"],
+        "--index",
+        "1,2",
+    ]
+    assert argv[-2:] == ["--control-file", "/airflow/xcom/return.json"]
+    assert len(" ".join(argv).encode()) < 512
+    static = module._step_arguments("join_rows")
+    assert "{{ flowc_run_id(run_id) }}" in static  # rendered by Airflow when the task runs
+    assert module.dag.task_dict["start"].cmds == ["python", "-m", "flowc.task_runner"]
+
+
+class RecordedControls:
+    """What a task instance's ``xcom_pull`` returns: the control records upstream tasks left."""
+
+    def __init__(self, controls: dict[str, dict]) -> None:
+        self.controls = controls
+
+    def xcom_pull(self, task_ids: str) -> dict | None:
+        return self.controls.get(task_ids)
+
+
+def test_pod_argument_templates_render_with_the_dag_macros(airflow_home: AirflowHome) -> None:
+    """The {{ ... }} in pod arguments are rendered by Airflow's Jinja environment of the DAG."""
+    module = airflow_home.load(GOLDEN_DIR / "kubernetes" / "LoopFlow.py")
+    environment = module.dag.get_template_env()
+    decide = {"next": ["end"], "next_iteration": 2, "iteration": 2, "task_id": "0.2"}
+    context = {
+        "run_id": "manual__2026-01-01T00:00:00+00:00",
+        "ti": RecordedControls({"loop-work": decide, "start": {"next": ["work"], "next_iteration": 0}}),
+        "params": {"rounds": 3},
+    }
+
+    def render(task_id: str) -> list[str]:
+        task = module.dag.task_dict[task_id]
+        return [environment.from_string(word).render(**context) for word in task.arguments]
+
+    end = render("end")
+    assert end[end.index("--run-id") + 1] == flowc_run_id(context["run_id"])
+    assert end[end.index("--iteration") + 1] == "2"  # after the loop's third round
+    loop = render("loop-work")
+    assert loop[loop.index("--entry") + 1] == "work" and loop[loop.index("--iteration") + 1] == "0"
+    start = module.dag.task_dict["start"]
+    variables = (
+        start.env_vars if isinstance(start.env_vars, dict) else {v.name: v.value for v in start.env_vars}
+    )
+    parameters = environment.from_string(variables["FLOWC_PARAMETERS"]).render(**context)
+    assert parameters == '{"rounds": 3}'

@@ -38,6 +38,8 @@ class FakeKube:
     problems: list[str] = field(default_factory=list)
     url: str = ""
     version: int = 100
+    #: ``status.phase`` given to each created Workflow (the fake controller finishes it at once).
+    workflow_phase: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def put_object(self, plural: str, obj: dict[str, Any]) -> None:
@@ -146,6 +148,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(409, _status(409, "AlreadyExists", f'{plural} "{metadata["name"]}" already exists'))
             return
         metadata["namespace"] = ns
+        if plural == "workflows" and fake.workflow_phase:
+            body["status"] = {"phase": fake.workflow_phase}
         fake.put_object(plural, body)
         self._send(201, fake.objects[(plural, ns, metadata["name"])])
 

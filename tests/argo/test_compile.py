@@ -21,7 +21,10 @@ from tests.conformance.matrix import FLOWS_DIR
 
 GOLDEN = REPO_ROOT / "tests" / "golden" / "argo"
 ARGO_FLOWS = Path(__file__).parent / "flows"
-FLOW_FILES = [*sorted(FLOWS_DIR.glob("*_flow.py")), ARGO_FLOWS / "decorated_flow.py"]
+FLOW_FILES = [
+    *sorted(FLOWS_DIR.glob("*_flow.py")),
+    *sorted(p for p in ARGO_FLOWS.glob("*_flow.py") if p.stem != "refused_flow"),
+]
 #: Settings of every golden file: production branch (the @project user branch would name the user).
 GOLDEN_SETTINGS = {"project.production": True}
 #: Read at import: the autouse fixture in tests/conftest.py clears FLOWC_* variables for each test.
@@ -295,3 +298,50 @@ def test_strict_schema_catches_misspellings_and_accepts_integers() -> None:
     assert isinstance(flaky["retryStrategy"]["limit"], int)
     _task(document, "end")["dependncies"] = ["flaky"]
     assert any("dependncies" in p for p in schema_problems(document))
+
+
+def test_a_200_step_flow_compiles_fast_without_network(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+    import time
+
+    sys.path.insert(0, str(REPO_ROOT / "bench" / "argo"))
+    try:
+        from bench import flow_source
+    finally:
+        sys.path.remove(str(REPO_ROOT / "bench" / "argo"))
+    path = tmp_path / "big_flow.py"
+    path.write_text(flow_source(200, "flowc", "BigFlow"), encoding="utf-8")
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("compile used the network")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    ir = build_ir(str(path))
+    assert len(ir.steps) == 200
+    started = time.perf_counter()
+    (compiled,) = compile_flow(ir, argo_settings(), {})
+    assert time.perf_counter() - started < 0.5
+    assert semantic_problems(yaml.safe_load(compiled.text)) == []
+
+
+def test_callable_defaults_are_refused(tmp_path: Path) -> None:
+    source = (
+        (FLOWS_DIR / "switch_flow.py").read_text().replace('default="high"', "default=lambda ctx: 'high'")
+    )
+    path = tmp_path / "callable_flow.py"
+    path.write_text(source)
+    with pytest.raises(CompileError, match="argo-deferred-default"):
+        _compile(path)
+
+
+def test_ci_example_tests_then_deploys_on_main() -> None:
+    workflow = yaml.safe_load((REPO_ROOT / "examples" / "ci" / "argo-deploy.yml").read_text())
+    deploy = workflow["jobs"]["deploy"]
+    assert deploy["needs"] == "test" and "refs/heads/main" in deploy["if"]
+    commands = [step.get("run", "") for step in deploy["steps"]]
+    assert any(
+        c.startswith("flowc deploy") and "--target argo" in c and "--dry-run" not in c for c in commands
+    )
+    assert any("pytest" in step.get("run", "") for step in workflow["jobs"]["test"]["steps"])

@@ -79,7 +79,7 @@ def test_dry_run_prints_the_diff_and_changes_nothing(kube: FakeKube, tmp_path: P
     out = capsys.readouterr().out
     assert "would create WorkflowTemplate/demo-project-prod-decoratedflow in default" in out
     assert "would create CronWorkflow/demo-project-prod-decoratedflow in default" in out
-    assert "+  schedules:" in out and "+  - 30 2 * * *" in out
+    assert "+  schedules:" in out and '+    - "30 2 * * *"' in out
     assert [verb for verb, _ in kube.requests] == ["GET", "GET"]
     assert kube.objects == {} and not (tmp_path / "datastore" / "objects").exists()
 
@@ -119,3 +119,25 @@ def test_failures_exit_non_zero(kube: FakeKube, monkeypatch: pytest.MonkeyPatch,
     monkeypatch.delenv("FLOWC_KUBERNETES__API_SERVER")
     assert main(["deploy", flow, "--target", "argo"]) == 2
     assert "no Kubernetes API server" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("phase", "code"), [("Succeeded", 0), ("Failed", 1)])
+def test_trigger_wait_exit_code_is_the_run_outcome(kube: FakeKube, phase: str, code: int, capsys) -> None:
+    kube.workflow_phase = phase
+    assert main(["trigger", str(FLOWS_DIR / "linear_flow.py"), "--target", "argo", "--wait"]) == code
+    assert f": {phase}" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_deploy_uploads_the_package_to_s3(
+    kube: FakeKube, s3_root: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flowc.datastore.layout import object_key
+    from flowc.datastore.storage import open_storage
+
+    monkeypatch.setenv("FLOWC_DATASTORE", s3_root)
+    assert main(["deploy", str(FLOWS_DIR / "foreach_flow.py"), "--target", "argo"]) == 0
+    stored = kube.objects[("workflowtemplates", "default", "foreachflow")]
+    sha = _template_params(stored)["flowc-package"]
+    assert _template_params(stored)["flowc-datastore"] == s3_root
+    assert open_storage(s3_root).exists(object_key(sha))

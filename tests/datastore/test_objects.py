@@ -44,6 +44,7 @@ values = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
 @given(value=values)
 def test_values_of_many_types_round_trip_exactly(tmp_path, value):

@@ -85,6 +85,7 @@ JSON_VALUES = st.recursive(
 )
 
 
+@pytest.mark.slow
 @given(JSON_VALUES)
 def test_any_json_text_parses_to_its_value(value):
     assert parse_value(JSON, json.dumps(value)) == value

@@ -104,9 +104,9 @@ def _render_block(model: FlowModel, block: tuple, cont: str) -> str:
         return switch
     if kind == "loop":
         head, back = model.new_name("head"), model.new_name("back")
+        cases = f'{{"again": self.{head}, "done": self.{cont}}}'
         model.add(StepModel(back, [f'self.{back}_state = "done"'],
-                            f'self.next({{"again": self.{head}, "done": self.{cont}}}, condition="{back}_state")',
-                            kind="switch"))
+                            f'self.next({cases}, condition="{back}_state")', kind="switch"))
         entry = back
         for _ in range(block[1]):
             plain = model.new_name("s")

@@ -579,6 +579,79 @@ CASES: dict[str, str] = {
             def end(self):
                 pass
         """,
+    "loop_head_reads_what_only_the_body_assigns": """
+        class F(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.head)
+
+            @step
+            def head(self):
+                print(self.last)  # expect: read-maybe-unassigned head
+                self.next(self.body)
+
+            @step
+            def body(self):
+                self.last = 1
+                self.state = "done"
+                self.next({"again": self.head, "done": self.end}, condition="state")
+
+            @step
+            def end(self):
+                print(self.last)
+        """,
+    "merge_include_limits_what_a_join_sees": """
+        class F(FlowSpec):
+            @step
+            def start(self):
+                self.a = 1
+                self.b = 2
+                self.next(self.x, self.y)
+
+            @step
+            def x(self):
+                self.next(self.join)
+
+            @step
+            def y(self):
+                self.next(self.join)
+
+            @step
+            def join(self, inputs):
+                self.merge_artifacts(inputs, include=["a"])
+                print(self.a, self.b)  # expect: read-unassigned join
+                self.next(self.end)
+
+            @step
+            def end(self):
+                print(self.a)
+        """,
+    "clean_catch_constants_and_parameters": """
+        class F(FlowSpec):
+            LIMIT = 3
+            size = Parameter("size", default=2)
+
+            @catch(var="failure")
+            @step
+            def start(self):
+                self.values = list(range(self.size * self.LIMIT))
+                self.next(self.each, foreach="values")
+
+            @step
+            def each(self):
+                self.double = self.input * 2
+                self.next(self.join)
+
+            @step
+            def join(self, inputs):
+                self.total = sum(i.double for i in inputs)
+                self.merge_artifacts(inputs, exclude=["double"])
+                self.next(self.end)
+
+            @step
+            def end(self):
+                print(self.total, self.failure, self.values, self.size, self.LIMIT)
+        """,
     "ambiguous_flow": """
         class A(FlowSpec):
             pass
@@ -616,6 +689,21 @@ def test_build_ir_raises_with_every_error(tmp_path: Path) -> None:
     codes = sorted(d.code for d in caught.value.diagnostics)
     assert codes == ["parameter-duplicate", "parameter-reserved", "parameter-shadowed", "parameter-shadowed"]
     assert str(caught.value).count("\n") == 3
+
+
+def test_the_collector_is_left_as_it_was(tmp_path: Path) -> None:
+    import gc
+
+    path = write_flow(tmp_path, "clean", CASES["clean_catch_constants_and_parameters"])
+    assert gc.isenabled()
+    build_ir(path)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        build_ir(path)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_warnings_are_fatal_only_when_strict(tmp_path: Path) -> None:

@@ -53,7 +53,7 @@ def _pick(data: st.DataObject, model: FlowModel, predicate, label: str):
 
 
 BREAKAGES = ("drop_inputs", "unknown_successor", "drop_next", "shadowed_parameter", "orphan_step",
-             "unassigned_read", "unassigned_foreach")
+             "unassigned_read", "unassigned_foreach", "cycle")
 
 
 @SETTINGS
@@ -88,6 +88,11 @@ def test_breakages_are_rejected_with_the_right_code(seq: list, breakage: str, da
         step = _pick(data, model, lambda s: True, "step")
         step.body.insert(0, "print(self.never_assigned)")
         expected = ("read-unassigned", step.name)
+    elif breakage == "cycle":
+        # A plain step that jumps back to start: a cycle that is no switch loop.
+        step = _pick(data, model, lambda s: s.kind == "linear" and s.next_line is not None, "step")
+        step.next_line = "self.next(self.start)"
+        expected = ("cycle", step.name)
     else:
         step = _pick(data, model, lambda s: s.kind == "foreach", "foreach")
         if step is None:

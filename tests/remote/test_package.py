@@ -100,7 +100,12 @@ def test_entries_are_sorted_with_fixed_metadata(tmp_path):
     assert list(members) == sorted(members)
     for member in members.values():
         assert (member.mtime, member.uid, member.gid, member.uname, member.gname, member.mode) == (
-            0, 0, 0, "", "", 0o644,
+            0,
+            0,
+            0,
+            "",
+            "",
+            0o644,
         )
         assert member.isfile()
 

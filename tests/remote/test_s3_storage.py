@@ -86,7 +86,7 @@ def test_list_pages_through_several_pages(s3_root):
 
 
 def test_multipart_write_from_parts_and_parallel_ranged_read(s3_root, aws_env):
-    storage = S3Storage(s3_root, multipart_threshold=5 * MiB, part_size=5 * MiB)
+    storage = S3Storage(s3_root, multipart_threshold=5 * MiB, part_size=5 * MiB, read_part_size=5 * MiB)
     pieces = [os.urandom(3 * MiB + 17) for _ in range(6)]  # parts span the caller's pieces
     storage.write("big", pieces)
     bucket, prefix = parse_s3_url(s3_root)
@@ -160,7 +160,11 @@ def test_batches_are_parallel_and_complete(s3_root):
 def test_transient_errors_are_retried(s3_root, aws_env):
     with flaky_proxy(aws_env.endpoint, fail_every=3, reset_every=5) as proxy:
         storage = S3Storage(
-            s3_root, endpoint_url=proxy.endpoint, multipart_threshold=5 * MiB, part_size=5 * MiB
+            s3_root,
+            endpoint_url=proxy.endpoint,
+            multipart_threshold=5 * MiB,
+            part_size=5 * MiB,
+            read_part_size=5 * MiB,
         )
         items = {f"flaky/{i}": os.urandom(100) for i in range(40)}
         storage.write_many(items)

@@ -3,6 +3,7 @@ parameters and invalid flows refused before any task runs, concurrent runs in on
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -119,11 +120,15 @@ def test_task_killed_by_sigkill_fails_the_run_and_resume_continues(tmp_path: Pat
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize(
+    ("signum", "executor"),
+    [(signal.SIGINT, "fork"), (signal.SIGTERM, "fork"), (signal.SIGINT, "subprocess")],
+    ids=["SIGINT", "SIGTERM", "SIGINT-subprocess"],
+)
 def test_ctrl_c_stops_every_task_leaves_no_orphan_and_marks_the_run_killed(
-    tmp_path: Path, signum: int
+    tmp_path: Path, signum: int, executor: str
 ) -> None:
-    process, faults, run_id_file = _start_sleepy(tmp_path)
+    process, faults, run_id_file = _start_sleepy(tmp_path, "--executor", executor)
     try:
         pids = _wait_for_pids(faults, 3, process)
         started = time.monotonic()
@@ -218,3 +223,22 @@ def test_runtime_kills_a_task_stuck_past_its_timeout(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert time.monotonic() - started < 30
     assert "exceeded its @timeout of 1 s (killed by the runtime 1 s later)" in result.stderr
+
+
+@pytest.mark.slow
+def test_runtime_killed_by_sigkill_takes_its_tasks_with_it(tmp_path: Path) -> None:
+    process, faults, run_id_file = _start_sleepy(tmp_path)
+    try:
+        pids = _wait_for_pids(faults, 3, process)
+        os.kill(process.pid, signal.SIGKILL)
+        process.communicate(timeout=30)
+        task_pids = pids[0::2]  # the task processes (parent-death signal); their `sleep`s stay orphaned
+        assert _wait_gone(task_pids) == []
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        for pid in pids[1::2]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    listing = _flowc("runs", "SleepyFlow", "--datastore", str(tmp_path / "ds"))
+    assert f"{run_id_file.read_text()}  crashed" in listing.stdout

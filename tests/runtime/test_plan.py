@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from flowc.ir import FlowIR, Step, SwitchCase
 from flowc.runtime.plan import Plan, PlanError, TaskKey
@@ -122,3 +124,26 @@ def test_branch_inside_foreach_joins_per_item() -> None:
     assert [str(k) for k in order if k.step == "inner"] == ["inner/0", "inner/1"]
     assert [str(k) for k in order if k.step in ("a", "b")] == ["a/0", "b/0", "a/1", "b/1"]
     assert order[-1] == TaskKey("end")
+
+
+@given(st.lists(st.integers(min_value=1, max_value=6), min_size=1, max_size=5), st.randoms())
+def test_nested_foreach_runs_every_task_once_in_any_completion_order(widths: list[int], rnd) -> None:
+    """Whatever order tasks finish in, each task is ready exactly once and joins wait for all inputs."""
+    plan = Plan(NESTED)
+    rows = len(widths)
+    ready, seen = plan.first(), []
+    while ready:
+        key = ready.pop(rnd.randrange(len(ready)))
+        seen.append(key)
+        control = {"num_splits": rows} if key.step == "start" else {}
+        if key.step == "row":
+            control = {"num_splits": widths[key.index_path[0]]}
+        if key.step in ("join_cols", "join_rows"):
+            inputs = [k for k in seen if k.step == ("cell" if key.step == "join_cols" else "join_cols")]
+            expected = widths[key.index_path[0]] if key.step == "join_cols" else rows
+            assert (
+                len([k for k in inputs if k.index_path[: len(key.index_path)] == key.index_path]) == expected
+            )
+        ready.extend(plan.complete(key, control))
+    assert len(seen) == len(set(seen)) == 1 + rows + sum(widths) + rows + 2
+    assert seen[-1] == TaskKey("end") and plan.finished

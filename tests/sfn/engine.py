@@ -21,7 +21,7 @@ from typing import Any
 
 from tests.helpers.servers import free_port, stop_process_group, wait_for_http
 
-__all__ = ["MOTO_CONFIG", "REPO_ROOT", "SfnEngine", "sfn_server"]
+__all__ = ["MOTO_CONFIG", "REPO_ROOT", "ROLE_ARN", "SfnEngine", "sfn_server"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FLOWS_DIR = REPO_ROOT / "tests" / "conformance" / "flows"
@@ -128,7 +128,9 @@ class SfnEngine:
         arn = sfn.create_state_machine(name=name, definition=definition, roleArn=ROLE_ARN)
         execution_name = f"x{uuid.uuid4().hex[:10]}"
         execution = sfn.start_execution(
-            stateMachineArn=arn["stateMachineArn"], name=execution_name, input=json.dumps(execution_input)
+            stateMachineArn=arn["stateMachineArn"],
+            name=execution_name,
+            input=json.dumps(execution_input),
         )
         return f"sfn-{execution_name}", self.wait(execution["executionArn"], timeout)
 

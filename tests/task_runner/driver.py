@@ -98,6 +98,8 @@ def drive(
         extra["params_file"] = str(params_file)
     queue: deque[tuple[str, tuple[int, ...], int]] = deque([("start", (), 0)])
     arrived: dict[tuple[str, tuple[int, ...], int], int] = {}
+    # a join runs at its split's iteration (loops inside the split's branches do not change it)
+    split_iterations: dict[tuple[str, tuple[int, ...]], int] = {}
     while queue:
         step_name, path, iteration = queue.popleft()
         step = ir.step(step_name)
@@ -121,6 +123,8 @@ def drive(
         if codes[-1] != 0:
             continue
         control = read_task(storage, TaskAddress(ir.name, run_id, step_name, task))["control"]
+        if step.transition in ("split", "foreach"):
+            split_iterations[(step_name, path)] = iteration
         for target in control["next"]:
             successor = ir.step(target)
             next_iteration = control["next_iteration"]
@@ -128,9 +132,10 @@ def drive(
                 queue.extend((target, (*path, i), next_iteration) for i in range(control["num_splits"]))
             elif successor.is_join:
                 join_path = path[: successor.foreach_depth]
+                split = ir.step(successor.split_of)
+                next_iteration = split_iterations[(split.name, join_path)]
                 key = (target, join_path, next_iteration)
                 arrived[key] = arrived.get(key, 0) + 1
-                split = ir.step(successor.split_of)
                 if split.transition == "foreach":
                     split_task = layout.task_id(join_path, next_iteration)
                     split_record = read_task(storage, TaskAddress(ir.name, run_id, split.name, split_task))

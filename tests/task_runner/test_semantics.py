@@ -317,3 +317,43 @@ def test_join_without_merge_cannot_read_branch_artifacts(tmp_path, capfd):
     outcome = drive(flow, tmp_path / "ds")
     assert outcome.codes[("join", "0")] == [1]
     assert "no artifact 'x'" in failure_line(capfd)
+
+
+def test_foreach_join_takes_the_latest_iteration_of_a_loop_in_the_body(tmp_path):
+    flow = write_flow(tmp_path, "LoopInForeachFlow", """
+        @step
+        def start(self):
+            self.limits = [1, 3]
+            self.next(self.body, foreach="limits")
+
+        @step
+        def body(self):
+            self.limit = self.input
+            self.count = 0
+            self.next(self.work)
+
+        @step
+        def work(self):
+            self.count += 1
+            self.next(self.check)
+
+        @step
+        def check(self):
+            self.state = "again" if self.count < self.limit else "done"
+            self.next({"again": self.work, "done": self.join}, condition="state")
+
+        @step
+        def join(self, inputs):
+            self.counts = [i.count for i in inputs]
+            self.next(self.end)
+
+        @step
+        def end(self):
+            pass
+    """)
+    outcome = drive(flow, tmp_path / "ds")
+    assert outcome.succeeded, outcome.codes
+    assert ("check", "1.2") in outcome.codes and ("check", "0") in outcome.codes
+    assert outcome.artifacts("end")["counts"] == [1, 3]
+    inputs = outcome.task("join")["inputs"]
+    assert inputs == ["LoopInForeachFlow/r1/check/0", "LoopInForeachFlow/r1/check/1.2"]

@@ -61,7 +61,6 @@ def template_context(
             (t.task_id, (_choice_sources(plan, t), dict(t.choices))) for t in plan.tasks if t.kind == "choose"
         ],
         "loops": [(t.task_id, (t.steps, _loop_retries(ir, t))) for t in plan.tasks if t.kind == "loop"],
-        "environment": [(s.name, dict(s.environment)) for s in ir.steps if s.environment],
     }
 
 

@@ -103,10 +103,12 @@ def trigger(flow: str, settings: Settings, options: Mapping[str, Any]) -> int:
         print(f"flowc: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, ValueError) else 1
     run_id = run["dag_run_id"]
-    print(f"dag {dag} run {run_id}: flowc run id {flowc_run_id(run_id)}")
+    print(f"dag id: {dag}")
+    print(f"airflow run id: {run_id}")
+    print(f"flowc run id: {flowc_run_id(run_id)}")
     if options.get("wait"):
         state = api.wait(dag, run_id)
-        print(f"run {run_id}: {state}")
+        print(f"state: {state}")
         return 0 if state == "success" else 1
     return 0
 

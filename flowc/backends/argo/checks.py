@@ -63,6 +63,16 @@ def argo_refusals(ir: FlowIR, namespace: str) -> Iterator[Diagnostic]:
                     "subdomain); Argo passes secrets by Secret name only",
                 )
 
+    for parameter in ir.parameters:
+        if getattr(parameter, "deferred_default", False):
+            yield refuse(
+                "deferred-default",
+                None,
+                f"parameter {parameter.name!r} has a callable default; a workflow argument needs its "
+                "value written in the template (give a literal default)",
+                line=parameter.location.line if parameter.location else None,
+            )
+
     if ir.schedule is not None:
         missing = [p.name for p in ir.parameters if not p.has_default]
         if missing:

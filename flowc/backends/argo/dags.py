@@ -218,8 +218,8 @@ class DagLowering:
             again = self.names[region.key]
             own = self._control_source(region.switch or "")
             # The last pass's control record: the recursive call's if it ran, else the switch's own.
-            # The ternary evaluates only the branch taken, as in Argo's conditional-parameters
-            # example (https://argo-workflows.readthedocs.io/en/latest/walk-through/conditionals/).
+            # A DAG output chosen by a ternary that evaluates only the branch taken, as in Argo's
+            # examples/dag-conditional-parameters.yaml (`valueFrom.expression`, Argo >= 3.1).
             expression = (
                 f"{status_succeeded(again)} ? tasks[{_q(again)}].outputs.parameters.{CONTROL}"
                 f" : tasks[{_q(own)}].outputs.parameters.{CONTROL}"

@@ -44,7 +44,14 @@ def project_branch(settings: Settings, environ: Mapping[str, str] | None = None)
     branch = settings.get("project.branch")
     if branch:
         return f"test.{branch}"
-    environ = os.environ if environ is None else environ
+    if environ is None:
+        import getpass
+
+        try:
+            user = os.environ.get("USER") or getpass.getuser()
+        except (OSError, KeyError):  # no passwd entry (some containers)
+            user = "unknown"
+        environ = {**os.environ, "USER": user}
     return f"user.{environ.get('FLOWC_USER') or environ.get('USER') or 'unknown'}"
 
 
@@ -240,18 +247,7 @@ def build_documents(
 
 
 def dump_yaml(document: Mapping[str, Any]) -> str:
-    """Deterministic YAML: sorted keys, block style, no line folding, no anchors/aliases."""
-    import yaml
+    """Deterministic YAML: sorted keys, block style, no anchors (see :mod:`.yamltext`)."""
+    from flowc.backends.argo.yamltext import dump
 
-    class _NoAliases(yaml.SafeDumper):
-        def ignore_aliases(self, data: Any) -> bool:
-            return True
-
-    return yaml.dump(
-        dict(document),
-        Dumper=_NoAliases,
-        sort_keys=True,
-        default_flow_style=False,
-        allow_unicode=True,
-        width=100_000,
-    )
+    return dump(document)

@@ -231,12 +231,19 @@ class _Checker:
         if order is None:
             self.problem(f"{where}: the task dependencies have a cycle")
             return
+        # Tasks that surely succeeded before a task starts: those its `depends` requires to have
+        # succeeded (a conjunction of `X.Succeeded`), and, transitively, what they required.
+        ran_before: dict[str, set[str]] = {}
+        for name in order:
+            expression = tasks[name].get("depends") or ""
+            required = set()
+            if "||" not in expression and "!" not in expression:
+                required = {dep for dep, result in _depends_names(tasks[name]) if result == "Succeeded"}
+            ran_before[name] = required.union(*(ran_before.get(dep, set()) for dep in required))
         for name, task in tasks.items():
             ancestors = _ancestors(name, needs)
             scope = {a: tasks[a]["template"] for a in ancestors if a in tasks}
-            depends = _depends_names(task)
-            conjunctive = "||" not in (task.get("depends") or "") and "!" not in (task.get("depends") or "")
-            surely_ran = {dep for dep, result in depends if conjunctive and result == "Succeeded"}
+            surely_ran = ran_before[name]
             item = any(key in task for key in ("withSequence", "withParam", "withItems"))
             for key in ("when", "withSequence", "withParam", "arguments"):
                 if key not in task:

@@ -109,6 +109,12 @@ def build_definition(ir: FlowIR, settings: Settings, options: Mapping[str, Any])
     }
 
 
-def definition_text(definition: Mapping[str, Any]) -> str:
-    """Canonical JSON text: sorted keys, two-space indent, trailing newline."""
+def definition_text(definition: Mapping[str, Any], compact: bool = False) -> str:
+    """Canonical JSON text: sorted keys; indented with a trailing newline, or ``compact``.
+
+    ``compile`` writes the indented form (readable, diffable); ``deploy`` sends the compact one, which
+    is what counts against Step Functions' 1 MB definition quota.
+    """
+    if compact:
+        return json.dumps(definition, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return json.dumps(definition, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

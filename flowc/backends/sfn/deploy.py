@@ -110,7 +110,9 @@ def plan_deployment(
 ) -> DeployPlan:
     """The deployment of ``ir`` (pure: no AWS call)."""
     name = deployment_name(ir, settings)
-    definition = definition_text(build_definition(ir, settings, {**options, "package_sha": package_sha}))
+    definition = definition_text(
+        build_definition(ir, settings, {**options, "package_sha": package_sha}), compact=True
+    )
     role = str(settings.get("sfn.role") or PLACEHOLDER_ROLE)
     schedule = None
     if ir.schedule is not None:
@@ -121,11 +123,15 @@ def plan_deployment(
     )
 
 
-def _package(ir: FlowIR, settings: Settings, dry_run: bool) -> str | None:
-    """Builds (and unless ``dry_run`` uploads) the code package; returns its sha."""
+def _package(ir: FlowIR, settings: Settings, flow_path: str | None, dry_run: bool) -> str | None:
+    """Builds (and unless ``dry_run`` uploads) the code package; returns its sha.
+
+    Without the flow file (an IR given programmatically), tasks run ``--source``: the image must
+    then contain the flow.
+    """
     from flowc.package import build_package, store_package
 
-    flow_file = Path(ir.source_file)
+    flow_file = Path(flow_path or ir.source_file)
     if not flow_file.is_file():
         return None
     package = build_package(flow_file, settings=settings)
@@ -195,7 +201,7 @@ def deploy(ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> int:
 
     dry_run = bool(options.get("dry_run"))
     try:
-        package_sha = _package(ir, settings, dry_run)
+        package_sha = _package(ir, settings, options.get("flow"), dry_run)
         plan = plan_deployment(ir, settings, options, package_sha)
     except CompileError as exc:
         print(exc, file=sys.stderr)

@@ -23,7 +23,7 @@ from flowc.config import Settings
 __all__ = ["INLINE_PARAMETERS_BYTES", "execution_input", "find_state_machine", "trigger"]
 
 #: The parameters' JSON stays this short in the execution input (and the start task's environment).
-INLINE_PARAMETERS_BYTES = 512
+INLINE_PARAMETERS_BYTES = 256
 
 
 def _size(values: Mapping[str, Any]) -> int:

@@ -41,11 +41,9 @@ ITERATION = {
     "end": ("next", ("join",)),
 }
 #: Branch tasks: task id -> (tasks whose control record decides, {step: Airflow task of that step}).
-CHOICES = {
-}
+CHOICES = {}
 #: Loops run in one task: task id -> (steps, ((step, retries, seconds between retries), ...)).
-LOOPS = {
-}
+LOOPS = {}
 #: Where the pod writes its control record so that Airflow's XCom sidecar returns it.
 CONTROL_FILE = "/airflow/xcom/return.json"
 
@@ -99,6 +97,7 @@ def flowc_fanout(control, depth):
     Airflow cannot nest .expand() in a mapped task group, so a nested foreach's body maps once over
     the flat list of its index paths (outermost first, sorted).
     """
+    # Values expanded from an XCom are not rendered as templates: the pod's run id travels here.
     run_id = flowc_run_id(get_current_context()["run_id"])
     records = [control] if depth == 0 else list(control)
     entries = []
@@ -178,8 +177,7 @@ with DAG(
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
     tags=["flow:ForeachInBranchFlow", "flowc"],
-    params={
-    },
+    params={},
     user_defined_macros={
         "flowc_entry": flowc_entry,
         "flowc_iteration": flowc_iteration,
@@ -214,7 +212,7 @@ with DAG(
         arguments=_step_arguments("fan"),
     )
     tasks["fan-fanout"] = task(task_id="fan-fanout")(flowc_fanout)(
-        tasks["fan"].output, 0
+        control=tasks["fan"].output, depth=0
     )
     tasks["square"] = KubernetesPodOperator.partial(
         task_id="square",

@@ -38,11 +38,9 @@ ITERATION = {
     "end": ("next", ("middle",)),
 }
 #: Branch tasks: task id -> (tasks whose control record decides, {step: Airflow task of that step}).
-CHOICES = {
-}
+CHOICES = {}
 #: Loops run in one task: task id -> (steps, ((step, retries, seconds between retries), ...)).
-LOOPS = {
-}
+LOOPS = {}
 #: Where the pod writes its control record so that Airflow's XCom sidecar returns it.
 CONTROL_FILE = "/airflow/xcom/return.json"
 
@@ -96,6 +94,7 @@ def flowc_fanout(control, depth):
     Airflow cannot nest .expand() in a mapped task group, so a nested foreach's body maps once over
     the flat list of its index paths (outermost first, sorted).
     """
+    # Values expanded from an XCom are not rendered as templates: the pod's run id travels here.
     run_id = flowc_run_id(get_current_context()["run_id"])
     records = [control] if depth == 0 else list(control)
     entries = []
@@ -175,8 +174,7 @@ with DAG(
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
     tags=["flow:LinearFlow", "flowc"],
-    params={
-    },
+    params={},
     user_defined_macros={
         "flowc_entry": flowc_entry,
         "flowc_iteration": flowc_iteration,

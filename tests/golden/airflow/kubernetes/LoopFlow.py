@@ -39,8 +39,7 @@ ITERATION = {
     "end": ("next", ("loop-work",)),
 }
 #: Branch tasks: task id -> (tasks whose control record decides, {step: Airflow task of that step}).
-CHOICES = {
-}
+CHOICES = {}
 #: Loops run in one task: task id -> (steps, ((step, retries, seconds between retries), ...)).
 LOOPS = {
     "loop-work": (("work", "decide"), ()),
@@ -98,6 +97,7 @@ def flowc_fanout(control, depth):
     Airflow cannot nest .expand() in a mapped task group, so a nested foreach's body maps once over
     the flat list of its index paths (outermost first, sorted).
     """
+    # Values expanded from an XCom are not rendered as templates: the pod's run id travels here.
     run_id = flowc_run_id(get_current_context()["run_id"])
     records = [control] if depth == 0 else list(control)
     entries = []

@@ -39,11 +39,9 @@ ITERATION = {
     "end": ("next", ("fails_once",)),
 }
 #: Branch tasks: task id -> (tasks whose control record decides, {step: Airflow task of that step}).
-CHOICES = {
-}
+CHOICES = {}
 #: Loops run in one task: task id -> (steps, ((step, retries, seconds between retries), ...)).
-LOOPS = {
-}
+LOOPS = {}
 #: Where the pod writes its control record so that Airflow's XCom sidecar returns it.
 CONTROL_FILE = "/airflow/xcom/return.json"
 
@@ -97,6 +95,7 @@ def flowc_fanout(control, depth):
     Airflow cannot nest .expand() in a mapped task group, so a nested foreach's body maps once over
     the flat list of its index paths (outermost first, sorted).
     """
+    # Values expanded from an XCom are not rendered as templates: the pod's run id travels here.
     run_id = flowc_run_id(get_current_context()["run_id"])
     records = [control] if depth == 0 else list(control)
     entries = []
@@ -176,8 +175,7 @@ with DAG(
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
     tags=["flow:ResumeFlow", "flowc"],
-    params={
-    },
+    params={},
     user_defined_macros={
         "flowc_entry": flowc_entry,
         "flowc_iteration": flowc_iteration,
@@ -200,7 +198,7 @@ with DAG(
         arguments=_step_arguments("start"),
     )
     tasks["start-fanout"] = task(task_id="start-fanout")(flowc_fanout)(
-        tasks["start"].output, 0
+        control=tasks["start"].output, depth=0
     )
     tasks["body"] = KubernetesPodOperator.partial(
         task_id="body",

@@ -45,8 +45,7 @@ CHOICES = {
     "start-choose": (("start",), {"high": "high", "low": "low"}),
 }
 #: Loops run in one task: task id -> (steps, ((step, retries, seconds between retries), ...)).
-LOOPS = {
-}
+LOOPS = {}
 #: Where the pod writes its control record so that Airflow's XCom sidecar returns it.
 CONTROL_FILE = "/airflow/xcom/return.json"
 
@@ -100,6 +99,7 @@ def flowc_fanout(control, depth):
     Airflow cannot nest .expand() in a mapped task group, so a nested foreach's body maps once over
     the flat list of its index paths (outermost first, sorted).
     """
+    # Values expanded from an XCom are not rendered as templates: the pod's run id travels here.
     run_id = flowc_run_id(get_current_context()["run_id"])
     records = [control] if depth == 0 else list(control)
     entries = []

@@ -45,14 +45,9 @@ ITERATION = {
     "end": ("next", ("join",)),
 }
 #: Branch tasks: task id -> (tasks whose control record decides, {step: Airflow task of that step}).
-CHOICES = {
-}
+CHOICES = {}
 #: Loops run in one task: task id -> (steps, ((step, retries, seconds between retries), ...)).
-LOOPS = {
-}
-#: @environment of each step that has one.
-ENVIRONMENT = {
-}
+LOOPS = {}
 #: Task runner exit codes (docs/architecture.md).
 EXIT_CODES = {1: "the step raised", 2: "bad input", 3: "infrastructure error", 4: "killed by @timeout"}
 
@@ -106,7 +101,6 @@ def flowc_fanout(control, depth):
     Airflow cannot nest .expand() in a mapped task group, so a nested foreach's body maps once over
     the flat list of its index paths (outermost first, sorted).
     """
-    run_id = flowc_run_id(get_current_context()["run_id"])
     records = [control] if depth == 0 else list(control)
     entries = []
     for record in records:
@@ -115,9 +109,7 @@ def flowc_fanout(control, depth):
             continue
         parent = _index_path(record, depth)
         for split in range(record["num_splits"]):
-            entries.append(
-                {"index": [*parent, split], "iteration": record["next_iteration"], "run_id": run_id}
-            )
+            entries.append({"index": [*parent, split], "iteration": record["next_iteration"]})
     return sorted(entries, key=lambda entry: entry["index"])
 
 
@@ -144,7 +136,7 @@ def _code_arguments():
     raise AirflowFailException("no code: deploy the flow (code package) or set FLOWC_SOURCE on the worker")
 
 
-def _run(module, arguments, environment=None, parameters=None):
+def _run(module, arguments, parameters=None):
     """Runs ``python -m module arguments...`` (an argv list: no shell) and returns its control record."""
     python = os.environ.get("FLOWC_PYTHON") or sys.executable
     datastore = os.environ.get("FLOWC_DATASTORE") or DATASTORE
@@ -157,8 +149,8 @@ def _run(module, arguments, environment=None, parameters=None):
             with open(params_file, "w", encoding="utf-8") as handle:
                 json.dump(parameters, handle)
             argv += ["--params-file", params_file]
-        child_environment = {**os.environ, **(environment or {})}
-        returncode = subprocess.run(argv, env=child_environment, check=False).returncode
+        # @environment is applied by the task runner itself, for the step's duration.
+        returncode = subprocess.run(argv, check=False).returncode
         if returncode == 0:
             with open(control_file, encoding="utf-8") as handle:
                 return json.load(handle)
@@ -183,7 +175,7 @@ def flowc_step(step, entry=None):
     if step == "start":
         given = context["params"]
         parameters = {name: given[name] for name in PARAMETERS if given.get(name) is not None}
-    return _run("flowc.task_runner", arguments, ENVIRONMENT.get(step), parameters)
+    return _run("flowc.task_runner", arguments, parameters)
 
 
 def flowc_loop(task_id):
@@ -195,10 +187,7 @@ def flowc_loop(task_id):
     arguments += ["--entry", step, "--iteration", str(iteration), "--steps", ",".join(steps)]
     for name, times, seconds in retries:
         arguments += ["--retry", f"{name}={times}:{seconds:g}"]
-    environment = {}
-    for name in steps:
-        environment.update(ENVIRONMENT.get(name, {}))
-    return _run("flowc.task_runner.region", arguments, environment)
+    return _run("flowc.task_runner.region", arguments)
 
 
 with DAG(
@@ -215,7 +204,7 @@ with DAG(
     tasks = {}
     tasks["start"] = task(task_id="start")(flowc_step)("start")
     tasks["start-fanout"] = task(task_id="start-fanout")(flowc_fanout)(
-        tasks["start"], 0
+        control=tasks["start"], depth=0
     )
     tasks["work"] = (
         task(task_id="work")(flowc_step)

@@ -1,0 +1,297 @@
+"""LoopExitsFlow on Apache Airflow: compiled by flowc from loop_exits_flow.py. Do not edit; compile again.
+
+Every step runs `python -m flowc.task_runner` (a Kubernetes pod per task), which reads
+and writes the flowc datastore; Airflow passes only control records (XCom) between tasks.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from hashlib import sha256
+
+import pendulum
+
+try:  # Airflow 3
+    from airflow.sdk import DAG, Param, get_current_context, task
+    from airflow.sdk.exceptions import AirflowFailException
+except ImportError:  # Airflow 2
+    from airflow import DAG
+    from airflow.decorators import task
+    from airflow.exceptions import AirflowFailException
+    from airflow.models.param import Param
+    from airflow.operators.python import get_current_context
+from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+
+FLOW_NAME = "LoopExitsFlow"
+DAG_ID = "LoopExitsFlow"
+#: Datastore root the tasks use.
+DATASTORE = ".flowc"
+#: SHA-256 of the code package `flowc deploy` uploaded (None: compiled without one).
+CODE_PACKAGE = None
+#: The flow's parameters (the start task receives their values).
+PARAMETERS = ("limit",)
+#: How a task outside a foreach learns its iteration: (mode, Airflow tasks whose control record tells).
+ITERATION = {
+    "start": ("none", ()),
+    "loop-work": ("next", ("start",)),
+    "finish": ("next", ("loop-work",)),
+    "gather": ("split", ("finish",)),
+    "cleanup": ("next", ("loop-work",)),
+    "end": ("next", ("cleanup", "gather")),
+}
+#: Branch tasks: task id -> (tasks whose control record decides, {step: Airflow task of that step}).
+CHOICES = {
+    "loop-work-choose": (("loop-work",), {"cleanup": "cleanup", "finish": "finish"}),
+}
+#: Loops run in one task: task id -> (steps, ((step, retries, seconds between retries), ...)).
+LOOPS = {
+    "loop-work": (("work", "decide"), ()),
+}
+#: Where the pod writes its control record so that Airflow's XCom sidecar returns it.
+CONTROL_FILE = "/airflow/xcom/return.json"
+
+log = logging.getLogger(__name__)
+
+
+def flowc_run_id(airflow_run_id):
+    """The flowc run id of a DAG run: path-safe and unique (a copy of flowc.backends.airflow.names)."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "-", airflow_run_id)
+    if safe != airflow_run_id or len(safe) > 100:
+        safe = safe[:100] + "-" + sha256(airflow_run_id.encode("utf-8")).hexdigest()[:8]
+    return "airflow-" + safe
+
+
+def _upstream_control(ti, task_id):
+    control = ti.xcom_pull(task_ids=task_id)
+    if control is None:
+        raise AirflowFailException(f"task {task_id!r} left no control record")
+    return control
+
+
+def flowc_entry(ti, task_id, steps):
+    """(step, iteration) this task starts at, from the control record of the task that chose it."""
+    mode, sources = ITERATION[task_id]
+    if mode == "none":
+        return steps[0], 0
+    if mode == "split":
+        return steps[0], _upstream_control(ti, sources[0])["iteration"]
+    for source in sources:
+        control = ti.xcom_pull(task_ids=source)  # None when that case was skipped
+        chosen = [step for step in (control or {}).get("next", []) if step in steps]
+        if chosen:
+            return chosen[0], control["next_iteration"]
+    raise AirflowFailException(f"no control record of {sources} chose {steps}")
+
+
+def flowc_iteration(ti, task_id, steps):
+    return flowc_entry(ti, task_id, steps)[1]
+
+
+def _index_path(control, depth):
+    """The foreach index path of the task that wrote ``control`` (a task at ``depth`` indices)."""
+    if depth == 0:
+        return []
+    return [int(part) for part in control["task_id"].split(".")[0].split("-")]
+
+
+def flowc_fanout(control, depth):
+    """Every index path of a foreach's body: one entry per split, flattened over a mapped foreach.
+
+    Airflow cannot nest .expand() in a mapped task group, so a nested foreach's body maps once over
+    the flat list of its index paths (outermost first, sorted).
+    """
+    # Values expanded from an XCom are not rendered as templates: the pod's run id travels here.
+    run_id = flowc_run_id(get_current_context()["run_id"])
+    records = [control] if depth == 0 else list(control)
+    entries = []
+    for record in records:
+        if record is None:  # e.g. a pod task marked successful without running (dry run)
+            log.warning("a foreach task left no control record: nothing to fan out from it")
+            continue
+        parent = _index_path(record, depth)
+        for split in range(record["num_splits"]):
+            entries.append(
+                {"index": [*parent, split], "iteration": record["next_iteration"], "run_id": run_id}
+            )
+    return sorted(entries, key=lambda entry: entry["index"])
+
+
+def flowc_choose(task_id):
+    """The Airflow task of the case a switch (or a loop's exit) chose; Airflow skips the others."""
+    sources, targets = CHOICES[task_id]
+    ti = get_current_context()["ti"]
+    for source in sources:
+        control = ti.xcom_pull(task_ids=source)
+        if control is None:
+            log.warning("task %s left no control record: every case is skipped", source)
+            return []
+        return [targets[step] for step in control["next"] if step in targets]
+    return []
+
+
+def flowc_parameters(params):
+    """The start task's parameter values as JSON (FLOWC_PARAMETERS), never spliced into a command."""
+    return json.dumps({name: params[name] for name in PARAMETERS if params.get(name) is not None}, sort_keys=True)
+
+
+def _code_arguments():
+    return ["--package", CODE_PACKAGE] if CODE_PACKAGE else []
+
+
+def _tail():
+    return [*_code_arguments(), "--datastore", DATASTORE, "--control-file", CONTROL_FILE]
+
+
+def _step_arguments(step):
+    """Pod arguments of a task outside any foreach; Airflow renders the {{ ... }} at run time."""
+    run_id = "{{ flowc_run_id(run_id) }}"
+    iteration = "{{ flowc_iteration(ti, %r, (%r,)) }}" % (step, step)
+    return ["--flow", FLOW_NAME, "--step", step, "--run-id", run_id, "--iteration", iteration, *_tail()]
+
+
+def _mapped_arguments(step):
+    """For a task inside a foreach: the pod arguments of one fanout entry."""
+
+    def arguments(entry):
+        index = ",".join(str(i) for i in entry["index"])
+        return [
+            "--flow", FLOW_NAME, "--step", step, "--run-id", entry["run_id"], "--index", index,
+            "--iteration", str(entry["iteration"]), *_tail(),
+        ]  # fmt: skip
+
+    return arguments
+
+
+def _loop_arguments(task_id):
+    steps, retries = LOOPS[task_id]
+    entry = "{{ flowc_entry(ti, %r, %r)[0] }}" % (task_id, steps)
+    iteration = "{{ flowc_entry(ti, %r, %r)[1] }}" % (task_id, steps)
+    arguments = ["--flow", FLOW_NAME, "--run-id", "{{ flowc_run_id(run_id) }}"]
+    arguments += ["--entry", entry, "--iteration", iteration, "--steps", ",".join(steps)]
+    for name, times, seconds in retries:
+        arguments += ["--retry", f"{name}={times}:{seconds:g}"]
+    return [*arguments, *_tail()]
+
+
+with DAG(
+    dag_id=DAG_ID,
+    description=None,
+    schedule=None,
+    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+    catchup=False,
+    tags=["flow:LoopExitsFlow", "flowc"],
+    params={
+        "limit": Param(default=2, type="integer"),
+    },
+    user_defined_macros={
+        "flowc_entry": flowc_entry,
+        "flowc_iteration": flowc_iteration,
+        "flowc_parameters": flowc_parameters,
+        "flowc_run_id": flowc_run_id,
+    },
+) as dag:
+    tasks = {}
+    tasks["start"] = KubernetesPodOperator(
+        task_id="start",
+        name="loopexitsflow-start",
+        image="python:3.11-slim",
+        cmds=["python", "-m", "flowc.task_runner"],
+        namespace="default",
+        labels={"app.kubernetes.io/managed-by": "flowc", "flowc/flow": "LoopExitsFlow", "flowc/task": "start"},
+        do_xcom_push=True,
+        get_logs=True,
+        on_finish_action="delete_pod",
+        env_vars={"FLOWC_PARAMETERS": "{{ flowc_parameters(params) }}"},
+        arguments=_step_arguments("start"),
+    )
+    tasks["loop-work"] = KubernetesPodOperator(
+        task_id="loop-work",
+        name="loopexitsflow-loop-work",
+        image="python:3.11-slim",
+        cmds=["python", "-m", "flowc.task_runner.region"],
+        namespace="default",
+        labels={"app.kubernetes.io/managed-by": "flowc", "flowc/flow": "LoopExitsFlow", "flowc/task": "loop-work"},
+        do_xcom_push=True,
+        get_logs=True,
+        on_finish_action="delete_pod",
+        arguments=_loop_arguments("loop-work"),
+    )
+    tasks["loop-work-choose"] = task.branch(task_id="loop-work-choose")(flowc_choose)("loop-work-choose")
+    tasks["finish"] = KubernetesPodOperator(
+        task_id="finish",
+        name="loopexitsflow-finish",
+        image="python:3.11-slim",
+        cmds=["python", "-m", "flowc.task_runner"],
+        namespace="default",
+        labels={"app.kubernetes.io/managed-by": "flowc", "flowc/flow": "LoopExitsFlow", "flowc/task": "finish"},
+        do_xcom_push=True,
+        get_logs=True,
+        on_finish_action="delete_pod",
+        arguments=_step_arguments("finish"),
+    )
+    tasks["finish-fanout"] = task(task_id="finish-fanout")(flowc_fanout)(
+        control=tasks["finish"].output, depth=0
+    )
+    tasks["part"] = KubernetesPodOperator.partial(
+        task_id="part",
+        name="loopexitsflow-part",
+        image="python:3.11-slim",
+        cmds=["python", "-m", "flowc.task_runner"],
+        namespace="default",
+        labels={"app.kubernetes.io/managed-by": "flowc", "flowc/flow": "LoopExitsFlow", "flowc/task": "part"},
+        do_xcom_push=True,
+        get_logs=True,
+        on_finish_action="delete_pod",
+    ).expand(
+        arguments=tasks["finish-fanout"].map(_mapped_arguments("part")),
+    )
+    tasks["gather"] = KubernetesPodOperator(
+        task_id="gather",
+        name="loopexitsflow-gather",
+        image="python:3.11-slim",
+        cmds=["python", "-m", "flowc.task_runner"],
+        namespace="default",
+        labels={"app.kubernetes.io/managed-by": "flowc", "flowc/flow": "LoopExitsFlow", "flowc/task": "gather"},
+        do_xcom_push=True,
+        get_logs=True,
+        on_finish_action="delete_pod",
+        arguments=_step_arguments("gather"),
+    )
+    tasks["cleanup"] = KubernetesPodOperator(
+        task_id="cleanup",
+        name="loopexitsflow-cleanup",
+        image="python:3.11-slim",
+        cmds=["python", "-m", "flowc.task_runner"],
+        namespace="default",
+        labels={"app.kubernetes.io/managed-by": "flowc", "flowc/flow": "LoopExitsFlow", "flowc/task": "cleanup"},
+        do_xcom_push=True,
+        get_logs=True,
+        on_finish_action="delete_pod",
+        arguments=_step_arguments("cleanup"),
+    )
+    tasks["end"] = KubernetesPodOperator(
+        task_id="end",
+        trigger_rule="none_failed_min_one_success",
+        name="loopexitsflow-end",
+        image="python:3.11-slim",
+        cmds=["python", "-m", "flowc.task_runner"],
+        namespace="default",
+        labels={"app.kubernetes.io/managed-by": "flowc", "flowc/flow": "LoopExitsFlow", "flowc/task": "end"},
+        do_xcom_push=True,
+        get_logs=True,
+        on_finish_action="delete_pod",
+        arguments=_step_arguments("end"),
+    )
+
+    tasks["cleanup"] >> tasks["end"]
+    tasks["finish"] >> tasks["finish-fanout"]
+    tasks["finish"] >> tasks["part"]
+    tasks["finish-fanout"] >> tasks["part"]
+    tasks["gather"] >> tasks["end"]
+    tasks["loop-work"] >> tasks["loop-work-choose"]
+    tasks["loop-work-choose"] >> tasks["cleanup"]
+    tasks["loop-work-choose"] >> tasks["finish"]
+    tasks["part"] >> tasks["gather"]
+    tasks["start"] >> tasks["loop-work"]

@@ -1,0 +1,237 @@
+"""LoopExitsFlow on Apache Airflow: compiled by flowc from loop_exits_flow.py. Do not edit; compile again.
+
+Every step runs `python -m flowc.task_runner` (a process on the Airflow worker), which reads
+and writes the flowc datastore; Airflow passes only control records (XCom) between tasks.
+The worker needs flowc installed; FLOWC_PYTHON picks its interpreter (default: the worker's own),
+FLOWC_DATASTORE overrides the datastore, and FLOWC_SOURCE (a flow file on the worker) or
+FLOWC_PACKAGE (a code package digest) gives the code when the DAG was compiled without a package.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from hashlib import sha256
+
+import pendulum
+
+try:  # Airflow 3
+    from airflow.sdk import DAG, Param, get_current_context, task
+    from airflow.sdk.exceptions import AirflowFailException
+except ImportError:  # Airflow 2
+    from airflow import DAG
+    from airflow.decorators import task
+    from airflow.exceptions import AirflowFailException
+    from airflow.models.param import Param
+    from airflow.operators.python import get_current_context
+
+FLOW_NAME = "LoopExitsFlow"
+DAG_ID = "LoopExitsFlow"
+#: Datastore root the tasks use (FLOWC_DATASTORE on the worker overrides it).
+DATASTORE = ".flowc"
+#: SHA-256 of the code package `flowc deploy` uploaded (None: compiled without one).
+CODE_PACKAGE = None
+#: The flow's parameters (the start task receives their values).
+PARAMETERS = ("limit",)
+#: How a task outside a foreach learns its iteration: (mode, Airflow tasks whose control record tells).
+ITERATION = {
+    "start": ("none", ()),
+    "loop-work": ("next", ("start",)),
+    "finish": ("next", ("loop-work",)),
+    "gather": ("split", ("finish",)),
+    "cleanup": ("next", ("loop-work",)),
+    "end": ("next", ("cleanup", "gather")),
+}
+#: Branch tasks: task id -> (tasks whose control record decides, {step: Airflow task of that step}).
+CHOICES = {
+    "loop-work-choose": (("loop-work",), {"cleanup": "cleanup", "finish": "finish"}),
+}
+#: Loops run in one task: task id -> (steps, ((step, retries, seconds between retries), ...)).
+LOOPS = {
+    "loop-work": (("work", "decide"), ()),
+}
+#: Task runner exit codes (docs/architecture.md).
+EXIT_CODES = {1: "the step raised", 2: "bad input", 3: "infrastructure error", 4: "killed by @timeout"}
+
+log = logging.getLogger(__name__)
+
+
+def flowc_run_id(airflow_run_id):
+    """The flowc run id of a DAG run: path-safe and unique (a copy of flowc.backends.airflow.names)."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "-", airflow_run_id)
+    if safe != airflow_run_id or len(safe) > 100:
+        safe = safe[:100] + "-" + sha256(airflow_run_id.encode("utf-8")).hexdigest()[:8]
+    return "airflow-" + safe
+
+
+def _upstream_control(ti, task_id):
+    control = ti.xcom_pull(task_ids=task_id)
+    if control is None:
+        raise AirflowFailException(f"task {task_id!r} left no control record")
+    return control
+
+
+def flowc_entry(ti, task_id, steps):
+    """(step, iteration) this task starts at, from the control record of the task that chose it."""
+    mode, sources = ITERATION[task_id]
+    if mode == "none":
+        return steps[0], 0
+    if mode == "split":
+        return steps[0], _upstream_control(ti, sources[0])["iteration"]
+    for source in sources:
+        control = ti.xcom_pull(task_ids=source)  # None when that case was skipped
+        chosen = [step for step in (control or {}).get("next", []) if step in steps]
+        if chosen:
+            return chosen[0], control["next_iteration"]
+    raise AirflowFailException(f"no control record of {sources} chose {steps}")
+
+
+def flowc_iteration(ti, task_id, steps):
+    return flowc_entry(ti, task_id, steps)[1]
+
+
+def _index_path(control, depth):
+    """The foreach index path of the task that wrote ``control`` (a task at ``depth`` indices)."""
+    if depth == 0:
+        return []
+    return [int(part) for part in control["task_id"].split(".")[0].split("-")]
+
+
+def flowc_fanout(control, depth):
+    """Every index path of a foreach's body: one entry per split, flattened over a mapped foreach.
+
+    Airflow cannot nest .expand() in a mapped task group, so a nested foreach's body maps once over
+    the flat list of its index paths (outermost first, sorted).
+    """
+    records = [control] if depth == 0 else list(control)
+    entries = []
+    for record in records:
+        if record is None:  # e.g. a pod task marked successful without running (dry run)
+            log.warning("a foreach task left no control record: nothing to fan out from it")
+            continue
+        parent = _index_path(record, depth)
+        for split in range(record["num_splits"]):
+            entries.append({"index": [*parent, split], "iteration": record["next_iteration"]})
+    return sorted(entries, key=lambda entry: entry["index"])
+
+
+def flowc_choose(task_id):
+    """The Airflow task of the case a switch (or a loop's exit) chose; Airflow skips the others."""
+    sources, targets = CHOICES[task_id]
+    ti = get_current_context()["ti"]
+    for source in sources:
+        control = ti.xcom_pull(task_ids=source)
+        if control is None:
+            log.warning("task %s left no control record: every case is skipped", source)
+            return []
+        return [targets[step] for step in control["next"] if step in targets]
+    return []
+
+
+def _code_arguments():
+    if CODE_PACKAGE:
+        return ["--package", CODE_PACKAGE]
+    if os.environ.get("FLOWC_PACKAGE"):
+        return ["--package", os.environ["FLOWC_PACKAGE"]]
+    if os.environ.get("FLOWC_SOURCE"):
+        return ["--source", os.environ["FLOWC_SOURCE"]]
+    raise AirflowFailException("no code: deploy the flow (code package) or set FLOWC_SOURCE on the worker")
+
+
+def _run(module, arguments, parameters=None):
+    """Runs ``python -m module arguments...`` (an argv list: no shell) and returns its control record."""
+    python = os.environ.get("FLOWC_PYTHON") or sys.executable
+    datastore = os.environ.get("FLOWC_DATASTORE") or DATASTORE
+    with tempfile.TemporaryDirectory(prefix="flowc-airflow-") as scratch:
+        control_file = os.path.join(scratch, "control.json")
+        argv = [python, "-m", module, *arguments, *_code_arguments()]
+        argv += ["--datastore", datastore, "--control-file", control_file]
+        if parameters is not None:
+            params_file = os.path.join(scratch, "parameters.json")
+            with open(params_file, "w", encoding="utf-8") as handle:
+                json.dump(parameters, handle)
+            argv += ["--params-file", params_file]
+        # @environment is applied by the task runner itself, for the step's duration.
+        returncode = subprocess.run(argv, check=False).returncode
+        if returncode == 0:
+            with open(control_file, encoding="utf-8") as handle:
+                return json.load(handle)
+    message = f"python -m {module} exited with {returncode} ({EXIT_CODES.get(returncode, 'unexpected')})"
+    if returncode == 2:
+        raise AirflowFailException(message)  # bad input: another attempt cannot help
+    raise RuntimeError(message)
+
+
+def flowc_step(step, entry=None):
+    """Runs one task of ``step``: at the index path and iteration of ``entry`` inside a foreach."""
+    context = get_current_context()
+    ti = context["ti"]
+    arguments = ["--flow", FLOW_NAME, "--step", step, "--run-id", flowc_run_id(context["run_id"])]
+    if entry is None:
+        iteration = flowc_iteration(ti, step, (step,))
+    else:
+        iteration = entry["iteration"]
+        arguments += ["--index", ",".join(str(i) for i in entry["index"])]
+    arguments += ["--iteration", str(iteration), "--attempt", str(max(ti.try_number - 1, 0))]
+    parameters = None
+    if step == "start":
+        given = context["params"]
+        parameters = {name: given[name] for name in PARAMETERS if given.get(name) is not None}
+    return _run("flowc.task_runner", arguments, parameters)
+
+
+def flowc_loop(task_id):
+    """Runs a loop's steps in sequence (flowc.task_runner.region) until a case leaves the loop."""
+    context = get_current_context()
+    steps, retries = LOOPS[task_id]
+    step, iteration = flowc_entry(context["ti"], task_id, steps)
+    arguments = ["--flow", FLOW_NAME, "--run-id", flowc_run_id(context["run_id"])]
+    arguments += ["--entry", step, "--iteration", str(iteration), "--steps", ",".join(steps)]
+    for name, times, seconds in retries:
+        arguments += ["--retry", f"{name}={times}:{seconds:g}"]
+    return _run("flowc.task_runner.region", arguments)
+
+
+with DAG(
+    dag_id=DAG_ID,
+    description=None,
+    schedule=None,
+    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+    catchup=False,
+    tags=["flow:LoopExitsFlow", "flowc"],
+    params={
+        "limit": Param(default=2, type="integer"),
+    },
+) as dag:
+    tasks = {}
+    tasks["start"] = task(task_id="start")(flowc_step)("start")
+    tasks["loop-work"] = task(task_id="loop-work")(flowc_loop)("loop-work")
+    tasks["loop-work-choose"] = task.branch(task_id="loop-work-choose")(flowc_choose)("loop-work-choose")
+    tasks["finish"] = task(task_id="finish")(flowc_step)("finish")
+    tasks["finish-fanout"] = task(task_id="finish-fanout")(flowc_fanout)(
+        control=tasks["finish"], depth=0
+    )
+    tasks["part"] = (
+        task(task_id="part")(flowc_step)
+        .partial(step="part")
+        .expand(entry=tasks["finish-fanout"])
+    )
+    tasks["gather"] = task(task_id="gather")(flowc_step)("gather")
+    tasks["cleanup"] = task(task_id="cleanup")(flowc_step)("cleanup")
+    tasks["end"] = task(task_id="end", trigger_rule="none_failed_min_one_success")(flowc_step)("end")
+
+    tasks["cleanup"] >> tasks["end"]
+    tasks["finish"] >> tasks["finish-fanout"]
+    tasks["finish"] >> tasks["part"]
+    tasks["finish-fanout"] >> tasks["part"]
+    tasks["gather"] >> tasks["end"]
+    tasks["loop-work"] >> tasks["loop-work-choose"]
+    tasks["loop-work-choose"] >> tasks["cleanup"]
+    tasks["loop-work-choose"] >> tasks["finish"]
+    tasks["part"] >> tasks["gather"]
+    tasks["start"] >> tasks["loop-work"]

@@ -1,0 +1,175 @@
+"""``flowc compile --target sfn``: golden definitions, determinism, limits, refusals, naming."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from flowc.backends.base import CONSTRUCTS
+from flowc.backends.sfn import CAPABILITIES
+from flowc.backends.sfn.definition import definition_text
+from flowc.backends.sfn.naming import STATE_NAME_MAX, state_name
+from flowc.backends.sfn.schedule import aws_cron
+from flowc.backends.sfn.trigger import INLINE_PARAMETERS_BYTES
+from flowc.frontend.diagnostics import CompileError
+from tests.sfn.compiling import GOLDEN_DIR, compile_flow, flow_files, golden_settings, task_states
+
+FLOWS = flow_files()
+#: Read at import: the autouse fixture in tests/conftest.py clears FLOWC_* variables before each test.
+REGENERATE = bool(os.environ.get("FLOWC_REGENERATE"))
+
+
+@pytest.mark.parametrize("path", FLOWS, ids=lambda p: p.stem)
+def test_golden_definition(path: Path) -> None:
+    text = compile_flow(path)
+    golden = GOLDEN_DIR / f"{path.stem}.asl.json"
+    if REGENERATE:
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(text, encoding="utf-8")
+    assert golden.is_file(), f"no golden file {golden.name}: run with FLOWC_REGENERATE=1"
+    assert text == golden.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("path", FLOWS, ids=lambda p: p.stem)
+def test_container_overrides_stay_under_one_kilobyte(path: Path) -> None:
+    definition = json.loads(compile_flow(path))
+    tasks = [
+        s
+        for _, s in task_states(definition)
+        if s.get("Resource", "").startswith("arn:aws:states:::batch")
+    ]
+    assert tasks
+    for state in tasks:
+        overrides = json.dumps(state["Parameters"]["ContainerOverrides"])
+        # Values filled in at run time: run id (<= 84), index path and iteration (<= 64), and the
+        # parameters' JSON, which the trigger keeps short.
+        runtime = 84 + 64 + (INLINE_PARAMETERS_BYTES if "FLOWC_PARAMETERS" in overrides else 0)
+        assert len(overrides) + runtime < 1024, overrides
+
+
+def test_compile_is_deterministic_and_independent_of_width() -> None:
+    path = next(p for p in FLOWS if p.stem == "wide_foreach_flow")
+    first = compile_flow(path)
+    assert compile_flow(path) == first
+    assert json.loads(first)  # the width is a run-time value: nothing in the document depends on it
+    assert '"60"' not in first and "shards" not in first
+
+
+def test_tasks_carry_run_id_index_and_iteration() -> None:
+    definition = json.loads(compile_flow(next(p for p in FLOWS if p.stem == "nested_foreach_flow")))
+    states = dict(task_states(definition))
+    cell = states["cell"]["Parameters"]["ContainerOverrides"]["Command.$"]
+    assert "'--run-id', $.run_id" in cell and "'--index', $.index" in cell
+    assert "'--iteration', $.iteration" in cell
+    assert "--index" not in states["start"]["Parameters"]["ContainerOverrides"]["Command.$"]
+    # The inner Map extends the outer index path.
+    inner = states["row.each"]["ItemSelector"]
+    assert inner["index.$"] == "States.Format('{},{}', $.index, $$.Map.Item.Value)"
+    assert inner["base.$"] == "States.Format('{}-{}', $.base, $$.Map.Item.Value)"
+
+
+def test_wide_foreach_has_a_distributed_map_above_the_threshold() -> None:
+    path = next(p for p in FLOWS if p.stem == "wide_foreach_flow")
+    definition = json.loads(compile_flow(path, golden_settings(**{"sfn.distributed_map_threshold": 77})))
+    states = dict(task_states(definition))
+    route = states["start.route"]
+    assert {
+        "Variable": "$.control.num_splits",
+        "NumericGreaterThan": 77,
+        "Next": "start.chunks~d",
+    } in route["Choices"]
+    assert states["start.fan-out~d"]["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"
+    assert states["start.fan-out"]["ItemProcessor"]["ProcessorConfig"]["Mode"] == "INLINE"
+
+
+def test_switch_and_loop_read_the_control_record() -> None:
+    definition = json.loads(compile_flow(next(p for p in FLOWS if p.stem == "loop_flow")))
+    states = dict(task_states(definition))
+    assert states["decide.read"]["Resource"] == "arn:aws:states:::aws-sdk:s3:getObject"
+    assert states["decide.read"]["Parameters"]["Bucket"] == "flowc-golden"
+    assert (
+        "datastore/runs/LoopFlow/{}/decide/{}{}/task.json"
+        in states["decide.read"]["Parameters"]["Key.$"]
+    )
+    choices = {c["StringEquals"]: c["Next"] for c in states["decide.case"]["Choices"]}
+    assert choices == {"again": "decide.again.again", "done": "end"}
+    assert states["decide.again.again"]["Next"] == "work"
+
+
+def test_features_are_lowered() -> None:
+    definition = json.loads(compile_flow(next(p for p in FLOWS if p.stem == "features_flow")))
+    states = dict(task_states(definition))
+    train = states["train"]
+    overrides = train["Parameters"]["ContainerOverrides"]
+    assert {"Type": "GPU", "Value": "1"} in overrides["ResourceRequirements"]
+    assert train["Parameters"]["JobQueue"] == "gpu-queue"
+    assert train["Parameters"]["JobDefinition"] == "flowc-analytics-golden-FeaturesFlow-train"
+    assert train["Retry"] == [
+        {
+            "ErrorEquals": ["States.TaskFailed"],
+            "MaxAttempts": 4,
+            "IntervalSeconds": 60,
+            "BackoffRate": 2.0,
+        }
+    ]
+    # Runner's limit (600) < Batch's (630) < the state's (660).
+    assert train["Parameters"]["Timeout"] == {"AttemptDurationSeconds": 630}
+    assert train["TimeoutSeconds"] == 660
+    assert "secretsmanager" not in json.dumps(definition)  # secrets live in the job definition
+    start = states["start"]["Parameters"]["ContainerOverrides"]
+    assert {"Name": "QUOTE", "Value": "it's {braced}"} in start["Environment"]
+    assert {"Type": "VCPU", "Value": "2"} in start["ResourceRequirements"]
+
+
+def test_every_construct_is_supported() -> None:
+    assert CAPABILITIES.unsupported == {}
+    assert set(CAPABILITIES.notes) == set(CONSTRUCTS)
+
+
+def test_local_datastore_is_refused_with_a_hint() -> None:
+    path = FLOWS[0]
+    with pytest.raises(CompileError) as raised:
+        compile_flow(path, golden_settings(datastore=".flowc"))
+    assert raised.value.diagnostics[0].code == "sfn-needs-s3-datastore"
+    assert "s3://" in raised.value.diagnostics[0].hint
+
+
+def test_package_option_replaces_source() -> None:
+    text = compile_flow(FLOWS[0], package_sha="ab" * 32)
+    assert "'--package', '" + "ab" * 32 + "'" in text and "--source" not in text
+
+
+def test_long_state_names_are_shortened_uniquely() -> None:
+    long_a, long_b = "a" * 90, "a" * 89 + "b"
+    assert len(state_name(long_a)) <= STATE_NAME_MAX
+    assert state_name(long_a) != state_name(long_b)
+    assert state_name("join") == "join"
+
+
+@pytest.mark.parametrize(
+    ("cron", "expected"),
+    [
+        ("30 6 * * 1-5", "cron(30 6 ? * 2-6 *)"),
+        ("0 0 1 * *", "cron(0 0 1 * ? *)"),
+        ("*/15 * * * *", "cron(*/15 * * * ? *)"),
+        ("0 12 * * 0,6", "cron(0 12 ? * 1,7 *)"),
+        ("0 12 * * 7", "cron(0 12 ? * 1 *)"),
+    ],
+)
+def test_unix_cron_becomes_eventbridge_cron(cron: str, expected: str) -> None:
+    assert aws_cron(cron) == expected
+
+
+def test_compiling_200_steps_is_fast(tmp_path: Path) -> None:
+    from bench.sfn.generate import write_flow
+
+    path = write_flow(tmp_path / "big_flow.py", 200)
+    started = time.perf_counter()
+    text = compile_flow(path)
+    assert time.perf_counter() - started < 2.0  # bench/sfn measures the real figure (< 0.5 s)
+    deployed = definition_text(json.loads(text), compact=True)  # what deploy sends
+    assert len(deployed.encode()) < 256 * 1024
