@@ -11,6 +11,7 @@ import importlib
 from typing import Any
 
 __all__ = [
+    "DataArtifact",
     "Flow",
     "FlowSpec",
     "IncludeFile",
@@ -19,7 +20,6 @@ __all__ = [
     "Run",
     "Step",
     "Task",
-    "DataArtifact",
     "batch",
     "card",
     "catch",

@@ -36,7 +36,10 @@ IS_STEP_ATTRIBUTE = "_flowc_is_step"
 
 
 def step(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Marks a method of a FlowSpec as a step: ``def name(self)`` or, for a join, ``def name(self, inputs)``."""
+    """Marks a method of a FlowSpec as a step.
+
+    ``def name(self)`` for most steps, ``def name(self, inputs)`` for a join.
+    """
     setattr(func, IS_STEP_ATTRIBUTE, True)
     if not hasattr(func, STEP_ATTRIBUTE):
         setattr(func, STEP_ATTRIBUTE, [])
@@ -46,7 +49,9 @@ def step(func: Callable[..., Any]) -> Callable[..., Any]:
 def recorded_decorators(target: Any) -> list[tuple[str, dict[str, Any]]]:
     """The (name, keyword arguments) pairs recorded on a step function or flow class, outermost last."""
     attribute = FLOW_ATTRIBUTE if isinstance(target, type) else STEP_ATTRIBUTE
-    return list(target.__dict__.get(attribute, ()) if isinstance(target, type) else getattr(target, attribute, ()))
+    if isinstance(target, type):
+        return list(target.__dict__.get(attribute, ()))
+    return list(getattr(target, attribute, ()))
 
 
 def _recording(name: str, *, on_class: bool) -> Callable[..., Any]:

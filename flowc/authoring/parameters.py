@@ -59,8 +59,8 @@ class Parameter:
         self,
         name: str,
         default: Any = None,
-        type: Any = None,  # noqa: A002 - Metaflow's keyword
-        help: str | None = None,  # noqa: A002 - Metaflow's keyword
+        type: Any = None,
+        help: str | None = None,
         required: bool | None = None,
         show_default: bool = True,
         separator: str | None = None,
@@ -106,7 +106,7 @@ class IncludeFile(Parameter):
         required: bool | None = None,
         is_text: bool = True,
         encoding: str = "utf-8",
-        help: str | None = None,  # noqa: A002 - Metaflow's keyword
+        help: str | None = None,
         default: Any = None,
         **kwargs: Any,
     ) -> None:
