@@ -63,7 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from flowc.datastore.storage import open_storage
+    from flowc.datastore.storage import StorageError, open_storage
     from flowc.runtime.launch import LaunchError, exit_code, start_run
     from flowc.runtime.resume import Cloner, ResumeError, find_origin_run, origin_parameters, steps_from
 
@@ -78,11 +78,14 @@ def run(args: argparse.Namespace) -> int:
     except ResumeError as exc:
         print(f"flowc resume: {exc}", file=sys.stderr)
         return 2
+    except StorageError as exc:
+        print(f"flowc resume: datastore {datastore}: {exc}", file=sys.stderr)
+        return 1
     cloner = Cloner(storage, ir.name, origin["id"], rerun)
     options = options_from_args(args, origin_parameters(origin), datastore)
     try:
         _, outcome = start_run(ir, options, origin_run_id=origin["id"], clone=cloner)
-    except LaunchError as exc:
+    except (LaunchError, StorageError) as exc:
         print(f"flowc resume: {exc}", file=sys.stderr)
         return 1
     return exit_code(outcome)

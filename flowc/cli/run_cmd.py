@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from flowc.datastore.storage import open_storage
+    from flowc.datastore.storage import StorageError, open_storage
     from flowc.runtime.launch import LaunchError, exit_code, start_run
     from flowc.runtime.parameters import ParameterError, collect_parameters, include_file_modes
 
@@ -44,9 +44,12 @@ def run(args: argparse.Namespace) -> int:
     except ParameterError as exc:
         print(f"flowc run: {exc}", file=sys.stderr)
         return 2
+    except StorageError as exc:
+        print(f"flowc run: datastore {datastore}: {exc}", file=sys.stderr)
+        return 1
     try:
         _, outcome = start_run(ir, options_from_args(args, parameters, datastore))
-    except LaunchError as exc:
+    except (LaunchError, StorageError) as exc:
         print(f"flowc run: {exc}", file=sys.stderr)
         return 1
     return exit_code(outcome)

@@ -20,8 +20,34 @@ def add_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> None:
         help="a parameter value (repeatable); --NAME VALUE works too",
     )
     add_target_arguments("trigger", parser, argv)
+    _add_parameter_options(parser, argv)
+
+
+def _add_parameter_options(parser: argparse.ArgumentParser, argv: list[str]) -> None:
+    """Accepts ``--NAME VALUE`` (as ``flowc run`` does) for every option the parser does not know.
+
+    The flow may be a deployed name rather than a file, so its parameters cannot be read here; the
+    back end checks names and types against the deployed flow.
+    """
+    _, unknown = parser.parse_known_args(argv[1:])
+    for token in unknown:
+        if token.startswith("--") and len(token) > 2:
+            name = token[2:].split("=", 1)[0]
+            parser.add_argument(
+                f"--{name}", dest=f"{_PARAMETER_PREFIX}{name}", action="append", metavar="VALUE",
+                help=argparse.SUPPRESS,
+            )
+
+
+_PARAMETER_PREFIX = "parameter:"
 
 
 def run(args: argparse.Namespace) -> int:
     backend, settings, options = backend_and_settings(args)
+    pairs = [tuple(pair) for pair in options.get("param") or []]
+    for key, values in sorted(options.items()):
+        if key.startswith(_PARAMETER_PREFIX) and values:
+            pairs.extend((key[len(_PARAMETER_PREFIX):], value) for value in values)
+    options = {k: v for k, v in options.items() if not k.startswith(_PARAMETER_PREFIX)}
+    options["param"] = [list(pair) for pair in pairs]
     return backend.trigger(args.flow, settings, options)

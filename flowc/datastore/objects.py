@@ -85,17 +85,34 @@ class ObjectStore:
         Raises:
             SerializationError: the value cannot be pickled.
         """
-        pieces = serialization.encode(value, name=name, step=step)
-        size = sum(memoryview(piece).nbytes for piece in pieces)
-        kind = serialization.type_name(value)
-        if unless_sha is not None:
-            hasher = hashlib.sha256()
-            for piece in pieces:
-                hasher.update(piece)
-            if hasher.hexdigest() == unless_sha:
-                return _reference(unless_sha, size, kind)
-        sha, _ = self.storage.write_object(layout.object_key, pieces)
-        return _reference(sha, size, kind)
+        return self.put_values({name: (value, unless_sha)}, step=step)[name]
+
+    def put_values(
+        self, values: Mapping[str, tuple[Any, str | None]], step: str | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """Encodes and stores several artifacts in one batch; returns name -> artifact reference.
+
+        ``values`` maps each artifact's name to ``(value, unless_sha)`` as :meth:`put_value` takes
+        them. The objects to write go to the storage together (``Storage.write_objects``), so on S3
+        a task's artifacts cost one round trip of latency, not one per artifact.
+
+        Raises:
+            SerializationError: a value cannot be pickled (nothing of the batch is written).
+        """
+        references: dict[str, dict[str, Any]] = {}
+        pending: list[tuple[str, list[Buffer], int, str]] = []
+        for name, (value, unless_sha) in values.items():
+            pieces = serialization.encode(value, name=name, step=step)
+            size = sum(memoryview(piece).nbytes for piece in pieces)
+            kind = serialization.type_name(value)
+            if unless_sha is not None and _sha256(pieces) == unless_sha:
+                references[name] = _reference(unless_sha, size, kind)
+            else:
+                pending.append((name, pieces, size, kind))
+        written = self.storage.write_objects(layout.object_key, [pieces for _, pieces, _, _ in pending])
+        for (name, _, size, kind), (sha, _) in zip(pending, written, strict=True):
+            references[name] = _reference(sha, size, kind)
+        return references
 
     def load_value(self, reference: Mapping[str, Any]) -> Any:
         """The value of the artifact described by ``reference`` (reads only that object)."""
@@ -107,6 +124,13 @@ class ObjectStore:
             return serialization.decode(data)
         except serialization.DecodeError as exc:
             raise CorruptObject(f"object {reference['sha']} is not a readable artifact: {exc}") from None
+
+
+def _sha256(pieces: Sequence[Buffer]) -> str:
+    hasher = hashlib.sha256()
+    for piece in pieces:
+        hasher.update(piece)
+    return hasher.hexdigest()
 
 
 def _reference(sha: str, size: int, kind: str) -> dict[str, Any]:

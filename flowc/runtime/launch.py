@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tempfile
@@ -13,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from flowc.datastore.storage import StorageError
 from flowc.ir import FlowIR
 from flowc.runtime.display import Console
 from flowc.runtime.plan import TaskKey
@@ -99,13 +101,16 @@ def start_run(
             traceback.print_exc()
             raise LaunchError(f"importing {options.flow_path} raised {type(exc).__name__}: {exc}") from None
     executor = make_executor(options.executor, entry)
-    run_id, _ = claim_run(
-        storage,
-        ir.name,
-        tags=options.tags,
-        parameters=options.parameters,
-        origin_run_id=origin_run_id,
-    )
+    try:
+        run_id, _ = claim_run(
+            storage,
+            ir.name,
+            tags=options.tags,
+            parameters=options.parameters,
+            origin_run_id=origin_run_id,
+        )
+    except StorageError as exc:
+        raise LaunchError(f"cannot create the run in datastore {storage.url}: {exc}") from None
     if options.run_id_file:
         with open(options.run_id_file, "w", encoding="utf-8") as handle:
             handle.write(run_id)
@@ -129,7 +134,18 @@ def start_run(
         )
         scheduler = Scheduler(config, clone=(lambda key: clone(run_id, key)) if clone else None)
         outcome = scheduler.run()
-    finish_run(storage, ir.name, run_id, outcome.status, outcome.reason)
+    try:
+        finish_run(storage, ir.name, run_id, outcome.status, outcome.reason)
+    except StorageError as exc:
+        # The tasks' own records are already stored; only the run's final status is missing, so the
+        # run reads as unfinished and `flowc resume` can continue it once the datastore is back.
+        outcome = dataclasses.replace(
+            outcome,
+            status="failed" if outcome.status == "successful" else outcome.status,
+            reason=f"could not record the run's final status in datastore {storage.url}: {exc}"
+            + (f" (after: {outcome.reason})" if outcome.reason else ""),
+            failed_task=outcome.failed_task or "(none)",
+        )
     _final_message(console, ir, run_id, outcome, time.monotonic() - started, options)
     return run_id, outcome
 

@@ -265,10 +265,9 @@ class _Task:
         except ParameterError as exc:
             raise BadInput(str(exc)) from None
         attributes = self.flow.parameter_attributes()
-        self._parameter_refs = {
-            attributes[name]: self.objects.put_value(value, name=attributes[name], step=self.step.name)
-            for name, value in values.items()
-        }
+        self._parameter_refs = self.objects.put_values(
+            {attributes[name]: (value, None) for name, value in values.items()}, step=self.step.name
+        )
         if existing is not None:
             return existing
         return ensure_run(
@@ -531,12 +530,12 @@ class _Task:
             else:
                 instance.__dict__.setdefault(catch.var, None)
         artifacts = {name: dict(ref) for name, ref in context.inherited.items()}
-        for name, value in list(instance.__dict__.items()):
-            if name.startswith(PRIVATE_PREFIX):
-                continue
-            artifacts[name] = self.objects.put_value(
-                value, name=name, step=self.step.name, unless_sha=context.loaded.get(name)
-            )
+        values = {
+            name: (value, context.loaded.get(name))
+            for name, value in instance.__dict__.items()
+            if not name.startswith(PRIVATE_PREFIX)
+        }
+        artifacts.update(self.objects.put_values(values, step=self.step.name))
         return dict(sorted(artifacts.items()))
 
     # ---- the end -------------------------------------------------------------------------

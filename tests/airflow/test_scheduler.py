@@ -105,7 +105,7 @@ def test_trigger_refuses_a_run_without_a_required_parameter(server: AirflowServe
     # Given the parameter, the same trigger is accepted (typed from the flow: count is an int).
     code, out, err = flowc(
         "trigger", "ParametersFlow", "--target", "airflow", "--api-url", server.url,
-        "--param", "text", "hello", "--param", "count", "3",
+        "--param", "text", "hello", "--count", "3",
     )  # fmt: skip
     assert code == 0, err
     assert "flowc run id: airflow-" in out

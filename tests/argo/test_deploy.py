@@ -96,7 +96,7 @@ def test_deploy_with_schedule_creates_template_and_cron(kube: FakeKube) -> None:
 def test_trigger_creates_a_workflow_from_the_template(kube: FakeKube, capsys) -> None:
     flow = str(FLOWS_DIR / "parameters_flow.py")
     assert (
-        main(["trigger", flow, "--target", "argo", "--param", "text", "hi 'there'", "--param", "count", "3"])
+        main(["trigger", flow, "--target", "argo", "--param", "text", "hi 'there'", "--count", "3"])
         == 0
     )
     ((key, workflow),) = [(k, v) for k, v in kube.objects.items() if k[0] == "workflows"]
@@ -109,6 +109,7 @@ def test_trigger_creates_a_workflow_from_the_template(kube: FakeKube, capsys) ->
     assert key[2].startswith("parametersflow-")
     assert f"run id argo-{key[2]}" in capsys.readouterr().out
     assert main(["trigger", flow, "--target", "argo", "--param", "nope", "1"]) == 2
+    assert main(["trigger", flow, "--target", "argo", "--nope", "1"]) == 2
 
 
 def test_failures_exit_non_zero(kube: FakeKube, monkeypatch: pytest.MonkeyPatch, capsys) -> None:

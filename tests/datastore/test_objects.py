@@ -172,3 +172,43 @@ def test_decode_rejects_foreign_bytes():
     with pytest.raises(serialization.DecodeError):
         decode(b"\x80\x05K\x01.")  # a bare pickle has no header
     assert decode(joined(5)) == 5
+
+
+class _CountingStorage(LocalStorage):
+    """A real local storage that records how the object store calls it."""
+
+    def __init__(self, root: str) -> None:
+        super().__init__(root)
+        self.calls: list[tuple[str, int]] = []
+
+    def write_objects(self, key_for, items):
+        self.calls.append(("write_objects", len(items)))
+        return super().write_objects(key_for, items)
+
+    def write_object(self, key_for, parts):
+        self.calls.append(("write_object", 1))
+        return super().write_object(key_for, parts)
+
+
+def test_put_values_writes_a_task_artifacts_in_one_batch(tmp_path: Path) -> None:
+    storage = _CountingStorage(str(tmp_path))
+    store = ObjectStore(storage)
+    kept = store.put_value([1, 2, 3], name="kept")
+    storage.calls.clear()
+    values = {f"small_{i}": (i, None) for i in range(50)}
+    values["kept"] = ([1, 2, 3], kept["sha"])  # loaded from a parent and unchanged: not rewritten
+    references = store.put_values(values, step="train")
+    assert storage.calls[0] == ("write_objects", 50)
+    assert [name for name, _ in storage.calls].count("write_objects") == 1
+    assert references["kept"] == kept
+    assert {name: store.load_value(ref) for name, ref in references.items()} == {
+        **{f"small_{i}": i for i in range(50)},
+        "kept": [1, 2, 3],
+    }
+
+
+def test_put_values_writes_nothing_when_one_value_cannot_be_pickled(tmp_path: Path) -> None:
+    storage = LocalStorage(str(tmp_path))
+    with pytest.raises(SerializationError, match="lock"):
+        ObjectStore(storage).put_values({"fine": (1, None), "lock": (threading.Lock(), None)}, step="s")
+    assert list(storage.list("objects")) == []

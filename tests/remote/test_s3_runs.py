@@ -156,6 +156,7 @@ def test_s3_outage_fails_the_run_clearly_and_resume_completes_it(tmp_path, monke
                 run.kill()
                 run.communicate()
         assert run.returncode != 0, out + err
+        assert "Traceback" not in err, err  # one clear message, not a crash of the runtime
         assert "slow/0" in err and "datastore error" in err  # the runtime says which task and why
         assert "s3://outage/ds/" in out + err  # names where it failed
         assert failed_after < 60
