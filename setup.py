@@ -3,6 +3,10 @@
 from setuptools import find_packages, setup
 
 setup(
-    packages=[*find_packages(include=["flowc", "flowc.*"]), "flowc.templates"],
+    packages=[
+        *find_packages(include=["flowc", "flowc.*"]),
+        "flowc.templates",
+        "flowc.backends.argo.schema",  # data only: Argo's vendored JSON schema and its licence
+    ],
     package_dir={"flowc.templates": "templates"},
 )

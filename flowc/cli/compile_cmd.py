@@ -14,7 +14,9 @@ HELP = "compile a flow for an orchestrator (deterministic; needs no cluster or c
 
 def add_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> None:
     parser.add_argument("flow", help="the flow file")
-    parser.add_argument("-o", "--output", help="output file, or a directory for several documents")
+    parser.add_argument(
+        "-o", "--output", help="output file, or a directory (existing, or ending in /) for the documents"
+    )
     add_target_arguments("compile", parser, argv)
 
 
@@ -36,7 +38,8 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(files[0].text)
         return 0
     output = Path(args.output)
-    if len(files) == 1 and not output.is_dir():
+    names_a_directory = output.is_dir() or args.output.endswith(("/", "\\"))
+    if len(files) == 1 and not names_a_directory:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(files[0].text, encoding="utf-8")
         return 0

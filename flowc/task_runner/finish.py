@@ -1,0 +1,103 @@
+"""``python -m flowc.task_runner.finish``: an engine's exit hook records how a run ended (``status.json``).
+
+The local runtime writes ``status.json`` itself when a run ends. On Argo, Step Functions and Airflow
+the engine runs this command once at the end of every run, whether it succeeded or not (Argo's
+``onExit`` handler, a Catch on Step Functions, an ``all_done`` teardown task on Airflow), so the
+client's ``Run.finished`` and ``Run.status`` are true of engine runs too. With ``--status auto``
+(the default) the outcome is read from the datastore, not trusted to the engine: the run succeeded
+exactly when a task of its ``end`` step stored its record; otherwise the reason names the first
+task that has no record and what its last attempt recorded.
+
+Exit codes: 0 status written, 2 bad arguments, 3 datastore failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from flowc.datastore import layout
+from flowc.datastore.storage import Storage, StorageError
+
+__all__ = ["main", "outcome_from_datastore"]
+
+END_STEP = "end"
+_STATUSES = ("auto", "successful", "failed", "killed")
+
+
+def outcome_from_datastore(storage: Storage, flow: str, run_id: str) -> tuple[str, str | None]:
+    """``(status, reason)`` of a run whose orchestrator has stopped, read from its records."""
+    from flowc import metadata
+
+    prefix = layout.run_prefix(flow, run_id)
+    finished: set[str] = set()  # "step/task" of every task that stored its record
+    attempted: dict[str, int] = {}  # "step/task" -> highest attempt number recorded
+    for key in storage.list(prefix):
+        parts = key[len(prefix) + 1 :].split("/")
+        if len(parts) != 3:
+            continue
+        step, task, name = parts
+        address = f"{step}/{task}"
+        if name == "task.json":
+            finished.add(address)
+        elif name.startswith("attempt-") and name.endswith(".json") and name[8:-5].isdigit():
+            attempted[address] = max(attempted.get(address, -1), int(name[8:-5]))
+    if any(address.split("/")[0] == END_STEP for address in finished):
+        return "successful", None
+    for address in sorted(set(attempted) - finished):
+        step, task = address.split("/")
+        record = metadata.read_attempt(
+            storage, metadata.TaskAddress(flow, run_id, step, task), attempted[address]
+        ) or {}
+        why = record.get("exit_reason") or f"attempt {attempted[address]} ended {record.get('status', '?')}"
+        return "failed", f"task {flow}/{run_id}/{address} failed: {why}"
+    if not attempted:
+        return "failed", "no task of the run started (see the orchestrator's log)"
+    return "failed", "the run stopped before its end step ran (see the orchestrator's log)"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m flowc.task_runner.finish",
+        description="Records how a run ended (status.json), for an orchestrator's exit hook.",
+    )
+    parser.add_argument("--flow", required=True, help="the flow's class name")
+    parser.add_argument("--run-id", required=True, help="the run's id")
+    parser.add_argument("--datastore", help="datastore URL (default: FLOWC_DATASTORE, then configuration)")
+    parser.add_argument(
+        "--status", choices=_STATUSES, default="auto", help="the outcome (default: read from the datastore)"
+    )
+    parser.add_argument("--reason", help="why, when --status is given (e.g. the engine's own status)")
+    return parser
+
+
+def main(argv: Sequence[str]) -> int:
+    try:
+        args = _parser().parse_args(list(argv))
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    from flowc import metadata
+    from flowc.datastore.storage import open_storage
+    from flowc.task_runner.runner import datastore_url
+    from flowc.task_runner.spec import TaskSpec
+
+    url = datastore_url(TaskSpec(flow=args.flow, step=END_STEP, run_id=args.run_id, datastore=args.datastore))
+    try:
+        storage = open_storage(url)
+        status, reason = outcome_from_datastore(storage, args.flow, args.run_id)
+        if args.status != "auto":
+            status, reason = args.status, args.reason or reason
+        elif args.reason and status != "successful":
+            reason = f"{reason} ({args.reason})"
+        metadata.write_status(storage, args.flow, args.run_id, status, reason)
+    except StorageError as exc:
+        where = f"run {args.flow}/{args.run_id} in {url}"
+        print(f"flowc: cannot record the end of {where}: {exc}", file=sys.stderr)
+        return 3
+    print(f"run {args.flow}/{args.run_id}: {status}" + (f" ({reason})" if reason else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
