@@ -24,6 +24,7 @@ import contextlib
 import errno
 import os
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 
@@ -79,6 +80,29 @@ class LocalStorage(Storage):
         if not key or key.startswith("/") or ".." in key.split("/"):
             raise StorageError(f"invalid datastore key {key!r}")
         return os.path.join(self.root, *key.split("/"))
+
+    def sweep_abandoned_writes(self, older_than_seconds: float = 3600.0) -> int:
+        """Deletes temporary object files that writers killed mid-write left behind; returns how many.
+
+        Only files untouched for ``older_than_seconds`` go: a write in progress in another process
+        keeps its file fresh. Such files were never visible (listings skip them), so nothing stored
+        is lost.
+        """
+        folder = os.path.join(self.root, TEMP_FOLDER)
+        cutoff = time.time() - older_than_seconds
+        removed = 0
+        try:
+            entries = list(os.scandir(folder))
+        except FileNotFoundError:
+            return 0
+        for entry in entries:
+            try:
+                if entry.name.startswith(TEMP_PREFIX) and entry.stat().st_mtime < cutoff:
+                    os.unlink(entry.path)
+                    removed += 1
+            except FileNotFoundError:  # its writer finished (renamed it) or another sweep took it
+                continue
+        return removed
 
     @staticmethod
     def _temp_path(final: str) -> str:

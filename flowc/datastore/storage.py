@@ -77,6 +77,14 @@ class Storage(ABC):
         self.write(key, views)
         return sha, True
 
+    def sweep_abandoned_writes(self, older_than_seconds: float = 3600.0) -> int:
+        """Deletes what writers killed mid-write left behind (never visible); returns how many.
+
+        Nothing to do by default: an S3 upload that never completes leaves no object (incomplete
+        multipart uploads are for the bucket's lifecycle rule to expire).
+        """
+        return 0
+
     # Batched forms: back ends with per-request latency (S3) override these to work in parallel.
     def read_many(self, keys: Iterable[str]) -> dict[str, Buffer]:
         return {key: self.read(key) for key in keys}

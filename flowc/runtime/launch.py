@@ -101,6 +101,7 @@ def start_run(
             traceback.print_exc()
             raise LaunchError(f"importing {options.flow_path} raised {type(exc).__name__}: {exc}") from None
     executor = make_executor(options.executor, entry)
+    storage.sweep_abandoned_writes()  # reclaim the temporary files of tasks killed in earlier runs
     try:
         run_id, _ = claim_run(
             storage,

@@ -300,11 +300,10 @@ def test_strict_schema_catches_misspellings_and_accepts_integers() -> None:
     assert any("dependncies" in p for p in schema_problems(document))
 
 
-def test_a_200_step_flow_compiles_fast_without_network(
+def test_a_200_step_flow_compiles_without_network(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import socket
-    import time
 
     sys.path.insert(0, str(REPO_ROOT / "bench" / "argo"))
     try:
@@ -320,9 +319,8 @@ def test_a_200_step_flow_compiles_fast_without_network(
     monkeypatch.setattr(socket.socket, "connect", no_network)
     ir = build_ir(str(path))
     assert len(ir.steps) == 200
-    started = time.perf_counter()
+    # How fast is measured by bench/argo/bench.py, beside Metaflow, not asserted here.
     (compiled,) = compile_flow(ir, argo_settings(), {})
-    assert time.perf_counter() - started < 0.5
     assert semantic_problems(yaml.safe_load(compiled.text)) == []
 
 

@@ -196,7 +196,9 @@ def test_dead_endpoint_fails_clearly_and_in_bounded_time(aws_env):
     message = str(error.value)
     assert "s3://some-bucket/root/runs/F/1/run.json" in message
     assert "GET failed after" in message and "connect" in message.lower()
-    assert 1.0 < elapsed < 6
+    attempts = int(message.split("GET failed after ")[1].split(" attempts")[0])
+    assert attempts >= 3  # it retried with backoff before giving up ...
+    assert elapsed < 6  # ... and gave up within its 2 s budget (plus one connect timeout)
 
 
 def test_default_retry_budget_is_bounded():
@@ -210,7 +212,7 @@ def test_missing_bucket_is_not_retried(aws_env):
     started = time.monotonic()
     with pytest.raises(StorageError, match="NoSuchBucket"):
         storage.write("k", b"v")
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 10  # not retried for the 30 s budget
 
 
 @pytest.mark.slow

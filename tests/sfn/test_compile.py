@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -164,12 +163,10 @@ def test_unix_cron_becomes_eventbridge_cron(cron: str, expected: str) -> None:
     assert aws_cron(cron) == expected
 
 
-def test_compiling_200_steps_is_fast(tmp_path: Path) -> None:
+def test_a_200_step_definition_stays_under_the_size_limit(tmp_path: Path) -> None:
     from bench.sfn.generate import write_flow
 
     path = write_flow(tmp_path / "big_flow.py", 200)
-    started = time.perf_counter()
-    text = compile_flow(path)
-    assert time.perf_counter() - started < 2.0  # bench/sfn measures the real figure (< 0.5 s)
+    text = compile_flow(path)  # how fast: bench/sfn/bench.py, beside Metaflow
     deployed = definition_text(json.loads(text), compact=True)  # what deploy sends
     assert len(deployed.encode()) < 256 * 1024

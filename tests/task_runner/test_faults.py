@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from flowc.datastore import layout
-from flowc.datastore.local import TEMP_FOLDER, LocalStorage
+from flowc.datastore.local import TEMP_FOLDER, TEMP_PREFIX, LocalStorage
 from flowc.metadata import TaskAddress, list_attempts, read_attempt, read_task
 from tests.task_runner.driver import FLOWS, REPO
 
@@ -116,3 +116,19 @@ def test_a_failed_step_alters_nothing_already_stored(tmp_path):
     assert "FailingFlow/r/middle/0" in task.stderr.read().decode().strip().splitlines()[-1]
     assert snapshot_objects(datastore) == before
     assert (datastore / "runs/FailingFlow/r/start/0/task.json").read_bytes() == start_record
+
+
+def test_sweep_removes_only_old_abandoned_temporary_files(tmp_path):
+    storage = LocalStorage(tmp_path)
+    storage.write_object(layout.object_key, b"kept")
+    folder = tmp_path / TEMP_FOLDER
+    folder.mkdir(exist_ok=True)
+    old = folder / f"{TEMP_PREFIX}old"
+    fresh = folder / f"{TEMP_PREFIX}fresh"
+    for path in (old, fresh):
+        path.write_bytes(b"partial")
+    two_hours_ago = time.time() - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    assert storage.sweep_abandoned_writes() == 1
+    assert not old.exists() and fresh.exists()  # a write in progress elsewhere is left alone
+    assert [bytes(storage.read(key)) for key in storage.list("objects")] == [b"kept"]
