@@ -145,7 +145,9 @@ def test_loop_becomes_one_task_and_switch_gets_a_branch_task() -> None:
         ("start", "step", ("start",)),
         ("loop-work", "loop", ("work", "decide")),
         ("end", "step", ("end",)),
+        ("flowc-finish", "finish", ("end",)),
     ]
+    assert loop.task("flowc-finish").upstream == ("end", "loop-work", "start")
     assert loop.task("end").iteration_sources == ("loop-work",)
     switch = plan_tasks(build_ir(str(CONFORMANCE / "switch_flow.py")))
     choose = switch.task("start-choose")

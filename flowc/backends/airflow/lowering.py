@@ -21,6 +21,12 @@ from flowc.ir import FlowIR, Step
 __all__ = ["OPERATORS", "TIMEOUT_MARGIN_SECONDS", "template_context"]
 
 OPERATORS = ("local", "kubernetes")
+#: The module each kind of task runs (``python -m MODULE``).
+MODULES = {
+    "step": "flowc.task_runner",
+    "loop": "flowc.task_runner.region",
+    "finish": "flowc.task_runner.finish",
+}
 #: execution_timeout is the task runner's @timeout plus this: the runner kills the step first (exit
 #: code 4, recorded in the datastore); Airflow's limit only catches a runner that hangs.
 TIMEOUT_MARGIN_SECONDS = 30
@@ -102,7 +108,7 @@ def _task_context(ir: FlowIR, settings: Settings, operator: str, task: AirflowTa
         "mapped_over": task.mapped_over,
         "foreach_depth": task.foreach_depth,
     }
-    if task.kind in ("step", "loop"):
+    if task.kind in MODULES:
         options = _airflow_options(ir, task)
         context["options"] = ", ".join(f"{key}={value}" for key, value in options)
         if operator == "kubernetes":
@@ -113,7 +119,7 @@ def _task_context(ir: FlowIR, settings: Settings, operator: str, task: AirflowTa
 def _airflow_options(ir: FlowIR, task: AirflowTask) -> list[tuple[str, str]]:
     """Task keyword arguments common to both operators, as (name, Python source) pairs."""
     options = [("task_id", python_literal(task.task_id))]
-    if task.trigger_rule != "all_success":
+    if task.trigger_rule != "all_success" and task.kind != "finish":  # .as_teardown() sets finish's
         options.append(("trigger_rule", python_literal(task.trigger_rule)))
     if task.kind == "step":
         step = ir.step(task.step)
@@ -130,24 +136,28 @@ def _timedelta(seconds: float) -> str:
 
 
 def _pod_options(ir: FlowIR, settings: Settings, task: AirflowTask) -> list[tuple[str, str]]:
-    """KubernetesPodOperator arguments of a step (or loop) task, from the flow and the settings."""
+    """KubernetesPodOperator arguments of a step, loop or finish task, from the flow and the settings.
+
+    The finish task's pod is the end step's without its resources: it only reads and writes the
+    datastore, and leaves no control record to push.
+    """
     steps = [ir.step(name) for name in task.steps]
     first = steps[0]
-    module = "flowc.task_runner.region" if task.kind == "loop" else "flowc.task_runner"
+    finish = task.kind == "finish"
     options: list[tuple[str, str]] = [
         ("name", python_literal(dns_label(ir.name, task.task_id))),
         ("image", python_literal(first.container.image or settings.get("image"))),
-        ("cmds", python_literal(["python", "-m", module])),
+        ("cmds", python_literal(["python", "-m", MODULES[task.kind]])),
         ("namespace", python_literal(first.container.namespace or settings.get("kubernetes.namespace"))),
         ("labels", python_literal(_labels(ir, task))),
-        ("do_xcom_push", "True"),
+        ("do_xcom_push", str(not finish)),
         ("get_logs", "True"),
         ("on_finish_action", python_literal("delete_pod")),
     ]
     service_account = first.container.service_account or settings.get("kubernetes.service_account")
     if service_account:
         options.append(("service_account_name", python_literal(service_account)))
-    resources = _resources(steps)
+    resources = None if finish else _resources(steps)
     if resources:
         options.append(("container_resources", resources))
     environment = _pod_environment(steps, is_start=first.name == "start")

@@ -11,7 +11,11 @@ branch tasks, so the flow's graph is rewritten before rendering:
   all its mapped tasks and flattens them, because Airflow cannot nest ``.expand()`` inside a
   mapped task group (https://airflow.apache.org/docs/apache-airflow/stable/authoring-and-scheduling/dynamic-task-mapping.html);
 * every switch (and every loop with several exits) gets a ``<task>-choose`` branch task that reads
-  the control record and lets only the chosen case run; the others are skipped.
+  the control record and lets only the chosen case run; the others are skipped;
+* one ``flowc-finish`` task runs ``python -m flowc.task_runner.finish`` after every other task,
+  whatever their outcome, to record how the run ended (``status.json``). It is a *teardown* task,
+  which Airflow leaves out when it computes the DAG run's state, so a failed flow's DAG run still
+  ends ``failed`` (https://airflow.apache.org/docs/apache-airflow/stable/howto/setup-and-teardown.html).
 
 Task ids of helper tasks contain ``-``, which a step name (a Python identifier) never does, so they
 cannot collide with steps.
@@ -24,12 +28,16 @@ from dataclasses import dataclass
 
 from flowc.ir import FlowIR, Step
 
-__all__ = ["AirflowTask", "TaskPlan", "plan_tasks"]
+__all__ = ["FINISH_TASK", "AirflowTask", "TaskPlan", "plan_tasks"]
 
 #: Airflow trigger rules used (https://airflow.apache.org/docs/apache-airflow/stable/core-concepts/dags.html#trigger-rules).
 ALL_SUCCESS = "all_success"
 #: A step where switch cases converge runs when the chosen case succeeded and the others were skipped.
 CONVERGING = "none_failed_min_one_success"
+#: What ``.as_teardown()`` sets: run once every upstream task is done, whatever its state.
+TEARDOWN = "all_done_setup_success"
+#: The task that records how the run ended.
+FINISH_TASK = "flowc-finish"
 
 
 @dataclass(frozen=True)
@@ -39,9 +47,12 @@ class AirflowTask:
     Attributes:
         task_id: the Airflow task id.
         kind: ``step`` (runs one step), ``loop`` (drives a loop's steps), ``fanout`` (lists the
-            foreach indices a body is mapped over) or ``choose`` (branch task of a switch).
+            foreach indices a body is mapped over), ``choose`` (branch task of a switch) or
+            ``finish`` (records how the run ended).
         steps: the step run (``step``), the loop's steps in source order (``loop``), the foreach
-            step (``fanout``) or the steps whose control record decides (``choose``).
+            step (``fanout``), the steps whose control record decides (``choose``) or, for
+            ``finish``, the end step (its pod reuses the end step's image, secrets and environment,
+            which reach the datastore).
         upstream: Airflow task ids this task waits for, sorted.
         trigger_rule: the Airflow trigger rule.
         mapped_over: for tasks inside a foreach: the fanout task whose list they are mapped over.
@@ -72,7 +83,7 @@ class AirflowTask:
 @dataclass(frozen=True)
 class TaskPlan:
     """All Airflow tasks of a flow in a deterministic order (the flow's step order, helpers after
-    the task they read), plus which Airflow task runs each step."""
+    the task they read, ``flowc-finish`` last), plus which Airflow task runs each step."""
 
     tasks: tuple[AirflowTask, ...]
     owner: Mapping[str, str]
@@ -153,7 +164,20 @@ def plan_tasks(ir: FlowIR) -> TaskPlan:
                     choices=tuple((t, owner[t]) for t in targets),
                 )
             )
+    tasks.append(_finish_task(tasks))
     return TaskPlan(tasks=tuple(tasks), owner=owner)
+
+
+def _finish_task(tasks: list[AirflowTask]) -> AirflowTask:
+    """``flowc-finish``, downstream of every task but the branch tasks.
+
+    A branch task skips every task directly downstream of it that it did not choose, so
+    ``flowc-finish`` waits for the tasks a branch task chooses between instead (they run after it).
+    """
+    upstream = sorted(t.task_id for t in tasks if t.kind != "choose")
+    return AirflowTask(
+        task_id=FINISH_TASK, kind="finish", steps=("end",), upstream=tuple(upstream), trigger_rule=TEARDOWN
+    )
 
 
 def _step_task(

@@ -2,6 +2,8 @@
 
 Every step runs `python -m flowc.task_runner` (a Kubernetes pod per task), which reads
 and writes the flowc datastore; Airflow passes only control records (XCom) between tasks.
+The teardown task flowc-finish then records how the run ended (`python -m flowc.task_runner.finish`);
+as a teardown it does not count towards the DAG run's state.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ CHOICES = {}
 LOOPS = {}
 #: Where the pod writes its control record so that Airflow's XCom sidecar returns it.
 CONTROL_FILE = "/airflow/xcom/return.json"
+#: The flowc run id in pod arguments, rendered by Airflow when the task runs.
+RUN_ID = "{{ flowc_run_id(run_id) }}"
 
 log = logging.getLogger(__name__)
 
@@ -140,9 +144,8 @@ def _tail():
 
 def _step_arguments(step):
     """Pod arguments of a task outside any foreach; Airflow renders the {{ ... }} at run time."""
-    run_id = "{{ flowc_run_id(run_id) }}"
     iteration = "{{ flowc_iteration(ti, %r, (%r,)) }}" % (step, step)
-    return ["--flow", FLOW_NAME, "--step", step, "--run-id", run_id, "--iteration", iteration, *_tail()]
+    return ["--flow", FLOW_NAME, "--step", step, "--run-id", RUN_ID, "--iteration", iteration, *_tail()]
 
 
 def _mapped_arguments(step):
@@ -162,11 +165,16 @@ def _loop_arguments(task_id):
     steps, retries = LOOPS[task_id]
     entry = "{{ flowc_entry(ti, %r, %r)[0] }}" % (task_id, steps)
     iteration = "{{ flowc_entry(ti, %r, %r)[1] }}" % (task_id, steps)
-    arguments = ["--flow", FLOW_NAME, "--run-id", "{{ flowc_run_id(run_id) }}"]
+    arguments = ["--flow", FLOW_NAME, "--run-id", RUN_ID]
     arguments += ["--entry", entry, "--iteration", iteration, "--steps", ",".join(steps)]
     for name, times, seconds in retries:
         arguments += ["--retry", f"{name}={times}:{seconds:g}"]
     return [*arguments, *_tail()]
+
+
+def _finish_arguments():
+    """Pod arguments of flowc-finish: the outcome is read from the datastore (no code, no control record)."""
+    return ["--flow", FLOW_NAME, "--run-id", RUN_ID, "--datastore", DATASTORE]
 
 
 with DAG(
@@ -246,9 +254,27 @@ with DAG(
         on_finish_action="delete_pod",
         arguments=_step_arguments("end"),
     )
+    # A teardown: runs after every task whatever its state, and the DAG run's state ignores it.
+    tasks["flowc-finish"] = KubernetesPodOperator(
+        task_id="flowc-finish",
+        name="branchflow-flowc-finish",
+        image="python:3.11-slim",
+        cmds=["python", "-m", "flowc.task_runner.finish"],
+        namespace="default",
+        labels={"app.kubernetes.io/managed-by": "flowc", "flowc/flow": "BranchFlow", "flowc/task": "flowc-finish"},
+        do_xcom_push=False,
+        get_logs=True,
+        on_finish_action="delete_pod",
+        arguments=_finish_arguments(),
+    ).as_teardown()
 
+    tasks["end"] >> tasks["flowc-finish"]
     tasks["join"] >> tasks["end"]
+    tasks["join"] >> tasks["flowc-finish"]
+    tasks["left"] >> tasks["flowc-finish"]
     tasks["left"] >> tasks["join"]
+    tasks["right"] >> tasks["flowc-finish"]
     tasks["right"] >> tasks["join"]
+    tasks["start"] >> tasks["flowc-finish"]
     tasks["start"] >> tasks["left"]
     tasks["start"] >> tasks["right"]

@@ -2,6 +2,8 @@
 
 Every step runs `python -m flowc.task_runner` (a process on the Airflow worker), which reads
 and writes the flowc datastore; Airflow passes only control records (XCom) between tasks.
+The teardown task flowc-finish then records how the run ended (`python -m flowc.task_runner.finish`);
+as a teardown it does not count towards the DAG run's state.
 The worker needs flowc installed; FLOWC_PYTHON picks its interpreter (default: the worker's own),
 FLOWC_DATASTORE overrides the datastore, and FLOWC_SOURCE (a flow file on the worker) or
 FLOWC_PACKAGE (a code package digest) gives the code when the DAG was compiled without a package.
@@ -136,28 +138,34 @@ def _code_arguments():
     raise AirflowFailException("no code: deploy the flow (code package) or set FLOWC_SOURCE on the worker")
 
 
-def _run(module, arguments, parameters=None):
-    """Runs ``python -m module arguments...`` (an argv list: no shell) and returns its control record."""
+def _execute(module, arguments):
+    """Runs ``python -m module arguments... --datastore URL`` (an argv list: no shell); raises on failure."""
     python = os.environ.get("FLOWC_PYTHON") or sys.executable
     datastore = os.environ.get("FLOWC_DATASTORE") or DATASTORE
+    argv = [python, "-m", module, *arguments, "--datastore", datastore]
+    returncode = subprocess.run(argv, check=False).returncode
+    if returncode == 0:
+        return
+    message = f"python -m {module} exited with {returncode} ({EXIT_CODES.get(returncode, 'unexpected')})"
+    if returncode == 2:
+        raise AirflowFailException(message)  # bad input: another attempt cannot help
+    raise RuntimeError(message)
+
+
+def _run(module, arguments, parameters=None):
+    """Runs a task (``python -m module arguments...`` with the flow's code) and returns its control record."""
     with tempfile.TemporaryDirectory(prefix="flowc-airflow-") as scratch:
         control_file = os.path.join(scratch, "control.json")
-        argv = [python, "-m", module, *arguments, *_code_arguments()]
-        argv += ["--datastore", datastore, "--control-file", control_file]
+        argv = [*arguments, *_code_arguments(), "--control-file", control_file]
         if parameters is not None:
             params_file = os.path.join(scratch, "parameters.json")
             with open(params_file, "w", encoding="utf-8") as handle:
                 json.dump(parameters, handle)
             argv += ["--params-file", params_file]
         # @environment is applied by the task runner itself, for the step's duration.
-        returncode = subprocess.run(argv, check=False).returncode
-        if returncode == 0:
-            with open(control_file, encoding="utf-8") as handle:
-                return json.load(handle)
-    message = f"python -m {module} exited with {returncode} ({EXIT_CODES.get(returncode, 'unexpected')})"
-    if returncode == 2:
-        raise AirflowFailException(message)  # bad input: another attempt cannot help
-    raise RuntimeError(message)
+        _execute(module, argv)
+        with open(control_file, encoding="utf-8") as handle:
+            return json.load(handle)
 
 
 def flowc_step(step, entry=None):
@@ -190,6 +198,12 @@ def flowc_loop(task_id):
     return _run("flowc.task_runner.region", arguments)
 
 
+def flowc_finish():
+    """Records how the run ended (status.json), read from the datastore: needs neither code nor XCom."""
+    run_id = flowc_run_id(get_current_context()["run_id"])
+    _execute("flowc.task_runner.finish", ["--flow", FLOW_NAME, "--run-id", run_id])
+
+
 with DAG(
     dag_id=DAG_ID,
     description=None,
@@ -203,6 +217,11 @@ with DAG(
     tasks["start"] = task(task_id="start")(flowc_step)("start")
     tasks["slow"] = task(task_id="slow", execution_timeout=timedelta(seconds=32))(flowc_step)("slow")
     tasks["end"] = task(task_id="end")(flowc_step)("end")
+    # A teardown: runs after every task whatever its state, and the DAG run's state ignores it.
+    tasks["flowc-finish"] = task(task_id="flowc-finish")(flowc_finish)().as_teardown()
 
+    tasks["end"] >> tasks["flowc-finish"]
     tasks["slow"] >> tasks["end"]
+    tasks["slow"] >> tasks["flowc-finish"]
+    tasks["start"] >> tasks["flowc-finish"]
     tasks["start"] >> tasks["slow"]
