@@ -15,7 +15,18 @@ from typing import Any
 
 from flowc.ir import ParameterSpec
 
-__all__ = ["ParameterError", "apply_defaults", "parse_value", "resolve_parameters"]
+__all__ = [
+    "OBJECTS_KEY",
+    "ParameterError",
+    "apply_defaults",
+    "parse_value",
+    "read_params_file",
+    "resolve_parameters",
+]
+
+#: Key of a start task's parameters object mapping names to datastore objects holding their values
+#: (flowc.backends.parameter_objects; docs/architecture.md, "Task runner command line").
+OBJECTS_KEY = "$objects"
 
 _TRUE = frozenset({"true", "1", "yes", "y", "on"})
 _FALSE = frozenset({"false", "0", "no", "n", "off"})
@@ -151,3 +162,28 @@ def resolve_parameters(specs: Iterable[ParameterSpec], given: Mapping[str, Any])
         else:
             values[spec.name] = apply_defaults(spec)
     return values
+
+
+def read_params_file(path: str) -> dict[str, str]:
+    """``--params-file FILE``: a JSON object of ``{name: value}``, as command-line text per name.
+
+    The way to give values too large for a command line (Linux caps one argument at 128 KiB):
+    a string is taken as typed, any other JSON value as its JSON text (``7``, ``true``,
+    ``{"a": 1}``), which every parameter type parses back to the same value.
+
+    Raises:
+        ParameterError: the file cannot be read or is not a JSON object.
+    """
+    try:
+        with open(path, encoding="utf-8") as handle:
+            given = json.load(handle)
+    except OSError as exc:
+        raise ParameterError(f"cannot read parameters file {path!r}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise ParameterError(f"parameters file {path!r} is not JSON: {exc}") from None
+    if not isinstance(given, dict):
+        raise ParameterError(f"parameters file {path!r} must hold a JSON object of name: value")
+    return {
+        str(name): value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        for name, value in given.items()
+    }

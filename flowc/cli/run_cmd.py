@@ -18,6 +18,12 @@ HELP = "run a flow locally: parallel tasks, retries, timeouts, live progress"
 
 def add_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> None:
     add_common_options(parser)
+    parser.add_argument(
+        "--params-file",
+        metavar="FILE",
+        help="a JSON object of parameter values, for values too large for a command line "
+        "(--NAME VALUE given too wins)",
+    )
     ir = load_ir_for_parser(parser, argv)
     if ir is not None:
         from flowc.runtime.parameters import add_parameter_options

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from flowc.cli.target_options import add_target_arguments, backend_and_settings
+from flowc.params import ParameterError, read_params_file
 
 HELP = "start a run of a deployed flow"
 
@@ -18,6 +20,12 @@ def add_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> None:
         metavar=("NAME", "VALUE"),
         default=[],
         help="a parameter value (repeatable); --NAME VALUE works too",
+    )
+    parser.add_argument(
+        "--params-file",
+        metavar="FILE",
+        help="a JSON object of parameter values, for values too large for a command line "
+        "(--NAME VALUE given too wins)",
     )
     add_target_arguments("trigger", parser, argv)
     _add_parameter_options(parser, argv)
@@ -45,9 +53,22 @@ _PARAMETER_PREFIX = "parameter:"
 def run(args: argparse.Namespace) -> int:
     backend, settings, options = backend_and_settings(args)
     pairs = [tuple(pair) for pair in options.get("param") or []]
+    if options.get("params_file"):
+        try:
+            from_file = read_params_file(options["params_file"])
+        except ParameterError as exc:
+            print(f"flowc trigger: {exc}", file=sys.stderr)
+            return 2
+        given = {name for name, _ in pairs} | {
+            key[len(_PARAMETER_PREFIX):] for key, values in options.items()
+            if key.startswith(_PARAMETER_PREFIX) and values
+        }
+        pairs = [(name, value) for name, value in from_file.items() if name not in given] + pairs
     for key, values in sorted(options.items()):
         if key.startswith(_PARAMETER_PREFIX) and values:
             pairs.extend((key[len(_PARAMETER_PREFIX):], value) for value in values)
-    options = {k: v for k, v in options.items() if not k.startswith(_PARAMETER_PREFIX)}
+    options = {
+        k: v for k, v in options.items() if not k.startswith(_PARAMETER_PREFIX) and k != "params_file"
+    }
     options["param"] = [list(pair) for pair in pairs]
     return backend.trigger(args.flow, settings, options)

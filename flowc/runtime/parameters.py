@@ -121,9 +121,12 @@ def collect_parameters(
     Raises:
         ParameterError: a bad value, an unreadable file or a missing required parameter.
     """
+    from_file = _params_file_values(ir, getattr(args, "params_file", None))
     values: dict[str, Any] = {}
     for spec in ir.parameters:
         given = getattr(args, option_dest(spec), None)
+        if given is None:
+            given = from_file.get(spec.name)
         if given is None:
             if spec.required and not spec.has_default:
                 raise ParameterError(f"parameter {spec.name!r} is required: give --{spec.name} VALUE")
@@ -135,6 +138,24 @@ def collect_parameters(
         _check_value(spec, given)
         values[spec.name] = given
     return values
+
+
+def _params_file_values(ir: FlowIR, path: str | None) -> dict[str, str]:
+    if not path:
+        return {}
+    from flowc.params import ParameterError as FileError
+    from flowc.params import read_params_file
+
+    try:
+        given = read_params_file(path)
+    except FileError as exc:
+        raise ParameterError(str(exc)) from None
+    known = {spec.name for spec in ir.parameters}
+    unknown = sorted(set(given) - known)
+    if unknown:
+        names = ", ".join(sorted(known)) or "none"
+        raise ParameterError(f"{path}: unknown parameter {unknown[0]!r} (this flow's parameters: {names})")
+    return given
 
 
 def _read_include_file(spec: ParameterSpec, path: str, storage: Any, mode: tuple[bool, str] | None) -> Any:

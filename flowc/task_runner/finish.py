@@ -45,11 +45,17 @@ def outcome_from_datastore(storage: Storage, flow: str, run_id: str) -> tuple[st
             attempted[address] = max(attempted.get(address, -1), int(name[8:-5]))
     if any(address.split("/")[0] == END_STEP for address in finished):
         return "successful", None
+    failures = []
     for address in sorted(set(attempted) - finished):
         step, task = address.split("/")
         record = metadata.read_attempt(
             storage, metadata.TaskAddress(flow, run_id, step, task), attempted[address]
         ) or {}
+        # The cause comes first: a task whose runner recorded its own end (an exit code) before one
+        # the orchestrator stopped because of it; then the earliest to end.
+        failures.append((record.get("exit_code") is None, str(record.get("end") or "~"), address, record))
+    if failures:
+        _, _, address, record = min(failures, key=lambda failure: failure[:3])
         why = record.get("exit_reason") or f"attempt {attempted[address]} ended {record.get('status', '?')}"
         return "failed", f"task {flow}/{run_id}/{address} failed: {why}"
     if not attempted:

@@ -36,6 +36,7 @@ from flowc.metadata import (
     write_log,
     write_task,
 )
+from flowc.params import OBJECTS_KEY
 from flowc.task_runner.capture import OutputCapture
 from flowc.task_runner.context import (
     PRIVATE_PREFIX,
@@ -297,6 +298,8 @@ class _Task:
             source = "the run record"
         if not isinstance(given, dict):
             raise BadInput(f"parameters from {source} must be a JSON object of name: value")
+        stored = _stored_values(given.pop(OBJECTS_KEY, None), source)
+        given = {**given, **stored}
         return {name: self._dereference(name, value) for name, value in given.items()}
 
     def _dereference(self, name: str, value: Any) -> Any:
@@ -603,3 +606,17 @@ def _environment(variables: tuple[tuple[str, str], ...]) -> Iterator[None]:
             else:
                 os.environ[name] = value
 
+
+def _stored_values(objects: Any, source: str) -> dict[str, Any]:
+    """``{"$objects": {name: sha}}`` (or its JSON text, from an engine whose parameters are
+    strings) -> ``{name: {"$object": sha}}``."""
+    if objects in (None, "", {}):
+        return {}
+    if isinstance(objects, str):
+        try:
+            objects = json.loads(objects)
+        except ValueError as exc:
+            raise BadInput(f"{OBJECTS_KEY} in parameters from {source} is not JSON: {exc}") from None
+    if not isinstance(objects, dict) or not all(isinstance(sha, str) for sha in objects.values()):
+        raise BadInput(f"{OBJECTS_KEY} in parameters from {source} must map names to object hashes")
+    return {name: {"$object": sha} for name, sha in objects.items()}

@@ -3,8 +3,10 @@ tasks marked successful (no Kubernetes here); schedules, params and run ids beha
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -127,6 +129,7 @@ def test_pod_argument_templates_render_with_the_dag_macros(airflow_home: Airflow
         "run_id": "manual__2026-01-01T00:00:00+00:00",
         "ti": RecordedControls({"loop-work": decide, "start": {"next": ["work"], "next_iteration": 0}}),
         "params": {"rounds": 3},
+        "dag_run": SimpleNamespace(conf={"rounds": 3}),
     }
 
     def render(task_id: str) -> list[str]:
@@ -144,3 +147,8 @@ def test_pod_argument_templates_render_with_the_dag_macros(airflow_home: Airflow
     )
     parameters = environment.from_string(variables["FLOWC_PARAMETERS"]).render(**context)
     assert parameters == '{"rounds": 3}'
+    # Values flowc trigger stored in the datastore: their hashes reach the start task, not the values.
+    stored = SimpleNamespace(conf={"rounds": "", "$objects": {"rounds": "ab" * 32}})
+    template = environment.from_string(variables["FLOWC_PARAMETERS"])
+    parameters = template.render(**{**context, "dag_run": stored})
+    assert json.loads(parameters) == {"$objects": {"rounds": "ab" * 32}, "rounds": 3}

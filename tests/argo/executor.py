@@ -26,6 +26,8 @@ the Argo page it follows:
 - ``activeDeadlineSeconds`` on a template: the pod is killed and fails after that many seconds.
   https://argo-workflows.readthedocs.io/en/latest/fields/#template
 - ``envFrom.secretRef``: a missing Secret fails the pod before it starts (Kubernetes).
+- ``onExit``: the exit handler template runs after the entrypoint whatever its outcome, with
+  ``{{workflow.status}}`` set. https://argo-workflows.readthedocs.io/en/latest/walk-through/exit-handlers/
 
 Containers: ``command``/``args`` run as a local process (``python`` is this interpreter), with the
 paths the template declares (artifact and output parameter paths) mapped into a scratch directory
@@ -149,7 +151,17 @@ class ArgoExecutor:
     def run(self) -> WorkflowResult:
         entry = self.spec["entrypoint"]
         node = self._call(entry, {}, entry)
-        return WorkflowResult(node.phase, list(self.nodes), node.message)
+        phase, message = node.phase, node.message
+        exit_handler = self.spec.get("onExit")
+        if exit_handler:
+            # The exit handler runs whatever the outcome, with the workflow's status in scope; if it
+            # fails, so does the workflow.
+            # https://argo-workflows.readthedocs.io/en/latest/walk-through/exit-handlers/
+            self.global_scope["workflow.status"] = phase
+            handled = self._call(exit_handler, {}, f"{entry}.onExit")
+            if handled.phase != "Succeeded" and phase == "Succeeded":
+                phase, message = "Failed", f"exit handler: {handled.message}"
+        return WorkflowResult(phase, list(self.nodes), message)
 
     # ---- substitution -----------------------------------------------------------------
     def substitute(self, value: Any, scope: Mapping[str, str]) -> Any:

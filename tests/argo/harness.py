@@ -49,6 +49,13 @@ class ArgoRun:
     document: dict
 
 
+def _arguments(parameters: Mapping[str, str], datastore: str) -> dict[str, str]:
+    """What ``flowc trigger`` puts in the Workflow (large values stored in the datastore)."""
+    from flowc.backends.argo.deploy import workflow_arguments
+
+    return {entry["name"]: entry["value"] for entry in workflow_arguments(parameters, datastore)}
+
+
 def run_flow(
     flow_file: Path,
     workdir: Path,
@@ -81,7 +88,7 @@ def run_flow(
         document,
         workdir=workdir,
         workflow_name=workflow_name,
-        arguments={"flowc-package": package.sha, **(parameters or {})},
+        arguments={"flowc-package": package.sha, **_arguments(parameters or {}, datastore)},
         env=process_env,
         secrets=secrets,
         command=lambda argv: [sys.executable, *argv[1:]] if argv[0] == "python" else argv,

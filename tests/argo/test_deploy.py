@@ -112,6 +112,28 @@ def test_trigger_creates_a_workflow_from_the_template(kube: FakeKube, capsys) ->
     assert main(["trigger", flow, "--target", "argo", "--nope", "1"]) == 2
 
 
+def test_trigger_stores_large_values_in_the_datastore(kube: FakeKube, tmp_path: Path) -> None:
+    """Megabytes from --params-file reach the run through the datastore, not the Workflow object."""
+    import json
+
+    from flowc.datastore.objects import ObjectStore
+    from flowc.datastore.storage import open_storage
+    from tests.conformance.matrix import LARGE_CONFIG
+
+    config = json.dumps(LARGE_CONFIG)
+    params_file = tmp_path / "params.json"
+    params_file.write_text(json.dumps({"text": "small", "config": config, "count": 4}))
+    flow = str(FLOWS_DIR / "parameters_flow.py")
+    assert main(["trigger", flow, "--target", "argo", "--params-file", str(params_file), "--count", "5"]) == 0
+    ((_, workflow),) = [(k, v) for k, v in kube.objects.items() if k[0] == "workflows"]
+    arguments = _template_params(workflow)
+    assert len(json.dumps(workflow)) < 2_000
+    assert arguments["text"] == "small" and arguments["count"] == "5" and arguments["config"] == ""
+    sha = json.loads(arguments["flowc-parameter-objects"])["config"]
+    stored = ObjectStore(open_storage(str(tmp_path / "datastore"))).get(sha)
+    assert json.loads(bytes(stored)) == config
+
+
 def test_failures_exit_non_zero(kube: FakeKube, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     flow = str(FLOWS_DIR / "linear_flow.py")
     monkeypatch.setenv("FLOWC_KUBERNETES__TOKEN", "wrong")

@@ -14,6 +14,7 @@ each on its engine, and calls ``assert_same_artifacts(local_reference(...), coll
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -53,6 +54,15 @@ BEHAVIOURS = ("artifacts", "parameters", "retry", "catch", "timeout", "resume")
 
 #: The parameters flow's text: quotes, shell syntax, a newline and non-ASCII must arrive unchanged.
 AWKWARD_TEXT = 'it\'s "quoted" $(echo no) `no` ; & | \\ \n second line: é ✓ 🚀'
+#: Megabytes of JSON (and a long awkward text) must reach the step unchanged too: no argv, shell,
+#: execution input or orchestrator field may cap or mangle them.
+LARGE_CONFIG = {
+    "rows": [{"id": i, "label": AWKWARD_TEXT, "{{workflow.name}}": "${HOME} %s"} for i in range(12_000)]
+}
+LARGE_TEXT = AWKWARD_TEXT * 6_000
+#: Values longer than this go to ``flowc run`` in a ``--params-file`` (one argv word is capped at
+#: 128 KiB on Linux).
+_ARGV_VALUE_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -84,11 +94,21 @@ class Case:
     def path(self) -> Path:
         return FLOWS_DIR / self.flow_file
 
-    def argv(self) -> list[str]:
-        """The parameters as command-line words: ``["--name", "value", ...]``."""
+    def argv(self, scratch: Path) -> list[str]:
+        """The parameters as command-line words: ``["--name", "value", ...]``; large values in a
+        ``--params-file`` written under ``scratch``."""
         words: list[str] = []
+        large: dict[str, str] = {}
         for name, value in self.parameters.items():
-            words += [f"--{name}", value]
+            if len(value.encode("utf-8")) > _ARGV_VALUE_BYTES:
+                large[name] = value
+            else:
+                words += [f"--{name}", value]
+        if large:
+            scratch.mkdir(parents=True, exist_ok=True)
+            params_file = scratch / f"{self.name}-{os.getpid()}.params.json"
+            params_file.write_text(json.dumps(large, ensure_ascii=False), encoding="utf-8")
+            words += ["--params-file", str(params_file)]
         return words
 
 
@@ -155,6 +175,22 @@ CASES: tuple[Case, ...] = (
                 "config": {"a": [1, {"b": None}]},
             },
             ("start", "seen_text"): AWKWARD_TEXT,
+        },
+    ),
+    Case(
+        "large_parameters",
+        "parameters_flow.py",
+        "ParametersFlow",
+        behaviour="parameters",
+        parameters={"text": LARGE_TEXT, "config": json.dumps(LARGE_CONFIG, ensure_ascii=False)},
+        checks={
+            ("end", "echo"): {
+                "text": LARGE_TEXT,
+                "count": 2,
+                "ratio": 0.5,
+                "enabled": False,
+                "config": LARGE_CONFIG,
+            },
         },
     ),
     Case("retry", "retry_flow.py", "RetryFlow", behaviour="retry", checks={("flaky", "attempts_needed"): 2}),
@@ -239,7 +275,7 @@ def run_local(
         str(datastore),
         "--run-id-file",
         str(run_id_file),
-        *case_.argv(),
+        *case_.argv(datastore.parent),
         *(extra or []),
     ]
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWC_")}

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from flowc.backends.airflow import compile_dag
-from flowc.backends.airflow.params import coerce_parameters
+from flowc.backends.airflow.params import coerce_parameters, run_conf
 from flowc.config import load_settings
 from flowc.frontend import build_ir
 from tests.airflow.engine import AirflowHome, session_airflow_home
@@ -39,7 +39,8 @@ def run_on_airflow(case: Case, airflow_home: AirflowHome, workdir: Path, monkeyp
     # What a worker has: the flow file (no package uploaded in this test) and the datastore.
     monkeypatch.setenv("FLOWC_SOURCE", str(case.path))
     monkeypatch.setenv("FLOWC_DATASTORE", str(datastore))
-    conf = coerce_parameters(ir, case.parameters)
+    # What flowc trigger sends: large values stored in the datastore, their hashes in the conf.
+    conf = run_conf(coerce_parameters(ir, case.parameters), str(datastore))
     return airflow_home.test(dag_file.name, dag_file.text, conf), datastore
 
 

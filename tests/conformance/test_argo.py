@@ -16,7 +16,7 @@ from tests.argo.harness import run_flow
 from tests.conformance.artifacts import assert_same_artifacts, collect_artifacts
 from tests.conformance.matrix import Case, cases_for, local_reference
 
-_SLOW = {"wide_foreach", "timeout", "parameters"}
+_SLOW = {"wide_foreach", "timeout", "parameters", "large_parameters"}
 
 
 def _cases() -> list:

@@ -48,7 +48,7 @@ def test_flow_runs_on_s3_and_reads_back_with_the_client(
     case_ = case(name)
     run_id_file = tmp_path / "run_id"
     arguments = ["run", str(case_.path), "--datastore", s3_root, "--run-id-file", str(run_id_file)]
-    done = _flowc([*arguments, "--executor", executor, *case_.argv()], _env(aws_env.env))
+    done = _flowc([*arguments, "--executor", executor, *case_.argv(tmp_path)], _env(aws_env.env))
     assert done.returncode == 0, done.stdout + done.stderr
     run_id = run_id_file.read_text().strip()
     # Every artifact of every task equals the local runtime's run of the same flow.

@@ -157,6 +157,24 @@ def test_bad_parameter_exits_2_naming_it_before_any_task_runs(tmp_path: Path) ->
     assert missing.returncode == 2 and "text" in missing.stderr
 
 
+def test_params_file_gives_values_and_the_command_line_wins(tmp_path: Path) -> None:
+    flow = FLOWS_DIR / "parameters_flow.py"
+    params = tmp_path / "params.json"
+    params.write_text(json.dumps({"text": "from the file", "count": 4, "config": {"k": [True]}}))
+    ran = _flowc("run", str(flow), "--datastore", str(tmp_path / "ds"), "--params-file", str(params),
+                 "--count", "9", "--run-id-file", str(tmp_path / "id"))
+    assert ran.returncode == 0, ran.stderr
+    run = Run(f"ParametersFlow/{(tmp_path / 'id').read_text().strip()}", datastore=str(tmp_path / "ds"),
+              _namespace_check=False)
+    echo = run["end"].task.data.echo
+    assert (echo["text"], echo["count"], echo["config"]) == ("from the file", 9, {"k": [True]})
+    for content, expected in [("[1, 2]", "JSON object"), ("{oops", "not JSON"), ('{"nope": 1}', "'nope'")]:
+        params.write_text(content)
+        refused = _flowc("run", str(flow), "--datastore", str(tmp_path / "bad"), "--params-file", str(params))
+        assert refused.returncode == 2 and expected in refused.stderr, refused.stderr
+        assert not (tmp_path / "bad" / "runs").exists()
+
+
 def test_help_lists_the_flows_parameters() -> None:
     result = _flowc("run", str(FLOWS_DIR / "parameters_flow.py"), "--help")
     assert result.returncode == 0

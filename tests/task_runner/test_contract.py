@@ -165,6 +165,11 @@ def test_parameters_from_params_file_env_and_run_record(tmp_path):
     assert ObjectStore(storage).load_value(refs["text"]) == big
     assert ObjectStore(storage).load_value(refs["ratio"]) == 2.0
     assert read_run(storage, "ParametersFlow", "l")["user"] == "launcher"  # not overwritten
+    # an engine whose parameters are strings: an empty placeholder, the hash under "$objects"
+    sha, _ = ObjectStore(storage).put(json.dumps('{"big": [1, 2]}').encode())
+    outcome = drive(flow, tmp_path / "c", run_id="o", tmp=tmp_path,
+                    params={"text": "t", "config": "", "$objects": json.dumps({"config": sha})})
+    assert outcome.artifacts("start")["config"] == {"big": [1, 2]}
 
 
 @pytest.mark.parametrize(
@@ -175,6 +180,8 @@ def test_parameters_from_params_file_env_and_run_record(tmp_path):
         ({"text": "t", "enabled": "maybe"}, "'enabled'"),
         ({"text": "t", "config": "{not json"}, "'config'"),
         ({"text": "t", "nope": 1}, "'nope'"),
+        ({"text": "t", "$objects": "{not json"}, "$objects"),
+        ({"text": "t", "$objects": {"config": 3}}, "$objects"),
     ],
 )
 def test_bad_parameters_exit_2_naming_the_parameter(tmp_path, params, named):

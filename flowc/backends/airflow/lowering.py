@@ -207,7 +207,7 @@ def _pod_environment(steps: list[Step], is_start: bool) -> dict[str, str]:
         environment.update(dict(step.environment))
     if is_start:
         # JSON made by a macro at run time: values never become part of a command line.
-        environment["FLOWC_PARAMETERS"] = "{{ flowc_parameters(params) }}"
+        environment["FLOWC_PARAMETERS"] = "{{ flowc_parameters(params, dag_run) }}"
     return dict(sorted(environment.items()))
 
 

@@ -14,8 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from flowc.ir import FlowIR, ParameterSpec
+from flowc.params import OBJECTS_KEY
 
-__all__ = ["coerce_parameters", "param_schema"]
+__all__ = ["INLINE_CONF_BYTES", "coerce_parameters", "param_schema", "run_conf"]
+
+#: Parameter values stay this small in a run's conf (the metadata database, the pod's environment:
+#: Linux caps one environment string at 128 KiB); larger ones go to the datastore.
+INLINE_CONF_BYTES = 64 * 1024
 
 #: flowc parameter type -> JSON schema type of the Airflow param.
 _SCHEMA_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}
@@ -88,3 +93,18 @@ def _coerce(parameter: ParameterSpec, text: str) -> Any:
     except ValueError:
         raise ValueError(f"parameter {parameter.name!r}: {text!r} is not a {parameter.type}") from None
     return json.loads(text)
+
+
+def run_conf(values: Mapping[str, Any], datastore: str | None) -> dict[str, Any]:
+    """A run's ``conf`` for typed ``values``, large ones stored in ``datastore``.
+
+    A stored value's own key stays, empty (a required param must be given; only text and JSON
+    parameters can be large, and both accept ``""``), and ``$objects`` maps it to its hash; the
+    DAG's ``flowc_parameter_values`` hands that to the start task (flowc.backends.parameter_objects).
+    """
+    from flowc.backends.parameter_objects import store_large_values
+
+    inline, stored = store_large_values(values, datastore, INLINE_CONF_BYTES)
+    if not stored:
+        return inline
+    return {**inline, **{name: "" for name in stored}, OBJECTS_KEY: stored}

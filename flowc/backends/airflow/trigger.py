@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from flowc.backends.airflow.names import dag_id, flowc_run_id
-from flowc.backends.airflow.params import coerce_parameters
+from flowc.backends.airflow.params import coerce_parameters, run_conf
 from flowc.config import Settings
 
 __all__ = ["AirflowApi", "trigger"]
@@ -98,7 +98,7 @@ def trigger(flow: str, settings: Settings, options: Mapping[str, Any]) -> int:
         else:
             dag = options.get("dag_id") or flow
             conf = _typed_by_schema(raw, api.param_types(dag))
-        run = api.trigger(dag, conf)
+        run = api.trigger(dag, run_conf(conf, str(settings["datastore"])))
     except (ValueError, RuntimeError, OSError) as exc:
         print(f"flowc: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, ValueError) else 1

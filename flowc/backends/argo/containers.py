@@ -10,18 +10,22 @@ record goes out through a file read as an output parameter
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flowc.backends.argo.expressions import CONTROL, expression_tag, quote
 from flowc.ir import FlowIR, Step
+from flowc.params import OBJECTS_KEY
 
 __all__ = [
     "CONTROL_PATH",
     "DATASTORE_PARAMETER",
+    "OBJECTS_PARAMETER",
     "PACKAGE_PARAMETER",
     "PARAMETERS_PATH",
     "TIMEOUT_GRACE_SECONDS",
     "container_template",
+    "exit_handler_template",
     "quantity_cpu",
 ]
 
@@ -32,6 +36,9 @@ PARAMETERS_PATH = "/tmp/flowc-parameters.json"
 #: datastore root (from settings; a trigger may point a run elsewhere).
 PACKAGE_PARAMETER = "flowc-package"
 DATASTORE_PARAMETER = "flowc-datastore"
+#: Declared when the flow has parameters: JSON ``{name: sha256}`` of values a trigger stored in the
+#: datastore because they were too large for the Workflow object (flowc.backends.parameter_objects).
+OBJECTS_PARAMETER = "flowc-parameter-objects"
 #: The task runner enforces @timeout itself (exit code 4, a clear message); Argo's deadline is a
 #: backstop a little later, for a runner that cannot stop (stuck in a C call, package download).
 TIMEOUT_GRACE_SECONDS = 60
@@ -71,7 +78,9 @@ def _argv(
 def _parameters_artifact(ir: FlowIR) -> dict[str, Any]:
     # toJson of a map quotes every value exactly (quotes, newlines, "$(...)" stay data), and the file
     # keeps values of any size out of the argv.
-    pairs = ", ".join(f"{quote(p.name)}: workflow.parameters[{quote(p.name)}]" for p in ir.parameters)
+    # A value too large for the Workflow arrives as a datastore hash under OBJECTS_KEY instead.
+    names = [(p.name, p.name) for p in ir.parameters] + [(OBJECTS_KEY, OBJECTS_PARAMETER)]
+    pairs = ", ".join(f"{quote(key)}: workflow.parameters[{quote(name)}]" for key, name in names)
     return {
         "name": "parameters",
         "path": PARAMETERS_PATH,
@@ -182,4 +191,29 @@ def container_template(
             {"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": f"{spec.shared_memory_mb}Mi"}}
         ]
         container["volumeMounts"] = [{"name": "dshm", "mountPath": "/dev/shm"}]
+    return template
+
+
+def exit_handler_template(ir: FlowIR, end_template: Mapping[str, Any], *, name: str) -> dict[str, Any]:
+    """The ``onExit`` template: records how the run ended (``status.json``) whatever happened.
+
+    Argo runs it after the DAG succeeds, fails, or is stopped, with ``{{workflow.status}}`` in scope
+    (https://argo-workflows.readthedocs.io/en/latest/walk-through/exit-handlers/). Its pod is the
+    end step's (image, environment, secrets, placement, service account: whatever reaches the
+    datastore) without the step's resources, retries or deadline; it reads the datastore only,
+    so it needs neither the code package nor the flow's parameters.
+    """
+    dropped = ("resources", "volumeMounts")
+    container = {key: value for key, value in end_template["container"].items() if key not in dropped}
+    container["command"] = ["python", "-m", "flowc.task_runner.finish"]
+    container["args"] = [
+        "--flow", ir.name,
+        "--run-id", "argo-{{workflow.name}}",
+        "--datastore", "{{workflow.parameters." + DATASTORE_PARAMETER + "}}",
+        "--reason", "workflow {{workflow.status}}",
+    ]  # fmt: skip
+    template: dict[str, Any] = {"name": name, "container": container}
+    for key in ("nodeSelector", "tolerations", "serviceAccountName"):
+        if key in end_template:
+            template[key] = end_template[key]
     return template

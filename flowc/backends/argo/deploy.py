@@ -13,15 +13,19 @@ configuration (no API server, unknown parameter).
 from __future__ import annotations
 
 import difflib
+import json
 import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
+from flowc.backends.argo.containers import OBJECTS_PARAMETER
 from flowc.backends.argo.document import API_VERSION, build_documents, dump_yaml, flow_labels, template_name
 from flowc.backends.argo.kube import KubeClient, KubeError, client_from_settings, resource_path
+from flowc.backends.parameter_objects import store_large_values
 from flowc.config import Settings
+from flowc.datastore.storage import StorageError
 from flowc.ir import FlowIR
 
 __all__ = ["comparable_view", "deploy", "trigger"]
@@ -130,6 +134,23 @@ def _apply(client: KubeClient, document: dict[str, Any], namespace: str, dry_run
     print(f"updated {label}", file=out)
 
 
+#: Parameter values stay this small in the Workflow object; larger ones go to the datastore.
+INLINE_ARGUMENTS_BYTES = 64 * 1024
+
+
+def workflow_arguments(given: Mapping[str, str], datastore: str) -> list[dict[str, str]]:
+    """A Workflow's ``arguments.parameters`` for ``given``, large values stored in ``datastore``.
+
+    A stored value's own argument stays present but empty (a required parameter must be given) and
+    the start task reads it from the datastore (flowc.backends.parameter_objects).
+    """
+    inline, stored = store_large_values(given, datastore, INLINE_ARGUMENTS_BYTES)
+    arguments = {**inline, **{name: "" for name in stored}}
+    if stored:
+        arguments[OBJECTS_PARAMETER] = json.dumps(stored, sort_keys=True)
+    return [{"name": name, "value": value} for name, value in sorted(arguments.items())]
+
+
 def trigger(
     flow: str,
     settings: Settings,
@@ -171,7 +192,7 @@ def trigger(
             "metadata": {"generateName": f"{name[:57]}-", "namespace": namespace, "labels": labels},
             "spec": {
                 "workflowTemplateRef": {"name": name},
-                "arguments": {"parameters": [{"name": k, "value": v} for k, v in sorted(given.items())]},
+                "arguments": {"parameters": workflow_arguments(given, str(settings["datastore"]))},
             },
         }
         created = client.request("POST", resource_path("Workflow", namespace), workflow)
@@ -189,3 +210,6 @@ def trigger(
     except KubeError as exc:
         print(f"flowc trigger: {exc}", file=sys.stderr)
         return 2 if exc.status == 0 and "no Kubernetes API server" in str(exc) else 1
+    except (ValueError, StorageError) as exc:  # a large value could not be stored
+        print(f"flowc trigger: {exc}", file=sys.stderr)
+        return 1

@@ -13,7 +13,13 @@ from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
 
-from flowc.backends.argo.containers import DATASTORE_PARAMETER, PACKAGE_PARAMETER, container_template
+from flowc.backends.argo.containers import (
+    DATASTORE_PARAMETER,
+    OBJECTS_PARAMETER,
+    PACKAGE_PARAMETER,
+    container_template,
+    exit_handler_template,
+)
 from flowc.backends.argo.dags import DagLowering
 from flowc.backends.argo.regions import MAIN, Regions, analyse_regions
 from flowc.backends.naming import dns_label, label_value, stable_hash
@@ -114,12 +120,25 @@ def _arguments(ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> li
             "description": "datastore root of the run's tasks",
         }
     )
+    if ir.parameters:
+        arguments.append(
+            {
+                "name": OBJECTS_PARAMETER,
+                "value": "{}",
+                "description": "parameters too large for the Workflow: {name: sha256} in the datastore "
+                "(set by flowc trigger)",
+            }
+        )
     return arguments
+
+
+#: Key of the exit handler's template in :func:`_names` (no step or region has this key).
+EXIT_HANDLER = ":exit"
 
 
 def _names(regions: Regions) -> dict[str, str]:
     """Template and task names: DNS labels, unique (hash-suffixed on a clash)."""
-    wanted = [(MAIN, "main")]
+    wanted = [(MAIN, "main"), (EXIT_HANDLER, "flowc-exit")]
     wanted += [(step.name, dns_label(step.name)) for step in regions.ir.steps]
     wanted += [
         (key, dns_label(region.owner or "", region.kind))
@@ -136,7 +155,8 @@ def _names(regions: Regions) -> dict[str, str]:
     return names
 
 
-def _templates(ir: FlowIR, settings: Settings) -> list[dict[str, Any]]:
+def _templates(ir: FlowIR, settings: Settings) -> tuple[list[dict[str, Any]], str]:
+    """Every template, sorted by name, and the exit handler's name."""
     regions = analyse_regions(ir)
     names = _names(regions)
     lowering = DagLowering(regions, names)
@@ -157,16 +177,21 @@ def _templates(ir: FlowIR, settings: Settings) -> list[dict[str, Any]]:
                 extra_env=extra_env,
             )
         )
-    return sorted(templates, key=lambda t: t["name"])
+    end_step = next(step.name for step in ir.steps if step.kind == "end")
+    end = next(t for t in templates if t["name"] == names[end_step])
+    templates.append(exit_handler_template(ir, end, name=names[EXIT_HANDLER]))
+    return sorted(templates, key=lambda t: t["name"]), names[EXIT_HANDLER]
 
 
 def _spec(
     ir: FlowIR, settings: Settings, options: Mapping[str, Any], labels: dict[str, str]
 ) -> dict[str, Any]:
+    templates, exit_handler = _templates(ir, settings)
     spec: dict[str, Any] = {
         "entrypoint": "main",
+        "onExit": exit_handler,
         "arguments": {"parameters": _arguments(ir, settings, options)},
-        "templates": _templates(ir, settings),
+        "templates": templates,
         "workflowMetadata": {"labels": labels},
     }
     if settings.get("kubernetes.service_account"):

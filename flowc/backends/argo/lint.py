@@ -140,6 +140,8 @@ class _Checker:
                 continue
             if body in ("workflow.name", "workflow.namespace", "workflow.uid") or (body == "item" and item):
                 continue
+            if body == "workflow.status" and where.startswith(f"template {self.spec.get('onExit')}."):
+                continue  # set when the exit handler runs
             if body == "retries" and retries:
                 continue
             match = _PARAMETER_REF.fullmatch(body)
@@ -205,6 +207,9 @@ class _Checker:
         entry = self.spec.get("entrypoint")
         if entry not in self.templates:
             self.problem(f"entrypoint {entry!r} is not a template")
+        exit_handler = self.spec.get("onExit")
+        if exit_handler is not None and exit_handler not in self.templates:
+            self.problem(f"onExit {exit_handler!r} is not a template")
         for template in self.templates.values():
             where = f"template {template['name']}"
             inputs = set(self.inputs_of(template["name"]))

@@ -18,16 +18,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from flowc.backends.parameter_objects import store_large_values
 from flowc.config import Settings
 
 __all__ = ["INLINE_PARAMETERS_BYTES", "execution_input", "find_state_machine", "trigger"]
 
 #: The parameters' JSON stays this short in the execution input (and the start task's environment).
 INLINE_PARAMETERS_BYTES = 256
-
-
-def _size(values: Mapping[str, Any]) -> int:
-    return len(json.dumps(dict(values), ensure_ascii=False).encode("utf-8"))
 
 
 def execution_input(parameters: Mapping[str, Any], datastore: str | None) -> dict[str, Any]:
@@ -37,22 +34,8 @@ def execution_input(parameters: Mapping[str, Any], datastore: str | None) -> dic
         parameters: name -> value (text as typed on the command line, or JSON values).
         datastore: the datastore URL the tasks use (needed only when a value is large).
     """
-    values = dict(parameters)
-    if _size(values) <= INLINE_PARAMETERS_BYTES:
-        return {"parameters": values}
-    if not datastore:
-        raise ValueError("parameters too large to pass inline and no datastore to store them in")
-    from flowc.datastore.objects import ObjectStore
-    from flowc.datastore.storage import open_storage
-
-    objects = ObjectStore(open_storage(datastore))
-    # Largest first, until the rest fits: each stored value is JSON, so it reads back unchanged.
-    for name in sorted(values, key=lambda n: (-len(json.dumps(values[n], ensure_ascii=False)), n)):
-        if _size(values) <= INLINE_PARAMETERS_BYTES:
-            break
-        sha, _ = objects.put(json.dumps(values[name], ensure_ascii=False).encode("utf-8"))
-        values[name] = {"$object": sha}
-    return {"parameters": values}
+    inline, stored = store_large_values(parameters, datastore, INLINE_PARAMETERS_BYTES)
+    return {"parameters": {**inline, **{name: {"$object": sha} for name, sha in stored.items()}}}
 
 
 def find_state_machine(client: Any, name: str) -> str | None:

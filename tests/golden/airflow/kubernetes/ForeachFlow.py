@@ -33,6 +33,8 @@ DATASTORE = ".flowc"
 CODE_PACKAGE = None
 #: The flow's parameters (the start task receives their values).
 PARAMETERS = ()
+#: Key of the run's conf holding {name: sha256} of values stored in the datastore by flowc trigger.
+OBJECTS_KEY = "$objects"
 #: How a task outside a foreach learns its iteration: (mode, Airflow tasks whose control record tells).
 ITERATION = {
     "start": ("none", ()),
@@ -127,9 +129,20 @@ def flowc_choose(task_id):
     return []
 
 
-def flowc_parameters(params):
+def flowc_parameter_values(params, dag_run=None):
+    """The start task's parameter values. Values that ``flowc trigger`` stored in the datastore
+    (too large for a run's conf or a pod's environment) come as hashes under ``$objects`` in the
+    run's conf; the task runner reads them back."""
+    values = {name: params[name] for name in PARAMETERS if params.get(name) is not None}
+    stored = (getattr(dag_run, "conf", None) or {}).get(OBJECTS_KEY)
+    if stored:
+        values[OBJECTS_KEY] = stored
+    return values
+
+
+def flowc_parameters(params, dag_run=None):
     """The start task's parameter values as JSON (FLOWC_PARAMETERS), never spliced into a command."""
-    return json.dumps({name: params[name] for name in PARAMETERS if params.get(name) is not None}, sort_keys=True)
+    return json.dumps(flowc_parameter_values(params, dag_run), sort_keys=True)
 
 
 def _code_arguments():
@@ -201,7 +214,7 @@ with DAG(
         do_xcom_push=True,
         get_logs=True,
         on_finish_action="delete_pod",
-        env_vars={"FLOWC_PARAMETERS": "{{ flowc_parameters(params) }}"},
+        env_vars={"FLOWC_PARAMETERS": "{{ flowc_parameters(params, dag_run) }}"},
         arguments=_step_arguments("start"),
     )
     tasks["start-fanout"] = task(task_id="start-fanout")(flowc_fanout)(

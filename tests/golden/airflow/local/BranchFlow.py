@@ -39,6 +39,8 @@ DATASTORE = ".flowc"
 CODE_PACKAGE = None
 #: The flow's parameters (the start task receives their values).
 PARAMETERS = ()
+#: Key of the run's conf holding {name: sha256} of values stored in the datastore by flowc trigger.
+OBJECTS_KEY = "$objects"
 #: How a task outside a foreach learns its iteration: (mode, Airflow tasks whose control record tells).
 ITERATION = {
     "start": ("none", ()),
@@ -129,6 +131,17 @@ def flowc_choose(task_id):
     return []
 
 
+def flowc_parameter_values(params, dag_run=None):
+    """The start task's parameter values. Values that ``flowc trigger`` stored in the datastore
+    (too large for a run's conf or a pod's environment) come as hashes under ``$objects`` in the
+    run's conf; the task runner reads them back."""
+    values = {name: params[name] for name in PARAMETERS if params.get(name) is not None}
+    stored = (getattr(dag_run, "conf", None) or {}).get(OBJECTS_KEY)
+    if stored:
+        values[OBJECTS_KEY] = stored
+    return values
+
+
 def _code_arguments():
     if CODE_PACKAGE:
         return ["--package", CODE_PACKAGE]
@@ -182,8 +195,7 @@ def flowc_step(step, entry=None):
     arguments += ["--iteration", str(iteration), "--attempt", str(max(ti.try_number - 1, 0))]
     parameters = None
     if step == "start":
-        given = context["params"]
-        parameters = {name: given[name] for name in PARAMETERS if given.get(name) is not None}
+        parameters = flowc_parameter_values(context["params"], context.get("dag_run"))
     return _run("flowc.task_runner", arguments, parameters)
 
 

@@ -1,0 +1,32 @@
+"""The Argo exit handler (``onExit``) records how every run ended, in the datastore the client reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flowc.client import Run
+from tests.argo.harness import run_flow
+from tests.conformance.matrix import FLOWS_DIR
+
+
+def test_a_successful_workflow_records_a_successful_run(tmp_path: Path) -> None:
+    datastore = str(tmp_path / "ds")
+    run = run_flow(FLOWS_DIR / "linear_flow.py", tmp_path / "pods", datastore)
+    assert run.result.phase == "Succeeded", run.result.message
+    assert [n.template for n in run.result.nodes][-1] == run.document["spec"]["onExit"]
+    recorded = Run(f"LinearFlow/{run.run_id}", datastore=datastore, _namespace_check=False)
+    assert recorded.finished and recorded.successful
+    assert recorded.status["status"] == "successful"
+
+
+@pytest.mark.slow
+def test_a_failed_workflow_records_the_failed_task_and_the_workflow_status(tmp_path: Path) -> None:
+    datastore = str(tmp_path / "ds")
+    run = run_flow(FLOWS_DIR / "timeout_flow.py", tmp_path / "pods", datastore)
+    assert run.result.phase == "Failed"
+    recorded = Run(f"TimeoutFlow/{run.run_id}", datastore=datastore, _namespace_check=False)
+    assert recorded.finished and not recorded.successful
+    reason = recorded.status["reason"]
+    assert f"TimeoutFlow/{run.run_id}/slow/0" in reason and "(workflow Failed)" in reason
