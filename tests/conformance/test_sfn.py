@@ -12,8 +12,10 @@ import json
 import pytest
 
 from flowc.backends.sfn import BACKEND
+from flowc.backends.sfn.definition import FAILED_ERROR, FAILED_STATE, RECORD_FAILURE_STATE
 from flowc.backends.sfn.naming import job_definition_name
 from flowc.backends.sfn.trigger import execution_input
+from flowc.client import Run
 from flowc.config import load_settings
 from flowc.frontend import build_ir
 from tests.conformance.artifacts import assert_same_artifacts, collect_artifacts
@@ -49,8 +51,13 @@ def test_sfn_column(case: Case, sfn_env: SfnEngine, tmp_path) -> None:
         assert result["status"] == "SUCCEEDED", (result.get("error"), result.get("cause"))
     else:
         assert result["status"] == "FAILED"
-        assert case.failed_step in entered
-        assert entered[-1] == case.failed_step, entered[-5:]
+        # The failure is caught at the top level, recorded in the datastore, then fails the execution.
+        assert entered[-3:] == [case.failed_step, RECORD_FAILURE_STATE, FAILED_STATE], entered[-5:]
+        assert result.get("error") == FAILED_ERROR, result
+        assert result.get("cause", "").startswith("States.TaskFailed: "), result
+        status = Run(f"{case.flow_name}/{run_id}", datastore=datastore, _namespace_check=False).status
+        assert status["status"] == "failed" and "States.TaskFailed" in status["reason"]
+        assert f"/{run_id}/{case.failed_step}/" in status["reason"]
     actual = collect_artifacts(datastore, case.flow_name, run_id)
     for (step, name), value in case.checks.items():
         tasks = [values for (task_step, task_id), values in actual.items() if task_step == step]

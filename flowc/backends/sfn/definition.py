@@ -16,12 +16,16 @@ from flowc.backends.sfn.capabilities import CAPABILITIES
 from flowc.backends.sfn.context import Lowering
 from flowc.backends.sfn.graph import lower_scope
 from flowc.backends.sfn.naming import deployment_name, job_definition_name
+from flowc.backends.sfn.task import finish_state
 from flowc.config import Settings
 from flowc.frontend.diagnostics import CompileError, Diagnostic
 from flowc.ir import FlowIR
 
 __all__ = [
+    "FAILED_ERROR",
+    "FAILED_STATE",
     "INIT_STATE",
+    "RECORD_FAILURE_STATE",
     "build_definition",
     "definition_text",
     "lowering_for",
@@ -30,6 +34,12 @@ __all__ = [
 
 #: The first state: computes the run context from the execution's name and input.
 INIT_STATE = "flowc.init"
+#: Where a caught error goes in the state's input, and the states recording a failed run.
+ERROR_PATH = "$.flowc_error"
+RECORD_FAILURE_STATE = "flowc.record-failure"
+FAILED_STATE = "flowc.failed"
+#: The error of a failed execution (the caught one begins its cause).
+FAILED_ERROR = "flowc.RunFailed"
 #: The job queue used when ``batch.job_queue`` is not configured.
 DEFAULT_JOB_QUEUE = "flowc"
 
@@ -105,8 +115,36 @@ def build_definition(ir: FlowIR, settings: Settings, options: Mapping[str, Any])
     return {
         "Comment": f"flowc: {ir.name} from {os.path.basename(ir.source_file)}",
         "StartAt": INIT_STATE,
-        "States": {INIT_STATE: init, **top["States"]},
+        "States": {INIT_STATE: init, **_recording_failures(top["States"], lowering)},
     }
+
+
+def _recording_failures(states: Mapping[str, Any], lowering: Lowering) -> dict[str, Any]:
+    """The top-level states, each failure caught, recorded in the datastore, then failed again.
+
+    An error inside a Map or Parallel fails that state, so catching at the top level sees every
+    failure (after a state's own Retry is spent). Step Functions has no exit hook; this is one:
+    the run's ``status.json`` names the failed task, and the execution still fails with the
+    caught error. https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
+    """
+    catch = [{"ErrorEquals": ["States.ALL"], "ResultPath": ERROR_PATH, "Next": RECORD_FAILURE_STATE}]
+    caught = {
+        name: {**state, "Catch": catch} if state["Type"] in ("Task", "Map", "Parallel") else state
+        for name, state in states.items()
+    }
+    record = finish_state(lowering, ERROR_PATH)
+    # If even the record cannot be written, the execution fails with the original error all the same.
+    record["Catch"] = [{"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": FAILED_STATE}]
+    record["Next"] = FAILED_STATE
+    caught[RECORD_FAILURE_STATE] = record
+    # A Fail state may not raise a "States.*" error again: the run fails with flowc's own error
+    # name, and the cause starts with the caught error's.
+    caught[FAILED_STATE] = {
+        "Type": "Fail",
+        "Error": FAILED_ERROR,
+        "CausePath": f"States.Format('{{}}: {{}}', {ERROR_PATH}.Error, {ERROR_PATH}.Cause)",
+    }
+    return caught
 
 
 def definition_text(definition: Mapping[str, Any], compact: bool = False) -> str:

@@ -16,7 +16,7 @@ from flowc.backends.sfn.context import Lowering
 from flowc.backends.sfn.naming import aws_name
 from flowc.ir import Step
 
-__all__ = ["BATCH_MIN_TIMEOUT", "TIMEOUT_MARGIN", "batch_timeout", "task_state"]
+__all__ = ["BATCH_MIN_TIMEOUT", "TIMEOUT_MARGIN", "batch_timeout", "finish_state", "task_state"]
 
 #: Batch refuses ``attemptDurationSeconds`` under 60.
 BATCH_MIN_TIMEOUT = 60
@@ -109,3 +109,26 @@ def task_state(step: Step, lowering: Lowering, is_start: bool) -> dict[str, Any]
     if retry:
         state["Retry"] = retry
     return state
+
+
+def finish_state(lowering: Lowering, error_path: str) -> dict[str, Any]:
+    """A Task state recording a failed run's end (``status.json``) from the datastore.
+
+    A Batch job on the flow's job definition runs ``python -m flowc.task_runner.finish``, which
+    names the failed task; the error Step Functions caught (``error_path``) becomes the reason's
+    suffix. It reads the datastore only: no code package, no parameters, no resources.
+    """
+    words = ["python", "-m", "flowc.task_runner.finish", "--flow", lowering.flow, "--run-id"]
+    parts = [*(_quote(w) for w in words), "$.run_id"]
+    parts += [_quote("--datastore"), _quote(lowering.datastore), _quote("--reason"), f"{error_path}.Error"]
+    return {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::batch:submitJob.sync",
+        "Parameters": {
+            "JobName": aws_name(f"{lowering.job_name_prefix}-finish", max_length=128),
+            "JobQueue": lowering.job_queue,
+            "JobDefinition": lowering.job_definition,
+            "ContainerOverrides": {"Command.$": f"States.Array({', '.join(parts)})"},
+        },
+        "ResultPath": None,
+    }
