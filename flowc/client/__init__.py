@@ -19,6 +19,7 @@ from flowc.client.objects import (
     Run,
     Step,
     Task,
+    TaskException,
 )
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "Run",
     "Step",
     "Task",
+    "TaskException",
     "default_namespace",
     "get_namespace",
     "namespace",

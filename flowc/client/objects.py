@@ -11,6 +11,7 @@ Only runs in the current namespace (:func:`flowc.client.namespace`) are visible,
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -27,9 +28,24 @@ __all__ = [
     "Run",
     "Step",
     "Task",
+    "TaskException",
 ]
 
 END_STEP = "end"
+
+
+@dataclass(frozen=True)
+class TaskException:
+    """What a failed task's step raised, as its attempt recorded it (Metaflow's exception wrapper:
+    ``type``, ``message``, ``stacktrace``). The exception object itself is not kept: unpickling a
+    user's exception class would need the flow's code."""
+
+    type: str
+    message: str
+    stacktrace: str
+
+    def __str__(self) -> str:
+        return f"{self.type}: {self.message}" if self.message else self.type
 
 
 class MetaflowNotFound(KeyError):
@@ -358,6 +374,17 @@ class Task(_ClientObject):
         """The current attempt's metadata (status, timings, host, pid, exit reason)."""
         key = layout.attempt_key(self.flow_name, self.run_id, self.step_name, self.id, self.current_attempt)
         return self._store.read_json(key)
+
+    @property
+    def exception(self) -> TaskException | None:
+        """What the step raised in the current attempt, or None (succeeded, still running, or failed
+        for another reason: a timeout, a kill, bad input; ``attempt_record["exit_reason"]`` says)."""
+        if self.successful:
+            return None
+        raised = (self.attempt_record or {}).get("exception")
+        if not raised:
+            return None
+        return TaskException(raised.get("type", ""), raised.get("message", ""), raised.get("traceback", ""))
 
     @property
     def control(self) -> dict[str, Any]:

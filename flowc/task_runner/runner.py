@@ -179,6 +179,7 @@ class _Outcome:
     reason: str | None = None  # one line, for the attempt record and the console
     record: dict[str, Any] | None = None  # task.json on success
     control: dict[str, Any] | None = None
+    exception: dict[str, str] | None = None  # what the step raised (the client's Task.exception)
 
 
 @dataclass
@@ -206,7 +207,7 @@ class _Task:
         except StepTimeout as exc:
             return self._failed(EXIT_TIMEOUT, str(exc))
         except TaskError as exc:
-            return self._failed(exc.exit_code, str(exc))
+            return self._failed(exc.exit_code, str(exc), _raised_by_step(exc))
         except SerializationError as exc:
             return self._failed(EXIT_STEP_FAILED, str(exc))
         except StorageError as exc:
@@ -215,9 +216,9 @@ class _Task:
             traceback.print_exc()
             return self._failed(EXIT_INFRASTRUCTURE, f"internal error: {type(exc).__name__}: {exc}")
 
-    def _failed(self, code: int, reason: str) -> _Outcome:
+    def _failed(self, code: int, reason: str, exception: dict[str, str] | None = None) -> _Outcome:
         _say(f"flowc: task {self.label} failed: {reason}")
-        return _Outcome(code, reason)
+        return _Outcome(code, reason, exception=exception)
 
     def _execute(self) -> _Outcome:
         run = self._run_record()
@@ -556,6 +557,8 @@ class _Task:
                 "exit_code": code,
                 "exit_reason": outcome.reason,
             }
+            if outcome.exception is not None:
+                final["exception"] = outcome.exception
             write_attempt(self.storage, self.address, final)
             if outcome.record is not None:
                 write_task(self.storage, self.address, outcome.record)
@@ -574,6 +577,17 @@ class _Task:
             sys.stdout.write(f"{CONTROL_PREFIX} {control_json}\n")
             sys.stdout.flush()
         return code
+
+
+def _raised_by_step(failure: TaskError) -> dict[str, str] | None:
+    """``{type, message, traceback}`` of the exception the step raised, if that is why it failed."""
+    raised = failure.__cause__
+    if raised is None or isinstance(raised, TaskError | StorageError):
+        return None
+    kind = type(raised)
+    name = kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+    text = "".join(traceback.format_exception(kind, raised, raised.__traceback__))
+    return {"type": name, "message": str(raised), "traceback": text}
 
 
 def _picklable_exception(exc: BaseException) -> BaseException:

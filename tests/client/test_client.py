@@ -113,3 +113,36 @@ def test_corrupt_object_is_a_clear_error_never_wrong_data(datastore: str) -> Non
     path.write_bytes(bytes(data))
     with pytest.raises(CorruptObject, match=sha):
         _ = Task("HelloFlow/1000/body/1", datastore=datastore).data.y
+
+
+def test_task_exception_is_what_the_step_raised(tmp_path: Path) -> None:
+    """Task.exception: the failed step's exception (type, message, stack trace), None otherwise."""
+    import subprocess
+    import sys
+
+    from tests.conformance.matrix import FLOWS_DIR
+
+    flow = tmp_path / "raising_flow.py"
+    flow.write_text(
+        "from flowc import FlowSpec, step\n\n\n"
+        "class RaisingFlow(FlowSpec):\n"
+        "    @step\n"
+        "    def start(self):\n"
+        "        self.next(self.end)\n\n"
+        "    @step\n"
+        "    def end(self):\n"
+        "        raise LookupError('no such thing: ' + 'é')\n",
+        encoding="utf-8",
+    )
+    datastore = str(tmp_path / "ds")
+    for source in (flow, FLOWS_DIR / "timeout_flow.py"):
+        command = [sys.executable, "-m", "flowc", "run", str(source), "--datastore", datastore]
+        assert subprocess.run(command, capture_output=True, check=False).returncode == 1
+    run = Flow("RaisingFlow", datastore=datastore).latest_run
+    assert run["start"].task.exception is None  # succeeded
+    raised = run["end"].task.exception
+    assert (raised.type, raised.message) == ("LookupError", "no such thing: é")
+    assert "raising_flow.py" in raised.stacktrace and "in end" in raised.stacktrace
+    assert str(raised) == "LookupError: no such thing: é"
+    slow = Flow("TimeoutFlow", datastore=datastore).latest_run["slow"].task
+    assert slow.exception is None and "timeout" in slow.attempt_record["exit_reason"]
