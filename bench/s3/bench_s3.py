@@ -7,8 +7,9 @@ What is compared, on the same endpoint:
 * one large artifact: ``S3Storage.write`` (parallel multipart from the caller's parts) and
   ``S3Storage.read`` (one ranged GET, then parallel >= 64 MiB ranged GETs), beside one boto3
   ``put_object`` / ``get_object``;
-* many small artifacts: ``write_many`` / ``read_many`` / ``exists_many`` (thread pool), beside a
-  boto3 loop of one request per artifact.
+* many small artifacts: ``write_many`` / ``read_many`` / ``exists_many`` (thread pool), and one
+  task's artifacts through ``ObjectStore.put_values`` (packed into one object) and ``load_value``
+  (a ranged GET each), beside a boto3 loop of one request per artifact.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ def main() -> None:
     import moto
 
     from flowc.config import load_settings
+    from flowc.datastore.objects import ObjectStore
     from flowc.datastore.s3 import S3Storage
     from tests.helpers.servers import moto_server
     from tests.remote.flaky_proxy import flaky_proxy
@@ -160,6 +162,28 @@ def main() -> None:
                     seconds = _best(args.repeat, work)
                     how = f"flowc {method}, {threads} threads"
                     row(f"{operation} {volume}", how, seconds, volume, f"{count / seconds:.0f} objects/s")
+
+            # What a task does: its artifacts packed into one object (ObjectStore.put_values), then
+            # a reader loading each one (a fresh ObjectStore: the pack is read once, whole).
+            store = ObjectStore(S3Storage(root, endpoint_url=endpoint, settings=settings))
+
+            def put_task_artifacts() -> dict:
+                nonce = os.urandom(8)  # new bytes each run: nothing is deduplicated
+                return store.put_values({key: (nonce + value, None) for key, value in items.items()})
+
+            seconds = _best(args.repeat, put_task_artifacts)
+            how = "flowc ObjectStore.put_values: one task's artifacts, packed into one object (one PUT)"
+            artifacts = f"{count} x {each} B artifacts of one task{label}"
+            row(f"put {artifacts}", how, seconds, volume, f"{count / seconds:.0f} objects/s")
+            references = put_task_artifacts()
+
+            def read_task_artifacts(references: dict = references) -> list:
+                reader = ObjectStore(store.storage)  # a new reader each run: nothing kept from before
+                return [reader.load_value(ref) for ref in references.values()]
+
+            seconds = _best(args.repeat, read_task_artifacts)
+            how = "flowc load_value of each packed artifact, sequential (the pack read once, whole)"
+            row(f"get {artifacts}", how, seconds, volume, f"{count / seconds:.0f} objects/s")
 
         small_objects(server.endpoint, "")
         with flaky_proxy(server.endpoint, delay=args.latency_ms / 1000) as proxy:

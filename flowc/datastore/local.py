@@ -127,6 +127,16 @@ class LocalStorage(Storage):
         except OSError as exc:
             raise StorageError(f"cannot read {path}: {exc}") from exc
 
+    def read_range(self, key: str, start: int, length: int) -> bytes:
+        path = self.path(key)
+        try:
+            with open(path, "rb", buffering=0) as handle:
+                return os.pread(handle.fileno(), length, start)
+        except (FileNotFoundError, IsADirectoryError):
+            raise NotFound(key) from None
+        except OSError as exc:
+            raise StorageError(f"cannot read {path}: {exc}") from exc
+
     def exists(self, key: str) -> bool:
         return os.path.isfile(self.path(key))
 

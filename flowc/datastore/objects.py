@@ -6,6 +6,15 @@ name raise :class:`CorruptObject` naming the object; wrong data is never returne
 
 Artifacts are objects holding an encoded value (:mod:`flowc.datastore.serialization`); a task
 record describes each one as ``{"sha", "size", "type", "encoding"}`` (an *artifact reference*).
+
+Small artifacts of one task are packed: :meth:`ObjectStore.put_values` concatenates every new
+value under :data:`PACK_MAX` bytes into one object (itself content-addressed), and each reference
+adds ``{"pack": <the pack's sha>, "offset": <where the value starts>}``. A task with a hundred
+small artifacts then costs one write, not a hundred (on S3, one request). Reading them back costs
+one read too: a pack up to :data:`WHOLE_PACK_MAX` is read whole on first use and kept by the
+``ObjectStore`` (larger ones are read value by value, with ranged reads); every value is still
+verified against its own ``sha``. The price: small values are not shared across tasks (they are
+small).
 """
 
 from __future__ import annotations
@@ -17,7 +26,14 @@ from typing import Any
 from flowc.datastore import layout, serialization
 from flowc.datastore.storage import Buffer, NotFound, Storage, StorageError
 
-__all__ = ["CorruptObject", "MissingObject", "ObjectStore", "load_artifact"]
+__all__ = ["PACK_MAX", "WHOLE_PACK_MAX", "CorruptObject", "MissingObject", "ObjectStore", "load_artifact"]
+
+#: Encoded values smaller than this are packed together (module docstring).
+PACK_MAX = 64 * 1024
+#: A pack up to this size is read whole on first use and kept (a few of them) by the ObjectStore,
+#: so reading a task's many small artifacts costs one read, not one per artifact.
+WHOLE_PACK_MAX = 4 << 20
+_KEPT_PACKS = 4
 
 
 class CorruptObject(StorageError):
@@ -37,6 +53,7 @@ class ObjectStore:
 
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
+        self._packs: dict[str, bytes] = {}  # whole small packs read so far (the last few)
 
     # ---- raw bytes -----------------------------------------------------------------------
     def put(self, parts: Buffer | Sequence[Buffer]) -> tuple[str, int]:
@@ -71,7 +88,11 @@ class ObjectStore:
 
     # ---- artifacts -----------------------------------------------------------------------
     def put_value(
-        self, value: Any, name: str = "value", step: str | None = None, unless_sha: str | None = None
+        self,
+        value: Any,
+        name: str = "value",
+        step: str | None = None,
+        unless: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Encodes and stores ``value``; returns its artifact reference.
 
@@ -79,51 +100,93 @@ class ObjectStore:
             value: the artifact's value.
             name: the artifact's name (for error messages).
             step: the step that produced it (for error messages).
-            unless_sha: the hash of a stored object that ``value`` was loaded from; if the value
-                still encodes to it, nothing is written (an inherited artifact read but not changed).
+            unless: the reference of a stored artifact that ``value`` was loaded from; if the value
+                still encodes to the same bytes, nothing is written and that reference is kept (an
+                inherited artifact read but not changed).
 
         Raises:
             SerializationError: the value cannot be pickled.
         """
-        return self.put_values({name: (value, unless_sha)}, step=step)[name]
+        return self.put_values({name: (value, unless)}, step=step)[name]
 
     def put_values(
-        self, values: Mapping[str, tuple[Any, str | None]], step: str | None = None
+        self, values: Mapping[str, tuple[Any, Mapping[str, Any] | None]], step: str | None = None
     ) -> dict[str, dict[str, Any]]:
         """Encodes and stores several artifacts in one batch; returns name -> artifact reference.
 
-        ``values`` maps each artifact's name to ``(value, unless_sha)`` as :meth:`put_value` takes
-        them. The objects to write go to the storage together (``Storage.write_objects``), so on S3
-        a task's artifacts cost one round trip of latency, not one per artifact.
+        ``values`` maps each artifact's name to ``(value, unless)`` as :meth:`put_value` takes
+        them. New values under :data:`PACK_MAX` bytes go into one pack object; the pack and the
+        large values go to the storage together (``Storage.write_objects``), so on S3 a task's
+        artifacts cost one round trip of latency, and at most one request for all the small ones.
 
         Raises:
             SerializationError: a value cannot be pickled (nothing of the batch is written).
         """
         references: dict[str, dict[str, Any]] = {}
-        pending: list[tuple[str, list[Buffer], int, str]] = []
-        for name, (value, unless_sha) in values.items():
+        small: list[tuple[str, list[Buffer], int, str]] = []
+        large: list[tuple[str, list[Buffer], int, str]] = []
+        for name, (value, unless) in values.items():
             pieces = serialization.encode(value, name=name, step=step)
             size = sum(memoryview(piece).nbytes for piece in pieces)
             kind = serialization.type_name(value)
-            if unless_sha is not None and _sha256(pieces) == unless_sha:
-                references[name] = _reference(unless_sha, size, kind)
+            if unless is not None and _sha256(pieces) == unless.get("sha"):
+                references[name] = dict(unless)
             else:
-                pending.append((name, pieces, size, kind))
-        written = self.storage.write_objects(layout.object_key, [pieces for _, pieces, _, _ in pending])
-        for (name, _, size, kind), (sha, _) in zip(pending, written, strict=True):
+                (small if size < PACK_MAX else large).append((name, pieces, size, kind))
+        if len(small) < 2:  # a pack of one is just an object
+            large, small = small + large, []
+        batch = [pieces for _, pieces, _, _ in large]
+        if small:
+            batch.append([piece for _, pieces, _, _ in small for piece in pieces])
+        written = self.storage.write_objects(layout.object_key, batch)
+        for (name, _, size, kind), (sha, _) in zip(large, written, strict=False):
             references[name] = _reference(sha, size, kind)
+        if small:
+            pack, _ = written[-1]
+            pack_size = sum(size for _, _, size, _ in small)
+            offset = 0
+            for name, pieces, size, kind in small:
+                reference = _reference(_sha256(pieces), size, kind)
+                references[name] = {**reference, "pack": pack, "offset": offset, "pack_size": pack_size}
+                offset += size
         return references
 
     def load_value(self, reference: Mapping[str, Any]) -> Any:
-        """The value of the artifact described by ``reference`` (reads only that object)."""
+        """The value of the artifact described by ``reference`` (reads only that object, or only
+        its bytes of a pack)."""
         encoding = reference.get("encoding", serialization.ENCODING)
         if encoding != serialization.ENCODING:
             raise CorruptObject(f"object {reference['sha']}: unknown artifact encoding {encoding!r}")
-        data = self.get(reference["sha"])
+        data = self.get(reference["sha"]) if "pack" not in reference else self._unpack(reference)
         try:
             return serialization.decode(data)
         except serialization.DecodeError as exc:
             raise CorruptObject(f"object {reference['sha']} is not a readable artifact: {exc}") from None
+
+    def _unpack(self, reference: Mapping[str, Any]) -> bytes:
+        """A packed value's bytes, verified against its own hash."""
+        sha, pack = reference["sha"], reference["pack"]
+        start, length = int(reference["offset"]), int(reference["size"])
+        try:
+            if int(reference.get("pack_size") or WHOLE_PACK_MAX + 1) <= WHOLE_PACK_MAX:
+                data = self._whole_pack(pack)[start : start + length]
+            else:
+                data = self.storage.read_range(layout.object_key(pack), start, length)
+        except NotFound:
+            raise MissingObject(f"object {pack} is missing from datastore {self.storage.url}") from None
+        if hashlib.sha256(data).hexdigest() != sha:
+            raise CorruptObject(
+                f"object {sha} (packed in {pack}) in datastore {self.storage.url} is corrupt: its bytes "
+                "do not match its hash"
+            )
+        return data
+
+    def _whole_pack(self, pack: str) -> bytes:
+        if pack not in self._packs:
+            if len(self._packs) >= _KEPT_PACKS:
+                self._packs.pop(next(iter(self._packs)))  # the oldest
+            self._packs[pack] = bytes(self.storage.read(layout.object_key(pack)))
+        return self._packs[pack]
 
 
 def _sha256(pieces: Sequence[Buffer]) -> str:

@@ -37,6 +37,11 @@ class Storage(ABC):
     def read(self, key: str) -> Buffer:
         """All bytes of ``key``; raises :class:`NotFound`."""
 
+    def read_range(self, key: str, start: int, length: int) -> bytes:
+        """Bytes ``[start, start + length)`` of ``key``; raises :class:`NotFound`. Back ends
+        override it to read only those bytes."""
+        return bytes(memoryview(self.read(key))[start : start + length])
+
     @abstractmethod
     def write(self, key: str, parts: Buffer | Sequence[Buffer]) -> None:
         """Stores the concatenation of ``parts`` at ``key`` atomically (replacing any old object)."""

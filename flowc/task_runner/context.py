@@ -181,8 +181,9 @@ class StepContext:
         self.inherited: dict[str, Mapping[str, Any]] = dict(inherited)
         self.objects = objects
         self.stack = _ForeachStack(foreach_stack, objects)
-        #: name -> sha of inherited artifacts the step read (re-serialised at the end: mutations count).
-        self.loaded: dict[str, str] = {}
+        #: name -> reference of inherited artifacts the step read (re-serialised at the end: mutations
+        #: count; an unchanged value keeps its reference).
+        self.loaded: dict[str, Mapping[str, Any]] = {}
         self.next_call: NextCall | None = None
         self._flow: Any = None
 
@@ -203,7 +204,7 @@ class StepContext:
                 "step set it)"
             )
         value = self.objects.load_value(reference)
-        self.loaded[name] = reference["sha"]
+        self.loaded[name] = reference
         if self._flow is not None:
             # Kept on the instance: later reads are plain attribute reads, and an in-place change
             # (self.items.append(...)) is persisted when the step ends.

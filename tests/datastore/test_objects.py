@@ -22,7 +22,14 @@ from hypothesis.extra.numpy import array_shapes, arrays, scalar_dtypes
 
 from flowc.datastore import layout, serialization
 from flowc.datastore.local import LocalStorage
-from flowc.datastore.objects import CorruptObject, MissingObject, ObjectStore, load_artifact
+from flowc.datastore.objects import (
+    PACK_MAX,
+    WHOLE_PACK_MAX,
+    CorruptObject,
+    MissingObject,
+    ObjectStore,
+    load_artifact,
+)
 from flowc.datastore.serialization import SerializationError, decode, encode
 
 
@@ -190,21 +197,50 @@ class _CountingStorage(LocalStorage):
         return super().write_object(key_for, parts)
 
 
-def test_put_values_writes_a_task_artifacts_in_one_batch(tmp_path: Path) -> None:
+def test_put_values_packs_a_task_small_artifacts_into_one_object(tmp_path: Path) -> None:
     storage = _CountingStorage(str(tmp_path))
     store = ObjectStore(storage)
     kept = store.put_value([1, 2, 3], name="kept")
     storage.calls.clear()
     values = {f"small_{i}": (i, None) for i in range(50)}
-    values["kept"] = ([1, 2, 3], kept["sha"])  # loaded from a parent and unchanged: not rewritten
+    values["big"] = (b"x" * PACK_MAX, None)
+    values["kept"] = ([1, 2, 3], kept)  # loaded from a parent and unchanged: not rewritten
     references = store.put_values(values, step="train")
-    assert storage.calls[0] == ("write_objects", 50)
-    assert [name for name, _ in storage.calls].count("write_objects") == 1
+    # One batch of two objects: the big value, and one pack of the fifty small ones.
+    assert storage.calls == [("write_objects", 2), ("write_object", 1), ("write_object", 1)]
     assert references["kept"] == kept
+    packs = {references[f"small_{i}"]["pack"] for i in range(50)}
+    assert len(packs) == 1 and "pack" not in references["big"]
+    assert len(list(storage.list("objects"))) == 3  # kept, big, the pack
     assert {name: store.load_value(ref) for name, ref in references.items()} == {
         **{f"small_{i}": i for i in range(50)},
+        "big": b"x" * PACK_MAX,
         "kept": [1, 2, 3],
     }
+    # Each packed value keeps its own hash: a damaged pack is caught value by value.
+    (pack,) = packs
+    path = tmp_path / "objects" / pack[:2] / pack
+    damaged = bytearray(path.read_bytes())
+    start = references["small_7"]["offset"]
+    damaged[start + references["small_7"]["size"] - 1] ^= 0xFF
+    path.write_bytes(bytes(damaged))
+    fresh = ObjectStore(storage)  # the first store keeps the whole pack it read
+    with pytest.raises(CorruptObject, match=references["small_7"]["sha"]):
+        fresh.load_value(references["small_7"])
+    assert fresh.load_value(references["small_8"]) == 8
+    path.unlink()
+    with pytest.raises(MissingObject, match=pack):
+        ObjectStore(storage).load_value(references["small_8"])
+    # A pack too large to keep whole is read value by value (ranged reads).
+    large_pack = {**references["small_9"], "pack_size": WHOLE_PACK_MAX + 1}
+    with pytest.raises(MissingObject, match=pack):
+        ObjectStore(storage).load_value(large_pack)
+
+
+def test_a_single_small_value_is_a_plain_object(tmp_path: Path) -> None:
+    store = ObjectStore(LocalStorage(str(tmp_path)))
+    reference = store.put_values({"only": ("one", None)})["only"]
+    assert "pack" not in reference and store.load_value(reference) == "one"
 
 
 def test_put_values_writes_nothing_when_one_value_cannot_be_pickled(tmp_path: Path) -> None:

@@ -146,6 +146,23 @@ def test_write_object_is_content_addressed(s3_root):
     assert storage.read_many(object_key(s) for s, _ in results)[object_key(sha)] == b"abcdef"
 
 
+def test_a_task_small_artifacts_cost_one_object_and_read_back_by_range(s3_root):
+    from flowc.datastore.objects import ObjectStore
+
+    storage = open_storage(s3_root)
+    store = ObjectStore(storage)
+    values = {f"metric_{i}": ({"step": i, "loss": 1 / (i + 1)}, None) for i in range(200)}
+    references = store.put_values(values, step="train")
+    assert len(list(storage.list("objects"))) == 1  # one PUT for the two hundred
+    assert {name: store.load_value(ref) for name, ref in references.items()} == {
+        name: value for name, (value, _) in values.items()
+    }
+    pack = f"objects/{references['metric_0']['pack'][:2]}/{references['metric_0']['pack']}"
+    assert storage.read_range(pack, 3, 5) == bytes(storage.read(pack))[3:8]
+    with pytest.raises(NotFound):
+        storage.read_range("objects/no/such", 0, 1)
+
+
 def test_batches_are_parallel_and_complete(s3_root):
     storage = open_storage(s3_root)
     items = {f"small/{i}": os.urandom(i % 50) for i in range(120)}

@@ -56,7 +56,7 @@ def test_reading_one_artifact_loads_only_that_object(tmp_path):
         @step
         def start(self):
             self.small = 1
-            self.other = "x" * 10000
+            self.other = "x" * 100_000  # over PACK_MAX: an object of its own
             self.next(self.end)
 
         @step
