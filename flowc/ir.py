@@ -195,10 +195,14 @@ class Step:
 
 @dataclass(frozen=True)
 class ScheduleSpec:
-    """``@schedule``: a cron expression (five fields) and an optional IANA timezone."""
+    """``@schedule``: a cron expression (five standard fields) and an optional IANA timezone.
+
+    ``line`` is where the decorator is written in the flow file (for diagnostics).
+    """
 
     cron: str
     timezone: str | None = None
+    line: int | None = None
 
 
 @dataclass(frozen=True)
@@ -206,6 +210,7 @@ class ProjectSpec:
     """``@project(name=...)``: the branch (production or user) is chosen at deploy time."""
 
     name: str
+    line: int | None = None
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ FACT_DEFAULTS: Mapping[str, Any] = {
     "project_name": None,
     "branch_name": None,
     "is_production": False,
+    "project_flow_name": None,
 }
 
 

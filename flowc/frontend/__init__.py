@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from flowc.frontend.diagnostics import CompileError, Diagnostic
+from flowc.frontend.hierarchy import ModuleIndex
 from flowc.ir import FlowIR
 
 __all__ = ["CompileError", "Diagnostic", "analyse", "build_ir"]
@@ -73,15 +74,25 @@ def _analyse(path: Path) -> tuple[FlowIR | None, list[Diagnostic]]:
     module, diagnostics = _parse(path)
     if module is None:
         return None, diagnostics
-    class_node, diagnostics = select_flow_class(module, path.name)
+    index = ModuleIndex(path, module)
+    class_node, diagnostics = select_flow_class(index)
     if class_node is None:
-        return None, diagnostics
-    flow = read_flow_source(path, class_node)
+        return None, _unreadable_modules(index) + diagnostics
+    flow = read_flow_source(index, class_node)
     analysis = analyse_source(flow, ModuleLoader(path))
-    diagnostics = run_checks(analysis)
+    diagnostics = _unreadable_modules(index) + run_checks(analysis)
     if any(d.severity == "error" for d in diagnostics):
         return None, diagnostics
     return build_flow_ir(analysis), diagnostics
+
+
+def _unreadable_modules(index: ModuleIndex) -> list[Diagnostic]:
+    """A local module a base class comes from that does not parse: its classes are unknown."""
+    return [
+        Diagnostic("syntax-error" if line else "unreadable-file", message, file, line=line,
+                   hint="the flow's base classes are read from this module; fix it first")
+        for file, line, message in index.unreadable
+    ]
 
 
 def build_ir(path: str | Path, strict: bool = False) -> FlowIR:

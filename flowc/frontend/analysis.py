@@ -10,6 +10,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any
 
+from flowc.authoring.decorators import FLOW_DECORATORS, STEP_DECORATORS
 from flowc.frontend.decorators import (
     EvaluatedDecorator,
     FlowSettings,
@@ -20,12 +21,12 @@ from flowc.frontend.decorators import (
 )
 from flowc.frontend.graph import GraphFacts, GraphInput, analyse_graph
 from flowc.frontend.parameters import parameter_spec
-from flowc.frontend.source import DecoratorCall, FlowSource, StepSource
+from flowc.frontend.source import DecoratorCall, FlowSource, ParameterSource, StepSource
 from flowc.frontend.transitions import Transition, read_transition
-from flowc.frontend.values import NOT_LITERAL, ModuleLoader, literal
+from flowc.frontend.values import NOT_LITERAL, ModuleLoader, is_json_compatible, literal
 from flowc.ir import ParameterSpec
 
-__all__ = ["Analysis", "analyse_source"]
+__all__ = ["Analysis", "analyse_source", "inherited_member"]
 
 
 @dataclass
@@ -41,8 +42,13 @@ class Analysis:
     # step name ("" for the flow class) -> problems in its decorators
     decorator_problems: dict[str, list[Problem]] = field(default_factory=dict)
     parameters: list[ParameterSpec] = field(default_factory=list)
-    parameter_problems: list[Problem] = field(default_factory=list)
+    # each declaration that became a spec, with its spec (a declaration without a name does not)
+    parameter_specs: list[tuple[ParameterSource, ParameterSpec]] = field(default_factory=list)
+    # (problem, file of the declaration): a parameter may be declared in a base class's file
+    parameter_problems: list[tuple[Problem, str]] = field(default_factory=list)
     graph: GraphFacts | None = None
+    # (join, artifact) -> what the join lets through (memo of the data-flow check)
+    join_availability: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     @property
     def file(self) -> str:
@@ -51,6 +57,11 @@ class Analysis:
     @property
     def step_names(self) -> list[str]:
         return [s.name for s in self.flow.steps]
+
+    def file_of(self, step: str | None) -> str:
+        """The file that defines ``step`` (a base class's file for an inherited step)."""
+        source = self.step_sources.get(step) if step else None
+        return source.file if source is not None and source.file else self.file
 
     def successors(self, name: str) -> tuple[str, ...]:
         """Transition targets in order, duplicates removed (unknown names included)."""
@@ -103,10 +114,33 @@ def _live_records(analysis: Analysis, target_name: str | None) -> list[tuple[str
     cls = analysis.loader.flow_class(analysis.flow.class_name)
     if cls is None:
         return None
-    target = cls if target_name is None else cls.__dict__.get(target_name)
+    target = cls if target_name is None else inherited_member(cls, target_name)
     if target is None:
         return None
     return list(reversed(recorded_decorators(target)))
+
+
+def inherited_member(cls: Any, name: str) -> Any:
+    """``name`` as the first class of ``cls``'s MRO defines it (no descriptor is run)."""
+    for klass in getattr(cls, "__mro__", (cls,)):
+        if name in vars(klass):
+            return vars(klass)[name]
+    return None
+
+
+#: The authoring API's decorators; any other is the user's own Python decorator.
+API_DECORATORS = frozenset((*STEP_DECORATORS, *FLOW_DECORATORS))
+
+
+def _user_decorator(call: DecoratorCall) -> EvaluatedDecorator:
+    """A decorator of the user's own (``@logged(level=LEVEL)``): flowc does not act on it, the
+    task runs it as Python does. The IR keeps its name and its literal keyword arguments."""
+    arguments = {}
+    for key, node in call.keywords.items():
+        value = literal(node)
+        if value is not NOT_LITERAL and is_json_compatible(value):
+            arguments[key] = value
+    return EvaluatedDecorator(call.name, arguments, call.line)
 
 
 def _evaluate_decorators(
@@ -118,6 +152,9 @@ def _evaluate_decorators(
     for call in calls:
         occurrence = seen_by_name.get(call.name, 0)
         seen_by_name[call.name] = occurrence + 1
+        if call.name not in API_DECORATORS:
+            evaluated.append(_user_decorator(call))
+            continue
         if call.positional:
             problems.append(
                 Problem("bad-decorator", f"@{call.name} takes keyword arguments only", call.line,
@@ -147,15 +184,16 @@ def _evaluate_decorators(
 def _evaluate_parameters(analysis: Analysis) -> None:
     def live(attribute: str) -> Any:
         cls = analysis.loader.flow_class(analysis.flow.class_name)
-        return None if cls is None else cls.__dict__.get(attribute)
+        return None if cls is None else inherited_member(cls, attribute)
 
     for source in analysis.flow.parameters:
         spec, problems = parameter_spec(
-            source, analysis.file, lambda attribute=source.attribute: live(attribute)
+            source, source.file or analysis.file, lambda attribute=source.attribute: live(attribute)
         )
-        analysis.parameter_problems.extend(problems)
+        analysis.parameter_problems.extend((p, source.file or analysis.file) for p in problems)
         if spec is not None:
             analysis.parameters.append(spec)
+            analysis.parameter_specs.append((source, spec))
 
 
 def _looks_like_join(step: StepSource) -> bool:

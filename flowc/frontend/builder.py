@@ -38,7 +38,7 @@ def _step(analysis: Analysis, source: StepSource) -> Step:
     graph = analysis.graph
     assert graph is not None
     name = source.name
-    file = analysis.file
+    file = source.file or analysis.file  # a base class's file for an inherited step
     transition = analysis.transitions.get(name)
     kind_of_transition = transition.kind if transition else "end"
     takes_inputs = len(source.arg_names) == 2

@@ -7,6 +7,7 @@ once, in file order. Codes are stable: tests, docs/authoring.md and users' scrip
 from __future__ import annotations
 
 import ast
+import difflib
 from collections.abc import Callable, Iterator
 
 from flowc.frontend.analysis import Analysis
@@ -14,6 +15,7 @@ from flowc.frontend.body import NON_ARTIFACT_NAMES
 from flowc.frontend.dataflow import check_data_flow
 from flowc.frontend.decorators import Problem
 from flowc.frontend.diagnostics import Diagnostic
+from flowc.frontend.hierarchy import ClassRef, ModuleIndex, opaque_bases
 from flowc.frontend.source import pick_flow_class
 
 __all__ = ["CHECKS", "RESERVED_PARAMETER_NAMES", "RESERVED_STEP_NAMES", "run_checks", "select_flow_class"]
@@ -32,16 +34,24 @@ RESERVED_PARAMETER_NAMES = frozenset(
 Check = Callable[[Analysis], Iterator[Diagnostic]]
 
 
-def select_flow_class(module: ast.Module, file: str) -> tuple[ast.ClassDef | None, list[Diagnostic]]:
+def select_flow_class(index: ModuleIndex) -> tuple[ast.ClassDef | None, list[Diagnostic]]:
     """The file's flow class, or a diagnostic saying why there is none."""
-    chosen, candidates = pick_flow_class(module)
+    file = index.flow_path.name
+    chosen, candidates = pick_flow_class(index)
     if chosen is not None:
         return chosen, []
     if not candidates:
-        return None, [
-            Diagnostic("no-flow", "no FlowSpec subclass in this file", file, line=1,
-                       hint="define `class MyFlow(FlowSpec):` with @step methods")
+        unread = [
+            f"{node.name}({', '.join(opaque)})"
+            for node in index.flow_module.body
+            if isinstance(node, ast.ClassDef)
+            and (opaque := opaque_bases(index.linearize(ClassRef(node, index.flow_path.resolve()))))
         ]
+        hint = "define `class MyFlow(FlowSpec):` with @step methods"
+        if unread:
+            hint += (f"; flowc could not read the base classes of {', '.join(unread)} (they are read from "
+                     "this file and from modules beside it)")
+        return None, [Diagnostic("no-flow", "no FlowSpec subclass in this file", file, line=1, hint=hint)]
     names = ", ".join(c.name for c in candidates)
     return None, [
         Diagnostic("ambiguous-flow", f"several FlowSpec subclasses ({names}); cannot tell which is the flow",
@@ -51,8 +61,10 @@ def select_flow_class(module: ast.Module, file: str) -> tuple[ast.ClassDef | Non
 
 
 def _diagnostic(a: Analysis, code: str, message: str, line: int | None, step: str | None = None,
-                hint: str | None = None, severity: str = "error") -> Diagnostic:
-    return Diagnostic(code, message, a.file, line=line, step=step, hint=hint, severity=severity)
+                hint: str | None = None, severity: str = "error", file: str | None = None) -> Diagnostic:
+    # A step's line is in the file that defines it (a base flow's module, for an inherited step).
+    where = file or a.file_of(step)
+    return Diagnostic(code, message, where, line=line, step=step, hint=hint, severity=severity)
 
 
 def _line(a: Analysis, step: str) -> int | None:
@@ -60,29 +72,32 @@ def _line(a: Analysis, step: str) -> int | None:
     return source.line if source else None
 
 
-def _from_problem(a: Analysis, problem: Problem, step: str | None) -> Diagnostic:
-    return _diagnostic(a, problem.code, problem.message, problem.line, step, problem.hint, problem.severity)
+def _from_problem(a: Analysis, problem: Problem, step: str | None, file: str | None = None) -> Diagnostic:
+    return _diagnostic(a, problem.code, problem.message, problem.line, step, problem.hint, problem.severity,
+                       file)
 
 
 # ---- steps and signatures ------------------------------------------------------------------
 def check_start_and_end(a: Analysis) -> Iterator[Diagnostic]:
     names = set(a.step_names)
+    unread = ""
+    if a.flow.opaque_bases:
+        unread = (f"; flowc could not read the base class(es) {', '.join(a.flow.opaque_bases)}, which "
+                  "may define it (bases are read from this file and from modules beside it)")
     for required, hint in (
         ("start", "every flow begins with `@step def start(self)`"),
         ("end", "every flow finishes with `@step def end(self)`"),
     ):
         if required not in names:
             yield _diagnostic(a, f"missing-{required}", f"the flow has no '{required}' step", a.flow.line,
-                              hint=hint)
+                              hint=hint + unread, file=a.file)
 
 
 def check_duplicate_steps(a: Analysis) -> Iterator[Diagnostic]:
-    seen: set[str] = set()
-    for method in a.flow.methods:
-        if method.name in seen:
-            yield _diagnostic(a, "duplicate-step", f"'{method.name}' is defined twice; the later one wins",
-                              method.line, method.name, hint="rename one of them")
-        seen.add(method.name)
+    for method in a.flow.redefined:
+        yield _diagnostic(a, "duplicate-step",
+                          f"'{method.name}' is defined twice in class {method.owner}; the later one wins",
+                          method.line, method.name, hint="rename one of them", file=method.file)
 
 
 def check_reserved_step_names(a: Analysis) -> Iterator[Diagnostic]:
@@ -152,9 +167,11 @@ def check_successors(a: Analysis) -> Iterator[Diagnostic]:
                 yield _diagnostic(a, "successor-not-step", f"'{target}' is a plain method, not a step",
                                   transition.line, name, hint=f"decorate '{target}' with @step")
             else:
+                close = difflib.get_close_matches(target, sorted(steps), n=1)
+                hint = f"did you mean '{close[0]}'? " if close else ""
                 yield _diagnostic(a, "unknown-successor", f"self.next() names '{target}', which is no step",
                                   transition.line, name,
-                                  hint=f"steps are: {', '.join(sorted(steps))}")
+                                  hint=f"{hint}steps are: {', '.join(sorted(steps))}")
 
 
 # ---- graph shape ---------------------------------------------------------------------------
@@ -173,6 +190,9 @@ def check_unreachable(a: Analysis) -> Iterator[Diagnostic]:
         return
     if any(n not in a.transitions and n != "end" for n in a.graph.reachable):
         return  # a step whose transition is missing or malformed hides what it leads to
+    steps = set(a.step_names)
+    if any(t not in steps for n in a.graph.reachable for t in a.successors(n)):
+        return  # a misspelt successor hides the step it meant: unknown-successor says so
     for step in a.flow.steps:
         if step.name not in a.graph.reachable:
             yield _diagnostic(a, "unreachable-step", "no path from start reaches this step", step.line,
@@ -218,8 +238,12 @@ def check_split_join(a: Analysis) -> Iterator[Diagnostic]:
         related = ", ".join(finding.related) or "-"
         fill = {"related": related, "related0": finding.related[0] if finding.related else "-",
                 "step": finding.step}
+        hint = hint.format(**fill)
+        if finding.alternatives:
+            others = " or ".join(f"'{n}'" for n in finding.alternatives)
+            hint += f"; or, if the join is meant to be {others}, give that step `inputs` instead"
         yield _diagnostic(a, finding.code, message.format(**fill), _line(a, finding.step), finding.step,
-                          hint.format(**fill))
+                          hint)
 
 
 def check_loop_bodies(a: Analysis) -> Iterator[Diagnostic]:
@@ -262,35 +286,47 @@ def check_foreach_variables(a: Analysis) -> Iterator[Diagnostic]:
         if source is not None and variable in source.body.assigns:
             continue
         if not availability(a, name, variable).may:
+            # A computed attribute name or an unreadable base class might provide it: warn only.
+            unsure = (source is not None and source.body.dynamic_assigns) or bool(a.flow.opaque_bases)
             yield _diagnostic(a, "foreach-var-unassigned",
                               f"foreach over '{variable}', which no step before it assigns",
                               transition.line, name,
-                              hint=f"assign self.{variable} = [...] in this step or an earlier one")
+                              hint=f"assign self.{variable} = [...] in this step or an earlier one",
+                              severity="warning" if unsure else "error")
 
 
 # ---- parameters and decorators ---------------------------------------------------------------
+def _option_key(name: str) -> str:
+    # Metaflow's rule: parameter names are case-insensitive, and `-` and `_` are the same option.
+    return name.lower().replace("-", "_")
+
+
 def check_parameters(a: Analysis) -> Iterator[Diagnostic]:
-    for problem in a.parameter_problems:
-        yield _from_problem(a, problem, None)
-    seen: dict[str, int] = {}
+    for problem, file in a.parameter_problems:
+        yield _from_problem(a, problem, None, file)
+    seen: dict[str, tuple[str, int, str]] = {}
     shadowing = set(NON_ARTIFACT_NAMES) | a.method_names()
-    for source, spec in zip(a.flow.parameters, a.parameters, strict=False):
-        line = source.line
-        if spec.name in seen:
+    for source, spec in a.parameter_specs:
+        line, file = source.line, source.file or a.file
+        key = _option_key(spec.name)
+        if key in seen:
+            first_name, first_line, first_file = seen[key]
+            where = f"line {first_line}" if first_file == file else f"{first_file}:{first_line}"
+            same = "" if first_name == spec.name else f" (as '{first_name}': names ignore case, - and _)"
             yield _diagnostic(a, "parameter-duplicate",
-                              f"parameter '{spec.name}' is declared twice (first on line {seen[spec.name]})",
-                              line, hint="give each parameter its own name")
-        seen.setdefault(spec.name, line)
+                              f"parameter '{spec.name}' is declared twice{same} (first on {where})",
+                              line, hint="give each parameter its own name", file=file)
+        seen.setdefault(key, (spec.name, line, file))
         if spec.name in RESERVED_PARAMETER_NAMES or source.attribute in RESERVED_PARAMETER_NAMES:
             yield _diagnostic(a, "parameter-reserved",
                               f"parameter name '{spec.name}' is reserved by the run command line",
-                              line, hint="rename the parameter")
+                              line, hint="rename the parameter", file=file)
         for candidate in dict.fromkeys((source.attribute, spec.name)):
             if candidate in shadowing:
                 what = "a step or method" if candidate in a.method_names() else "FlowSpec's own API"
                 yield _diagnostic(a, "parameter-shadowed",
                                   f"parameter '{candidate}' would be silently shadowed by {what}",
-                                  line, hint="rename the parameter")
+                                  line, hint="rename the parameter", file=file)
 
 
 def check_parameter_assignments(a: Analysis) -> Iterator[Diagnostic]:
@@ -298,7 +334,10 @@ def check_parameter_assignments(a: Analysis) -> Iterator[Diagnostic]:
     for step in a.flow.steps:
         for name, line in step.body.assigns.items():
             if name in attributes:
-                yield _diagnostic(a, "parameter-assigned", f"assigns parameter '{name}'", line, step.name,
+                via = step.body.assigned_via.get(name)
+                how = f" (in helper self.{via}())" if via else ""
+                yield _diagnostic(a, "parameter-assigned", f"assigns parameter '{name}'{how}", line,
+                                  step.name,
                                   hint="parameters are read-only; store the new value under another name")
 
 

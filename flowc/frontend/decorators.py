@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from flowc.frontend.cron import CronError, normalise_cron
 from flowc.frontend.units import cpu_cores, gpu_count, mebibytes
 from flowc.frontend.values import freeze, is_json_compatible
 from flowc.ir import (
@@ -303,14 +304,10 @@ def _cron(arguments: dict[str, Any]) -> str | None:
     if cron:
         if not isinstance(cron, str):
             raise ValueError(f"cron must be a string, not {cron!r}")
-        fields = cron.split()
-        if len(fields) == 6:
-            # AWS EventBridge form (with a year field and '?'), as Metaflow's Step Functions docs show:
-            # keep the five standard fields, as Metaflow's Argo back end does.
-            fields = fields[:5]
-        if len(fields) != 5:
-            raise ValueError(f"cron {cron!r} must have five fields (minute hour day month weekday)")
-        return " ".join("*" if f == "?" else f for f in fields)
+        try:  # EventBridge's six fields (Metaflow's Step Functions form) become five standard ones
+            return normalise_cron(cron)
+        except CronError as exc:
+            raise ValueError(f"cron {cron!r}: {exc}") from None
     if arguments.get("weekly"):
         return "0 0 * * 0"
     if arguments.get("hourly"):
@@ -318,6 +315,19 @@ def _cron(arguments: dict[str, Any]) -> str | None:
     if arguments.get("daily", True):
         return "0 0 * * *"
     return None
+
+
+def _is_time_zone(name: Any) -> bool:
+    """Whether ``name`` is an IANA time zone (every target's engine resolves the same database)."""
+    import zoneinfo
+
+    if not isinstance(name, str) or not name or name.startswith(("/", ".")) or ".." in name:
+        return False
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def flow_settings(decorators: list[EvaluatedDecorator]) -> tuple[FlowSettings, list[Problem]]:
@@ -331,15 +341,15 @@ def flow_settings(decorators: list[EvaluatedDecorator]) -> tuple[FlowSettings, l
             if decorator.name == "schedule":
                 cron = _cron(decorator.arguments)
                 timezone = decorator.arguments.get("timezone")
-                if timezone is not None and not isinstance(timezone, str):
+                if timezone is not None and not _is_time_zone(timezone):
                     raise ValueError(f"timezone must be an IANA name like 'Europe/Paris', not {timezone!r}")
                 if cron is not None:
-                    settings.schedule = ScheduleSpec(cron=cron, timezone=timezone)
+                    settings.schedule = ScheduleSpec(cron=cron, timezone=timezone, line=decorator.line)
             elif decorator.name == "project":
                 name = decorator.arguments.get("name")
                 if not isinstance(name, str) or not name:
                     raise ValueError("name= must be a non-empty string")
-                settings.project = ProjectSpec(name=name)
+                settings.project = ProjectSpec(name=name, line=decorator.line)
             elif decorator.name in _KNOWN_ARGUMENTS:
                 problems.append(
                     Problem("misplaced-decorator", f"@{decorator.name} decorates a step, not the flow class",

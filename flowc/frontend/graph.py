@@ -44,6 +44,8 @@ class Finding:
     code: str
     step: str
     related: tuple[str, ...] = ()
+    # other steps that might be the one meant (a foreach's join when several could be)
+    alternatives: tuple[str, ...] = ()
 
 
 @dataclass
@@ -149,16 +151,19 @@ class _Walker:
     def unclosed(self, name: str, pred: str | None, extra: Sequence[Entry]) -> None:
         """Splits opened on the way from ``pred`` to ``name`` that no join closed."""
         for entry in reversed([e for e in extra if e.kind != "switch"]):
-            candidate = self._lost_join(entry, pred)
+            candidate, alternatives = self._lost_join(entry, pred)
             if candidate is not None:
-                self.facts.findings.append(Finding("join-missing-inputs", candidate, (entry.step, name)))
+                self.facts.findings.append(
+                    Finding("join-missing-inputs", candidate, (entry.step, name), alternatives)
+                )
             else:
                 self.facts.findings.append(Finding("split-without-join", entry.step, (name,)))
 
-    def _lost_join(self, entry: Entry, pred: str | None) -> str | None:
-        """The step that was meant to close ``entry`` but takes no ``inputs``, if one stands out."""
+    def _lost_join(self, entry: Entry, pred: str | None) -> tuple[str | None, tuple[str, ...]]:
+        """The step that was meant to close ``entry`` but takes no ``inputs`` (if one stands out),
+        and the other steps of the foreach body that could be it."""
         if entry.kind != "foreach":
-            return None
+            return None, ()
         # Steps inside the foreach that look like a join but take no inputs, innermost foreach first
         # (the caller goes from the innermost unclosed entry outwards), each blamed once.
         marked = [
@@ -170,11 +175,29 @@ class _Walker:
         ]
         if marked:
             self.blamed.add(marked[0])
-            return marked[0]
-        direct = self.steps[entry.step].targets
-        if pred is not None and pred not in direct and pred != entry.step:
-            return pred  # the last step before the boundary
-        return None
+            return marked[0], ()
+        # Nothing named like a join: any plain step inside the foreach could be the one, except a
+        # step that opens a split or foreach or is the first of a branch (a join closes a body, it
+        # does not start one). The last step before the boundary is the likeliest; the hint names
+        # the others, since nothing in the graph tells them apart.
+        heads = {t for n in self.facts.stacks for t in self._opened_by(n)}
+        candidates = [
+            n for n, stack in self.facts.stacks.items()
+            if entry in stack
+            and n not in heads
+            and not self.steps[n].takes_inputs
+            and self.steps[n].transition not in ("split", "foreach")
+            and n not in self.blamed
+        ]
+        if not candidates:
+            return None, ()
+        chosen = pred if pred in candidates else candidates[-1]
+        self.blamed.add(chosen)
+        return chosen, tuple(n for n in candidates if n != chosen)
+
+    def _opened_by(self, name: str) -> tuple[str, ...]:
+        step = self.steps[name]
+        return step.targets if step.transition in ("split", "foreach") else ()
 
     def join(self, name: str, incoming: list[tuple[str, tuple[Entry, ...]]]) -> tuple[Entry, ...]:
         stripped = []
@@ -225,6 +248,7 @@ class _Walker:
         static = {e.step for e in first if e.kind == "split"}
         if name != "end" and len(static) == 1 and len(first) > 1:
             self.facts.findings.append(Finding("join-missing-inputs", name, tuple(static)))
+            self.blamed.add(name)  # it closes that split: an enclosing foreach's join is another step
             for pred, rest in beyond:
                 self.unclosed(name, pred, rest[1:])
             return prefix

@@ -49,6 +49,54 @@ def _inferred_type(default: Any) -> str:
     return _PYTHON_TYPES.get(type(default), "str")
 
 
+#: Positional arguments in the order Metaflow's ``Parameter`` / ``IncludeFile`` take them.
+_PARAMETER_POSITIONS = ("name", "default", "type", "help", "required", "show_default")
+_INCLUDE_FILE_POSITIONS = ("name", "required", "is_text", "encoding", "help")
+#: Arguments that do not change the value a step reads (the IR has no place for them).
+_COSMETIC = frozenset({"show_default"})
+_KNOWN = frozenset({"name", "default", "type", "help", "required", "is_text", "encoding"}) | _COSMETIC
+
+
+def _argument_problems(
+    source: ParameterSource, arguments: dict[str, ast.expr], positional: int
+) -> list[Problem]:
+    """Arguments flowc would otherwise drop without a word."""
+    what = "IncludeFile" if source.is_file else "Parameter"
+    order = _INCLUDE_FILE_POSITIONS if source.is_file else _PARAMETER_POSITIONS
+    problems = []
+    if positional > len(order):
+        problems.append(Problem("bad-parameter", f"{source.attribute}: {what} takes at most {len(order)} "
+                                "positional arguments "
+                                f"({', '.join(order)})", source.line, hint="pass the others by keyword"))
+    if "separator" in arguments:
+        # Metaflow splits such a value into a list; flowc would hand the step the text unsplit.
+        problems.append(Problem("bad-parameter", f"{source.attribute}: separator= is not supported (the "
+                                "step would get the text unsplit)", source.line,
+                                hint="declare type=JSONType and pass a JSON list, or split it in start"))
+    for key in sorted(set(arguments) - _KNOWN - {"separator"}):
+        problems.append(Problem("parameter-argument-ignored",
+                                f"{source.attribute}: {what} argument {key}= is not supported by flowc "
+                                "and is ignored",
+                                source.line, hint=f"{what} takes {', '.join(order)}", severity="warning"))
+    return problems
+
+
+def _typed_default(name: str, kind: str, default: Any) -> Any:
+    """``default`` as a value of ``kind``, converted as Metaflow's command line (click) converts a
+    default through the option's type (``type=int, default="5"`` is 5, ``type=str, default=3`` is
+    "3"), or a Problem when it cannot be: better refused now than when the run starts."""
+    from flowc.params import ParameterError, parse_value
+
+    if kind == "str" and isinstance(default, bool | int | float):
+        return str(default)
+    try:
+        return parse_value(ParameterSpec(name=name, type=kind), default)
+    except ParameterError as exc:
+        message = str(exc).replace(f"parameter {name!r}: ", f"parameter {name!r}: the default ", 1)
+        return Problem("bad-parameter", message, 0,
+                       hint=f"give a default of the parameter's type ({kind})")
+
+
 def parameter_spec(
     source: ParameterSource, file: str, live_parameter: Callable[[], Any]
 ) -> tuple[ParameterSpec | None, list[Problem]]:
@@ -56,8 +104,10 @@ def parameter_spec(
     call = source.call
     line = source.line
     arguments: dict[str, ast.expr] = {k.arg: k.value for k in call.keywords if k.arg is not None}
-    if call.args:
-        arguments.setdefault("name", call.args[0])
+    order = _INCLUDE_FILE_POSITIONS if source.is_file else _PARAMETER_POSITIONS
+    for key, node in zip(order, call.args, strict=False):  # Parameter("alpha", 0.5, float)
+        arguments.setdefault(key, node)
+    problems = _argument_problems(source, arguments, len(call.args))
     live: list[Any] = []
 
     def live_attribute(key: str) -> Any:
@@ -76,7 +126,6 @@ def parameter_spec(
     name = value_of("name")
     if not isinstance(name, str) or not name:
         return None, [Problem("bad-parameter", "Parameter needs a name as its first argument", line)]
-    problems: list[Problem] = []
 
     deferred = False
     has_default = "default" in arguments
@@ -130,6 +179,13 @@ def parameter_spec(
                     Problem("bad-parameter", f"parameter {name!r}: default is not valid JSON", line,
                             hint="give the default as a JSON string or as a dict/list")
                 )
+        elif kind in ("str", "int", "float", "bool") and not source.is_file:
+            converted = _typed_default(name, kind, default)
+            if isinstance(converted, Problem):
+                problems.append(Problem(converted.code, converted.message, line, converted.hint))
+                default, has_default = None, False
+            else:
+                default = converted
     help_text = value_of("help")
     required = value_of("required")
     spec = ParameterSpec(

@@ -43,6 +43,14 @@ def _notes(step: Step) -> list[str]:
     return notes
 
 
+def _where(ir: FlowIR, step: Step) -> str:
+    if step.location is None:
+        return "line ?"
+    if step.location.file != ir.source_file:
+        return str(step.location)  # inherited from a base flow in another file
+    return f"line {step.location.line}"
+
+
 def outline(ir: FlowIR) -> str:
     """A readable outline: parameters, then each step with its transition and settings."""
     lines = [f"{ir.name} ({ir.source_file})"]
@@ -68,9 +76,13 @@ def outline(ir: FlowIR) -> str:
     for step in ir.steps:
         notes = _notes(step)
         suffix = f"  [{'; '.join(notes)}]" if notes else ""
-        line = step.location.line if step.location else "?"
-        lines.append(f"  {step.name.ljust(width)}  {_transition(step)}{suffix}  (line {line})")
+        lines.append(f"  {step.name.ljust(width)}  {_transition(step)}{suffix}  ({_where(ir, step)})")
     return "\n".join(lines) + "\n"
+
+
+def _label(text: str) -> str:
+    # Inside a quoted Mermaid label a double quote ends the label and a newline ends the statement.
+    return " ".join(text.replace('"', "'").split())
 
 
 def _node(name: str) -> str:
@@ -89,7 +101,7 @@ def mermaid(ir: FlowIR) -> str:
         if step.transition == "switch":
             for case in step.switch_cases:
                 arrow = "-.->" if case.target in step.loop_targets else "-->"
-                label = f"{step.condition} = {case.key}".replace('"', "'")
+                label = _label(f"{step.condition} = {case.key}")
                 lines.append(f'  {node} {arrow}|"{label}"| {_node(case.target)}')
         elif step.transition == "foreach":
             lines.append(f'  {node} -->|"foreach {step.foreach_var}"| {_node(step.successors[0])}')

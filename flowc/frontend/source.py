@@ -1,6 +1,8 @@
 """Reads a flow file's AST into plain facts: the flow class, its steps, parameters and decorators.
 
-Nothing here imports the user's module or judges the flow: the checks do that on these facts.
+The flow class's members are those Python would give it: its own, then its bases' in method
+resolution order (see :mod:`flowc.frontend.hierarchy`), each name taken from the first class that
+defines it. Nothing here imports the user's module or judges the flow: the checks do that.
 """
 
 from __future__ import annotations
@@ -9,11 +11,22 @@ import ast
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flowc.frontend.body import BodyFacts, scan_body
+from flowc.frontend.body import BodyFacts, helper_facts, scan_body
+from flowc.frontend.hierarchy import ClassRef, ModuleIndex, flowc_aliases, is_flow, opaque_bases
 
-__all__ = ["DecoratorCall", "FlowSource", "ParameterSource", "StepSource", "read_flow_source"]
+__all__ = [
+    "DecoratorCall",
+    "FlowSource",
+    "ParameterSource",
+    "StepSource",
+    "find_flow_classes",
+    "pick_flow_class",
+    "read_flow_source",
+]
 
 PARAMETER_CLASSES = ("Parameter", "IncludeFile")
+#: Decorators that make a method take no ``self``: it assigns no artifacts when called.
+_NO_SELF = frozenset({"staticmethod", "classmethod"})
 
 
 @dataclass
@@ -40,6 +53,9 @@ class StepSource:
     docstring: str | None
     body: BodyFacts
     has_varargs: bool = False
+    file: str = ""  # the file that defines it, as diagnostics show it
+    owner: str = ""  # the class that defines it
+    takes_self: bool = True
 
 
 @dataclass
@@ -50,11 +66,12 @@ class ParameterSource:
     call: ast.Call
     line: int
     is_file: bool
+    file: str = ""
 
 
 @dataclass
 class FlowSource:
-    """Everything the AST says about the flow class."""
+    """Everything the AST says about the flow class (its own members and inherited ones)."""
 
     file: str  # basename, as diagnostics and the IR show it
     path: Path
@@ -66,6 +83,10 @@ class FlowSource:
     parameters: list[ParameterSource] = field(default_factory=list)
     class_attributes: dict[str, int] = field(default_factory=dict)
     flow_decorators: list[DecoratorCall] = field(default_factory=list)
+    # methods defined again in the same class body (each later definition; the last one wins)
+    redefined: list[StepSource] = field(default_factory=list)
+    # base classes flowc could not read (installed packages, computed bases): they may define anything
+    opaque_bases: tuple[str, ...] = ()
 
     @property
     def steps(self) -> list[StepSource]:
@@ -87,21 +108,29 @@ def dotted_tail(node: ast.expr) -> str | None:
     return None
 
 
-def _decorator_call(node: ast.expr) -> DecoratorCall | None:
+def _api_name(node: ast.expr, aliases: dict[str, str]) -> str | None:
+    """The authoring-API name ``node`` refers to (``from flowc import step as s``: ``s`` -> ``step``)."""
+    name = dotted_tail(node)
+    if isinstance(node, ast.Name) and name is not None:
+        return aliases.get(name, name)
+    return name
+
+
+def _decorator_call(node: ast.expr, aliases: dict[str, str]) -> DecoratorCall | None:
     if isinstance(node, ast.Call):
-        name = dotted_tail(node.func)
+        name = _api_name(node.func, aliases)
         if name is None:
             return None
         keywords = {k.arg: k.value for k in node.keywords if k.arg is not None}
         return DecoratorCall(name, node, keywords, list(node.args), node.lineno)
-    name = dotted_tail(node)
+    name = _api_name(node, aliases)
     if name is None:
         return None
     return DecoratorCall(name, node, {}, [], node.lineno)
 
 
-def _method(node: ast.FunctionDef) -> StepSource:
-    decorators = [d for d in (_decorator_call(n) for n in node.decorator_list) if d is not None]
+def _method(node: ast.FunctionDef, file: str, owner: str, aliases: dict[str, str]) -> StepSource:
+    decorators = [d for d in (_decorator_call(n, aliases) for n in node.decorator_list) if d is not None]
     is_step = any(d.name == "step" and not d.keywords and not d.positional for d in decorators)
     return StepSource(
         name=node.name,
@@ -111,19 +140,14 @@ def _method(node: ast.FunctionDef) -> StepSource:
         arg_names=[a.arg for a in node.args.posonlyargs + node.args.args],
         decorators=[d for d in decorators if d.name != "step"],
         docstring=ast.get_docstring(node),
-        body=scan_body(node) if is_step else BodyFacts(),
+        body=BodyFacts(),  # scanned once every helper of the class is known
         has_varargs=bool(
             node.args.vararg or node.args.kwarg or node.args.kwonlyargs or node.args.defaults
         ),
+        file=file,
+        owner=owner,
+        takes_self=not any(d.name in _NO_SELF for d in decorators),
     )
-
-
-def _is_flowspec_class(node: ast.ClassDef, known_flows: set[str]) -> bool:
-    for base in node.bases:
-        name = dotted_tail(base)
-        if name == "FlowSpec" or name in known_flows:
-            return True
-    return False
 
 
 def _main_instantiations(module: ast.Module) -> set[str]:
@@ -137,42 +161,160 @@ def _main_instantiations(module: ast.Module) -> set[str]:
     return names
 
 
-def find_flow_classes(module: ast.Module) -> list[ast.ClassDef]:
-    """FlowSpec subclasses defined at module level, in source order."""
+def _has_steps(node: ast.ClassDef, aliases: dict[str, str]) -> bool:
+    return any(
+        isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+        and any(_api_name(d, aliases) == "step" for d in item.decorator_list)
+        for item in node.body
+    )
+
+
+def find_flow_classes(index: ModuleIndex) -> list[ast.ClassDef]:
+    """FlowSpec subclasses defined at module level, in source order.
+
+    A class whose bases cannot all be read but that has ``@step`` methods counts too: its base is
+    probably a flow from an installed package.
+    """
+    module, path = index.flow_module, index.flow_path
+    aliases = flowc_aliases(module)
     found: list[ast.ClassDef] = []
-    known: set[str] = set()
     for node in module.body:
-        if isinstance(node, ast.ClassDef) and _is_flowspec_class(node, known):
+        if not isinstance(node, ast.ClassDef):
+            continue
+        linear = index.linearize(ClassRef(node, path.resolve()))
+        if is_flow(linear) or (opaque_bases(linear) and _has_steps(node, aliases)):
             found.append(node)
-            known.add(node.name)
     return found
 
 
-def pick_flow_class(module: ast.Module) -> tuple[ast.ClassDef | None, list[ast.ClassDef]]:
+def pick_flow_class(index: ModuleIndex) -> tuple[ast.ClassDef | None, list[ast.ClassDef]]:
     """The flow class of the file and the candidates (for a diagnostic when it is ambiguous)."""
-    candidates = find_flow_classes(module)
+    candidates = find_flow_classes(index)
     if len(candidates) <= 1:
         return (candidates[0] if candidates else None), candidates
-    started = _main_instantiations(module)
+    started = _main_instantiations(index.flow_module)
     chosen = [c for c in candidates if c.name in started]
     if len(chosen) == 1:
         return chosen[0], candidates
     # A base flow and one subclass of it: the subclass is the flow.
-    subclassed = {dotted_tail(b) for c in candidates for b in c.bases}
-    leaves = [c for c in candidates if c.name not in subclassed]
+    path = index.flow_path.resolve()
+    subclassed = {
+        id(base.node)
+        for c in candidates
+        for base in index.linearize(ClassRef(c, path))[1:]
+        if isinstance(base, ClassRef)
+    }
+    leaves = [c for c in candidates if id(c) not in subclassed]
     if len(leaves) == 1:
         return leaves[0], candidates
     return None, candidates
 
 
-def _parameter_call(value: ast.expr) -> tuple[ast.Call, bool] | None:
-    if isinstance(value, ast.Call) and dotted_tail(value.func) in PARAMETER_CLASSES:
-        return value, dotted_tail(value.func) == "IncludeFile"
+def _parameter_call(value: ast.expr, aliases: dict[str, str]) -> tuple[ast.Call, bool] | None:
+    if isinstance(value, ast.Call):
+        name = _api_name(value.func, aliases)
+        if name in PARAMETER_CLASSES:
+            return value, name == "IncludeFile"
     return None
 
 
-def read_flow_source(path: Path, class_node: ast.ClassDef) -> FlowSource:
-    """Collects the facts of ``class_node`` (steps, plain methods, parameters, class attributes)."""
+@dataclass
+class _Members:
+    """A class's members by name, in first-definition order, later definitions winning.
+
+    A parameter and a method of the same name are both kept (Python keeps the later one): the
+    checks report the parameter as shadowed rather than let one silently vanish.
+    """
+
+    methods: dict[str, StepSource] = field(default_factory=dict)
+    parameters: dict[str, ParameterSource] = field(default_factory=dict)
+    constants: dict[str, int] = field(default_factory=dict)
+    redefined: list[StepSource] = field(default_factory=list)
+
+    def add_method(self, method: StepSource) -> None:
+        self.constants.pop(method.name, None)
+        self.methods[method.name] = method
+
+    def add_parameter(self, parameter: ParameterSource) -> None:
+        self.constants.pop(parameter.attribute, None)
+        self.parameters[parameter.attribute] = parameter
+
+    def add_constant(self, name: str, line: int) -> None:
+        self.parameters.pop(name, None)  # `x = Parameter(...)` then `x = 3`: x is a constant
+        if name not in self.methods:
+            self.constants.setdefault(name, line)
+
+
+def _bound_names(target: ast.expr) -> list[str]:
+    """Names an assignment target binds (``A, (B, *C) = ...`` binds A, B and C)."""
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, ast.Starred):
+        return _bound_names(target.value)
+    if isinstance(target, ast.Tuple | ast.List):
+        return [n for element in target.elts for n in _bound_names(element)]
+    return []
+
+
+def _class_members(node: ast.ClassDef, file: str, aliases: dict[str, str]) -> _Members:
+    members = _Members()
+
+    def visit(statements: list[ast.stmt]) -> None:
+        for item in statements:
+            if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+                method = _method(item, file, node.name, aliases)  # type: ignore[arg-type]
+                if item.name in members.methods:
+                    members.redefined.append(method)
+                members.add_method(method)
+            elif isinstance(item, ast.Assign | ast.AnnAssign):
+                value = item.value
+                targets = item.targets if isinstance(item, ast.Assign) else [item.target]
+                parameter = _parameter_call(value, aliases) if value is not None else None
+                for target in targets:
+                    if parameter is not None and isinstance(target, ast.Name):
+                        members.add_parameter(
+                            ParameterSource(target.id, parameter[0], item.lineno, parameter[1], file)
+                        )
+                    elif value is not None:
+                        for name in _bound_names(target):
+                            members.add_constant(name, item.lineno)
+            elif isinstance(item, ast.AugAssign):
+                for name in _bound_names(item.target):
+                    members.add_constant(name, item.lineno)
+            elif isinstance(item, ast.ClassDef):
+                members.add_constant(item.name, item.lineno)  # a nested class reads as self.Name
+            elif isinstance(item, ast.Import | ast.ImportFrom):
+                for alias in item.names:
+                    members.add_constant((alias.asname or alias.name).split(".")[0], item.lineno)
+            elif isinstance(item, ast.If | ast.Try | ast.With | ast.For | ast.While):
+                # Class-level blocks (`if sys.platform == ...: LIMIT = 1`) bind class attributes too.
+                for block in ("body", "orelse", "finalbody"):
+                    visit(getattr(item, block, []))
+                for handler in getattr(item, "handlers", []):
+                    visit(handler.body)
+                if isinstance(item, ast.For):
+                    for name in _bound_names(item.target):
+                        members.add_constant(name, item.lineno)
+
+    visit(node.body)
+    return members
+
+
+def _scan_bodies(methods: list[StepSource]) -> None:
+    """Scans helpers first (what calling each assigns), then the steps with that knowledge."""
+    helpers = [m for m in methods if not m.is_step and m.takes_self]
+    own = {m.name: scan_body(m.node) for m in helpers}
+    facts = helper_facts(own)
+    for method in helpers:
+        method.body = own[method.name]
+    for method in methods:
+        if method.is_step:
+            method.body = scan_body(method.node, facts)
+
+
+def read_flow_source(index: ModuleIndex, class_node: ast.ClassDef) -> FlowSource:
+    """Collects the facts of ``class_node`` and its bases (steps, helpers, parameters, constants)."""
+    path = index.flow_path
     flow = FlowSource(
         file=path.name,
         path=path,
@@ -181,27 +323,30 @@ def read_flow_source(path: Path, class_node: ast.ClassDef) -> FlowSource:
         line=class_node.lineno,
         docstring=ast.get_docstring(class_node),
         flow_decorators=[
-            d for d in (_decorator_call(n) for n in class_node.decorator_list) if d is not None
+            d
+            for d in (_decorator_call(n, flowc_aliases(index.flow_module)) for n in class_node.decorator_list)
+            if d is not None
         ],
     )
-    for node in class_node.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            flow.methods.append(_method(node))  # type: ignore[arg-type]
-            continue
-        targets: list[ast.expr] = []
-        value: ast.expr | None = None
-        if isinstance(node, ast.Assign):
-            targets, value = node.targets, node.value
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            targets, value = [node.target], node.value
-        for target in targets:
-            if not isinstance(target, ast.Name):
-                continue
-            parameter = _parameter_call(value) if value is not None else None
-            if parameter is not None:
-                flow.parameters.append(
-                    ParameterSource(target.id, parameter[0], node.lineno, parameter[1])
-                )
-            else:
-                flow.class_attributes.setdefault(target.id, node.lineno)
+    linear = index.linearize(ClassRef(class_node, path.resolve()))
+    flow.opaque_bases = tuple(opaque_bases(linear))
+    # Python's lookup: the first class in the MRO defining a name wins. Walking the MRO from the
+    # root down and letting each class override keeps a base's members in their source order.
+    merged = _Members()
+    for ref in reversed([b for b in linear if isinstance(b, ClassRef)]):
+        module = index.module(ref.path)
+        aliases = flowc_aliases(module) if module is not None else {}
+        members = _class_members(ref.node, index.display(ref.path), aliases)
+        flow.redefined.extend(members.redefined)
+        for method in members.methods.values():
+            merged.add_method(method)
+        for parameter in members.parameters.values():
+            merged.add_parameter(parameter)
+        for name, line in members.constants.items():
+            merged.methods.pop(name, None)  # a subclass's constant hides a base's method
+            merged.add_constant(name, line)
+    flow.methods = list(merged.methods.values())
+    flow.parameters = list(merged.parameters.values())
+    flow.class_attributes = merged.constants
+    _scan_bodies(flow.methods)
     return flow

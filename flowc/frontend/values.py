@@ -11,6 +11,7 @@ import ast
 import contextlib
 import contextvars
 import importlib.util
+import math
 import sys
 import uuid
 from pathlib import Path
@@ -54,7 +55,10 @@ def freeze(value: Any) -> Any:
 
 
 def is_json_compatible(value: Any) -> bool:
-    if value is None or isinstance(value, str | int | float | bool):
+    """Whether ``value`` survives a JSON round trip unchanged (NaN and infinities do not)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if value is None or isinstance(value, str | int | bool):
         return True
     if isinstance(value, list | tuple):
         return all(is_json_compatible(v) for v in value)

@@ -36,15 +36,28 @@ class FlowModel:
         self.steps.append(step)
         return step
 
-    def render(self) -> str:
-        lines = [HEADER, "class GeneratedFlow(FlowSpec):\n"]
+    def render(self, inherited: int = 0) -> str:
+        """The flow file; with ``inherited``, the first that many steps live in a base flow class."""
+        lines = [HEADER]
+        if inherited:
+            lines.append("class BaseFlow(FlowSpec):\n")
+            lines.extend(self._render_steps(self.steps[:inherited]))
+            lines.append("\n\nclass GeneratedFlow(BaseFlow):\n")
+        else:
+            lines.append("class GeneratedFlow(FlowSpec):\n")
         lines.extend(f"    {p}\n" for p in self.parameters)
-        for step in self.steps:
+        lines.extend(self._render_steps(self.steps[inherited:]) or ["    pass\n"])
+        return "".join(lines)
+
+    @staticmethod
+    def _render_steps(steps: list[StepModel]) -> list[str]:
+        lines = []
+        for step in steps:
             args = "self, inputs" if step.takes_inputs else "self"
             lines.append(f"\n    @step\n    def {step.name}({args}):\n")
             body = [*step.body, *([step.next_line] if step.next_line else [])] or ["pass"]
             lines.extend(f"        {line}\n" for line in body)
-        return "".join(lines)
+        return lines
 
 
 # A block is a tuple: ("linear",), ("split", [seq, ...]), ("foreach", seq), ("switch", [seq, ...]),

@@ -50,7 +50,7 @@ CASES: dict[str, str] = {
                 self.next(self.nowhere)  # expect: unknown-successor start
 
             @step
-            def end(self):  # expect: unreachable-step end
+            def end(self):  # not also "unreachable": the misspelt name hides the edge meant
                 pass
         """,
     "successor_is_plain_method": """
@@ -63,7 +63,7 @@ CASES: dict[str, str] = {
                 self.next(self.end)
 
             @step
-            def end(self):  # expect: unreachable-step end
+            def end(self):
                 pass
         """,
     "missing_next": """
@@ -248,6 +248,37 @@ CASES: dict[str, str] = {
 
             @step
             def body(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """,
+    "both_joins_of_a_split_in_a_foreach_forgot_inputs": """
+        class F(FlowSpec):
+            @step
+            def start(self):
+                self.items = [1, 2]
+                self.next(self.fan, foreach="items")
+
+            @step
+            def fan(self):
+                self.next(self.a, self.b)
+
+            @step
+            def a(self):
+                self.next(self.inner_join)
+
+            @step
+            def b(self):
+                self.next(self.inner_join)
+
+            @step
+            def inner_join(self):  # expect: join-missing-inputs inner_join
+                self.next(self.outer_join)
+
+            @step
+            def outer_join(self):  # expect: join-missing-inputs outer_join
                 self.next(self.end)
 
             @step
@@ -556,6 +587,12 @@ CASES: dict[str, str] = {
         class F(FlowSpec):
             a = Parameter("a", type=dict)  # expect: bad-parameter -
             b = Parameter("b", default="{not json", type=JSONType)  # expect: bad-parameter -
+            c = Parameter("c", default="many", type=int)  # expect: bad-parameter -
+            d = Parameter("d", default=0.5, type=int)  # expect: bad-parameter -
+            e = Parameter("e", default="maybe", type=bool)  # expect: bad-parameter -
+            f = Parameter("f", default="a,b", separator=",")  # expect: bad-parameter -
+            g = Parameter("g", default=1, nargs=2)  # expect: parameter-argument-ignored -
+            h = Parameter("h", default=float("nan"))  # expect: bad-parameter -
 
             @step
             def start(self):
@@ -652,6 +689,283 @@ CASES: dict[str, str] = {
             def end(self):
                 print(self.total, self.failure, self.values, self.size, self.LIMIT)
         """,
+    "inherits_steps_helpers_constants_and_parameters_from_a_base_and_a_mixin": """
+        class Base(FlowSpec):
+            SHARED = {"a": 1}
+            size = Parameter("size", default=2)
+
+            def load(self):
+                self.loaded = [1, 2]
+
+            @step
+            def end(self):
+                print(self.loaded, self.SHARED, self.size, self.mixed, self.MIXIN_LIMIT)
+
+
+        class Mixin:
+            MIXIN_LIMIT = 5
+
+            def mix(self):
+                self.mixed = self.MIXIN_LIMIT
+
+
+        class Child(Base, Mixin):
+            @step
+            def start(self):
+                self.load()
+                self.mix()
+                self.next(self.end)
+
+
+        if __name__ == "__main__":
+            Child()
+        """,
+    "an_inherited_step_is_checked_too": """
+        class Base(FlowSpec):
+            @step
+            def end(self):
+                print(self.never_assigned)  # expect: read-unassigned end
+
+
+        class Child(Base):
+            @step
+            def start(self):
+                self.next(self.end)
+        """,
+    "helpers_assign_for_the_steps_that_call_them": """
+        class F(FlowSpec):
+            size = Parameter("size", default=2)
+
+            def prepare(self):
+                self.items = list(range(3))
+                self.finish_preparing()
+
+            def finish_preparing(self):
+                self.ready = True
+
+            @staticmethod
+            def double(x):
+                return 2 * x
+
+            def bump(self):
+                self.size = 3
+
+            @step
+            def start(self):
+                self.prepare()
+                print(self.ready, self.double(1))
+                self.bump()  # expect: parameter-assigned start
+                self.next(self.each, foreach="items")
+
+            @step
+            def each(self):
+                self.next(self.join)
+
+            @step
+            def join(self, inputs):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """,
+    "api_imported_under_other_names": """
+        from flowc import FlowSpec as FS, Parameter as P, step as flowstep
+
+
+        class F(FS):
+            alpha = P("alpha", default=1)
+
+            @retry
+            @flowstep
+            def start(self):
+                print(self.alpha)
+                self.next(self.end)
+
+            @flowstep
+            def end(self):
+                print(self.nope)  # expect: read-unassigned end
+        """,
+    "class_attributes_in_every_form": """
+        class F(FlowSpec):
+            LOW, HIGH = 1, 10
+            LIMITS: dict = {"a": 1}
+            import os
+            if os.sep == "/":
+                SEPARATOR = "/"
+            else:
+                SEPARATOR = ":"
+
+            class Settings:
+                depth = 2
+
+            @step
+            def start(self):
+                print(self.LOW, self.HIGH, self.LIMITS, self.os, self.SEPARATOR, self.Settings.depth)
+                print(self.__class__.__name__, type(self).LOW, self.__doc__)
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """,
+    "guarded_and_deferred_reads": """
+        class F(FlowSpec):
+            @step
+            def start(self):
+                if hasattr(self, "previous"):
+                    print(self.previous)
+                self.count = getattr(self, "count_so_far", 0) + 1
+                try:
+                    cached = self.cache
+                except AttributeError:
+                    cached = None
+                later = lambda: self.filled_later  # noqa: E731
+                self.filled_later = cached
+                never = lambda: self.never_set  # expect: read-maybe-unassigned start
+
+                def helper():
+                    return self.also_never_set  # expect: read-maybe-unassigned start
+
+                print(getattr(self, "typo"))  # expect: read-unassigned start
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """,
+    "computed_attribute_names_make_reads_uncertain": """
+        class F(FlowSpec):
+            @step
+            def start(self):
+                for key, value in {"a": 1}.items():
+                    setattr(self, key, value)
+                self.next(self.end)
+
+            @step
+            def end(self):
+                print(self.a)  # expect: read-maybe-unassigned end
+        """,
+    "merge_keeps_what_one_branch_of_a_split_assigns": """
+        class F(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.a, self.b, self.c)
+
+            @step
+            def a(self):
+                self.only_a = 1
+                self.next(self.join)
+
+            @step
+            def b(self):
+                self.next(self.join)
+
+            @step
+            def c(self):
+                self.next(self.join)
+
+            @step
+            def join(self, inputs):
+                self.merge_artifacts(inputs)
+                print(self.only_a)
+                self.next(self.end)
+
+            @step
+            def end(self):
+                print(self.only_a)
+        """,
+    "merge_after_a_foreach_needs_every_body_path": """
+        class F(FlowSpec):
+            @step
+            def start(self):
+                self.items = [1, 2]
+                self.next(self.body, foreach="items")
+
+            @step
+            def body(self):
+                self.mode = "x"
+                self.next({"x": self.x, "y": self.y}, condition="mode")
+
+            @step
+            def x(self):
+                self.only_x = 1
+                self.next(self.meet)
+
+            @step
+            def y(self):
+                self.next(self.meet)
+
+            @step
+            def meet(self):
+                self.next(self.join)
+
+            @step
+            def join(self, inputs):
+                self.merge_artifacts(inputs)
+                print(self.only_x)  # expect: read-maybe-unassigned join
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """,
+    "parameter_names_differing_only_in_case_or_dashes": """
+        class F(FlowSpec):
+            learning_rate = Parameter("learning-rate", default=0.1)
+            rate = Parameter("learning_rate", default=0.2)  # expect: parameter-duplicate -
+            Alpha = Parameter("Alpha", default=1)
+            alpha = Parameter("alpha", default=2)  # expect: parameter-duplicate -
+
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """,
+    "a_nameless_parameter_does_not_shift_the_others": """
+        class F(FlowSpec):
+            broken = Parameter()  # expect: bad-parameter -
+            tags = Parameter("tags", default="x")  # expect: parameter-reserved -
+            fine = Parameter("fine", default="x")
+
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """,
+    "the_users_own_decorators_are_not_judged": """
+        import functools
+
+        LEVEL = 3
+
+
+        def logged(level):
+            def wrap(function):
+                @functools.wraps(function)
+                def inner(*args, **kwargs):
+                    return function(*args, **kwargs)
+                return inner
+            return wrap
+
+
+        class F(FlowSpec):
+            @logged(level=LEVEL)
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @logged(LEVEL)
+            @card(type="blank")
+            @step
+            def end(self):
+                pass
+        """,
     "ambiguous_flow": """
         class A(FlowSpec):
             pass
@@ -715,3 +1029,10 @@ def test_warnings_are_fatal_only_when_strict(tmp_path: Path) -> None:
         build_ir(path, strict=True)
     assert [d.code for d in caught.value.diagnostics] == ["read-maybe-unassigned"]
     assert caught.value.diagnostics[0].severity == "warning"
+
+
+def test_a_misspelt_successor_suggests_the_step_meant(tmp_path: Path) -> None:
+    body = CASES["unknown_successor"].replace("self.nowhere", "self.ned")
+    _, diagnostics = analyse(write_flow(tmp_path, "typo", body))
+    assert [(d.code, d.step) for d in diagnostics] == [("unknown-successor", "start")]
+    assert (diagnostics[0].hint or "").startswith("did you mean 'end'?")

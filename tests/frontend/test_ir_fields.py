@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from flowc.frontend import analyse, build_ir
+from flowc.frontend.diagnostics import CompileError
 from flowc.frontend.units import cpu_cores, gpu_count, mebibytes
 from flowc.ir import (
     CatchSpec,
@@ -97,8 +98,8 @@ def test_flow_level_fields(decorated: FlowIR) -> None:
     assert decorated.name == "Decorated"
     assert decorated.source_file == "decorated_flow.py"
     assert decorated.docstring == "A flow with every decorator."
-    assert decorated.schedule == ScheduleSpec(cron="0 * * * *", timezone="Europe/Paris")
-    assert decorated.project == ProjectSpec(name="demo")
+    assert decorated.schedule == ScheduleSpec(cron="0 * * * *", timezone="Europe/Paris", line=11)
+    assert decorated.project == ProjectSpec(name="demo", line=10)
     assert decorated.flow_decorators == (DecoratorSpec("card_base", (("theme", "dark"),)),)
     assert decorated.class_attributes == ("LIMIT",)
 
@@ -176,6 +177,13 @@ def test_round_trip_of_a_decorated_flow(decorated: FlowIR) -> None:
         ("hourly=True", "0 * * * *"),
         ("cron='*/5 * * * *'", "*/5 * * * *"),
         ("cron='0 10 * * ? *'", "0 10 * * *"),
+        # EventBridge's six fields (Metaflow's Step Functions form): its weekdays count from 1 = Sunday.
+        ("cron='0 10 ? * 2-6 *'", "0 10 * * 1-5"),
+        ("cron='0 10 ? * MON-FRI *'", "0 10 * * 1-5"),
+        ("cron='0 12 ? * 1,7 *'", "0 12 * * 0,6"),
+        ("cron='0 0 ? * */2 *'", "0 0 * * 0,2,4,6"),
+        # Vixie cron's 7 for Sunday, which Argo's parser does not take.
+        ("cron='0 0 * * 5-7'", "0 0 * * 0,5,6"),
     ],
 )
 def test_schedule_forms(arguments: str, cron: str, tmp_path: Path) -> None:
@@ -191,7 +199,43 @@ def test_schedule_forms(arguments: str, cron: str, tmp_path: Path) -> None:
                 pass
         """
     ir = build_ir(write_flow(tmp_path, "s", body))
-    assert ir.schedule == ScheduleSpec(cron=cron)
+    assert ir.schedule is not None and ir.schedule.cron == cron
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ("cron='61 * * * *'", "minute '61' is outside 0-59"),
+        ("cron='0 0 * *'", "4 fields"),
+        ("cron='0 12 L * ? *'", "'L' has no standard cron form"),
+        ("cron='0 12 ? * 2#1 *'", "'#' has no standard cron form"),
+        ("cron='0 12 * * ? 2027'", "standard cron has no year field"),
+        ("cron='*/0 * * * *'", "the step must be positive"),
+        ("cron='0 0 * 13 *'", "month '13' is outside 1-12"),
+        ("cron='0 0 * * 5-1'", "begins after it ends"),
+        ("timezone='Mars/Olympus'", "timezone must be an IANA name"),
+        ("timezone='../../etc/passwd'", "timezone must be an IANA name"),
+    ],
+)
+def test_schedules_no_target_could_run_are_refused_at_the_decorator(
+    arguments: str, message: str, tmp_path: Path
+) -> None:
+    body = f"""
+        @schedule({arguments})
+        class S(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """
+    with pytest.raises(CompileError) as caught:
+        build_ir(write_flow(tmp_path, "s", body))
+    [diagnostic] = caught.value.diagnostics
+    assert diagnostic.code == "bad-decorator" and diagnostic.line == 3  # after the two-line import
+    assert message in diagnostic.message
 
 
 def test_switch_fields(tmp_path: Path) -> None:
@@ -274,3 +318,47 @@ def test_gpu_count() -> None:
     assert gpu_count("2") == 2
     with pytest.raises(ValueError):
         gpu_count(1.5)
+
+
+def test_defaults_take_the_declared_type_as_metaflow_converts_them(tmp_path: Path) -> None:
+    body = """
+        class P(FlowSpec):
+            count = Parameter("count", type=int, default="5")
+            ratio = Parameter("ratio", type=float, default=2)
+            verbose = Parameter("verbose", type=bool, default="yes")
+            seed = Parameter("seed", type=str, default=42)
+            data = IncludeFile("data", default="data.csv")
+
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """
+    ir = build_ir(write_flow(tmp_path, "typed", body))
+    defaults = {p.name: p.default for p in ir.parameters}
+    assert defaults == {"count": 5, "ratio": 2.0, "verbose": True, "seed": "42", "data": "data.csv"}
+    assert isinstance(defaults["ratio"], float)
+    assert FlowIR.from_json(ir.to_json()) == ir
+
+
+def test_positional_parameter_arguments_in_metaflows_order(tmp_path: Path) -> None:
+    body = """
+        class P(FlowSpec):
+            alpha = Parameter("alpha", 0.5, float, "learning rate", False, True)
+            data = IncludeFile("data", True, False, "latin-1", "a file")
+
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """
+    ir = build_ir(write_flow(tmp_path, "positional", body), strict=True)
+    alpha, data = ir.parameters
+    assert (alpha.default, alpha.type, alpha.help, alpha.required) == (0.5, "float", "learning rate", False)
+    assert (data.required, data.help, data.is_file) == (True, "a file", True)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
 from flowc.frontend import analyse
@@ -16,11 +17,20 @@ from tests.frontend.flowgen import FlowModel, build_model, sequences
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def _analyse(model: FlowModel, name: str = "generated_flow"):
+def _analyse(model: FlowModel, name: str = "generated_flow", inherited: int = 0, rename: bool = False):
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / f"{name}.py"
-        path.write_text(model.render(), encoding="utf-8")
+        text = model.render(inherited)
+        if rename:  # steps no longer called *join*: only the graph can tell which step joins
+            text = text.replace("join", "gather")
+        path.write_text(text, encoding="utf-8")
         return analyse(path)
+
+
+def _without_locations(ir: FlowIR) -> FlowIR:
+    return dataclasses.replace(
+        ir, steps=tuple(dataclasses.replace(s, location=None, transition_location=None) for s in ir.steps)
+    )
 
 
 @SETTINGS
@@ -30,6 +40,8 @@ def test_well_formed_flows_compile_and_round_trip(seq: list) -> None:
     ir, diagnostics = _analyse(model)
     assert ir is not None and not diagnostics, model.render() + "\n".join(map(str, diagnostics))
     assert FlowIR.from_json(ir.to_json()) == ir
+    again, _ = _analyse(model)  # another folder, another analysis: the same bytes
+    assert again is not None and again.to_json() == ir.to_json()
     assert [s.name for s in ir.steps] == [s.name for s in model.steps]
     for step, meant in zip(ir.steps, model.steps, strict=True):
         assert step.kind == (meant.kind if step.name != "start" or meant.kind != "linear" else "start")
@@ -43,6 +55,17 @@ def test_well_formed_flows_compile_and_round_trip(seq: list) -> None:
         assert not step.loop_targets or step.kind == "switch"
         for successor in step.successors:
             assert step.name in ir.step(successor).predecessors
+
+
+@SETTINGS
+@given(sequences(), st.data())
+def test_steps_inherited_from_a_base_flow_give_the_same_graph(seq: list, data: st.DataObject) -> None:
+    model = build_model(seq)
+    inherited = data.draw(st.integers(1, len(model.steps)), label="steps in the base class")
+    ir, diagnostics = _analyse(model)
+    again, more = _analyse(model, inherited=inherited)
+    assert ir is not None and again is not None and not diagnostics and not more, model.render(inherited)
+    assert _without_locations(again) == _without_locations(ir)
 
 
 def _pick(data: st.DataObject, model: FlowModel, predicate, label: str):
@@ -64,7 +87,7 @@ def test_breakages_are_rejected_with_the_right_code(seq: list, breakage: str, da
     if breakage == "drop_inputs":
         step = _pick(data, model, lambda s: s.takes_inputs, "join")
         if step is None:
-            return
+            reject()  # no such step in this flow: not a vacuous pass, another draw
         step.takes_inputs = False
         expected = ("join-missing-inputs", step.name)
     elif breakage == "unknown_successor":
@@ -96,10 +119,37 @@ def test_breakages_are_rejected_with_the_right_code(seq: list, breakage: str, da
     else:
         step = _pick(data, model, lambda s: s.kind == "foreach", "foreach")
         if step is None:
-            return
+            reject()  # no such step in this flow: not a vacuous pass, another draw
         step.next_line = re.sub(r'foreach="\w+"', 'foreach="missing_items"', step.next_line)
         expected = ("foreach-var-unassigned", step.name)
     ir, diagnostics = _analyse(model)
     found = {(d.code, d.step) for d in diagnostics}
     assert ir is None
     assert expected in found, model.render() + "\n".join(map(str, diagnostics))
+
+
+@SETTINGS
+@given(sequences(depth=3), st.data())
+def test_every_join_that_forgot_inputs_is_named_itself(seq: list, data: st.DataObject) -> None:
+    model = build_model(seq)
+    joins = [s for s in model.steps if s.takes_inputs]
+    if not joins:
+        reject()
+    picked = st.lists(st.sampled_from(joins), min_size=1, unique_by=lambda s: s.name)
+    dropped = data.draw(picked, label="joins")
+    for step in dropped:
+        step.takes_inputs = False
+        step.body = ["pass"]  # nothing left that says `inputs`: only the graph tells it is a join
+    rename = data.draw(st.booleans(), label="rename")
+    ir, diagnostics = _analyse(model, rename=rename)
+    found = [d for d in diagnostics if d.code == "join-missing-inputs"]
+    assert ir is None
+    expected = {s.name.replace("join", "gather") if rename else s.name for s in dropped}
+    named = {d.step for d in found}
+    if not rename:
+        assert named == expected, model.render() + "\n".join(map(str, diagnostics))
+    # Without *join* in the names a foreach body's plain steps may be as likely: then the hint
+    # names the others, and every join that forgot `inputs` is named one way or the other.
+    mentioned = named | {n for d in found for n in re.findall(r"'(\w+)'", d.hint or "")}
+    assert expected <= mentioned, model.render() + "\n".join(map(str, diagnostics))
+    assert len(found) == len(dropped), "\n".join(map(str, diagnostics))
