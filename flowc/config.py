@@ -5,10 +5,15 @@ the working directory or its parents. Environment variables are ``FLOWC_`` + the
 with dots as double underscores (``kubernetes.namespace`` -> ``FLOWC_KUBERNETES__NAMESPACE``).
 ``flowc config show`` prints every value and where it came from. Keys marked secret are never
 printed, and no back end writes a setting into a compiled document unless the key is meant for it.
+
+A project file is checked as it is read: an unknown key (a typo) or a value of the wrong type (a
+timeout that is not a number) is a :class:`ConfigError` naming the key and the file, not a failure
+later, far from its cause.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from collections.abc import Mapping
@@ -39,6 +44,11 @@ KEYS: Mapping[str, Key] = {
     "s3.connect_timeout": Key(5.0, "seconds to wait for an S3 connection"),
     "s3.read_timeout": Key(20.0, "seconds to wait for S3 to answer (between bytes, not a whole transfer)"),
     "image": Key("python:3.11-slim", "default container image of every step"),
+    "bootstrap": Key(
+        True,
+        "start deployed tasks with flowc's fixed bootstrap, which fetches the code package (and boto3 "
+        "if missing), so any image with Python 3.11+ runs them; false: the image has flowc installed",
+    ),
     "package.include": Key((), "extra globs (relative to the flow's directory) added to the code package"),
     "package.exclude": Key((), "glob patterns left out of the code package"),
     "kubernetes.namespace": Key("default", "Kubernetes namespace of deployed templates and pods"),
@@ -90,7 +100,7 @@ class Settings:
         for key, value in overrides.items():
             if value is not None:
                 _check_key(key)
-                updated[key] = Setting(key, value, "cli")
+                updated[key] = Setting(key, _typed(key, value, "command line"), "cli")
         return Settings(updated)
 
 
@@ -98,9 +108,54 @@ def env_name(key: str) -> str:
     return "FLOWC_" + key.upper().replace(".", "__")
 
 
-def _check_key(key: str) -> None:
+def _check_key(key: str, where: str = "") -> None:
     if key not in KEYS:
-        raise ConfigError(f"unknown configuration key {key!r}; known keys: {', '.join(sorted(KEYS))}")
+        close = difflib.get_close_matches(key, KEYS, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(sorted(KEYS))}"
+        place = f" in {where}" if where else ""
+        raise ConfigError(f"unknown configuration key {key!r}{place}; {hint}")
+
+
+def _typed(key: str, value: Any, where: str) -> Any:
+    """A project-file or command-line ``value`` of ``key``, checked against the key's type."""
+    default = KEYS[key].default
+    if value is None:
+        return None
+    given, problem = value, None
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            problem = "expected true or false"
+    elif isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            problem = "expected a whole number"
+    elif isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            problem = "expected a number"
+        else:
+            value = float(value)
+    elif isinstance(default, tuple):
+        if isinstance(value, str):
+            value = (value,)
+        elif isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
+            value = tuple(value)
+        else:
+            problem = "expected a string or a list of strings"
+    elif isinstance(value, os.PathLike):  # a datastore given as a path
+        value = os.fspath(value)
+    elif not isinstance(value, str):  # every other key (default text or unset) holds text
+        problem = "expected a string"
+    if problem is None and not isinstance(value, bool) and isinstance(value, int | float):
+        problem = _out_of_range(value)
+    if problem:
+        raise ConfigError(f"{where}: {key} = {given!r}: {problem}")
+    return value
+
+
+def _out_of_range(number: float) -> str | None:
+    """Every numeric key is a count, a size or seconds: negative (or NaN) is never meant."""
+    if number != number or number < 0:  # NaN is not equal to itself
+        return "expected a number >= 0"
+    return None
 
 
 def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -114,24 +169,28 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def _project_file(start: Path) -> tuple[dict[str, Any], str]:
+def _project_file(start: Path) -> tuple[dict[str, Any], str, Path | None]:
+    """The nearest project file's flowc table, its source label and its path."""
     for folder in (start, *start.parents):
         candidate = folder / "flowc.toml"
         if candidate.is_file():
-            return _read_toml(candidate), "flowc.toml"
+            return _read_toml(candidate), "flowc.toml", candidate
         candidate = folder / "pyproject.toml"
         if candidate.is_file():
-            table = _read_toml(candidate).get("tool", {}).get("flowc")
+            tool = _read_toml(candidate).get("tool", {})
+            table = tool.get("flowc") if isinstance(tool, Mapping) else None
             if table is not None:
-                return table, "pyproject.toml [tool.flowc]"
-    return {}, ""
+                if not isinstance(table, Mapping):
+                    raise ConfigError(f"{candidate}: [tool.flowc] must be a table, not {table!r}")
+                return dict(table), "pyproject.toml [tool.flowc]", candidate
+    return {}, "", None
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path.name}: cannot read configuration: {exc}") from exc
+        raise ConfigError(f"{path}: cannot read configuration: {exc}") from exc
 
 
 def _coerce(key: str, raw: str) -> Any:
@@ -143,16 +202,17 @@ def _coerce(key: str, raw: str) -> Any:
         if raw.lower() in ("0", "false", "no", ""):
             return False
         raise ConfigError(f"{env_name(key)}={raw!r}: expected true or false")
-    if isinstance(default, int):
+    if isinstance(default, int | float):
+        whole = isinstance(default, int)
         try:
-            return int(raw)
+            number = int(raw) if whole else float(raw)
         except ValueError:
-            raise ConfigError(f"{env_name(key)}={raw!r}: expected a whole number") from None
-    if isinstance(default, float):
-        try:
-            return float(raw)
-        except ValueError:
-            raise ConfigError(f"{env_name(key)}={raw!r}: expected a number") from None
+            expected = "a whole number" if whole else "a number"
+            raise ConfigError(f"{env_name(key)}={raw!r}: expected {expected}") from None
+        problem = _out_of_range(number)
+        if problem:
+            raise ConfigError(f"{env_name(key)}={raw!r}: {problem}")
+        return number
     if isinstance(default, tuple):
         return tuple(part for part in raw.split(",") if part)
     return raw
@@ -171,17 +231,17 @@ def load_settings(
 ) -> Settings:
     """Effective settings: ``overrides`` (CLI flags) > environment > project file > defaults."""
     environ = os.environ if environ is None else environ
-    file_values, file_source = _project_file((start or Path.cwd()).resolve())
-    file_values = _flatten(file_values)
-    for key in file_values:
-        _check_key(key)
+    table, file_source, file_path = _project_file((start or Path.cwd()).resolve())
+    file_values = {}
+    for key, value in _flatten(table).items():
+        _check_key(key, str(file_path))
+        file_values[key] = _typed(key, value, str(file_path))
     values: dict[str, Setting] = {}
     for key, spec in KEYS.items():
         if env_name(key) in environ:
             values[key] = Setting(key, _coerce(key, environ[env_name(key)]), f"env {env_name(key)}")
         elif key in file_values:
-            value = file_values[key]
-            values[key] = Setting(key, tuple(value) if isinstance(value, list) else value, file_source)
+            values[key] = Setting(key, file_values[key], file_source)
         else:
             values[key] = Setting(key, spec.default, "default")
     return Settings(values).with_overrides(overrides or {})

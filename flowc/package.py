@@ -115,16 +115,23 @@ def _local_target(root: Path, name: str) -> Path | None:
     """The module file or package folder directly under ``root`` that ``import name`` finds first.
 
     The flow's directory is the first entry of ``sys.path`` when the flow runs, so a local module
-    shadows an installed one of the same name. A folder without ``__init__.py`` (a namespace
-    package) counts when it holds Python files. flowc is packaged from its installed source instead.
+    shadows an installed one of the same name. Python's own order within one folder: a package
+    (``name/__init__.py``), then a module (``name.py``), and only then a folder without
+    ``__init__.py`` (a namespace package; it counts when it holds Python files), see
+    https://docs.python.org/3/reference/import.html#regular-packages. flowc is packaged from its
+    installed source instead.
     """
     if name == "flowc":
         return None
     folder = root / name
-    if folder.is_dir() and ((folder / "__init__.py").is_file() or any(folder.rglob("*.py"))):
+    if (folder / "__init__.py").is_file():
         return folder
     module = root / f"{name}.py"
-    return module if module.is_file() else None
+    if module.is_file():
+        return module
+    if folder.is_dir() and any(folder.rglob("*.py")):
+        return folder
+    return None
 
 
 def local_imports(flow_file: Path) -> list[Path]:
@@ -164,6 +171,34 @@ def _excluded(relative: PurePosixPath, patterns: Sequence[str]) -> bool:
         if any(fnmatch.fnmatchcase(parent.as_posix(), pattern) for parent in relative.parents):
             return True
     return False
+
+
+def _glob(root: Path, pattern: str) -> list[Path]:
+    """What ``package.include`` pattern ``pattern`` matches under ``root``, sorted."""
+    try:
+        return sorted(root.glob(pattern))
+    except (ValueError, NotImplementedError) as exc:  # "", "/abs/*": pathlib refuses them
+        raise PackageError(
+            f"package.include {pattern!r}: not a glob relative to the flow's directory ({exc})"
+        ) from None
+
+
+def _inside(path: Path, root: Path, pattern: str) -> PurePosixPath:
+    """``path`` relative to ``root``, as the package names it; refuses paths that leave ``root``.
+
+    The name is the path as found (a symbolic link keeps its own name; its target's bytes go in),
+    so nothing of where the files really live on this machine reaches the package.
+    """
+    try:
+        relative = PurePosixPath(path.relative_to(root).as_posix())
+    except ValueError:
+        relative = None
+    if relative is None or ".." in relative.parts:
+        raise PackageError(
+            f"package.include {pattern!r} matches {path}, outside the flow's directory {root}: "
+            "only files under it can be packaged (move the file there, or the flow up)"
+        )
+    return relative
 
 
 def _files_under(folder: Path, root: Path, exclude: Sequence[str]) -> Iterable[tuple[str, Path]]:
@@ -245,12 +280,11 @@ def build_package(
             if not _excluded(relative, exclude):
                 entries[relative.as_posix()] = target
     for pattern in include:
-        for path in sorted(root.glob(pattern)):
+        for path in _glob(root, pattern):
+            relative = _inside(path, root, pattern)
             if path.is_dir():
                 entries.update(_files_under(path, root, exclude))
-                continue
-            relative = PurePosixPath(path.resolve().relative_to(root).as_posix())
-            if path.is_file() and not _excluded(relative, exclude):
+            elif path.is_file() and not _excluded(relative, exclude):
                 entries[relative.as_posix()] = path
     # flowc itself, whatever the user's patterns say: the task runner must be there.
     flowc_dir = _flowc_source()

@@ -59,7 +59,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     parser = _parser(command, argv)
     args = parser.parse_args(argv)
-    return int(args._run(args) or 0)
+    from flowc.config import ConfigError
+    from flowc.datastore.storage import StorageError
+
+    try:
+        return int(args._run(args) or 0)
+    except ConfigError as exc:  # a bad flowc.toml / [tool.flowc] or FLOWC_* value: the user's to fix
+        print(f"flowc {command}: configuration: {exc}", file=sys.stderr)
+        return 2
+    except StorageError as exc:  # the datastore is unreachable, refuses us, or holds a corrupt object
+        print(f"flowc {command}: datastore: {exc}", file=sys.stderr)
+        return 1
 
 
 def main_for_flow_file(path: str, argv: Sequence[str]) -> int:

@@ -6,7 +6,6 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path
 
 HELP = "build the flow's code package (deterministic) and store it in the datastore; print its URL and hash"
 
@@ -32,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from flowc.package import PackageError, build_package, package_url, store_package
 
     try:
-        settings = load_settings({"datastore": args.datastore}, start=Path(args.flow).resolve().parent)
+        settings = load_settings({"datastore": args.datastore})
         package = build_package(args.flow, include=args.include, exclude=args.exclude, settings=settings)
         datastore = str(settings["datastore"])
         if not datastore.startswith("s3://"):
@@ -40,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         if args.dry_run:
             url = package_url(datastore, package.sha)
         else:
-            url = store_package(open_storage(datastore), package)
+            url = store_package(open_storage(datastore, settings), package)
     except (PackageError, ConfigError) as exc:
         print(f"flowc package: {exc}", file=sys.stderr)
         return 2

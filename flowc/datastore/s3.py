@@ -202,6 +202,7 @@ class S3Storage(Storage):
         self._client_pid: int | None = None
         self._clients: dict[bool, Any] = {}
         self._session: Any = None
+        self._bucket_exists = False
 
     def __repr__(self) -> str:
         return f"S3Storage({self.url!r})"
@@ -293,9 +294,13 @@ class S3Storage(Storage):
 
     # ---- reads -----------------------------------------------------------------------------
     def read(self, key: str) -> Buffer:
-        """All bytes of ``key``: one ranged GET, then parallel ranged GETs if the object is larger."""
+        """All bytes of ``key``: one ranged GET, then parallel ranged GETs if the object is larger.
+
+        The later GETs carry ``If-Match`` with the first one's ETag, so an object replaced while
+        it is being read fails the read instead of returning pieces of two objects.
+        """
         step = self.read_part_size
-        first, total = self._call("GET", key, lambda: self._get_range(key, 0, step))
+        first, total, etag = self._call("GET", key, lambda: self._get_range(key, 0, step))
         if total <= len(first):
             return first
         out = bytearray(total)
@@ -305,7 +310,12 @@ class S3Storage(Storage):
 
         def fetch(span: tuple[int, int]) -> None:
             start, end = span
-            data, _ = self._call("GET", key, lambda: self._get_range(key, start, end - start))
+            try:
+                data, _, _ = self._call("GET", key, lambda: self._get_range(key, start, end - start, etag))
+            except StorageError as exc:
+                if _error_code(exc.__cause__) != "PreconditionFailed":
+                    raise
+                data = b""
             if len(data) != end - start:
                 raise StorageError(f"{self._where(key)}: object changed while being read")
             out[start:end] = data
@@ -317,26 +327,29 @@ class S3Storage(Storage):
         """One ranged GET (a packed artifact: only its bytes travel)."""
         if length <= 0:
             return b""
-        data, _ = self._call("GET", key, lambda: self._get_range(key, start, length))
+        data, _, _ = self._call("GET", key, lambda: self._get_range(key, start, length))
         return data
 
-    def _get_range(self, key: str, start: int, length: int) -> tuple[bytes, int]:
-        """Bytes ``[start, start + length)`` and the object's total size."""
+    def _get_range(
+        self, key: str, start: int, length: int, if_match: str | None = None
+    ) -> tuple[bytes, int, str | None]:
+        """Bytes ``[start, start + length)``, the object's total size and its ETag."""
         client = self._client()
+        arguments = {"Bucket": self.bucket, "Key": self._key(key)}
+        if if_match:
+            arguments["IfMatch"] = if_match
         try:
-            response = client.get_object(
-                Bucket=self.bucket, Key=self._key(key), Range=f"bytes={start}-{start + length - 1}"
-            )
+            response = client.get_object(**arguments, Range=f"bytes={start}-{start + length - 1}")
         except Exception as exc:
             # An empty object has no byte 0: S3 answers 416 InvalidRange to any range.
             if start == 0 and _error_code(exc) == "InvalidRange":
-                response = client.get_object(Bucket=self.bucket, Key=self._key(key))
-                return response["Body"].read(), 0
+                response = client.get_object(**arguments)
+                return response["Body"].read(), 0, response.get("ETag")
             raise
         data = response["Body"].read()
         content_range = response.get("ContentRange")  # "bytes 0-99/12345"
         total = int(content_range.rsplit("/", 1)[1]) if content_range else len(data)
-        return data, total
+        return data, total, response.get("ETag")
 
     def exists(self, key: str) -> bool:
         try:
@@ -344,8 +357,27 @@ class S3Storage(Storage):
                 "HEAD", key, lambda: self._client().head_object(Bucket=self.bucket, Key=self._key(key))
             )
         except NotFound:
+            self._check_bucket()
             return False
         return True
+
+    def _check_bucket(self) -> None:
+        """Raises :class:`StorageError` if the bucket does not exist (checked once per storage).
+
+        A HEAD answers a bare 404 both for a missing key and for a key in a missing bucket (HEAD
+        responses have no body to name the error), so without this ``exists`` would report a
+        mistyped bucket as an empty one. A bucket that cannot be checked (HeadBucket denied) is
+        given the benefit of the doubt.
+        """
+        if self._bucket_exists:
+            return
+        try:
+            self._call("HEAD bucket", "", lambda: self._client().head_bucket(Bucket=self.bucket))
+        except NotFound:
+            raise StorageError(f"s3://{self.bucket}: NoSuchBucket: the bucket does not exist") from None
+        except StorageError:
+            return
+        self._bucket_exists = True
 
     def list(self, prefix: str) -> Iterator[str]:
         """Keys under ``prefix`` in S3's order, which is UTF-8 byte order, the same as ``sorted``."""
@@ -454,7 +486,8 @@ class S3Storage(Storage):
                     return self._client(patient=True).complete_multipart_upload(**arguments)
                 except Exception as exc:
                     # A retry after a lost answer finds the upload already completed: fine if
-                    # the object now there has our size (a conditional write cannot tell whose).
+                    # the object now there has our size. (A conditional retry is refused with
+                    # PreconditionFailed instead, reported below as not created: never a false True.)
                     if len(tries) > 1 and _error_code(exc) == "NoSuchUpload" and not if_absent:
                         head = client.head_object(Bucket=self.bucket, Key=s3_key)
                         if head["ContentLength"] == size:

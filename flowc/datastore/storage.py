@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 __all__ = ["Buffer", "NotFound", "Storage", "StorageError", "open_storage"]
 
@@ -108,12 +109,18 @@ class Storage(ABC):
         return [self.write_object(key_for, parts) for parts in items]
 
 
-def open_storage(url: str) -> Storage:
-    """The storage for ``url``: ``s3://bucket/prefix`` or a local directory path."""
+def open_storage(url: str, settings: Any = None) -> Storage:
+    """The storage for ``url``: ``s3://bucket/prefix`` or a local directory path.
+
+    Args:
+        url: the datastore root.
+        settings: the :class:`flowc.config.Settings` a command already loaded (S3 reads its
+            ``s3.*`` keys there); default: loaded from the environment and the working directory.
+    """
     if url.startswith("s3://"):
         from flowc.datastore.s3 import S3Storage
 
-        return S3Storage(url)
+        return S3Storage(url, settings=settings)
     from flowc.datastore.local import LocalStorage
 
     return LocalStorage(url)

@@ -6,9 +6,13 @@ folder named by the hash, ``$FLOWC_PACKAGE_CACHE/<sha>`` (default: ``<tmp>/flowc
 Unpacking goes to a fresh temporary folder that is renamed into place, so concurrent tasks on one
 machine never see a half-unpacked package, and a package already there costs no request at all.
 
-:func:`bootstrap_command` is the container command for images without flowc: a fixed, short
-``python -c`` program (no generated shell; the same text for every task) that does the same with
-boto3 alone, then replaces itself with ``python -m flowc.task_runner`` running from the package.
+:data:`BOOTSTRAP_SOURCE` (``bootstrap_program.py``) starts tasks in images without flowc: a fixed
+program, standard library only, that does the same (and installs boto3 with pip when an S3
+datastore needs it and the image has none), then replaces itself with ``python -m MODULE ARGS``
+running flowc from the package. Targets ship its text once, in the tasks' environment
+(:data:`BOOTSTRAP_ENV`), and start each task with :data:`LAUNCHER` (:func:`bootstrap_command`), so
+no argv grows and no shell script is generated; :func:`flowc.backends.launch.task_launch` chooses
+between that and ``python -m`` (setting ``bootstrap``).
 """
 
 from __future__ import annotations
@@ -24,43 +28,46 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from flowc.datastore.storage import StorageError
+from flowc.datastore.storage import NotFound, StorageError
 
 __all__ = [
+    "BOOTSTRAP_ENV",
     "BOOTSTRAP_SOURCE",
+    "LAUNCHER",
+    "MODULE_LAUNCHER",
     "PackageIntegrityError",
+    "PackageNotFound",
     "bootstrap_command",
     "materialize_package",
     "package_cache_dir",
     "package_flow_file",
 ]
 
-#: The fixed bootstrap: ``python -c BOOTSTRAP_SOURCE DATASTORE_URL SHA TASK_ARGS...``. It mirrors
-#: :func:`materialize_package` (same cache folder, hash check, unpack then rename) with boto3 only;
-#: the S3 endpoint comes from ``FLOWC_S3__ENDPOINT_URL`` or boto3's own configuration.
-BOOTSTRAP_SOURCE = (
-    "import sys,os,io,hashlib,tarfile,tempfile,shutil,boto3\n"
-    "E=os.environ;u,h=sys.argv[1:3];b,_,p=u[5:].partition('/');p=p.strip('/')\n"
-    "c=E.get('FLOWC_PACKAGE_CACHE') or '%s/flowc-packages-%d'%(tempfile.gettempdir(),os.getuid())\n"
-    "d=os.path.join(c,h);E['FLOWC_PACKAGE_CACHE']=c\n"
-    "if not os.path.isdir(d):\n"
-    " k=(p and p+'/')+'objects/%s/%s'%(h[:2],h)\n"
-    " s=boto3.client('s3',endpoint_url=E.get('FLOWC_S3__ENDPOINT_URL') or None)\n"
-    " z=s.get_object(Bucket=b,Key=k)['Body'].read()\n"
-    " if hashlib.sha256(z).hexdigest()!=h:sys.exit('flowc: package %s is corrupt'%h)\n"
-    " os.makedirs(c,exist_ok=True);t=tempfile.mkdtemp(dir=c)\n"
-    " f={'filter':'data'} if hasattr(tarfile,'data_filter') else {}\n"
-    " tarfile.open(fileobj=io.BytesIO(z)).extractall(t,**f)\n"
-    " try:os.rename(t,d)\n"
-    " except OSError:shutil.rmtree(t,True)\n"
-    "E['PYTHONPATH']=d+os.pathsep+E.get('PYTHONPATH','')\n"
-    "a=[sys.executable,'-m','flowc.task_runner','--package',h,'--datastore',u,*sys.argv[3:]]\n"
-    "os.execv(a[0],a)\n"
-)
+#: The environment variable holding the bootstrap's text (:data:`BOOTSTRAP_SOURCE`).
+BOOTSTRAP_ENV = "FLOWC_BOOTSTRAP_SOURCE"
+#: The fixed bootstrap program (``bootstrap_program.py``): standard library only, the same text for
+#: every task; a target ships it once (a workflow argument, a job definition's environment, a
+#: constant of the DAG file) and every task's environment carries it in :data:`BOOTSTRAP_ENV`.
+#: No final newline: Airflow renders a pod's environment with Jinja, which drops one.
+BOOTSTRAP_SOURCE = Path(__file__).with_name("bootstrap_program.py").read_text(encoding="utf-8").rstrip("\n")
+#: How a task starts in an image without flowc: a fixed 45-byte program that runs the bootstrap
+#: from the environment, so the argv stays as short as ``python -m flowc.task_runner``'s. No ``'``
+#: in it: Step Functions' intrinsic functions reserve that character (it would need escaping).
+LAUNCHER = ("python", "-c", f'import os;exec(os.environ["{BOOTSTRAP_ENV}"])')
+#: How a task starts in an image that has flowc installed.
+MODULE_LAUNCHER = ("python", "-m")
 
 
 class PackageIntegrityError(StorageError):
     """A downloaded package whose bytes do not match its hash, or that cannot be unpacked."""
+
+
+class PackageNotFound(NotFound):
+    """No package with that hash in the datastore (it was stored in another one, or never)."""
+
+    def __str__(self) -> str:
+        sha, url = self.args
+        return f"no code package {sha} in datastore {url} (store it there with: flowc package FLOW.py)"
 
 
 def package_cache_dir() -> Path:
@@ -80,7 +87,7 @@ def materialize_package(storage: Any, sha: str, cache_dir: str | Path | None = N
         cache_dir: the cache root (default: :func:`package_cache_dir`).
 
     Raises:
-        flowc.datastore.storage.NotFound: no such package in the datastore.
+        PackageNotFound: no such package in the datastore (a ``NotFound``).
         PackageIntegrityError: its bytes do not hash to ``sha`` or it is not a valid archive.
     """
     if len(sha) != 64 or any(ch not in "0123456789abcdef" for ch in sha):
@@ -91,7 +98,10 @@ def materialize_package(storage: Any, sha: str, cache_dir: str | Path | None = N
         return target  # renamed into place whole, so present means complete
     from flowc.datastore.layout import object_key
 
-    data = storage.read(object_key(sha))
+    try:
+        data = storage.read(object_key(sha))
+    except NotFound:
+        raise PackageNotFound(sha, storage.url) from None
     actual = hashlib.sha256(data).hexdigest()
     if actual != sha:
         raise PackageIntegrityError(
@@ -127,21 +137,15 @@ def package_flow_file(package_dir: str | Path) -> Path:
     return Path(package_dir) / manifest["flow_file"]
 
 
-def bootstrap_command(
-    datastore_url: str, sha: str, task_args: Sequence[str], python: str = "python"
-) -> list[str]:
-    """The container command that runs one task from package ``sha`` in an image without flowc.
+def bootstrap_command(module: str, args: Sequence[str], python: str = "python") -> list[str]:
+    """The command that runs flowc module ``module`` with ``args`` in an image without flowc.
+
+    The environment must hold :data:`BOOTSTRAP_SOURCE` in :data:`BOOTSTRAP_ENV`; ``args`` must
+    include ``--package SHA`` and ``--datastore URL`` (or the environment ``FLOWC_DATASTORE``).
 
     Args:
-        datastore_url: ``s3://bucket/prefix`` holding the package.
-        sha: the package hash (from :func:`flowc.package.store_package`).
-        task_args: the task runner's arguments (``--flow``, ``--step``, ``--run-id``, ...), without
-            ``--package`` and ``--datastore`` (the bootstrap passes those).
+        module: ``flowc.task_runner`` or another flowc entry point (``flowc.task_runner.finish``).
+        args: the module's argv.
         python: the image's Python interpreter.
-
-    Returns:
-        ``[python, "-c", BOOTSTRAP_SOURCE, datastore_url, sha, *task_args]``.
     """
-    if not datastore_url.startswith("s3://"):
-        raise ValueError(f"the bootstrap fetches packages from S3; got datastore {datastore_url!r}")
-    return [python, "-c", BOOTSTRAP_SOURCE, datastore_url, sha, *task_args]
+    return [python, *LAUNCHER[1:], module, *args]

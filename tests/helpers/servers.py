@@ -55,10 +55,17 @@ def stop_process_group(process: subprocess.Popen, timeout: float = 10.0) -> None
 
 @dataclass
 class MotoServer:
-    """A running moto server: ``endpoint`` is its URL; ``env`` the variables boto3 needs to reach it."""
+    """A running moto server: ``endpoint`` is its URL; ``env`` the variables boto3 needs to reach it.
+
+    ``recording``: a file where moto's recorder appends every request it receives (see
+    :func:`moto_server`), so that :meth:`restart` can bring the state back.
+    """
 
     process: subprocess.Popen
     port: int
+    log: Path = Path(os.devnull)
+    recording: Path | None = None
+    server_env: Mapping[str, str] | None = None
 
     @property
     def endpoint(self) -> str:
@@ -97,14 +104,37 @@ class MotoServer:
     def stop(self) -> None:
         stop_process_group(self.process)
 
+    def kill(self) -> None:
+        """SIGKILL, as a crash: no request in flight is answered, connections are refused after."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
     def restart(self) -> None:
-        """Starts a new server on the same port (all state is lost, as after a crash)."""
+        """Starts a new server on the same port.
+
+        moto keeps its state in memory, so a new server starts empty, unlike a real S3 after an
+        outage. With a ``recording``, every request the old server received is replayed into the
+        new one first (moto's recorder,
+        https://docs.getmoto.org/en/latest/docs/configuration/recorder/index.html), so it holds what the
+        old one held when it died.
+        """
         self.stop()
-        self.process = _start_moto(self.port, Path(os.devnull))
+        self.process = _start_moto(self.port, self.log, self.recording, self.server_env)
+        if self.recording is not None:
+            request = urllib.request.Request(
+                f"{self.endpoint}/moto-api/recorder/replay-recording", data=b"", method="POST"
+            )
+            with urllib.request.urlopen(request, timeout=300):
+                pass
 
 
-def _start_moto(port: int, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "MOTO_PORT": str(port)}
+def _start_moto(
+    port: int, log: Path, recording: Path | None = None, server_env: Mapping[str, str] | None = None
+) -> subprocess.Popen:
+    env = {**os.environ, **(server_env or {}), "MOTO_PORT": str(port)}
+    if recording is not None:
+        env.update(MOTO_ENABLE_RECORDING="True", MOTO_RECORDER_FILEPATH=str(recording))
     with open(log, "ab") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
@@ -118,10 +148,21 @@ def _start_moto(port: int, log: Path) -> subprocess.Popen:
 
 
 @contextlib.contextmanager
-def moto_server(log: Path | None = None) -> Iterator[MotoServer]:
-    """A moto server for the duration of the ``with`` block."""
+def moto_server(
+    log: Path | None = None, recording: Path | None = None, server_env: Mapping[str, str] | None = None
+) -> Iterator[MotoServer]:
+    """A moto server for the duration of the ``with`` block.
+
+    Args:
+        log: where the server's output goes (default: nowhere).
+        recording: a new file in which to record every request, for :meth:`MotoServer.restart`.
+        server_env: extra environment of the server, e.g. ``{"INITIAL_NO_AUTH_ACTION_COUNT": "0"}``
+            to check every request's credentials
+            (https://docs.getmoto.org/en/latest/docs/iam.html).
+    """
     port = free_port()
-    server = MotoServer(_start_moto(port, log or Path(os.devnull)), port)
+    log = log or Path(os.devnull)
+    server = MotoServer(_start_moto(port, log, recording, server_env), port, log, recording, server_env)
     try:
         yield server
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import concurrent.futures
 import json
 import os
@@ -12,17 +13,21 @@ from pathlib import Path
 
 import pytest
 
+from flowc.config import KEYS, env_name
 from flowc.datastore.layout import object_key, task_key
 from flowc.datastore.objects import load_artifact
 from flowc.datastore.storage import NotFound, open_storage
 from flowc.package import build_package, store_package
 from flowc.task_runner.bootstrap import (
+    BOOTSTRAP_ENV,
     BOOTSTRAP_SOURCE,
+    LAUNCHER,
     PackageIntegrityError,
     bootstrap_command,
     materialize_package,
     package_flow_file,
 )
+from tests.helpers.bare_python import bare_python
 
 FLOW = textwrap.dedent(
     """
@@ -82,7 +87,7 @@ def test_materialize_refuses_corrupt_and_missing_packages(s3_root, tmp_path):
     with pytest.raises(PackageIntegrityError, match=f"package {wrong} .* is corrupt"):
         materialize_package(storage, wrong, tmp_path / "cache")
     assert not (tmp_path / "cache" / wrong).exists()
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound, match=f"no code package {'cd' * 32} in datastore {s3_root} "):
         materialize_package(storage, "cd" * 32, tmp_path / "cache")
     with pytest.raises(ValueError, match="not a package hash"):
         materialize_package(storage, "../../etc", tmp_path / "cache")
@@ -113,52 +118,92 @@ def test_concurrent_materialize_is_safe(stored, tmp_path):
     assert (cache / package.sha / "remote_flow.py").read_text() == FLOW
 
 
-def test_bootstrap_command_is_short_fixed_and_plain_python():
-    command = bootstrap_command("s3://b/p", "0" * 64, ["--flow", "F", "--step", "start", "--run-id", "r"])
-    assert command[:3] == ["python", "-c", BOOTSTRAP_SOURCE]
-    assert command[3:] == ["s3://b/p", "0" * 64, "--flow", "F", "--step", "start", "--run-id", "r"]
-    assert len(BOOTSTRAP_SOURCE.encode()) < 1024
+def test_the_launcher_is_short_and_the_bootstrap_fixed_plain_python():
+    args = ["--flow", "F", "--step", "start", "--run-id", "r", "--package", "0" * 64]
+    command = bootstrap_command("flowc.task_runner", args)
+    assert command == [*LAUNCHER, "flowc.task_runner", *args]
+    assert len(LAUNCHER[2].encode()) < 64  # the argv is as short as python -m flowc.task_runner's
     compile(BOOTSTRAP_SOURCE, "<bootstrap>", "exec")
-    with pytest.raises(ValueError):
-        bootstrap_command("/local/path", "0" * 64, [])
+    # Argo substitutes {{...}} in workflow arguments, where the program travels (docs/targets.md).
+    assert "{{" not in BOOTSTRAP_SOURCE and "}}" not in BOOTSTRAP_SOURCE
+    # Airflow renders a pod's environment with Jinja (markers; a final newline is dropped), and
+    # Kubernetes expands $(NAME) in environment values.
+    assert not any(marker in BOOTSTRAP_SOURCE for marker in ("{%", "{#", "$("))
+    assert not BOOTSTRAP_SOURCE.endswith("\n")
+    imported = {
+        alias.name.split(".")[0]
+        for node in ast.walk(ast.parse(BOOTSTRAP_SOURCE))
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    assert imported - set(sys.stdlib_module_names) == {"boto3"}  # imported only for an S3 datastore
+    # FLOWC_<KEY> variables are configuration: the program's variable must not read as one.
+    assert BOOTSTRAP_ENV not in {env_name(key) for key in KEYS}
 
 
 def _fresh_env(aws_env, cache: Path) -> dict[str, str]:
-    """A child's environment: AWS settings and a package cache, no flowc settings, no PYTHONPATH."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLOWC_", "PYTHON"))}
+    """A child's environment: AWS settings, a package cache and the bootstrap, no other flowc
+    settings, no PYTHONPATH."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLOWC_", "PYTHON", "VIRTUAL_ENV"))}
     env.update(aws_env.env)
     env["FLOWC_PACKAGE_CACHE"] = str(cache)
+    env[BOOTSTRAP_ENV] = BOOTSTRAP_SOURCE
     return env
+
+
+def _launch(python: Path | str, url: str, sha: str, args: list[str]) -> list[str]:
+    return bootstrap_command(
+        "flowc.task_runner", [*args, "--package", sha, "--datastore", url], python=str(python)
+    )
 
 
 def _task_record(storage, run_id: str, step: str) -> dict:
     return json.loads(bytes(storage.read(task_key("RemoteFlow", run_id, step, "0"))))
 
 
+@pytest.fixture(scope="module")
+def image_python(tmp_path_factory) -> Path:
+    """A fresh interpreter with boto3 (the user's dependency here) and no flowc: a bare image."""
+    python = bare_python(tmp_path_factory.mktemp("image") / "env", ["boto3"])
+    check = subprocess.run(
+        [str(python), "-c", "import flowc"], cwd=tmp_path_factory.mktemp("empty"), capture_output=True
+    )
+    assert check.returncode != 0 and b"No module named 'flowc'" in check.stderr
+    return python
+
+
+def _task_argv(step: str, run_id: str = "r1") -> list[str]:
+    return ["--flow", "RemoteFlow", "--step", step, "--run-id", run_id]
+
+
 @pytest.mark.slow
-def test_tasks_run_from_the_package_alone_in_an_empty_directory(stored, aws_env, tmp_path):
+def test_tasks_run_from_the_package_alone_in_an_empty_directory(stored, aws_env, tmp_path, image_python):
     storage, package = stored
     workdir = tmp_path / "empty"
     workdir.mkdir()
-    env = _fresh_env(aws_env, tmp_path / "cache")
-    # The start task through the fixed bootstrap (what an image without flowc runs) ...
-    argv = ["--flow", "RemoteFlow", "--step", "start", "--run-id", "r1"]
-    command = bootstrap_command(storage.url, package.sha, argv, python=sys.executable)
-    start = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=120)
-    assert start.returncode == 0, start.stderr
-    assert start.stdout.strip().splitlines()[-1].startswith("FLOWC_CONTROL ")
-    # ... then the end task with ``python -m flowc.task_runner --package`` (an image with flowc).
+    cache = tmp_path / "cache"
+    env = _fresh_env(aws_env, cache)
+    # Both tasks through the fixed bootstrap, in an interpreter that cannot import flowc ...
+    for step in ("start", "end"):
+        command = _launch(image_python, storage.url, package.sha, _task_argv(step))
+        done = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip().splitlines()[-1].startswith("FLOWC_CONTROL ")
+    assert list(workdir.iterdir()) == []  # nothing written to the working directory
+    assert [p.name for p in cache.iterdir()] == [package.sha]  # fetched and unpacked once
+    started = _task_record(storage, "r1", "start")
+    where = load_artifact(storage, started["artifacts"]["where"])
+    assert where == str(cache / package.sha / "flowc" / "__init__.py")  # flowc of the package
+    ended = _task_record(storage, "r1", "end")
+    assert load_artifact(storage, ended["artifacts"]["doubled"]) == 98
+    # ... and with ``python -m flowc.task_runner --package`` (an image with flowc), fresh cache.
+    env["FLOWC_PACKAGE_CACHE"] = str(tmp_path / "other-cache")
     end = subprocess.run(
         [
             sys.executable,
             "-m",
             "flowc.task_runner",
-            "--flow",
-            "RemoteFlow",
-            "--step",
-            "end",
-            "--run-id",
-            "r1",
+            *_task_argv("end", "r2"),
             "--package",
             package.sha,
             "--datastore",
@@ -170,25 +215,82 @@ def test_tasks_run_from_the_package_alone_in_an_empty_directory(stored, aws_env,
         text=True,
         timeout=120,
     )
-    assert end.returncode == 0, end.stderr
-    assert list(workdir.iterdir()) == []  # nothing written to the working directory
-    started = _task_record(storage, "r1", "start")
-    where = load_artifact(storage, started["artifacts"]["where"])
-    assert where == str(tmp_path / "cache" / package.sha / "flowc" / "__init__.py")  # flowc of the package
+    assert end.returncode == 2, end.stderr  # r2 has no start task: refused, after unpacking
+    assert "start" in end.stderr
+    assert (tmp_path / "other-cache" / package.sha / "remote_flow.py").is_file()
+
+
+@pytest.mark.slow
+def test_bootstrap_refuses_a_corrupt_package(s3_root, aws_env, tmp_path, image_python):
+    storage = open_storage(s3_root)
+    sha = "ef" * 32
+    storage.write(object_key(sha), b"tampered")
+    command = _launch(image_python, s3_root, sha, _task_argv("start"))
+    done = subprocess.run(
+        command, cwd=tmp_path, env=_fresh_env(aws_env, tmp_path / "cache"), capture_output=True, text=True
+    )
+    assert done.returncode == 3
+    assert done.stderr == (
+        f"flowc bootstrap: the code package {sha} in {s3_root} is corrupt (its bytes hash otherwise)\n"
+    )
+    assert not (tmp_path / "cache" / sha).exists()
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == []  # no staging folder left behind
+
+
+@pytest.mark.slow
+def test_bootstrap_fails_in_one_line_when_the_package_cannot_be_had(s3_root, aws_env, tmp_path, image_python):
+    env = _fresh_env(aws_env, tmp_path / "cache")
+    sha = "cd" * 32
+    no_pip = bare_python(tmp_path / "no-boto3-no-pip")
+    for command, start in [
+        (_launch(image_python, s3_root, sha, _task_argv("start")), "cannot fetch the code package s3://"),
+        (_launch(image_python, "s3://flowc-no-such-bucket/x", sha, _task_argv("start")), "cannot fetch"),
+        (_launch(image_python, str(tmp_path / "nowhere"), sha, _task_argv("start")), "cannot read"),
+        (_launch(image_python, s3_root, "not-a-hash", _task_argv("start")), "no code package given"),
+        (_launch(no_pip, s3_root, sha, _task_argv("start")), "the image has no boto3 and pip could not"),
+        (bootstrap_command("os", ["--package", sha], python=str(image_python)), "usage: MODULE"),
+    ]:
+        done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 3, done.stderr
+        last = done.stderr.splitlines()[-1]
+        assert "Traceback" not in done.stderr, done.stderr
+        assert last.startswith(f"flowc bootstrap: {start}"), done.stderr
+
+
+@pytest.mark.slow
+def test_bootstrap_runs_a_flow_from_a_local_datastore_with_no_boto3(tmp_path):
+    """A folder datastore (a shared volume; the Argo test executor) needs the standard library only."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "remote_flow.py").write_text(FLOW)
+    (project / "shapes.py").write_text("def square(side):\n    return side * side\n")
+    storage = open_storage(str(tmp_path / "ds"))
+    package = build_package(project / "remote_flow.py")
+    store_package(storage, package)
+    python = bare_python(tmp_path / "image")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLOWC_", "PYTHON", "VIRTUAL_ENV"))}
+    env.update({"FLOWC_PACKAGE_CACHE": str(tmp_path / "cache"), BOOTSTRAP_ENV: BOOTSTRAP_SOURCE})
+    for step in ("start", "end"):
+        command = _launch(python, storage.url, package.sha, _task_argv(step))
+        done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
     ended = _task_record(storage, "r1", "end")
     assert load_artifact(storage, ended["artifacts"]["doubled"]) == 98
 
 
 @pytest.mark.slow
-def test_bootstrap_refuses_a_corrupt_package(s3_root, aws_env, tmp_path):
-    storage = open_storage(s3_root)
-    sha = "ef" * 32
-    storage.write(object_key(sha), b"tampered")
-    command = bootstrap_command(s3_root, sha, ["--flow", "F", "--step", "start", "--run-id", "r"])
-    command[0] = sys.executable
-    done = subprocess.run(
-        command, cwd=tmp_path, env=_fresh_env(aws_env, tmp_path / "cache"), capture_output=True, text=True
-    )
-    assert done.returncode != 0
-    assert f"package {sha} is corrupt" in done.stderr
-    assert not (tmp_path / "cache" / sha).exists()
+def test_bootstrap_installs_boto3_with_pip_when_the_image_has_none(stored, aws_env, tmp_path):
+    """A plain ``python:3.11-slim``: no flowc, no boto3, only pip (PyPI reachable, as in CI)."""
+    storage, package = stored
+    image = tmp_path / "image"
+    subprocess.run([sys.executable, "-m", "venv", str(image)], check=True, timeout=300)
+    python = image / "bin" / "python"
+    assert subprocess.run([str(python), "-c", "import boto3"], capture_output=True).returncode != 0
+    cache = tmp_path / "cache"
+    env = _fresh_env(aws_env, cache)
+    for step in ("start", "end"):
+        command = _launch(python, storage.url, package.sha, _task_argv(step, "pip"))
+        done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in cache.iterdir()) == sorted(["boto3", package.sha])  # installed once
+    assert load_artifact(storage, _task_record(storage, "pip", "end")["artifacts"]["doubled"]) == 98

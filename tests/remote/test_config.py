@@ -107,3 +107,93 @@ def test_config_show_reports_bad_configuration(tmp_path, monkeypatch, capsys):
     assert main(["config", "show", "--set", "nonsense"]) == 2
     assert main(["config", "show", "--set", "s3.max_concurrency=many"]) == 2
     assert "expected a whole number" in capsys.readouterr().err
+
+
+def test_an_unknown_key_names_the_file_and_the_likely_key(tmp_path):
+    (tmp_path / "flowc.toml").write_text("[s3]\nretry_secnods = 5\n")
+    nested = tmp_path / "sub"
+    nested.mkdir()
+    with pytest.raises(ConfigError) as error:
+        load_settings(environ={}, start=nested)
+    message = str(error.value)
+    assert "'s3.retry_secnods'" in message
+    assert str(tmp_path / "flowc.toml") in message
+    assert "did you mean 's3.retry_seconds'?" in message
+    (tmp_path / "flowc.toml").unlink()
+    (tmp_path / "pyproject.toml").write_text("[tool.flowc]\nimgae = 'x'\n")
+    with pytest.raises(ConfigError, match=r"'imgae' in .*pyproject\.toml; did you mean 'image'"):
+        load_settings(environ={}, start=nested)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('[s3]\nretry_seconds = "soon"', "s3.retry_seconds = 'soon': expected a number"),
+        ("[s3]\nread_timeout = -1", "s3.read_timeout = -1: expected a number >= 0"),
+        ("[s3]\nmax_concurrency = 2.5", "s3.max_concurrency = 2.5: expected a whole number"),
+        ("[s3]\nmax_concurrency = true", "s3.max_concurrency = True: expected a whole number"),
+        ('[project]\nproduction = "yes"', "project.production = 'yes': expected true or false"),
+        ("[kubernetes]\nnamespace = 5", "kubernetes.namespace = 5: expected a string"),
+        ("[package]\ninclude = [1]", "package.include = [1]: expected a string or a list of strings"),
+    ],
+)
+def test_a_value_of_the_wrong_type_in_the_project_file_is_refused(tmp_path, line, expected):
+    (tmp_path / "flowc.toml").write_text(line + "\n")
+    with pytest.raises(ConfigError) as error:
+        load_settings(environ={}, start=tmp_path)
+    assert str(error.value) == f"{tmp_path / 'flowc.toml'}: {expected}"
+
+
+def test_file_values_take_the_key_type(tmp_path):
+    (tmp_path / "flowc.toml").write_text('[s3]\nretry_seconds = 5\n[package]\ninclude = "data/*"\n')
+    settings = load_settings(environ={}, start=tmp_path)
+    assert settings["s3.retry_seconds"] == 5.0 and isinstance(settings["s3.retry_seconds"], float)
+    assert settings["package.include"] == ("data/*",)
+
+
+def test_negative_or_nan_numbers_from_the_environment_are_refused(tmp_path):
+    for value in ("-3", "nan"):
+        with pytest.raises(ConfigError, match=r"FLOWC_S3__CONNECT_TIMEOUT=.*expected a number >= 0"):
+            load_settings(environ={"FLOWC_S3__CONNECT_TIMEOUT": value}, start=tmp_path)
+
+
+def test_a_tool_flowc_that_is_not_a_table_is_refused(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool]\nflowc = "s3://x"\n')
+    with pytest.raises(ConfigError, match=r"pyproject\.toml: \[tool\.flowc\] must be a table"):
+        load_settings(environ={}, start=tmp_path)
+
+
+def test_config_show_reports_a_bad_project_file_in_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "flowc.toml").write_text('[s3]\nconnect_timeout = "5s"\n')
+    assert main(["config", "show"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "s3.connect_timeout = '5s': expected a number" in err and "flowc.toml" in err
+
+
+def test_secrets_reach_neither_compiled_documents_nor_run_logs(tmp_path, monkeypatch, capsys):
+    from pathlib import Path
+
+    flow = Path(__file__).parents[1] / "conformance" / "flows" / "linear_flow.py"
+    secrets = {
+        "FLOWC_KUBERNETES__TOKEN": "k8s-secret-7f3a",
+        "FLOWC_AIRFLOW__TOKEN": "airflow-secret-91c2",
+        "AWS_SECRET_ACCESS_KEY": "aws-secret-5d0e",
+    }
+    assert {name for name, key in KEYS.items() if key.secret} == {"kubernetes.token", "airflow.token"}
+    for name, value in secrets.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    for target in ("argo", "sfn", "airflow"):
+        out = tmp_path / target
+        assert (
+            main(["compile", str(flow), "--target", target, "--datastore", "s3://b/p", "-o", f"{out}/"]) == 0
+        )
+    assert main(["run", str(flow), "--datastore", str(tmp_path / "ds")]) == 0
+    written = [path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()]
+    assert len(written) > 5
+    console = capsys.readouterr()
+    for value in secrets.values():
+        assert not any(value.encode() in data for data in written), value
+        assert value not in console.out + console.err

@@ -183,3 +183,107 @@ def test_flowc_package_command_with_a_local_datastore(tmp_path, monkeypatch, cap
     sha = capsys.readouterr().out.split()[1]
     stored = tmp_path / "store" / "objects" / sha[:2] / sha
     assert hashlib.sha256(stored.read_bytes()).hexdigest() == sha
+
+
+def test_imports_inside_function_bodies_and_relative_imports_are_followed(tmp_path):
+    (tmp_path / "lazy_flow.py").write_text(
+        textwrap.dedent(
+            """
+            from flowc import FlowSpec, step
+
+
+            class LazyFlow(FlowSpec):
+                @step
+                def start(self):
+                    import sibling  # only imported when the step runs
+
+                    self.x = sibling.X
+                    self.next(self.end)
+
+                @step
+                def end(self):
+                    from tools.inner import helper
+
+                    helper()
+            """
+        )
+    )
+    (tmp_path / "sibling.py").write_text("def later():\n    import deep_sibling\n\nX = 1\n")
+    (tmp_path / "deep_sibling.py").write_text("")
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    (tools / "__init__.py").write_text("from . import inner\n")
+    (tools / "inner.py").write_text("from .shared import helper\nimport top_level_from_package\n")
+    (tools / "shared.py").write_text("def helper():\n    pass\n")
+    (tmp_path / "top_level_from_package.py").write_text("")
+    names = set(build_package(tmp_path / "lazy_flow.py", settings=_no_settings()).files)
+    assert {
+        "sibling.py",
+        "deep_sibling.py",
+        "tools/__init__.py",
+        "tools/inner.py",
+        "tools/shared.py",
+        "top_level_from_package.py",
+    } <= names
+
+
+def test_a_module_wins_over_a_folder_without_init_as_python_resolves_them(tmp_path):
+    # ``import models`` with models.py beside a models/ folder of scripts (no __init__.py):
+    # Python imports models.py (a namespace package only when no module or package exists).
+    (tmp_path / "flow.py").write_text("import models\nimport scripts\nfrom flowc import FlowSpec\n")
+    (tmp_path / "models.py").write_text("WEIGHTS = 1\n")
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "train_offline.py").write_text("")
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "run.py").write_text("")  # a real namespace package: packaged
+    names = set(build_package(tmp_path / "flow.py", settings=_no_settings()).files)
+    assert "models.py" in names
+    assert "models/train_offline.py" not in names
+    assert "scripts/run.py" in names
+
+
+def test_includes_outside_the_flow_directory_are_refused_clearly(tmp_path):
+    project = tmp_path / "project"
+    flow = _project(project)
+    (tmp_path / "secret.txt").write_text("outside")
+    for pattern in ["../secret.txt", "../*", str(tmp_path / "secret.txt"), ""]:
+        with pytest.raises(PackageError, match=r"package\.include"):
+            build_package(flow, settings=_no_settings(), include=[pattern])
+
+
+def test_a_symbolic_link_goes_in_under_its_own_name(tmp_path):
+    project = tmp_path / "project"
+    flow = _project(project)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "shared.csv").write_text("x,y\n")
+    (project / "shared.csv").symlink_to(elsewhere / "shared.csv")
+    package = build_package(flow, settings=_no_settings(), include=["*.csv"])
+    assert _member_bytes(package.data, "shared.csv") == b"x,y\n"
+    assert str(tmp_path).encode() not in package.data  # no machine path, in names or contents
+
+
+def test_flowc_package_uses_the_working_directory_configuration_for_s3_too(
+    s3_root, aws_env, tmp_path, monkeypatch, capsys
+):
+    # The datastore and the S3 endpoint come from one configuration: the nearest project file from
+    # the working directory up, as for every other command (run, compile, deploy, the client API),
+    # not a project file beside the flow.
+    import boto3
+
+    from flowc.datastore.s3 import parse_s3_url
+    from tests.helpers.servers import free_port
+
+    flow = _project(tmp_path / "project")
+    (tmp_path / "project" / "flowc.toml").write_text("[s3]\nretry_seconds = 1\n")
+    here = tmp_path / "here"
+    here.mkdir()
+    (here / "flowc.toml").write_text(f'datastore = "{s3_root}"\n[s3]\nendpoint_url = "{aws_env.endpoint}"\n')
+    monkeypatch.chdir(here)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")  # nothing listens
+    assert main(["package", str(flow)]) == 0, capsys.readouterr().err
+    sha = capsys.readouterr().out.split()[1]
+    bucket, prefix = parse_s3_url(s3_root)
+    client = boto3.client("s3", endpoint_url=aws_env.endpoint)
+    stored = client.get_object(Bucket=bucket, Key=f"{prefix}/{object_key(sha)}")["Body"].read()
+    assert hashlib.sha256(stored).hexdigest() == sha

@@ -1,9 +1,10 @@
 """Whole flows on the S3 datastore: ``flowc run --datastore s3://...``, read back with the client API,
-and a run whose S3 endpoint stops answering mid-run fails clearly, then ``flowc resume`` completes it.
+and a run whose S3 endpoint fails mid-run fails clearly, then ``flowc resume`` completes it.
 
-The outage is a pause (SIGSTOP/SIGCONT of a dedicated moto server): requests hang and time out as
-with an unreachable endpoint. A restarted moto server would come back empty, which no real S3 outage
-does, so restarting it and re-creating the bucket would not test resuming at all.
+Two outages: a hang (SIGSTOP/SIGCONT of a dedicated moto server: requests time out as with an
+unreachable endpoint) and a crash (SIGKILL: connections refused, then a new server on the same
+port). moto keeps objects in memory, so the crashed server's state comes back by replaying its
+recorder's log of every request (tests/helpers/servers.py), as a real S3 keeps its objects.
 """
 
 from __future__ import annotations
@@ -101,12 +102,14 @@ PAUSABLE_FLOW = textwrap.dedent(
 
 
 @pytest.mark.slow
-def test_s3_outage_fails_the_run_clearly_and_resume_completes_it(tmp_path, monkeypatch):
+@pytest.mark.parametrize("outage", ["hang", "crash"])
+def test_s3_outage_fails_the_run_clearly_and_resume_completes_it(outage, tmp_path, monkeypatch):
     flow = tmp_path / "pausable_flow.py"
     flow.write_text(PAUSABLE_FLOW)
     marks = tmp_path / "marks"
     marks.mkdir()
-    with moto_server(tmp_path / "moto.log") as server:
+    recording = tmp_path / "moto-recording.jsonl" if outage == "crash" else None
+    with moto_server(tmp_path / "moto.log", recording=recording) as server:
         boto3.client(
             "s3",
             endpoint_url=server.endpoint,
@@ -143,14 +146,20 @@ def test_s3_outage_fails_the_run_clearly_and_resume_completes_it(tmp_path, monke
                 assert run.poll() is None, run.communicate()
                 assert time.monotonic() < deadline, "the slow step never started"
                 time.sleep(0.05)
-            os.killpg(server.process.pid, signal.SIGSTOP)  # S3 stops answering mid-run
+            if outage == "hang":
+                os.killpg(server.process.pid, signal.SIGSTOP)  # S3 stops answering mid-run
+            else:
+                server.kill()  # S3 dies mid-run
             try:
                 (marks / "slow.go").touch()
                 started = time.monotonic()
                 out, err = run.communicate(timeout=120)
                 failed_after = time.monotonic() - started
             finally:
-                os.killpg(server.process.pid, signal.SIGCONT)
+                if outage == "hang":
+                    os.killpg(server.process.pid, signal.SIGCONT)
+                else:
+                    server.restart()  # the same objects as before the crash
         finally:
             if run.poll() is None:
                 run.kill()
@@ -161,6 +170,10 @@ def test_s3_outage_fails_the_run_clearly_and_resume_completes_it(tmp_path, monke
         assert "s3://outage/ds/" in out + err  # names where it failed
         assert failed_after < 60
         run_id = run_id_file.read_text().strip()
+        # Nothing the run stored before the outage is lost.
+        before = collect_artifacts(root, "PausableFlow", run_id)
+        assert before[("start", "0")]["numbers"] == list(range(1000))
+        assert ("slow", "0") not in before  # the failed task left no record
 
         resumed_id_file = tmp_path / "resumed_id"
         resumed = _flowc(

@@ -293,3 +293,137 @@ def test_boto3_profiles_and_shared_files_are_honoured(s3_root, aws_env, tmp_path
     storage.write("from-profile", b"ok")
     assert bytes(storage.read("from-profile")) == b"ok"
     assert storage._client().meta.endpoint_url == aws_env.endpoint
+
+
+def _completes_an_upload(method: str, path: str) -> bool:
+    return method == "POST" and "uploadId=" in path
+
+
+@pytest.mark.parametrize("conditional", [False, True])
+def test_a_lost_answer_of_complete_multipart_upload_is_not_a_failure(s3_root, aws_env, conditional):
+    # The store completed the upload but its answer never arrived: the retry finds the upload gone
+    # (NoSuchUpload), and the object is there whole. The write succeeded; it must not fail.
+    from flowc.datastore.layout import object_key
+
+    data = os.urandom(11 * MiB)
+    with flaky_proxy(aws_env.endpoint, lose_answer=_completes_an_upload) as proxy:
+        storage = S3Storage(
+            s3_root, endpoint_url=proxy.endpoint, multipart_threshold=5 * MiB, part_size=5 * MiB
+        )
+        if conditional:
+            sha, _ = storage.write_object(object_key, data)
+            key = object_key(sha)
+        else:
+            key = "lost/answer"
+            storage.write(key, data)
+        assert proxy.lost == 1
+    assert bytes(open_storage(s3_root).read(key)) == data
+
+
+def test_a_lost_answer_of_a_conditional_put_reports_not_created(s3_root, aws_env):
+    # The documented trade-off: never a false True; the object is the caller's.
+    with flaky_proxy(aws_env.endpoint, lose_answer=lambda method, _: method == "PUT") as proxy:
+        storage = S3Storage(s3_root, endpoint_url=proxy.endpoint)
+        assert storage.write_if_absent("claim-lost", b"mine") is False
+        assert proxy.lost == 1
+    assert bytes(open_storage(s3_root).read("claim-lost")) == b"mine"
+
+
+def test_exists_in_a_missing_bucket_is_an_error_not_false(aws_env):
+    # HEAD answers a bare 404 for a missing key and for a missing bucket alike.
+    storage = S3Storage("s3://flowc-no-such-bucket-either/x")
+    with pytest.raises(StorageError, match=r"s3://flowc-no-such-bucket-either: NoSuchBucket"):
+        storage.exists("runs/F/1/run.json")
+    with pytest.raises(StorageError, match="NoSuchBucket"):
+        storage.exists_many(["a", "b"])
+
+
+def test_exists_of_a_missing_key_checks_the_bucket_once(s3_root):
+    storage = open_storage(s3_root)
+    assert not storage.exists("nothing/1")
+    assert storage._bucket_exists
+    assert storage.exists_many(["nothing/2", "nothing/3"]) == {"nothing/2": False, "nothing/3": False}
+
+
+class _ReplacedWhileRead(S3Storage):
+    """Replaces the object (same size, other bytes) right after the first ranged GET of a read."""
+
+    def _get_range(self, key, start, length, if_match=None):
+        result = super()._get_range(key, start, length, if_match)
+        if start == 0 and if_match is None:
+            self._client().put_object(Bucket=self.bucket, Key=self._key(key), Body=b"y" * result[1])
+        return result
+
+
+def test_an_object_replaced_during_a_parallel_read_fails_the_read(s3_root):
+    storage = _ReplacedWhileRead(s3_root, read_part_size=5 * MiB)
+    open_storage(s3_root).write("changing", b"x" * (12 * MiB))
+    with pytest.raises(StorageError, match=r"changing: object changed while being read"):
+        storage.read("changing")  # never half of one object and half of the other
+    assert bytes(open_storage(s3_root).read("changing")) == b"y" * (12 * MiB)
+
+
+def test_service_specific_endpoint_variable_is_honoured(s3_root, aws_env, monkeypatch):
+    # boto3's AWS_ENDPOINT_URL_S3 wins over AWS_ENDPOINT_URL; flowc's s3.endpoint_url over both.
+    dead = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("AWS_ENDPOINT_URL", dead)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", aws_env.endpoint)
+    storage = open_storage(s3_root)
+    storage.write("via-s3-variable", b"v")
+    assert bytes(storage.read("via-s3-variable")) == b"v"
+    assert storage._client().meta.endpoint_url == aws_env.endpoint
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", dead)
+    monkeypatch.setenv("FLOWC_S3__ENDPOINT_URL", aws_env.endpoint)
+    assert bytes(open_storage(s3_root).read("via-s3-variable")) == b"v"
+
+
+def test_endpoint_from_the_project_file(s3_root, aws_env, tmp_path, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
+    (tmp_path / "flowc.toml").write_text(f'[s3]\nendpoint_url = "{aws_env.endpoint}"\nretry_seconds = 1\n')
+    monkeypatch.chdir(tmp_path)
+    storage = open_storage(s3_root)
+    storage.write("via-file", b"f")
+    assert bytes(storage.read("via-file")) == b"f"
+
+
+@pytest.mark.slow
+def test_bad_or_missing_credentials_are_one_clear_line(tmp_path, monkeypatch, capsys):
+    from flowc.cli import main
+
+    flow = tmp_path / "tiny_flow.py"
+    flow.write_text("from flowc import FlowSpec\n")
+    monkeypatch.chdir(tmp_path)
+    # A server that checks credentials (moto's IAM authentication) rejects unknown keys.
+    with moto_server(tmp_path / "auth.log", server_env={"INITIAL_NO_AUTH_ACTION_COUNT": "0"}) as server:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", server.endpoint)
+        cases = [
+            ({"AWS_ACCESS_KEY_ID": "AKIAWRONG", "AWS_SECRET_ACCESS_KEY": "wrong"}, "InvalidAccessKeyId"),
+            ({"AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None}, "Unable to locate credentials"),
+        ]
+        for variables, cause in cases:
+            for name, value in variables.items():
+                if value is None:
+                    monkeypatch.delenv(name, raising=False)
+                else:
+                    monkeypatch.setenv(name, value)
+            monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+            monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+            monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+            monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+            assert main(["package", str(flow), "--datastore", "s3://any-bucket/ds"]) == 1
+            err = capsys.readouterr().err
+            assert err.count("\n") == 1 and "Traceback" not in err, err
+            assert err.startswith("flowc package: cannot store the package: s3://any-bucket/ds/objects/")
+            assert cause in err
+
+
+def test_a_missing_bucket_is_one_clear_line(aws_env, tmp_path, monkeypatch, capsys):
+    from flowc.cli import main
+
+    flow = tmp_path / "tiny_flow.py"
+    flow.write_text("from flowc import FlowSpec\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["package", str(flow), "--datastore", "s3://flowc-no-such-bucket/ds"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert "s3://flowc-no-such-bucket/ds/objects/" in err and "NoSuchBucket" in err

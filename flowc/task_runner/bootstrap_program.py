@@ -1,0 +1,133 @@
+"""flowc's task bootstrap: run a flowc module from the code package in any image with Python 3.11+.
+
+A target that cannot count on flowc in its image starts every task as
+
+    python -c 'import os;exec(os.environ["FLOWC_BOOTSTRAP_SOURCE"])' MODULE ARGS...
+
+with this file's text in ``FLOWC_BOOTSTRAP_SOURCE`` (see :mod:`flowc.task_runner.bootstrap`),
+MODULE being ``flowc.task_runner`` or one of its entry points and ARGS its short argv. The program
+is fixed (the same text for every task and flow) and needs only the standard library: it reads
+``--package SHA`` and ``--datastore URL`` (or ``FLOWC_DATASTORE``) from ARGS, fetches the package
+from the datastore (a folder, or S3 through boto3, which it installs with pip into the cache when
+the image has none, as Metaflow's bootstrap does), checks its SHA-256, unpacks it into the package
+cache (the folder :func:`flowc.task_runner.bootstrap.materialize_package` uses, so the task runner
+finds it there), and replaces itself with ``python -m MODULE ARGS`` importing flowc and the flow
+from the package.
+
+What cannot be had (no package, no boto3 and no pip, no credentials) ends it with one line on
+stderr and exit code 3, the task runner's code for an infrastructure failure.
+"""
+
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+
+
+def fail(message):
+    print("flowc bootstrap: " + message, file=sys.stderr, flush=True)
+    sys.exit(3)
+
+
+def option(args, name):
+    for position, arg in enumerate(args):
+        if arg == name and position + 1 < len(args):
+            return args[position + 1]
+        if arg.startswith(name + "="):
+            return arg[len(name) + 1 :]
+    return None
+
+
+def place(target, fill):
+    """Makes folder ``target`` by ``fill(staging)`` then one rename: never seen half-made."""
+    if os.path.isdir(target):
+        return
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=".staging-", dir=os.path.dirname(target))
+    try:
+        fill(staging)
+        os.rename(staging, target)
+    except OSError:
+        if not os.path.isdir(target):  # not a lost race with another task on this machine
+            raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def boto3_folder(cache):
+    """None when the image has boto3, else a cache folder where pip installed it."""
+    try:
+        import boto3  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        return None
+    folder = os.path.join(cache, "boto3")
+
+    def install(staging):
+        command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        command += ["--no-warn-script-location", "--target", staging, "boto3"]
+        done = subprocess.run(command, stdout=sys.stderr, timeout=900, check=False)
+        if done.returncode != 0:
+            fail("the image has no boto3 and pip could not install it: add boto3 (or flowc) to the image")
+
+    place(folder, install)
+    sys.path.insert(0, folder)
+    return folder
+
+
+def fetch(datastore, key, cache):
+    if not datastore.startswith("s3://"):
+        try:
+            with open(os.path.join(datastore, key), "rb") as handle:
+                return handle.read()
+        except OSError as exc:
+            fail(f"cannot read the code package {os.path.join(datastore, key)}: {exc}")
+    import boto3
+
+    bucket, _, prefix = datastore[5:].partition("/")
+    key = prefix.strip("/") + "/" + key if prefix.strip("/") else key
+    endpoint = os.environ.get("FLOWC_S3__ENDPOINT_URL") or None
+    try:
+        return boto3.client("s3", endpoint_url=endpoint).get_object(Bucket=bucket, Key=key)["Body"].read()
+    except Exception as exc:
+        fail(f"cannot fetch the code package s3://{bucket}/{key}: {exc}")
+
+
+def main(argv):
+    if not argv or argv[0].split(".")[0] != "flowc":
+        fail(f"usage: MODULE ARGS... with MODULE a flowc module, got {argv[:1]!r}")
+    module, args = argv[0], argv[1:]
+    sha = option(args, "--package") or ""
+    datastore = option(args, "--datastore") or os.environ.get("FLOWC_DATASTORE") or ""
+    if len(sha) != 64 or sha.strip("0123456789abcdef"):
+        fail(f"no code package given (--package {sha!r}): deploy the flow with flowc deploy")
+    if not datastore:
+        fail("no datastore given: pass --datastore URL or set FLOWC_DATASTORE")
+    cache = os.environ.get("FLOWC_PACKAGE_CACHE") or os.path.join(
+        tempfile.gettempdir(), f"flowc-packages-{os.getuid()}"
+    )
+    paths = [boto3_folder(cache)] if datastore.startswith("s3://") else []
+    package = os.path.join(cache, sha)
+
+    def unpack(staging):
+        data = fetch(datastore, f"objects/{sha[:2]}/{sha}", cache)
+        if hashlib.sha256(data).hexdigest() != sha:
+            fail(f"the code package {sha} in {datastore} is corrupt (its bytes hash otherwise)")
+        with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+            # The "data" filter (Python >= 3.11.4) refuses absolute paths, links out and devices.
+            archive.extractall(staging, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
+
+    place(package, unpack)
+    environ = dict(os.environ)
+    inherited = [environ["PYTHONPATH"]] if environ.get("PYTHONPATH") else []
+    environ["PYTHONPATH"] = os.pathsep.join([package, *filter(None, paths), *inherited])
+    os.execve(sys.executable, [sys.executable, "-m", module, *args], environ)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
