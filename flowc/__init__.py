@@ -16,6 +16,8 @@ __all__ = [
     "FlowSpec",
     "IncludeFile",
     "JSONType",
+    "MetaflowNamespaceMismatch",
+    "MetaflowNotFound",
     "Parameter",
     "Run",
     "Step",
@@ -58,7 +60,7 @@ _EXPORTS = {
         name: "flowc.client"
         for name in (
             "Flow", "Run", "Step", "Task", "DataArtifact", "namespace", "get_namespace",
-            "default_namespace",
+            "default_namespace", "MetaflowNotFound", "MetaflowNamespaceMismatch",
         )
     },
 }

@@ -12,12 +12,17 @@ Every record is a small JSON document written atomically through :mod:`flowc.dat
 * ``attempt-<n>.stdout`` / ``.stderr`` (:func:`write_log`): raw bytes of what the attempt printed.
 * ``task.json`` (:func:`write_task`): written last, only on success (see the task runner).
 
+Every record also carries its own checksum (``$sha256``, see :func:`encode_json`), checked on
+every read: a corrupted record raises :class:`CorruptRecord` instead of passing on wrong data (a
+changed ``num_splits`` would silently drop foreach inputs).
+
 Concurrent runs never collide: a run id and an attempt number are *claimed* by creating their
 record with ``write_if_absent``, so two writers never get the same one.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -28,15 +33,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flowc.datastore import layout
-from flowc.datastore.storage import Buffer, NotFound, Storage
+from flowc.datastore.storage import Buffer, NotFound, Storage, StorageError
 
 __all__ = [
     "ATTEMPT_STATUSES",
+    "CHECKSUM_KEY",
     "RUN_STATUSES",
+    "CorruptRecord",
     "TaskAddress",
     "claim_attempt",
     "claim_run",
     "current_user",
+    "decode_json",
     "encode_json",
     "ensure_run",
     "list_attempts",
@@ -55,6 +63,12 @@ __all__ = [
 
 RUN_STATUSES = ("successful", "failed", "killed")
 ATTEMPT_STATUSES = ("running", "successful", "failed")
+#: Every record carries the SHA-256 of its canonical JSON (without this key) under this key.
+CHECKSUM_KEY = "$sha256"
+
+
+class CorruptRecord(StorageError):
+    """A record that is not JSON, or whose content does not match its checksum."""
 
 
 @dataclass(frozen=True)
@@ -92,25 +106,64 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def current_user() -> str:
-    """``FLOWC_USER``, else ``USER`` / ``USERNAME``, else ``unknown``."""
+def current_user(environ: Mapping[str, str] | None = None) -> str:
+    """``FLOWC_USER``, else ``USER`` / ``USERNAME`` / ``LOGNAME`` (of ``environ``, default the process's),
+    else the account's name, else ``unknown``."""
+    environ = os.environ if environ is None else environ
     for name in ("FLOWC_USER", "USER", "USERNAME", "LOGNAME"):
-        if os.environ.get(name):
-            return os.environ[name]
-    return "unknown"
+        if environ.get(name):
+            return environ[name]
+    try:  # no login variables (cron, containers): the account's name, as getpass finds it
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError):  # no passwd entry for this uid (some containers)
+        return "unknown"
+
+
+def _canonical(document: Mapping[str, Any]) -> str:
+    return json.dumps(document, sort_keys=True, ensure_ascii=False)
+
+
+def _digest(document: Mapping[str, Any]) -> str:
+    return hashlib.sha256(_canonical(document).encode("utf-8")).hexdigest()
 
 
 def encode_json(document: Mapping[str, Any]) -> bytes:
-    """Canonical record bytes: sorted keys, UTF-8, one trailing newline."""
-    return (json.dumps(document, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    """Canonical record bytes: sorted keys, UTF-8, one trailing newline, and the record's own
+    checksum under :data:`CHECKSUM_KEY` (so that a corrupted record is an error, not wrong data)."""
+    body = {name: value for name, value in document.items() if name != CHECKSUM_KEY}
+    return (_canonical({**body, CHECKSUM_KEY: _digest(body)}) + "\n").encode("utf-8")
+
+
+def decode_json(data: Buffer, key: str, where: str = "") -> dict[str, Any]:
+    """The record in ``data`` (read from ``key``), its checksum verified and removed.
+
+    A record without a checksum (written by hand, or by an older flowc) is taken as it is.
+
+    Raises:
+        CorruptRecord: not a JSON object, or its content does not match its checksum.
+    """
+    place = f"record {key}" + (f" in datastore {where}" if where else "")
+    try:
+        document = json.loads(bytes(data))
+    except ValueError as exc:
+        raise CorruptRecord(f"{place} is corrupt: it is not JSON ({exc})") from None
+    if not isinstance(document, dict):
+        raise CorruptRecord(f"{place} is corrupt: it is not a JSON object")
+    expected = document.pop(CHECKSUM_KEY, None)
+    if expected is not None and expected != _digest(document):
+        raise CorruptRecord(f"{place} is corrupt: its content does not match its checksum")
+    return document
 
 
 def read_json(storage: Storage, key: str) -> dict[str, Any] | None:
-    """The JSON document at ``key``, or None when there is none."""
+    """The record at ``key`` (verified, see :func:`decode_json`), or None when there is none."""
     try:
-        return json.loads(bytes(storage.read(key)))
+        data = storage.read(key)
     except NotFound:
         return None
+    return decode_json(data, key, storage.url)
 
 
 # ---- runs ----------------------------------------------------------------------------------

@@ -24,9 +24,11 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from flowc.client import MetaflowNotFound, Run, Task, namespace
+    from flowc.datastore.storage import StorageError
 
     namespace(None)  # a pathspec names one run exactly: no namespace filtering
     parts = args.pathspec.strip("/").split("/")
+    code = 0
     try:
         if len(parts) == 2:
             task = Run(args.pathspec, datastore=args.datastore).end_task
@@ -46,11 +48,18 @@ def run(args: argparse.Namespace) -> int:
         for artifact in task.artifacts:
             if args.artifact and artifact.id not in args.artifact:
                 continue
-            text = repr(artifact.data)
+            try:
+                text = repr(artifact.data)
+            except Exception as exc:  # corrupt, or its class cannot be imported here: say so, go on
+                print(f"flowc dump: {artifact.pathspec}: cannot load it: {exc}", file=sys.stderr)
+                text, code = f"<cannot load: {type(exc).__name__}>", 1
             if len(text) > args.max_width:
                 text = text[: args.max_width - 3] + "..."
             print(f"  {artifact.id} = {text}")
     except MetaflowNotFound as exc:
         print(f"flowc dump: {exc}", file=sys.stderr)
         return 1
-    return 0
+    except StorageError as exc:  # a corrupt record, an unreachable datastore
+        print(f"flowc dump: {exc}", file=sys.stderr)
+        return 1
+    return code

@@ -22,6 +22,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from flowc.client import MetaflowNotFound, Step, Task, namespace
+    from flowc.datastore.storage import StorageError
 
     namespace(None)  # a pathspec names one run exactly: no namespace filtering
     parts = args.pathspec.strip("/").split("/")
@@ -33,17 +34,17 @@ def run(args: argparse.Namespace) -> int:
         else:
             print("flowc logs: give Flow/run_id/step/task_id or Flow/run_id/step", file=sys.stderr)
             return 2
-    except MetaflowNotFound as exc:
+        for task in tasks:
+            attempt = task.current_attempt if args.attempt is None else args.attempt
+            if len(tasks) > 1:
+                print(f"=== {task.pathspec} (attempt {attempt})")
+            if not args.stderr:
+                sys.stdout.write(task.log("stdout", attempt))
+            if not args.stdout:
+                sys.stdout.flush()
+                sys.stderr.write(task.log("stderr", attempt))
+                sys.stderr.flush()
+    except (MetaflowNotFound, StorageError) as exc:  # StorageError: a corrupt record, no datastore
         print(f"flowc logs: {exc}", file=sys.stderr)
         return 1
-    for task in tasks:
-        attempt = task.current_attempt if args.attempt is None else args.attempt
-        if len(tasks) > 1:
-            print(f"=== {task.pathspec} (attempt {attempt})")
-        if not args.stderr:
-            sys.stdout.write(task.log("stdout", attempt))
-        if not args.stdout:
-            sys.stdout.flush()
-            sys.stderr.write(task.log("stderr", attempt))
-            sys.stderr.flush()
     return 0

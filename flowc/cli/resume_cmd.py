@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"flowc resume: datastore {datastore}: {exc}", file=sys.stderr)
         return 1
     cloner = Cloner(storage, ir.name, origin["id"], rerun)
-    options = options_from_args(args, origin_parameters(origin), datastore)
+    options = options_from_args(args, origin_parameters(origin), datastore, ir)
     try:
         _, outcome = start_run(ir, options, origin_run_id=origin["id"], clone=cloner)
     except (LaunchError, StorageError) as exc:

@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"flowc run: datastore {datastore}: {exc}", file=sys.stderr)
         return 1
     try:
-        _, outcome = start_run(ir, options_from_args(args, parameters, datastore))
+        _, outcome = start_run(ir, options_from_args(args, parameters, datastore, ir))
     except (LaunchError, StorageError) as exc:
         print(f"flowc run: {exc}", file=sys.stderr)
         return 1

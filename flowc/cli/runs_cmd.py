@@ -46,9 +46,22 @@ def run(args: argparse.Namespace) -> int:
     except MetaflowNotFound as exc:
         print(f"flowc runs: {exc}", file=sys.stderr)
         return 1
+    import warnings
+
+    from flowc.datastore.storage import StorageError
+
+    with warnings.catch_warnings(record=True) as skipped:  # runs whose record is corrupt
+        warnings.simplefilter("always")
+        runs = list(flow.runs(*args.tag))
+    for warning in skipped:
+        print(f"flowc runs: {warning.message}", file=sys.stderr)
     rows = []
-    for found in flow.runs(*args.tag):
-        state = "successful" if found.successful else found.status.get("status") or _unfinished(found)
+    for found in runs:
+        try:
+            state = "successful" if found.successful else found.status.get("status") or _unfinished(found)
+        except StorageError as exc:  # its end task's or status record is corrupt
+            print(f"flowc runs: {found.pathspec}: {exc}", file=sys.stderr)
+            state = "unreadable"
         started = found.created_at.strftime("%Y-%m-%d %H:%M:%S") if found.created_at else "?"
         origin = f" (resumes {found.origin_run_id})" if found.origin_run_id else ""
         tags = ",".join(sorted(found.user_tags))

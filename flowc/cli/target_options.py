@@ -26,6 +26,20 @@ def add_target_arguments(command: str, parser: argparse.ArgumentParser, argv: li
     parser.add_argument("--image", help="default container image")
     parser.add_argument("--branch", help="@project branch (default: the user's branch)")
     parser.add_argument("--production", action="store_true", default=None, help="@project production branch")
+    if command in ("compile", "deploy"):
+        parser.add_argument(
+            "--bootstrap",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="start tasks through flowc's bootstrap, so images need only Python (default: setting "
+            "bootstrap, on); --no-bootstrap: the image has flowc installed",
+        )
+    if command == "compile":
+        parser.add_argument(
+            "--package-sha",
+            metavar="SHA",
+            help="run tasks from this code package (flowc package FLOW.py prints it; deploy sets it)",
+        )
     target = target_from_argv(argv)
     if target in TARGETS:
         load_backend(target).add_arguments(command, parser)
@@ -39,6 +53,7 @@ def backend_and_settings(args: argparse.Namespace) -> tuple[Backend, Settings, d
             "image": args.image,
             "project.branch": args.branch,
             "project.production": args.production,
+            "bootstrap": getattr(args, "bootstrap", None),
         }
     )
     return backend, settings, vars(args)

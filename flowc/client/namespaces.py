@@ -1,19 +1,25 @@
 """Namespaces, as in Metaflow: the client sees only runs carrying the current namespace's tag.
 
-The default namespace is ``user:<username>``; ``namespace(None)`` sees every run. The current
-namespace lives in a ``ContextVar`` (no module-level mutable state): it holds for the thread or
-task that set it.
+The default namespace is ``user:<username>``; ``namespace(None)`` sees every run. As in Metaflow,
+the namespace is one setting of the whole process: ``namespace(None)`` holds for the rest of a
+script or notebook and in every thread (a thread pool reading many runs). A ``ContextVar`` would
+not: a new thread starts from an empty context. So this is the one piece of module state here,
+deliberately.
 """
 
 from __future__ import annotations
 
-import contextvars
 from collections.abc import Iterable
 
 __all__ = ["current_username", "default_namespace", "get_namespace", "in_namespace", "namespace"]
 
 _UNSET = object()
-_NAMESPACE: contextvars.ContextVar[object] = contextvars.ContextVar("flowc_namespace", default=_UNSET)
+
+
+class _ProcessNamespace:
+    """The process's current namespace (``_UNSET``: the default one, computed when read)."""
+
+    value: object = _UNSET
 
 
 def current_username() -> str:
@@ -25,20 +31,20 @@ def current_username() -> str:
 
 def namespace(ns: str | None) -> str | None:
     """Switches the client to namespace ``ns`` (``None``: every run is visible); returns it."""
-    _NAMESPACE.set(ns)
+    _ProcessNamespace.value = ns
     return ns
 
 
 def default_namespace() -> str:
     """Switches back to the default namespace ``user:<username>`` and returns it."""
     ns = f"user:{current_username()}"
-    _NAMESPACE.set(ns)
+    _ProcessNamespace.value = ns
     return ns
 
 
 def get_namespace() -> str | None:
     """The current namespace (``None`` when every run is visible)."""
-    ns = _NAMESPACE.get()
+    ns = _ProcessNamespace.value
     if ns is _UNSET:
         return f"user:{current_username()}"
     return ns  # type: ignore[return-value]

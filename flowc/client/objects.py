@@ -10,6 +10,7 @@ Only runs in the current namespace (:func:`flowc.client.namespace`) are visible,
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +19,7 @@ from typing import Any
 from flowc.client.namespaces import get_namespace, in_namespace
 from flowc.client.store import ClientStore, open_client_store
 from flowc.datastore import layout
+from flowc.metadata import CorruptRecord
 
 __all__ = [
     "DataArtifact",
@@ -103,6 +105,42 @@ class _ClientObject:
     def __hash__(self) -> int:
         return hash((type(self).__name__, self.pathspec))
 
+    @property
+    def path_components(self) -> list[str]:
+        """The pathspec's parts: ``["Flow", "run_id", "step", "task_id"]`` for a task."""
+        return self.pathspec.split("/")
+
+    @property
+    def parent_pathspec(self) -> str | None:
+        """The pathspec of the object this one belongs to (None for a flow)."""
+        return self.pathspec.rpartition("/")[0] or None
+
+
+class _InRun(_ClientObject):
+    """A step, task or artifact: its tags are its run's (as in Metaflow)."""
+
+    flow_name: str
+    run_id: str
+
+    @property
+    def _run(self) -> Run:
+        run = self.__dict__.get("_run_cache")
+        if run is None:
+            run = self.__dict__["_run_cache"] = Run._from_parts(self._store, self.flow_name, self.run_id)
+        return run
+
+    @property
+    def tags(self) -> frozenset[str]:
+        return self._run.tags
+
+    @property
+    def user_tags(self) -> frozenset[str]:
+        return self._run.user_tags
+
+    @property
+    def system_tags(self) -> frozenset[str]:
+        return self._run.system_tags
+
 
 class Flow(_ClientObject):
     """A flow: its runs, newest first, in the current namespace.
@@ -123,7 +161,11 @@ class Flow(_ClientObject):
         ns = get_namespace()
         found = []
         for run_id in self._store.run_ids(self.pathspec):
-            run = Run._from_parts(self._store, self.pathspec, run_id)
+            try:
+                run = Run._from_parts(self._store, self.pathspec, run_id)
+            except CorruptRecord as exc:  # one damaged run must not hide all the others
+                warnings.warn(f"skipping run {self.pathspec}/{run_id}: {exc}", stacklevel=2)
+                continue
             if in_namespace(run.tags, ns) and set(tags) <= run.tags:
                 found.append(run)
         found.sort(key=lambda r: (str(r._record.get("start", "")), r.id), reverse=True)
@@ -207,6 +249,12 @@ class Run(_ClientObject):
         return self._record.get("origin_run_id")
 
     @property
+    def origin_pathspec(self) -> str | None:
+        """``Flow/origin_run_id`` of a resumed run, else None."""
+        origin = self.origin_run_id
+        return f"{self.flow_name}/{origin}" if origin else None
+
+    @property
     def created_at(self) -> datetime | None:
         return _timestamp(self._record.get("start"))
 
@@ -238,7 +286,11 @@ class Run(_ClientObject):
 
     @property
     def finished_at(self) -> datetime | None:
-        return _timestamp(self.status.get("end"))
+        """When the run ended: its recorded end, else (no launcher recorded one) its end task's."""
+        ended = _timestamp(self.status.get("end"))
+        if ended is None and self.end_task is not None:
+            return self.end_task.finished_at
+        return ended
 
     @property
     def data(self) -> MetaflowData | None:
@@ -267,7 +319,7 @@ class Run(_ClientObject):
         return step in self._store.step_names(self.flow_name, self.id)
 
 
-class Step(_ClientObject):
+class Step(_InRun):
     """One step of a run: ``Step("Flow/run_id/step")``; iterate for its tasks."""
 
     def __init__(self, pathspec: str, datastore: str | ClientStore | None = None) -> None:
@@ -297,7 +349,19 @@ class Step(_ClientObject):
                 return str((self._store.read_json(key) or {}).get("start") or "")
         return ""
 
+    @property
+    def created_at(self) -> datetime | None:
+        """When the step's first task started."""
+        return _timestamp(self._started_at() or None)
+
+    @property
+    def finished_at(self) -> datetime | None:
+        """When the step's last task to finish did (None while none has)."""
+        ends = [end for end in (task.finished_at for task in self.tasks()) if end is not None]
+        return max(ends) if ends else None
+
     def tasks(self) -> Iterator[Task]:
+        """The step's tasks in foreach index order."""
         for task_id in self._store.task_ids(self.flow_name, self.run_id, self.id):
             yield Task._from_parts(self._store, self.flow_name, self.run_id, self.id, task_id)
 
@@ -316,7 +380,7 @@ class Step(_ClientObject):
         return next((t for t in tasks if t.successful), tasks[0] if tasks else None)
 
 
-class Task(_ClientObject):
+class Task(_InRun):
     """One task: ``Task("Flow/run_id/step/task_id")``; ``task.data.x``, ``task["x"]``, logs."""
 
     def __init__(self, pathspec: str, datastore: str | ClientStore | None = None) -> None:
@@ -402,6 +466,20 @@ class Task(_ClientObject):
         attempt = self.attempt_record or {}
         return _timestamp(attempt.get("end") or attempt.get("finished_at"))
 
+    @property
+    def created_at(self) -> datetime | None:
+        """When the task's first attempt started."""
+        attempts = self.attempts
+        if not attempts:
+            return None
+        key = layout.attempt_key(self.flow_name, self.run_id, self.step_name, self.id, attempts[0])
+        return _timestamp((self._store.read_json(key) or {}).get("start"))
+
+    @property
+    def origin_pathspec(self) -> str | None:
+        """The task this one was cloned from by ``flowc resume``, else None."""
+        return self._record.get("cloned_from")
+
     # ---- logs ----------------------------------------------------------------------------
     def log(self, stream: str, attempt: int | None = None) -> str:
         """What an attempt (default: the current one) printed on ``stream`` (stdout or stderr)."""
@@ -434,8 +512,36 @@ class Task(_ClientObject):
             entries = self._artifact_entries
             if name not in entries:
                 raise MetaflowNotFound(f"task {self.pathspec!r} has no artifact {name!r}")
-            self._values[name] = self._store.load_artifact(entries[name])
+            try:
+                value = self._store.load_artifact(entries[name])
+            except ModuleNotFoundError as exc:
+                from flowc.task_runner.loading import module_name
+
+                if exc.name != module_name(self.flow_name):
+                    raise
+                # An object of a class defined in the flow file: import that file, as tasks do.
+                self._import_flow_code(name)
+                value = self._store.load_artifact(entries[name])
+            self._values[name] = value
         return self._values[name]
+
+    def _import_flow_code(self, artifact: str) -> None:
+        from flowc.task_runner.loading import find_flow_file, import_flow_module
+
+        code = self._record.get("code") or {}
+        where = f"artifact {artifact!r} of task {self.pathspec!r} is of a class defined in the flow file"
+        try:
+            if code.get("package"):
+                from flowc.task_runner.bootstrap import materialize_package
+
+                directory = materialize_package(self._store.storage, code["package"])
+                import_flow_module(find_flow_file(directory, self.flow_name), self.flow_name)
+            elif code.get("source"):
+                import_flow_module(code["source"], self.flow_name)
+            else:
+                raise ModuleNotFoundError("the task did not record where the flow's code is")
+        except Exception as exc:
+            raise ModuleNotFoundError(f"{where}, which cannot be imported here: {exc}") from None
 
     @property
     def data(self) -> MetaflowData:
@@ -458,7 +564,7 @@ class Task(_ClientObject):
         return name in self._artifact_entries
 
 
-class DataArtifact(_ClientObject):
+class DataArtifact(_InRun):
     """One artifact: ``.data`` (its value), ``.sha``, ``.size``, ``.type``."""
 
     def __init__(self, pathspec: str, datastore: str | ClientStore | None = None) -> None:
@@ -467,6 +573,7 @@ class DataArtifact(_ClientObject):
         self._task = task[name]._task
         self.pathspec = pathspec.strip("/")
         self._store = task._store
+        self.flow_name, self.run_id = task.flow_name, task.run_id
 
     @classmethod
     def _from_task(cls, task: Task, name: str) -> DataArtifact:
@@ -474,7 +581,13 @@ class DataArtifact(_ClientObject):
         obj._task = task
         obj._store = task._store
         obj.pathspec = f"{task.pathspec}/{name}"
+        obj.flow_name, obj.run_id = task.flow_name, task.run_id
         return obj
+
+    @property
+    def created_at(self) -> datetime | None:
+        """When its task finished (and stored it)."""
+        return self._task.finished_at
 
     @property
     def _entry(self) -> dict[str, Any]:

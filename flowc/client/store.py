@@ -8,7 +8,6 @@ client does most (runs of a flow, steps of a run, tasks of a step); on a local d
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
@@ -58,7 +57,8 @@ class ClientStore:
         return [name for name in self.children(prefix) if not name.endswith(".json")]
 
     def task_ids(self, flow: str, run_id: str, step: str) -> list[str]:
-        return self.children(layout.step_prefix(flow, run_id, step))
+        """The step's task ids in foreach index order (``2`` before ``10``), then iteration."""
+        return sorted(self.children(layout.step_prefix(flow, run_id, step)), key=_task_order)
 
     def attempts(self, flow: str, run_id: str, step: str, task: str) -> list[int]:
         numbers = set()
@@ -74,14 +74,14 @@ class ClientStore:
         return self.storage.exists(key)
 
     def read_json(self, key: str) -> dict[str, Any] | None:
-        """The JSON document at ``key``, or None when there is none."""
-        from flowc.datastore.storage import NotFound
+        """The record at ``key``, or None when there is none.
 
-        try:
-            data = self.storage.read(key)
-        except NotFound:
-            return None
-        return json.loads(bytes(data))
+        Raises:
+            flowc.metadata.CorruptRecord: the record is corrupt (checked as the task runner does).
+        """
+        from flowc.metadata import read_json
+
+        return read_json(self.storage, key)
 
     def read_text(self, key: str) -> str | None:
         from flowc.datastore.storage import NotFound
@@ -94,6 +94,14 @@ class ClientStore:
     def load_artifact(self, meta: dict[str, Any]) -> Any:
         """The value of one artifact from its entry in a task record (reads only that object)."""
         return decode_artifact(self.storage, meta)
+
+
+def _task_order(task_id: str) -> tuple[tuple[int, ...], int, str]:
+    base, _, iteration = task_id.partition(".")
+    try:
+        return tuple(int(part) for part in base.split("-")), int(iteration or 0), ""
+    except ValueError:  # not a flowc task id: after the others, by name
+        return (1 << 62,), 0, task_id
 
 
 def decode_artifact(storage: Any, meta: dict[str, Any]) -> Any:

@@ -34,7 +34,12 @@ def find_flow_path(argv: Sequence[str]) -> str | None:
 
 
 def load_ir_for_parser(parser: argparse.ArgumentParser, argv: Sequence[str]) -> FlowIR | None:
-    """Builds the IR of the flow named in ``argv`` (for its parameter options); errors wait for run()."""
+    """Builds the IR of the flow named in ``argv`` (for its parameter options).
+
+    A flow that does not build has no parameter options, so argparse would refuse its ``--PARAM
+    VALUE`` words as "unrecognized" and hide the real problem: then the diagnostics are printed
+    here and the command exits 2 at once (``--help`` still shows the command's own options).
+    """
     path = find_flow_path(argv)
     ir, error = None, None
     if path is not None and os.path.isfile(path):
@@ -42,10 +47,23 @@ def load_ir_for_parser(parser: argparse.ArgumentParser, argv: Sequence[str]) -> 
             from flowc.frontend import build_ir
 
             ir = build_ir(path)
-        except Exception as exc:  # CompileError and import problems alike: reported by run()
+        except Exception as exc:  # CompileError and import problems alike
             error = exc
+    if error is not None and path is not None and not {"-h", "--help"} & set(argv):
+        _report_unrunnable(str(argv[0]) if argv else "run", path, error)
+        parser.exit(2)
     parser.set_defaults(_flowc_ir=ir, _flowc_ir_error=error)
     return ir
+
+
+def _report_unrunnable(command: str, flow: str, error: BaseException) -> None:
+    diagnostics = getattr(error, "diagnostics", None)
+    if diagnostics:
+        print(f"flowc {command}: {flow} cannot run:", file=sys.stderr)
+        for diagnostic in diagnostics:
+            print(f"  {diagnostic}", file=sys.stderr)
+    else:
+        print(f"flowc {command}: {flow} cannot run: {error}", file=sys.stderr)
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
@@ -75,6 +93,15 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
         help="accepted for Metaflow compatibility; flowc puts no cap on foreach width",
     )
     parser.add_argument(
+        "--branch", help="@project branch the run's steps see as current.branch_name (test.<BRANCH>)"
+    )
+    parser.add_argument(
+        "--production",
+        action="store_true",
+        default=None,
+        help="@project production branch (current.is_production); default: the user's branch",
+    )
+    parser.add_argument(
         "--executor",
         choices=EXECUTORS,
         default=None,
@@ -98,23 +125,28 @@ def checked_ir(args: argparse.Namespace, command: str) -> FlowIR | None:
         print(f"flowc {command}: no such flow file: {args.flow}", file=sys.stderr)
         return None
     if error is not None:
-        diagnostics = getattr(error, "diagnostics", None)
-        if diagnostics:
-            print(f"flowc {command}: {args.flow} cannot run:", file=sys.stderr)
-            for diagnostic in diagnostics:
-                print(f"  {diagnostic}", file=sys.stderr)
-        else:
-            print(f"flowc {command}: {args.flow} cannot run: {error}", file=sys.stderr)
+        _report_unrunnable(command, args.flow, error)
         return None
     if ir is None:
         print(f"flowc {command}: could not read {args.flow}", file=sys.stderr)
     return ir
 
 
-def options_from_args(args: argparse.Namespace, parameters: dict[str, Any], datastore: str) -> Any:
+def options_from_args(
+    args: argparse.Namespace, parameters: dict[str, Any], datastore: str, ir: FlowIR
+) -> Any:
+    from flowc.branches import task_environment
+    from flowc.config import load_settings
     from flowc.runtime.launch import LaunchOptions, default_executor_name
 
+    settings = load_settings({"project.branch": args.branch, "project.production": args.production})
+    try:
+        env = task_environment(ir, settings)
+    except ValueError as exc:  # a branch name Metaflow would refuse too
+        print(f"flowc {getattr(args, 'command', None) or 'run'}: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     return LaunchOptions(
+        env=env,
         flow_path=args.flow,
         datastore=datastore,
         max_workers=args.max_workers,

@@ -27,9 +27,6 @@ if TYPE_CHECKING:
 
 __all__ = ["EXECUTORS", "Child", "ForkExecutor", "SubprocessExecutor", "make_executor"]
 
-#: Linux ``prctl(PR_SET_PDEATHSIG)``: a task dies with the runtime even if the runtime is SIGKILLed.
-_PR_SET_PDEATHSIG = 1
-
 
 @dataclass
 class Child:
@@ -38,24 +35,6 @@ class Child:
     pid: int
     stdout_fd: int
     stderr_fd: int
-
-
-def _parent_death_signal() -> Callable[[], None]:
-    """A function that asks Linux to SIGKILL the calling process when its parent dies (no-op elsewhere)."""
-    if not sys.platform.startswith("linux"):
-        return lambda: None
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        prctl = libc.prctl
-    except (OSError, AttributeError):
-        return lambda: None
-
-    def arm() -> None:
-        prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
-
-    return arm
 
 
 class ForkExecutor:
@@ -70,8 +49,10 @@ class ForkExecutor:
     def __init__(self, entry: Callable[[TaskSpec], int]) -> None:
         import gc
 
+        from flowc.task_runner.lifetime import parent_death_signal
+
         self._entry = entry
-        self._arm_death_signal = _parent_death_signal()
+        self._arm_death_signal = parent_death_signal()
         # Everything imported so far (flowc, the flow) moves out of the collector's reach, so a
         # child's garbage collection does not touch, and copy, the pages it shares with the runtime.
         gc.freeze()
@@ -149,9 +130,12 @@ class SubprocessExecutor:
         from flowc.task_runner.spec import format_argv
 
         argv = format_argv(spec)
+        from flowc.task_runner.lifetime import RUNTIME_PID_ENV
+
         child_env = dict(os.environ)
         child_env.update(env or {})
         child_env.setdefault("PYTHONUNBUFFERED", "1")
+        child_env[RUNTIME_PID_ENV] = str(os.getpid())  # the task dies with the runtime
         out_r, out_w = os.pipe()  # non-inheritable (PEP 446): only the dup2'ed copies reach the child
         err_r, err_w = os.pipe()
         try:

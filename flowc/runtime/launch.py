@@ -44,6 +44,7 @@ class LaunchOptions:
     parameters: Mapping[str, Any] = field(default_factory=dict)  # values for the start task
     timeout_grace: float = 10.0
     resume_command: str | None = None  # how the failure message tells the user to resume
+    env: Mapping[str, str] = field(default_factory=dict)  # added to every task's environment
 
 
 def default_executor_name() -> str:
@@ -102,6 +103,8 @@ def start_run(
             raise LaunchError(f"importing {options.flow_path} raised {type(exc).__name__}: {exc}") from None
     executor = make_executor(options.executor, entry)
     storage.sweep_abandoned_writes()  # reclaim the temporary files of tasks killed in earlier runs
+    # Opened before the run is created: a path that cannot be written leaves no run behind.
+    id_file = _open_run_id_file(options.run_id_file)
     try:
         run_id, _ = claim_run(
             storage,
@@ -111,10 +114,12 @@ def start_run(
             origin_run_id=origin_run_id,
         )
     except StorageError as exc:
+        if id_file is not None:
+            id_file.close()
         raise LaunchError(f"cannot create the run in datastore {storage.url}: {exc}") from None
-    if options.run_id_file:
-        with open(options.run_id_file, "w", encoding="utf-8") as handle:
-            handle.write(run_id)
+    if id_file is not None:
+        with id_file:
+            id_file.write(run_id)
     started = time.monotonic()
     console.event(f"run {ir.name}/{run_id} started (datastore {storage.url}, {options.executor} executor)")
     with tempfile.TemporaryDirectory(prefix="flowc-run-") as scratch:
@@ -132,6 +137,7 @@ def start_run(
             tags=tuple(options.tags),
             params_file=params_file,
             timeout_grace=options.timeout_grace,
+            env=options.env,
         )
         scheduler = Scheduler(config, clone=(lambda key: clone(run_id, key)) if clone else None)
         outcome = scheduler.run()
@@ -149,6 +155,15 @@ def start_run(
         )
     _final_message(console, ir, run_id, outcome, time.monotonic() - started, options)
     return run_id, outcome
+
+
+def _open_run_id_file(path: str | None) -> Any:
+    if not path:
+        return None
+    try:
+        return open(path, "w", encoding="utf-8")  # closed by start_run, once the id is written
+    except OSError as exc:
+        raise LaunchError(f"cannot write the run id to --run-id-file {path}: {exc.strerror}") from None
 
 
 def exit_code(outcome: Outcome) -> int:

@@ -33,7 +33,7 @@ from flowc.datastore.storage import Storage
 from flowc.ir import FlowIR
 from flowc.runtime.display import Console
 from flowc.runtime.plan import Plan, PlanError, TaskKey
-from flowc.runtime.records import mark_attempt_ended, read_json
+from flowc.runtime.records import mark_attempt_ended, read_json, save_missing_logs
 
 if TYPE_CHECKING:
     from flowc.task_runner.spec import TaskSpec
@@ -53,6 +53,10 @@ EXIT_CAUSES: Mapping[int, str] = {
 
 #: How long stopped tasks get between SIGTERM and SIGKILL.
 STOP_GRACE_SECONDS = 5.0
+
+#: What the runtime keeps of each running task's output per stream (the latest bytes), to store
+#: as the attempt's log if the task is killed before it stores its own.
+KEPT_OUTPUT_BYTES = 8 << 20
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,23 @@ class Outcome:
     tasks_cloned: int = 0
 
 
+class _Tail:
+    """The latest :data:`KEPT_OUTPUT_BYTES` of a stream, as chunks (never copied as a whole)."""
+
+    def __init__(self) -> None:
+        self.chunks: deque[bytes] = deque()
+        self.size = 0
+
+    def add(self, chunk: bytes) -> None:
+        self.chunks.append(chunk)
+        self.size += len(chunk)
+        while self.size - len(self.chunks[0]) >= KEPT_OUTPUT_BYTES:
+            self.size -= len(self.chunks.popleft())
+
+    def data(self) -> bytes:
+        return b"".join(self.chunks)
+
+
 @dataclass
 class _Running:
     key: TaskKey
@@ -94,6 +115,7 @@ class _Running:
     deadline: float | None
     partial: dict[int, bytes] = field(default_factory=dict)
     stderr_tail: deque[str] = field(default_factory=lambda: deque(maxlen=15))
+    output: dict[str, _Tail] = field(default_factory=lambda: {"stdout": _Tail(), "stderr": _Tail()})
     control: dict[str, Any] | None = None
     wait_status: int | None = None
     kill_reason: str | None = None
@@ -260,6 +282,7 @@ class Scheduler:
         if not chunk:
             self._close_fd(running, fd)
             return False
+        running.output[running.fds[fd]].add(chunk)
         data = running.partial.pop(fd, b"") + chunk
         *lines, rest = data.split(b"\n")
         if rest:
@@ -343,6 +366,18 @@ class Scheduler:
                     running.attempt,
                     cause,
                 )
+        # Killed (by a signal, the runtime or its own @timeout watchdog) before storing its logs:
+        # store what it printed, so `flowc logs` shows where it stopped.
+        with contextlib.suppress(Exception):
+            save_missing_logs(
+                self.config.storage,
+                self.config.ir.name,
+                self.config.run_id,
+                key.step,
+                key.task_id,
+                running.attempt,
+                {stream: tail.data() for stream, tail in running.output.items()},
+            )
         if self._stop_signal is not None or self._failure is not None:
             return  # stopped on purpose: the run's own reason says why
         step = self.config.ir.step(key.step)

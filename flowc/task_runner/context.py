@@ -296,17 +296,18 @@ class StepContext:
             for name, reference in context.artifacts.items():
                 if not name.startswith(PRIVATE_PREFIX):
                     seen.setdefault(name, {})[reference["sha"]] = reference
+        assigned = {name for name in flow.__dict__ if not name.startswith(PRIVATE_PREFIX)}
         if include:
-            missing = sorted(set(include) - set(seen))
+            # As in Metaflow, a name the join already set is not missing: the join's value wins.
+            missing = sorted(set(include) - set(seen) - assigned)
             if missing:
                 raise StepFailure(
                     f"step {self.step.name!r}: merge_artifacts(include=...) names artifact(s) no input has: "
                     f"{', '.join(missing)}"
                 )
-            candidates = set(include)
+            candidates = set(include) & set(seen)
         else:
             candidates = set(seen) - set(exclude)
-        assigned = {name for name in flow.__dict__ if not name.startswith(PRIVATE_PREFIX)}
         conflicts = sorted(
             name for name in candidates if name not in assigned and len(seen[name]) > 1
         )

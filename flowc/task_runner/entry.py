@@ -16,8 +16,10 @@ def main(argv: Sequence[str], flow: Any = None, storage: Any = None) -> int:
         flow: a :class:`~flowc.task_runner.loading.LoadedFlow` loaded before forking (optional).
         storage: an open datastore (optional; must be safe to use after ``fork``).
     """
+    from flowc.task_runner.lifetime import die_with_runtime
     from flowc.task_runner.spec import parse_argv
 
+    die_with_runtime()
     try:
         spec = parse_argv(argv)
     except SystemExit as exc:  # argparse printed the problem (or --help)

@@ -13,6 +13,7 @@ __all__ = [
     "StepFailure",
     "StepTimeout",
     "TaskError",
+    "TimeoutException",
     "UnpicklableException",
 ]
 
@@ -51,6 +52,10 @@ class StepTimeout(BaseException):
     Exception`` in user code does not swallow it): exit 4."""
 
     exit_code = EXIT_TIMEOUT
+
+
+class TimeoutException(Exception):
+    """What ``@catch(var=...)`` holds when the step exceeded its ``@timeout`` (Metaflow's name)."""
 
 
 class UnpicklableException(Exception):

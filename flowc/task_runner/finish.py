@@ -75,6 +75,9 @@ def _parser() -> argparse.ArgumentParser:
         "--status", choices=_STATUSES, default="auto", help="the outcome (default: read from the datastore)"
     )
     parser.add_argument("--reason", help="why, when --status is given (e.g. the engine's own status)")
+    parser.add_argument(
+        "--package", help="the code package flowc was started from (read by the bootstrap; unused here)"
+    )
     return parser
 
 

@@ -18,7 +18,14 @@ from typing import Any
 from flowc.ir import FlowIR
 from flowc.task_runner.errors import BadInput
 
-__all__ = ["LoadedFlow", "find_flow_file", "load_flow", "load_package_flow", "module_name"]
+__all__ = [
+    "LoadedFlow",
+    "find_flow_file",
+    "import_flow_module",
+    "load_flow",
+    "load_package_flow",
+    "module_name",
+]
 
 
 @dataclass(frozen=True)
@@ -121,7 +128,24 @@ def load_package_flow(directory: Path, flow: str) -> LoadedFlow:
     return loaded
 
 
+def import_flow_module(path: str | os.PathLike[str], flow: str) -> Any:
+    """The flow file's module, imported under :func:`module_name` (once per process): what
+    unpickling an object of a class defined in the flow file needs (the client calls it)."""
+    path = os.path.abspath(os.fspath(path))
+    if not os.path.isfile(path):
+        raise BadInput(f"flow file {path} does not exist")
+    return _import_module(path, flow)
+
+
 def _import_class(path: str, flow: str) -> type:
+    module = _import_module(path, flow)
+    flow_class = getattr(module, flow, None)
+    if not isinstance(flow_class, type):
+        raise BadInput(f"{path} has no class {flow}")
+    return flow_class
+
+
+def _import_module(path: str, flow: str) -> Any:
     name = module_name(flow)
     module: Any = sys.modules.get(name)
     if module is None or getattr(module, "__file__", None) != path:
@@ -138,7 +162,4 @@ def _import_class(path: str, flow: str) -> type:
         except BaseException:
             sys.modules.pop(name, None)
             raise
-    flow_class = getattr(module, flow, None)
-    if not isinstance(flow_class, type):
-        raise BadInput(f"{path} has no class {flow}")
-    return flow_class
+    return module

@@ -17,7 +17,7 @@ import os
 import sys
 import traceback
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +54,7 @@ from flowc.task_runner.errors import (
     StepFailure,
     StepTimeout,
     TaskError,
+    TimeoutException,
     UnpicklableException,
 )
 from flowc.task_runner.inputs import InputTask, foreach_split_record, resolve_inputs
@@ -246,6 +247,9 @@ class _Task:
             "control": control,
             "inputs": [item.address.pathspec for item in inputs],
             "caught": None if caught is None else f"{type_name(caught)}: {caught}",
+            # Where the flow's code is: what reading an object of a class defined in the flow
+            # file back needs (flowc.client imports it on demand).
+            "code": {"package": self.spec.package} if self.spec.package else {"source": self.flow.path},
         }
         if foreach is not None:
             record["foreach"] = foreach
@@ -402,7 +406,7 @@ class _Task:
             "tags": tuple(run.get("tags") or self.spec.tags),
             "namespace": f"user:{user}",
             "parameter_names": tuple(self.flow.parameter_attributes().values()),
-            "project_name": project.name if project is not None else None,
+            **_project_facts(project.name if project is not None else None, self.spec.flow, user),
         }
         limit = self.step.timeout.seconds if self.step.timeout is not None else None
         message = f"step {self.step.name!r} exceeded its @timeout of {limit} s"
@@ -415,8 +419,12 @@ class _Task:
                     function(inputs)
                 else:
                     function()
-        except StepTimeout:
-            raise
+        except StepTimeout as exc:
+            # A timeout counts as an exception of the step: retried, then caught by @catch
+            # (https://docs.metaflow.org/api/step-decorators/timeout).
+            if not self._catches():
+                raise
+            return self._caught(TimeoutException(str(exc)))
         except (KeyboardInterrupt, SystemExit) as exc:
             if isinstance(exc, KeyboardInterrupt):
                 what = "was interrupted"
@@ -428,15 +436,19 @@ class _Task:
                 raise  # not the step's fault (a corrupt input object, ...): never caught
             if not self._catches():
                 if isinstance(exc, StepFailure):
-                    raise
+                    # Broke a rule through flowc's API (merge_artifacts, self.next): say where.
+                    raise StepFailure(f"{exc}{_user_line(exc, self.flow.path)}") from None
                 traceback.print_exc()
                 raise StepFailure(f"step {self.step.name!r} raised {type(exc).__name__}: {exc}") from exc
             assert self.step.catch is not None
             if self.step.catch.print_exception:
                 traceback.print_exc()
-            _say(f"flowc: task {self.label}: @catch caught {type(exc).__name__}: {exc}")
-            return exc
+            return self._caught(exc)
         return None
+
+    def _caught(self, exc: BaseException) -> BaseException:
+        _say(f"flowc: task {self.label}: @catch caught {type(exc).__name__}: {exc}")
+        return exc
 
     # ---- control -------------------------------------------------------------------------
     def _control(
@@ -492,16 +504,18 @@ class _Task:
             raise StepFailure(
                 f"step {self.step.name!r}{where}: foreach over {name!r}, which is not set"
             ) from None
+        # The splits are what iterating the value gives, as in Metaflow: for a DataFrame, its
+        # columns (len() would count its rows).
         try:
-            width = len(values)
+            items = values if type(values) is list else list(values)
         except TypeError:
             raise StepFailure(
-                f"step {self.step.name!r}{where}: foreach over {name!r} needs something with a length, "
+                f"step {self.step.name!r}{where}: foreach over {name!r} needs something iterable, "
                 f"got {type_name(values)}"
             ) from None
+        width = len(items)
         if width == 0:
             raise StepFailure(f"step {self.step.name!r}{where}: foreach over {name!r}, which is empty")
-        items = values if type(values) is list else list(values)
         reference = self.objects.put_value(items, name=name, step=self.step.name)
         return {"var": name, "num_splits": width, "values": reference}
 
@@ -530,7 +544,7 @@ class _Task:
         catch = self.step.catch
         if catch is not None and catch.var:
             if caught is not None:
-                instance.__dict__[catch.var] = _picklable_exception(caught)
+                instance.__dict__[catch.var] = _caught_value(caught)
             else:
                 instance.__dict__.setdefault(catch.var, None)
         artifacts = {name: dict(ref) for name, ref in context.inherited.items()}
@@ -590,6 +604,38 @@ def _raised_by_step(failure: TaskError) -> dict[str, str] | None:
     return {"type": name, "message": str(raised), "traceback": text}
 
 
+def _user_line(exc: BaseException, flow_path: str) -> str:
+    """`` at FILE:LINE`` of the innermost frame of the flow file in ``exc``'s traceback (empty when
+    there is none, or when the message already names that place)."""
+    found = None
+    for frame, line in traceback.walk_tb(exc.__traceback__):
+        if os.path.abspath(frame.f_code.co_filename) == flow_path:
+            found = f"{os.path.basename(flow_path)}:{line}"
+    return "" if found is None or found in str(exc) else f" at {found}"
+
+
+def _caught_value(exc: BaseException) -> BaseException:
+    """What ``@catch(var=...)`` holds: the exception itself, also carrying the fields of Metaflow's
+    exception wrapper (``type``, ``exception``, ``stacktrace``) for code written against those."""
+    kind = type(exc)
+    fields = {
+        "type": f"{kind.__module__}.{kind.__qualname__}",
+        "exception": str(exc),
+        "stacktrace": "".join(traceback.format_exception(kind, exc, exc.__traceback__)),
+    }
+    _add_fields(exc, fields)
+    value = _picklable_exception(exc)
+    _add_fields(value, fields)  # the stand-in of an exception that cannot be pickled
+    return value
+
+
+def _add_fields(exc: BaseException, fields: Mapping[str, str]) -> None:
+    for name, text in fields.items():
+        if not hasattr(exc, name):
+            with suppress(Exception):  # __slots__, a read-only property: keep what it has
+                setattr(exc, name, text)
+
+
 def _picklable_exception(exc: BaseException) -> BaseException:
     """``exc`` itself if it survives pickling, else a stand-in with the same type name and text."""
     import pickle
@@ -634,3 +680,18 @@ def _stored_values(objects: Any, source: str) -> dict[str, Any]:
     if not isinstance(objects, dict) or not all(isinstance(sha, str) for sha in objects.values()):
         raise BadInput(f"{OBJECTS_KEY} in parameters from {source} must map names to object hashes")
     return {name: {"$object": sha} for name, sha in objects.items()}
+
+
+def _project_facts(project: str | None, flow: str, user: str) -> dict[str, Any]:
+    """``current``'s @project facts: the branch the target set (flowc.branches), else the user's own."""
+    if project is None:
+        return {}
+    from flowc.branches import Branch, branch_from_environment
+
+    branch = branch_from_environment() or Branch(f"user.{user}", production=False)
+    return {
+        "project_name": project,
+        "branch_name": branch.name,
+        "is_production": branch.production,
+        "project_flow_name": branch.flow_name(project, flow),
+    }

@@ -146,3 +146,103 @@ def test_task_exception_is_what_the_step_raised(tmp_path: Path) -> None:
     assert str(raised) == "LookupError: no such thing: é"
     slow = Flow("TimeoutFlow", datastore=datastore).latest_run["slow"].task
     assert slow.exception is None and "timeout" in slow.attempt_record["exit_reason"]
+
+
+def test_namespace_holds_for_the_whole_process_as_in_metaflow(datastore: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    namespace(None)
+    try:
+        with ThreadPoolExecutor(2) as pool:  # a worker thread reads someone else's run
+            assert pool.submit(get_namespace).result() is None
+            assert pool.submit(lambda: Run("HelloFlow/3000", datastore=datastore).id).result() == "3000"
+            pool.submit(default_namespace).result()  # and a switch in a thread holds everywhere
+        assert get_namespace() == f"user:{current_username()}"
+    finally:
+        default_namespace()
+
+
+def test_steps_tasks_and_artifacts_answer_like_metaflows(datastore: str) -> None:
+    from flowc.datastore.local import LocalStorage
+    from tests.client.conftest import _task
+
+    storage = LocalStorage(datastore)
+    for index in (2, 10):
+        _task(storage, "1000", "body", str(index), {"y": index}, index_path=(index,))
+    default_namespace()
+    step = Run("HelloFlow/1000", datastore=datastore)["body"]
+    assert [task.id for task in step] == ["0", "1", "2", "10"]  # index order, not text order
+    task = step["10"]
+    assert task.tags == step.tags == task["y"].tags and "nightly" in task.user_tags
+    assert f"user:{current_username()}" in task.system_tags
+    assert task.path_components == ["HelloFlow", "1000", "body", "10"]
+    assert task.parent_pathspec == "HelloFlow/1000/body" and step.parent_pathspec == "HelloFlow/1000"
+    assert task.created_at is not None and task.created_at.year == 2026
+    assert step.created_at == task.created_at
+    assert task.origin_pathspec is None and Run("HelloFlow/1000", datastore=datastore).origin_pathspec is None
+
+
+def test_objects_of_classes_defined_in_the_flow_file_read_back(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from flowc.datastore.local import LocalStorage
+    from flowc.package import build_package, store_package
+    from tests.task_runner.driver import REPO
+
+    source = tmp_path / "src"
+    source.mkdir()
+    flow = source / "point_flow.py"
+    flow.write_text(
+        "from dataclasses import dataclass\nfrom flowc import FlowSpec, step\n\n"
+        "@dataclass\nclass Point:\n    x: int\n    y: int\n\n"
+        "class PointFlow(FlowSpec):\n"
+        "    @step\n    def start(self):\n        self.point = Point(1, 2)\n        self.next(self.end)\n\n"
+        "    @step\n    def end(self):\n        pass\n"
+    )
+    datastore = tmp_path / "ds"
+    package = build_package(flow)
+    store_package(LocalStorage(datastore), package)
+    env = {**os.environ, "FLOWC_PACKAGE_CACHE": str(tmp_path / "cache"), "FLOWC_USER": "me"}
+    task = [sys.executable, "-m", "flowc.task_runner", "--flow", "PointFlow", "--step", "start"]
+    for run_id, code in (("local", ["--source", str(flow)]), ("engine", ["--package", package.sha])):
+        completed = subprocess.run(
+            [*task, "--run-id", run_id, *code, "--datastore", str(datastore)],
+            cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False,
+        )
+        assert completed.returncode == 0, completed.stderr
+    reader = (
+        "import sys\nfrom flowc import Task, namespace\nnamespace(None)\n"
+        "for run in ('local', 'engine'):\n"
+        "    print(repr(Task(f'PointFlow/{run}/start/0', datastore=sys.argv[1]).data.point))\n"
+    )
+    # A fresh interpreter elsewhere, where nothing of the flow is imported: the client imports it.
+    read = subprocess.run(
+        [sys.executable, "-c", reader, str(datastore)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert read.returncode == 0, read.stderr
+    assert read.stdout.splitlines() == ["Point(x=1, y=2)", "Point(x=1, y=2)"]
+    flow.unlink()  # the local run's file is gone: a clear error, naming the artifact
+    (tmp_path / "cache").rename(tmp_path / "old-cache")
+    read = subprocess.run(
+        [sys.executable, "-c", reader, str(datastore)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert read.returncode == 1
+    assert "artifact 'point'" in read.stderr and "point_flow.py does not exist" in read.stderr
+
+
+def test_a_run_no_launcher_ended_finishes_when_its_end_task_did(datastore: str) -> None:
+    import json
+
+    from flowc.datastore import layout
+    from flowc.datastore.local import LocalStorage
+
+    key = layout.attempt_key("HelloFlow", "1000", "end", "0", 1)
+    attempt = {"status": "successful", "start": "2026-01-01T00:00:03", "end": "2026-01-01T00:00:04"}
+    LocalStorage(datastore).write(key, json.dumps(attempt).encode())
+    run = Run("HelloFlow/1000", datastore=datastore, _namespace_check=False)
+    assert run.status == {} and run.finished  # an engine's run: no status.json
+    assert run.finished_at is not None and run.finished_at.second == 4

@@ -9,6 +9,8 @@ import pytest
 
 from flowc.datastore.local import LocalStorage
 from flowc.metadata import (
+    CHECKSUM_KEY,
+    CorruptRecord,
     TaskAddress,
     claim_attempt,
     claim_run,
@@ -84,5 +86,37 @@ def test_logs_and_task_records(tmp_path):
     write_task(storage, TASK, {"attempt": 0, "artifacts": {}})
     assert read_task(storage, TASK) == {"attempt": 0, "artifacts": {}}
     text = (tmp_path / "runs/Flow/r1/step/3-1.2/task.json").read_text()
-    assert json.loads(text) == {"attempt": 0, "artifacts": {}} and text.endswith("\n")
+    document = json.loads(text)
+    assert set(document) == {"attempt", "artifacts", CHECKSUM_KEY} and text.endswith("\n")
     assert TASK.pathspec == "Flow/r1/step/3-1.2"
+
+
+def _flip(path, old: bytes, new: bytes) -> None:
+    data = path.read_bytes()
+    assert data.count(old) == 1
+    path.write_bytes(data.replace(old, new))
+
+
+def test_a_corrupted_record_is_an_error_never_wrong_data(tmp_path):
+    storage = LocalStorage(tmp_path)
+    record = {"attempt": 0, "artifacts": {"x": {"sha": "ab"}}, "control": {"num_splits": 12}}
+    write_task(storage, TASK, record)
+    path = tmp_path / "runs/Flow/r1/step/3-1.2/task.json"
+    _flip(path, b'"num_splits": 12', b'"num_splits": 13')  # still valid JSON, wrong value
+    with pytest.raises(CorruptRecord, match=r"task\.json.*does not match its checksum"):
+        read_task(storage, TASK)
+    _flip(path, b'"num_splits": 13', b'"num_splits": 1{')  # not JSON any more
+    with pytest.raises(CorruptRecord, match=r"task\.json.*not JSON"):
+        read_task(storage, TASK)
+    # a record written without a checksum (by hand) is read as it is
+    path.write_text(json.dumps({"attempt": 0, "artifacts": {}}))
+    assert read_task(storage, TASK) == {"attempt": 0, "artifacts": {}}
+
+
+def test_rewriting_a_record_read_back_keeps_it_valid(tmp_path):
+    storage = LocalStorage(tmp_path)
+    number, _ = claim_attempt(storage, TASK)
+    changed = {**read_attempt(storage, TASK, number), "status": "failed", "text": "é ∞ NaN"}
+    write_attempt(storage, TASK, changed)
+    assert read_attempt(storage, TASK, number)["text"] == "é ∞ NaN"
+    assert CHECKSUM_KEY not in read_attempt(storage, TASK, number)

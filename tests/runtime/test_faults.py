@@ -114,6 +114,8 @@ def test_task_killed_by_sigkill_fails_the_run_and_resume_continues(tmp_path: Pat
         task for task in run["nap"] if task.attempt_record and "SIGKILL" in str(task.attempt_record)
     )
     assert killed.attempt_record["status"] == "failed"
+    # It was killed before storing its logs: the runtime stored what it printed.
+    assert f"napping on item {killed.id}" in killed.stdout
     resumed = _flowc("resume", str(SLEEPY), "--datastore", str(tmp_path / "ds"), "--origin-run-id", run_id)
     assert resumed.returncode == 0, resumed.stderr
     assert "1 cloned" in resumed.stdout  # start only: the nap tasks were all stopped
@@ -145,6 +147,10 @@ def test_ctrl_c_stops_every_task_leaves_no_orphan_and_marks_the_run_killed(
     assert run.status["status"] == "killed"
     assert signal.Signals(signum).name in run.status["reason"]
     assert "killed" in stderr
+    # Stopped mid-step, so the tasks never stored their logs: the runtime did.
+    assert [task.stdout for task in sorted(run["nap"], key=lambda task: task.id)] == [
+        f"napping on item {index}\n" for index in range(3)
+    ]
 
 
 def test_bad_parameter_exits_2_naming_it_before_any_task_runs(tmp_path: Path) -> None:
@@ -212,6 +218,12 @@ def test_invalid_flow_is_refused_with_diagnostics(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "broken_flow.py" in result.stderr and "nowhere" in result.stderr
     assert not (tmp_path / "ds" / "runs").exists()
+    # With parameter options, which an invalid flow does not have: the diagnostics still show.
+    for command in ("run", "resume"):
+        result = _flowc(command, str(flow), "--datastore", str(tmp_path / "ds"), "--alpha", "3")
+        assert result.returncode == 2
+        assert "nowhere" in result.stderr and "unrecognized" not in result.stderr, result.stderr
+    assert not (tmp_path / "ds" / "runs").exists()
 
 
 def test_two_concurrent_runs_in_one_directory_never_collide(tmp_path: Path) -> None:
@@ -244,8 +256,9 @@ def test_runtime_kills_a_task_stuck_past_its_timeout(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_runtime_killed_by_sigkill_takes_its_tasks_with_it(tmp_path: Path) -> None:
-    process, faults, run_id_file = _start_sleepy(tmp_path)
+@pytest.mark.parametrize("executor", ["fork", "subprocess"])
+def test_runtime_killed_by_sigkill_takes_its_tasks_with_it(tmp_path: Path, executor: str) -> None:
+    process, faults, run_id_file = _start_sleepy(tmp_path, "--executor", executor)
     try:
         pids = _wait_for_pids(faults, 3, process)
         os.kill(process.pid, signal.SIGKILL)
@@ -255,8 +268,18 @@ def test_runtime_killed_by_sigkill_takes_its_tasks_with_it(tmp_path: Path) -> No
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
-        for pid in pids[1::2]:
+        for pid in pids:  # their `sleep`s, and the tasks themselves should this test fail
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
     listing = _flowc("runs", "SleepyFlow", "--datastore", str(tmp_path / "ds"))
     assert f"{run_id_file.read_text()}  crashed" in listing.stdout
+
+
+def test_an_unwritable_run_id_file_is_refused_before_any_run_exists(tmp_path: Path) -> None:
+    result = _flowc(
+        "run", str(FLOWS_DIR / "linear_flow.py"), "--datastore", str(tmp_path / "ds"),
+        "--run-id-file", str(tmp_path / "missing" / "id"),
+    )
+    assert result.returncode == 1
+    assert "--run-id-file" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "ds" / "runs").exists()

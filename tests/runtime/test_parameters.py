@@ -49,3 +49,37 @@ def test_include_file_text_and_binary_reach_every_step(tmp_path: Path) -> None:
         check=False,
     )
     assert missing.returncode == 2 and "notes" in missing.stderr and "absent.txt" in missing.stderr
+
+
+def test_a_megabyte_parameter_reaches_the_step_but_not_the_run_record(tmp_path: Path) -> None:
+    import json
+
+    from tests.conformance.matrix import FLOWS_DIR
+
+    config = json.dumps({"rows": [{"i": i, "text": "é \"q\" $(x)\n"} for i in range(40_000)]})
+    assert len(config) > 1 << 20
+    (tmp_path / "params.json").write_text(json.dumps({"config": config}))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWC_")}
+    env["PYTHONPATH"] = str(REPO_ROOT)
+    datastore = str(tmp_path / "ds")
+    flow = str(FLOWS_DIR / "parameters_flow.py")
+    common = ["--datastore", datastore, "--run-id-file", str(tmp_path / "id")]
+    result = subprocess.run(
+        [sys.executable, "-m", "flowc", "run", flow, *common, "--text", "t", "--params-file",
+         str(tmp_path / "params.json")],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    run_id = (tmp_path / "id").read_text()
+    # every run listing reads run.json: the value is kept there as a reference to an object
+    assert (tmp_path / "ds" / "runs" / "ParametersFlow" / run_id / "run.json").stat().st_size < 4096
+    run = Run(f"ParametersFlow/{run_id}", datastore=datastore, _namespace_check=False)
+    assert run.data.echo["config"] == json.loads(config)
+    resumed = subprocess.run(  # from the start: the value is read back from the object
+        [sys.executable, "-m", "flowc", "resume", flow, "start", *common, "--origin-run-id", run_id],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    again_id = (tmp_path / "id").read_text()
+    again = Run(f"ParametersFlow/{again_id}", datastore=datastore, _namespace_check=False)
+    assert again.id != run_id and again.data.echo["config"] == json.loads(config)

@@ -98,6 +98,22 @@ def test_corrupt_object_is_a_clear_error_exit_3(tmp_path):
     assert path.read_bytes() == bytes(data)  # left as found, for inspection
 
 
+def test_corrupt_parent_record_is_a_clear_error_exit_3_never_wrong_data(tmp_path):
+    datastore = tmp_path / "ds"
+    flow = FLOWS / "linear_flow.py"
+    assert start_task(flow, "LinearFlow", "start", datastore).wait(60) == 0
+    storage = LocalStorage(datastore)
+    path = Path(storage.path(layout.task_key("LinearFlow", "r", "start", "0")))
+    text = path.read_text()
+    # Still valid JSON, but the artifact names are gone: without a check, "no artifact 'numbers'".
+    path.write_text(text.replace('"artifacts"', '"artifactz"'))
+    task = start_task(flow, "LinearFlow", "middle", datastore)
+    assert task.wait(60) == 3
+    last = task.stderr.read().decode().strip().splitlines()[-1]
+    assert "LinearFlow/r/middle/0" in last and "start/0/task.json" in last and "corrupt" in last
+    assert read_task(storage, TaskAddress("LinearFlow", "r", "middle", "0")) is None
+
+
 def test_a_failed_step_alters_nothing_already_stored(tmp_path):
     datastore = tmp_path / "ds"
     flow = tmp_path / "failing_flow.py"

@@ -288,6 +288,9 @@ def test_catch_applies_on_the_last_attempt_only_and_stores_unpicklable_exception
     assert end["text"] == "cannot pickle me" and end["fine"] is None
     assert type(end["problem"]).__name__ == "UnpicklableException"
     assert end["problem"].type_name.endswith("Weird")
+    # and the fields of Metaflow's exception wrapper, for code written against those
+    assert end["problem"].type.endswith("Weird") and end["problem"].exception == "cannot pickle me"
+    assert "raise error" in end["problem"].stacktrace
 
 
 def test_join_without_merge_cannot_read_branch_artifacts(tmp_path, capfd):
@@ -307,7 +310,7 @@ def test_join_without_merge_cannot_read_branch_artifacts(tmp_path, capfd):
 
         @step
         def join(self, inputs):
-            self.y = getattr(self, "x")  # dynamic: the front end cannot see it
+            self.y = getattr(self, "".join(["x"]))  # dynamic: the front end cannot see it
             self.next(self.end)
 
         @step
@@ -357,3 +360,126 @@ def test_foreach_join_takes_the_latest_iteration_of_a_loop_in_the_body(tmp_path)
     assert outcome.artifacts("end")["counts"] == [1, 3]
     inputs = outcome.task("join")["inputs"]
     assert inputs == ["LoopInForeachFlow/r1/check/0", "LoopInForeachFlow/r1/check/1.2"]
+
+
+def test_catch_also_catches_a_timeout_after_the_retries(tmp_path):
+    flow = write_flow(tmp_path, "CaughtTimeoutFlow", """
+        @catch(var="problem")
+        @retry(times=1)
+        @timeout(seconds=1)
+        @step
+        def start(self):
+            import time
+            self.before = "set before the timeout"
+            time.sleep(30)
+            self.next(self.end)
+
+        @step
+        def end(self):
+            self.kind = type(self.problem).__name__
+            self.text = str(self.problem)
+    """)
+    flow.write_text(flow.read_text().replace("import FlowSpec,", "import FlowSpec, timeout,"))
+    outcome = drive(flow, tmp_path / "ds")
+    assert outcome.codes[("start", "0")] == [4, 0]  # the first attempt is retried, not caught
+    end = outcome.artifacts("end")
+    assert end["kind"] == "TimeoutException" and "@timeout of 1 s" in end["text"]
+    assert isinstance(end["problem"], Exception)
+    assert end["problem"].type == "flowc.task_runner.errors.TimeoutException"
+    assert end["before"] == "set before the timeout"
+
+
+def test_foreach_splits_are_what_iterating_the_value_gives(tmp_path):
+    # Like a DataFrame: len() counts rows, iteration gives the columns (Metaflow iterates).
+    flow = write_flow(tmp_path, "TableFlow", """
+        @step
+        def start(self):
+            self.table = Table()
+            self.next(self.body, foreach="table")
+
+        @step
+        def body(self):
+            self.column = self.input
+            self.next(self.join)
+
+        @step
+        def join(self, inputs):
+            self.columns = [i.column for i in inputs]
+            self.next(self.end)
+
+        @step
+        def end(self):
+            pass
+    """)
+    table = (
+        "class Table:\n"
+        "    def __len__(self):\n        return 5\n"
+        "    def __iter__(self):\n        return iter(['a', 'b'])\n\n\n"
+    )
+    flow.write_text(flow.read_text().replace("class TableFlow", table + "class TableFlow"))
+    outcome = drive(flow, tmp_path / "ds")
+    assert outcome.succeeded, outcome.codes
+    assert outcome.artifacts("end")["columns"] == ["a", "b"]
+    assert outcome.task("start")["control"]["num_splits"] == 2
+
+
+def test_merge_include_of_an_artifact_the_join_set_is_not_missing(tmp_path):
+    flow = write_flow(tmp_path, "IncludeSetFlow", """
+        @step
+        def start(self):
+            self.shared = 1
+            self.next(self.a, self.b)
+
+        @step
+        def a(self):
+            self.next(self.join)
+
+        @step
+        def b(self):
+            self.next(self.join)
+
+        @step
+        def join(self, inputs):
+            self.total = 2
+            self.merge_artifacts(inputs, include=["shared", "total"])
+            self.next(self.end)
+
+        @step
+        def end(self):
+            pass
+    """)
+    outcome = drive(flow, tmp_path / "ds")
+    assert outcome.succeeded, outcome.codes
+    end = outcome.artifacts("end")
+    assert end["shared"] == 1 and end["total"] == 2
+
+
+def test_merge_conflict_names_the_line_of_the_call(tmp_path, capfd):
+    flow = write_flow(tmp_path, "ConflictLineFlow", """
+        @step
+        def start(self):
+            self.next(self.a, self.b)
+
+        @step
+        def a(self):
+            self.x = 1
+            self.next(self.join)
+
+        @step
+        def b(self):
+            self.x = 2
+            self.next(self.join)
+
+        @step
+        def join(self, inputs):
+            self.merge_artifacts(inputs)
+            self.next(self.end)
+
+        @step
+        def end(self):
+            pass
+    """)
+    outcome = drive(flow, tmp_path / "ds")
+    assert outcome.codes[("join", "0")] == [1]
+    line_number = flow.read_text().splitlines().index("        self.merge_artifacts(inputs)") + 1
+    assert f"at conflictlineflow.py:{line_number}" in failure_line(capfd)

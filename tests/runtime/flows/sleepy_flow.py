@@ -20,6 +20,7 @@ class SleepyFlow(FlowSpec):
     def nap(self):
         folder = os.environ.get("FAULT_DIR")
         if folder:
+            print(f"napping on item {self.input}", flush=True)  # the log a killed task leaves
             child = subprocess.Popen(["sleep", "120"])  # must die with the task
             with open(os.path.join(folder, f"nap-{self.input}.pids.tmp"), "w") as handle:
                 handle.write(f"{os.getpid()} {child.pid}")
