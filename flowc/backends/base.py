@@ -7,7 +7,7 @@ diagnostics naming the step, the line and the reason, so no construct is silentl
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from flowc.config import Settings
     from flowc.frontend.diagnostics import Diagnostic
-    from flowc.ir import FlowIR, Step
+    from flowc.ir import FlowIR, Location, ParameterSpec, Step
 
 __all__ = ["CONSTRUCTS", "Backend", "Capabilities", "CompiledFile", "constructs_of_step", "refusals"]
 
@@ -111,16 +111,17 @@ def constructs_of_step(ir: FlowIR, step: Step) -> Iterator[str]:
 
 
 def refusals(ir: FlowIR, capabilities: Capabilities) -> Iterator[Diagnostic]:
-    """A diagnostic for every use of a construct the target cannot express."""
+    """A diagnostic for every use of a construct the target cannot express, and for a schedule
+    that could not start its runs (a required parameter without default: nobody gives it)."""
     from flowc.frontend.diagnostics import Diagnostic
 
-    def refuse(construct: str, line: int | None, step: str | None) -> Diagnostic:
+    def refuse(construct: str, where: Location | None, line: int | None, step: str | None) -> Diagnostic:
         return Diagnostic(
             code=f"unsupported-{construct.replace('_', '-')}",
             message=f"{capabilities.target} cannot express {CONSTRUCTS[construct]}: "
             f"{capabilities.unsupported[construct]}",
-            file=ir.source_file,
-            line=line,
+            file=where.file if where is not None else ir.source_file,  # an inherited step: its file
+            line=where.line if where is not None else line,
             step=step,
             hint=f"choose another target or remove the construct (see docs/targets.md#{capabilities.target})",
         )
@@ -128,18 +129,32 @@ def refusals(ir: FlowIR, capabilities: Capabilities) -> Iterator[Diagnostic]:
     for step in ir.steps:
         for construct in constructs_of_step(ir, step):
             if not capabilities.supports(construct):
-                yield refuse(construct, step.location.line if step.location else None, step.name)
-    flow_constructs = []
+                yield refuse(construct, step.location, None, step.name)
+    required = [p for p in ir.parameters if p.required and not p.has_default and not p.deferred_default]
+    flow_constructs: list[tuple[str, int | None]] = []
     if ir.parameters:
-        flow_constructs.append("parameters")
-    if any(p.required and not p.has_default for p in ir.parameters):
-        flow_constructs.append("required_parameters")
+        flow_constructs.append(("parameters", _parameter_line(ir.parameters)))
+    if required:
+        flow_constructs.append(("required_parameters", _parameter_line(required)))
     if ir.schedule is not None:
-        flow_constructs.append("schedule")
+        flow_constructs.append(("schedule", ir.schedule.line))
         if ir.schedule.timezone:
-            flow_constructs.append("schedule_timezone")
+            flow_constructs.append(("schedule_timezone", ir.schedule.line))
     if ir.project is not None:
-        flow_constructs.append("project")
-    for construct in flow_constructs:
+        flow_constructs.append(("project", ir.project.line))
+    for construct, line in flow_constructs:
         if not capabilities.supports(construct):
-            yield refuse(construct, None, None)
+            yield refuse(construct, None, line, None)
+    if ir.schedule is not None and required and capabilities.supports("schedule"):
+        names = ", ".join(repr(p.name) for p in required)
+        yield Diagnostic(
+            code="scheduled-required-parameters",
+            message=f"@schedule starts runs that nobody gives parameters to, but {names} has no default",
+            file=ir.source_file,
+            line=ir.schedule.line,
+            hint="give the parameter a default, or remove @schedule",
+        )
+
+
+def _parameter_line(parameters: Sequence[ParameterSpec]) -> int | None:
+    return next((p.location.line for p in parameters if p.location is not None), None)

@@ -3,7 +3,7 @@
 One Airflow home per test session (``airflow db migrate`` costs ~7 s): :func:`prepare_airflow_home`
 sets the environment Airflow reads when it is first imported. ``dag.test()`` re-parses the whole
 DAGs folder on every call and Airflow caches the folder's location, so every DAG file of the
-session goes into that one folder, each under its own DAG id.
+session goes into that one folder, each under its own DAG id, and leaves it once it has run.
 """
 
 from __future__ import annotations
@@ -95,9 +95,17 @@ class AirflowHome:
     def test(
         self, file_name: str, text: str, conf: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> DagResult:
-        """Installs a DAG file and runs it with ``dag.test()`` in this process."""
-        module = self.load(self.install(file_name, text))
-        run = module.dag.test(run_conf=dict(conf or {}), **kwargs)
+        """Installs a DAG file and runs it with ``dag.test()`` in this process.
+
+        The file is removed afterwards: ``dag.test()`` parses and syncs every file in the DAGs
+        folder, so files left there by earlier tests would make each later run slower.
+        """
+        path = self.install(file_name, text)
+        try:
+            module = self.load(path)
+            run = module.dag.test(run_conf=dict(conf or {}), **kwargs)
+        finally:
+            path.unlink(missing_ok=True)
         instances = run.get_task_instances()
         return DagResult(
             module=module,

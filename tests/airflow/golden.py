@@ -9,7 +9,7 @@ from flowc.backends.base import CompiledFile
 from flowc.config import Settings, load_settings
 from flowc.frontend import build_ir
 
-__all__ = ["GOLDEN_DIR", "OPERATORS", "flow_files", "golden_compile", "golden_settings"]
+__all__ = ["GOLDEN_DIR", "GOLDEN_PACKAGE", "OPERATORS", "flow_files", "golden_compile", "golden_settings"]
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN_DIR = REPO / "tests" / "golden" / "airflow"
@@ -27,5 +27,11 @@ def golden_settings(workdir: Path) -> Settings:
     return load_settings({"project.branch": "golden"}, start=workdir, environ={})
 
 
+#: Pod DAGs are compiled as deploy compiles them: with a code package (this stand-in hash), so
+#: their pods start through the bootstrap. Local-process DAGs run on a worker that has flowc.
+GOLDEN_PACKAGE = "c0de" * 16
+
+
 def golden_compile(flow: Path, operator: str, workdir: Path) -> CompiledFile:
-    return compile_dag(build_ir(str(flow)), golden_settings(workdir), operator=operator)
+    package = GOLDEN_PACKAGE if operator == "kubernetes" else None
+    return compile_dag(build_ir(str(flow)), golden_settings(workdir), operator=operator, code_package=package)

@@ -15,6 +15,7 @@ from flowc.backends.airflow import compile_dag
 from flowc.backends.airflow.names import dag_id, flowc_run_id
 from flowc.backends.airflow.params import coerce_parameters, param_schema
 from flowc.backends.airflow.plan import plan_tasks
+from flowc.config import load_settings
 from flowc.frontend import build_ir
 from flowc.frontend.diagnostics import CompileError
 from flowc.ir import ParameterSpec
@@ -24,6 +25,7 @@ from tests.airflow.golden import GOLDEN_DIR, OPERATORS, REPO, flow_files, golden
 REGENERATE = os.environ.get("FLOWC_REGENERATE") == "1"
 FLOWS = flow_files()
 CONFORMANCE = REPO / "tests" / "conformance" / "flows"
+FLOWS_DIR = Path(__file__).parent / "flows"
 
 
 @pytest.mark.parametrize("operator", OPERATORS)
@@ -54,10 +56,7 @@ def write_flow(tmp_path: Path, body: str) -> Path:
     return path
 
 
-def test_switch_inside_foreach_is_refused_with_step_and_line(tmp_path: Path) -> None:
-    flow = write_flow(
-        tmp_path,
-        """
+SPLIT_IN_A_CASE = """
 class ShapeFlow(FlowSpec):
     @step
     def start(self):
@@ -71,6 +70,18 @@ class ShapeFlow(FlowSpec):
 
     @step
     def a(self):
+        self.next(self.a1, self.a2)
+
+    @step
+    def a1(self):
+        self.next(self.ja)
+
+    @step
+    def a2(self):
+        self.next(self.ja)
+
+    @step
+    def ja(self, inputs):
         self.next(self.meet)
 
     @step
@@ -88,16 +99,86 @@ class ShapeFlow(FlowSpec):
     @step
     def end(self):
         pass
-""",
-    )
-    ir = build_ir(str(flow))
+"""
+
+SPLIT_AFTER_A_LOOP = """
+class ShapeFlow(FlowSpec):
+    @step
+    def start(self):
+        self.items = [1, 2]
+        self.next(self.work, foreach="items")
+
+    @step
+    def work(self):
+        self.count = getattr(self, "count", 0) + 1
+        self.next(self.decide)
+
+    @step
+    def decide(self):
+        self.state = "again" if self.count < self.input else "done"
+        self.next({"again": self.work, "done": self.after}, condition="state")
+
+    @step
+    def after(self):
+        self.next(self.p, self.q)
+
+    @step
+    def p(self):
+        self.next(self.pq)
+
+    @step
+    def q(self):
+        self.next(self.pq)
+
+    @step
+    def pq(self, inputs):
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+@pytest.mark.parametrize(
+    ("body", "step", "what"),
+    [
+        (SPLIT_IN_A_CASE, "a", "a switch inside a foreach"),
+        (SPLIT_AFTER_A_LOOP, "after", "a loop inside a foreach"),
+    ],
+    ids=["split-in-a-case", "split-after-a-loop"],
+)
+def test_a_split_inside_a_foreach_region_is_refused_with_step_and_line(
+    body: str, step: str, what: str, tmp_path: Path
+) -> None:
+    ir = build_ir(str(write_flow(tmp_path, body)))
     with pytest.raises(CompileError) as caught:
         compile_dag(ir, golden_settings(tmp_path))
     (diagnostic,) = caught.value.diagnostics
-    assert diagnostic.code == "unsupported-switch-in-foreach"
-    assert diagnostic.step == "pick"
-    assert diagnostic.line == ir.step("pick").location.line
-    assert "pick" in str(caught.value) and "shape_flow.py" in str(caught.value)
+    assert diagnostic.code == "unsupported-region-in-foreach"
+    assert diagnostic.step == step
+    assert diagnostic.line == ir.step(step).location.line
+    assert what in diagnostic.message and "cannot contain a split" in diagnostic.message
+    assert "shape_flow.py" in str(caught.value)
+
+
+def test_a_switch_or_loop_inside_a_foreach_becomes_one_mapped_region_task() -> None:
+    switch = plan_tasks(build_ir(str(FLOWS_DIR / "switch_in_foreach_flow.py")))
+    region = switch.task("switch-pick")
+    assert region.kind == "loop" and region.mapped_over == "start-fanout" and region.entry == "pick"
+    assert region.steps == ("pick", "odd", "big", "small", "even")  # the nested switch too
+    assert not [t for t in switch.tasks if t.kind == "choose"]  # no branch task skips a whole case
+    assert switch.task("meet").upstream == ("start-fanout", "switch-pick")
+    loop = plan_tasks(build_ir(str(FLOWS_DIR / "loop_in_foreach_flow.py")))
+    region = loop.task("loop-work")
+    # Each index leaves the loop at its own iteration: the step after it runs in the same task.
+    assert region.steps == ("work", "decide", "after") and region.mapped_over == "row-fanout"
+    assert region.foreach_depth == 2 and region.entry == "work"
+    assert loop.task("join_cols").upstream == ("loop-work", "start-fanout")
 
 
 def test_schedule_with_a_required_parameter_is_refused(tmp_path: Path) -> None:
@@ -119,7 +200,7 @@ class ShapeFlow(FlowSpec):
     )
     with pytest.raises(CompileError) as caught:
         compile_dag(build_ir(str(flow)), golden_settings(tmp_path))
-    assert [d.code for d in caught.value.diagnostics] == ["unsupported-schedule-with-required-parameters"]
+    assert [(d.code, d.line) for d in caught.value.diagnostics] == [("scheduled-required-parameters", 4)]
     assert "who" in str(caught.value)
 
 
@@ -183,6 +264,8 @@ def test_project_names_the_dag_after_project_and_branch(tmp_path: Path) -> None:
     ir = build_ir(str(Path(__file__).parent / "flows" / "decorated_flow.py"))
     assert dag_id(ir, golden_settings(tmp_path)) == "demo.test.golden.DecoratedFlow"
     production = golden_settings(tmp_path).with_overrides({"project.production": True})
+    assert dag_id(ir, production) == "demo.prod.golden.DecoratedFlow"  # Metaflow: prod.<branch>
+    production = load_settings({"project.production": True}, start=tmp_path, environ={})
     assert dag_id(ir, production) == "demo.prod.DecoratedFlow"
 
 

@@ -10,9 +10,13 @@ from types import SimpleNamespace
 
 import pytest
 
+from flowc.backends.airflow import compile_dag
 from flowc.backends.airflow.names import flowc_run_id
+from flowc.branches import BRANCH_ENV
+from flowc.frontend import build_ir
+from flowc.task_runner.bootstrap import BOOTSTRAP_ENV, BOOTSTRAP_SOURCE, LAUNCHER
 from tests.airflow.engine import AirflowHome
-from tests.airflow.golden import GOLDEN_DIR, OPERATORS
+from tests.airflow.golden import GOLDEN_DIR, OPERATORS, golden_settings
 
 pytestmark = pytest.mark.slow
 
@@ -105,9 +109,17 @@ def test_pod_arguments_are_a_short_argv(airflow_home: AirflowHome) -> None:
     ]
     assert argv[-2:] == ["--control-file", "/airflow/xcom/return.json"]
     assert len(" ".join(argv).encode()) < 512
+    region = airflow_home.load(GOLDEN_DIR / "kubernetes" / "LoopInForeachFlow.py")
+    argv = region._mapped_loop_arguments("loop-work")(entry)
+    assert argv[:10] == [
+        "--flow", "LoopInForeachFlow", "--run-id", entry["run_id"], "--index", "1,2",
+        "--entry", "work", "--iteration", "0",
+    ]  # fmt: skip
+    assert argv[argv.index("--steps") + 1] == "work,decide,after"
+    assert region.dag.task_dict["loop-work"].partial_kwargs["cmds"] == [*LAUNCHER, "flowc.task_runner.region"]
     static = module._step_arguments("join_rows")
     assert "{{ flowc_run_id(run_id) }}" in static  # rendered by Airflow when the task runs
-    assert module.dag.task_dict["start"].cmds == ["python", "-m", "flowc.task_runner"]
+    assert module.dag.task_dict["start"].cmds == [*LAUNCHER, "flowc.task_runner"]
 
 
 class RecordedControls:
@@ -152,3 +164,110 @@ def test_pod_argument_templates_render_with_the_dag_macros(airflow_home: Airflow
     template = environment.from_string(variables["FLOWC_PARAMETERS"])
     parameters = template.render(**{**context, "dag_run": stored})
     assert json.loads(parameters) == {"$objects": {"rounds": "ab" * 32}, "rounds": 3}
+
+
+class PodTaskInstance(RecordedControls):
+    """What building a pod reads of its task instance (labels) besides the control records."""
+
+    def __init__(self, module, task_id: str, map_index: int, controls: dict[str, dict]) -> None:
+        super().__init__(controls)
+        self.dag_id, self.task_id, self.map_index, self.try_number = module.DAG_ID, task_id, map_index, 1
+
+
+def pod_of(module, operator, map_index: int = -1, controls: dict[str, dict] | None = None):
+    """The V1Pod the operator would create, rendered by Airflow as on a worker (no cluster needed)."""
+    context = {
+        "run_id": "manual__2026-01-01T00:00:00+00:00",
+        "ti": PodTaskInstance(module, operator.task_id, map_index, controls or {}),
+        "params": {"size": 3, "label": "x"},
+        "dag_run": SimpleNamespace(conf={}),
+        "dag": module.dag,
+    }
+    operator.render_template_fields(context, module.dag.get_template_env())
+    return operator.build_pod_request_obj(context, dry_run=True).to_dict()
+
+
+def test_pod_specs_carry_every_pod_field_of_the_flow(airflow_home: AirflowHome) -> None:
+    module = airflow_home.load(GOLDEN_DIR / "kubernetes" / "demo.test.golden.DecoratedFlow.py")
+    mapped = module.dag.task_dict["train"]
+    entry = {"index": [1], "iteration": 0, "run_id": "airflow-manual__2026-01-01T00-00-00-00-00-1e8dc70c"}
+    train = mapped.unmap({"arguments": module._mapped_arguments("train")(entry)})
+    assert (train.retries, train.retry_delay.total_seconds(), train.execution_timeout.total_seconds()) == (
+        2, 60, 5 * 60 + 30,
+    )  # fmt: skip
+    pod = pod_of(module, train, map_index=1)
+    spec, container = pod["spec"], pod["spec"]["containers"][0]  # then the XCom sidecar
+    assert container["name"] == "base"
+    assert container["image"] == "example.org/train:1.0"
+    assert container["resources"] == {
+        "claims": None,
+        "limits": {"memory": "4096Mi", "nvidia.com/gpu": "1"},
+        "requests": {"cpu": "2", "ephemeral-storage": "10240Mi", "memory": "4096Mi"},
+    }
+    # The pod starts from the code package through the bootstrap, whose text Jinja leaves alone,
+    # and knows its @project branch.
+    assert container["command"] == [*LAUNCHER, "flowc.task_runner"]
+    assert {e["name"]: e["value"] for e in container["env"]} == {
+        "ALPHA": "1", "MODE": "fast", BOOTSTRAP_ENV: BOOTSTRAP_SOURCE, BRANCH_ENV: "test.golden",
+    }  # fmt: skip
+    assert [e["secret_ref"]["name"] for e in container["env_from"]] == ["db-credentials"]
+    assert spec["service_account_name"] == "trainer" and spec["node_selector"] == {"pool": "gpu"}
+    assert [(t["key"], t["operator"], t["effect"]) for t in spec["tolerations"]] == [
+        ("nvidia.com/gpu", "Exists", "NoSchedule")
+    ]
+    # @kubernetes(shared_memory=2048): a memory-backed /dev/shm of that size.
+    volumes = {v["name"]: v["empty_dir"] for v in spec["volumes"]}  # and the XCom sidecar's
+    assert volumes["dshm"] == {"medium": "Memory", "size_limit": "2048Mi"}
+    mounts = {m["name"]: m["mount_path"] for m in container["volume_mounts"]}
+    assert mounts["dshm"] == "/dev/shm"
+    assert container["args"][container["args"].index("--index") + 1] == "1"
+
+    join = pod_of(module, module.dag.task_dict["join"], controls={"start": {"iteration": 0}})
+    spec, container = join["spec"], join["spec"]["containers"][0]
+    assert join["metadata"]["namespace"] == "ml"
+    assert [s["name"] for s in spec["image_pull_secrets"]] == ["registry-login"]
+    # Values that look like Jinja reach the pod as written: Airflow does not render them.
+    assert {e["name"]: e["value"] for e in container["env"]} == {
+        "BLOCK": "{% raw %}", "GREETING": "Hello {{ name }}", "NOTE": "{# x #}",
+        BOOTSTRAP_ENV: BOOTSTRAP_SOURCE, BRANCH_ENV: "test.golden",
+    }  # fmt: skip
+
+
+OUT_OF_ORDER = """
+from flowc import FlowSpec, step
+
+
+class OutOfOrderFlow(FlowSpec):
+    @step
+    def end(self):
+        pass
+
+    @step
+    def join(self, inputs):
+        self.total = sum(i.doubled for i in inputs)
+        self.next(self.end)
+
+    @step
+    def work(self):
+        self.doubled = self.input * 2
+        self.next(self.join)
+
+    @step
+    def start(self):
+        self.items = [1, 2]
+        self.next(self.work, foreach="items")
+"""
+
+
+@pytest.mark.parametrize("operator", OPERATORS)
+def test_a_flow_written_out_of_order_compiles_to_a_dag_that_imports(
+    operator: str, airflow_home: AirflowHome, tmp_path: Path
+) -> None:
+    """Metaflow lets steps be written in any order; the DAG file defines tasks upstream first."""
+    flow = tmp_path / "out_of_order_flow.py"
+    flow.write_text(OUT_OF_ORDER, encoding="utf-8")
+    compiled = compile_dag(build_ir(str(flow)), golden_settings(tmp_path), operator=operator)
+    (tmp_path / compiled.name).write_text(compiled.text, encoding="utf-8")
+    module = airflow_home.load(tmp_path / compiled.name)
+    assert module.dag.task_dict["work"].upstream_task_ids == {"start", "start-fanout"}
+    assert module.dag.task_dict["join"].upstream_task_ids == {"work"}

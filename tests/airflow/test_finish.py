@@ -15,8 +15,9 @@ from flowc.backends.airflow.params import coerce_parameters
 from flowc.config import load_settings
 from flowc.datastore import layout
 from flowc.frontend import build_ir
+from flowc.task_runner.bootstrap import LAUNCHER
 from tests.airflow.engine import AirflowHome, DagResult
-from tests.airflow.golden import GOLDEN_DIR, OPERATORS
+from tests.airflow.golden import GOLDEN_DIR, GOLDEN_PACKAGE, OPERATORS
 
 pytestmark = pytest.mark.slow
 
@@ -117,7 +118,8 @@ def test_finish_is_a_teardown_after_every_task_but_branch_tasks(
     assert finish.upstream_task_ids == others - branches
     assert not finish.downstream_task_ids
     if operator == "kubernetes":
-        assert finish.cmds == ["python", "-m", "flowc.task_runner.finish"]
+        assert finish.cmds == [*LAUNCHER, "flowc.task_runner.finish"]  # flowc from the package
         assert finish.arguments[finish.arguments.index("--run-id") + 1] == "{{ flowc_run_id(run_id) }}"
-        assert "--package" not in finish.arguments and "--control-file" not in finish.arguments
+        assert finish.arguments[finish.arguments.index("--package") + 1] == GOLDEN_PACKAGE
+        assert "--control-file" not in finish.arguments
         assert not finish.do_xcom_push

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import time
 from datetime import datetime
 from pathlib import Path
@@ -15,11 +16,13 @@ import pytest
 from flowc.cli import main
 from tests.airflow.server import AirflowServer, airflow_server
 from tests.conformance.artifacts import collect_artifacts
+from tests.conformance.matrix import AWKWARD_TEXT, LARGE_CONFIG
 
 pytestmark = pytest.mark.slow
 
 FLOWS = Path(__file__).parent / "flows"
 CONFORMANCE = Path(__file__).resolve().parents[1] / "conformance" / "flows"
+LARGE_JSON = json.dumps(LARGE_CONFIG, ensure_ascii=False)  # about 1 MB
 
 
 @pytest.fixture(scope="module")
@@ -97,15 +100,22 @@ def test_triggered_foreach_runs_its_tasks_in_parallel(server: AirflowServer, tmp
 
 def test_trigger_refuses_a_run_without_a_required_parameter(server: AirflowServer, tmp_path: Path) -> None:
     flow = CONFORMANCE / "parameters_flow.py"
-    deploy(server, flow, tmp_path / "datastore")
+    datastore = tmp_path / "datastore"
+    deploy(server, flow, datastore)
     wait_for_dag(server, "ParametersFlow")
     code, _, err = flowc("trigger", str(flow), "--target", "airflow", "--api-url", server.url)
     assert code == 1
     assert "text" in err and "HTTP 400" in err
-    # Given the parameter, the same trigger is accepted (typed from the flow: count is an int).
+    # Given the parameters, the same trigger is accepted: values typed from the flow (count is an
+    # int), awkward text and megabytes of JSON (stored in the datastore) reach the steps unchanged.
     code, out, err = flowc(
-        "trigger", "ParametersFlow", "--target", "airflow", "--api-url", server.url,
-        "--param", "text", "hello", "--count", "3",
+        "trigger", "ParametersFlow", "--target", "airflow", "--api-url", server.url, "--datastore",
+        str(datastore), "--param", "text", AWKWARD_TEXT, "--count", "3", "--config", LARGE_JSON, "--wait",
     )  # fmt: skip
-    assert code == 0, err
-    assert "flowc run id: airflow-" in out
+    assert code == 0, out + err + (server.home / "scheduler.log").read_text()[-3000:]
+    printed = dict(line.split(": ", 1) for line in out.splitlines())
+    assert printed["flowc run id"].startswith("airflow-") and printed["state"] == "success"
+    artifacts = collect_artifacts(str(datastore), "ParametersFlow", printed["flowc run id"])
+    assert artifacts[("end", "0")]["echo"] == {
+        "text": AWKWARD_TEXT, "count": 3, "ratio": 0.5, "enabled": False, "config": LARGE_CONFIG,
+    }  # fmt: skip

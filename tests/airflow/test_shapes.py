@@ -1,5 +1,6 @@
 """Shapes beyond the conformance flows, run on Airflow and compared with ``flowc run``: a loop with
-two exits (its branch task after the loop), then a foreach after the loop (iteration carried on)."""
+two exits (its branch task after the loop) then a foreach after the loop (iteration carried on);
+a switch inside a foreach and a loop inside a nested foreach (one mapped region task per index)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,12 @@ from flowc.backends.airflow import compile_dag
 from flowc.backends.airflow.params import coerce_parameters
 from flowc.config import load_settings
 from flowc.frontend import build_ir
-from tests.airflow.engine import AirflowHome
+from tests.airflow.engine import AirflowHome, DagResult
 from tests.conformance.artifacts import assert_same_artifacts, collect_artifacts
 
 pytestmark = pytest.mark.slow
 
-FLOW = Path(__file__).parent / "flows" / "loop_exits_flow.py"
+FLOWS = Path(__file__).parent / "flows"
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -35,27 +36,124 @@ def local_run(flow: Path, datastore: Path, parameters: dict[str, str]) -> str:
     return run_id_file.read_text().strip()
 
 
+def run_both(
+    flow: Path, parameters: dict[str, str], airflow_home: AirflowHome, tmp_path: Path, monkeypatch
+) -> tuple[DagResult, dict]:
+    """Runs ``flow`` with ``flowc run`` and on Airflow; asserts equal artifacts, returns Airflow's."""
+    ir = build_ir(str(flow))
+    local_store = tmp_path / "local"
+    expected = collect_artifacts(str(local_store), ir.name, local_run(flow, local_store, parameters))
+    datastore = tmp_path / "airflow"
+    dag_file = compile_dag(ir, load_settings({"datastore": str(datastore)}, start=tmp_path, environ={}))
+    monkeypatch.setenv("FLOWC_SOURCE", str(flow))
+    result = airflow_home.test(dag_file.name, dag_file.text, coerce_parameters(ir, parameters))
+    assert result.state == "success", result.task_states
+    actual = collect_artifacts(str(datastore), ir.name, result.flowc_run_id)
+    assert_same_artifacts(expected, actual)
+    return result, actual
+
+
 @pytest.mark.parametrize(
     ("limit", "taken", "skipped"), [("2", "finish", "cleanup"), ("6", "cleanup", "finish")]
 )
 def test_loop_with_two_exits(
     limit: str, taken: str, skipped: str, airflow_home: AirflowHome, tmp_path: Path, monkeypatch
 ) -> None:
-    parameters = {"limit": limit}
-    local_store = tmp_path / "local"
-    expected = collect_artifacts(str(local_store), "LoopExitsFlow", local_run(FLOW, local_store, parameters))
-
-    datastore = tmp_path / "airflow"
-    ir = build_ir(str(FLOW))
-    dag_file = compile_dag(ir, load_settings({"datastore": str(datastore)}, start=tmp_path, environ={}))
-    monkeypatch.setenv("FLOWC_SOURCE", str(FLOW))
-    result = airflow_home.test(dag_file.name, dag_file.text, coerce_parameters(ir, parameters))
-
-    assert result.state == "success", result.task_states
+    flow = FLOWS / "loop_exits_flow.py"
+    result, actual = run_both(flow, {"limit": limit}, airflow_home, tmp_path, monkeypatch)
     assert result.task_states[("loop-work-choose", -1)] == "success"
     assert result.task_states[(taken, -1)] == "success"
     assert result.task_states[(skipped, -1)] == "skipped"
-    actual = collect_artifacts(str(datastore), "LoopExitsFlow", result.flowc_run_id)
-    assert_same_artifacts(expected, actual)
     ends = [key for key in actual if key[0] == "end"]
     assert ends == [("end", f"0.{int(limit) - 1}")]  # the end runs at the loop's last iteration
+
+
+def test_switch_inside_a_foreach_takes_each_index_own_case(
+    airflow_home: AirflowHome, tmp_path: Path, monkeypatch
+) -> None:
+    result, actual = run_both(FLOWS / "switch_in_foreach_flow.py", {}, airflow_home, tmp_path, monkeypatch)
+    # One region task per index runs the switch and only the case that index chose (the retry of
+    # its flaky case step is the region driver's); nothing is skipped, and the static branch
+    # after the cases meet is mapped as usual.
+    regions = {key: state for key, state in result.task_states.items() if key[0] == "switch-pick"}
+    assert regions == {("switch-pick", i): "success" for i in range(4)}
+    assert "skipped" not in result.task_states.values()
+    assert sorted(task for step, task in actual if step == "even") == ["1", "3"]
+    assert sorted(task for step, task in actual if step in ("big", "small")) == ["0", "2"]
+    assert actual[("join", "0")]["summaries"] == [("EVEN-2", 6), ("ODD-BIG-3", 9), ("ODD-SMALL-1", 11)]
+    assert actual[("join", "0")]["failures"] == ["index 3 is caught"]
+    # @retry on a mapped step and on the join are Airflow's own retries of those task instances.
+    assert result.tries[("left", 1)] == 2 and result.tries[("left", 0)] == 1
+    assert result.tries[("join", -1)] == 2
+
+
+def test_loop_inside_a_nested_foreach_keeps_each_index_iteration(
+    airflow_home: AirflowHome, tmp_path: Path, monkeypatch
+) -> None:
+    result, actual = run_both(FLOWS / "loop_in_foreach_flow.py", {}, airflow_home, tmp_path, monkeypatch)
+    regions = sorted(index for (task, index) in result.task_states if task == "loop-work")
+    assert regions == list(range(5))  # rows [1, 2] have 2 and 3 columns: one flat mapped list
+    # The step after the loop ran at each index's own last iteration (task id <row>-<col>.<round>).
+    after = sorted(task for step, task in actual if step == "after")
+    assert after == ["0-0", "0-1.1", "1-0", "1-1.1", "1-2.2"]
+    assert actual[("join_rows", "0")]["table"] == [([-1, 1, 2], ["three rounds is too many"]), ([1, 2], [])]
+
+
+def test_a_foreach_wider_than_max_map_length_fails_naming_the_foreach_and_the_setting(
+    airflow_home: AirflowHome, tmp_path: Path, monkeypatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    flow = REPO / "tests" / "conformance" / "flows" / "wide_foreach_flow.py"
+    ir = build_ir(str(flow))
+    datastore = tmp_path / "airflow"
+    dag_file = compile_dag(ir, load_settings({"datastore": str(datastore)}, start=tmp_path, environ={}))
+    monkeypatch.setenv("FLOWC_SOURCE", str(flow))
+    result = airflow_home.test(dag_file.name, dag_file.text, {"width": 2000})  # default limit: 1024
+    assert result.state == "failed"
+    assert result.task_states[("start", -1)] == "success"
+    assert result.task_states[("start-fanout", -1)] == "failed"
+    assert result.tries[("start-fanout", -1)] == 1  # no retry can help
+    log = "".join(capfd.readouterr())
+    assert "foreach 'start' has 2000 tasks to run" in log and "max_map_length = 1024" in log
+
+
+EMPTY_FOREACH = """
+from flowc import FlowSpec, step
+
+
+class EmptyForeachFlow(FlowSpec):
+    @step
+    def start(self):
+        self.items = []
+        self.next(self.work, foreach="items")
+
+    @step
+    def work(self):
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):
+        self.n = len(list(inputs))
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+def test_a_foreach_over_nothing_fails_instead_of_skipping_its_body(
+    airflow_home: AirflowHome, tmp_path: Path, monkeypatch
+) -> None:
+    """Airflow skips a task mapped over an empty list, and the join and end after it: the run would
+    succeed having run nothing. The foreach step fails instead, as with ``flowc run``."""
+    flow = tmp_path / "empty_foreach_flow.py"
+    flow.write_text(EMPTY_FOREACH, encoding="utf-8")
+    datastore = tmp_path / "airflow"
+    dag_file = compile_dag(
+        build_ir(str(flow)), load_settings({"datastore": str(datastore)}, start=tmp_path, environ={})
+    )
+    monkeypatch.setenv("FLOWC_SOURCE", str(flow))
+    result = airflow_home.test(dag_file.name, dag_file.text)
+    assert result.state == "failed"
+    assert result.task_states[("start", -1)] == "failed"
+    assert result.task_states[("end", -1)] == "upstream_failed"

@@ -6,11 +6,13 @@ the Argo page it follows:
 
 - DAG tasks, ``depends`` / ``dependencies``: a task starts when every task it names has finished,
   then runs if the expression holds and is Omitted otherwise; a bare name means
-  ``Succeeded || Skipped || Daemoned``; a DAG fails fast (no new task starts after a failure).
+  ``Succeeded || Skipped || Daemoned``; one DAG cannot use both fields; a DAG fails fast (no new
+  task starts after a failure).
   https://argo-workflows.readthedocs.io/en/latest/enhanced-depends-logic/ ,
   https://argo-workflows.readthedocs.io/en/latest/walk-through/dag/
-- ``when``: evaluated after substitution; false makes the task Skipped.
-  https://argo-workflows.readthedocs.io/en/latest/walk-through/conditionals/
+- ``when``: evaluated after substitution; false makes the task Skipped. The whole task is
+  substituted first, and a ``tasks.*`` reference that does not resolve is an error then, whatever
+  ``when`` says (Argo 3.7.11+). https://argo-workflows.readthedocs.io/en/latest/walk-through/conditionals/
 - ``withSequence`` / ``withParam`` / ``withItems``: one child per item, ``{{item}}`` in scope; an
   empty expansion is Skipped. https://argo-workflows.readthedocs.io/en/latest/walk-through/loops/
 - template tags, simple and ``{{=expression}}``; in a DAG only the outputs and status of the
@@ -21,8 +23,21 @@ the Argo page it follows:
   parameters ``valueFrom.path`` read from the container's file after it exits, DAG outputs
   ``valueFrom.parameter`` / ``valueFrom.expression``
   (https://argo-workflows.readthedocs.io/en/latest/walk-through/output-parameters/).
-- ``retryStrategy``: ``limit`` further attempts, ``retryPolicy``, ``backoff`` (duration, factor),
-  ``{{retries}}`` numbering attempts from 0. https://argo-workflows.readthedocs.io/en/latest/retries/
+- ``retryStrategy``: ``limit`` further attempts, ``retryPolicy`` (``Always`` retries failures and
+  errors, ``OnFailure``, the default, failures only, ``OnError`` errors only), ``backoff``
+  (duration, factor), ``{{retries}}`` numbering attempts from 0.
+  https://argo-workflows.readthedocs.io/en/latest/retries/
+- a container template is substituted three times, each pass leaving what it cannot resolve:
+  globals and locals, then inputs as well (workflow/common/util.go, ``SubstituteParams``), then
+  the whole pod, which carries the template's input artifacts in ``ARGO_TEMPLATE``
+  (workflow/controller/workflowpod.go, ``substitutePodParams``); so text a first pass inserts is
+  read as tags by the next ones. A tag left after the last pass is an error here (Argo would pass
+  some on as text, fail on others).
+- Kubernetes then expands ``$(NAME)`` in env values (from the variables defined before) and in
+  command/args, ``$$`` standing for ``$``
+  (https://kubernetes.io/docs/tasks/inject-data-application/define-interdependent-environment-variables/).
+- template calls nest at most 100 deep (``Maximum recursion depth exceeded``: recursion is how a
+  loop runs). https://argo-workflows.readthedocs.io/en/latest/scaling/#maximum-recursion-depth
 - ``activeDeadlineSeconds`` on a template: the pod is killed and fails after that many seconds.
   https://argo-workflows.readthedocs.io/en/latest/fields/#template
 - ``envFrom.secretRef``: a missing Secret fails the pod before it starts (Kubernetes).
@@ -57,6 +72,16 @@ __all__ = ["ArgoExecutor", "ExecutionError", "Node", "WorkflowResult"]
 _TAG = re.compile(r"\{\{(.*?)\}\}", re.S)
 _DEPENDS_TOKEN = re.compile(r"\s*(&&|\|\||!|\(|\)|[A-Za-z0-9][-A-Za-z0-9]*(?:\.[A-Za-z]+)?)")
 _PHASE_ALIASES = {"Errored": "Error"}
+_READS_TASKS = re.compile(r"(?<![\w.'])tasks\b")
+#: Argo's default limit on nested template calls (controller ``maxStackDepth``).
+MAX_STACK_DEPTH = 100
+#: Phases of a failed attempt that each retryPolicy retries.
+_RETRIED = {
+    "Always": {"Failed", "Error"},
+    "OnFailure": {"Failed"},
+    "OnError": {"Error"},
+    "OnTransientError": set(),
+}
 
 
 class ExecutionError(RuntimeError):
@@ -126,7 +151,9 @@ class ArgoExecutor:
         self.env = dict(env or {})
         self.secrets = secrets or {}
         self.command = command or _local_python
-        self.slots = threading.Semaphore(max_parallel)
+        # spec.parallelism: pods of the workflow running at once
+        # (https://argo-workflows.readthedocs.io/en/latest/parallelism/).
+        self.slots = threading.Semaphore(min(max_parallel, int(self.spec.get("parallelism") or max_parallel)))
         self.lock = threading.Lock()
         self.nodes: list[Node] = []
         self.pods = 0
@@ -150,7 +177,7 @@ class ArgoExecutor:
     # ---- entry ------------------------------------------------------------------------
     def run(self) -> WorkflowResult:
         entry = self.spec["entrypoint"]
-        node = self._call(entry, {}, entry)
+        node = self._call(entry, {}, entry, depth=0)
         phase, message = node.phase, node.message
         exit_handler = self.spec.get("onExit")
         if exit_handler:
@@ -158,38 +185,75 @@ class ArgoExecutor:
             # fails, so does the workflow.
             # https://argo-workflows.readthedocs.io/en/latest/walk-through/exit-handlers/
             self.global_scope["workflow.status"] = phase
-            handled = self._call(exit_handler, {}, f"{entry}.onExit")
+            handled = self._call(exit_handler, {}, f"{entry}.onExit", depth=0)
             if handled.phase != "Succeeded" and phase == "Succeeded":
                 phase, message = "Failed", f"exit handler: {handled.message}"
         return WorkflowResult(phase, list(self.nodes), message)
 
     # ---- substitution -----------------------------------------------------------------
-    def substitute(self, value: Any, scope: Mapping[str, str]) -> Any:
-        """Every ``{{...}}`` in ``value`` (strings, lists, dicts) resolved in ``scope``."""
+    def substitute(self, value: Any, scope: Mapping[str, str], *, strict: bool = True) -> Any:
+        """Every ``{{...}}`` in ``value`` (strings, lists, dicts) resolved in ``scope``.
+
+        ``strict=False`` is one of Argo's ``allowUnresolved`` passes: a tag that does not resolve
+        (or an expression that fails) is written back as it was.
+        """
         if isinstance(value, str):
-            return _TAG.sub(lambda m: self._resolve(m.group(1), scope), value)
+            return _TAG.sub(lambda m: self._resolve(m.group(1), scope, strict, m.group(0)), value)
         if isinstance(value, list):
-            return [self.substitute(v, scope) for v in value]
+            return [self.substitute(v, scope, strict=strict) for v in value]
         if isinstance(value, dict):
-            return {k: self.substitute(v, scope) for k, v in value.items()}
+            return {k: self.substitute(v, scope, strict=strict) for k, v in value.items()}
         return value
 
-    def _resolve(self, tag: str, scope: Mapping[str, str]) -> str:
+    def _resolve(self, tag: str, scope: Mapping[str, str], strict: bool = True, text: str = "") -> str:
         if tag.startswith("="):
             try:
                 return go_format(evaluate(tag[1:], scope))
             except ExpressionError as exc:
+                if not strict:
+                    return text
                 raise ExecutionError(f"cannot evaluate {{{{{tag}}}}}: {exc}") from None
         name = tag.strip()
         if name not in scope:
+            if not strict:
+                return text
             raise ExecutionError(f"unresolved reference {{{{{name}}}}}")
         return scope[name]
 
+    def _pod_fields(self, template: Mapping[str, Any], scope: Mapping[str, str], pod: str) -> dict:
+        """The container and input artifacts of a pod after Argo's three substitution passes."""
+        inputs = {k: v for k, v in scope.items() if k.startswith("inputs.")}
+        locals_ = {"pod.name": pod, **({"retries": scope["retries"]} if "retries" in scope else {})}
+        for parameter in template.get("outputs", {}).get("parameters", []):
+            if "path" in parameter.get("valueFrom", {}):
+                inputs[f"outputs.parameters.{parameter['name']}.path"] = parameter["valueFrom"]["path"]
+        fields = {
+            "container": template["container"],
+            "artifacts": template.get("inputs", {}).get("artifacts", []),
+        }
+        passes = (
+            {**self.global_scope, **locals_},
+            {**self.global_scope, **locals_, **inputs},
+            {**self.global_scope, **inputs, "pod.name": pod},
+        )
+        for pass_scope in passes:
+            fields = self.substitute(fields, pass_scope, strict=False)
+        for text in _texts(fields):
+            if "{{" in text:
+                raise ExecutionError(f"{pod}: unresolved or unclosed template tag left in {text[:200]!r}")
+        return fields
+
     # ---- templates --------------------------------------------------------------------
-    def _call(self, name: str, arguments: Mapping[str, str], path: str) -> Node:
+    def _call(self, name: str, arguments: Mapping[str, str], path: str, *, depth: int) -> Node:
         template = self.templates.get(name)
         if template is None:
             raise ExecutionError(f"template {name!r} not found")
+        if depth >= MAX_STACK_DEPTH:
+            message = (
+                "Maximum recursion depth exceeded. See "
+                "https://argo-workflows.readthedocs.io/en/latest/scaling/#maximum-recursion-depth"
+            )
+            return self._record(Node(path, name, "Error", message=message))
         inputs = {}
         for parameter in template.get("inputs", {}).get("parameters", []):
             key = parameter["name"]
@@ -204,7 +268,7 @@ class ArgoExecutor:
             raise ExecutionError(f"{path}: template {name!r} has no input parameter(s) {sorted(unknown)}")
         scope = {**self.global_scope, **{f"inputs.parameters.{k}": v for k, v in inputs.items()}}
         if "dag" in template:
-            return self._dag(template, scope, path)
+            return self._dag(template, scope, path, depth)
         if "container" in template:
             return self._container(template, scope, path)
         raise ExecutionError(f"template {name!r}: only dag and container templates are interpreted")
@@ -215,8 +279,11 @@ class ArgoExecutor:
         return node
 
     # ---- DAG --------------------------------------------------------------------------
-    def _dag(self, template: Mapping[str, Any], scope: Mapping[str, str], path: str) -> Node:
+    def _dag(self, template: Mapping[str, Any], scope: Mapping[str, str], path: str, depth: int) -> Node:
         tasks = {t["name"]: t for t in template["dag"]["tasks"]}
+        if any("depends" in t for t in tasks.values()) and any("dependencies" in t for t in tasks.values()):
+            # https://argo-workflows.readthedocs.io/en/latest/enhanced-depends-logic/
+            raise ExecutionError(f"{path}: a DAG cannot use both depends and dependencies")
         needs = {name: _depends_names(task) for name, task in tasks.items()}
         for name, deps in needs.items():
             missing = deps - set(tasks)
@@ -228,14 +295,14 @@ class ArgoExecutor:
         with ThreadPoolExecutor(max_workers=max(1, len(tasks))) as pool:
             running: dict[Any, str] = {}
             while pending or running:
-                for name in sorted(pending):
-                    if not all(d in done for d in needs[name]):
-                        continue
-                    if failed:
-                        continue  # fail fast: nothing new starts once a task failed
+                # Omitting a task can make others ready at once: scan until nothing changes.
+                ready = [n for n in sorted(pending) if all(d in done for d in needs[n])]
+                while ready and not failed:  # fail fast: nothing new starts once a task failed
+                    name = ready.pop(0)
                     pending.discard(name)
                     if not _evaluate_depends(tasks[name], {d: done[d].phase for d in needs[name]}):
                         done[name] = self._record(Node(f"{path}.{name}", tasks[name]["template"], "Omitted"))
+                        ready = [n for n in sorted(pending) if all(d in done for d in needs[n])]
                         continue
                     task_scope = dict(scope)
                     for ancestor in _ancestors(name, needs):
@@ -243,7 +310,8 @@ class ArgoExecutor:
                         task_scope[f"tasks.{ancestor}.status"] = node.phase
                         for key, value in node.outputs.items():
                             task_scope[f"tasks.{ancestor}.outputs.parameters.{key}"] = value
-                    running[pool.submit(self._task, tasks[name], task_scope, f"{path}.{name}")] = name
+                    future = pool.submit(self._task, tasks[name], task_scope, f"{path}.{name}", depth + 1)
+                    running[future] = name
                 if not running:
                     if pending and not failed:
                         raise ExecutionError(f"{path}: tasks {sorted(pending)} can never start (cycle?)")
@@ -283,7 +351,8 @@ class ArgoExecutor:
                 )
         return outputs
 
-    def _task(self, task: Mapping[str, Any], scope: Mapping[str, str], path: str) -> Node:
+    def _task(self, task: Mapping[str, Any], scope: Mapping[str, str], path: str, depth: int) -> Node:
+        self._resolve_task_references(task, scope, path)
         items: list[Any] | None = None
         if "withSequence" in task:
             sequence = self.substitute(task["withSequence"], scope)
@@ -297,14 +366,14 @@ class ArgoExecutor:
         elif "withItems" in task:
             items = list(task["withItems"])
         if items is None:
-            return self._one(task, scope, path)
+            return self._one(task, scope, path, depth)
         if not items:
             return self._record(Node(path, task["template"], "Skipped", message="Skipped, empty params"))
         with ThreadPoolExecutor(max_workers=len(items)) as pool:
             children = list(
                 pool.map(
                     lambda pair: self._one(
-                        task, {**scope, "item": _item_text(pair[1])}, f"{path}({pair[0]})"
+                        task, {**scope, "item": _item_text(pair[1])}, f"{path}({pair[0]})", depth
                     ),
                     enumerate(items),
                 )
@@ -313,7 +382,25 @@ class ArgoExecutor:
         phase = "Failed" if bad else "Succeeded"
         return self._record(Node(path, task["template"], phase, message="; ".join(c.message for c in bad)))
 
-    def _one(self, task: Mapping[str, Any], scope: Mapping[str, str], path: str) -> Node:
+    def _resolve_task_references(self, task: Mapping[str, Any], scope: Mapping[str, str], path: str) -> None:
+        """Every tag of the task that reads ``tasks`` must resolve before anything else happens.
+
+        Argo substitutes the whole task (``when``, ``arguments``, ``with*``) before it evaluates
+        ``when`` or expands items (dag.go, ``resolveDependencyReferences``), and since 3.7.11 a
+        reference to ``tasks.*`` that does not resolve is an error (``ReplaceStrict``) even in a
+        task ``when`` then skips.
+        """
+        fields = {key: task[key] for key in ("when", "arguments", "withSequence", "withParam") if key in task}
+        for text in _texts(fields):
+            for match in _TAG.finditer(text):
+                body = match.group(1)
+                if _READS_TASKS.search(body[1:] if body.startswith("=") else body.strip()):
+                    try:
+                        self._resolve(body, scope)
+                    except ExecutionError as exc:
+                        raise ExecutionError(f"{path}: {exc}") from None
+
+    def _one(self, task: Mapping[str, Any], scope: Mapping[str, str], path: str, depth: int) -> Node:
         if "when" in task:
             condition = self.substitute(task["when"], scope)
             if not _govaluate(condition):
@@ -324,8 +411,7 @@ class ArgoExecutor:
             p["name"]: self.substitute(p.get("value", ""), scope)
             for p in task.get("arguments", {}).get("parameters", [])
         }
-        node = self._call(task["template"], arguments, path)
-        return node
+        return self._call(task["template"], arguments, path, depth=depth)
 
     # ---- containers -------------------------------------------------------------------
     def _container(self, template: Mapping[str, Any], scope: Mapping[str, str], path: str) -> Node:
@@ -341,7 +427,9 @@ class ArgoExecutor:
             if phase == "Succeeded":
                 break
             policy = (strategy or {}).get("retryPolicy", "OnFailure")
-            if policy == "OnError" and phase != "Error":
+            if policy not in _RETRIED:
+                raise ExecutionError(f"{path}: unknown retryPolicy {policy!r}")
+            if phase not in _RETRIED[policy]:
                 break
             if attempt < limit:
                 time.sleep(_backoff_seconds(strategy or {}, attempt))
@@ -355,22 +443,27 @@ class ArgoExecutor:
             pod_dir = self.workdir / f"pod-{self.pods}"
         pod_dir.mkdir(parents=True)
         mapped = _PathMap(pod_dir, template)
-        for artifact in template.get("inputs", {}).get("artifacts", []):
+        fields = self._pod_fields(template, scope, pod_dir.name)
+        for artifact in fields["artifacts"]:
             if "raw" not in artifact:
                 raise ExecutionError(f"{path}: only raw input artifacts are interpreted")
             target = mapped.local(artifact["path"])
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(self.substitute(artifact["raw"]["data"], scope), encoding="utf-8")
+            target.write_text(artifact["raw"]["data"], encoding="utf-8")
         mapped.local("/tmp").mkdir(parents=True, exist_ok=True)  # every image has /tmp, nothing more
-        container = self.substitute(template["container"], scope)
-        env = dict(self.env)
+        container = fields["container"]
+        defined: dict[str, str] = {}  # the container's own variables, which $(NAME) may name
         for source in container.get("envFrom", []):
             secret = source["secretRef"]["name"]
             if secret not in self.secrets:
                 return "Error", -1, {}, f"secret {secret!r} not found"
-            env.update(self.secrets[secret])
-        env.update({e["name"]: e["value"] for e in container.get("env", [])})
-        argv = [mapped.rewrite(word) for word in [*container.get("command", []), *container.get("args", [])]]
+            defined.update(self.secrets[secret])
+        for variable in container.get("env", []):
+            defined[variable["name"]] = _kubernetes_expand(variable["value"], defined)
+        env = {**self.env, **defined}
+        words = [*container.get("command", []), *container.get("args", [])]
+        words = [_kubernetes_expand(word, defined) for word in words]
+        argv = [mapped.rewrite(word) for word in words]
         deadline = template.get("activeDeadlineSeconds")
         with self.slots, open(pod_dir / "main.log", "wb") as log:
             process = subprocess.Popen(
@@ -423,6 +516,46 @@ class _PathMap:
 
     def rewrite(self, word: str) -> str:
         return str(self.local(word)) if word in self.declared else word
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [t for item in value for t in _texts(item)]
+    if isinstance(value, dict):
+        return [t for item in value.values() for t in _texts(item)]
+    return []
+
+
+def _kubernetes_expand(text: str, defined: Mapping[str, str]) -> str:
+    """Kubernetes' ``$(NAME)`` expansion (third_party/forked/golang/expansion): ``$$`` is ``$``,
+    ``$(NAME)`` of a defined variable its value, anything else stays as written."""
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char != "$" or i + 1 == len(text):
+            out.append(char)
+            i += 1
+            continue
+        following = text[i + 1]
+        if following == "$":
+            out.append("$")
+            i += 2
+        elif following == "(":
+            end = text.find(")", i + 2)
+            if end == -1:
+                out.append("$(")
+                i += 2
+            else:
+                name = text[i + 2 : end]
+                out.append(defined.get(name, f"$({name})"))
+                i = end + 1
+        else:
+            out.append("$" + following)
+            i += 2
+    return "".join(out)
 
 
 def _local_python(argv: list[str]) -> list[str]:

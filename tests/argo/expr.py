@@ -3,7 +3,8 @@ that compiled documents use, evaluated the way Argo evaluates ``{{=...}}`` tags.
 
 Argo's environment (https://argo-workflows.readthedocs.io/en/latest/variables/#expression): the
 flat variables (``tasks.a.outputs.parameters.control``) expanded into nested maps, plus the
-functions ``asInt``, ``asFloat``, ``jsonpath``, ``toJson`` and ``string``. Results are printed with
+functions ``asInt``, ``asFloat``, ``jsonpath``, ``toJson`` and ``string``, and expr-lang's builtin
+``replace`` (https://expr-lang.org/docs/language-definition). Results are printed with
 Go's ``%v`` (util/template/expression_template.go), which is why ``jsonpath`` numbers need ``asInt``.
 
 Reading a missing map key gives nil, and reading a field *of* nil is an error: exactly what happens
@@ -47,9 +48,31 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     return tokens
 
 
+_SIMPLE_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\"}
+_ESCAPE = re.compile(r"\\(?:([0-7]{3})|x([0-9A-Fa-f]{2})|u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))", re.S)
+
+
 def _unquote(literal: str) -> str:
-    body = literal[1:-1]
-    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
+    """A string literal's value, decoded as expr-lang's lexer does (parser/lexer/lexer.go,
+    ``scanString`` / ``scanEscape``): a raw line break inside is an error, and only the escapes
+    listed there exist (the literal's own quote, ``abfnrtv\\``, octal, ``x``, ``u``, ``U``)."""
+    quote, body = literal[0], literal[1:-1]
+    if "\n" in body:
+        raise ExpressionError(f"literal not terminated: {literal!r}")
+
+    def decode(match: re.Match[str]) -> str:
+        octal, hex2, hex4, hex8, simple = match.groups()
+        if octal is not None:
+            return chr(int(octal, 8))
+        if hex2 or hex4 or hex8:
+            return chr(int(hex2 or hex4 or hex8, 16))
+        if simple == quote:
+            return quote
+        if simple in _SIMPLE_ESCAPES:
+            return _SIMPLE_ESCAPES[simple]
+        raise ExpressionError(f"invalid char escape \\{simple} in {literal!r}")
+
+    return _ESCAPE.sub(decode, body)
 
 
 def _jsonpath(document: Any, path: str) -> Any:
@@ -80,6 +103,13 @@ def _as_int(value: Any) -> int:
     raise ExpressionError(f"asInt of {value!r}")
 
 
+def _text(value: Any) -> str:
+    # expr-lang's builtins take strings only (builtin/builtin.go: args[0].(string)).
+    if not isinstance(value, str):
+        raise ExpressionError(f"{value!r} is not a string")
+    return value
+
+
 def _to_json(value: Any) -> str:
     # Go's json.Marshal: map keys sorted, no spaces.
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -91,6 +121,7 @@ FUNCTIONS: Mapping[str, Callable[..., Any]] = {
     "asFloat": lambda v: float(v),
     "toJson": _to_json,
     "string": lambda v: go_format(v),
+    "replace": lambda text, old, new: _text(text).replace(_text(old), _text(new)),
 }
 
 

@@ -3,11 +3,12 @@
 It keeps objects in memory and checks every request the way the API server does for
 ``argoproj.io/v1alpha1`` resources (https://kubernetes.io/docs/reference/using-api/api-concepts/):
 the path (group, version, namespace, plural, name), the verb (GET one, POST to the collection,
-PUT one), the bearer token, the JSON body (apiVersion, kind matching the plural, namespace and name
-matching the path), ``resourceVersion`` on PUT (a missing or stale one is 409 Conflict), 409
-AlreadyExists on a second POST, 404 NotFound with a ``Status`` body, and ``generateName``. Bodies of
-Argo kinds must also pass Argo's strict schema. Anything else is a 400 naming the problem, and the
-test sees it in ``problems``.
+PUT one, DELETE one), the bearer token, the JSON body (apiVersion, kind matching the plural,
+namespace and name matching the path), ``resourceVersion`` on PUT (a missing or stale one is 409
+Conflict), 409 AlreadyExists on a second POST, 404 NotFound with a ``Status`` body, and
+``generateName``. Bodies of Argo kinds must also pass Argo's strict schema. Anything else is a 400
+naming the problem, and the test sees it in ``problems``. ``refuse`` makes the server answer a
+verb on a plural with an error ``Status`` (403 Forbidden by RBAC, 422 Invalid from admission...).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ class FakeKube:
     version: int = 100
     #: ``status.phase`` given to each created Workflow (the fake controller finishes it at once).
     workflow_phase: str | None = None
+    #: (verb, plural) -> (HTTP code, reason, message) answered instead of doing the request.
+    refuse: dict[tuple[str, str], tuple[int, str, str]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def put_object(self, plural: str, obj: dict[str, Any]) -> None:
@@ -102,6 +105,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._reject(404, "NotFound", f"no such API path {self.path}")
             return
         ns, plural, name = match.group("ns"), match.group("plural"), match.group("name")
+        if (self.command, plural) in fake.refuse:
+            code, reason, message = fake.refuse[(self.command, plural)]
+            self._send(code, _status(code, reason, message))
+            return
         with fake.lock:
             if self.command == "GET" and name:
                 found = fake.objects.get((plural, ns, name))
@@ -115,6 +122,12 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if self.command == "PUT" and name:
                 self._replace(fake, ns, plural, name)
+                return
+            if self.command == "DELETE" and name:
+                if fake.objects.pop((plural, ns, name), None) is None:
+                    self._send(404, _status(404, "NotFound", f'{plural} "{name}" not found'))
+                else:
+                    self._send(200, {"kind": "Status", "apiVersion": "v1", "status": "Success"})
                 return
         self._reject(405, "MethodNotAllowed", f"{self.command} is not allowed on {self.path}")
 

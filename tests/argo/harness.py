@@ -65,13 +65,17 @@ def run_flow(
     workflow_name: str = "wf-test",
     secrets: Mapping[str, Mapping[str, str]] | None = None,
     env: Mapping[str, str] | None = None,
+    settings: Mapping[str, Any] | None = None,
 ) -> ArgoRun:
-    """Compiles ``flow_file``, stores its code package in ``datastore`` and runs the workflow."""
+    """Compiles ``flow_file`` (with ``settings`` over :func:`argo_settings`), stores its code package
+    in ``datastore`` and runs the workflow."""
     from flowc.datastore.storage import open_storage
     from flowc.package import build_package, store_package
 
     document = next(
-        d for d in compile_documents(flow_file, datastore=datastore) if d["kind"] == "WorkflowTemplate"
+        d
+        for d in compile_documents(flow_file, datastore=datastore, **dict(settings or {}))
+        if d["kind"] == "WorkflowTemplate"
     )
     package = build_package(flow_file)
     store_package(open_storage(datastore), package)

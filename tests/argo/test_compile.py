@@ -150,8 +150,12 @@ def test_every_argv_stays_short_at_any_width(tmp_path: Path) -> None:
                 for w in template["container"]["args"]
             ]
             assert "{{" not in " ".join(words)
+            # The task runner's own argv (issue: under 512 bytes), and the whole command line with
+            # the launcher before it (python -c <fixed 50 bytes> or python -m; issue: under 1 KB).
+            size = len(" ".join(words).encode())
+            assert size < 512, f"{template['name']}: task runner argv of {size} bytes"
             size = len(" ".join(template["container"]["command"] + words).encode())
-            assert size < 512, f"{template['name']}: argv of {size} bytes"
+            assert size < 1024, f"{template['name']}: command line of {size} bytes"
             checked += 1
     assert checked >= 10
 
@@ -227,7 +231,7 @@ def test_refusals_name_step_line_and_reason() -> None:
     assert found == {
         ("argo-secret-name", "start", ir.step("start").location.line),
         ("argo-batch-settings", "end", ir.step("end").location.line),
-        ("argo-scheduled-required-parameters", None, None),
+        ("scheduled-required-parameters", None, ir.schedule.line),  # refused for every target
     }
     assert "argo cannot express this" in str(caught.value)
 
@@ -241,7 +245,7 @@ def test_parameters_reach_start_through_a_file_not_argv() -> None:
     argv = " ".join(start["container"]["args"])
     assert not any(f"parameters.{name}" in argv for name in ("text", "count", "ratio", "enabled", "config"))
     (artifact,) = start["inputs"]["artifacts"]
-    assert artifact["raw"]["data"].startswith("{{=toJson({")
+    assert artifact["raw"]["data"].startswith("{{=replace(toJson({")
 
 
 def _first_dag(document: dict, name: str = "main") -> dict:
@@ -255,6 +259,11 @@ def _task(document: dict, name: str, template: str = "main") -> dict:
 def _require_input(document: dict, template: str, name: str) -> None:
     found = next(t for t in document["spec"]["templates"] if t["name"] == template)
     found.setdefault("inputs", {}).setdefault("parameters", []).append({"name": name})
+
+
+def _use_dependencies(task: dict, names: list[str]) -> None:
+    del task["depends"]
+    task["dependencies"] = names
 
 
 MUTATIONS = {
@@ -275,6 +284,23 @@ MUTATIONS = {
         "may not have run",
     ),
     "missing input": (lambda d: _require_input(d, "after", "index"), "input parameter 'index' of 'after'"),
+    "template defined twice": (
+        lambda d: d["spec"]["templates"].append(dict(d["spec"]["templates"][0])),
+        "is defined more than once",
+    ),
+    "unknown depends result": (
+        lambda d: _task(d, "end").update(depends="after.Succeded"),
+        "unknown result after.Succeded",
+    ),
+    "depends mixed with dependencies": (
+        lambda d: _use_dependencies(_task(d, "end"), ["after"]),
+        "depends and dependencies cannot be used in the same DAG",
+    ),
+    "unclosed tag": (lambda d: _task(d, "end").update(when="{{=true"), "without a matching"),
+    "bad parameter name": (
+        lambda d: d["spec"]["arguments"]["parameters"].append({"name": "a.b", "value": "1"}),
+        "'a.b' is no parameter name",
+    ),
 }
 
 
@@ -340,3 +366,201 @@ def test_ci_example_tests_then_deploys_on_main() -> None:
         c.startswith("flowc deploy") and "--target argo" in c and "--dry-run" not in c for c in commands
     )
     assert any("pytest" in step.get("run", "") for step in workflow["jobs"]["test"]["steps"])
+
+
+def test_a_cron_workflow_with_a_schedule_argo_cannot_parse_is_caught() -> None:
+    _, cron = _documents(ARGO_FLOWS / "decorated_flow.py")
+    assert semantic_problems(cron) == []
+    cron["spec"]["schedules"] = ["0 25 * * *"]
+    assert semantic_problems(cron) == ["schedule '0 25 * * *': hour '25' is outside 0-23"]
+
+
+def _flow_file(tmp_path: Path, header: str, parameters: str = "") -> Path:
+    path = tmp_path / "made_flow.py"
+    path.write_text(
+        "from flowc import FlowSpec, Parameter, schedule, step\n\n"
+        f"{header}\n"
+        "class MadeFlow(FlowSpec):\n"
+        f"{parameters}"
+        "    @step\n    def start(self):\n        self.next(self.end)\n\n"
+        "    @step\n    def end(self):\n        pass\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("learning.rate", "is not an Argo parameter name"),
+        ("with space", "is not an Argo parameter name"),
+        ("flowc-package", "is taken by the workflow's own parameters"),
+    ],
+)
+def test_parameter_names_argo_rejects_are_refused(tmp_path: Path, name: str, reason: str) -> None:
+    """Argo validates parameter names against [-a-zA-Z0-9_]+ (validation_utils.go) and a dotted
+    name would split in the expression environment; the flow's own names are taken."""
+    path = _flow_file(tmp_path, "", f"    p = Parameter({name!r}, default='x')\n\n")
+    with pytest.raises(CompileError) as caught:
+        _compile(path)
+    (diagnostic,) = caught.value.diagnostics
+    assert diagnostic.code == "argo-parameter-name" and reason in diagnostic.message
+    assert diagnostic.line == 5
+
+
+def test_a_schedule_no_target_could_run_is_refused_before_argo(tmp_path: Path) -> None:
+    """The front end checks every @schedule (flowc.frontend.cron), so Argo only ever sees five
+    standard fields that its parser (robfig/cron) takes; tests/frontend has the cases."""
+    with pytest.raises(CompileError) as caught:
+        _compile(_flow_file(tmp_path, '@schedule(cron="61 * * * *")'))
+    (diagnostic,) = caught.value.diagnostics
+    assert diagnostic.code == "bad-decorator" and "outside 0-59" in diagnostic.message
+
+
+@pytest.mark.parametrize(
+    ("cron", "written"),
+    [
+        ("*/15 0-23/2 1,15 * ?", "*/15 0-23/2 1,15 * *"),
+        ("0 1 * JAN-MAR mon-fri", "0 1 * JAN-MAR mon-fri"),
+        ("0 0 1 * 0", "0 0 1 * 0"),
+        ("0 1 * * 7", "0 1 * * 0"),  # Vixie cron's Sunday: robfig/cron takes only 0
+        ("0 10 ? * 2-6 *", "0 10 * * 1-5"),  # EventBridge's Monday to Friday
+    ],
+)
+def test_schedules_argo_parses_compile(tmp_path: Path, cron: str, written: str) -> None:
+    _, document = _documents(_flow_file(tmp_path, f'@schedule(cron="{cron}")'))
+    assert document["spec"]["schedules"] == [written] and semantic_problems(document) == []
+
+
+def test_cpu_is_a_kubernetes_quantity_rounded_up_to_the_millicore() -> None:
+    from flowc.backends.argo.containers import quantity_cpu
+
+    assert [quantity_cpu(c) for c in (2, 0.5, 2.5, 1.0005, 0.0001, 0.1 + 0.2)] == [
+        "2", "500m", "2500m", "1001m", "1m", "300m",
+    ]  # fmt: skip
+
+
+def test_environment_reaches_the_pod_as_written_or_not_at_all() -> None:
+    """Kubernetes expands $(NAME) and reduces $$ in env values, so `$` is doubled; a value with
+    `{{` is left to the task runner, which sets every @environment variable itself."""
+    (document,) = _documents(ARGO_FLOWS / "awkward_values_flow.py")
+    start = next(t for t in document["spec"]["templates"] if t["name"] == "start")
+    env = {e["name"]: e["value"] for e in start["container"]["env"]}
+    assert env["DOLLARS"] == "$$(HOME) $$$$x $$" and "TEMPLATE" not in env
+
+
+def test_switch_keys_never_end_a_template_tag_early() -> None:
+    (document,) = _documents(ARGO_FLOWS / "awkward_values_flow.py")
+    whens = [t["when"] for t in _first_dag(document)["tasks"] if "when" in t]
+    assert len(whens) == 3
+    for when in whens:
+        assert when.startswith("{{=") and when.endswith("}}")
+        assert "{{" not in when[2:] and "}}" not in when[:-2]
+        assert "\n" not in when
+
+
+_LOOP_LEFT_EARLY = """
+class EarlyExitFlow(FlowSpec):
+    @step
+    def start(self):
+        self.next(self.head)
+
+    @step
+    def head(self):
+        self.k = "x"
+        self.next({"x": self.mid, "y": self.end}, condition="k")
+
+    @step
+    def mid(self):
+        self.j = "done"
+        self.next({"again": self.head, "done": self.end}, condition="j")
+
+    @step
+    def end(self):
+        pass
+"""
+_NESTED_LOOPS = """
+class NestedLoopsFlow(FlowSpec):
+    @step
+    def start(self):
+        self.next(self.outer)
+
+    @step
+    def outer(self):
+        self.next(self.inner)
+
+    @step
+    def inner(self):
+        self.k = "done"
+        self.next({"again": self.inner, "done": self.back}, condition="k")
+
+    @step
+    def back(self):
+        self.j = "done"
+        self.next({"again": self.outer, "done": self.end}, condition="j")
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+@pytest.mark.parametrize(
+    ("source", "step", "reason"),
+    [
+        (_LOOP_LEFT_EARLY, "head", "can only be left through 'mid', but 'head' goes on to 'end'"),
+        (_NESTED_LOOPS, "inner", "a loop inside the loop of 'outer' (nested loops) is not supported"),
+    ],
+)
+def test_shapes_argo_cannot_express_are_refused_with_step_and_line(
+    tmp_path: Path, source: str, step: str, reason: str
+) -> None:
+    path = tmp_path / "shape_flow.py"
+    path.write_text("from flowc import FlowSpec, step\n" + source, encoding="utf-8")
+    with pytest.raises(CompileError) as caught:
+        _compile(path)
+    (diagnostic,) = caught.value.diagnostics
+    ir = build_ir(str(path))
+    assert (diagnostic.code, diagnostic.step) == ("argo-unsupported-shape", step)
+    assert diagnostic.line == ir.step(step).location.line and reason in diagnostic.message
+
+
+def test_max_workers_bounds_the_pods_of_a_run() -> None:
+    from hera.workflows.models import WorkflowTemplate
+
+    (document,) = _documents(FLOWS_DIR / "wide_foreach_flow.py", max_workers=16)
+    assert document["spec"]["parallelism"] == 16
+    assert schema_problems(document) == [] and semantic_problems(document) == []
+    WorkflowTemplate.model_validate(document, extra="forbid")
+    (unbounded,) = _documents(FLOWS_DIR / "wide_foreach_flow.py")
+    assert "parallelism" not in unbounded["spec"]
+
+
+@pytest.mark.parametrize(
+    ("decorator", "reason"),
+    [
+        ('node_selector={"pool type": "gpu"}', "'pool type' is not a label key"),
+        ('node_selector={"pool": "a b"}', "'a b' is not a label value"),
+        ('tolerations=[{"key": "k", "operator": "Exists", "value": "v"}]', "Exists cannot have a value"),
+        ('tolerations=[{"key": "k", "operator": "Sometimes"}]', "operator 'Sometimes' is not one of"),
+        ('tolerations=[{"key": "k", "effect": "NoWay"}]', "effect 'NoWay' is not one of"),
+        ('service_account="Trainer_SA"', "service_account 'Trainer_SA' is not a Kubernetes name"),
+        ('image_pull_secrets=["Reg Cred"]', "image pull secret 'Reg Cred' is not a Secret name"),
+        ('image="two words"', "image 'two words' is not an image reference"),
+    ],
+)
+def test_pod_settings_kubernetes_refuses_are_refused_at_compile_time(
+    tmp_path: Path, decorator: str, reason: str
+) -> None:
+    """Each would pass Argo's schema, then fail every attempt when the API server refuses the pod."""
+    path = tmp_path / "pod_flow.py"
+    path.write_text(
+        "from flowc import FlowSpec, kubernetes, step\n\n\nclass PodFlow(FlowSpec):\n"
+        f"    @kubernetes({decorator})\n    @step\n    def start(self):\n        self.next(self.end)\n\n"
+        "    @step\n    def end(self):\n        pass\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(CompileError) as caught:
+        _compile(path)
+    (diagnostic,) = caught.value.diagnostics
+    assert (diagnostic.code, diagnostic.step) == ("argo-pod-spec", "start") and reason in diagnostic.message

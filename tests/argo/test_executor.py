@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from pathlib import Path
 from typing import Any
@@ -212,3 +213,187 @@ def test_go_formatting_is_why_counts_need_asint() -> None:
     assert go_format(evaluate("asInt(jsonpath(c, '$.n'))", {"c": '{"n": 1000000}'})) == "1000000"
     with pytest.raises(ExpressionError):
         evaluate("unknown_name == 1", {})
+
+
+def _echo_to_file(name: str, text: str) -> dict[str, Any]:
+    """A template writing ``text`` (after substitution) to ``out.txt`` in its working directory."""
+    code = "import sys; open('out.txt', 'w').write(sys.argv[1])"
+    return {"name": name, "container": {"image": "x", "command": ["python", "-c", code, text]}}
+
+
+def test_text_a_pass_inserts_is_read_as_tags_by_the_next(tmp_path: Path) -> None:
+    """Argo substitutes a pod three times (globals, inputs, the pod): a parameter value holding
+    `{{workflow.name}}` is rewritten, and one holding a tag nothing resolves is an error."""
+    document = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"generateName": "t-"},
+        "spec": {
+            "entrypoint": "main",
+            "arguments": {"parameters": [{"name": "p"}]},
+            "templates": [
+                {"name": "main", "dag": {"tasks": [{"name": "a", "template": "show"}]}},
+                _echo_to_file("show", "{{workflow.parameters.p}}"),
+            ],
+        },
+    }
+
+    def run(value: str, where: Path):
+        executor = ArgoExecutor(document, workdir=where, workflow_name="wf", arguments={"p": value})
+        return executor.run()
+
+    result = run("name={{workflow.name}}", tmp_path / "1")
+    assert result.phase == "Succeeded"
+    assert (tmp_path / "1" / "pod-1" / "out.txt").read_text() == "name=wf"
+    with pytest.raises(ExecutionError, match="unresolved or unclosed"):
+        run("{{nothing.resolves.this}}", tmp_path / "2")
+
+
+def test_kubernetes_expands_dollar_references_in_env_and_args(tmp_path: Path) -> None:
+    code = "import os, sys; open('out.txt', 'w').write(os.environ['B'] + '|' + sys.argv[1])"
+    template = {
+        "name": "show",
+        "container": {
+            "image": "x",
+            "command": ["python", "-c", code, "$(A)-$$(A)-$(NOPE)"],
+            "env": [{"name": "A", "value": "x"}, {"name": "B", "value": "$(A)y$$z"}],
+        },
+    }
+    result = _run(tmp_path, [template], [{"name": "a", "template": "show"}])
+    assert result.phase == "Succeeded", result.message
+    assert (tmp_path / "pod-1" / "out.txt").read_text() == "xy$z|x-$(A)-$(NOPE)"
+
+
+def test_template_calls_nest_at_most_100_deep(tmp_path: Path) -> None:
+    """Recursion is how Argo loops; the controller stops it at a depth of 100."""
+    document = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"generateName": "t-"},
+        "spec": {
+            "entrypoint": "main",
+            "templates": [
+                {"name": "main", "dag": {"tasks": [{"name": "again", "template": "main"}]}},
+            ],
+        },
+    }
+    result = ArgoExecutor(document, workdir=tmp_path, workflow_name="wf").run()
+    assert result.phase == "Failed"
+    (deepest,) = [n for n in result.nodes if n.phase == "Error"]
+    assert deepest.path.count(".again") == 100 and "Maximum recursion depth" in deepest.message
+
+
+def test_a_dag_cannot_mix_depends_and_dependencies(tmp_path: Path) -> None:
+    with pytest.raises(ExecutionError, match="both depends and dependencies"):
+        _run(
+            tmp_path,
+            [OK],
+            [
+                {"name": "a", "template": "ok"},
+                {"name": "b", "template": "ok", "depends": "a.Succeeded"},
+                {"name": "c", "template": "ok", "dependencies": ["a"]},
+            ],
+        )
+
+
+def test_retry_policy_on_failure_does_not_retry_errors(tmp_path: Path) -> None:
+    """OnFailure (the default) retries a failed main container, not a pod that errored."""
+    missing_secret = _py(
+        "needs-secret",
+        "pass",
+        retryStrategy={"limit": 2, "retryPolicy": "OnFailure"},
+    )
+    missing_secret["container"]["envFrom"] = [{"secretRef": {"name": "absent"}}]
+    result = _run(tmp_path, [missing_secret], [{"name": "a", "template": "needs-secret"}])
+    assert result.node("main.a").phase == "Error" and result.node("main.a").attempts == 1
+
+
+@pytest.mark.parametrize(
+    ("literal", "value"),
+    [
+        ("'a\\u007d\\u007db'", "a}}b"),
+        ("'it\\'s'", "it's"),
+        ("'\\x41\\101\\n'", "AA\n"),
+        ("'back\\\\slash'", "back\\slash"),
+    ],
+)
+def test_string_literals_decode_as_expr_lang_does(literal: str, value: str) -> None:
+    assert evaluate(literal, {}) == value
+
+
+@pytest.mark.parametrize("literal", ["'raw\nbreak'", "'\\q'", "'\\u00'"])
+def test_string_literals_expr_lang_rejects(literal: str) -> None:
+    with pytest.raises(ExpressionError):
+        evaluate(literal, {})
+
+
+def test_replace_is_expr_langs_builtin() -> None:
+    assert evaluate("replace('a{{b{{', '{{', '{')", {}) == "a{b{"
+
+
+def test_a_task_skipped_by_when_still_may_not_read_outputs_of_a_task_that_did_not_run(
+    tmp_path: Path,
+) -> None:
+    """Argo substitutes a task's arguments before it evaluates `when` (and 3.7.11+ fails there)."""
+    take = _py("take", "pass", inputs={"parameters": [{"name": "p"}]})
+    with pytest.raises(ExecutionError, match="cannot fetch parameters from nil"):
+        _run(
+            tmp_path,
+            [_emit("e", "v"), take],
+            [
+                {"name": "a", "template": "e", "when": "false"},
+                {
+                    "name": "b",
+                    "template": "take",
+                    "depends": "a",
+                    "when": "false",
+                    "arguments": {
+                        "parameters": [{"name": "p", "value": "{{=tasks['a'].outputs.parameters.out}}"}]
+                    },
+                },
+            ],
+        )
+
+
+def test_omissions_cascade_whatever_the_order_of_the_task_names(tmp_path: Path) -> None:
+    """An omitted task makes the tasks depending on it ready at once, with nothing running."""
+    result = _run(
+        tmp_path,
+        [OK],
+        [
+            {"name": "z", "template": "ok", "when": "false"},
+            {"name": "b", "template": "ok", "depends": "c.Succeeded"},
+            {"name": "c", "template": "ok", "depends": "z.Succeeded"},
+            {"name": "a", "template": "ok", "depends": "b.Succeeded || z.Skipped"},
+        ],
+    )
+    phases = {n.path: n.phase for n in result.nodes}
+    assert phases == {
+        "main.z": "Skipped",
+        "main.c": "Omitted",
+        "main.b": "Omitted",
+        "main.a": "Succeeded",
+        "main": "Succeeded",
+    }
+
+
+def test_parallelism_bounds_the_pods_running_at_once(tmp_path: Path) -> None:
+    stamp = _py("stamp", "import time; open('t', 'w').write(f'{time.time()} '); time.sleep(0.5); "
+                "open('t', 'a').write(f'{time.time()}')")  # fmt: skip
+    document = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"generateName": "t-"},
+        "spec": {
+            "entrypoint": "main",
+            "parallelism": 1,
+            "templates": [
+                {"name": "main", "dag": {"tasks": [{"name": n, "template": "stamp"} for n in "abc"]}},
+                stamp,
+            ],
+        },
+    }
+    assert ArgoExecutor(document, workdir=tmp_path, workflow_name="wf").run().phase == "Succeeded"
+    spans = sorted(tuple(map(float, (p / "t").read_text().split())) for p in tmp_path.glob("pod-*"))
+    assert len(spans) == 3
+    assert all(earlier[1] <= later[0] for earlier, later in itertools.pairwise(spans))

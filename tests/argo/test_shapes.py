@@ -1,6 +1,9 @@
 """Shapes beyond the conformance flows that stress the lowering (loops inside a foreach, a loop
-before a static split, a switch target also reached linearly, a switch inside a branch): each run
-through the Argo interpreter gives the same artifacts as `flowc run`."""
+before a static split, a switch target also reached linearly, a switch inside a branch, a switch
+inside a foreach, a branch inside a nested foreach, @retry/@catch/@timeout inside a foreach body
+and on its join, switch keys and values that look like template tags, step names the document
+uses itself, a loop leaving into a split's join, loops as converging switch cases): each run through the Argo
+interpreter gives the same artifacts as `flowc run`. A foreach over nothing fails, naming the step."""
 
 from __future__ import annotations
 
@@ -20,6 +23,14 @@ CASES = [
     ("loop_in_foreach_flow.py", "LoopInForeachFlow", {}),
     ("converging_switch_flow.py", "ConvergingSwitchFlow", {"mode": "direct"}),
     ("converging_switch_flow.py", "ConvergingSwitchFlow", {"mode": "detour"}),
+    ("switch_in_foreach_flow.py", "SwitchInForeachFlow", {}),
+    ("reserved_names_flow.py", "ReservedNamesFlow", {}),
+    ("loops_converge_flow.py", "LoopsConvergeFlow", {"route": "a"}),
+    ("loops_converge_flow.py", "LoopsConvergeFlow", {"route": "b"}),
+    ("decorated_foreach_flow.py", "DecoratedForeachFlow", {}),
+    ("awkward_values_flow.py", "AwkwardValuesFlow", {}),
+    ("awkward_values_flow.py", "AwkwardValuesFlow", {"pick": "it's {{x}}", "text": "{{=sprig.env('HOME')}}"}),
+    ("awkward_values_flow.py", "AwkwardValuesFlow", {"pick": "back\\slash\nline", "text": "}}{{pod.name}}"}),
 ]
 
 
@@ -45,3 +56,12 @@ def test_shape_matches_local_run(file: str, flow_name: str, parameters: dict, tm
     assert run.result.phase == "Succeeded", run.result.message
     expected = collect_artifacts(str(tmp_path / "local"), flow_name, local_id)
     assert_same_artifacts(expected, collect_artifacts(str(tmp_path / "argo"), flow_name, run.run_id))
+
+
+def test_a_foreach_over_nothing_fails_naming_the_step(tmp_path: Path) -> None:
+    run = run_flow(FLOWS / "empty_foreach_flow.py", tmp_path / "pods", str(tmp_path / "argo"))
+    assert run.result.phase == "Failed"
+    (failed,) = [n for n in run.result.containers() if n.phase == "Failed"]
+    assert failed.path == "main.start"
+    assert "step 'start' at empty_foreach_flow.py:10: foreach over 'items', which is empty" in failed.message
+    assert not any("body" in n.path for n in run.result.nodes)

@@ -31,8 +31,18 @@ _scalars = (
             "!t",
             "'q'",
             ".inf",
+            "two\nlines\n",
+            "no final\nnewline",
+            "  indented\nfirst",
+            "trailing \nblank",
+            "blank\n\nline\n",
+            "ends\n\n",
+            "\nstarts blank",
+            "- a\n# b\n",
+            "tab\tin\nit\n",
         ]
     )
+    | st.lists(st.sampled_from(["a", " b", "", "c: d", "#", "\t", "  "]), max_size=5).map("\n".join)
 )
 _values = st.recursive(
     _scalars,
@@ -53,3 +63,12 @@ def test_plain_where_safe_and_quoted_otherwise() -> None:
     assert dump({"a": "main", "b": "yes", "c": "1", "d": "{{x}}", "e": []}) == (
         'a: main\nb: "yes"\nc: "1"\nd: "{{x}}"\ne: []\n'
     )
+
+
+def test_multi_line_text_is_a_literal_block() -> None:
+    import yaml
+
+    text = 'import os\n\ndef f():\n    return "x"\n'
+    written = dump({"a": [text], "b": "one\ntwo"})
+    assert written == 'a:\n  - |\n    import os\n\n    def f():\n        return "x"\nb: |-\n  one\n  two\n'
+    assert yaml.safe_load(written) == {"a": [text], "b": "one\ntwo"}

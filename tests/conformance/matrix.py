@@ -50,7 +50,7 @@ SHAPES = (
     "loop",
     "wide_foreach",
 )
-BEHAVIOURS = ("artifacts", "parameters", "retry", "catch", "timeout", "resume")
+BEHAVIOURS = ("artifacts", "parameters", "retry", "catch", "timeout", "resume", "project")
 
 #: The parameters flow's text: quotes, shell syntax, a newline and non-ASCII must arrive unchanged.
 AWKWARD_TEXT = 'it\'s "quoted" $(echo no) `no` ; & | \\ \n second line: é ✓ 🚀'
@@ -79,6 +79,8 @@ class Case:
         checks: ``{(step, artifact): value}`` that every target must produce (in the step's tasks
             outside any foreach; the task id ``0`` or ``0.<iteration>`` for the loop's end).
         failed_step: for a run that must fail, the step that fails.
+        settings: configuration every target compiles (and deploys) the flow with; the local run
+            gets the same through its options (``project.branch`` is ``--branch``).
     """
 
     name: str
@@ -89,6 +91,7 @@ class Case:
     succeeds: bool = True
     checks: Mapping[tuple[str, str], Any] = field(default_factory=dict)
     failed_step: str | None = None
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def path(self) -> Path:
@@ -104,6 +107,8 @@ class Case:
                 large[name] = value
             else:
                 words += [f"--{name}", value]
+        for key, value in self.settings.items():
+            words += {"project.branch": ["--branch", str(value)], "project.production": ["--production"]}[key]
         if large:
             scratch.mkdir(parents=True, exist_ok=True)
             params_file = scratch / f"{self.name}-{os.getpid()}.params.json"
@@ -203,6 +208,21 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "timeout", "timeout_flow.py", "TimeoutFlow", behaviour="timeout", succeeds=False, failed_step="slow"
+    ),
+    Case(
+        "project",
+        "project_flow.py",
+        "ProjectFlow",
+        behaviour="project",
+        settings={"project.branch": "conformance"},
+        checks={
+            ("start", "facts"): {
+                "project_name": "shop",
+                "branch_name": "test.conformance",
+                "is_production": False,
+                "project_flow_name": "shop.test.conformance.ProjectFlow",
+            }
+        },
     ),
 )
 

@@ -34,7 +34,7 @@ def run_on_airflow(case: Case, airflow_home: AirflowHome, workdir: Path, monkeyp
     """Compiles and runs ``case`` on Airflow; returns (DAG run result, datastore path)."""
     datastore = workdir / "airflow-datastore"
     ir = build_ir(str(case.path))
-    settings = load_settings({"datastore": str(datastore)}, start=workdir, environ={})
+    settings = load_settings({"datastore": str(datastore), **case.settings}, start=workdir, environ={})
     dag_file = compile_dag(ir, settings, operator="local")
     # What a worker has: the flow file (no package uploaded in this test) and the datastore.
     monkeypatch.setenv("FLOWC_SOURCE", str(case.path))

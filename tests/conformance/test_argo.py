@@ -32,7 +32,9 @@ def test_argo_column(case_: Case, tmp_path: Path) -> None:
 
     expected = local_reference(case_.name, tmp_path)
     datastore = str(tmp_path / "argo-ds")
-    run = run_flow(case_.path, tmp_path / "pods", datastore, parameters=dict(case_.parameters))
+    run = run_flow(
+        case_.path, tmp_path / "pods", datastore, parameters=dict(case_.parameters), settings=case_.settings
+    )
     assert schema_problems(run.document) == []
     assert semantic_problems(run.document) == []
     if case_.succeeds:

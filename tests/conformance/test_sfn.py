@@ -12,8 +12,12 @@ import json
 import pytest
 
 from flowc.backends.sfn import BACKEND
-from flowc.backends.sfn.definition import FAILED_ERROR, FAILED_STATE, RECORD_FAILURE_STATE
-from flowc.backends.sfn.naming import job_definition_name
+from flowc.backends.sfn.definition import (
+    FAILED_ERROR,
+    FAILED_STATE,
+    READ_STATUS_STATE,
+    RECORD_FAILURE_STATE,
+)
 from flowc.backends.sfn.trigger import execution_input
 from flowc.client import Run
 from flowc.config import load_settings
@@ -33,11 +37,12 @@ THRESHOLD = 10
 def _run_case(case: Case, engine: SfnEngine) -> tuple[str, str, dict]:
     datastore = f"s3://{engine.new_bucket()}/datastore"
     settings = load_settings(
-        {"datastore": datastore, "sfn.distributed_map_threshold": THRESHOLD}, environ={}
+        {"datastore": datastore, "sfn.distributed_map_threshold": THRESHOLD, **case.settings}, environ={}
     )
     ir = build_ir(case.path)
-    definition = BACKEND.compile(ir, settings, {})[0].text
-    engine.job_definition(job_definition_name(ir, settings))
+    # As deployed: every task starts through the bootstrap, from the code package.
+    package_sha = engine.deploy_code(ir, settings, case.path)
+    definition = BACKEND.compile(ir, settings, {"package_sha": package_sha})[0].text
     run_id, result = engine.run(definition, execution_input(case.parameters, datastore))
     return datastore, run_id, result
 
@@ -51,13 +56,15 @@ def test_sfn_column(case: Case, sfn_env: SfnEngine, tmp_path) -> None:
         assert result["status"] == "SUCCEEDED", (result.get("error"), result.get("cause"))
     else:
         assert result["status"] == "FAILED"
-        # The failure is caught at the top level, recorded in the datastore, then fails the execution.
-        assert entered[-3:] == [case.failed_step, RECORD_FAILURE_STATE, FAILED_STATE], entered[-5:]
+        # The failure is caught at the top level, recorded in the datastore, then fails the execution
+        # with the recorded reason as its cause (the failed task and why), not a job description.
+        expected = [case.failed_step, RECORD_FAILURE_STATE, READ_STATUS_STATE, FAILED_STATE]
+        assert entered[-4:] == expected, entered[-6:]
         assert result.get("error") == FAILED_ERROR, result
-        assert result.get("cause", "").startswith("States.TaskFailed: "), result
         status = Run(f"{case.flow_name}/{run_id}", datastore=datastore, _namespace_check=False).status
         assert status["status"] == "failed" and "States.TaskFailed" in status["reason"]
         assert f"/{run_id}/{case.failed_step}/" in status["reason"]
+        assert result.get("cause", "").startswith(f"States.TaskFailed: {status['reason']}. Caught: "), result
     actual = collect_artifacts(datastore, case.flow_name, run_id)
     for (step, name), value in case.checks.items():
         tasks = [values for (task_step, task_id), values in actual.items() if task_step == step]

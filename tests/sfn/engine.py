@@ -115,6 +115,20 @@ class SfnEngine:
         )
         return name
 
+    def deploy_code(self, ir: Any, settings: Any, flow_file: str | Path) -> str:
+        """What ``flowc deploy`` puts in place for a state machine to run: the code package in the
+        datastore and the flow's job definitions (environment, bootstrap, secrets) as deploy
+        registers them. Returns the package's hash, to compile the state machine with."""
+        from flowc.backends.sfn.deploy import job_definition_requests
+        from flowc.datastore.storage import open_storage
+        from flowc.package import build_package, store_package
+
+        package = build_package(flow_file, settings=settings)
+        store_package(open_storage(str(settings["datastore"])), package)
+        for request in job_definition_requests(ir, settings):
+            self.client("batch").register_job_definition(**request)
+        return package.sha
+
     def run(
         self, definition: str, execution_input: Mapping[str, Any], timeout: float = 240.0
     ) -> tuple[str, dict[str, Any]]:

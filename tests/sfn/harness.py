@@ -5,8 +5,10 @@ moto 5.2.5's port of LocalStack's interpreter stubs out request/response normali
 keys of a state machine (``JobName``) reach the camelCase Batch API, and an S3 ``GetObject`` body is
 never turned into text (../shared/ENGINES.md, "AWS Step Functions (moto)"). This module restores
 LocalStack's normalisation (botocore's shapes decide each key's case) for the Batch and AWS-SDK
-integrations, and makes moto's simple (Docker-free) Batch backend run each job's
-``ContainerOverrides.Command`` as a local subprocess with the job definition's and the overrides'
+integrations, after checking each request as the real service would (:mod:`tests.sfn.batch_rules`:
+a request AWS would refuse fails the state with ``Batch.ClientException`` here too), and makes
+moto's simple (Docker-free) Batch backend run each job's ``ContainerOverrides.Command`` as a local
+subprocess with the job definition's and the overrides'
 environment; the exit code decides SUCCEEDED/FAILED and ``attemptDurationSeconds`` kills it. A
 third fix lets a retried ``.sync`` Batch task poll again instead of timing out (see
 :func:`_sync_without_token`).
@@ -23,6 +25,8 @@ import os
 import subprocess
 import sys
 from typing import Any
+
+from tests.sfn.batch_rules import request_problems
 
 __all__ = ["install", "main"]
 
@@ -46,6 +50,18 @@ def _normalise_parameters(
         self._get_boto_service_action(service_action_name),
     )
     if operation.input_shape is not None:
+        problems = request_problems(operation, parameters)
+        if problems:
+            # What the real service answers (HTTP 400), so the state fails as it would on AWS.
+            from botocore.exceptions import ClientError
+
+            raise ClientError(
+                {
+                    "Error": {"Code": "ClientException", "Message": "; ".join(problems)},
+                    "ResponseMetadata": {"HTTPStatusCode": 400, "RequestId": "flowc-harness"},
+                },
+                operation.name,
+            )
         self._to_boto_request(parameters, operation.input_shape)
 
 

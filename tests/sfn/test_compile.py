@@ -13,6 +13,7 @@ from flowc.backends.sfn import CAPABILITIES
 from flowc.backends.sfn.definition import definition_text
 from flowc.backends.sfn.naming import STATE_NAME_MAX, state_name
 from flowc.backends.sfn.schedule import aws_cron
+from flowc.backends.sfn.task import QUEUE_ALLOWANCE, batch_api_retry
 from flowc.backends.sfn.trigger import INLINE_PARAMETERS_BYTES
 from flowc.frontend.diagnostics import CompileError
 from tests.sfn.compiling import GOLDEN_DIR, compile_flow, flow_files, golden_settings, task_states
@@ -106,8 +107,9 @@ def test_features_are_lowered() -> None:
     overrides = train["Parameters"]["ContainerOverrides"]
     assert {"Type": "GPU", "Value": "1"} in overrides["ResourceRequirements"]
     assert train["Parameters"]["JobQueue"] == "gpu-queue"
-    assert train["Parameters"]["JobDefinition"] == "flowc-analytics-golden-FeaturesFlow-train"
+    assert train["Parameters"]["JobDefinition"] == "flowc-analytics-test-golden-FeaturesFlow-train"
     assert train["Retry"] == [
+        batch_api_retry(),
         {
             "ErrorEquals": ["States.TaskFailed"],
             "MaxAttempts": 4,
@@ -115,9 +117,10 @@ def test_features_are_lowered() -> None:
             "BackoffRate": 2.0,
         }
     ]
-    # Runner's limit (600) < Batch's (630) < the state's (660).
+    # Runner's limit (600) < Batch's (630, from the job's start) < the state's (660 plus a day for
+    # the job to wait in its queue: the state's clock starts at submission).
     assert train["Parameters"]["Timeout"] == {"AttemptDurationSeconds": 630}
-    assert train["TimeoutSeconds"] == 660
+    assert train["TimeoutSeconds"] == 660 + QUEUE_ALLOWANCE
     assert "secretsmanager" not in json.dumps(definition)  # secrets live in the job definition
     start = states["start"]["Parameters"]["ContainerOverrides"]
     assert {"Name": "QUOTE", "Value": "it's {braced}"} in start["Environment"]
@@ -170,3 +173,16 @@ def test_a_200_step_definition_stays_under_the_size_limit(tmp_path: Path) -> Non
     text = compile_flow(path)  # how fast: bench/sfn/bench.py, beside Metaflow
     deployed = definition_text(json.loads(text), compact=True)  # what deploy sends
     assert len(deployed.encode()) < 256 * 1024
+
+
+@pytest.mark.parametrize("path", FLOWS, ids=lambda p: p.stem)
+def test_every_batch_task_retries_throttled_api_calls_first(path: Path) -> None:
+    """SubmitJob allows 50 calls a second: a wide foreach is throttled, and the job never ran.
+    ``States.TaskFailed`` matches ``Batch.*`` errors too, so this retrier must come first."""
+    definition = json.loads(compile_flow(path))
+    batch = "arn:aws:states:::batch"
+    tasks = [s for _, s in task_states(definition) if s.get("Resource", "").startswith(batch)]
+    for state in tasks:
+        first = state["Retry"][0]
+        assert "Batch.TooManyRequestsException" in first["ErrorEquals"]
+        assert first["JitterStrategy"] == "FULL" and first["MaxDelaySeconds"] <= 300

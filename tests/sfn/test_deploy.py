@@ -14,7 +14,7 @@ from flowc.datastore.storage import open_storage
 from tests.conformance.artifacts import collect_artifacts
 from tests.helpers.servers import MotoServer
 from tests.sfn.compiling import SFN_FLOWS
-from tests.sfn.engine import SfnEngine
+from tests.sfn.engine import ROLE_ARN, SfnEngine
 
 FEATURES = SFN_FLOWS / "features_flow.py"
 LINEAR = Path(__file__).resolve().parents[1] / "conformance" / "flows" / "linear_flow.py"
@@ -39,8 +39,8 @@ def _state_machines() -> dict[str, str]:
 def test_deploy_creates_then_updates(configured: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["deploy", str(FEATURES), "--target", "sfn"]) == 0
     out = capsys.readouterr().out
-    assert "state machine analytics-ci-FeaturesFlow: created" in out
-    arn = _state_machines()["analytics-ci-FeaturesFlow"]
+    assert "state machine analytics-test-ci-FeaturesFlow: created" in out
+    arn = _state_machines()["analytics-test-ci-FeaturesFlow"]
     definition = json.loads(
         boto3.client("stepfunctions").describe_state_machine(stateMachineArn=arn)["definition"]
     )
@@ -50,17 +50,17 @@ def test_deploy_creates_then_updates(configured: str, capsys: pytest.CaptureFixt
     assert ObjectStore(open_storage(configured)).get(sha)  # uploaded and verified by hash
 
     batch = boto3.client("batch")
-    train = batch.describe_job_definitions(jobDefinitionName="flowc-analytics-ci-FeaturesFlow-train")
+    train = batch.describe_job_definitions(jobDefinitionName="flowc-analytics-test-ci-FeaturesFlow-train")
     properties = train["jobDefinitions"][0]["containerProperties"]
     assert properties["image"] == "python:3.12-slim"
     assert properties["secrets"] == [
         {
-            "name": "DB_CREDS_ABCDEF",
+            "name": "DB_CREDS",
             "valueFrom": "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-creds-AbCdEf",
         }
     ]
 
-    schedule = boto3.client("scheduler").get_schedule(Name="analytics-ci-FeaturesFlow")
+    schedule = boto3.client("scheduler").get_schedule(Name="analytics-test-ci-FeaturesFlow")
     assert schedule["ScheduleExpression"] == "cron(30 6 ? * 2-6 *)"
     assert schedule["ScheduleExpressionTimezone"] == "Europe/Paris"
     assert schedule["Target"]["Arn"] == arn
@@ -68,10 +68,10 @@ def test_deploy_creates_then_updates(configured: str, capsys: pytest.CaptureFixt
     # Second deploy: same state machine updated, job definitions unchanged, schedule updated.
     assert main(["deploy", str(FEATURES), "--target", "sfn"]) == 0
     out = capsys.readouterr().out
-    assert "state machine analytics-ci-FeaturesFlow: updated" in out
-    assert "job definition flowc-analytics-ci-FeaturesFlow: unchanged" in out
-    assert "schedule analytics-ci-FeaturesFlow: updated" in out
-    assert list(_state_machines()).count("analytics-ci-FeaturesFlow") == 1
+    assert "state machine analytics-test-ci-FeaturesFlow: updated" in out
+    assert "job definition flowc-analytics-test-ci-FeaturesFlow: unchanged" in out
+    assert "schedule analytics-test-ci-FeaturesFlow: updated" in out
+    assert list(_state_machines()).count("analytics-test-ci-FeaturesFlow") == 1
 
 
 def test_dry_run_changes_nothing(configured: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -133,6 +133,7 @@ def test_deployed_package_runs_end_to_end(
     datastore = f"s3://{sfn_env.new_bucket()}/datastore"
     monkeypatch.setenv("FLOWC_DATASTORE", datastore)
     monkeypatch.setenv("FLOWC_BATCH__JOB_QUEUE", sfn_env.job_queue())
+    monkeypatch.setenv("FLOWC_SFN__ROLE", ROLE_ARN)
     assert main(["deploy", str(LINEAR), "--target", "sfn"]) == 0
     code = main(["trigger", "LinearFlow", "--target", "sfn", "--name", "e2e", "--wait"])
     out = capsys.readouterr().out
@@ -140,3 +141,87 @@ def test_deployed_package_runs_end_to_end(
     assert "status SUCCEEDED" in out
     artifacts = collect_artifacts(datastore, "LinearFlow", "sfn-e2e")
     assert artifacts[("end", "0")]["message"] == "hello 6"
+
+
+def test_deploy_without_a_role_fails_clearly_and_changes_nothing(
+    configured: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("FLOWC_SFN__ROLE")
+    before = _state_machines()
+    for dry_run in ([], ["--dry-run"]):
+        assert main(["deploy", str(LINEAR), "--target", "sfn", *dry_run]) == 1
+        err = capsys.readouterr().err
+        assert "no IAM role for the state machine" in err and "sfn.role" in err
+    assert _state_machines() == before
+    assert not list(open_storage(configured).list("objects/"))  # no code package uploaded either
+
+
+def test_deploy_reports_aws_errors_with_a_message(
+    configured: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("FLOWC_DATASTORE", "s3://no-such-bucket-for-flowc/datastore")
+    assert main(["deploy", str(LINEAR), "--target", "sfn"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("flowc: deploy failed: ") and "Traceback" not in err
+
+
+def test_a_removed_job_definition_property_registers_a_new_revision(
+    configured: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("FLOWC_BATCH__JOB_ROLE", "arn:aws:iam::123456789012:role/flowc-job")
+    assert main(["deploy", str(LINEAR), "--target", "sfn"]) == 0
+    capsys.readouterr()
+    assert main(["deploy", str(LINEAR), "--target", "sfn"]) == 0
+    assert "job definition flowc-LinearFlow: unchanged" in capsys.readouterr().out
+    monkeypatch.delenv("FLOWC_BATCH__JOB_ROLE")
+    assert main(["deploy", str(LINEAR), "--target", "sfn"]) == 0
+    assert "job definition flowc-LinearFlow: registered" in capsys.readouterr().out
+    batch = boto3.client("batch")
+    revisions = batch.describe_job_definitions(jobDefinitionName="flowc-LinearFlow", status="ACTIVE")
+    latest = max(revisions["jobDefinitions"], key=lambda d: d["revision"])
+    assert not latest["containerProperties"].get("jobRoleArn")
+
+
+@pytest.mark.slow
+def test_a_long_deployment_name_gets_a_schedule_eventbridge_accepts(
+    configured: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("FLOWC_PROJECT__BRANCH", "feature-with-a-rather-long-descriptive-name")
+    assert main(["deploy", str(FEATURES), "--target", "sfn"]) == 0
+    out = capsys.readouterr().out
+    [line] = [line for line in out.splitlines() if line.startswith("schedule ")]
+    name = line.split()[1].rstrip(":")
+    assert len(name) <= 64
+    schedule = boto3.client("scheduler").get_schedule(Name=name)
+    assert schedule["ScheduleExpression"] == "cron(30 6 ? * 2-6 *)"
+    assert main(["deploy", str(FEATURES), "--target", "sfn"]) == 0
+    assert f"schedule {name}: updated" in capsys.readouterr().out
+
+
+def test_trigger_reports_aws_errors_with_a_message(
+    configured: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["deploy", str(PARAMETERS), "--target", "sfn"]) == 0
+    assert main(["trigger", "ParametersFlow", "--target", "sfn", "--name", "twice", "--text", "a"]) == 0
+    capsys.readouterr()
+    # An execution name is unique per state machine: with another input, ExecutionAlreadyExists.
+    assert main(["trigger", "ParametersFlow", "--target", "sfn", "--name", "twice", "--text", "b"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("flowc: trigger failed: ") and "ExecutionAlreadyExists" in err
+
+
+@pytest.mark.slow
+def test_trigger_wait_says_why_a_run_failed(
+    sfn_env: SfnEngine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    datastore = f"s3://{sfn_env.new_bucket()}/datastore"
+    monkeypatch.setenv("FLOWC_DATASTORE", datastore)
+    monkeypatch.setenv("FLOWC_BATCH__JOB_QUEUE", sfn_env.job_queue())
+    monkeypatch.setenv("FLOWC_SFN__ROLE", ROLE_ARN)
+    assert main(["deploy", str(PARAMETERS), "--target", "sfn"]) == 0
+    capsys.readouterr()
+    code = main(["trigger", "ParametersFlow", "--target", "sfn", "--count", "not-a-number", "--wait"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "status FAILED" in captured.out
+    assert "flowc.RunFailed: States.TaskFailed" in captured.err

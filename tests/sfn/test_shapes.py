@@ -1,6 +1,8 @@
 """Shapes beyond the conformance matrix, executed on the Step Functions engine: a loop inside a
-foreach, switch cases converging (also inside a branch), a loop with several exits into a foreach.
-Each run is compared artifact by artifact with ``flowc run``."""
+foreach, switch cases converging (also inside a branch), a loop with several exits into a foreach,
+a switch inside a foreach (with @retry, @catch and @timeout inside the Map and on the join), a
+split inside a nested foreach. Each run is compared artifact by artifact with ``flowc run``; a
+foreach over nothing fails, saying why."""
 
 from __future__ import annotations
 
@@ -9,12 +11,9 @@ from pathlib import Path
 import pytest
 
 from flowc.backends.sfn import BACKEND
-from flowc.backends.sfn.naming import job_definition_name
 from flowc.backends.sfn.trigger import execution_input
 from flowc.config import load_settings
-from flowc.datastore.storage import open_storage
 from flowc.frontend import build_ir
-from flowc.package import build_package, store_package
 from tests.conformance.artifacts import assert_same_artifacts, collect_artifacts
 from tests.conformance.matrix import Case, run_local
 from tests.sfn.compiling import SFN_FLOWS
@@ -25,7 +24,20 @@ SHAPES = [
     ("converging_switch_flow.py", {"mode": "detour"}),
     ("converging_switch_flow.py", {"mode": "direct"}),
     ("loop_exits_flow.py", {"limit": "2"}),
+    ("switch_in_foreach_flow.py", {}),
+    ("branch_in_nested_foreach_flow.py", {}),
 ]
+
+
+def _run(path: Path, parameters: dict[str, str], engine: SfnEngine) -> tuple[str, str, dict]:
+    ir = build_ir(path)
+    datastore = f"s3://{engine.new_bucket()}/datastore"
+    settings = load_settings({"datastore": datastore}, environ={})
+    # These flows are not in the jobs' working directory: tasks fetch the code package by hash.
+    package_sha = engine.deploy_code(ir, settings, path)
+    definition = BACKEND.compile(ir, settings, {"package_sha": package_sha})[0].text
+    run_id, result = engine.run(definition, execution_input(parameters, datastore))
+    return datastore, run_id, result
 
 
 @pytest.mark.slow
@@ -35,14 +47,7 @@ def test_shape_matches_local_run(
 ) -> None:
     path = SFN_FLOWS / flow_file
     ir = build_ir(path)
-    datastore = f"s3://{sfn_env.new_bucket()}/datastore"
-    settings = load_settings({"datastore": datastore}, environ={})
-    sfn_env.job_definition(job_definition_name(ir, settings))
-    # These flows are not in the jobs' working directory: tasks fetch the code package by hash.
-    package = build_package(path, settings=settings)
-    store_package(open_storage(datastore), package)
-    definition = BACKEND.compile(ir, settings, {"package_sha": package.sha})[0].text
-    run_id, result = sfn_env.run(definition, execution_input(parameters, datastore))
+    datastore, run_id, result = _run(path, parameters, sfn_env)
     assert result["status"] == "SUCCEEDED", (result.get("error"), result.get("cause"))
 
     case = Case(path.stem, str(path), ir.name, parameters=parameters)
@@ -50,3 +55,12 @@ def test_shape_matches_local_run(
     assert local.returncode == 0, local.stderr
     expected = collect_artifacts(str(tmp_path / "local"), ir.name, local_run)
     assert_same_artifacts(expected, collect_artifacts(datastore, ir.name, run_id))
+
+
+@pytest.mark.slow
+def test_a_foreach_over_nothing_fails_saying_why(sfn_env: SfnEngine) -> None:
+    _, run_id, result = _run(SFN_FLOWS / "empty_foreach_flow.py", {}, sfn_env)
+    assert result["status"] == "FAILED"
+    reason = result["cause"].split(". Caught: ")[0]
+    assert reason.startswith(f"States.TaskFailed: task EmptyForeachFlow/{run_id}/start/0 failed: ")
+    assert "foreach over 'items', which is empty" in reason

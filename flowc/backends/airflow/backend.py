@@ -61,8 +61,6 @@ class AirflowBackend:
                 help="how tasks run: local (a process on the Airflow worker) or kubernetes "
                 "(KubernetesPodOperator); default: setting airflow.operator",
             )
-        if command == "compile":
-            parser.add_argument("--code-package", help="SHA-256 of an uploaded code package the tasks use")
         if command == "deploy":
             parser.add_argument(
                 "--dags-folder", help="where to write the DAG file: a path or s3://bucket/prefix"
@@ -73,7 +71,7 @@ class AirflowBackend:
             parser.add_argument("--wait", action="store_true", help="wait for the run to finish")
 
     def compile(self, ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> list[CompiledFile]:
-        return [compile_dag(ir, settings, operator_of(settings, options), options.get("code_package"))]
+        return [compile_dag(ir, settings, operator_of(settings, options), options.get("package_sha"))]
 
     def deploy(self, ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> int:
         from flowc.backends.airflow.deploy import deploy

@@ -1,14 +1,17 @@
 """What the Airflow target can express, and the few flow shapes it refuses (with the reason).
 
 Every construct of :data:`flowc.backends.base.CONSTRUCTS` is supported; ``notes`` says how each is
-lowered (docs/targets.md#airflow is written from the same facts). Two combinations cannot be
-expressed and are refused at compile time by :func:`airflow_refusals`.
+lowered (docs/targets.md#airflow is written from the same facts). A few combinations cannot be
+expressed and are refused at compile time by :func:`airflow_refusals`: a switch or loop inside a
+foreach whose region would hold a split, a foreach or a join (:mod:`flowc.backends.airflow.regions`).
+(A schedule with required parameters is refused for every target: :func:`flowc.backends.base.refusals`.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+from flowc.backends.airflow.regions import region_refusals
 from flowc.backends.base import Capabilities
 from flowc.frontend.diagnostics import Diagnostic
 from flowc.ir import FlowIR
@@ -24,15 +27,18 @@ CAPABILITIES = Capabilities(
         "foreach": "dynamic task mapping over the list a '<step>-fanout' task builds from num_splits",
         "nested_foreach": "flattened: the inner fanout task lists every index path, the body maps once",
         "switch": "a '<step>-choose' branch task; the cases not chosen are skipped, steps where cases "
-        "converge use trigger rule none_failed_min_one_success",
+        "converge use trigger rule none_failed_min_one_success; inside a foreach, the switch and its "
+        "cases run in one mapped task per index (python -m flowc.task_runner.region)",
         "loop": "the loop's steps run in one Airflow task (python -m flowc.task_runner.region), "
-        "one task-runner process per step and iteration",
+        "one task-runner process per step and iteration; inside a foreach, one mapped task per index "
+        "runs the loop and the steps after it up to the join",
         "parameters": "DAG params with a JSON schema, passed to the start task in a file",
         "required_parameters": "DAG params without a default: Airflow refuses a trigger without them",
-        "retry": "retries and retry_delay of the step's task",
+        "retry": "retries and retry_delay of the step's task (every other task: retries=0)",
         "catch": "handled by the task runner (the task succeeds)",
         "timeout": "the task runner kills the step; execution_timeout is a backstop slightly above",
-        "resources": "KubernetesPodOperator container_resources (ignored by the local operator)",
+        "resources": "KubernetesPodOperator container_resources, @kubernetes(shared_memory) a "
+        "memory-backed /dev/shm (ignored by the local operator)",
         "gpu": "KubernetesPodOperator limit nvidia.com/gpu (ignored by the local operator)",
         "environment": "task environment variables",
         "secrets": "KubernetesPodOperator env_from Kubernetes secrets; the local operator leaves "
@@ -46,24 +52,4 @@ CAPABILITIES = Capabilities(
 
 def airflow_refusals(ir: FlowIR) -> Iterator[Diagnostic]:
     """Diagnostics for flow shapes that Airflow cannot run (beyond the per-construct table)."""
-    hint = "see docs/targets.md#airflow"
-    for step in ir.steps:
-        if step.transition == "switch" and step.foreach_depth > 0:
-            yield Diagnostic(
-                code="unsupported-switch-in-foreach",
-                message="airflow cannot express a switch inside a foreach: a branch task in a mapped "
-                "task would skip the unchosen case for every index, not just its own",
-                file=ir.source_file,
-                line=step.location.line if step.location else None,
-                step=step.name,
-                hint=hint,
-            )
-    required = [p.name for p in ir.parameters if p.required and not p.has_default and not p.deferred_default]
-    if ir.schedule is not None and required:
-        yield Diagnostic(
-            code="unsupported-schedule-with-required-parameters",
-            message="airflow cannot schedule a DAG whose params have no default "
-            f"({', '.join(required)}): a scheduled run has nobody to give them",
-            file=ir.source_file,
-            hint="give the parameters defaults, or remove @schedule",
-        )
+    yield from region_refusals(ir)

@@ -14,7 +14,9 @@ from typing import Any
 from flowc.backends.airflow.names import dag_id
 from flowc.backends.airflow.params import param_schema
 from flowc.backends.airflow.plan import AirflowTask, TaskPlan, plan_tasks
+from flowc.backends.launch import TaskLaunch, task_launch
 from flowc.backends.naming import dns_label, label_value
+from flowc.branches import task_environment
 from flowc.config import Settings
 from flowc.ir import FlowIR, Step
 
@@ -39,8 +41,9 @@ def template_context(
     if operator not in OPERATORS:
         raise ValueError(f"unknown Airflow operator {operator!r}: choose one of {', '.join(OPERATORS)}")
     plan = plan_tasks(ir)
+    launch = task_launch(settings, from_package=operator == "kubernetes" and bool(code_package))
     description = (ir.docstring or "").strip().splitlines()[0] if ir.docstring else None
-    tasks = [_task_context(ir, settings, operator, task) for task in plan.tasks]
+    tasks = [_task_context(ir, settings, operator, task, launch) for task in plan.tasks]
     edges = sorted({(up, task.task_id) for task in plan.tasks for up in task.upstream})
     tags = ["flowc", f"flow:{ir.name}"]
     if ir.project is not None:
@@ -49,6 +52,7 @@ def template_context(
     return {
         "needs_timedelta": "timedelta(" in option_text,
         "needs_k8s": "k8s." in option_text,
+        "needs_literal": "literal(" in option_text,
         "flow": ir.name,
         "dag_id": dag_id(ir, settings),
         "source_name": ir.source_file.rsplit("/", 1)[-1],
@@ -56,6 +60,9 @@ def template_context(
         "operator": operator,
         "datastore": str(settings.get("datastore", ".flowc")),
         "code_package": code_package,
+        # Every task's environment: the @project branch, and a pod's bootstrap (flowc.backends.launch).
+        "task_environment": sorted({**task_environment(ir, settings), **launch.environment}.items()),
+        "launch": list(launch.prefix),
         "parameter_names": tuple(p.name for p in ir.parameters),
         "parameters": [(p.name, sorted(param_schema(p).items())) for p in ir.parameters],
         "schedule": _schedule(ir),
@@ -66,7 +73,9 @@ def template_context(
         "choices": [
             (t.task_id, (_choice_sources(plan, t), dict(t.choices))) for t in plan.tasks if t.kind == "choose"
         ],
-        "loops": [(t.task_id, (t.steps, _loop_retries(ir, t))) for t in plan.tasks if t.kind == "loop"],
+        "loops": [
+            (t.task_id, (t.steps, t.entry, _loop_retries(ir, t))) for t in plan.tasks if t.kind == "loop"
+        ],
     }
 
 
@@ -98,7 +107,9 @@ def _loop_retries(ir: FlowIR, task: AirflowTask) -> tuple[tuple[str, int, float]
     return tuple(rules)
 
 
-def _task_context(ir: FlowIR, settings: Settings, operator: str, task: AirflowTask) -> dict[str, Any]:
+def _task_context(
+    ir: FlowIR, settings: Settings, operator: str, task: AirflowTask, launch: TaskLaunch
+) -> dict[str, Any]:
     context: dict[str, Any] = {
         "task_id": task.task_id,
         "kind": task.kind,
@@ -112,7 +123,8 @@ def _task_context(ir: FlowIR, settings: Settings, operator: str, task: AirflowTa
         options = _airflow_options(ir, task)
         context["options"] = ", ".join(f"{key}={value}" for key, value in options)
         if operator == "kubernetes":
-            context["pod"] = [f"{key}={value}" for key, value in options + _pod_options(ir, settings, task)]
+            pod_options = _pod_options(ir, settings, task, launch)
+            context["pod"] = [f"{key}={value}" for key, value in options + pod_options]
     return context
 
 
@@ -135,7 +147,9 @@ def _timedelta(seconds: float) -> str:
     return f"timedelta(seconds={seconds:g})"
 
 
-def _pod_options(ir: FlowIR, settings: Settings, task: AirflowTask) -> list[tuple[str, str]]:
+def _pod_options(
+    ir: FlowIR, settings: Settings, task: AirflowTask, launch: TaskLaunch
+) -> list[tuple[str, str]]:
     """KubernetesPodOperator arguments of a step, loop or finish task, from the flow and the settings.
 
     The finish task's pod is the end step's without its resources: it only reads and writes the
@@ -146,9 +160,9 @@ def _pod_options(ir: FlowIR, settings: Settings, task: AirflowTask) -> list[tupl
     finish = task.kind == "finish"
     options: list[tuple[str, str]] = [
         ("name", python_literal(dns_label(ir.name, task.task_id))),
-        ("image", python_literal(first.container.image or settings.get("image"))),
-        ("cmds", python_literal(["python", "-m", MODULES[task.kind]])),
-        ("namespace", python_literal(first.container.namespace or settings.get("kubernetes.namespace"))),
+        ("image", untemplated(first.container.image or settings.get("image"))),
+        ("cmds", f"[*LAUNCH, {python_literal(MODULES[task.kind])}]"),
+        ("namespace", untemplated(first.container.namespace or settings.get("kubernetes.namespace"))),
         ("labels", python_literal(_labels(ir, task))),
         ("do_xcom_push", str(not finish)),
         ("get_logs", "True"),
@@ -161,8 +175,10 @@ def _pod_options(ir: FlowIR, settings: Settings, task: AirflowTask) -> list[tupl
     if resources:
         options.append(("container_resources", resources))
     environment = _pod_environment(steps, is_start=first.name == "start")
-    if environment:
-        options.append(("env_vars", python_literal(environment)))
+    step_environment = _untemplated_dict(environment, templates=("FLOWC_PARAMETERS",))[1:-1]
+    # TASK_ENVIRONMENT (the DAG file's constant) holds no Jinja markers: tests/airflow check it.
+    step_part = f", {step_environment}" if environment else ""
+    options.append(("env_vars", "{**TASK_ENVIRONMENT" + step_part + "}"))
     secrets = sorted({name for step in steps for name in step.secrets})
     if secrets:
         refs = ", ".join(
@@ -171,7 +187,7 @@ def _pod_options(ir: FlowIR, settings: Settings, task: AirflowTask) -> list[tupl
         )
         options.append(("env_from", f"[{refs}]"))
     if first.container.node_selector:
-        options.append(("node_selector", python_literal(dict(first.container.node_selector))))
+        options.append(("node_selector", _untemplated_dict(dict(first.container.node_selector))))
     if first.container.tolerations:
         tolerations = ", ".join(
             "k8s.V1Toleration("
@@ -184,6 +200,19 @@ def _pod_options(ir: FlowIR, settings: Settings, task: AirflowTask) -> list[tupl
             for t in first.container.tolerations
         )
         options.append(("tolerations", f"[{tolerations}]"))
+    shared_memory = None if finish else max((s.container.shared_memory_mb or 0 for s in steps), default=0)
+    if shared_memory:
+        # /dev/shm of a container is 64 MiB unless a memory-backed volume is mounted there
+        # (https://kubernetes.io/docs/concepts/storage/volumes/#emptydir).
+        size = python_literal(f"{shared_memory}Mi")
+        options.append(
+            (
+                "volumes",
+                f'[k8s.V1Volume(name="dshm", empty_dir=k8s.V1EmptyDirVolumeSource(medium="Memory", '
+                f"size_limit={size}))]",
+            )
+        )
+        options.append(("volume_mounts", '[k8s.V1VolumeMount(name="dshm", mount_path="/dev/shm")]'))
     if first.container.image_pull_secrets:
         secrets_list = ", ".join(
             f"k8s.V1LocalObjectReference(name={python_literal(s)})"
@@ -235,6 +264,31 @@ def _resources(steps: list[Step]) -> str | None:
     if limits:
         parts.append(f"limits={python_literal(dict(sorted(limits.items())))}")
     return f"k8s.V1ResourceRequirements({', '.join(parts)})"
+
+
+#: What Jinja reads as the start of a template expression, statement or comment.
+_JINJA_MARKERS = ("{{", "{%", "{#")
+
+
+def untemplated(value: Any) -> str:
+    """Python source for a value of a pod field that Airflow renders with Jinja (``image``,
+    ``env_vars``, ...): text that Jinja would read as a template is wrapped in Airflow's
+    ``literal()``, so ``"{{ x }}"`` reaches the pod as typed rather than rendered (or failing).
+
+    https://airflow.apache.org/docs/apache-airflow/stable/core-concepts/operators.html#jinja-templating
+    """
+    if isinstance(value, str) and any(marker in value for marker in _JINJA_MARKERS):
+        return f"literal({python_literal(value)})"
+    return python_literal(value)
+
+
+def _untemplated_dict(values: Mapping[str, Any], templates: tuple[str, ...] = ()) -> str:
+    """A dict's source with :func:`untemplated` values, except the keys in ``templates`` (ours)."""
+    items = (
+        f"{python_literal(k)}: {python_literal(v) if k in templates else untemplated(v)}"
+        for k, v in values.items()
+    )
+    return "{" + ", ".join(items) + "}"
 
 
 def python_literal(value: Any) -> str:

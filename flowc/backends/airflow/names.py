@@ -6,28 +6,18 @@ The DAG file carries its own copy of :func:`flowc_run_id` (the scheduler never i
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import re
 
+from flowc.branches import project_branch
 from flowc.config import Settings
 from flowc.ir import FlowIR
 
-__all__ = ["RUN_ID_PREFIX", "dag_id", "flowc_run_id", "project_branch"]
+__all__ = ["RUN_ID_PREFIX", "dag_id", "flowc_run_id"]
 
 RUN_ID_PREFIX = "airflow-"
 _DAG_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 _RUN_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
-
-
-def project_branch(settings: Settings) -> str:
-    """The ``@project`` branch: ``prod``, ``test.<branch>`` or ``user.<name>`` (as Metaflow names them)."""
-    if settings.get("project.production"):
-        return "prod"
-    branch = settings.get("project.branch")
-    if branch:
-        return f"test.{branch}"
-    return f"user.{getpass.getuser()}"
 
 
 def dag_id(ir: FlowIR, settings: Settings) -> str:
@@ -36,7 +26,7 @@ def dag_id(ir: FlowIR, settings: Settings) -> str:
     Airflow DAG ids allow letters, digits, ``_``, ``.`` and ``-`` (at most 250 characters); other
     characters become ``_``.
     """
-    name = ir.name if ir.project is None else f"{ir.project.name}.{project_branch(settings)}.{ir.name}"
+    name = ir.name if ir.project is None else f"{ir.project.name}.{project_branch(settings).name}.{ir.name}"
     safe = _DAG_ID_UNSAFE.sub("_", name)
     if len(safe) > 250:
         safe = safe[:241] + "_" + hashlib.sha256(name.encode()).hexdigest()[:8]

@@ -3,15 +3,17 @@
 Airflow runs a DAG (no cycles), maps tasks one level deep, and decides at run time only through
 branch tasks, so the flow's graph is rewritten before rendering:
 
-* every step outside a loop is one Airflow task (a mapped task inside a foreach);
-* a loop (a strongly connected set of steps, closed by a switch case jumping back) becomes one
-  Airflow task that drives its steps in sequence (:mod:`flowc.task_runner.region`);
+* every step outside a region is one Airflow task (a mapped task inside a foreach);
+* a region (a loop, or a switch inside a foreach and its cases: :mod:`flowc.backends.airflow.regions`)
+  becomes one Airflow task that drives its steps in sequence (:mod:`flowc.task_runner.region`),
+  mapped over the foreach when inside one;
 * every foreach step gets a ``<step>-fanout`` task that turns its control record (``num_splits``)
   into the list its body tasks are mapped over; a nested foreach reads the control records of
   all its mapped tasks and flattens them, because Airflow cannot nest ``.expand()`` inside a
   mapped task group (https://airflow.apache.org/docs/apache-airflow/stable/authoring-and-scheduling/dynamic-task-mapping.html);
-* every switch (and every loop with several exits) gets a ``<task>-choose`` branch task that reads
-  the control record and lets only the chosen case run; the others are skipped;
+* every switch outside a region (and every loop with several exits) gets a ``<task>-choose``
+  branch task that reads the control record and lets only the chosen case run; the others are
+  skipped;
 * one ``flowc-finish`` task runs ``python -m flowc.task_runner.finish`` after every other task,
   whatever their outcome, to record how the run ended (``status.json``). It is a *teardown* task,
   which Airflow leaves out when it computes the DAG run's state, so a failed flow's DAG run still
@@ -23,9 +25,11 @@ cannot collide with steps.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from flowc.backends.airflow.regions import Region, enclosing_foreach, task_regions
 from flowc.ir import FlowIR, Step
 
 __all__ = ["FINISH_TASK", "AirflowTask", "TaskPlan", "plan_tasks"]
@@ -46,10 +50,10 @@ class AirflowTask:
 
     Attributes:
         task_id: the Airflow task id.
-        kind: ``step`` (runs one step), ``loop`` (drives a loop's steps), ``fanout`` (lists the
+        kind: ``step`` (runs one step), ``loop`` (drives a region's steps), ``fanout`` (lists the
             foreach indices a body is mapped over), ``choose`` (branch task of a switch) or
             ``finish`` (records how the run ended).
-        steps: the step run (``step``), the loop's steps in source order (``loop``), the foreach
+        steps: the step run (``step``), the region's steps in source order (``loop``), the foreach
             step (``fanout``), the steps whose control record decides (``choose``) or, for
             ``finish``, the end step (its pod reuses the end step's image, secrets and environment,
             which reach the datastore).
@@ -62,6 +66,7 @@ class AirflowTask:
             (the upstream control record that chose this step: its ``next_iteration``).
         iteration_sources: the Airflow tasks whose control records are read for that.
         choices: for ``choose``: step -> Airflow task id of every possible target.
+        entry: for a ``loop`` task mapped over a foreach: the step each of its tasks starts at.
     """
 
     task_id: str
@@ -74,6 +79,7 @@ class AirflowTask:
     iteration_mode: str = "none"
     iteration_sources: tuple[str, ...] = ()
     choices: tuple[tuple[str, str], ...] = ()
+    entry: str | None = None
 
     @property
     def step(self) -> str:
@@ -83,7 +89,8 @@ class AirflowTask:
 @dataclass(frozen=True)
 class TaskPlan:
     """All Airflow tasks of a flow in a deterministic order (the flow's step order, helpers after
-    the task they read, ``flowc-finish`` last), plus which Airflow task runs each step."""
+    the task they read, every task after its upstream tasks, ``flowc-finish`` last), plus which
+    Airflow task runs each step."""
 
     tasks: tuple[AirflowTask, ...]
     owner: Mapping[str, str]
@@ -97,10 +104,10 @@ class TaskPlan:
 
 def plan_tasks(ir: FlowIR) -> TaskPlan:
     """The Airflow tasks for ``ir`` (which must already have passed the back end's refusals)."""
-    regions = loop_regions(ir)
-    region_of = {name: region for region in regions for name in region}
+    regions = task_regions(ir)
+    region_of = {name: region for region in regions for name in region.steps}
     owner = {
-        step.name: (f"loop-{region_of[step.name][0]}" if step.name in region_of else step.name)
+        step.name: (region_of[step.name].task_id if step.name in region_of else step.name)
         for step in ir.steps
     }
     innermost = enclosing_foreach(ir)
@@ -120,25 +127,15 @@ def plan_tasks(ir: FlowIR) -> TaskPlan:
         return waits, sources
 
     tasks: list[AirflowTask] = []
-    done_regions: set[tuple[str, ...]] = set()
+    done_regions: set[str] = set()
     for step in ir.steps:
         region = region_of.get(step.name)
         if region is not None:
-            if region in done_regions:
+            if region.task_id in done_regions:
                 continue
-            done_regions.add(region)
-            waits, sources = upstream_of(region)
-            tasks.append(
-                AirflowTask(
-                    task_id=owner[step.name],
-                    kind="loop",
-                    steps=region,
-                    upstream=tuple(sorted(waits)),
-                    trigger_rule=CONVERGING if len(waits) > 1 else ALL_SUCCESS,
-                    iteration_mode="next",
-                    iteration_sources=tuple(sorted(sources)),
-                )
-            )
+            done_regions.add(region.task_id)
+            depth = ir.step(region.steps[0]).foreach_depth
+            tasks.append(_region_task(region, depth, upstream_of(region.steps)))
         else:
             tasks.append(_step_task(ir, step, owner, innermost, upstream_of([step.name])))
         task_id = owner[step.name]
@@ -153,7 +150,7 @@ def plan_tasks(ir: FlowIR) -> TaskPlan:
                 )
             )
         if task_id in chooser and tasks[-1].task_id == task_id:
-            members = region or (step.name,)
+            members = region.steps if region else (step.name,)
             targets = sorted({t for m in members for t in ir.step(m).successors if t not in members})
             tasks.append(
                 AirflowTask(
@@ -164,8 +161,35 @@ def plan_tasks(ir: FlowIR) -> TaskPlan:
                     choices=tuple((t, owner[t]) for t in targets),
                 )
             )
+    tasks = _in_dependency_order(tasks)
     tasks.append(_finish_task(tasks))
     return TaskPlan(tasks=tuple(tasks), owner=owner)
+
+
+def _in_dependency_order(tasks: list[AirflowTask]) -> list[AirflowTask]:
+    """``tasks`` with every task after the tasks it waits for, else in their given order.
+
+    The DAG file defines a task from its upstream tasks' outputs (``.expand()`` over a fanout), so
+    a flow whose steps are written out of order (``end`` first, as Metaflow allows) must still
+    list them upstream first. For a flow in order this is the given order.
+    """
+    position = {task.task_id: i for i, task in enumerate(tasks)}
+    missing = {task.task_id: len({u for u in task.upstream if u in position}) for task in tasks}
+    downstream: dict[str, list[str]] = {task.task_id: [] for task in tasks}
+    for task in tasks:
+        for upstream in {u for u in task.upstream if u in position}:
+            downstream[upstream].append(task.task_id)
+    ready = [position[t] for t, count in missing.items() if count == 0]
+    heapq.heapify(ready)  # Kahn's algorithm, always taking the first ready task in the given order
+    ordered: list[AirflowTask] = []
+    while ready:
+        task = tasks[heapq.heappop(ready)]
+        ordered.append(task)
+        for follower in downstream[task.task_id]:
+            missing[follower] -= 1
+            if missing[follower] == 0:
+                heapq.heappush(ready, position[follower])
+    return ordered
 
 
 def _finish_task(tasks: list[AirflowTask]) -> AirflowTask:
@@ -177,6 +201,32 @@ def _finish_task(tasks: list[AirflowTask]) -> AirflowTask:
     upstream = sorted(t.task_id for t in tasks if t.kind != "choose")
     return AirflowTask(
         task_id=FINISH_TASK, kind="finish", steps=("end",), upstream=tuple(upstream), trigger_rule=TEARDOWN
+    )
+
+
+def _region_task(region: Region, depth: int, links: tuple[set[str], set[str]]) -> AirflowTask:
+    """The task that runs a region: mapped over its foreach's fan-out when inside one."""
+    waits, sources = links
+    if region.foreach is not None:
+        fanout = f"{region.foreach}-fanout"
+        return AirflowTask(
+            task_id=region.task_id,
+            kind="loop",
+            steps=region.steps,
+            upstream=tuple(sorted(waits | {fanout})),
+            mapped_over=fanout,
+            foreach_depth=depth,
+            iteration_mode="entry",
+            entry=region.entry,
+        )
+    return AirflowTask(
+        task_id=region.task_id,
+        kind="loop",
+        steps=region.steps,
+        upstream=tuple(sorted(waits)),
+        trigger_rule=CONVERGING if len(waits) > 1 else ALL_SUCCESS,
+        iteration_mode="next",
+        iteration_sources=tuple(sorted(sources)),
     )
 
 
@@ -213,102 +263,15 @@ def _step_task(
     )
 
 
-def _choosers(ir: FlowIR, regions: list[tuple[str, ...]], owner: Mapping[str, str]) -> dict[str, str]:
+def _choosers(ir: FlowIR, regions: list[Region], owner: Mapping[str, str]) -> dict[str, str]:
     """Airflow task id -> its branch task id, for switches and loops with several exits."""
     chooser: dict[str, str] = {}
-    in_region = {name for region in regions for name in region}
+    in_region = {name for region in regions for name in region.steps}
     for step in ir.steps:
         if step.transition == "switch" and step.name not in in_region and len(set(step.successors)) > 1:
             chooser[owner[step.name]] = f"{owner[step.name]}-choose"
     for region in regions:
-        exits = {t for m in region for t in ir.step(m).successors if t not in region}
+        exits = {t for m in region.steps for t in ir.step(m).successors if t not in region.steps}
         if len(exits) > 1:
-            chooser[owner[region[0]]] = f"{owner[region[0]]}-choose"
+            chooser[region.task_id] = f"{region.task_id}-choose"
     return chooser
-
-
-def loop_regions(ir: FlowIR) -> list[tuple[str, ...]]:
-    """The flow's loops: strongly connected sets of steps (Tarjan), each in source order."""
-    order = {name: i for i, name in enumerate(ir.step_names)}
-    successors = {s.name: s.successors for s in ir.steps}
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    found: list[tuple[str, ...]] = []
-
-    # Iterative Tarjan: a 1,000-step chain must not hit Python's recursion limit.
-    for root in ir.step_names:
-        if root in index:
-            continue
-        work = [(root, iter(successors[root]))]
-        index[root] = low[root] = len(index)
-        stack.append(root)
-        on_stack.add(root)
-        while work:
-            node, children = work[-1]
-            advanced = False
-            for child in children:
-                if child not in index:
-                    index[child] = low[child] = len(index)
-                    stack.append(child)
-                    on_stack.add(child)
-                    work.append((child, iter(successors[child])))
-                    advanced = True
-                    break
-                if child in on_stack:
-                    low[node] = min(low[node], index[child])
-            if advanced:
-                continue
-            work.pop()
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[node])
-            if low[node] == index[node]:
-                component = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component.append(member)
-                    if member == node:
-                        break
-                if len(component) > 1 or node in successors[node]:
-                    found.append(tuple(sorted(component, key=order.__getitem__)))
-    return sorted(found, key=lambda region: order[region[0]])
-
-
-def enclosing_foreach(ir: FlowIR) -> dict[str, str | None]:
-    """Step -> the innermost foreach step whose fan-out its tasks belong to (None outside any)."""
-    stacks: dict[str, tuple[str, ...]] = {}
-    pending = list(ir.step_names)
-    # Forward edges only; a few passes settle any order because every step has a forward
-    # predecessor that is settled before it in a topological order.
-    while pending:
-        progressed = False
-        for name in list(pending):
-            step = ir.step(name)
-            stack = _stack_of(ir, step, stacks)
-            if stack is not None:
-                stacks[name] = stack
-                pending.remove(name)
-                progressed = True
-        if not progressed:
-            raise ValueError(f"cannot place steps {pending} inside their foreach loops")
-    return {name: (stack[-1] if stack else None) for name, stack in stacks.items()}
-
-
-def _stack_of(ir: FlowIR, step: Step, stacks: Mapping[str, tuple[str, ...]]) -> tuple[str, ...] | None:
-    if step.name == "start":
-        return ()
-    if step.split_of is not None:
-        split = stacks.get(step.split_of)
-        if split is None:
-            return None
-        return split
-    for pred in step.predecessors:
-        if step.name in ir.step(pred).loop_targets:
-            continue
-        if pred in stacks:
-            pred_step = ir.step(pred)
-            return stacks[pred] + ((pred,) if pred_step.transition == "foreach" else ())
-    return None

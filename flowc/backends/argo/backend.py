@@ -29,6 +29,13 @@ def compile_flow(ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> 
     ]
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 class ArgoBackend:
     """Argo Workflows: WorkflowTemplate (+ CronWorkflow), or a plain Workflow with ``--kind workflow``."""
 
@@ -43,8 +50,13 @@ class ArgoBackend:
                 default="template",
                 help="WorkflowTemplate (+ CronWorkflow with @schedule), or a plain Workflow",
             )
+        if command in ("compile", "deploy"):
             parser.add_argument(
-                "--package-sha", help="code package hash to write in (default: set by deploy)"
+                "--max-workers",
+                type=_positive_int,
+                metavar="N",
+                help="pods of one run running at once (the workflow's parallelism; default: no limit), "
+                "so a wide foreach does not start all its pods together",
             )
         parser.add_argument("--namespace", help="Kubernetes namespace (default: kubernetes.namespace)")
         if command == "trigger":

@@ -1,6 +1,7 @@
 """One container template per step: the task runner's short argv plus the step's pod settings.
 
-Every container runs ``python -m flowc.task_runner`` (docs/architecture.md); nothing in its argv
+Every container runs the task runner (``python -m flowc.task_runner``, or the same through the
+bootstrap: :mod:`flowc.backends.launch`; docs/architecture.md); nothing in its argv
 grows with the data: the foreach index path and iteration come in as two short input parameters,
 flow parameters reach the start step through a file (an input artifact with ``raw.data``,
 https://argo-workflows.readthedocs.io/en/latest/walk-through/hardwired-artifacts/), and the control
@@ -10,17 +11,21 @@ record goes out through a file read as an output parameter
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
 from flowc.backends.argo.expressions import CONTROL, expression_tag, quote
+from flowc.backends.launch import TaskLaunch
 from flowc.ir import FlowIR, Step
 from flowc.params import OBJECTS_KEY
 
 __all__ = [
+    "BOOTSTRAP_PARAMETER",
     "CONTROL_PATH",
     "DATASTORE_PARAMETER",
     "OBJECTS_PARAMETER",
+    "OWN_PARAMETERS",
     "PACKAGE_PARAMETER",
     "PARAMETERS_PATH",
     "TIMEOUT_GRACE_SECONDS",
@@ -39,16 +44,27 @@ DATASTORE_PARAMETER = "flowc-datastore"
 #: Declared when the flow has parameters: JSON ``{name: sha256}`` of values a trigger stored in the
 #: datastore because they were too large for the Workflow object (flowc.backends.parameter_objects).
 OBJECTS_PARAMETER = "flowc-parameter-objects"
+#: Declared when tasks start through the bootstrap (flowc.backends.launch): the program's text, once
+#: per document; every container's environment refers to it.
+BOOTSTRAP_PARAMETER = "flowc-bootstrap"
+#: The workflow parameters of the document itself (no flow parameter may take these names).
+OWN_PARAMETERS = (PACKAGE_PARAMETER, DATASTORE_PARAMETER, OBJECTS_PARAMETER, BOOTSTRAP_PARAMETER)
+#: How a brace is written inside a JSON string so that no ``{{`` reaches Argo's templating.
+BRACE_ESCAPE = "\\u007b"
 #: The task runner enforces @timeout itself (exit code 4, a clear message); Argo's deadline is a
 #: backstop a little later, for a runner that cannot stop (stuck in a C call, package download).
 TIMEOUT_GRACE_SECONDS = 60
 
 
 def quantity_cpu(cores: float) -> str:
-    """Kubernetes CPU quantity: whole cores as ``"2"``, fractions in millicores (``"500m"``)."""
+    """Kubernetes CPU quantity: whole cores as ``"2"``, fractions in millicores (``"500m"``).
+
+    Kubernetes keeps CPU to the millicore, so a fraction is rounded *up*: a step never asks for
+    less than it declared, and a tiny request stays a request (``1m``, not ``0m``).
+    """
     if float(cores).is_integer():
         return str(int(cores))
-    return f"{round(cores * 1000)}m"
+    return f"{max(1, math.ceil(cores * 1000 - 1e-9))}m"
 
 
 def _argv(
@@ -81,11 +97,40 @@ def _parameters_artifact(ir: FlowIR) -> dict[str, Any]:
     # A value too large for the Workflow arrives as a datastore hash under OBJECTS_KEY instead.
     names = [(p.name, p.name) for p in ir.parameters] + [(OBJECTS_KEY, OBJECTS_PARAMETER)]
     pairs = ", ".join(f"{quote(key)}: workflow.parameters[{quote(name)}]" for key, name in names)
+    # Argo substitutes a template more than once: the globals, then the inputs
+    # (workflow/common/util.go, SubstituteParams), then the whole pod, which carries this artifact
+    # in ARGO_TEMPLATE (workflow/controller/workflowpod.go, substitutePodParams). A value holding
+    # `{{` would be read as a tag by the later passes (`{{workflow.name}}` replaced, an unclosed
+    # `{{` an error), so every `{{` in the JSON text is written `{\u007b`: the same JSON value,
+    # and no tag. `{{` can only occur inside a JSON string here (toJson of a map of strings).
+    # expr-lang's replace: https://expr-lang.org/docs/language-definition#replace
+    document = "toJson({" + pairs + "})"
     return {
         "name": "parameters",
         "path": PARAMETERS_PATH,
-        "raw": {"data": expression_tag("toJson({" + pairs + "})")},
+        "raw": {"data": expression_tag(f"replace({document}, {quote('{{')}, {quote('{' + BRACE_ESCAPE)})")},
     }
+
+
+def _pod_environment(step: Step) -> dict[str, str]:
+    """``@environment`` as the pod's own environment, without the values Argo would rewrite.
+
+    Argo reads ``{{...}}`` anywhere in a template as a tag (and substitutes the pod spec more than
+    once), so a value holding ``{{`` cannot be written into the pod as it is. The task runner sets
+    every ``@environment`` variable itself, exactly, for the step's code (flowc/task_runner), so such
+    a value is only left out of the container's environment.
+    """
+    return {name: str(value) for name, value in step.environment if "{{" not in str(value)}
+
+
+def _kubernetes_literal(value: str) -> str:
+    """``value`` as a container env value that Kubernetes passes on unchanged.
+
+    Kubernetes expands ``$(NAME)`` in env values and reduces ``$$`` to ``$``
+    (https://kubernetes.io/docs/tasks/inject-data-application/define-interdependent-environment-variables/),
+    so every ``$`` is doubled.
+    """
+    return str(value).replace("$", "$$")
 
 
 def _resources(step: Step) -> dict[str, Any]:
@@ -120,6 +165,7 @@ def container_template(
     iterated: bool,
     exports_control: bool,
     extra_env: dict[str, str],
+    launch: TaskLaunch,
 ) -> dict[str, Any]:
     """The container template running ``step``'s tasks.
 
@@ -132,11 +178,12 @@ def container_template(
         iterated: the step may run at an iteration above 0 (takes input parameter ``iteration``).
         exports_control: some DAG field reads this step's control record.
         extra_env: environment every container gets (e.g. the S3 endpoint), before ``@environment``.
+        launch: how the container starts the task runner (``python -m`` or the bootstrap).
     """
     has_parameters = not step.predecessors and bool(ir.parameters)  # the start step
     container: dict[str, Any] = {
         "image": step.container.image or image,
-        "command": ["python", "-m", "flowc.task_runner"],
+        "command": launch.command(),
         "args": _argv(
             ir,
             step,
@@ -146,8 +193,10 @@ def container_template(
             exports_control=exports_control,
         ),
     }
-    env = {"PYTHONUNBUFFERED": "1", **extra_env, **dict(step.environment)}
-    container["env"] = [{"name": key, "value": str(value)} for key, value in sorted(env.items())]
+    env = {"PYTHONUNBUFFERED": "1", **extra_env, **_pod_environment(step)}
+    container["env"] = [
+        {"name": key, "value": _kubernetes_literal(value)} for key, value in sorted(env.items())
+    ]
     if step.secrets:
         # By name only: Kubernetes resolves the values when the pod starts.
         container["envFrom"] = [{"secretRef": {"name": secret}} for secret in step.secrets]
@@ -194,21 +243,24 @@ def container_template(
     return template
 
 
-def exit_handler_template(ir: FlowIR, end_template: Mapping[str, Any], *, name: str) -> dict[str, Any]:
+def exit_handler_template(
+    ir: FlowIR, end_template: Mapping[str, Any], *, name: str, launch: TaskLaunch
+) -> dict[str, Any]:
     """The ``onExit`` template: records how the run ended (``status.json``) whatever happened.
 
     Argo runs it after the DAG succeeds, fails, or is stopped, with ``{{workflow.status}}`` in scope
     (https://argo-workflows.readthedocs.io/en/latest/walk-through/exit-handlers/). Its pod is the
     end step's (image, environment, secrets, placement, service account: whatever reaches the
     datastore) without the step's resources, retries or deadline; it reads the datastore only,
-    so it needs neither the code package nor the flow's parameters.
+    so it needs no flow parameters, and the code package only for the bootstrap to find flowc in.
     """
     dropped = ("resources", "volumeMounts")
     container = {key: value for key, value in end_template["container"].items() if key not in dropped}
-    container["command"] = ["python", "-m", "flowc.task_runner.finish"]
+    container["command"] = launch.command("flowc.task_runner.finish")
     container["args"] = [
         "--flow", ir.name,
         "--run-id", "argo-{{workflow.name}}",
+        "--package", "{{workflow.parameters." + PACKAGE_PARAMETER + "}}",
         "--datastore", "{{workflow.parameters." + DATASTORE_PARAMETER + "}}",
         "--reason", "workflow {{workflow.status}}",
     ]  # fmt: skip

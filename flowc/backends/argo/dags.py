@@ -66,6 +66,8 @@ class DagLowering:
             source_region = self.regions.by_key.get(source)
             if source_region is not None and source_region.kind == "foreach":
                 edge = Edge(edge.source, edge.target)  # the join of a foreach waits for every split
+            elif source_region is not None and self.regions.only_exit(source_region) == edge.target:
+                edge = Edge(edge.source, edge.target)  # a loop that always ends here: no choice left
             entries = incoming.setdefault(target, [])
             if all(existing != source for existing, _ in entries):
                 entries.append((source, edge))
@@ -120,9 +122,16 @@ class DagLowering:
         values = [self._next_iteration(source, edge.source) for source, edge in options]
         if all(v == "0" for v in values):
             return "0"
-        expression = values[-1]
-        for (source, _), value in zip(reversed(options[:-1]), reversed(values[:-1]), strict=True):
-            expression = f"{status_succeeded(self.names[source])} ? {value} : {expression}"
+        if len(values) == 1:
+            return expression_tag(values[0])  # its one source: `depends` requires it succeeded
+        # Where steps converge, every read is behind its source's status, the last one too: Argo
+        # resolves a task's arguments before its `when` (dag.go, resolveDependencyReferences), and
+        # since 3.7.11 a reference to outputs of a task that did not run is an error there, even
+        # in a task that `when` then skips.
+        expression = "0"
+        for (source, _), value in zip(reversed(options), reversed(values), strict=True):
+            if value != "0" or expression != "0":
+                expression = f"{status_succeeded(self.names[source])} ? {value} : {expression}"
         return expression_tag(expression)
 
     def _arguments(self, region: Region, values: dict[str, str | None]) -> dict[str, Any] | None:

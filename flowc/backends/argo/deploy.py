@@ -1,10 +1,12 @@
 """``flowc deploy --target argo`` and ``flowc trigger --target argo``: unattended, exit code = outcome.
 
 deploy: build and upload the code package, compile with its hash, then create or replace the
-WorkflowTemplate (and the CronWorkflow under @schedule). ``--dry-run`` uploads nothing, changes
-nothing, and prints what would change as a unified diff of each object's spec, labels and
-annotations. trigger: create a Workflow from the deployed template with parameter values
-(https://argo-workflows.readthedocs.io/en/latest/workflow-templates/#create-workflow-from-workflowtemplate-spec).
+WorkflowTemplate (and the CronWorkflow under @schedule; a CronWorkflow flowc deployed for the flow
+earlier is deleted once the flow has no @schedule, or it would go on starting runs).
+``--dry-run`` uploads nothing, changes nothing, and prints what would change as a unified diff of
+each object's spec, labels and annotations. trigger: check the parameters against the deployed
+template (names, required ones, and types when the flow's file is given), then create a Workflow
+from it (https://argo-workflows.readthedocs.io/en/latest/workflow-templates/#create-workflow-from-workflowtemplate-spec).
 
 Exit codes: 0 done (or nothing to change), 1 the API or the upload failed, 2 bad input or
 configuration (no API server, unknown parameter).
@@ -20,8 +22,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from flowc.backends.argo.containers import OBJECTS_PARAMETER
-from flowc.backends.argo.document import API_VERSION, build_documents, dump_yaml, flow_labels, template_name
+from flowc.backends.argo.containers import OBJECTS_PARAMETER, OWN_PARAMETERS
+from flowc.backends.argo.document import (
+    API_VERSION,
+    build_documents,
+    cron_workflow_name,
+    dump_yaml,
+    flow_labels,
+    template_name,
+)
 from flowc.backends.argo.kube import KubeClient, KubeError, client_from_settings, resource_path
 from flowc.backends.parameter_objects import store_large_values
 from flowc.config import Settings
@@ -105,12 +114,40 @@ def deploy(
             return 1
         print(f"uploaded code package {package.sha} ({url})", file=out)
     try:
-        for _, document in build_documents(ir, settings, compile_options):
+        documents = [document for _, document in build_documents(ir, settings, compile_options)]
+        for document in documents:
             _apply(client, document, namespace, dry_run, out)
+        if ir.schedule is None:
+            _remove_stale_cron(client, documents[0], namespace, dry_run, out)
     except KubeError as exc:
         print(f"flowc deploy: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _remove_stale_cron(
+    client: KubeClient, template: dict[str, Any], namespace: str, dry_run: bool, out: TextIO
+) -> None:
+    """Deletes the CronWorkflow an earlier deploy made for a flow that has no @schedule any more.
+
+    Only one flowc made for this flow (its labels say so) is touched.
+    """
+    name = cron_workflow_name(template["metadata"]["name"])
+    existing = client.get("CronWorkflow", namespace, name)
+    if existing is None:
+        return
+    label = f"CronWorkflow/{name} in {namespace}"
+    labels = existing.get("metadata", {}).get("labels") or {}
+    ours = template["metadata"]["labels"]
+    if any(labels.get(key) != ours[key] for key in ("app.kubernetes.io/managed-by", "flowc.dev/flow")):
+        warning = f"flowc deploy: warning: left {label} alone: flowc did not deploy it for this flow"
+        print(warning, file=sys.stderr)
+        return
+    if dry_run:
+        print(f"would delete {label}: the flow has no @schedule any more", file=out)
+        return
+    client.request("DELETE", resource_path("CronWorkflow", namespace, name))
+    print(f"deleted {label}: the flow has no @schedule any more", file=out)
 
 
 def _apply(client: KubeClient, document: dict[str, Any], namespace: str, dry_run: bool, out: TextIO) -> None:
@@ -161,6 +198,8 @@ def trigger(
     poll_seconds: float = 5.0,
 ) -> int:
     """Creates a Workflow from the deployed template; with ``wait``, exits 0 only if it succeeds."""
+    from flowc.params import ParameterError, parse_value
+
     out = out or sys.stdout
     namespace = options.get("namespace") or settings["kubernetes.namespace"]
     given = {name: value for name, value in options.get("param") or []}
@@ -175,8 +214,16 @@ def trigger(
             print(f"flowc trigger: {ir.name} has no parameter(s) {', '.join(unknown)}", file=sys.stderr)
             return 2
         for key, value in list(given.items()):
-            if known[key].is_file:  # IncludeFile: the run gets the file's content
-                given[key] = Path(value).read_text(encoding="utf-8")
+            try:
+                if known[key].is_file:  # IncludeFile: the run gets the file's content
+                    given[key] = Path(value).read_text(encoding="utf-8")
+                parse_value(known[key], given[key])  # a bad value fails here, not in the start pod
+            except OSError as exc:
+                print(f"flowc trigger: parameter {key!r}: cannot read {value!r}: {exc}", file=sys.stderr)
+                return 2
+            except ParameterError as exc:
+                print(f"flowc trigger: {exc}", file=sys.stderr)
+                return 2
     else:
         from flowc.backends.naming import dns_label, label_value
 
@@ -186,6 +233,11 @@ def trigger(
         )
     try:
         client = client or client_from_settings(settings)
+        problem = _argument_problem(client.get("WorkflowTemplate", namespace, name), given, name, namespace)
+        if problem:
+            message, code = problem
+            print(f"flowc trigger: {message}", file=sys.stderr)
+            return code
         workflow = {
             "apiVersion": API_VERSION,
             "kind": "Workflow",
@@ -201,7 +253,11 @@ def trigger(
         if not options.get("wait"):
             return 0
         while True:
-            current = client.get("Workflow", namespace, workflow_name) or {}
+            current = client.get("Workflow", namespace, workflow_name)
+            if current is None:
+                gone = f"flowc trigger: Workflow/{workflow_name} was deleted before it finished"
+                print(gone, file=sys.stderr)
+                return 1
             phase = current.get("status", {}).get("phase")
             if phase in ("Succeeded", "Failed", "Error"):
                 print(f"Workflow/{workflow_name}: {phase}", file=out)
@@ -213,3 +269,28 @@ def trigger(
     except (ValueError, StorageError) as exc:  # a large value could not be stored
         print(f"flowc trigger: {exc}", file=sys.stderr)
         return 1
+
+
+
+def _argument_problem(
+    template: Mapping[str, Any] | None, given: Mapping[str, str], name: str, namespace: str
+) -> tuple[str, int] | None:
+    """What is wrong with starting ``template`` with ``given`` (message, exit code), or None.
+
+    A Workflow the API server accepts can still fail at once in the controller (a template that
+    does not exist, a parameter without a value), so trigger checks first.
+    """
+    if template is None:
+        return f"no WorkflowTemplate {name!r} in {namespace}: run `flowc deploy --target argo` first", 1
+    declared = {
+        p["name"]: p for p in template.get("spec", {}).get("arguments", {}).get("parameters", [])
+    }
+    flow_parameters = sorted(set(declared) - set(OWN_PARAMETERS))
+    unknown = sorted(set(given) - set(flow_parameters))
+    if unknown:
+        known = ", ".join(flow_parameters) or "none"
+        return f"{name} has no parameter(s) {', '.join(unknown)} (its parameters: {known})", 2
+    missing = [p for p in flow_parameters if "value" not in declared[p] and p not in given]
+    if missing:
+        return f"{name} needs a value for parameter(s) {', '.join(missing)}", 2
+    return None

@@ -8,12 +8,12 @@ this machine.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
 
 from flowc.backends.argo.containers import (
+    BOOTSTRAP_PARAMETER,
     DATASTORE_PARAMETER,
     OBJECTS_PARAMETER,
     PACKAGE_PARAMETER,
@@ -21,8 +21,10 @@ from flowc.backends.argo.containers import (
     exit_handler_template,
 )
 from flowc.backends.argo.dags import DagLowering
-from flowc.backends.argo.regions import MAIN, Regions, analyse_regions
+from flowc.backends.argo.regions import MAIN, MAIN_KEY, Regions, analyse_regions
+from flowc.backends.launch import TaskLaunch, task_launch
 from flowc.backends.naming import dns_label, label_value, stable_hash
+from flowc.branches import project_branch, task_environment
 from flowc.config import Settings
 from flowc.ir import FlowIR, ParameterSpec
 
@@ -30,10 +32,10 @@ __all__ = [
     "API_VERSION",
     "CRON_NAME_MAX",
     "build_documents",
+    "cron_workflow_name",
     "dump_yaml",
     "flow_labels",
     "parameter_value",
-    "project_branch",
     "template_name",
 ]
 
@@ -43,28 +45,10 @@ API_VERSION = "argoproj.io/v1alpha1"
 CRON_NAME_MAX = 52
 
 
-def project_branch(settings: Settings, environ: Mapping[str, str] | None = None) -> str:
-    """The @project branch: ``prod``, ``test.<branch>`` or ``user.<name>`` (Metaflow's scheme)."""
-    if settings.get("project.production"):
-        return "prod"
-    branch = settings.get("project.branch")
-    if branch:
-        return f"test.{branch}"
-    if environ is None:
-        import getpass
-
-        try:
-            user = os.environ.get("USER") or getpass.getuser()
-        except (OSError, KeyError):  # no passwd entry (some containers)
-            user = "unknown"
-        environ = {**os.environ, "USER": user}
-    return f"user.{environ.get('FLOWC_USER') or environ.get('USER') or 'unknown'}"
-
-
 def template_name(ir: FlowIR, settings: Settings, environ: Mapping[str, str] | None = None) -> str:
     """The WorkflowTemplate's name: ``<project>-<branch>-<flow>`` under @project, else the flow's."""
     if ir.project is not None:
-        return dns_label(ir.project.name, project_branch(settings, environ), ir.name)
+        return dns_label(ir.project.name, project_branch(settings, environ).name, ir.name)
     return dns_label(ir.name)
 
 
@@ -72,8 +56,9 @@ def flow_labels(ir: FlowIR, settings: Settings, environ: Mapping[str, str] | Non
     labels = {"app.kubernetes.io/managed-by": "flowc", "flowc.dev/flow": label_value(ir.name)}
     if ir.project is not None:
         labels["flowc.dev/project"] = label_value(ir.project.name)
-        labels["flowc.dev/branch"] = label_value(project_branch(settings, environ))
-        labels["flowc.dev/production"] = "true" if settings.get("project.production") else "false"
+        branch = project_branch(settings, environ)
+        labels["flowc.dev/branch"] = label_value(branch.name)
+        labels["flowc.dev/production"] = "true" if branch.production else "false"
     return labels
 
 
@@ -138,7 +123,7 @@ EXIT_HANDLER = ":exit"
 
 def _names(regions: Regions) -> dict[str, str]:
     """Template and task names: DNS labels, unique (hash-suffixed on a clash)."""
-    wanted = [(MAIN, "main"), (EXIT_HANDLER, "flowc-exit")]
+    wanted = [(MAIN_KEY, "main"), (EXIT_HANDLER, "flowc-exit")]
     wanted += [(step.name, dns_label(step.name)) for step in regions.ir.steps]
     wanted += [
         (key, dns_label(region.owner or "", region.kind))
@@ -155,15 +140,19 @@ def _names(regions: Regions) -> dict[str, str]:
     return names
 
 
-def _templates(ir: FlowIR, settings: Settings) -> tuple[list[dict[str, Any]], str]:
+def _templates(
+    ir: FlowIR, settings: Settings, launch: TaskLaunch, environ: Mapping[str, str] | None
+) -> tuple[list[dict[str, Any]], str]:
     """Every template, sorted by name, and the exit handler's name."""
     regions = analyse_regions(ir)
     names = _names(regions)
     lowering = DagLowering(regions, names)
     templates = lowering.templates()
-    extra_env = {}
+    extra_env = task_environment(ir, settings, environ)
     if settings.get("s3.endpoint_url"):
         extra_env["FLOWC_S3__ENDPOINT_URL"] = str(settings["s3.endpoint_url"])
+    for variable in launch.environment:  # the bootstrap's text: once, in a workflow parameter
+        extra_env[variable] = "{{workflow.parameters." + BOOTSTRAP_PARAMETER + "}}"
     for step in ir.steps:
         templates.append(
             container_template(
@@ -175,27 +164,47 @@ def _templates(ir: FlowIR, settings: Settings) -> tuple[list[dict[str, Any]], st
                 iterated=step.name in regions.dynamic_iteration,
                 exports_control=step.name in lowering.exports_control,
                 extra_env=extra_env,
+                launch=launch,
             )
         )
     end_step = next(step.name for step in ir.steps if step.kind == "end")
     end = next(t for t in templates if t["name"] == names[end_step])
-    templates.append(exit_handler_template(ir, end, name=names[EXIT_HANDLER]))
+    templates.append(exit_handler_template(ir, end, name=names[EXIT_HANDLER], launch=launch))
     return sorted(templates, key=lambda t: t["name"]), names[EXIT_HANDLER]
 
 
 def _spec(
-    ir: FlowIR, settings: Settings, options: Mapping[str, Any], labels: dict[str, str]
+    ir: FlowIR,
+    settings: Settings,
+    options: Mapping[str, Any],
+    labels: dict[str, str],
+    environ: Mapping[str, str] | None,
 ) -> dict[str, Any]:
-    templates, exit_handler = _templates(ir, settings)
+    launch = task_launch(settings)  # every container starts from the package (flowc-package)
+    templates, exit_handler = _templates(ir, settings, launch, environ)
+    arguments = _arguments(ir, settings, options)
+    for source in launch.environment.values():
+        arguments.append(
+            {
+                "name": BOOTSTRAP_PARAMETER,
+                "value": source,
+                "description": "flowc's fixed bootstrap program: starts each task from the code "
+                "package in any image with Python",
+            }
+        )
     spec: dict[str, Any] = {
         "entrypoint": "main",
         "onExit": exit_handler,
-        "arguments": {"parameters": _arguments(ir, settings, options)},
+        "arguments": {"parameters": arguments},
         "templates": templates,
         "workflowMetadata": {"labels": labels},
     }
     if settings.get("kubernetes.service_account"):
         spec["serviceAccountName"] = settings["kubernetes.service_account"]
+    if options.get("max_workers"):
+        # https://argo-workflows.readthedocs.io/en/latest/parallelism/ : pods of the workflow
+        # running at once; the others of a wide foreach wait, Pending in Argo, not in Kubernetes.
+        spec["parallelism"] = int(options["max_workers"])
     pull_secrets = sorted({s for step in ir.steps for s in step.container.image_pull_secrets})
     if pull_secrets:
         # Argo sets pull secrets for the whole workflow only (WorkflowSpec.imagePullSecrets).
@@ -215,7 +224,8 @@ def build_documents(
         ir: the flow.
         settings: effective configuration (image, namespace, service account, datastore).
         options: ``kind`` (``template``, the default, or ``workflow``), ``namespace`` (overrides
-            the setting), ``package_sha`` (the code package, when known).
+            the setting), ``package_sha`` (the code package, when known), ``max_workers`` (the
+            workflow's parallelism).
         environ: where the user name of a @project user branch comes from (default ``os.environ``).
     """
     namespace = options.get("namespace") or settings["kubernetes.namespace"]
@@ -226,7 +236,7 @@ def build_documents(
         "flowc.dev/source": PurePath(ir.source_file).name,
     }
     metadata = {"namespace": namespace, "labels": labels, "annotations": annotations}
-    spec = _spec(ir, settings, options, labels)
+    spec = _spec(ir, settings, options, labels, environ)
     if options.get("kind") == "workflow":
         workflow = {
             "apiVersion": API_VERSION,
@@ -256,7 +266,7 @@ def build_documents(
         }
         if ir.schedule.timezone:
             cron_spec["timezone"] = ir.schedule.timezone
-        cron_name = name if len(name) <= CRON_NAME_MAX else dns_label(name, max_length=CRON_NAME_MAX)
+        cron_name = cron_workflow_name(name)
         documents.append(
             (
                 f"{name}.cronworkflow.yaml",
@@ -269,6 +279,11 @@ def build_documents(
             )
         )
     return documents
+
+
+def cron_workflow_name(template: str) -> str:
+    """The CronWorkflow's name for WorkflowTemplate ``template`` (at most CRON_NAME_MAX characters)."""
+    return template if len(template) <= CRON_NAME_MAX else dns_label(template, max_length=CRON_NAME_MAX)
 
 
 def dump_yaml(document: Mapping[str, Any]) -> str:

@@ -30,9 +30,22 @@ __all__ = [
 CONTROL = "control"
 
 
+def _escape(char: str) -> str:
+    if char in "\\'":
+        return "\\" + char
+    code = ord(char)
+    # Braces: a literal `{{` or `}}` would end or start a template tag early (Argo finds tags by
+    # scanning for the next `}}`). Control characters: expr-lang rejects a raw line break inside a
+    # string literal and normalises `\r\n`. Both are written as escapes expr-lang decodes
+    # (https://expr-lang.org/docs/language-definition#strings).
+    if char in "{}" or code < 0x20 or code == 0x7F or char in "\x85\u2028\u2029":
+        return f"\\u{code:04x}"
+    return char
+
+
 def quote(text: str) -> str:
-    """A single-quoted expression string literal."""
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    """A single-quoted expression string literal that is safe inside a ``{{=...}}`` tag."""
+    return "'" + "".join(_escape(char) for char in text) + "'"
 
 
 def control_of(task: str) -> str:

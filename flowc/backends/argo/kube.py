@@ -71,7 +71,15 @@ class KubeClient:
             raise KubeError(exc.code, _status_message(exc)) from None
         except (urllib.error.URLError, OSError) as exc:
             raise KubeError(0, f"cannot reach {self.server}: {getattr(exc, 'reason', exc)}") from None
-        return json.loads(text) if text else {}
+        try:
+            answer = json.loads(text) if text else {}
+        except ValueError:
+            # A proxy or login page in front of the API server, not the API itself.
+            problem = f"{method} {path}: {self.server} did not answer with JSON: {text[:200]!r}"
+            raise KubeError(0, problem) from None
+        if not isinstance(answer, dict):
+            raise KubeError(0, f"{method} {path}: {self.server} answered {text[:200]!r}, not an object")
+        return answer
 
     def get(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
         """The object, or None if it does not exist."""

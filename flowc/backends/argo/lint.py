@@ -38,11 +38,20 @@ _EXPRESSION_NAMES = {
     "asInt",
     "asFloat",
     "toJson",
+    "replace",
     "string",
     "true",
     "false",
 }
 _DEPENDS_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9]*)(?:\.(\w+))?")
+#: Task results ``depends`` may name (https://argo-workflows.readthedocs.io/en/latest/enhanced-depends-logic/).
+_DEPENDS_RESULTS = {
+    "Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned", "AnySucceeded", "AllFailed",
+}  # fmt: skip
+#: Argo's name rules (pkg/apis/workflow/v1alpha1/validation_utils.go): templates and tasks, parameters.
+_FIELD_NAME = re.compile(r"[a-zA-Z0-9][-a-zA-Z0-9]*")
+_FIELD_NAME_MAX = 128
+_PARAMETER_NAME = re.compile(r"[-a-zA-Z0-9_]+")
 
 
 @functools.cache
@@ -122,6 +131,30 @@ class _Checker:
         return {p["name"]: "value" in p for p in template.get("inputs", {}).get("parameters", [])}
 
     # -- tags --
+    def check_names(self) -> None:
+        names = [t.get("name", "") for t in self.spec.get("templates", [])]
+        for name in sorted({n for n in names if names.count(n) > 1}):
+            self.problem(f"template {name!r} is defined more than once")
+        for template in self.spec.get("templates", []):
+            tasks = [t.get("name", "") for t in template.get("dag", {}).get("tasks", [])]
+            for name in [template.get("name", ""), *tasks]:
+                if not _FIELD_NAME.fullmatch(name) or len(name) > _FIELD_NAME_MAX:
+                    self.problem(f"{name!r} is not a valid template or task name")
+            parameters = [
+                *template.get("inputs", {}).get("parameters", []),
+                *template.get("outputs", {}).get("parameters", []),
+            ]
+            for parameter in parameters:
+                if not _PARAMETER_NAME.fullmatch(parameter.get("name", "")):
+                    name = parameter.get("name")
+                    self.problem(f"template {template.get('name')}: {name!r} is no parameter name")
+        arguments = [p.get("name", "") for p in self.spec.get("arguments", {}).get("parameters", [])]
+        for name in arguments:
+            if not _PARAMETER_NAME.fullmatch(name):
+                self.problem(f"workflow parameter {name!r} is no parameter name")
+        for name in sorted({n for n in arguments if arguments.count(n) > 1}):
+            self.problem(f"workflow parameter {name!r} is declared more than once")
+
     def check_text(
         self,
         where: str,
@@ -134,6 +167,9 @@ class _Checker:
         surely_ran: set[str] | frozenset[str] = frozenset(),
     ) -> None:
         tasks = tasks or {}
+        if "{{" in _TAG.sub("", text):
+            # Argo's template scanner (fasttemplate) fails on a start tag without an end tag.
+            self.problem(f"{where}: '{{{{' without a matching '}}}}'")
         for body, is_expression in _references(text):
             if is_expression:
                 self.check_expression(where, body, inputs=inputs, tasks=tasks, surely_ran=surely_ran)
@@ -204,6 +240,7 @@ class _Checker:
 
     # -- templates --
     def check(self) -> list[str]:
+        self.check_names()
         entry = self.spec.get("entrypoint")
         if entry not in self.templates:
             self.problem(f"entrypoint {entry!r} is not a template")
@@ -225,9 +262,14 @@ class _Checker:
         tasks = {t["name"]: t for t in template["dag"]["tasks"]}
         if len(tasks) != len(template["dag"]["tasks"]):
             self.problem(f"{where}: duplicate task names")
+        if any("depends" in t for t in tasks.values()) and any("dependencies" in t for t in tasks.values()):
+            self.problem(f"{where}: depends and dependencies cannot be used in the same DAG")
         needs: dict[str, set[str]] = {}
         for name, task in tasks.items():
             needs[name] = {dep for dep, _ in _depends_names(task)}
+            for dep, result in _depends_names(task):
+                if result is not None and result not in _DEPENDS_RESULTS:
+                    self.problem(f"{where}: task {name!r} depends on unknown result {dep}.{result}")
             for dep in sorted(needs[name] - set(tasks)):
                 self.problem(f"{where}: task {name!r} depends on unknown task {dep!r}")
             if task.get("template") not in self.templates:
@@ -236,15 +278,11 @@ class _Checker:
         if order is None:
             self.problem(f"{where}: the task dependencies have a cycle")
             return
-        # Tasks that surely succeeded before a task starts: those its `depends` requires to have
-        # succeeded (a conjunction of `X.Succeeded`), and, transitively, what they required.
+        # Tasks that surely succeeded before a task starts: what its `depends` requires to have
+        # succeeded whichever way it holds, and, transitively, what those required.
         ran_before: dict[str, set[str]] = {}
         for name in order:
-            expression = tasks[name].get("depends") or ""
-            required = set()
-            if "||" not in expression and "!" not in expression:
-                required = {dep for dep, result in _depends_names(tasks[name]) if result == "Succeeded"}
-            ran_before[name] = required.union(*(ran_before.get(dep, set()) for dep in required))
+            ran_before[name] = _required_successes(tasks[name].get("depends") or "", ran_before)
         for name, task in tasks.items():
             ancestors = _ancestors(name, needs)
             scope = {a: tasks[a]["template"] for a in ancestors if a in tasks}
@@ -293,6 +331,53 @@ class _Checker:
             )
 
 
+_DEPENDS_TOKEN = re.compile(r"&&|\|\||!|\(|\)|[A-Za-z0-9][-A-Za-z0-9]*(?:\.\w+)?")
+
+
+def _required_successes(expression: str, before: Mapping[str, set[str]]) -> set[str]:
+    """Tasks that succeeded whenever ``depends: expression`` holds: ``A.Succeeded`` requires A and
+    what A required, ``&&`` requires both sides' tasks, ``||`` only those both sides require;
+    negations and other results require nothing."""
+    tokens = _DEPENDS_TOKEN.findall(expression)
+    position = 0
+
+    def peek() -> str:
+        return tokens[position] if position < len(tokens) else ""
+
+    def take() -> str:
+        nonlocal position
+        position += 1
+        return tokens[position - 1] if position <= len(tokens) else ""
+
+    def either() -> set[str]:
+        required = both()
+        while peek() == "||":
+            take()
+            required = required & both()
+        return required
+
+    def both() -> set[str]:
+        required = single()
+        while peek() == "&&":
+            take()
+            required = required | single()
+        return required
+
+    def single() -> set[str]:
+        token = take()
+        if token == "!":
+            single()
+            return set()
+        if token == "(":
+            required = either()
+            take()  # ")"
+            return required
+        name, _, result = token.partition(".")
+        return {name, *before.get(name, set())} if result == "Succeeded" else set()
+
+    return either() if tokens else set()
+
+
 def _ancestors(name: str, needs: Mapping[str, set[str]]) -> set[str]:
     seen: set[str] = set()
     todo = list(needs.get(name, ()))
@@ -327,8 +412,18 @@ def semantic_problems(document: Mapping[str, Any]) -> list[str]:
     a loop, ``retries`` under a retryStrategy, or an output an ancestor task declares; every
     expression uses only known names; a task's outputs are read only where the task surely ran
     (its success is required by ``depends``, or the read is guarded by its status); every task
-    gives each required input parameter of its template and no undeclared one.
+    gives each required input parameter of its template and no undeclared one; names follow
+    Argo's rules (no template defined twice, parameter names of ``[-a-zA-Z0-9_]``); ``depends``
+    names only known results and a DAG does not mix it with ``dependencies``; no ``{{`` is left
+    unclosed. A CronWorkflow's schedules must parse as Argo parses them.
     """
     if document.get("kind") == "CronWorkflow":
-        return []
+        from flowc.frontend.cron import cron_problem
+
+        spec = document.get("spec", {})
+        schedules = spec.get("schedules", [])
+        problems = [f"schedule {cron!r}: {cron_problem(cron)}" for cron in schedules if cron_problem(cron)]
+        if not spec.get("schedules") and not spec.get("schedule"):
+            problems.append("a CronWorkflow without schedules")
+        return problems
     return _Checker(document).check()

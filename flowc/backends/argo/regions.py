@@ -20,9 +20,12 @@ from dataclasses import dataclass
 
 from flowc.ir import FlowIR, Step
 
-__all__ = ["Edge", "Region", "Regions", "analyse_regions"]
+__all__ = ["MAIN", "MAIN_KEY", "Edge", "Region", "Regions", "analyse_regions"]
 
+#: The kind of the entry DAG's region, and its key. Keys share one namespace with step names (a
+#: step stands for itself in its region's DAG), so the key holds a character no step name has.
 MAIN = "main"
+MAIN_KEY = ":main"
 _RANK = {"loop": 0, "foreach": 1, MAIN: 2}
 
 
@@ -53,7 +56,7 @@ class Region:
 
     @property
     def key(self) -> str:
-        return MAIN if self.kind == MAIN else f"{self.owner}:{self.kind}"
+        return MAIN_KEY if self.kind == MAIN else f"{self.owner}:{self.kind}"
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,12 @@ class Regions:
                 return region.key
             current = region.parent
         return None
+
+    def only_exit(self, region: Region) -> str | None:
+        """The step a loop region always leaves to (every exit case of its switch goes there)."""
+        if region.kind != "loop" or region.switch is None:
+            return None
+        return _only_exit(self.ir.step(region.switch))
 
     def edges_in(self, key: str) -> Iterator[tuple[str, str, Edge]]:
         """Edges of region ``key``'s DAG as (source representative, target representative, edge)."""
@@ -169,6 +178,11 @@ def analyse_regions(ir: FlowIR) -> Regions:
     return Regions(ir, tuple(edges), by_key, home, _dynamic_iteration(ir, edges, regions))
 
 
+def _only_exit(switch: Step) -> str | None:
+    exits = {case.target for case in switch.switch_cases if case.target not in switch.loop_targets}
+    return exits.pop() if len(exits) == 1 else None
+
+
 def _check_loops(ir: FlowIR, edges: list[Edge], loops: list[Region]) -> None:
     for loop in loops:
         for edge in edges:
@@ -190,8 +204,11 @@ def _check_loops(ir: FlowIR, edges: list[Edge], loops: list[Region]) -> None:
                 raise ValueError(
                     other.owner, f"a loop inside the loop of '{loop.owner}' (nested loops) is not supported"
                 )
+    loop_switches = {loop.switch for loop in loops}
     for edge in edges:
         target = ir.step(edge.target)
+        if edge.source in loop_switches and _only_exit(ir.step(edge.source)) == edge.target:
+            continue  # the loop's only way out: its call task simply precedes the join
         if (
             edge.keys
             and target.is_join

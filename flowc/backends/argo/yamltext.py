@@ -2,8 +2,9 @@
 
 PyYAML's pure-Python emitter took ~75 % of the compile time of a 200-step flow; this writes the
 same data in a few milliseconds. Keys are sorted; a string is written plain only when no YAML 1.1
-or 1.2 reader could take it for anything but that string, otherwise as a JSON string (JSON string
-syntax is valid YAML double-quoted syntax). Tests check ``yaml.safe_load(dump(x)) == x``.
+or 1.2 reader could take it for anything but that string, as a literal block when it is multi-line
+text a block keeps exactly, otherwise as a JSON string (JSON string syntax is valid YAML
+double-quoted syntax). Tests check ``yaml.safe_load(dump(x)) == x``.
 """
 
 from __future__ import annotations
@@ -40,6 +41,41 @@ def _scalar(value: Any) -> str:
     return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
 
 
+def _block(value: Any) -> list[str] | None:
+    """A multi-line string as a literal block scalar's lines (``|`` or ``|-``), when one is exact.
+
+    A program or a long text then reads (and diffs) line by line instead of as one escaped line.
+    Only text a literal block keeps byte for byte qualifies: printable, no carriage return, no
+    trailing blanks, no blank or indented first line, at most one final newline
+    (https://yaml.org/spec/1.2.2/#812-literal-style).
+    """
+    if not isinstance(value, str) or "\n" not in value.rstrip("\n"):
+        return None
+    body = value[:-1] if value.endswith("\n") else value
+    lines = body.split("\n")
+    if (
+        body.endswith("\n")
+        or "\r" in value
+        or _UNPRINTABLE.search(value)
+        or not lines[0].strip()
+        or lines[0][0] in " \t"
+        or any(line != line.rstrip(" \t") for line in lines)
+    ):
+        return None
+    return ["|" if value.endswith("\n") else "|-", *lines]
+
+
+def _item(prefix: str, value: Any, indent: int, out: list[str]) -> None:
+    """``prefix`` (``key:`` or ``-``) and a scalar or empty collection, inline or as a block."""
+    block = _block(value)
+    if block is None:
+        out.append(f"{prefix} {_inline(value)}")
+        return
+    out.append(f"{prefix} {block[0]}")
+    pad = " " * (indent + 2)
+    out.extend(f"{pad}{line}" if line else "" for line in block[1:])
+
+
 def _lines(value: Any, indent: int, out: list[str]) -> None:
     pad = " " * indent
     if isinstance(value, Mapping):
@@ -49,7 +85,7 @@ def _lines(value: Any, indent: int, out: list[str]) -> None:
                 out.append(f"{pad}{_scalar(key)}:")
                 _lines(item, indent + 2, out)
             else:
-                out.append(f"{pad}{_scalar(key)}: {_inline(item)}")
+                _item(f"{pad}{_scalar(key)}:", item, indent, out)
         return
     for item in value:
         if isinstance(item, Mapping | list) and item:
@@ -58,7 +94,7 @@ def _lines(value: Any, indent: int, out: list[str]) -> None:
             out.append(f"{pad}- {nested[0][indent + 2 :]}" if isinstance(item, Mapping) else f"{pad}-")
             out.extend(nested[1:] if isinstance(item, Mapping) else nested)
         else:
-            out.append(f"{pad}- {_inline(item)}")
+            _item(f"{pad}-", item, indent, out)
 
 
 def _inline(value: Any) -> str:

@@ -26,11 +26,6 @@ class SfnBackend:
     capabilities = CAPABILITIES
 
     def add_arguments(self, command: str, parser: argparse.ArgumentParser) -> None:
-        if command == "compile":
-            parser.add_argument(
-                "--package-sha",
-                help="run tasks from this code package (default: --source, the flow file in the image)",
-            )
         if command == "trigger":
             parser.add_argument("--name", help="execution name (default: generated)")
             parser.add_argument("--wait", action="store_true", help="wait for the execution to end")

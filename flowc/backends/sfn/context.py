@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flowc.backends.launch import TaskLaunch
+
 __all__ = ["CONTEXT_FIELDS", "Lowering"]
 
 #: The run context's fields that a Map passes on to its iterations (parameters stay outside).
@@ -35,6 +37,7 @@ class Lowering:
         prefix: the datastore's key prefix inside the bucket (``""`` or ``"some/prefix/"``).
         datastore: the datastore URL given to every task.
         code_args: ``--source FILE`` or ``--package SHA``.
+        launch: how every Batch job's command starts (:mod:`flowc.backends.launch`).
         job_queue: the Batch job queue.
         job_definition: the flow's Batch job definition name.
         step_job_definitions: step -> its own job definition (steps with secrets or an image).
@@ -48,6 +51,7 @@ class Lowering:
     prefix: str
     datastore: str
     code_args: tuple[str, ...]
+    launch: TaskLaunch
     job_queue: str
     job_definition: str
     step_job_definitions: tuple[tuple[str, str], ...]
@@ -59,5 +63,10 @@ class Lowering:
         return dict(self.step_job_definitions).get(step, self.job_definition)
 
     def task_key_format(self, step: str) -> str:
-        """``States.Format`` template of a task's ``task.json`` key (run id, base, suffix)."""
-        return f"{self.prefix}runs/{self.flow}/{{}}/{step}/{{}}{{}}/task.json"
+        """``States.Format`` template of a task's ``task.json`` key (run id, base, suffix).
+
+        The datastore prefix is escaped: an S3 key may hold ``'``, ``{`` or ``\\``.
+        """
+        from flowc.backends.sfn.intrinsics import escape
+
+        return f"{escape(f'{self.prefix}runs/{self.flow}/')}{{}}/{step}/{{}}{{}}/task.json"

@@ -12,9 +12,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from flowc.backends.base import refusals
+from flowc.backends.launch import task_launch
 from flowc.backends.sfn.capabilities import CAPABILITIES
+from flowc.backends.sfn.checks import sfn_refusals
 from flowc.backends.sfn.context import Lowering
 from flowc.backends.sfn.graph import lower_scope
+from flowc.backends.sfn.intrinsics import escape
 from flowc.backends.sfn.naming import deployment_name, job_definition_name
 from flowc.backends.sfn.task import finish_state
 from flowc.config import Settings
@@ -25,7 +28,9 @@ __all__ = [
     "FAILED_ERROR",
     "FAILED_STATE",
     "INIT_STATE",
+    "READ_STATUS_STATE",
     "RECORD_FAILURE_STATE",
+    "UNRECORDED_STATE",
     "build_definition",
     "definition_text",
     "lowering_for",
@@ -37,7 +42,12 @@ INIT_STATE = "flowc.init"
 #: Where a caught error goes in the state's input, and the states recording a failed run.
 ERROR_PATH = "$.flowc_error"
 RECORD_FAILURE_STATE = "flowc.record-failure"
+#: Reads the run's status.json back, for its reason; where it goes in the state's input.
+READ_STATUS_STATE = "flowc.read-status"
+STATUS_PATH = "$.flowc_status"
 FAILED_STATE = "flowc.failed"
+#: The failure when even the record could not be written or read.
+UNRECORDED_STATE = "flowc.failed-unrecorded"
 #: The error of a failed execution (the caught one begins its cause).
 FAILED_ERROR = "flowc.RunFailed"
 #: The job queue used when ``batch.job_queue`` is not configured.
@@ -83,6 +93,7 @@ def lowering_for(ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> 
         prefix=f"{prefix}/" if prefix else "",
         datastore=datastore,
         code_args=code_args,
+        launch=task_launch(settings, from_package=bool(package)),
         job_queue=str(settings.get("batch.job_queue") or DEFAULT_JOB_QUEUE),
         job_definition=job_definition_name(ir, settings),
         step_job_definitions=tuple(
@@ -99,6 +110,9 @@ def build_definition(ir: FlowIR, settings: Settings, options: Mapping[str, Any])
     if problems:
         raise CompileError(problems)
     lowering = lowering_for(ir, settings, options)
+    problems = list(sfn_refusals(ir, lowering))
+    if problems:
+        raise CompileError(problems)
     top = lower_scope(ir, "start", None, lowering, in_map=False)
     init = {
         "Type": "Pass",
@@ -124,22 +138,45 @@ def _recording_failures(states: Mapping[str, Any], lowering: Lowering) -> dict[s
 
     An error inside a Map or Parallel fails that state, so catching at the top level sees every
     failure (after a state's own Retry is spent). Step Functions has no exit hook; this is one:
-    the run's ``status.json`` names the failed task, and the execution still fails with the
-    caught error. https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
+    the run's ``status.json`` names the failed task and why it failed, and the execution still
+    fails, its cause the caught error followed by that reason (read back from ``status.json``), so
+    the console and ``trigger --wait`` say first what went wrong, then the caught error's own
+    cause (a Batch job description, or the API's refusal of a request). If the record cannot be
+    written or read, the cause is the caught error's own.
+    https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
     """
     catch = [{"ErrorEquals": ["States.ALL"], "ResultPath": ERROR_PATH, "Next": RECORD_FAILURE_STATE}]
     caught = {
         name: {**state, "Catch": catch} if state["Type"] in ("Task", "Map", "Parallel") else state
         for name, state in states.items()
     }
+    unrecorded = [{"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": UNRECORDED_STATE}]
     record = finish_state(lowering, ERROR_PATH)
-    # If even the record cannot be written, the execution fails with the original error all the same.
-    record["Catch"] = [{"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": FAILED_STATE}]
-    record["Next"] = FAILED_STATE
+    record["Catch"] = unrecorded
+    record["Next"] = READ_STATUS_STATE
     caught[RECORD_FAILURE_STATE] = record
+    run_folder = escape(f"{lowering.prefix}runs/{lowering.flow}/")
+    status_key = f"States.Format('{run_folder}{{}}/status.json', $.run_id)"
+    caught[READ_STATUS_STATE] = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::aws-sdk:s3:getObject",
+        "Parameters": {"Bucket": lowering.bucket, "Key.$": status_key},
+        "ResultSelector": {"record.$": "States.StringToJson($.Body)"},
+        "ResultPath": STATUS_PATH,
+        "Catch": unrecorded,
+        "Next": FAILED_STATE,
+    }
     # A Fail state may not raise a "States.*" error again: the run fails with flowc's own error
     # name, and the cause starts with the caught error's.
     caught[FAILED_STATE] = {
+        "Type": "Fail",
+        "Error": FAILED_ERROR,
+        "CausePath": (
+            f"States.Format('{{}}: {{}}. Caught: {{}}', {ERROR_PATH}.Error, "
+            f"{STATUS_PATH}.record.reason, {ERROR_PATH}.Cause)"
+        ),
+    }
+    caught[UNRECORDED_STATE] = {
         "Type": "Fail",
         "Error": FAILED_ERROR,
         "CausePath": f"States.Format('{{}}: {{}}', {ERROR_PATH}.Error, {ERROR_PATH}.Cause)",

@@ -16,20 +16,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flowc.backends.launch import task_launch
 from flowc.backends.sfn.definition import (
     build_definition,
     definition_text,
     steps_with_own_job_definition,
 )
 from flowc.backends.sfn.naming import deployment_name, job_definition_name
-from flowc.backends.sfn.schedule import schedule_request
+from flowc.backends.sfn.schedule import schedule_name, schedule_request
+from flowc.backends.sfn.secrets import secret_variable
+from flowc.branches import task_environment
 from flowc.config import Settings
 from flowc.ir import FlowIR
 
-__all__ = ["DeployPlan", "deploy", "job_definition_requests", "plan_deployment"]
+__all__ = ["DeployError", "DeployPlan", "deploy", "job_definition_requests", "plan_deployment"]
 
-#: Used when ``sfn.role`` / ``sfn.schedule_role`` are not configured (only a local endpoint accepts it).
-PLACEHOLDER_ROLE = "arn:aws:iam::123456789012:role/flowc-unconfigured"
+#: Where deploy's settings come from, for the message when one is missing.
+_ROLE_HINT = (
+    "set sfn.role (FLOWC_SFN__ROLE, or [tool.flowc] sfn.role in pyproject.toml) to the ARN of the IAM "
+    "role the state machine runs as (it needs batch:SubmitJob/DescribeJobs/TerminateJob, "
+    "events:PutTargets/PutRule/DescribeRule, s3:GetObject on the datastore and, for wide foreach, "
+    "states:StartExecution)"
+)
+
+
+class DeployError(Exception):
+    """A deployment that cannot be made as configured (the message says what to set)."""
 
 
 @dataclass(frozen=True)
@@ -55,19 +67,24 @@ class DeployPlan:
         }
 
 
-def _secret_env_name(source: str) -> str:
-    """``arn:...:secret:db-creds-AbCd`` or ``db-creds`` -> ``DB_CREDS`` (the variable holding it)."""
-    name = source.rsplit(":", 1)[-1] if source.startswith("arn:") else source
-    return "".join(c if c.isalnum() else "_" for c in name).upper().strip("_") or "SECRET"
-
-
 def job_definition_requests(ir: FlowIR, settings: Settings) -> list[dict[str, Any]]:
     """``RegisterJobDefinition`` arguments: the flow's, then one per step that needs its own."""
     base_properties: dict[str, Any] = {
         "image": str(settings.get("image")),
         "command": ["python", "-m", "flowc.task_runner", "--help"],
         "resourceRequirements": [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "4096"}],
-        "environment": [{"name": "FLOWC_DATASTORE", "value": str(settings.get("datastore"))}],
+        # What every task's environment holds, set once here rather than in each state's overrides:
+        # the datastore, the bootstrap program (flowc.backends.launch) and the @project branch.
+        "environment": [
+            {"name": name, "value": value}
+            for name, value in sorted(
+                {
+                    "FLOWC_DATASTORE": str(settings.get("datastore")),
+                    **task_launch(settings).environment,
+                    **task_environment(ir, settings),
+                }.items()
+            )
+        ],
     }
     if settings.get("batch.job_role"):
         base_properties["jobRoleArn"] = settings.get("batch.job_role")
@@ -93,7 +110,7 @@ def job_definition_requests(ir: FlowIR, settings: Settings) -> list[dict[str, An
             # References only: Batch resolves them when the container starts; values never leave
             # Secrets Manager. https://docs.aws.amazon.com/batch/latest/userguide/specifying-sensitive-data-secrets.html
             properties["secrets"] = [
-                {"name": _secret_env_name(source), "valueFrom": source} for source in step.secrets
+                {"name": secret_variable(source), "valueFrom": source} for source in step.secrets
             ]
         requests.append(
             {
@@ -113,7 +130,10 @@ def plan_deployment(
     definition = definition_text(
         build_definition(ir, settings, {**options, "package_sha": package_sha}), compact=True
     )
-    role = str(settings.get("sfn.role") or PLACEHOLDER_ROLE)
+    role = settings.get("sfn.role")
+    if not role:
+        raise DeployError(f"no IAM role for the state machine: {_ROLE_HINT}")
+    role = str(role)
     schedule = None
     if ir.schedule is not None:
         schedule_role = str(settings.get("sfn.schedule_role") or role)
@@ -123,23 +143,49 @@ def plan_deployment(
     )
 
 
-def _package(ir: FlowIR, settings: Settings, flow_path: str | None, dry_run: bool) -> str | None:
-    """Builds (and unless ``dry_run`` uploads) the code package; returns its sha.
+def _package(ir: FlowIR, settings: Settings, flow_path: str | None) -> Any:
+    """The code package of the flow file, or None without one.
 
     Without the flow file (an IR given programmatically), tasks run ``--source``: the image must
     then contain the flow.
     """
-    from flowc.package import build_package, store_package
+    from flowc.package import build_package
 
     flow_file = Path(flow_path or ir.source_file)
     if not flow_file.is_file():
         return None
-    package = build_package(flow_file, settings=settings)
-    if not dry_run:
-        from flowc.datastore.storage import open_storage
+    return build_package(flow_file, settings=settings)
 
-        store_package(open_storage(str(settings.get("datastore"))), package)
-    return package.sha
+
+#: The container properties deploy sets: a key it no longer sets (secrets removed, a role unset)
+#: is a change too, so the comparison covers all of them, not only those of the new request.
+_MANAGED_PROPERTIES = (
+    "image",
+    "command",
+    "resourceRequirements",
+    "environment",
+    "jobRoleArn",
+    "executionRoleArn",
+    "linuxParameters",
+    "secrets",
+)
+
+
+def _same_properties(registered: Mapping[str, Any], request: Mapping[str, Any]) -> bool:
+    """Whether the registered revision already has every managed property ``request`` asks for.
+
+    Batch answers with defaults (empty lists, ``linuxParameters`` sub-fields) for what was never
+    set, so empty values count as absent.
+    """
+    wanted = request["containerProperties"]
+
+    def value(properties: Mapping[str, Any], key: str) -> Any:
+        found = properties.get(key)
+        if isinstance(found, Mapping):
+            found = {k: v for k, v in found.items() if v not in (None, [], {})}
+        return found or None
+
+    return all(value(registered, key) == value(wanted, key) for key in _MANAGED_PROPERTIES)
 
 
 def _register_job_definition(batch: Any, request: dict[str, Any]) -> str:
@@ -148,11 +194,8 @@ def _register_job_definition(batch: Any, request: dict[str, Any]) -> str:
         jobDefinitionName=request["jobDefinitionName"], status="ACTIVE"
     )
     revisions = sorted(existing.get("jobDefinitions", []), key=lambda d: d["revision"])
-    if revisions:
-        latest = revisions[-1]
-        wanted = request["containerProperties"]
-        if all(latest.get("containerProperties", {}).get(key) == value for key, value in wanted.items()):
-            return "unchanged"
+    if revisions and _same_properties(revisions[-1].get("containerProperties") or {}, request):
+        return "unchanged"
     batch.register_job_definition(**request)
     return "registered"
 
@@ -177,22 +220,23 @@ def _apply(plan: DeployPlan) -> None:
         sfn.update_state_machine(stateMachineArn=arn, definition=plan.definition, roleArn=plan.role_arn)
         print(f"state machine {plan.name}: updated")
     scheduler = boto3.client("scheduler")
+    name = schedule_name(plan.name)
     existing = None
     try:
-        existing = scheduler.get_schedule(Name=plan.name)
+        existing = scheduler.get_schedule(Name=name)
     except scheduler.exceptions.ResourceNotFoundException:
         existing = None
     if plan.schedule is not None:
         request = {**plan.schedule, "Target": {**plan.schedule["Target"], "Arn": arn}}
         if existing is None:
             scheduler.create_schedule(**request)
-            print(f"schedule {plan.name}: created ({request['ScheduleExpression']})")
+            print(f"schedule {name}: created ({request['ScheduleExpression']})")
         else:
             scheduler.update_schedule(**request)
-            print(f"schedule {plan.name}: updated ({request['ScheduleExpression']})")
+            print(f"schedule {name}: updated ({request['ScheduleExpression']})")
     elif existing is not None:
-        scheduler.delete_schedule(Name=plan.name)
-        print(f"schedule {plan.name}: deleted (the flow has no @schedule)")
+        scheduler.delete_schedule(Name=name)
+        print(f"schedule {name}: deleted (the flow has no @schedule)")
 
 
 def deploy(ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> int:
@@ -201,15 +245,21 @@ def deploy(ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> int:
 
     dry_run = bool(options.get("dry_run"))
     try:
-        package_sha = _package(ir, settings, options.get("flow"), dry_run)
-        plan = plan_deployment(ir, settings, options, package_sha)
-    except CompileError as exc:
-        print(exc, file=sys.stderr)
+        package = _package(ir, settings, options.get("flow"))
+        # The whole plan first: a flow that cannot be deployed uploads nothing.
+        plan = plan_deployment(ir, settings, options, package.sha if package else None)
+    except (CompileError, DeployError) as exc:
+        print(exc if isinstance(exc, CompileError) else f"flowc: deploy failed: {exc}", file=sys.stderr)
         return 1
     if dry_run:
         print(json.dumps(plan.summary(), indent=2, sort_keys=True))
         return 0
     try:
+        if package is not None:
+            from flowc.datastore.storage import open_storage
+            from flowc.package import store_package
+
+            store_package(open_storage(str(settings.get("datastore"))), package)
         _apply(plan)
     except Exception as exc:  # botocore errors: report and fail, unattended
         print(f"flowc: deploy failed: {exc}", file=sys.stderr)

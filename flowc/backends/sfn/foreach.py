@@ -2,15 +2,18 @@
 
 ``States.ArrayRange`` makes at most 1,000 items
 (https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html#asl-intrsc-func-arrays),
-so the fan-out is two Maps: an outer Map over chunk starts ``ArrayRange(0, width - 1, 1000)`` and,
-per chunk, an inner Map over ``ArrayRange(start, min(start + 999, width - 1), 1)``. That covers
-widths up to 1,000,000 with no data from outside the state machine.
+so the fan-out is two Maps: an outer Map over chunk starts ``ArrayRange(0, width - 1, chunk)`` and,
+per chunk, an inner Map over ``ArrayRange(start, min(start + chunk - 1, width - 1), 1)``. The chunk
+is 1,000 items, or fewer when the body's states would fill an execution's history with 1,000
+iterations (:mod:`flowc.backends.sfn.history`); widths up to 1,000 chunks, with no data from
+outside the state machine.
 
 At the top level (a foreach outside any other foreach), a Choice sends widths above
-``sfn.distributed_map_threshold`` to a copy of the same structure whose outer Map is a Distributed
-Map (child executions, each with its own 25,000-event history, and high concurrency:
-https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html). Inner foreach Maps
-stay inline. A width of 0 goes straight to the join.
+``sfn.distributed_map_threshold`` (or above what the body's history allows inline, if less) to a
+copy of the same structure whose outer Map is a Distributed Map (child executions, each with its
+own 25,000-event history and one chunk, and high concurrency:
+https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html). Inner foreach
+Maps stay inline. A width of 0 goes straight to the join.
 """
 
 from __future__ import annotations
@@ -20,13 +23,12 @@ from typing import Any
 
 from flowc.backends.sfn.context import CONTEXT_FIELDS, Lowering
 from flowc.backends.sfn.control import read_states
+from flowc.backends.sfn.history import MAX_CHUNK, chunk_size, events_per_item, inline_limit
 from flowc.backends.sfn.naming import state_name
 from flowc.ir import FlowIR, Step
 
-__all__ = ["CHUNK", "DISTRIBUTED_COPY", "foreach_states"]
+__all__ = ["DISTRIBUTED_COPY", "MAX_CHUNK", "foreach_states"]
 
-#: Items per inner Map (the most ``States.ArrayRange`` can make).
-CHUNK = 1000
 #: Appended to the state names of the Distributed Map's copy of a foreach body (names are unique
 #: in the whole state machine).
 DISTRIBUTED_COPY = "~d"
@@ -54,18 +56,24 @@ def foreach_states(
     }
     choices = [skip]
     copies = [(lowering, False)]
+    from flowc.backends.sfn.graph import lower_scope
+
+    events = events_per_item(
+        lower_scope(ir, step.successors[0], step.matching_join, lowering, True)["States"]
+    )
+    chunk = chunk_size(events)
     if step.foreach_depth == 0 and not lowering.copy:
         distributed = replace(lowering, copy=DISTRIBUTED_COPY)
         copies.append((distributed, True))
         choices.append(
             {
                 "Variable": "$.control.num_splits",
-                "NumericGreaterThan": lowering.distributed_threshold,
+                "NumericGreaterThan": inline_limit(events, lowering.distributed_threshold),
                 "Next": state_name(f"{step.name}.chunks", DISTRIBUTED_COPY),
             }
         )
     for copy_lowering, is_distributed in copies:
-        states.update(_fan_out(ir, step, lowering, copy_lowering, is_distributed, stop, in_map))
+        states.update(_fan_out(ir, step, lowering, copy_lowering, is_distributed, stop, in_map, chunk))
     states[names["route"]] = {
         "Type": "Choice",
         "Choices": choices,
@@ -82,6 +90,7 @@ def _fan_out(
     distributed: bool,
     stop: str | None,
     in_map: bool,
+    chunk: int,
 ) -> dict[str, Any]:
     """Chunk starts, the outer Map (inline or distributed) and its inner Map over one chunk."""
     from flowc.backends.sfn.graph import link, lower_scope
@@ -104,7 +113,7 @@ def _fan_out(
     chunk_states: dict[str, Any] = {
         name("bounds"): {
             "Type": "Pass",
-            "Parameters": {"end.$": f"States.MathAdd($.start, {CHUNK - 1})"},
+            "Parameters": {"end.$": f"States.MathAdd($.start, {chunk - 1})"},
             "ResultPath": "$.bounds",
             "Next": name("clip"),
         },
@@ -158,7 +167,7 @@ def _fan_out(
     return {
         name("chunks"): {
             "Type": "Pass",
-            "Parameters": {"starts.$": f"States.ArrayRange(0, $.control.last, {CHUNK})"},
+            "Parameters": {"starts.$": f"States.ArrayRange(0, $.control.last, {chunk})"},
             "ResultPath": "$.chunks",
             "Next": name("fan-out"),
         },

@@ -9,19 +9,19 @@ https://docs.aws.amazon.com/batch/latest/APIReference/API_RegisterJobDefinition.
 
 from __future__ import annotations
 
-import getpass
 import re
 
 from flowc.backends.naming import stable_hash
+from flowc.branches import project_branch
 from flowc.config import Settings
 from flowc.ir import FlowIR
 
 __all__ = [
     "STATE_NAME_MAX",
     "aws_name",
-    "branch_name",
     "deployment_name",
     "job_definition_name",
+    "job_name",
     "state_name",
 ]
 
@@ -39,21 +39,13 @@ def aws_name(text: str, max_length: int = 80) -> str:
     return f"{cleaned[: max_length - len(suffix) - 1]}-{suffix}"
 
 
-def branch_name(settings: Settings) -> str:
-    """The ``@project`` branch: ``prod``, the configured branch, or ``user.<login name>``."""
-    if settings.get("project.production"):
-        return "prod"
-    branch = settings.get("project.branch")
-    if branch:
-        return str(branch)
-    return f"user.{getpass.getuser()}"
-
-
 def deployment_name(ir: FlowIR, settings: Settings) -> str:
     """The state machine's (and the schedule's) name: ``<project>-<branch>-<flow>`` or the flow's name."""
     if ir.project is None:
         return aws_name(ir.name)
-    return aws_name(f"{ir.project.name}-{branch_name(settings)}-{ir.name}")
+    # AWS names allow no '.': the branch's dots become '-' (``test.x`` -> ``test-x``), as on Argo.
+    branch = project_branch(settings).name.replace(".", "-")
+    return aws_name(f"{ir.project.name}-{branch}-{ir.name}")
 
 
 def job_definition_name(ir: FlowIR, settings: Settings, step: str | None = None) -> str:
@@ -69,3 +61,12 @@ def state_name(base: str, copy: str = "") -> str:
         return text
     suffix = stable_hash(text)
     return f"{text[: STATE_NAME_MAX - len(suffix) - 1]}~{suffix}"
+
+
+def job_name(prefix: str, part: str) -> str:
+    """A Batch job name ``<prefix>-<part>``: ``[A-Za-z0-9_-]``, at most 128, beginning alphanumeric.
+
+    https://docs.aws.amazon.com/batch/latest/APIReference/API_SubmitJob.html (``jobName``)
+    """
+    name = aws_name(f"{prefix}-{part}", max_length=128)
+    return name if name[0].isalnum() else aws_name(f"j{name}", max_length=128)

@@ -13,10 +13,19 @@ import math
 from typing import Any
 
 from flowc.backends.sfn.context import Lowering
-from flowc.backends.sfn.naming import aws_name
+from flowc.backends.sfn.intrinsics import quote
+from flowc.backends.sfn.naming import job_name
 from flowc.ir import Step
 
-__all__ = ["BATCH_MIN_TIMEOUT", "TIMEOUT_MARGIN", "batch_timeout", "finish_state", "task_state"]
+__all__ = [
+    "BATCH_MIN_TIMEOUT",
+    "QUEUE_ALLOWANCE",
+    "TIMEOUT_MARGIN",
+    "batch_api_retry",
+    "batch_timeout",
+    "finish_state",
+    "task_state",
+]
 
 #: Batch refuses ``attemptDurationSeconds`` under 60.
 BATCH_MIN_TIMEOUT = 60
@@ -24,22 +33,22 @@ BATCH_MIN_TIMEOUT = 60
 #: exits 4 with a clear message; Batch kills the container a little later if the runner could not;
 #: Step Functions gives up on the job after that.
 TIMEOUT_MARGIN = 30
-
-
-def _quote(text: str) -> str:
-    """A string literal inside an intrinsic function (``'`` and ``\\`` escaped, braces too)."""
-    escaped = text.replace("\\", "\\\\").replace("'", "\\'").replace("{", "\\{").replace("}", "\\}")
-    return f"'{escaped}'"
+#: Batch's ``attemptDurationSeconds`` counts from the job's start, but a Task state's
+#: ``TimeoutSeconds`` from its submission: the job may first wait in its queue while the compute
+#: environment scales up (minutes; longer for GPUs or spot capacity). The state's backstop allows a
+#: day of that, so a slow queue never fails a step that would have run in time.
+#: https://docs.aws.amazon.com/batch/latest/APIReference/API_JobTimeout.html
+QUEUE_ALLOWANCE = 24 * 3600
 
 
 def command_expression(step: Step, lowering: Lowering) -> str:
     """``States.Array(...)``: the task runner's argv with the run id, index path and iteration."""
-    words = ["python", "-m", "flowc.task_runner", "--flow", lowering.flow, "--step", step.name]
-    parts = [_quote(w) for w in words]
-    parts += [_quote("--run-id"), "$.run_id", _quote("--iteration"), "$.iteration"]
+    words = [*lowering.launch.command(), "--flow", lowering.flow, "--step", step.name]
+    parts = [quote(w) for w in words]
+    parts += [quote("--run-id"), "$.run_id", quote("--iteration"), "$.iteration"]
     if step.foreach_depth:
-        parts += [_quote("--index"), "$.index"]
-    parts += [_quote(w) for w in (*lowering.code_args, "--datastore", lowering.datastore)]
+        parts += [quote("--index"), "$.index"]
+    parts += [quote(w) for w in (*lowering.code_args, "--datastore", lowering.datastore)]
     return f"States.Array({', '.join(parts)})"
 
 
@@ -62,17 +71,38 @@ def _resource_requirements(step: Step) -> list[dict[str, str]]:
     return requirements
 
 
+#: Batch API errors, not job failures: SubmitJob is throttled at 50 calls a second per account
+#: and Region (https://docs.aws.amazon.com/batch/latest/userguide/service_limits.html), which a
+#: wide foreach passes at once, and Step Functions reports a throttled or failed call as
+#: ``Batch.<exception>``. The job never ran, so it is retried whatever the step's @retry, with
+#: jitter so the iterations of a Map do not retry in step. This retrier comes first:
+#: ``States.TaskFailed`` matches these errors too
+#: (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html).
+def batch_api_retry() -> dict[str, Any]:
+    """The retrier of Batch API errors every Batch task state begins its ``Retry`` with."""
+    return {
+        "ErrorEquals": ["Batch.AWSBatchException", "Batch.TooManyRequestsException", "Batch.ServerException"],
+        "IntervalSeconds": 2,
+        "MaxAttempts": 8,
+        "BackoffRate": 2.0,
+        "MaxDelaySeconds": 60,
+        "JitterStrategy": "FULL",
+    }
+
+
 def _retry(step: Step) -> list[dict[str, Any]]:
+    retriers = [batch_api_retry()]
     if step.retry is None or step.retry.times <= 0:
-        return []
+        return retriers
     interval = max(1, math.ceil(step.retry.minutes_between_retries * 60))
     return [
+        *retriers,
         {
             "ErrorEquals": ["States.TaskFailed"],
             "MaxAttempts": step.retry.times,
             "IntervalSeconds": interval,
             "BackoffRate": 2.0,
-        }
+        },
     ]
 
 
@@ -89,7 +119,7 @@ def task_state(step: Step, lowering: Lowering, is_start: bool) -> dict[str, Any]
     if requirements:
         overrides["ResourceRequirements"] = requirements
     parameters: dict[str, Any] = {
-        "JobName": aws_name(f"{lowering.job_name_prefix}-{step.name}", max_length=128),
+        "JobName": job_name(lowering.job_name_prefix, step.name),
         "JobQueue": step.container.queue or lowering.job_queue,
         "JobDefinition": lowering.job_definition_of(step.name),
         "ContainerOverrides": overrides,
@@ -104,10 +134,8 @@ def task_state(step: Step, lowering: Lowering, is_start: bool) -> dict[str, Any]
     seconds = batch_timeout(step)
     if seconds is not None:
         parameters["Timeout"] = {"AttemptDurationSeconds": seconds}
-        state["TimeoutSeconds"] = seconds + TIMEOUT_MARGIN
-    retry = _retry(step)
-    if retry:
-        state["Retry"] = retry
+        state["TimeoutSeconds"] = seconds + TIMEOUT_MARGIN + QUEUE_ALLOWANCE
+    state["Retry"] = _retry(step)
     return state
 
 
@@ -116,19 +144,23 @@ def finish_state(lowering: Lowering, error_path: str) -> dict[str, Any]:
 
     A Batch job on the flow's job definition runs ``python -m flowc.task_runner.finish``, which
     names the failed task; the error Step Functions caught (``error_path``) becomes the reason's
-    suffix. It reads the datastore only: no code package, no parameters, no resources.
+    suffix. It reads the datastore only: no parameters, no resources, and the code package only
+    for the bootstrap to find flowc in.
     """
-    words = ["python", "-m", "flowc.task_runner.finish", "--flow", lowering.flow, "--run-id"]
-    parts = [*(_quote(w) for w in words), "$.run_id"]
-    parts += [_quote("--datastore"), _quote(lowering.datastore), _quote("--reason"), f"{error_path}.Error"]
+    words = [*lowering.launch.command("flowc.task_runner.finish"), "--flow", lowering.flow, "--run-id"]
+    parts = [*(quote(w) for w in words), "$.run_id"]
+    if lowering.code_args[0] == "--package":
+        parts += [quote(w) for w in lowering.code_args]
+    parts += [quote("--datastore"), quote(lowering.datastore), quote("--reason"), f"{error_path}.Error"]
     return {
         "Type": "Task",
         "Resource": "arn:aws:states:::batch:submitJob.sync",
         "Parameters": {
-            "JobName": aws_name(f"{lowering.job_name_prefix}-finish", max_length=128),
+            "JobName": job_name(lowering.job_name_prefix, "finish"),
             "JobQueue": lowering.job_queue,
             "JobDefinition": lowering.job_definition,
             "ContainerOverrides": {"Command.$": f"States.Array({', '.join(parts)})"},
         },
         "ResultPath": None,
+        "Retry": [batch_api_retry()],
     }

@@ -57,7 +57,23 @@ def _deployment_of(flow: str, settings: Settings) -> str:
 
 
 def trigger(flow: str, settings: Settings, options: Mapping[str, Any]) -> int:
-    """Starts an execution; prints its ARN and run id; with ``wait``, returns 0 only on success."""
+    """Starts an execution; prints its ARN and run id; with ``wait``, returns 0 only on success.
+
+    AWS errors (no credentials, AccessDenied, a taken execution name) are one line on stderr and
+    exit code 1, as in CI nothing reads a traceback.
+    """
+    try:
+        return _trigger(flow, settings, options)
+    except Exception as exc:  # botocore errors: report and fail, unattended
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        if not isinstance(exc, BotoCoreError | ClientError):
+            raise
+        print(f"flowc: trigger failed: {exc}", file=sys.stderr)
+        return 1
+
+
+def _trigger(flow: str, settings: Settings, options: Mapping[str, Any]) -> int:
     import boto3
 
     client = boto3.client("stepfunctions")
@@ -77,8 +93,15 @@ def trigger(flow: str, settings: Settings, options: Mapping[str, Any]) -> int:
     if not options.get("wait"):
         return 0
     while True:
-        status = client.describe_execution(executionArn=started["executionArn"])["status"]
-        if status != "RUNNING":
+        described = client.describe_execution(executionArn=started["executionArn"])
+        status = described["status"]
+        if status not in ("RUNNING", "PENDING_REDRIVE"):
             print(f"status {status}")
-            return 0 if status == "SUCCEEDED" else 1
+            if status == "SUCCEEDED":
+                return 0
+            # Why it failed (the top-level catch puts the caught error first in the cause).
+            why = ": ".join(filter(None, (described.get("error"), described.get("cause"))))
+            ended = f"flowc: execution {execution_name} {status.lower()}"
+            print(f"{ended}: {why or 'no cause given'}", file=sys.stderr)
+            return 1
         time.sleep(2)

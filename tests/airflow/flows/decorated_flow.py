@@ -1,5 +1,6 @@
 """Every decorator the Airflow back end lowers: @project, @schedule with a timezone, @resources,
-@kubernetes, @environment, @secrets, @retry, @timeout, @catch, and a required parameter."""
+@kubernetes (every pod field), @environment (values that look like Jinja templates too), @secrets,
+@retry, @timeout, @catch, and a required parameter."""
 
 from flowc import (
     FlowSpec,
@@ -29,7 +30,13 @@ class DecoratedFlow(FlowSpec):
         self.next(self.train, foreach="items")
 
     @resources(cpu=2, memory=4096, gpu=1, disk=10240)
-    @kubernetes(image="example.org/train:1.0", node_selector={"pool": "gpu"}, service_account="trainer")
+    @kubernetes(
+        image="example.org/train:1.0",
+        node_selector={"pool": "gpu"},
+        service_account="trainer",
+        shared_memory=2048,
+        tolerations=[{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
+    )
     @environment(vars={"MODE": "fast", "ALPHA": "1"})
     @secrets(sources=["db-credentials"])
     @retry(times=2, minutes_between_retries=1)
@@ -39,6 +46,12 @@ class DecoratedFlow(FlowSpec):
         self.score = self.input * 2
         self.next(self.join)
 
+    @kubernetes(
+        namespace="ml",
+        image_pull_secrets=["registry-login"],
+        node_selector={"topology.kubernetes.io/zone": "eu-west-1a"},
+    )
+    @environment(vars={"GREETING": "Hello {{ name }}", "BLOCK": "{% raw %}", "NOTE": "{# x #}"})
     @catch(var="failure")
     @step
     def join(self, inputs):

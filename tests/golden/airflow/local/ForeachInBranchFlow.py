@@ -22,14 +22,18 @@ from hashlib import sha256
 
 import pendulum
 
+# Each name is imported on its own: Airflow 3.0 and 3.1 have the Task SDK's DAG and task, but
+# not yet its AirflowFailException or CronTriggerTimetable (Task SDK 1.2, Airflow 3.2, added them).
 try:  # Airflow 3
     from airflow.sdk import DAG, get_current_context, task
-    from airflow.sdk.exceptions import AirflowFailException
 except ImportError:  # Airflow 2
     from airflow import DAG
     from airflow.decorators import task
-    from airflow.exceptions import AirflowFailException
     from airflow.operators.python import get_current_context
+try:  # Airflow 3.2 and later
+    from airflow.sdk.exceptions import AirflowFailException
+except ImportError:  # Airflow 2, 3.0, 3.1
+    from airflow.exceptions import AirflowFailException
 
 FLOW_NAME = "ForeachInBranchFlow"
 DAG_ID = "ForeachInBranchFlow"
@@ -37,6 +41,8 @@ DAG_ID = "ForeachInBranchFlow"
 DATASTORE = ".flowc"
 #: SHA-256 of the code package `flowc deploy` uploaded (None: compiled without one).
 CODE_PACKAGE = None
+#: Added to every task's environment: the @project branch (current.branch_name).
+TASK_ENVIRONMENT = {}
 #: The flow's parameters (the start task receives their values).
 PARAMETERS = ()
 #: Key of the run's conf holding {name: sha256} of values stored in the datastore by flowc trigger.
@@ -52,7 +58,9 @@ ITERATION = {
 }
 #: Branch tasks: task id -> (tasks whose control record decides, {step: Airflow task of that step}).
 CHOICES = {}
-#: Loops run in one task: task id -> (steps, ((step, retries, seconds between retries), ...)).
+#: Regions (loops; a switch inside a foreach) run in one task: task id -> (steps, the step a
+#: region mapped over a foreach starts at (None: read from the control record that chose it),
+#: ((step, retries, seconds between retries), ...)).
 LOOPS = {}
 #: Task runner exit codes (docs/architecture.md).
 EXIT_CODES = {1: "the step raised", 2: "bad input", 3: "infrastructure error", 4: "killed by @timeout"}
@@ -101,7 +109,16 @@ def _index_path(control, depth):
     return [int(part) for part in control["task_id"].split(".")[0].split("-")]
 
 
-def flowc_fanout(control, depth):
+def _max_map_length():
+    """How many instances this Airflow maps per task: [core] max_map_length (default 1024)."""
+    try:  # Airflow 3.2 and later
+        from airflow.sdk import conf
+    except ImportError:  # Airflow 2, 3.0, 3.1
+        from airflow.configuration import conf
+    return conf.getint("core", "max_map_length", fallback=1024)
+
+
+def flowc_fanout(control, depth, step):
     """Every index path of a foreach's body: one entry per split, flattened over a mapped foreach.
 
     Airflow cannot nest .expand() in a mapped task group, so a nested foreach's body maps once over
@@ -116,6 +133,15 @@ def flowc_fanout(control, depth):
         parent = _index_path(record, depth)
         for split in range(record["num_splits"]):
             entries.append({"index": [*parent, split], "iteration": record["next_iteration"]})
+    # Airflow would refuse to push a longer list with a message naming neither the foreach nor
+    # the setting (https://airflow.apache.org/docs/apache-airflow/stable/configurations-ref.html#max-map-length).
+    limit = _max_map_length()
+    if len(entries) > limit:
+        raise AirflowFailException(
+            f"foreach {step!r} has {len(entries)} tasks to run, more than this Airflow maps per task "
+            f"([core] max_map_length = {limit}): raise max_map_length (AIRFLOW__CORE__MAX_MAP_LENGTH) "
+            "on the Airflow deployment, or split the foreach"
+        )
     return sorted(entries, key=lambda entry: entry["index"])
 
 
@@ -158,7 +184,7 @@ def _execute(module, arguments):
     python = os.environ.get("FLOWC_PYTHON") or sys.executable
     datastore = os.environ.get("FLOWC_DATASTORE") or DATASTORE
     argv = [python, "-m", module, *arguments, "--datastore", datastore]
-    returncode = subprocess.run(argv, check=False).returncode
+    returncode = subprocess.run(argv, env={**os.environ, **TASK_ENVIRONMENT}, check=False).returncode
     if returncode == 0:
         return
     message = f"python -m {module} exited with {returncode} ({EXIT_CODES.get(returncode, 'unexpected')})"
@@ -200,12 +226,17 @@ def flowc_step(step, entry=None):
     return _run("flowc.task_runner", arguments, parameters)
 
 
-def flowc_loop(task_id):
-    """Runs a loop's steps in sequence (flowc.task_runner.region) until a case leaves the loop."""
+def flowc_loop(region, entry=None):
+    """Runs a region's steps in sequence (flowc.task_runner.region) until a case leaves it: at the
+    index path and iteration of ``entry`` for a region inside a foreach."""
     context = get_current_context()
-    steps, retries = LOOPS[task_id]
-    step, iteration = flowc_entry(context["ti"], task_id, steps)
+    steps, start, retries = LOOPS[region]
     arguments = ["--flow", FLOW_NAME, "--run-id", flowc_run_id(context["run_id"])]
+    if entry is None:
+        step, iteration = flowc_entry(context["ti"], region, steps)
+    else:
+        step, iteration = start, entry["iteration"]
+        arguments += ["--index", ",".join(str(i) for i in entry["index"])]
     arguments += ["--entry", step, "--iteration", str(iteration), "--steps", ",".join(steps)]
     for name, times, seconds in retries:
         arguments += ["--retry", f"{name}={times}:{seconds:g}"]
@@ -224,6 +255,8 @@ with DAG(
     schedule=None,
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
+    # @retry is the only source of retries: not the deployment's [core] default_task_retries.
+    default_args={"retries": 0},
     tags=["flow:ForeachInBranchFlow", "flowc"],
     params={},
 ) as dag:
@@ -231,7 +264,7 @@ with DAG(
     tasks["start"] = task(task_id="start")(flowc_step)("start")
     tasks["fan"] = task(task_id="fan")(flowc_step)("fan")
     tasks["fan-fanout"] = task(task_id="fan-fanout")(flowc_fanout)(
-        control=tasks["fan"], depth=0
+        control=tasks["fan"], depth=0, step="fan"
     )
     tasks["square"] = (
         task(task_id="square")(flowc_step)

@@ -1,0 +1,107 @@
+"""What Step Functions and AWS Batch cannot run, beyond the shared capability table: refused at
+compile time with the step, the line and the reason (so a deploy never registers what fails later).
+
+* ``@schedule`` whose cron EventBridge cannot express (both day fields restricted), or a scheduled
+  flow with a required parameter (the schedule starts runs with no parameters).
+* ``@secrets`` sources that Batch cannot resolve: only Secrets Manager and Parameter Store ARNs,
+  each giving a distinct environment variable.
+* ``@environment`` names Batch reserves (``AWS_BATCH*``), and container overrides that could pass
+  Batch's 8,192-character limit (https://docs.aws.amazon.com/batch/latest/APIReference/API_ContainerOverrides.html).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from flowc.backends.sfn.context import Lowering
+from flowc.backends.sfn.schedule import aws_cron
+from flowc.backends.sfn.secrets import is_secret_reference, secret_variable
+from flowc.frontend.diagnostics import Diagnostic
+from flowc.ir import FlowIR, Step
+
+__all__ = ["OVERRIDES_LIMIT", "RUNTIME_ALLOWANCE", "sfn_refusals"]
+
+#: Batch's limit on a job's container overrides (characters of their JSON).
+OVERRIDES_LIMIT = 8192
+#: Filled in at run time: run id (<= 84), index path, iteration and the start task's parameters
+#: (which the trigger keeps under 256 bytes).
+RUNTIME_ALLOWANCE = 1024
+#: Environment variable prefix Batch reserves for its own.
+RESERVED_PREFIX = "AWS_BATCH"
+_HINT = "see docs/targets.md#sfn"
+
+
+def _line(step: Step | None) -> int | None:
+    return step.location.line if step is not None and step.location else None
+
+
+def sfn_refusals(ir: FlowIR, lowering: Lowering) -> Iterator[Diagnostic]:
+    """Diagnostics for what ``ir`` asks of Step Functions and Batch that they cannot do."""
+
+    def refuse(code: str, step: Step | None, message: str, hint: str = _HINT) -> Diagnostic:
+        return Diagnostic(
+            code=f"sfn-{code}",
+            message=f"sfn cannot run this: {message}",
+            file=ir.source_file,
+            line=_line(step),
+            step=step.name if step is not None else None,
+            hint=hint,
+        )
+
+    if ir.schedule is not None:
+        try:
+            aws_cron(ir.schedule.cron)
+        except ValueError as exc:
+            yield refuse("schedule-cron", None, str(exc))
+    for step in ir.steps:
+        yield from _secret_problems(step, refuse)
+        for name, _ in step.environment:
+            if name.upper().startswith(RESERVED_PREFIX):
+                yield refuse(
+                    "reserved-environment",
+                    step,
+                    f"@environment variable {name!r}: Batch reserves names starting with "
+                    f"{RESERVED_PREFIX} and refuses the job",
+                    hint="rename the variable",
+                )
+        yield from _overrides_problems(step, lowering, refuse)
+
+
+def _secret_problems(step: Step, refuse) -> Iterator[Diagnostic]:
+    variables: dict[str, str] = {}
+    for source in step.secrets:
+        if not is_secret_reference(source):
+            yield refuse(
+                "secret-source",
+                step,
+                f"@secrets source {source!r} is not a Secrets Manager secret ARN "
+                "(arn:aws:secretsmanager:<region>:<account>:secret:<name>) or a Parameter Store ARN; "
+                "Batch resolves only those, and flowc never handles secret values",
+                hint="give the secret's full ARN",
+            )
+            continue
+        variable = secret_variable(source)
+        if variable in variables:
+            yield refuse(
+                "secret-variable",
+                step,
+                f"@secrets sources {variables[variable]!r} and {source!r} would both set {variable}",
+                hint="pick one JSON key per variable (arn...:secret:<name>:<json key>::)",
+            )
+        variables[variable] = source
+
+
+def _overrides_problems(step: Step, lowering: Lowering, refuse) -> Iterator[Diagnostic]:
+    from flowc.backends.sfn.task import task_state
+
+    overrides = task_state(step, lowering, is_start=step.name == "start")["Parameters"]["ContainerOverrides"]
+    size = len(json.dumps(overrides, ensure_ascii=False)) + RUNTIME_ALLOWANCE
+    if size > OVERRIDES_LIMIT:
+        yield refuse(
+            "overrides-too-large",
+            step,
+            f"the Batch job's container overrides would be about {size:,} characters (its "
+            f"@environment values are long); Batch refuses more than {OVERRIDES_LIMIT:,}",
+            hint="pass long values as parameters or artifacts (they travel through the datastore)",
+        )
