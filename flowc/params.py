@@ -22,6 +22,7 @@ __all__ = [
     "parse_value",
     "read_params_file",
     "resolve_parameters",
+    "trigger_values",
 ]
 
 #: Key of a start task's parameters object mapping names to datastore objects holding their values
@@ -187,3 +188,34 @@ def read_params_file(path: str) -> dict[str, str]:
         str(name): value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
         for name, value in given.items()
     }
+
+
+def trigger_values(specs: Iterable[ParameterSpec], given: Mapping[str, str]) -> dict[str, str]:
+    """What ``flowc trigger`` sends, checked here rather than in a start task on the engine.
+
+    Every target's run starts where this machine's files are not, so an ``IncludeFile`` given as a
+    path travels as the file's content (as a local run reads it). Names, types and required
+    parameters are checked with the same rules as the start task's (:func:`resolve_parameters`).
+
+    Args:
+        specs: the flow's parameters.
+        given: ``{name: text}`` from the command line or a params file.
+
+    Raises:
+        ParameterError: an unknown name, a missing required parameter, a bad value or an
+            unreadable file, naming the parameter.
+    """
+    from pathlib import Path
+
+    specs = list(specs)
+    known = {spec.name: spec for spec in specs}
+    values = dict(given)
+    for name, text in given.items():
+        spec = known.get(name)
+        if spec is not None and spec.is_file:
+            try:
+                values[name] = Path(text).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ParameterError(f"parameter {name!r}: cannot read {text!r}: {exc}") from None
+    resolve_parameters(specs, values)
+    return values

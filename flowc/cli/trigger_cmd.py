@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from flowc.cli.target_options import add_target_arguments, backend_and_settings
-from flowc.params import ParameterError, read_params_file
+from flowc.params import ParameterError, read_params_file, trigger_values
 
 HELP = "start a run of a deployed flow"
 
@@ -70,5 +71,18 @@ def run(args: argparse.Namespace) -> int:
     options = {
         k: v for k, v in options.items() if not k.startswith(_PARAMETER_PREFIX) and k != "params_file"
     }
+    if args.flow.endswith(".py") and os.path.isfile(args.flow):
+        # The flow file is here: check the values once, for every target, before any run starts.
+        from flowc.frontend import build_ir
+        from flowc.frontend.diagnostics import CompileError
+
+        try:
+            pairs = list(trigger_values(build_ir(args.flow).parameters, dict(pairs)).items())
+        except CompileError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        except ParameterError as exc:
+            print(f"flowc trigger: {exc}", file=sys.stderr)
+            return 2
     options["param"] = [list(pair) for pair in pairs]
     return backend.trigger(args.flow, settings, options)

@@ -43,13 +43,22 @@ __all__ = [
     "package_flow_file",
 ]
 
+def _shipped_source() -> str:
+    """The bootstrap program as tasks receive it: its code, without the module docstring (which
+    every compiled document would otherwise carry), and no final newline (Airflow renders a pod's
+    environment with Jinja, which drops one)."""
+    text = Path(__file__).with_name("bootstrap_program.py").read_text(encoding="utf-8")
+    docstring_end = text.index('"""', 3) + 3
+    header = "# flowc's task bootstrap (flowc/task_runner/bootstrap_program.py; docs/architecture.md)\n"
+    return header + text[docstring_end:].strip("\n")
+
+
 #: The environment variable holding the bootstrap's text (:data:`BOOTSTRAP_SOURCE`).
 BOOTSTRAP_ENV = "FLOWC_BOOTSTRAP_SOURCE"
 #: The fixed bootstrap program (``bootstrap_program.py``): standard library only, the same text for
 #: every task; a target ships it once (a workflow argument, a job definition's environment, a
 #: constant of the DAG file) and every task's environment carries it in :data:`BOOTSTRAP_ENV`.
-#: No final newline: Airflow renders a pod's environment with Jinja, which drops one.
-BOOTSTRAP_SOURCE = Path(__file__).with_name("bootstrap_program.py").read_text(encoding="utf-8").rstrip("\n")
+BOOTSTRAP_SOURCE = _shipped_source()
 #: How a task starts in an image without flowc: a fixed 45-byte program that runs the bootstrap
 #: from the environment, so the argv stays as short as ``python -m flowc.task_runner``'s. No ``'``
 #: in it: Step Functions' intrinsic functions reserve that character (it would need escaping).

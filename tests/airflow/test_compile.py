@@ -289,15 +289,12 @@ def test_flowc_compile_command_writes_the_dag_file(tmp_path: Path, monkeypatch) 
     assert "KubernetesPodOperator.partial(" in text and 'DAG_ID = "ForeachFlow"' in text
 
 
-def test_include_file_parameters_send_the_file_content(tmp_path: Path) -> None:
+def test_include_file_values_reach_the_conf_as_given() -> None:
+    """flowc trigger has already read the file (flowc.params.trigger_values): its content is sent."""
     from flowc.ir import FlowIR
 
     ir = FlowIR(name="F", source_file="f.py", steps=(), parameters=(ParameterSpec("data", is_file=True),))
-    source = tmp_path / "data.csv"
-    source.write_text("a,b\n1,2\n", encoding="utf-8")
-    assert coerce_parameters(ir, {"data": str(source)}) == {"data": "a,b\n1,2\n"}
-    with pytest.raises(ValueError, match="'data'"):
-        coerce_parameters(ir, {"data": str(tmp_path / "missing.csv")})
+    assert coerce_parameters(ir, {"data": "a,b\n1,2\n"}) == {"data": "a,b\n1,2\n"}
 
 
 @settings(max_examples=300, deadline=None)

@@ -45,6 +45,7 @@ def test_deploy_uploads_the_package_and_writes_the_dag_once(tmp_path: Path) -> N
     assert (datastore / object_key(sha)).is_file()
     assert f'DATASTORE = "{datastore}"' in text
     assert [p.name for p in dags.iterdir()] == ["ForeachFlow.py"]  # no temporary file left behind
+    assert dag_file.stat().st_mode & 0o777 == 0o644  # readable by a scheduler running as another user
     code, out, _ = flowc(*argv)
     assert code == 0 and "unchanged" in out
 

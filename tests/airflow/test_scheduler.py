@@ -103,7 +103,11 @@ def test_trigger_refuses_a_run_without_a_required_parameter(server: AirflowServe
     datastore = tmp_path / "datastore"
     deploy(server, flow, datastore)
     wait_for_dag(server, "ParametersFlow")
+    # With the flow file, flowc trigger refuses before asking Airflow; by DAG id alone, Airflow
+    # itself refuses the run (the DAG's param has no default).
     code, _, err = flowc("trigger", str(flow), "--target", "airflow", "--api-url", server.url)
+    assert code == 2 and "parameter 'text' is required" in err
+    code, _, err = flowc("trigger", "ParametersFlow", "--target", "airflow", "--api-url", server.url)
     assert code == 1
     assert "text" in err and "HTTP 400" in err
     # Given the parameters, the same trigger is accepted: values typed from the flow (count is an

@@ -286,7 +286,7 @@ def test_trigger_needs_a_deployed_template(kube: FakeKube, capsys) -> None:
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
-        (["--count", "3"], "needs a value for parameter(s) text"),
+        (["--count", "3"], "parameter 'text' is required but no value was given"),
         (["--text", "x", "--count", "three"], "'three' is not a valid int"),
         (["--text", "x", "--config", "{not json"], "is not a valid json"),
         (["--text", "x", "--enabled", "maybe"], "is not a valid bool"),

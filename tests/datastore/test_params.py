@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flowc.ir import ParameterSpec
-from flowc.params import ParameterError, parse_value, resolve_parameters
+from flowc.params import ParameterError, parse_value, resolve_parameters, trigger_values
 
 INT = ParameterSpec("n", type="int")
 FLOAT = ParameterSpec("x", type="float")
@@ -89,3 +89,23 @@ JSON_VALUES = st.recursive(
 @given(JSON_VALUES)
 def test_any_json_text_parses_to_its_value(value):
     assert parse_value(JSON, json.dumps(value)) == value
+
+
+def test_trigger_values_read_include_files_and_check_like_the_start_task(tmp_path) -> None:
+    """What flowc trigger sends on every target: a run starts where this machine's files are not."""
+    specs = [
+        ParameterSpec("data", is_file=True, required=True),
+        ParameterSpec("count", type="int", default=2, has_default=True),
+    ]
+    source = tmp_path / "data.csv"
+    source.write_text("a,b\n1,2 é\n", encoding="utf-8")
+    sent = trigger_values(specs, {"data": str(source), "count": "3"})
+    assert sent == {"data": "a,b\n1,2 é\n", "count": "3"}
+    for values, message in [
+        ({"data": str(tmp_path / "missing.csv")}, "'data': cannot read"),
+        ({"count": "3"}, "'data' is required"),
+        ({"data": str(source), "count": "three"}, "'count'"),
+        ({"data": str(source), "cont": "3"}, "unknown parameter 'cont'"),
+    ]:
+        with pytest.raises(ParameterError, match=message):
+            trigger_values(specs, values)

@@ -24,10 +24,44 @@ PARAMETERS = Path(__file__).resolve().parents[1] / "conformance" / "flows" / "pa
 @pytest.fixture
 def configured(aws_env: MotoServer, s3_root: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("FLOWC_DATASTORE", s3_root)
+    _job_queues("flowc-queue", "gpu-queue")  # the configured one and FeaturesFlow's @batch(queue=)
     monkeypatch.setenv("FLOWC_BATCH__JOB_QUEUE", "flowc-queue")
     monkeypatch.setenv("FLOWC_SFN__ROLE", "arn:aws:iam::123456789012:role/flowc-sfn")
     monkeypatch.setenv("FLOWC_PROJECT__BRANCH", "ci")
     return s3_root
+
+
+def _job_queues(*names: str) -> None:
+    """Batch job queues (on one compute environment), as an account that runs flows has them."""
+    batch, iam = boto3.client("batch"), boto3.client("iam")
+    existing = {q["jobQueueName"] for q in batch.describe_job_queues(jobQueues=list(names))["jobQueues"]}
+    try:
+        role = iam.get_role(RoleName="batch-service")["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        role = iam.create_role(RoleName="batch-service", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    for name in sorted(set(names) - existing):
+        environment = batch.create_compute_environment(
+            computeEnvironmentName=f"{name}-env", type="UNMANAGED", state="ENABLED", serviceRole=role
+        )
+        batch.create_job_queue(
+            jobQueueName=name,
+            state="ENABLED",
+            priority=1,
+            computeEnvironmentOrder=[
+                {"order": 1, "computeEnvironment": environment["computeEnvironmentArn"]}
+            ],
+        )
+
+
+def test_deploy_to_a_job_queue_that_does_not_exist_fails_clearly(
+    configured: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("FLOWC_BATCH__JOB_QUEUE", "no-such-queue")
+    before = _state_machines()
+    assert main(["deploy", str(LINEAR), "--target", "sfn"]) == 1
+    err = capsys.readouterr().err
+    assert "no Batch job queue 'no-such-queue'" in err and "batch.job_queue" in err
+    assert _state_machines() == before
 
 
 def _state_machines() -> dict[str, str]:

@@ -3,7 +3,10 @@ scheduler reads it (a local DAGs folder, or ``s3://bucket/prefix`` synced to the
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -72,7 +75,16 @@ def write_dag_file(folder: str, compiled: CompiledFile, settings: Settings) -> b
     if target.is_file() and target.read_bytes() == data:
         return False
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.tmp")  # not *.py: the DAG processor skips it
-    temporary.write_bytes(data)
-    temporary.replace(target)
+    # A hidden name of its own (not *.py: the DAG processor skips it), so two deploys at once
+    # never write into one temporary file; the rename is atomic for the scheduler's reads.
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(handle, "wb") as temporary:
+            temporary.write(data)
+        os.chmod(name, 0o644)  # mkstemp's 0600 would hide the file from a scheduler of another user
+        os.replace(name, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
+        raise
     return True

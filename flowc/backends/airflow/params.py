@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from flowc.ir import FlowIR, ParameterSpec
@@ -53,7 +52,8 @@ def param_schema(parameter: ParameterSpec) -> dict[str, Any]:
 def coerce_parameters(ir: FlowIR, raw: Mapping[str, str]) -> dict[str, Any]:
     """Typed values for a run's ``conf`` from command-line strings (``--count 7`` -> ``7``).
 
-    An ``IncludeFile`` parameter's value is a local path: its content is sent.
+    An ``IncludeFile`` parameter's value is already the file's content (``flowc trigger`` read it:
+    :func:`flowc.params.trigger_values`).
 
     Raises:
         ValueError: an unknown parameter or a value that does not parse, naming the parameter.
@@ -70,13 +70,7 @@ def coerce_parameters(ir: FlowIR, raw: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _coerce(parameter: ParameterSpec, text: str) -> Any:
-    if parameter.is_file:
-        # IncludeFile: the run starts on Airflow, which cannot see this machine's files.
-        try:
-            return Path(text).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ValueError(f"parameter {parameter.name!r}: cannot read {text}: {exc}") from None
-    if parameter.type in ("str", "json"):
+    if parameter.is_file or parameter.type in ("str", "json"):
         return text
     try:
         if parameter.type == "int":

@@ -198,8 +198,6 @@ def trigger(
     poll_seconds: float = 5.0,
 ) -> int:
     """Creates a Workflow from the deployed template; with ``wait``, exits 0 only if it succeeds."""
-    from flowc.params import ParameterError, parse_value
-
     out = out or sys.stdout
     namespace = options.get("namespace") or settings["kubernetes.namespace"]
     given = {name: value for name, value in options.get("param") or []}
@@ -207,23 +205,8 @@ def trigger(
         from flowc.frontend import build_ir
 
         ir = build_ir(flow)
+        # The values were checked (and IncludeFile contents read) by flowc trigger itself.
         name, labels = template_name(ir, settings), flow_labels(ir, settings)
-        known = {p.name: p for p in ir.parameters}
-        unknown = sorted(set(given) - set(known))
-        if unknown:
-            print(f"flowc trigger: {ir.name} has no parameter(s) {', '.join(unknown)}", file=sys.stderr)
-            return 2
-        for key, value in list(given.items()):
-            try:
-                if known[key].is_file:  # IncludeFile: the run gets the file's content
-                    given[key] = Path(value).read_text(encoding="utf-8")
-                parse_value(known[key], given[key])  # a bad value fails here, not in the start pod
-            except OSError as exc:
-                print(f"flowc trigger: parameter {key!r}: cannot read {value!r}: {exc}", file=sys.stderr)
-                return 2
-            except ParameterError as exc:
-                print(f"flowc trigger: {exc}", file=sys.stderr)
-                return 2
     else:
         from flowc.backends.naming import dns_label, label_value
 

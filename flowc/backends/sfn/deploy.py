@@ -18,6 +18,7 @@ from typing import Any
 
 from flowc.backends.launch import task_launch
 from flowc.backends.sfn.definition import (
+    DEFAULT_JOB_QUEUE,
     build_definition,
     definition_text,
     steps_with_own_job_definition,
@@ -55,6 +56,7 @@ class DeployPlan:
     schedule: dict[str, Any] | None
     package_sha: str | None
     secrets: tuple[str, ...] = field(default=())
+    job_queues: tuple[str, ...] = field(default=())  # every Batch job queue the tasks submit to
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -138,8 +140,16 @@ def plan_deployment(
     if ir.schedule is not None:
         schedule_role = str(settings.get("sfn.schedule_role") or role)
         schedule = schedule_request(name, ir.schedule, f"<arn of {name}>", schedule_role)
+    queues = {str(settings.get("batch.job_queue") or DEFAULT_JOB_QUEUE)}
+    queues |= {step.container.queue for step in ir.steps if step.container.queue}
     return DeployPlan(
-        name, definition, role, tuple(job_definition_requests(ir, settings)), schedule, package_sha
+        name,
+        definition,
+        role,
+        tuple(job_definition_requests(ir, settings)),
+        schedule,
+        package_sha,
+        job_queues=tuple(sorted(queues)),
     )
 
 
@@ -206,6 +216,16 @@ def _apply(plan: DeployPlan) -> None:
     from flowc.backends.sfn.trigger import find_state_machine
 
     batch = boto3.client("batch")
+    # A job queue that does not exist would fail every execution at its first task, long after a
+    # deploy that said it succeeded.
+    described = batch.describe_job_queues(jobQueues=list(plan.job_queues))["jobQueues"]
+    found = {queue["jobQueueName"] for queue in described}
+    missing = [queue for queue in plan.job_queues if queue not in found]
+    if missing:
+        raise DeployError(
+            f"no Batch job queue {', '.join(map(repr, missing))} in this account and region: "
+            "create it, or set batch.job_queue (FLOWC_BATCH__JOB_QUEUE) to the queue the tasks use"
+        )
     for request in plan.job_definitions:
         outcome = _register_job_definition(batch, request)
         print(f"job definition {request['jobDefinitionName']}: {outcome}")
