@@ -17,7 +17,7 @@ from flowc.backends.sfn.secrets import secret_variable
 from flowc.backends.sfn.task import QUEUE_ALLOWANCE
 from flowc.frontend import build_ir
 from flowc.frontend.diagnostics import CompileError
-from tests.sfn.compiling import compile_flow, golden_settings, task_states
+from tests.sfn.compiling import SFN_FLOWS, compile_flow, golden_settings, task_states
 
 SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-creds-AbCdEf"
 
@@ -271,3 +271,19 @@ def test_long_foreach_bodies_get_smaller_chunks_and_go_distributed_sooner(tmp_pa
     assert states["start.bounds"]["Parameters"]["end.$"] == f"States.MathAdd($.start, {chunk - 1})"
     inline = next(c for c in states["start.route"]["Choices"] if "NumericGreaterThan" in c)
     assert inline["NumericGreaterThan"] * (6 * body_tasks + 2) <= FOREACH_EVENTS
+
+
+def test_job_definitions_fit_batch_with_the_bootstrap_in_their_environment() -> None:
+    """Batch caps a RegisterJobDefinition request at 24 KiB
+    (https://docs.aws.amazon.com/batch/latest/userguide/service_limits.html); each job definition
+    carries the bootstrap program (flowc.backends.launch) and the @project branch."""
+    from flowc.task_runner.bootstrap import BOOTSTRAP_ENV, BOOTSTRAP_SOURCE
+
+    ir = build_ir(str(SFN_FLOWS / "features_flow.py"))
+    requests = job_definition_requests(ir, golden_settings())
+    assert len(requests) > 1  # the flow's, and steps with their own (secrets, image)
+    for request in requests:
+        environment = {e["name"]: e["value"] for e in request["containerProperties"]["environment"]}
+        assert environment[BOOTSTRAP_ENV] == BOOTSTRAP_SOURCE
+        assert environment["FLOWC_PROJECT_BRANCH"] == "test.golden"
+        assert len(json.dumps(request).encode()) < 24 * 1024
