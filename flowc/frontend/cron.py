@@ -12,7 +12,7 @@ is ``1-5`` in standard cron); what standard cron cannot say (``L``, ``W``, ``#``
 
 from __future__ import annotations
 
-__all__ = ["CronError", "cron_problem", "normalise_cron"]
+__all__ = ["CronError", "compact_days", "cron_problem", "normalise_cron", "weekdays"]
 
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
@@ -86,7 +86,15 @@ def _renumber_weekdays(field: str) -> str:
     if field in ("*", "?"):
         return field
     days = _expand(field, 1, 7, {name: i + 1 for i, name in enumerate(_DAYS)}, "day of week")
-    return _compact({day - 1 for day in days})
+    return compact_days({day - 1 for day in days})
+
+
+def weekdays(field: str) -> set[int]:
+    """The days (0 = Sunday ... 6) a normalised day-of-week field matches (``*`` is all seven).
+
+    For a target whose engine numbers or writes weekdays otherwise (EventBridge counts from 1).
+    """
+    return _expand(field, 0, 6, {name: i for i, name in enumerate(_DAYS)}, "day of week")
 
 
 def _sunday_is_zero(field: str) -> str:
@@ -94,11 +102,11 @@ def _sunday_is_zero(field: str) -> str:
     names = {name: i for i, name in enumerate(_DAYS)}
     if _field_problem(field, 0, 6, names) is None or _field_problem(field, 0, 7, names) is not None:
         return field  # already standard, or wrong in a way the check below reports
-    return _compact({day % 7 for day in _expand(field, 0, 7, names, "day of week")})
+    return compact_days({day % 7 for day in _expand(field, 0, 7, names, "day of week")})
 
 
-def _compact(days: set[int]) -> str:
-    """Sorted days, runs of three or more written as ranges: ``{1, 2, 3, 5}`` -> ``1-3,5``."""
+def compact_days(days: set[int]) -> str:
+    """Sorted days, consecutive runs written as ranges: ``{1, 2, 3, 5}`` -> ``1-3,5``."""
     parts: list[str] = []
     ordered = sorted(days)
     start = previous = ordered[0]
@@ -106,8 +114,7 @@ def _compact(days: set[int]) -> str:
         if day is not None and day == previous + 1:
             previous = day
             continue
-        run = range(start, previous + 1)
-        parts.append(f"{start}-{previous}" if len(run) >= 3 else ",".join(map(str, run)))
+        parts.append(f"{start}-{previous}" if previous > start else str(start))
         if day is not None:
             start = previous = day
     return ",".join(parts)

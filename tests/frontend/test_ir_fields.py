@@ -183,7 +183,7 @@ def test_round_trip_of_a_decorated_flow(decorated: FlowIR) -> None:
         ("cron='0 12 ? * 1,7 *'", "0 12 * * 0,6"),
         ("cron='0 0 ? * */2 *'", "0 0 * * 0,2,4,6"),
         # Vixie cron's 7 for Sunday, which Argo's parser does not take.
-        ("cron='0 0 * * 5-7'", "0 0 * * 0,5,6"),
+        ("cron='0 0 * * 5-7'", "0 0 * * 0,5-6"),
     ],
 )
 def test_schedule_forms(arguments: str, cron: str, tmp_path: Path) -> None:
