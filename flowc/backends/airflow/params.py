@@ -8,12 +8,11 @@ task receives the values as a JSON file (``--params-file``), never inside a comm
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from flowc.ir import FlowIR, ParameterSpec
-from flowc.params import OBJECTS_KEY
+from flowc.params import OBJECTS_KEY, parse_value
 
 __all__ = ["INLINE_CONF_BYTES", "coerce_parameters", "param_schema", "run_conf"]
 
@@ -70,23 +69,11 @@ def coerce_parameters(ir: FlowIR, raw: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _coerce(parameter: ParameterSpec, text: str) -> Any:
+    """Typed as the DAG's param schema wants it, parsed by the start task's own rules
+    (:func:`flowc.params.parse_value`); text and JSON stay text (their params accept any value)."""
     if parameter.is_file or parameter.type in ("str", "json"):
         return text
-    try:
-        if parameter.type == "int":
-            return int(text)
-        if parameter.type == "float":
-            return float(text)
-        if parameter.type == "bool":
-            lowered = text.strip().lower()
-            if lowered in ("true", "1", "yes"):
-                return True
-            if lowered in ("false", "0", "no"):
-                return False
-            raise ValueError(text)
-    except ValueError:
-        raise ValueError(f"parameter {parameter.name!r}: {text!r} is not a {parameter.type}") from None
-    return json.loads(text)
+    return parse_value(parameter, text)  # a ParameterError is a ValueError naming the parameter
 
 
 def run_conf(values: Mapping[str, Any], datastore: str | None) -> dict[str, Any]:
