@@ -17,6 +17,7 @@ between that and ``python -m`` (setting ``bootstrap``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -32,7 +33,7 @@ from flowc.datastore.storage import NotFound, StorageError
 
 __all__ = [
     "BOOTSTRAP_ENV",
-    "BOOTSTRAP_SOURCE",
+    "BOOTSTRAP_SOURCE",  # noqa: F822 - module __getattr__ below (read on first use)
     "LAUNCHER",
     "MODULE_LAUNCHER",
     "PackageIntegrityError",
@@ -43,6 +44,7 @@ __all__ = [
     "package_flow_file",
 ]
 
+@functools.cache
 def _shipped_source() -> str:
     """The bootstrap program as tasks receive it: its code, without the module docstring (which
     every compiled document would otherwise carry), and no final newline (Airflow renders a pod's
@@ -55,16 +57,23 @@ def _shipped_source() -> str:
 
 #: The environment variable holding the bootstrap's text (:data:`BOOTSTRAP_SOURCE`).
 BOOTSTRAP_ENV = "FLOWC_BOOTSTRAP_SOURCE"
-#: The fixed bootstrap program (``bootstrap_program.py``): standard library only, the same text for
-#: every task; a target ships it once (a workflow argument, a job definition's environment, a
-#: constant of the DAG file) and every task's environment carries it in :data:`BOOTSTRAP_ENV`.
-BOOTSTRAP_SOURCE = _shipped_source()
 #: How a task starts in an image without flowc: a fixed 45-byte program that runs the bootstrap
 #: from the environment, so the argv stays as short as ``python -m flowc.task_runner``'s. No ``'``
 #: in it: Step Functions' intrinsic functions reserve that character (it would need escaping).
 LAUNCHER = ("python", "-c", f'import os;exec(os.environ["{BOOTSTRAP_ENV}"])')
 #: How a task starts in an image that has flowc installed.
 MODULE_LAUNCHER = ("python", "-m")
+
+
+def __getattr__(name: str) -> Any:
+    """``BOOTSTRAP_SOURCE``: the fixed bootstrap program (``bootstrap_program.py``), standard library
+    only, the same text for every task; a target ships it once (a workflow argument, a job
+    definition's environment, a constant of the DAG file) and every task's environment carries it
+    in :data:`BOOTSTRAP_ENV`. Read when first asked for (PEP 562): a task that imports this module
+    to unpack its package never needs it."""
+    if name == "BOOTSTRAP_SOURCE":
+        return _shipped_source()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class PackageIntegrityError(StorageError):
