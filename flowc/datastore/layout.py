@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 __all__ = [
     "attempt_key",
+    "cards_prefix",
     "log_key",
     "object_key",
     "parse_task_id",
@@ -79,3 +80,8 @@ def log_key(flow: str, run_id: str, step: str, task: str, attempt: int, stream: 
     if stream not in ("stdout", "stderr"):
         raise ValueError(f"unknown log stream {stream!r}")
     return f"{task_prefix(flow, run_id, step, task)}/attempt-{attempt}.{stream}"
+
+
+def cards_prefix(flow: str, run_id: str, step: str, task: str, attempt: int) -> str:
+    """The folder holding one attempt's cards: ``index.json`` and the HTML files it names."""
+    return f"{task_prefix(flow, run_id, step, task)}/cards/attempt-{attempt}"
