@@ -12,6 +12,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 __all__ = ["COMMANDS", "main", "main_for_flow_file"]
 
@@ -32,21 +33,34 @@ COMMANDS: dict[str, tuple[str, bool]] = {
 }
 
 
-def _parser(command: str | None, argv: list[str]) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors: ``flowc run: error: ... (see flowc run --help)``, exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _parser(command: str | None, argv: list[str]) -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    """The top-level parser and the parser of ``command`` (the top-level one when None)."""
+    parser = _Parser(
         prog="flowc",
-        description="Write a flow once; run it locally; compile it for Argo, Step Functions or Airflow.",
+        description="Write a flow once; run it locally; compile it for Argo, Step Functions or Airflow. "
+        "`python FLOW.py COMMAND ...` is `flowc COMMAND FLOW.py ...`.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    chosen: argparse.ArgumentParser = parser
     for name, (module_name, _) in COMMANDS.items():
         if command is not None and name != command:
             sub.add_parser(name, add_help=False)
             continue
         module = importlib.import_module(module_name)
         command_parser = sub.add_parser(name, help=module.HELP, description=module.HELP)
-        module.add_arguments(command_parser, argv)
+        # Listing every command (top-level help): no command's options depend on this command line.
+        module.add_arguments(command_parser, argv if command is not None else [name])
         command_parser.set_defaults(_run=module.run)
-    return parser
+        if name == command:
+            chosen = command_parser
+    return parser, chosen
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -54,11 +68,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv[0] if argv and argv[0] in COMMANDS else None
     if command is None:
-        # Help, or an unknown command: build every sub-parser so --help lists them all.
-        _parser(None, argv).parse_args(argv or ["--help"])
+        # Help, or an unknown command: build every sub-parser so --help lists them all. A bare
+        # `flowc` prints the help too (exit 0), as `metaflow`'s and `python flow.py`'s do.
+        _parser(None, argv)[0].parse_args(argv or ["--help"])
         return 2
-    parser = _parser(command, argv)
-    args = parser.parse_args(argv)
+    parser, command_parser = _parser(command, argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # said by the command's parser, whose usage the user needs
+        command_parser.error(f"unrecognized arguments: {' '.join(extra)}")
     from flowc.config import ConfigError
     from flowc.datastore.storage import StorageError
 

@@ -38,12 +38,19 @@ def _add_parameter_options(parser: argparse.ArgumentParser, argv: list[str]) -> 
     The flow may be a deployed name rather than a file, so its parameters cannot be read here; the
     back end checks names and types against the deployed flow.
     """
-    _, unknown = parser.parse_known_args(argv[1:])
-    for token in unknown:
-        if token.startswith("--") and len(token) > 2:
-            name = token[2:].split("=", 1)[0]
+    # Scanned, not parsed: parsing here would refuse a command line still missing FLOW or --target
+    # (or asking for --help) before argparse can say so itself.
+    known = set(parser._option_string_actions)
+    for token in argv[1:]:
+        option = token.split("=", 1)[0]
+        if option.startswith("--") and len(option) > 2 and option not in known:
+            name = option[2:]
+            known.add(option)
             parser.add_argument(
-                f"--{name}", dest=f"{_PARAMETER_PREFIX}{name}", action="append", metavar="VALUE",
+                f"--{name}",
+                dest=f"{_PARAMETER_PREFIX}{name}",
+                action="append",
+                metavar="VALUE",
                 help=argparse.SUPPRESS,
             )
 
@@ -61,16 +68,15 @@ def run(args: argparse.Namespace) -> int:
             print(f"flowc trigger: {exc}", file=sys.stderr)
             return 2
         given = {name for name, _ in pairs} | {
-            key[len(_PARAMETER_PREFIX):] for key, values in options.items()
+            key[len(_PARAMETER_PREFIX) :]
+            for key, values in options.items()
             if key.startswith(_PARAMETER_PREFIX) and values
         }
         pairs = [(name, value) for name, value in from_file.items() if name not in given] + pairs
     for key, values in sorted(options.items()):
         if key.startswith(_PARAMETER_PREFIX) and values:
-            pairs.extend((key[len(_PARAMETER_PREFIX):], value) for value in values)
-    options = {
-        k: v for k, v in options.items() if not k.startswith(_PARAMETER_PREFIX) and k != "params_file"
-    }
+            pairs.extend((key[len(_PARAMETER_PREFIX) :], value) for value in values)
+    options = {k: v for k, v in options.items() if not k.startswith(_PARAMETER_PREFIX) and k != "params_file"}
     if args.flow.endswith(".py") and os.path.isfile(args.flow):
         # The flow file is here: check the values once, for every target, before any run starts.
         from flowc.frontend import build_ir
