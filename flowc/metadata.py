@@ -46,6 +46,7 @@ __all__ = [
     "current_user",
     "decode_json",
     "encode_json",
+    "end_running_attempt",
     "ensure_run",
     "list_attempts",
     "now_iso",
@@ -294,6 +295,17 @@ def write_attempt(storage: Storage, task: TaskAddress, record: Mapping[str, Any]
 
 def read_attempt(storage: Storage, task: TaskAddress, attempt: int) -> dict[str, Any] | None:
     return read_json(storage, task.attempt_key(attempt))
+
+
+def end_running_attempt(storage: Storage, task: TaskAddress, attempt: int, reason: str) -> bool:
+    """Records a failed end on an attempt its process left ``running`` (killed, or ended its
+    process before recording); True if it did (an attempt that recorded its own end is kept)."""
+    record = read_attempt(storage, task, attempt) or {"attempt": attempt}
+    if record.get("status") not in (None, "running"):
+        return False
+    record.update({"status": "failed", "exit_reason": reason, "end": now_iso()})
+    write_attempt(storage, task, record)
+    return True
 
 
 def list_attempts(storage: Storage, task: TaskAddress) -> list[int]:

@@ -64,10 +64,6 @@ class Plan:
     def first(self) -> list[TaskKey]:
         return [TaskKey("start")]
 
-    def needs_control(self, step: str) -> bool:
-        """True when the successors of ``step``'s tasks depend on their control record."""
-        return self.ir.step(step).transition in ("foreach", "switch")
-
     def complete(self, key: TaskKey, control: Mapping[str, Any] | None) -> list[TaskKey]:
         """The tasks made ready by the success of ``key`` (``control``: its control record)."""
         step = self.ir.step(key.step)

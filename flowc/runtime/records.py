@@ -64,12 +64,7 @@ def mark_attempt_ended(
     storage: Storage, flow: str, run_id: str, step: str, task: str, attempt: int, reason: str
 ) -> None:
     """Records a failed end on an attempt the task runner left ``running`` (it was killed)."""
-    address = metadata.TaskAddress(flow, run_id, step, task)
-    record = metadata.read_attempt(storage, address, attempt) or {"attempt": attempt}
-    if record.get("status") not in (None, "running"):
-        return
-    record.update({"status": "failed", "exit_reason": reason, "end": metadata.now_iso()})
-    metadata.write_attempt(storage, address, record)
+    metadata.end_running_attempt(storage, metadata.TaskAddress(flow, run_id, step, task), attempt, reason)
 
 
 def save_missing_logs(

@@ -29,11 +29,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flowc.datastore import layout
-from flowc.datastore.storage import Storage
+from flowc.datastore.storage import Storage, StorageError
 from flowc.ir import FlowIR
 from flowc.runtime.display import Console
 from flowc.runtime.plan import Plan, PlanError, TaskKey
 from flowc.runtime.records import mark_attempt_ended, read_json, save_missing_logs
+from flowc.task_runner.supervise import UNRECORDED_EXIT
 
 if TYPE_CHECKING:
     from flowc.task_runner.spec import TaskSpec
@@ -341,20 +342,17 @@ class Scheduler:
     def _exited(self, running: _Running) -> None:
         key = running.key
         code = os.waitstatus_to_exitcode(running.wait_status or 0)
+        recorded = None
         if code == 0 and running.kill_reason is None:
-            control = running.control
-            if control is None and self.plan.needs_control(key.step):
-                control = self._stored_control(key)
-                if control is None:
-                    self._ended(running, ok=False)
-                    self._fail(key, "the task exited 0 but recorded no result (task.json)")
-                    return
-            self._ended(running, ok=True)
-            self._succeeded(key, control)
-            return
+            # Exit 0 is not enough: a step may end its process before its task is recorded.
+            recorded = self._recorded_control(key, running.control)
+            if recorded is not None:
+                self._ended(running, ok=True)
+                self._succeeded(key, recorded)
+                return
         self._ended(running, ok=False)
-        cause = self._cause(running, code)
-        if code < 0 or running.kill_reason:
+        cause = UNRECORDED_EXIT if code == 0 and running.kill_reason is None else self._cause(running, code)
+        if code <= 0 or running.kill_reason:
             # The task runner could not record its own end: say why in its attempt record.
             with contextlib.suppress(Exception):
                 mark_attempt_ended(
@@ -407,11 +405,15 @@ class Scheduler:
                 return line.split(" failed: ", 1)[1]
         return f"{cause}: {lines[-1]}" if lines and code in (1, 2, 3) else cause
 
-    def _stored_control(self, key: TaskKey) -> dict[str, Any] | None:
-        record = read_json(
-            self.config.storage,
-            layout.task_key(self.config.ir.name, self.config.run_id, key.step, key.task_id),
-        )
+    def _recorded_control(self, key: TaskKey, printed: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The control record of a task whose record (``task.json``) is stored, else None."""
+        task_key = layout.task_key(self.config.ir.name, self.config.run_id, key.step, key.task_id)
+        try:
+            if printed is not None:
+                return printed if self.config.storage.exists(task_key) else None
+            record = read_json(self.config.storage, task_key)
+        except StorageError:
+            return None
         return None if record is None else dict(record.get("control") or {})
 
     def _succeeded(self, key: TaskKey, control: Mapping[str, Any] | None) -> None:

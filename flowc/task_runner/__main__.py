@@ -4,4 +4,4 @@ import sys
 
 from flowc.task_runner.entry import main
 
-sys.exit(main(sys.argv[1:]))
+sys.exit(main(sys.argv[1:], supervised=True))

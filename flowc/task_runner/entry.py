@@ -8,13 +8,15 @@ from typing import Any
 __all__ = ["main"]
 
 
-def main(argv: Sequence[str], flow: Any = None, storage: Any = None) -> int:
+def main(argv: Sequence[str], flow: Any = None, storage: Any = None, supervised: bool = False) -> int:
     """Parses the task runner's argv and runs the task; returns the exit code.
 
     Args:
         argv: the arguments after ``python -m flowc.task_runner``.
         flow: a :class:`~flowc.task_runner.loading.LoadedFlow` loaded before forking (optional).
         storage: an open datastore (optional; must be safe to use after ``fork``).
+        supervised: run the task in a child and judge it by its records (``python -m``: see
+            :mod:`flowc.task_runner.supervise`).
     """
     from flowc.task_runner.lifetime import die_with_runtime
     from flowc.task_runner.spec import parse_argv
@@ -26,4 +28,8 @@ def main(argv: Sequence[str], flow: Any = None, storage: Any = None) -> int:
         return int(exc.code or 0)
     from flowc.task_runner.runner import run_task
 
-    return run_task(spec, flow=flow, storage=storage, owns_process=True)
+    if not supervised:
+        return run_task(spec, flow=flow, storage=storage, owns_process=True)
+    from flowc.task_runner.supervise import supervise
+
+    return supervise(spec, lambda: run_task(spec, flow=flow, storage=storage, owns_process=True))
