@@ -59,13 +59,25 @@ def add_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> None:
     parser.add_argument(
         "--origin-run-id", metavar="ID", help="the run to continue (default: your latest run)"
     )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="resume a run that may still be running (only tasks whose inputs are all cloned are cloned)",
+    )
     load_ir_for_parser(parser, argv)
 
 
 def run(args: argparse.Namespace) -> int:
     from flowc.datastore.storage import StorageError, open_storage
     from flowc.runtime.launch import LaunchError, exit_code, start_run
-    from flowc.runtime.resume import Cloner, ResumeError, find_origin_run, origin_parameters, steps_from
+    from flowc.runtime.resume import (
+        Cloner,
+        ResumeError,
+        find_origin_run,
+        origin_parameters,
+        refuse_running_origin,
+        steps_from,
+    )
 
     ir = checked_ir(args, "resume")
     if ir is None:
@@ -75,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         origin = find_origin_run(storage, ir.name, args.origin_run_id)
         rerun = steps_from(ir, args.step) if args.step else frozenset()
+        if not args.force:
+            refuse_running_origin(storage, ir.name, origin)
     except ResumeError as exc:
         print(f"flowc resume: {exc}", file=sys.stderr)
         return 2

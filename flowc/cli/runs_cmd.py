@@ -17,20 +17,11 @@ def add_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> None:
 
 
 def _unfinished(found: object) -> str:
-    """``running``, or ``crashed`` when its local launcher (this host, that pid) no longer exists."""
-    import os
-    import socket
+    """``running``, or ``crashed`` when its local runtime no longer exists (``records.liveness``)."""
+    from flowc.runtime.records import liveness
 
-    launcher = getattr(found, "_record", {}).get("launcher") or {}
-    pid = launcher.get("pid")
-    if launcher.get("host") == socket.gethostname() and isinstance(pid, int):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return "crashed"
-        except PermissionError:
-            pass
-    return "running"
+    state = liveness(getattr(found, "_record", {}), None)
+    return "crashed" if state == "crashed" else "running"
 
 
 def run(args: argparse.Namespace) -> int:

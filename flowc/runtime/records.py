@@ -13,7 +13,15 @@ from typing import Any
 from flowc import metadata
 from flowc.datastore.storage import Storage
 
-__all__ = ["claim_run", "finish_run", "mark_attempt_ended", "read_json", "save_missing_logs"]
+__all__ = [
+    "claim_run",
+    "finish_run",
+    "launcher_identity",
+    "liveness",
+    "mark_attempt_ended",
+    "read_json",
+    "save_missing_logs",
+]
 
 read_json = metadata.read_json
 
@@ -37,8 +45,58 @@ def claim_run(
         parameters=_recordable(storage, parameters),
         origin_run_id=origin_run_id,
         system_tags=["runtime:flowc-local"],
-        extra={"launcher": {"kind": "local", "host": socket.gethostname(), "pid": os.getpid()}},
+        extra={"launcher": launcher_identity()},
     )
+
+
+def launcher_identity() -> dict[str, Any]:
+    """Who runs the run: this host, this process and when it started (a pid alone can be reused)."""
+    return {
+        "kind": "local",
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "pid_start": _start_time(os.getpid()),
+    }
+
+
+def liveness(record: Mapping[str, Any], status: Mapping[str, Any] | None) -> str:
+    """``finished``, ``running`` or ``crashed`` (its runtime is gone without recording a status).
+
+    The rule (docs/runtime.md, "flowc resume"): a run with a status (``status.json``) is finished.
+    Without one, a run whose local runtime was on this host is running exactly while that process
+    (same pid, same start time) exists; any other run (another host, an engine's run whose exit
+    hook has not written the status yet) counts as running, since nothing here can tell otherwise.
+    """
+    if status is not None:
+        return "finished"
+    launcher = record.get("launcher") or {}
+    pid = launcher.get("pid")
+    if (
+        launcher.get("kind") != "local"
+        or launcher.get("host") != socket.gethostname()
+        or not isinstance(pid, int)
+    ):
+        return "running"
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return "crashed"
+    except PermissionError:
+        return "running"
+    started = launcher.get("pid_start")
+    if started is not None and _start_time(pid) not in (None, started):
+        return "crashed"  # the pid now belongs to another process
+    return "running"
+
+
+def _start_time(pid: int) -> int | None:
+    """The process's start time in clock ticks since boot (``/proc/PID/stat`` field 22), or None."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        return int(fields[19])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def _recordable(storage: Storage, parameters: Mapping[str, Any]) -> dict[str, Any]:

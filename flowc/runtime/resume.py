@@ -3,8 +3,10 @@
 Cloning copies records only: the origin task's ``task.json`` (its artifacts are references to
 content-addressed objects, so no object is copied or recomputed), its successful attempt's record
 and logs. A task is cloned when its step is not being re-run and the origin run has a successful
-task with the same id; the steps re-run are the named step and every step reachable from it (with
-no step named: none, so exactly the tasks that did not succeed run again, and what follows them).
+task with the same id whose inputs were all cloned too (a task whose input ran again runs again,
+so a run never mixes tasks of two runs); the steps re-run are the named step and every step
+reachable from it (with no step named: none, so exactly the tasks that did not succeed run again,
+and what follows them).
 """
 
 from __future__ import annotations
@@ -18,7 +20,14 @@ from flowc.datastore.storage import NotFound, Storage
 from flowc.ir import FlowIR
 from flowc.runtime.plan import TaskKey
 
-__all__ = ["Cloner", "ResumeError", "find_origin_run", "origin_parameters", "steps_from"]
+__all__ = [
+    "Cloner",
+    "ResumeError",
+    "find_origin_run",
+    "origin_parameters",
+    "refuse_running_origin",
+    "steps_from",
+]
 
 
 class ResumeError(ValueError):
@@ -43,6 +52,26 @@ def find_origin_run(storage: Storage, flow: str, origin_run_id: str | None) -> d
     if not candidates:
         raise ResumeError(f"no run of {flow} by {user} in datastore {storage.url} to resume")
     return max(candidates, key=lambda c: (c[0], c[1]))[2]
+
+
+def refuse_running_origin(storage: Storage, flow: str, origin: dict[str, Any]) -> None:
+    """Raises :class:`ResumeError` when the origin run may still be running (``records.liveness``):
+    its tasks would keep appearing while the new run decides what to clone."""
+    from flowc.runtime.records import liveness
+
+    run_id = str(origin["id"])
+    if liveness(origin, metadata.read_status(storage, flow, run_id)) != "running":
+        return
+    launcher = origin.get("launcher") or {}
+    where = (
+        f"its runtime, pid {launcher['pid']} on {launcher.get('host')}, has recorded no end"
+        if launcher.get("pid")
+        else "it has no recorded end yet"
+    )
+    raise ResumeError(
+        f"run {flow}/{run_id} may still be running ({where}); wait for it or stop it, "
+        "or resume it anyway with --force"
+    )
 
 
 def steps_from(ir: FlowIR, step: str) -> frozenset[str]:
@@ -71,6 +100,7 @@ class Cloner:
         self.flow = flow
         self.origin_run_id = origin_run_id
         self.rerun_steps = frozenset(rerun_steps)
+        self._cloned: set[str] = set()  # "step/task_id" of the tasks cloned so far
 
     def __call__(self, run_id: str, key: TaskKey) -> dict[str, Any] | None:
         if key.step in self.rerun_steps:
@@ -78,6 +108,11 @@ class Cloner:
         origin = metadata.TaskAddress(self.flow, self.origin_run_id, key.step, key.task_id)
         record = metadata.read_task(self.storage, origin)
         if record is None:
+            return None
+        inputs = {"/".join(str(pathspec).split("/")[-2:]) for pathspec in record.get("inputs") or ()}
+        if not self._cloned.issuperset(inputs):
+            # One of its inputs ran again in this run (the origin had not finished it when it was
+            # needed): this task's artifacts came from other inputs, so it runs again too.
             return None
         target = metadata.TaskAddress(self.flow, run_id, key.step, key.task_id)
         attempt = int(record.get("attempt", 0))
@@ -95,6 +130,7 @@ class Cloner:
             cloned["run_id"] = run_id
         cloned["cloned_from"] = origin.pathspec
         metadata.write_task(self.storage, target, cloned)  # last: the clone now counts as a success
+        self._cloned.add(f"{key.step}/{key.task_id}")
         return dict(record.get("control") or {})
 
 

@@ -5,16 +5,19 @@ lines are read in linear time. Every test bounds its own time (subprocess timeou
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from flowc.client import Run
 from flowc.datastore.local import LocalStorage
-from flowc.metadata import TaskAddress, list_attempts, read_attempt
+from flowc.metadata import TaskAddress, list_attempts, read_attempt, read_task
 from tests.conformance.matrix import REPO_ROOT
 
 FLOWS = Path(__file__).parent / "flows"
@@ -107,3 +110,91 @@ def test_the_task_runner_as_engines_run_it_fails_a_task_exiting_0_unrecorded(tmp
     ok = subprocess.run(argv("r2"), capture_output=True, text=True, env=_env(), timeout=60, check=False)
     assert ok.returncode == 0, ok.stderr
     assert storage.exists(TaskAddress("ExitingFlow", "r2", "start", "0").task_key)
+
+
+# ---- 2. a run that is still running is not resumed; a resume never mixes two runs ----------------
+SLEEPY = FLOWS / "sleepy_flow.py"
+
+
+def _start(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "flowc", *command],
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _wait_for_files(folder: Path, pattern: str, count: int, process: subprocess.Popen[bytes]) -> list[Path]:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = sorted(folder.glob(pattern))
+        if len(found) >= count:
+            return found
+        assert process.poll() is None, "the run ended early"
+        time.sleep(0.05)
+    raise AssertionError(f"no {count} {pattern} in {folder}")
+
+
+def _kill_pids(files: list[Path]) -> None:
+    for file in files:
+        for pid in file.read_text().split():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid), signal.SIGKILL)
+
+
+def test_resume_refuses_a_running_run_and_accepts_it_once_its_runtime_is_gone(tmp_path: Path) -> None:
+    faults, ds, id_file = tmp_path / "faults", tmp_path / "ds", tmp_path / "id"
+    faults.mkdir()
+    process = _start(
+        ["run", str(SLEEPY), "--datastore", str(ds), "--run-id-file", str(id_file), "--max-workers", "4"],
+        _env(FAULT_DIR=str(faults)),
+    )
+    pid_files: list[Path] = []
+    try:
+        pid_files = _wait_for_files(faults, "*.pids", 3, process)
+        run_id = id_file.read_text()
+        refused = _flowc("resume", str(SLEEPY), "--datastore", str(ds), "--origin-run-id", run_id)
+        assert refused.returncode == 2, refused.stderr
+        assert "may still be running" in refused.stderr and "--force" in refused.stderr
+        assert "Traceback" not in refused.stderr
+        assert [p.name for p in (ds / "runs" / "SleepyFlow").iterdir()] == [run_id]  # no new run
+        os.kill(process.pid, signal.SIGKILL)  # the runtime dies without recording a status
+        process.wait(timeout=30)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        _kill_pids(pid_files)
+    resumed = _flowc("resume", str(SLEEPY), "--datastore", str(ds), "--origin-run-id", run_id)
+    assert resumed.returncode == 0, resumed.stderr
+
+
+def test_resume_never_clones_a_task_whose_input_ran_again(tmp_path: Path) -> None:
+    ds, id_file = tmp_path / "ds", tmp_path / "id"
+    assert _flowc("run", str(SLEEPY), "--datastore", str(ds), "--run-id-file", str(id_file)).returncode == 0
+    origin = id_file.read_text()
+    storage = LocalStorage(str(ds))
+    # As the origin looked while it was still running: nap/1 not yet recorded, join and end already.
+    storage.delete(TaskAddress("SleepyFlow", origin, "nap", "1").task_key)
+    resumed = _flowc(
+        "resume",
+        str(SLEEPY),
+        "--datastore",
+        str(ds),
+        "--origin-run-id",
+        origin,
+        "--run-id-file",
+        str(id_file),
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    new = id_file.read_text()
+
+    def cloned(step: str, task: str) -> bool:
+        record = read_task(storage, TaskAddress("SleepyFlow", new, step, task))
+        assert record is not None
+        return "cloned_from" in record
+
+    assert cloned("start", "0") and cloned("nap", "0") and cloned("nap", "2")
+    assert not cloned("nap", "1")
+    assert not cloned("join", "0") and not cloned("end", "0")  # their input nap/1 ran again
