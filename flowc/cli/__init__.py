@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, bool]] = {
     "compile": ("flowc.cli.compile_cmd", True),
     "deploy": ("flowc.cli.deploy_cmd", True),
     "trigger": ("flowc.cli.trigger_cmd", False),
+    "ui": ("flowc.cli.ui_cmd", False),
 }
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from flowc.datastore import layout
 
-__all__ = ["ClientStore", "decode_artifact", "open_client_store"]
+__all__ = ["ClientStore", "decode_artifact", "open_client_store", "task_order"]
 
 
 class ClientStore:
@@ -58,7 +58,7 @@ class ClientStore:
 
     def task_ids(self, flow: str, run_id: str, step: str) -> list[str]:
         """The step's task ids in foreach index order (``2`` before ``10``), then iteration."""
-        return sorted(self.children(layout.step_prefix(flow, run_id, step)), key=_task_order)
+        return sorted(self.children(layout.step_prefix(flow, run_id, step)), key=task_order)
 
     def attempts(self, flow: str, run_id: str, step: str, task: str) -> list[int]:
         numbers = set()
@@ -96,7 +96,8 @@ class ClientStore:
         return decode_artifact(self.storage, meta)
 
 
-def _task_order(task_id: str) -> tuple[tuple[int, ...], int, str]:
+def task_order(task_id: str) -> tuple[tuple[int, ...], int, str]:
+    """Sort key of task ids: foreach index order (``2`` before ``10``), then iteration."""
     base, _, iteration = task_id.partition(".")
     try:
         return tuple(int(part) for part in base.split("-")), int(iteration or 0), ""

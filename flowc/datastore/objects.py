@@ -157,11 +157,16 @@ class ObjectStore:
         encoding = reference.get("encoding", serialization.ENCODING)
         if encoding != serialization.ENCODING:
             raise CorruptObject(f"object {reference['sha']}: unknown artifact encoding {encoding!r}")
-        data = self.get(reference["sha"]) if "pack" not in reference else self._unpack(reference)
+        data = self.value_bytes(reference)
         try:
             return serialization.decode(data)
         except serialization.DecodeError as exc:
             raise CorruptObject(f"object {reference['sha']} is not a readable artifact: {exc}") from None
+
+    def value_bytes(self, reference: Mapping[str, Any]) -> Buffer:
+        """The stored (encoded, verified) bytes of one artifact, without decoding them: what a
+        reader that must not unpickle (``flowc ui``'s download) serves."""
+        return self.get(reference["sha"]) if "pack" not in reference else self._unpack(reference)
 
     def _unpack(self, reference: Mapping[str, Any]) -> bytes:
         """A packed value's bytes, verified against its own hash."""

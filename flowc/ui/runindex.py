@@ -1,0 +1,153 @@
+"""One run's tasks from a listing of its folder: what the run page needs without reading every record.
+
+A run's folder is listed once (one ``os.walk`` locally, a paginated LIST on S3); which files exist
+says most of what the pages show: ``task.json`` means the task succeeded, ``attempt-<n>.json`` how
+many attempts started, ``cards/attempt-<n>/index.json`` that it has cards. Attempt records are read
+only where the listing cannot tell (a task without ``task.json``: running or failed) or where the
+page needs timings (the timeline, one page of the task list); a finished attempt's record never
+changes, so :class:`RunIndex` keeps it once read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flowc.client.store import ClientStore, task_order
+from flowc.datastore import layout
+
+__all__ = ["RunIndex", "TaskEntry", "task_status"]
+
+_ATTEMPT_FILE = re.compile(r"^attempt-(\d+)\.json$")
+_CARD_INDEX = re.compile(r"^cards/attempt-(\d+)/index\.json$")
+
+
+@dataclass
+class TaskEntry:
+    """One task as its folder's listing shows it."""
+
+    step: str
+    task_id: str
+    done: bool = False  # task.json exists: the task succeeded
+    attempts: list[int] = field(default_factory=list)
+    card_attempts: list[int] = field(default_factory=list)
+
+    @property
+    def latest_attempt(self) -> int | None:
+        return self.attempts[-1] if self.attempts else None
+
+
+def task_status(entry: TaskEntry, attempt_record: dict[str, Any] | None) -> str:
+    """``successful``, ``failed``, ``running`` or ``pending`` (a folder with no attempt record yet)."""
+    if entry.done:
+        return "successful"
+    if attempt_record is None:
+        return "pending"
+    status = str(attempt_record.get("status") or "running")
+    return "failed" if status not in ("running", "successful") else status
+
+
+class RunIndex:
+    """The tasks of one run, from one listing, plus the attempt records read so far.
+
+    Args:
+        store: the datastore.
+        flow: the flow's name (already validated).
+        run_id: the run's id (already validated).
+    """
+
+    def __init__(self, store: ClientStore, flow: str, run_id: str) -> None:
+        self.store, self.flow, self.run_id = store, flow, run_id
+        self.steps: dict[str, list[TaskEntry]] = {}
+        self.run_files: set[str] = set()
+        self._finished_records: dict[str, dict[str, Any]] = {}
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Lists the run's folder again (attempt records of finished attempts stay cached)."""
+        prefix = layout.run_prefix(self.flow, self.run_id) + "/"
+        tasks: dict[tuple[str, str], TaskEntry] = {}
+        run_files: set[str] = set()
+        for key in self.store.storage.list(prefix.rstrip("/")):
+            rest = key[len(prefix) :]
+            parts = rest.split("/", 2)
+            if len(parts) == 1:
+                run_files.add(parts[0])
+                continue
+            if len(parts) < 3:
+                continue
+            step, task_id, name = parts
+            entry = tasks.get((step, task_id))
+            if entry is None:
+                entry = tasks[(step, task_id)] = TaskEntry(step, task_id)
+            if name == "task.json":
+                entry.done = True
+            elif (match := _ATTEMPT_FILE.match(name)) is not None:
+                entry.attempts.append(int(match.group(1)))
+            elif (match := _CARD_INDEX.match(name)) is not None:
+                entry.card_attempts.append(int(match.group(1)))
+        steps: dict[str, list[TaskEntry]] = {}
+        for entry in tasks.values():
+            entry.attempts.sort()
+            entry.card_attempts.sort()
+            steps.setdefault(entry.step, []).append(entry)
+        for entries in steps.values():
+            entries.sort(key=lambda e: task_order(e.task_id))
+        self.steps, self.run_files = steps, run_files
+
+    # ---- lookups -------------------------------------------------------------------------
+    def entries(self) -> Iterable[TaskEntry]:
+        for entries in self.steps.values():
+            yield from entries
+
+    def task_count(self) -> int:
+        return sum(len(entries) for entries in self.steps.values())
+
+    def attempt_records(self, wanted: Iterable[tuple[TaskEntry, int]]) -> dict[tuple[str, str, int], dict]:
+        """The attempt records of ``(task, attempt)`` pairs, read in one batch (S3 reads them in
+        parallel); records of finished attempts come from the cache after their first read."""
+        keys: dict[str, tuple[str, str, int]] = {}
+        found: dict[tuple[str, str, int], dict] = {}
+        for entry, attempt in wanted:
+            key = layout.attempt_key(self.flow, self.run_id, entry.step, entry.task_id, attempt)
+            cached = self._finished_records.get(key)
+            if cached is not None:
+                found[(entry.step, entry.task_id, attempt)] = cached
+            else:
+                keys[key] = (entry.step, entry.task_id, attempt)
+        if keys:
+            from flowc.datastore.storage import NotFound
+            from flowc.metadata import CorruptRecord, decode_json
+
+            try:
+                blobs = self.store.storage.read_many(list(keys))
+            except NotFound:  # one vanished between listing and reading: read them one by one
+                blobs = {}
+                for key in keys:
+                    try:
+                        blobs[key] = self.store.storage.read(key)
+                    except NotFound:
+                        continue
+            for key, data in blobs.items():
+                try:
+                    record = decode_json(data, key)
+                except CorruptRecord as exc:
+                    record = {"status": "unreadable", "exit_reason": str(exc)}
+                found[keys[key]] = record
+                if record.get("status") not in (None, "running"):
+                    self._finished_records[key] = record
+        return found
+
+    def latest_records(self, entries: Iterable[TaskEntry]) -> dict[tuple[str, str], dict]:
+        """The latest attempt record of each task given (that has one)."""
+        wanted = [(e, e.latest_attempt) for e in entries if e.latest_attempt is not None]
+        records = self.attempt_records(wanted)  # type: ignore[arg-type]
+        return {(step, task): record for (step, task, _), record in records.items()}
+
+    def statuses(self) -> dict[tuple[str, str], str]:
+        """Every task's status; reads only the latest attempt records of tasks not done."""
+        pending = [e for e in self.entries() if not e.done]
+        records = self.latest_records(pending)
+        return {(e.step, e.task_id): task_status(e, records.get((e.step, e.task_id))) for e in self.entries()}
