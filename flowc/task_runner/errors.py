@@ -9,12 +9,12 @@ __all__ = [
     "EXIT_STEP_FAILED",
     "EXIT_TIMEOUT",
     "BadInput",
+    "CaughtException",
     "InfrastructureError",
     "StepFailure",
     "StepTimeout",
     "TaskError",
     "TimeoutException",
-    "UnpicklableException",
 ]
 
 EXIT_OK = 0
@@ -58,20 +58,40 @@ class TimeoutException(Exception):
     """What ``@catch(var=...)`` holds when the step exceeded its ``@timeout`` (Metaflow's name)."""
 
 
-class UnpicklableException(Exception):
-    """Stored by ``@catch`` in place of an exception that cannot be pickled: same type name and text.
+class CaughtException(Exception):
+    """What ``@catch(var=...)`` stores: Metaflow's ``MetaflowExceptionWrapper`` interface.
+
+    Only text is kept, so any exception can be stored and read back by any reader (the original
+    may not pickle, or its class may not import where the artifact is read). As in Metaflow:
+    ``type`` is ``"<module>.<class name>"`` (``"builtins.ValueError"``), ``exception`` the
+    exception's ``str()``, ``stacktrace`` the formatted traceback, and ``str()`` of the object is
+    the traceback, whose last line names the type and the message.
 
     Args:
-        type_name: the original exception's qualified type name.
-        message: its ``str()``.
-        traceback_text: the formatted traceback.
+        exc: the exception the step raised, with its traceback.
     """
 
-    def __init__(self, type_name: str, message: str, traceback_text: str = "") -> None:
-        super().__init__(type_name, message, traceback_text)
-        self.type_name = type_name
-        self.message = message
-        self.traceback_text = traceback_text
+    def __init__(self, exc: BaseException | None = None) -> None:
+        super().__init__()
+        if exc is not None:
+            import traceback
+
+            kind = type(exc)
+            self.exception = str(exc)
+            self.type = f"{kind.__module__}.{kind.__name__}"
+            self.stacktrace = "".join(traceback.format_exception(kind, exc, exc.__traceback__))
+
+    # Exception's own pickling passes ``args`` to __init__; keep the fields instead (as Metaflow does).
+    def __reduce__(self) -> tuple[object, ...]:
+        return CaughtException, (None,), self.__dict__
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
 
     def __str__(self) -> str:
-        return self.message
+        if getattr(self, "stacktrace", None):
+            return self.stacktrace
+        return f"[no stacktrace]\n{self.type}: {self.exception}"
+
+    def __repr__(self) -> str:
+        return f"CaughtException({self.type}: {self.exception})"

@@ -17,7 +17,7 @@ import os
 import sys
 import traceback
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,11 +51,11 @@ from flowc.task_runner.errors import (
     EXIT_STEP_FAILED,
     EXIT_TIMEOUT,
     BadInput,
+    CaughtException,
     StepFailure,
     StepTimeout,
     TaskError,
     TimeoutException,
-    UnpicklableException,
 )
 from flowc.task_runner.inputs import InputTask, foreach_split_record, resolve_inputs
 from flowc.task_runner.loading import LoadedFlow, load_flow, load_package_flow
@@ -341,9 +341,14 @@ class _Task:
             if split is not None and split.transition == "foreach":
                 stack = list(
                     foreach_split_record(
-                        self.storage, self.spec.flow, split, self.spec.run_id,
-                        self.spec.index_path, self.spec.iteration,
-                    ).get("foreach_stack") or []
+                        self.storage,
+                        self.spec.flow,
+                        split,
+                        self.spec.run_id,
+                        self.spec.index_path,
+                        self.spec.iteration,
+                    ).get("foreach_stack")
+                    or []
                 )
             else:
                 stack = list(first.get("foreach_stack") or [])
@@ -412,8 +417,11 @@ class _Task:
         message = f"step {self.step.name!r} exceeded its @timeout of {limit} s"
         function = getattr(instance, self.step.name)
         try:
-            with task_facts(**facts), _environment(self.step.environment), step_timeout(
-                limit, message, hard_exit=self.owns_process
+            with (
+                task_facts(**facts),
+                _client_defaults(self.storage.url, facts["namespace"]),
+                _environment(self.step.environment),
+                step_timeout(limit, message, hard_exit=self.owns_process),
             ):
                 if inputs is not None:
                     function(inputs)
@@ -614,39 +622,25 @@ def _user_line(exc: BaseException, flow_path: str) -> str:
     return "" if found is None or found in str(exc) else f" at {found}"
 
 
-def _caught_value(exc: BaseException) -> BaseException:
-    """What ``@catch(var=...)`` holds: the exception itself, also carrying the fields of Metaflow's
-    exception wrapper (``type``, ``exception``, ``stacktrace``) for code written against those."""
-    kind = type(exc)
-    fields = {
-        "type": f"{kind.__module__}.{kind.__qualname__}",
-        "exception": str(exc),
-        "stacktrace": "".join(traceback.format_exception(kind, exc, exc.__traceback__)),
-    }
-    _add_fields(exc, fields)
-    value = _picklable_exception(exc)
-    _add_fields(value, fields)  # the stand-in of an exception that cannot be pickled
-    return value
+def _caught_value(exc: BaseException) -> CaughtException:
+    """What ``@catch(var=...)`` holds: Metaflow's exception wrapper (type, message, traceback)."""
+    return CaughtException(exc)
 
 
-def _add_fields(exc: BaseException, fields: Mapping[str, str]) -> None:
-    for name, text in fields.items():
-        if not hasattr(exc, name):
-            with suppress(Exception):  # __slots__, a read-only property: keep what it has
-                setattr(exc, name, text)
+@contextmanager
+def _client_defaults(datastore: str, ns: str) -> Iterator[None]:
+    """The client API inside the step reads the task's own datastore and namespace (as in Metaflow,
+    where a task's client sees its run), whatever the configured default; so do the processes the
+    step starts (``FLOWC_DATASTORE``). Restored afterwards (the local runtime may run tasks in-process)."""
+    from flowc.client.namespaces import get_namespace, namespace
 
-
-def _picklable_exception(exc: BaseException) -> BaseException:
-    """``exc`` itself if it survives pickling, else a stand-in with the same type name and text."""
-    import pickle
-
+    previous = get_namespace()
+    namespace(ns)
     try:
-        if type(pickle.loads(pickle.dumps(exc, protocol=5))) is type(exc):
-            return exc
-    except Exception:
-        pass
-    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    return UnpicklableException(type_name(exc), str(exc), text)
+        with _environment((("FLOWC_DATASTORE", datastore),)):
+            yield
+    finally:
+        namespace(previous)
 
 
 @contextmanager

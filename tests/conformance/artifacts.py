@@ -66,8 +66,13 @@ def collect_artifacts(datastore_url: str, flow_name: str, run_id: str) -> Artifa
 
 
 def comparable(value: Any) -> Any:
-    """A form of ``value`` with a meaningful ``==``: exceptions by type and text, arrays as lists."""
+    """A form of ``value`` with a meaningful ``==``: exceptions by type and text, arrays as lists.
+
+    What ``@catch`` stores (Metaflow's exception wrapper) compares by its ``type`` and ``exception``
+    fields: its ``str()`` is the traceback, whose file paths differ between targets."""
     if isinstance(value, BaseException):
+        if hasattr(value, "stacktrace"):
+            return ("caught", value.type, value.exception)
         return ("exception", type(value).__name__, str(value))
     if type(value).__module__.startswith(("numpy", "pandas")):
         if hasattr(value, "to_dict"):

@@ -204,10 +204,22 @@ CASES: tuple[Case, ...] = (
         "catch_flow.py",
         "CatchFlow",
         behaviour="catch",
-        checks={("end", "failure_type"): "ValueError", ("end", "failure_text"): "broken on purpose"},
+        checks={
+            ("end", "failure_type"): "builtins.ValueError",
+            ("end", "failure_text"): "broken on purpose",
+            ("end", "failure_printed"): "ValueError: broken on purpose",
+            ("end", "failure_in_step"): True,
+        },
     ),
     Case(
         "timeout", "timeout_flow.py", "TimeoutFlow", behaviour="timeout", succeeds=False, failed_step="slow"
+    ),
+    Case(
+        "client",
+        "client_flow.py",
+        "ClientFlow",
+        behaviour="client",
+        checks={("end", "seen"): 42, ("end", "listed"): True, ("end", "own_namespace"): True},
     ),
     Case(
         "project",

@@ -23,7 +23,11 @@ EXPECTED = {
         {"echo": {"text": "q'\"$(x)\n✓", "count": 2, "ratio": 0.5, "enabled": True, "config": {"a": None}}},
     ),
     "retry_flow.py": (None, "0", {}),
-    "catch_flow.py": (None, "0", {"failure_text": "broken on purpose", "failure_type": "ValueError"}),
+    "catch_flow.py": (
+        None,
+        "0",
+        {"failure_text": "broken on purpose", "failure_type": "builtins.ValueError"},
+    ),
     "wide_foreach_flow.py": ({"width": 7}, "0", {"width": 7}),
 }
 
@@ -82,7 +86,10 @@ def test_catch_records_the_exception_and_continues(tmp_path):
     assert fails["caught"].startswith("ValueError")
     assert fails["control"]["next"] == ["end"]
     failure = outcome.artifacts("fails")["failure"]
-    assert isinstance(failure, ValueError) and str(failure) == "broken on purpose"
+    # Metaflow's exception wrapper (MetaflowExceptionWrapper): type, message and traceback
+    assert (failure.type, failure.exception) == ("builtins.ValueError", "broken on purpose")
+    assert str(failure) == failure.stacktrace
+    assert str(failure).splitlines()[-1] == "ValueError: broken on purpose"
 
 
 @pytest.mark.parametrize("flow_file", ["linear_flow.py", "foreach_flow.py", "loop_flow.py", "catch_flow.py"])

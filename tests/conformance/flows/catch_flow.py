@@ -16,8 +16,11 @@ class CatchFlow(FlowSpec):
 
     @step
     def end(self):
-        self.failure_text = str(self.failure)
-        self.failure_type = type(self.failure).__name__
+        # Metaflow's exception wrapper: .type, .exception, and str() is the traceback
+        self.failure_text = self.failure.exception
+        self.failure_type = self.failure.type
+        self.failure_printed = str(self.failure).splitlines()[-1]
+        self.failure_in_step = "in fails" in self.failure.stacktrace
 
 
 if __name__ == "__main__":
