@@ -73,8 +73,9 @@ def test_a_step_exiting_0_before_its_record_fails_the_run_naming_it(
     assert f"task ExitingFlow/{run.id}/{task}" in result.stderr, result.stderr
     assert "os._exit" in run.status["reason"]
     assert "join" not in run.status["reason"]  # the next task is not blamed
-    failed = next(t for t in run[step] if t.attempt_record and t.attempt_record["status"] == "failed")
-    assert "os._exit" in failed.attempt_record["exit_reason"]
+    # (Of two foreach tasks exiting at once, the second may be recorded as stopped by the runtime.)
+    reasons = [str(t.attempt_record.get("exit_reason")) for t in run[step] if t.attempt_record]
+    assert any("os._exit" in reason for reason in reasons), reasons
 
 
 def test_the_task_runner_as_engines_run_it_fails_a_task_exiting_0_unrecorded(tmp_path: Path) -> None:
