@@ -69,6 +69,10 @@ _EXPORTS = {
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
+        decorators = importlib.import_module("flowc.authoring.decorators")
+        if name in decorators.UNSUPPORTED_DECORATORS:
+            # Importable (not in __all__), so the front end can refuse it with a hint.
+            return decorators.unsupported(name)
         raise AttributeError(f"module 'flowc' has no attribute {name!r}")
     return getattr(importlib.import_module(module), name)
 

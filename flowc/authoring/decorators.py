@@ -15,6 +15,7 @@ from typing import Any
 __all__ = [
     "FLOW_DECORATORS",
     "STEP_DECORATORS",
+    "UNSUPPORTED_DECORATORS",
     "batch",
     "card",
     "catch",
@@ -28,6 +29,7 @@ __all__ = [
     "secrets",
     "step",
     "timeout",
+    "unsupported",
 ]
 
 STEP_ATTRIBUTE = "_flowc_decorators"
@@ -93,6 +95,38 @@ STEP_DECORATORS = (
 )
 FLOW_DECORATORS = ("schedule", "project")
 
+_IN_THE_IMAGE = (
+    "flowc does not build environments: install the packages in the task image (--image, "
+    "@kubernetes(image=...) or @batch(image=...)) or in the environment `flowc run` uses"
+)
+_MULTI_NODE = "flowc has no multi-node (gang-scheduled) tasks; fan out with a foreach instead"
+_SENSOR = "start the run when the condition holds instead (e.g. `flowc trigger` from the sensor's own DAG)"
+_INTERNAL = "Metaflow's back ends add it themselves; remove it"
+
+#: Metaflow's own decorators that flowc does not implement (yet), with what to do instead. The front
+#: end refuses each (``unsupported-decorator``) rather than dropping it; they are importable from
+#: ``flowc`` so that a Metaflow flow with its import changed reaches that diagnostic. The names are
+#: Metaflow's ``STEP_DECORATORS_DESC`` and ``FLOW_DECORATORS_DESC`` (metaflow/plugins/__init__.py).
+UNSUPPORTED_DECORATORS: dict[str, str] = {
+    "conda": _IN_THE_IMAGE,
+    "conda_base": _IN_THE_IMAGE,
+    "pypi": _IN_THE_IMAGE,
+    "pypi_base": _IN_THE_IMAGE,
+    "trigger": "flowc starts deployed runs on a @schedule or with `flowc trigger`; have the event's "
+    "producer run `flowc trigger FLOW --target T`",
+    "trigger_on_finish": "flowc starts deployed runs on a @schedule or with `flowc trigger`; run "
+    "`flowc trigger` for this flow from the end step of the upstream flow",
+    "exit_hook": "do the work in the end step, and keep failed steps from stopping the run with @catch",
+    "parallel": _MULTI_NODE,
+    "pytorch_parallel": _MULTI_NODE,
+    "airflow_external_task_sensor": _SENSOR,
+    "airflow_s3_key_sensor": _SENSOR,
+    "argo_workflows_internal": _INTERNAL,
+    "step_functions_internal": _INTERNAL,
+    "airflow_internal": _INTERNAL,
+    "unbounded_test_foreach_internal": _INTERNAL,
+}
+
 retry = _recording("retry", on_class=False)
 catch = _recording("catch", on_class=False)
 timeout = _recording("timeout", on_class=False)
@@ -104,3 +138,9 @@ secrets = _recording("secrets", on_class=False)
 card = _recording("card", on_class=False)
 schedule = _recording("schedule", on_class=True)
 project = _recording("project", on_class=True)
+
+
+def unsupported(name: str) -> Callable[..., Any]:
+    """The stand-in for Metaflow's ``@name``: it records like the others, so a flow importing it
+    loads, and ``flowc check`` / ``compile`` / ``run`` refuse it with a hint."""
+    return _recording(name, on_class=False)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
+from flowc.backends.base import CompiledFile
 from flowc.cli.target_options import add_target_arguments, backend_and_settings
 from flowc.frontend.diagnostics import CompileError
 
@@ -15,7 +17,10 @@ HELP = "compile a flow for an orchestrator (deterministic; needs no cluster or c
 def add_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> None:
     parser.add_argument("flow", help="the flow file")
     parser.add_argument(
-        "-o", "--output", help="output file, or a directory (existing, or ending in /) for the documents"
+        "-o",
+        "--output",
+        help="output file (several YAML documents go into it as one multi-document stream), or a "
+        "directory, existing or ending in /, for one file per document",
     )
     add_target_arguments("compile", parser, argv)
 
@@ -31,19 +36,45 @@ def run(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 1
     if args.output is None:
-        if len(files) != 1:
-            names = ", ".join(f.name for f in files)
-            print(f"flowc: this target writes several documents ({names}); give -o DIR", file=sys.stderr)
-            return 2
-        sys.stdout.write(files[0].text)
-        return 0
+        if len(files) == 1 or _all_yaml(files):
+            sys.stdout.write(_one_text(files))
+            return 0
+        names = ", ".join(f.name for f in files)
+        print(f"flowc compile: this target writes several documents ({names}); give -o DIR/", file=sys.stderr)
+        return 2
     output = Path(args.output)
-    names_a_directory = output.is_dir() or args.output.endswith(("/", "\\"))
-    if len(files) == 1 and not names_a_directory:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(files[0].text, encoding="utf-8")
+    if output.is_dir() or args.output.endswith(("/", "\\")):
+        output.mkdir(parents=True, exist_ok=True)
+        for compiled in files:
+            _write(output / compiled.name, compiled.text)
         return 0
-    output.mkdir(parents=True, exist_ok=True)
-    for compiled in files:
-        (output / compiled.name).write_text(compiled.text, encoding="utf-8")
+    if len(files) > 1 and not _all_yaml(files):
+        names = ", ".join(f.name for f in files)
+        print(
+            f"flowc compile: this target writes several documents ({names}), which one file cannot hold; "
+            f"give a directory: -o {args.output}/",
+            file=sys.stderr,
+        )
+        return 2
+    output.parent.mkdir(parents=True, exist_ok=True)
+    _write(output, _one_text(files))
     return 0
+
+
+def _all_yaml(files: list[CompiledFile]) -> bool:
+    return all(f.name.endswith((".yaml", ".yml")) for f in files)
+
+
+def _one_text(files: list[CompiledFile]) -> str:
+    """One document as it is; several YAML documents as one multi-document stream (``---`` between
+    them), which is what ``kubectl apply -f`` and ``argo submit`` take."""
+    if len(files) == 1:
+        return files[0].text
+    return "---\n".join(f.text if f.text.endswith("\n") else f.text + "\n" for f in files)
+
+
+def _write(path: Path, text: str) -> None:
+    """Writes ``path`` whole or not at all: a failed write leaves no half-written document."""
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)

@@ -6,11 +6,12 @@ graph facts) without judging; judging is :mod:`flowc.frontend.checks`' job.
 
 from __future__ import annotations
 
+import ast
 import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from flowc.authoring.decorators import FLOW_DECORATORS, STEP_DECORATORS
+from flowc.authoring.decorators import FLOW_DECORATORS, STEP_DECORATORS, UNSUPPORTED_DECORATORS
 from flowc.frontend.decorators import (
     EvaluatedDecorator,
     FlowSettings,
@@ -20,6 +21,7 @@ from flowc.frontend.decorators import (
     step_settings,
 )
 from flowc.frontend.graph import GraphFacts, GraphInput, analyse_graph
+from flowc.frontend.hierarchy import API_MODULES
 from flowc.frontend.parameters import parameter_spec
 from flowc.frontend.source import DecoratorCall, FlowSource, ParameterSource, StepSource
 from flowc.frontend.transitions import Transition, read_transition
@@ -132,6 +134,35 @@ def inherited_member(cls: Any, name: str) -> Any:
 API_DECORATORS = frozenset((*STEP_DECORATORS, *FLOW_DECORATORS))
 
 
+def _unsupported(analysis: Analysis, call: DecoratorCall) -> Problem | None:
+    """The refusal of a Metaflow decorator flowc does not implement: never dropped in silence.
+
+    A name counts as Metaflow's when the module imports it from flowc or metaflow, or when it is one
+    of Metaflow's own decorator names and the module does not bind it to something of its own.
+    """
+    flow = analysis.flow
+    written = call.node.func if isinstance(call.node, ast.Call) else call.node
+    if isinstance(written, ast.Attribute):  # @lib.name: Metaflow's only as @metaflow.name
+        root = written.value
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if not (isinstance(root, ast.Name) and root.id in API_MODULES):
+            return None
+    elif call.name not in flow.api_imports and (
+        call.name not in UNSUPPORTED_DECORATORS or call.name in flow.own_names
+    ):
+        return None
+    hint = UNSUPPORTED_DECORATORS.get(
+        call.name, "see docs/authoring.md for the decorators flowc implements; remove this one"
+    )
+    return Problem(
+        "unsupported-decorator",
+        f"@{call.name} is a Metaflow decorator flowc does not support (yet); it would be ignored",
+        call.line,
+        hint=hint,
+    )
+
+
 def _user_decorator(call: DecoratorCall) -> EvaluatedDecorator:
     """A decorator of the user's own (``@logged(level=LEVEL)``): flowc does not act on it, the
     task runs it as Python does. The IR keeps its name and its literal keyword arguments."""
@@ -153,7 +184,11 @@ def _evaluate_decorators(
         occurrence = seen_by_name.get(call.name, 0)
         seen_by_name[call.name] = occurrence + 1
         if call.name not in API_DECORATORS:
-            evaluated.append(_user_decorator(call))
+            refusal = _unsupported(analysis, call)
+            if refusal is not None:
+                problems.append(refusal)
+            else:
+                evaluated.append(_user_decorator(call))
             continue
         if call.positional:
             problems.append(

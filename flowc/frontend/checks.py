@@ -321,12 +321,14 @@ def check_parameters(a: Analysis) -> Iterator[Diagnostic]:
             yield _diagnostic(a, "parameter-reserved",
                               f"parameter name '{spec.name}' is reserved by the run command line",
                               line, hint="rename the parameter", file=file)
-        for candidate in dict.fromkeys((source.attribute, spec.name)):
-            if candidate in shadowing:
-                what = "a step or method" if candidate in a.method_names() else "FlowSpec's own API"
-                yield _diagnostic(a, "parameter-shadowed",
-                                  f"parameter '{candidate}' would be silently shadowed by {what}",
-                                  line, hint="rename the parameter", file=file)
+        # Only the class attribute can be shadowed: it is what steps read and the artifact's name (as
+        # in Metaflow's FlowSpec._set_constants). The parameter's name is only its command-line
+        # option, so `train_param = Parameter("train")` beside `def train` is fine.
+        if source.attribute in shadowing:
+            what = "a step or method" if source.attribute in a.method_names() else "FlowSpec's own API"
+            yield _diagnostic(a, "parameter-shadowed",
+                              f"parameter attribute '{source.attribute}' would be silently shadowed by "
+                              f"{what}", line, hint="rename the class attribute", file=file)
 
 
 def check_parameter_assignments(a: Analysis) -> Iterator[Diagnostic]:

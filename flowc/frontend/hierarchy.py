@@ -27,6 +27,7 @@ __all__ = [
     "Opaque",
     "flowc_aliases",
     "is_flow",
+    "name_origins",
     "opaque_bases",
 ]
 
@@ -129,6 +130,20 @@ def _bindings(module: ast.Module) -> dict[str, _Binding]:
                 if isinstance(target, ast.Name):
                     found[target.id] = _Binding("other")
     return found
+
+
+def name_origins(module: ast.Module) -> tuple[frozenset[str], frozenset[str]]:
+    """The API names the module imports from flowc or metaflow, and the module-level names it
+    binds to anything else (its own functions, classes, assignments, other imports)."""
+    api: set[str] = set()
+    other: set[str] = set()
+    for name, binding in _bindings(module).items():
+        module_name = binding.module or ""
+        if binding.kind == "from" and binding.level == 0 and module_name.split(".")[0] in API_MODULES:
+            api.add(binding.attribute or name)
+        else:
+            other.add(name)
+    return frozenset(api), frozenset(other)
 
 
 @dataclass

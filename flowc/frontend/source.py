@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flowc.frontend.body import BodyFacts, helper_facts, scan_body
-from flowc.frontend.hierarchy import ClassRef, ModuleIndex, flowc_aliases, is_flow, opaque_bases
+from flowc.frontend.hierarchy import ClassRef, ModuleIndex, flowc_aliases, is_flow, name_origins, opaque_bases
 
 __all__ = [
     "DecoratorCall",
@@ -87,6 +87,9 @@ class FlowSource:
     redefined: list[StepSource] = field(default_factory=list)
     # base classes flowc could not read (installed packages, computed bases): they may define anything
     opaque_bases: tuple[str, ...] = ()
+    # names the flow's module imports from flowc/metaflow, and names it binds to anything else
+    api_imports: frozenset[str] = frozenset()
+    own_names: frozenset[str] = frozenset()
 
     @property
     def steps(self) -> list[StepSource]:
@@ -328,6 +331,7 @@ def read_flow_source(index: ModuleIndex, class_node: ast.ClassDef) -> FlowSource
             if d is not None
         ],
     )
+    flow.api_imports, flow.own_names = name_origins(index.flow_module)
     linear = index.linearize(ClassRef(class_node, path.resolve()))
     flow.opaque_bases = tuple(opaque_bases(linear))
     # Python's lookup: the first class in the MRO defining a name wins. Walking the MRO from the

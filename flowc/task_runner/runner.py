@@ -158,6 +158,22 @@ def _load(spec: TaskSpec, storage: Storage) -> LoadedFlow:
     return load_flow(spec.source, spec.flow)
 
 
+def _unpicklable_constant(flow: str, constants: Mapping[str, Any]) -> BadInput | None:
+    """The error naming the first class-level constant that cannot be pickled, if one cannot."""
+    import pickle
+
+    for name, value in constants.items():
+        try:
+            pickle.dumps(value, protocol=5)
+        except Exception as exc:
+            return BadInput(
+                f"class attribute {name!r} of flow {flow} ({type_name(value)}) cannot be pickled, and "
+                f"class-level constants are artifacts of the run: {type(exc).__name__}: {exc} (make it "
+                "a module-level name, or create it inside the step that uses it)"
+            )
+    return None
+
+
 def _step(flow: LoadedFlow, spec: TaskSpec) -> Step:
     if spec.flow != flow.ir.name:
         raise BadInput(f"the flow is {flow.ir.name!r}, not {spec.flow!r}")
@@ -271,9 +287,19 @@ class _Task:
         except ParameterError as exc:
             raise BadInput(str(exc)) from None
         attributes = self.flow.parameter_attributes()
-        self._parameter_refs = self.objects.put_values(
-            {attributes[name]: (value, None) for name, value in values.items()}, step=self.step.name
-        )
+        # Class-level constants are artifacts of the run too, stored once here with the parameters
+        # and passed down to every step (Metaflow's `_parameters` task does the same).
+        constants = self.flow.constants()
+        try:
+            self._parameter_refs = self.objects.put_values(
+                {
+                    **{name: (value, None) for name, value in constants.items()},
+                    **{attributes[name]: (value, None) for name, value in values.items()},
+                },
+                step=self.step.name,
+            )
+        except SerializationError as exc:
+            raise _unpicklable_constant(self.flow.ir.name, constants) or exc from None
         if existing is not None:
             return existing
         return ensure_run(
@@ -334,7 +360,8 @@ class _Task:
         if not inputs:
             return dict(getattr(self, "_parameter_refs", {})), []
         if self.step.is_join:
-            parameters = set(self.flow.parameter_attributes().values())
+            # Parameters and constants have one value in the run: a join takes them from any input.
+            parameters = {*self.flow.parameter_attributes().values(), *self.flow.constants()}
             first = inputs[0].record
             inherited = {name: ref for name, ref in first["artifacts"].items() if name in parameters}
             split = self.flow.ir.step(self.step.split_of) if self.step.split_of else None

@@ -461,6 +461,23 @@ CASES: dict[str, str] = {
             def end(self):
                 pass
         """,
+    "parameter_named_like_a_step": """
+        class F(FlowSpec):
+            train_param = Parameter("train", default=1)
+            name_param = Parameter("name", default="n")
+
+            @step
+            def start(self):
+                self.next(self.train)
+
+            @step
+            def train(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """,
     "parameter_assigned": """
         class F(FlowSpec):
             size = Parameter("size", default=1)
