@@ -7,6 +7,7 @@ setup(
         *find_packages(include=["flowc", "flowc.*"]),
         "flowc.templates",
         "flowc.backends.argo.schema",  # data only: Argo's vendored JSON schema and its licence
+        "flowc.cards.assets",  # data only: Vega, Vega-Lite, vega-embed (gzipped) and their licences
     ],
     package_dir={"flowc.templates": "templates"},
 )

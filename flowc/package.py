@@ -246,6 +246,7 @@ def build_package(
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
     settings: Any = None,
+    cards: bool | None = None,
 ) -> CodePackage:
     """Builds the code package of ``flow_file`` in memory.
 
@@ -256,6 +257,8 @@ def build_package(
             :data:`DEFAULT_EXCLUDE`); a pattern matches a path, a file name or a folder.
         settings: a :class:`flowc.config.Settings` for ``package.include``/``package.exclude``
             (default: loaded from the flow's directory).
+        cards: whether the flow has a ``@card`` step; only then does the package carry the card
+            assets (Vega, ~280 KB gzipped). Default: read from the flow's IR.
 
     Raises:
         PackageError: the flow file is missing or cannot be parsed, or the flow file is excluded.
@@ -288,8 +291,11 @@ def build_package(
                 entries[relative.as_posix()] = path
     # flowc itself, whatever the user's patterns say: the task runner must be there.
     flowc_dir = _flowc_source()
+    if cards is None:
+        cards = _flow_has_cards(flow_path)
     for name, path in _files_under(flowc_dir, flowc_dir.parent, DEFAULT_EXCLUDE):
-        entries[name] = path
+        if cards or not name.startswith(CARD_ASSETS):
+            entries[name] = path
     for archive_folder, folder in _flowc_subpackages_elsewhere(flowc_dir).items():
         for name, path in _files_under(folder, folder, DEFAULT_EXCLUDE):
             entries[f"{archive_folder}/{name}"] = path
@@ -304,6 +310,22 @@ def build_package(
         flow_file=flow_path.name,
         files=tuple(sorted(payload)),
     )
+
+
+#: Card assets (flowc/cards/assets/): packaged only for a flow with a @card step.
+CARD_ASSETS = "flowc/cards/assets/"
+
+
+def _flow_has_cards(flow_path: Path) -> bool:
+    """Whether the flow has a ``@card`` step (its IR says); True when it cannot be read, so a
+    package is never missing what its cards need."""
+    from flowc.cards.decorator import flow_has_cards
+    from flowc.frontend import build_ir
+
+    try:
+        return flow_has_cards(build_ir(flow_path))
+    except Exception:
+        return True
 
 
 def _tar(files: dict[str, bytes]) -> bytes:

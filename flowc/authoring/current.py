@@ -34,6 +34,8 @@ FACT_DEFAULTS: Mapping[str, Any] = {
     "branch_name": None,
     "is_production": False,
     "project_flow_name": None,
+    # ``current.card`` (flowc.cards.collector.CardComponentCollector), in a step with @card only.
+    "card": None,
 }
 
 
@@ -44,6 +46,8 @@ class Current:
         if name.startswith("__"):
             raise AttributeError(name)
         facts = _FACTS.get()
+        if name == "card" and (facts is None or facts.get("card") is None):
+            raise AttributeError("current.card exists only in a step with @card")
         if facts is not None and name in facts:
             return facts[name]
         if name in FACT_DEFAULTS:

@@ -1,4 +1,56 @@
-"""Cards: HTML reports of a task made by its own code (Metaflow's ``metaflow.cards``).
+"""Cards: HTML reports of a task made by its own code, with the API of ``metaflow.cards``.
 
-:mod:`flowc.cards.store` says where they live in the datastore.
+```python
+from flowc import FlowSpec, card, current, step
+from flowc.cards import Markdown, Table
+
+class Report(FlowSpec):
+    @card(type="blank")
+    @step
+    def start(self):
+        current.card.append(Markdown("# Results"))
+        current.card.append(Table([[1, 2]], headers=["a", "b"]))
+        self.next(self.end)
+```
+
+The task runner renders each card into the datastore (:mod:`flowc.cards.store`);
+``flowc card list|get|view`` and :func:`get_cards` read them back. docs/cards.md has the details.
 """
+
+from __future__ import annotations
+
+from flowc.cards.basic import BlankCard, DefaultCard, ErrorCard
+from flowc.cards.card import MetaflowCard, MetaflowCardComponent
+from flowc.cards.client import Card, CardContainer, CardNotPresentException, get_cards
+from flowc.cards.components import (
+    Artifact,
+    Error,
+    Image,
+    Markdown,
+    ProgressBar,
+    PythonCode,
+    Table,
+    ValueBox,
+    VegaChart,
+)
+
+__all__ = [
+    "Artifact",
+    "BlankCard",
+    "Card",
+    "CardContainer",
+    "CardNotPresentException",
+    "DefaultCard",
+    "Error",
+    "ErrorCard",
+    "Image",
+    "Markdown",
+    "MetaflowCard",
+    "MetaflowCardComponent",
+    "ProgressBar",
+    "PythonCode",
+    "Table",
+    "ValueBox",
+    "VegaChart",
+    "get_cards",
+]

@@ -30,8 +30,11 @@ __all__ = [
     "CardRef",
     "card_attempts",
     "card_file_name",
+    "data_file_name",
     "list_cards",
     "read_card",
+    "read_card_data",
+    "write_card_data",
     "write_card_file",
     "write_index",
 ]
@@ -94,9 +97,7 @@ class CardEntry:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CardEntry:
-        file = str(data["file"])
-        if not _FILE_NAME.match(file) or file == INDEX_NAME:
-            raise ValueError(f"card file name {file!r} is not a plain .html name")
+        file = _checked(str(data["file"]))
         status = str(data.get("status") or "ok")
         if status not in STATUSES:
             raise ValueError(f"unknown card status {status!r}")
@@ -117,12 +118,36 @@ def card_file_name(position: int, card_type: str, card_id: str | None = None) ->
     return f"card-{position}-{name}"[:190] + ".html"
 
 
-def write_card_file(storage: Storage, ref: CardRef, file: str, html: str | bytes) -> None:
-    """Stores (or replaces) one card's HTML; a running task calls this again on each refresh."""
+def data_file_name(file: str) -> str:
+    """The JSON data update of a runtime-updatable card, beside its HTML file."""
+    return file[: -len(".html")] + ".data.json"
+
+
+def write_card_data(storage: Storage, ref: CardRef, file: str, data: Any) -> None:
+    """Stores the latest data update of the card in ``file`` (``{"data", "reload_token", ...}``)."""
+    body = json.dumps(data, sort_keys=True, default=str).encode("utf-8")
+    storage.write(ref.key(data_file_name(_checked(file))), body)
+
+
+def read_card_data(storage: Storage, ref: CardRef, entry: CardEntry | str) -> Any:
+    """The latest data update of a card, or None when it has none."""
+    file = _checked(entry.file if isinstance(entry, CardEntry) else entry)
+    try:
+        return json.loads(bytes(storage.read(ref.key(data_file_name(file)))))
+    except NotFound:
+        return None
+
+
+def _checked(file: str) -> str:
     if not _FILE_NAME.match(file) or file == INDEX_NAME:
         raise ValueError(f"card file name {file!r} is not a plain .html name")
+    return file
+
+
+def write_card_file(storage: Storage, ref: CardRef, file: str, html: str | bytes) -> None:
+    """Stores (or replaces) one card's HTML; a running task calls this again on each refresh."""
     data = html.encode("utf-8") if isinstance(html, str) else html
-    storage.write(ref.key(file), data)
+    storage.write(ref.key(_checked(file)), data)
 
 
 def write_index(storage: Storage, ref: CardRef, entries: Iterable[CardEntry]) -> None:
@@ -174,7 +199,5 @@ def read_card(storage: Storage, ref: CardRef, entry: CardEntry | str) -> str:
         flowc.datastore.storage.NotFound: no such file.
         ValueError: the name is not a plain ``.html`` name.
     """
-    file = entry.file if isinstance(entry, CardEntry) else entry
-    if not _FILE_NAME.match(file) or file == INDEX_NAME:
-        raise ValueError(f"card file name {file!r} is not a plain .html name")
+    file = _checked(entry.file if isinstance(entry, CardEntry) else entry)
     return bytes(storage.read(ref.key(file))).decode("utf-8", errors="replace")

@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, bool]] = {
     "runs": ("flowc.cli.runs_cmd", False),
     "logs": ("flowc.cli.logs_cmd", False),
     "dump": ("flowc.cli.dump_cmd", False),
+    "card": ("flowc.cli.card_cmd", False),
     "package": ("flowc.cli.package_cmd", True),
     "config": ("flowc.cli.config_cmd", False),
     "compile": ("flowc.cli.compile_cmd", True),

@@ -502,6 +502,17 @@ class Task(_InRun):
         """What the current attempt printed on stderr."""
         return self.log("stderr")
 
+    # ---- cards ---------------------------------------------------------------------------
+    @property
+    def cards(self) -> Any:
+        """The task's cards (:class:`flowc.cards.CardContainer`, empty when it has none)."""
+        from flowc.cards.client import CardContainer, CardNotPresentException, get_cards
+
+        try:
+            return get_cards(self)
+        except CardNotPresentException:
+            return CardContainer([], self.pathspec)
+
     # ---- artifacts -----------------------------------------------------------------------
     @property
     def _artifact_entries(self) -> dict[str, Any]:

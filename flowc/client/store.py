@@ -26,6 +26,18 @@ class ClientStore:
         self.storage = open_storage(url)
         self._local_root = None if url.startswith("s3://") else os.path.abspath(url)
 
+    @classmethod
+    def for_storage(cls, storage: Any) -> ClientStore:
+        """A store over an already open :class:`~flowc.datastore.storage.Storage` (the task
+        runner's, when it renders cards from the finished task)."""
+        from flowc.datastore.local import LocalStorage
+
+        store = cls.__new__(cls)
+        store.url = storage.url
+        store.storage = storage
+        store._local_root = storage.root if isinstance(storage, LocalStorage) else None
+        return store
+
     # ---- listing -------------------------------------------------------------------------
     def children(self, prefix: str) -> list[str]:
         """Names of the direct children (folders or files) of ``prefix``, sorted."""

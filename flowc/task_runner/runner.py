@@ -209,9 +209,18 @@ class _Task:
     attempt: int
     owns_process: bool
     objects: ObjectStore = field(init=False)
+    cards: Any = field(init=False, default=None)  # flowc.cards.render.CardRenderer, with @card
 
     def __post_init__(self) -> None:
         self.objects = ObjectStore(self.storage)
+        if any(decorator.name == "card" for decorator in self.step.decorators):
+            from flowc.cards.decorator import card_specs
+            from flowc.cards.render import CardRenderer
+            from flowc.cards.store import CardRef
+
+            address = self.address
+            ref = CardRef(address.flow, address.run_id, address.step, address.task_id, self.attempt)
+            self.cards = CardRenderer(self.storage, ref, self.flow.ir, card_specs(self.step))
 
     @property
     def label(self) -> str:
@@ -440,6 +449,8 @@ class _Task:
             "parameter_names": tuple(self.flow.parameter_attributes().values()),
             **_project_facts(project.name if project is not None else None, self.spec.flow, user),
         }
+        if self.cards is not None:
+            facts["card"] = self.cards.collector
         limit = self.step.timeout.seconds if self.step.timeout is not None else None
         message = f"step {self.step.name!r} exceeded its @timeout of {limit} s"
         function = getattr(instance, self.step.name)
@@ -614,6 +625,10 @@ class _Task:
         except StorageError as exc:
             _say(f"flowc: task {self.label} failed: datastore error while recording the task: {exc}")
             return EXIT_INFRASTRUCTURE
+        if self.cards is not None and outcome.record is not None:
+            # After task.json: a card renders from the finished task, as in Metaflow; a card
+            # that fails or times out never changes the task's outcome (CardRenderer.final).
+            self.cards.final()
         if outcome.control is not None:
             control_json = json.dumps(outcome.control, sort_keys=True, separators=(",", ":"))
             if self.spec.control_file:

@@ -1,0 +1,135 @@
+"""`flowc run` of a flow with @card and current.card components, then `flowc card list|get|view`
+and the client (`Task.cards`, `get_cards`), as a user would."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flowc.cards import CardNotPresentException, get_cards
+from flowc.client import Flow, namespace
+from tests.cards.flows.card_flow import PNG
+
+FLOW = Path(__file__).parent / "flows" / "card_flow.py"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _flowc(*words: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWC_")}
+    env["PYTHONPATH"] = str(REPO)
+    return subprocess.run(
+        [sys.executable, "-m", "flowc", *words],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=240,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def card_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+    """(working directory, datastore, run id) of one `flowc run` of the card flow."""
+    work = tmp_path_factory.mktemp("cards")
+    datastore = str(work / "ds")
+    done = _flowc("run", str(FLOW), "--datastore", datastore, "--run-id-file", "run-id", cwd=work)
+    assert done.returncode == 0, done.stderr
+    return work, datastore, (work / "run-id").read_text().strip()
+
+
+def test_card_list_shows_every_card_and_why_two_failed(card_run) -> None:
+    work, datastore, run_id = card_run
+    done = _flowc(
+        "card", "list", f"CardFlow/{run_id}/start/0", "--datastore", datastore, "--as-json", cwd=work
+    )
+    assert done.returncode == 0, done.stderr
+    cards = {card["type"]: card for card in json.loads(done.stdout)["cards"]}
+    assert set(cards) == {"default", "blank", "broken_card", "slow_card"}
+    assert cards["blank"]["id"] == "report" and cards["blank"]["status"] == "ok"
+    assert cards["broken_card"]["status"] == "error" and "broken on purpose" in cards["broken_card"]["error"]
+    assert cards["slow_card"]["status"] == "timeout"
+    step = _flowc("card", "list", f"CardFlow/{run_id}/start", "--datastore", datastore, cwd=work)
+    assert step.returncode == 0 and "type blank  id report" in step.stdout
+
+
+def test_card_get_writes_the_html(card_run) -> None:
+    work, datastore, run_id = card_run
+    task = f"CardFlow/{run_id}/start/0"
+    done = _flowc("card", "get", task, "report.html", "--id", "report", "--datastore", datastore, cwd=work)
+    assert done.returncode == 0, done.stderr
+    html = (work / "report.html").read_text()
+    assert "<h1>Report</h1>" in html and "<td>three</td>" in html and "vegaEmbed(" in html
+    assert 'value="3.0"' in html  # the progress bar's last update
+    default = _flowc("card", "get", task, "--type", "default", "--datastore", datastore, cwd=work)
+    assert default.returncode == 0, default.stderr
+    # the default card: parameters, artifacts with previews, graph, attempt, logs, the step's components
+    for expected in (
+        "alpha",
+        "0.5",
+        "rows",
+        "data:image/png;base64,",
+        "fc-here",
+        "attempt 0",
+        "hello from start",
+        "Extra from <strong>start</strong>",
+    ):
+        assert expected in default.stdout
+    assert "vegaEmbed(" not in default.stdout  # Vega only in a card that has a chart
+    broken = _flowc("card", "get", task, "--type", "broken_card", "--datastore", datastore, cwd=work)
+    assert "this card is broken on purpose" in broken.stdout
+
+
+def test_card_view_prints_the_file(card_run) -> None:
+    work, datastore, run_id = card_run
+    out = work / "view.html"
+    done = _flowc(
+        "card",
+        "view",
+        f"CardFlow/{run_id}/start/0",
+        "--id",
+        "report",
+        "--no-browser",
+        "--out",
+        str(out),
+        "--datastore",
+        datastore,
+        cwd=work,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(out) and "<h1>Report</h1>" in out.read_text()
+
+
+def test_missing_cards_are_one_line_errors(card_run) -> None:
+    work, datastore, run_id = card_run
+    for words in (
+        ("card", "get", f"CardFlow/{run_id}/end/0"),
+        ("card", "get", f"CardFlow/{run_id}/start/0", "--type", "nope"),
+        ("card", "list", f"CardFlow/{run_id}/start/9"),
+        ("card", "get", "CardFlow/start"),
+    ):
+        done = _flowc(*words, "--datastore", datastore, cwd=work)
+        assert done.returncode != 0 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert "Traceback" not in done.stderr
+    done = _flowc("card", "get", f"CardFlow/{run_id}/end/0", "--datastore", datastore, cwd=work)
+    assert CardNotPresentException.headline in done.stderr
+
+
+def test_client_task_cards_and_get_cards(card_run) -> None:
+    _, datastore, run_id = card_run
+    namespace(None)
+    run = Flow("CardFlow", datastore=datastore)[run_id]
+    task = run["start"].task
+    assert [card.type for card in task.cards] == ["slow_card", "broken_card", "blank", "default"]
+    (report,) = get_cards(task, id="report")
+    assert "<h1>Report</h1>" in report.get()
+    assert report.get_data()["data"]["bar"].count('value="3.0"') == 1  # the final data update
+    assert len(run["end"].task.cards) == 0
+    with pytest.raises(CardNotPresentException):
+        get_cards(run["end"].task)
+    assert run["start"].task.data.picture == PNG
