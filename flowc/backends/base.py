@@ -11,6 +11,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from flowc.backends.generated import GeneratedFileError, check_generated
+
 if TYPE_CHECKING:
     import argparse
 
@@ -18,7 +20,15 @@ if TYPE_CHECKING:
     from flowc.frontend.diagnostics import Diagnostic
     from flowc.ir import FlowIR, Location, ParameterSpec, Step
 
-__all__ = ["CONSTRUCTS", "Backend", "Capabilities", "CompiledFile", "constructs_of_step", "refusals"]
+__all__ = [
+    "CONSTRUCTS",
+    "Backend",
+    "Capabilities",
+    "CompiledFile",
+    "GeneratedFileError",
+    "constructs_of_step",
+    "refusals",
+]
 
 #: Every construct a target may or may not support, with a one-line description for the docs.
 CONSTRUCTS: Mapping[str, str] = {
@@ -59,10 +69,15 @@ class Capabilities:
 
 @dataclass(frozen=True)
 class CompiledFile:
-    """One output document: a file name (relative) and its exact text."""
+    """One output document: a file name (relative) and its exact text, which parses as its kind
+    (``.py``, ``.yaml``, ``.json``): :class:`flowc.backends.generated.GeneratedFileError` if not."""
 
     name: str
     text: str
+
+    def __post_init__(self) -> None:
+        # Parsed here, so no target can hand a file to `compile` or `deploy` unchecked.
+        check_generated(self.name, self.text)
 
 
 class Backend(Protocol):

@@ -16,6 +16,7 @@ from flowc.frontend.dataflow import check_data_flow
 from flowc.frontend.decorators import Problem
 from flowc.frontend.diagnostics import Diagnostic
 from flowc.frontend.hierarchy import ClassRef, ModuleIndex, opaque_bases
+from flowc.frontend.limits import check_name_limits, check_text_encodes
 from flowc.frontend.source import pick_flow_class
 
 __all__ = ["CHECKS", "RESERVED_PARAMETER_NAMES", "RESERVED_STEP_NAMES", "run_checks", "select_flow_class"]
@@ -367,6 +368,8 @@ CHECKS: tuple[Check, ...] = (
     check_parameter_assignments,
     check_decorators,
     check_data_flow,
+    check_name_limits,
+    check_text_encodes,
 )
 
 

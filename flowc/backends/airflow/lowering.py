@@ -20,7 +20,13 @@ from flowc.branches import task_environment
 from flowc.config import Settings
 from flowc.ir import FlowIR, Step
 
-__all__ = ["OPERATORS", "TIMEOUT_MARGIN_SECONDS", "template_context"]
+__all__ = [
+    "OPERATORS",
+    "TIMEOUT_MARGIN_SECONDS",
+    "docstring_text",
+    "python_literal",
+    "template_context",
+]
 
 OPERATORS = ("local", "kubernetes")
 #: The module each kind of task runs (``python -m MODULE``).
@@ -42,7 +48,8 @@ def template_context(
         raise ValueError(f"unknown Airflow operator {operator!r}: choose one of {', '.join(OPERATORS)}")
     plan = plan_tasks(ir)
     launch = task_launch(settings, from_package=operator == "kubernetes" and bool(code_package))
-    description = (ir.docstring or "").strip().splitlines()[0] if ir.docstring else None
+    summary = (ir.docstring or "").strip()
+    description = summary.splitlines()[0].strip() if summary else None
     tasks = [_task_context(ir, settings, operator, task, launch) for task in plan.tasks]
     edges = sorted({(up, task.task_id) for task in plan.tasks for up in task.upstream})
     tags = ["flowc", f"flow:{ir.name}"]
@@ -291,6 +298,24 @@ def _untemplated_dict(values: Mapping[str, Any], templates: tuple[str, ...] = ()
     return "{" + ", ".join(items) + "}"
 
 
+def docstring_text(text: str) -> str:
+    r"""``text`` escaped for the inside of a triple-quoted literal: it reads back as exactly ``text``.
+
+    Backslashes and every double quote are escaped (no quotes can close the literal early, no
+    ``\U`` starts an escape), and characters a source file cannot carry raw (NUL, other controls,
+    lone surrogates, line breaks other than ``\n``) are written as escapes.
+    """
+    parts = []
+    for char in text:
+        if char in '\\"':
+            parts.append("\\" + char)
+        elif char in "\n\t" or (char.isprintable() and not 0xD800 <= ord(char) <= 0xDFFF):
+            parts.append(char)
+        else:
+            parts.append(repr(char)[1:-1])  # \x00, \r, \u2028, \ud800, ...
+    return "".join(parts)
+
+
 def python_literal(value: Any) -> str:
     """Deterministic Python source for a JSON-like value (dict keys keep their given order)."""
     if isinstance(value, Mapping):
@@ -301,6 +326,16 @@ def python_literal(value: Any) -> str:
         inner = ", ".join(python_literal(v) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
     if isinstance(value, str):
-        # A JSON string is a valid Python literal, and double-quoted like the rest of the file.
-        return json.dumps(value, ensure_ascii=False)
+        # A JSON string is a valid Python literal, and double-quoted like the rest of the file;
+        # \u escapes for a lone surrogate (a file holds UTF-8, which cannot encode one raw).
+        text = json.dumps(value, ensure_ascii=False)
+        return text if text.isascii() or _encodes(text) else json.dumps(value)
     return repr(value)
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

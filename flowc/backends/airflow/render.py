@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowc.backends.airflow.lowering import python_literal
+from flowc.backends.airflow.lowering import docstring_text, python_literal
 
 __all__ = ["TEMPLATE", "render_dag"]
 
@@ -24,5 +24,7 @@ def render_dag(context: dict[str, Any]) -> str:
         undefined=jinja2.StrictUndefined,
     )
     environment.filters["py"] = python_literal
+    environment.filters["docstring"] = docstring_text
     text = environment.from_string(source).render(**context)
-    return "\n".join(line.rstrip() for line in text.splitlines()).rstrip("\n") + "\n"
+    # Split at "\n" only: str.splitlines() would also split inside a literal holding \x85 or \u2028.
+    return "\n".join(line.rstrip(" \t") for line in text.split("\n")).rstrip("\n") + "\n"
