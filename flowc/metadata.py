@@ -241,11 +241,21 @@ def read_run(storage: Storage, flow: str, run_id: str) -> dict[str, Any] | None:
     return read_json(storage, layout.run_key(flow, run_id))
 
 
-def write_status(storage: Storage, flow: str, run_id: str, status: str, reason: str | None = None) -> None:
-    """Writes ``status.json``: how the run ended (``successful``, ``failed`` or ``killed``) and why."""
+def write_status(
+    storage: Storage,
+    flow: str,
+    run_id: str,
+    status: str,
+    reason: str | None = None,
+    task_counts: Mapping[str, int] | None = None,
+) -> None:
+    """Writes ``status.json``: how the run ended (``successful``, ``failed`` or ``killed``), why,
+    and (``tasks``) how many tasks of each step succeeded: a reader finding fewer knows some are lost."""
     if status not in RUN_STATUSES:
         raise ValueError(f"unknown run status {status!r}; expected one of {RUN_STATUSES}")
-    document = {"status": status, "end": now_iso(), "reason": reason}
+    document: dict[str, Any] = {"status": status, "end": now_iso(), "reason": reason}
+    if task_counts is not None:
+        document["tasks"] = dict(sorted(task_counts.items()))
     storage.write(layout.status_key(flow, run_id), encode_json(document))
 
 

@@ -49,7 +49,13 @@ def run(args: argparse.Namespace) -> int:
     rows = []
     for found in runs:
         try:
-            state = "successful" if found.successful else found.status.get("status") or _unfinished(found)
+            recorded = found.status.get("status")
+            if found.successful:
+                state = "successful"
+            elif recorded == "successful":  # recorded so, but some of its tasks are gone
+                state = "incomplete"
+            else:
+                state = recorded or _unfinished(found)
         except StorageError as exc:  # its end task's or status record is corrupt
             print(f"flowc runs: {found.pathspec}: {exc}", file=sys.stderr)
             state = "unreadable"

@@ -27,6 +27,7 @@ __all__ = [
     "MetaflowData",
     "MetaflowNamespaceMismatch",
     "MetaflowNotFound",
+    "MissingTasks",
     "Run",
     "Step",
     "Task",
@@ -55,6 +56,14 @@ class MetaflowNotFound(KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else "not found"
+
+
+class MissingTasks(MetaflowNotFound):
+    """A step of a finished run has fewer successful tasks in the datastore than the run recorded
+    (``status.json``'s ``tasks``): some were deleted or lost, so reading the step would be wrong."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "tasks are missing"
 
 
 class MetaflowNamespaceMismatch(MetaflowNotFound):
@@ -217,6 +226,7 @@ class Run(_ClientObject):
             raise MetaflowNotFound(f"run {self.pathspec!r} not found in datastore {store.url!r}")
         self._record = record
         self._end_task: Task | None = None
+        self._missing: dict[str, tuple[int, int]] | None = None
 
     # ---- record --------------------------------------------------------------------------
     @property
@@ -276,8 +286,18 @@ class Run(_ClientObject):
 
     @property
     def successful(self) -> bool:
-        """True when the end step succeeded."""
-        return self.end_task is not None
+        """True when the end step succeeded and no task the run recorded is missing."""
+        return self.end_task is not None and not self.missing_tasks()
+
+    def missing_tasks(self) -> dict[str, tuple[int, int]]:
+        """``{step: (tasks recorded, successful tasks found)}`` of each step that lost tasks."""
+        if self._missing is None:
+            self._missing = {}
+            for step, count in sorted((self.status.get("tasks") or {}).items()):
+                found = len(self._store.succeeded_task_ids(self.flow_name, self.id, step))
+                if found < int(count):
+                    self._missing[step] = (int(count), found)
+        return dict(self._missing)
 
     @property
     def finished(self) -> bool:
@@ -361,9 +381,28 @@ class Step(_InRun):
         return max(ends) if ends else None
 
     def tasks(self) -> Iterator[Task]:
-        """The step's tasks in foreach index order."""
-        for task_id in self._store.task_ids(self.flow_name, self.run_id, self.id):
+        """The step's tasks in foreach index order.
+
+        Raises:
+            MissingTasks: the run recorded more successful tasks of this step than the datastore has.
+        """
+        task_ids = self._store.task_ids(self.flow_name, self.run_id, self.id)
+        self._check_complete(len(task_ids))
+        for task_id in task_ids:
             yield Task._from_parts(self._store, self.flow_name, self.run_id, self.id, task_id)
+
+    def _check_complete(self, listed: int) -> None:
+        status = self._store.read_json(layout.status_key(self.flow_name, self.run_id)) or {}
+        recorded = int((status.get("tasks") or {}).get(self.id, 0))
+        if not recorded:
+            return
+        found = listed  # listing is enough here: a lost task is a lost folder (Run.successful looks closer)
+        if found < recorded:
+            raise MissingTasks(
+                f"step {self.pathspec!r}: the run recorded {recorded} successful task(s), the datastore has "
+                f"{found}; tasks were deleted or lost: run the step again with "
+                f"flowc resume FLOW.py --origin-run-id {self.run_id} {self.id}"
+            )
 
     def __iter__(self) -> Iterator[Task]:
         return self.tasks()

@@ -72,6 +72,22 @@ class ClientStore:
         """The step's task ids in foreach index order (``2`` before ``10``), then iteration."""
         return sorted(self.children(layout.step_prefix(flow, run_id, step)), key=task_order)
 
+    def succeeded_task_ids(self, flow: str, run_id: str, step: str) -> list[str]:
+        """The step's task ids that stored their record (``task.json``), in :meth:`task_ids` order."""
+        if self._local_root is not None:
+            return [
+                task
+                for task in self.task_ids(flow, run_id, step)
+                if os.path.isfile(os.path.join(self._local_root, layout.task_key(flow, run_id, step, task)))
+            ]
+        prefix = layout.step_prefix(flow, run_id, step)
+        found = {
+            key[len(prefix) + 1 :].split("/")[0]
+            for key in self.storage.list(prefix)
+            if key.endswith("/task.json")
+        }
+        return sorted(found, key=task_order)
+
     def attempts(self, flow: str, run_id: str, step: str, task: str) -> list[int]:
         numbers = set()
         for name in self.children(layout.task_prefix(flow, run_id, step, task)):

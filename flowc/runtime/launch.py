@@ -142,7 +142,7 @@ def start_run(
         scheduler = Scheduler(config, clone=(lambda key: clone(run_id, key)) if clone else None)
         outcome = scheduler.run()
     try:
-        finish_run(storage, ir.name, run_id, outcome.status, outcome.reason)
+        finish_run(storage, ir.name, run_id, outcome.status, outcome.reason, outcome.task_counts)
     except StorageError as exc:
         # The tasks' own records are already stored; only the run's final status is missing, so the
         # run reads as unfinished and `flowc resume` can continue it once the datastore is back.

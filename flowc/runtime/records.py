@@ -113,9 +113,17 @@ def _recordable(storage: Storage, parameters: Mapping[str, Any]) -> dict[str, An
     return kept
 
 
-def finish_run(storage: Storage, flow: str, run_id: str, status: str, reason: str | None = None) -> None:
-    """Writes ``status.json``: ``successful``, ``failed`` or ``killed``, with the end time and reason."""
-    metadata.write_status(storage, flow, run_id, status, reason)
+def finish_run(
+    storage: Storage,
+    flow: str,
+    run_id: str,
+    status: str,
+    reason: str | None = None,
+    task_counts: Mapping[str, int] | None = None,
+) -> None:
+    """Writes ``status.json``: ``successful``, ``failed`` or ``killed``, with the end time, the reason
+    and the number of successful tasks of each step."""
+    metadata.write_status(storage, flow, run_id, status, reason, task_counts)
 
 
 def mark_attempt_ended(

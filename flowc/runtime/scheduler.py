@@ -87,6 +87,7 @@ class Outcome:
     failed_step: str | None = None
     tasks_run: int = 0
     tasks_cloned: int = 0
+    task_counts: Mapping[str, int] = field(default_factory=dict)  # step -> successful tasks
 
 
 class _Tail:
@@ -165,6 +166,7 @@ class Scheduler:
         self._stop_deadline: float | None = None
         self._tasks_run = 0
         self._tasks_cloned = 0
+        self._task_counts: dict[str, int] = {}
         self._poll_seconds = 0.25
         self.console = config.console
         self.console.open(f"{config.ir.name}/{config.run_id}", len(config.ir.steps))
@@ -417,6 +419,7 @@ class Scheduler:
         return None if record is None else dict(record.get("control") or {})
 
     def _succeeded(self, key: TaskKey, control: Mapping[str, Any] | None) -> None:
+        self._task_counts[key.step] = self._task_counts.get(key.step, 0) + 1
         try:
             self._enqueue(self.plan.complete(key, control))
         except PlanError as exc:
@@ -482,7 +485,11 @@ class Scheduler:
 
     # ---- result --------------------------------------------------------------------------
     def _outcome(self) -> Outcome:
-        counts = {"tasks_run": self._tasks_run, "tasks_cloned": self._tasks_cloned}
+        counts = {
+            "tasks_run": self._tasks_run,
+            "tasks_cloned": self._tasks_cloned,
+            "task_counts": dict(self._task_counts),
+        }
         if self._stop_signal is not None:
             name = signal.Signals(self._stop_signal).name
             return Outcome("killed", f"the runtime received {name}", **counts)

@@ -20,19 +20,17 @@ from collections.abc import Sequence
 from flowc.datastore import layout
 from flowc.datastore.storage import Storage, StorageError
 
-__all__ = ["main", "outcome_from_datastore"]
+__all__ = ["main", "outcome_from_datastore", "task_counts"]
 
 END_STEP = "end"
 _STATUSES = ("auto", "successful", "failed", "killed")
 
 
-def outcome_from_datastore(storage: Storage, flow: str, run_id: str) -> tuple[str, str | None]:
-    """``(status, reason)`` of a run whose orchestrator has stopped, read from its records."""
-    from flowc import metadata
-
+def _tasks(storage: Storage, flow: str, run_id: str) -> tuple[set[str], dict[str, int]]:
+    """``"step/task"`` of every task that stored its record, and the highest attempt of each task."""
     prefix = layout.run_prefix(flow, run_id)
-    finished: set[str] = set()  # "step/task" of every task that stored its record
-    attempted: dict[str, int] = {}  # "step/task" -> highest attempt number recorded
+    finished: set[str] = set()
+    attempted: dict[str, int] = {}
     for key in storage.list(prefix):
         parts = key[len(prefix) + 1 :].split("/")
         if len(parts) != 3:
@@ -43,14 +41,32 @@ def outcome_from_datastore(storage: Storage, flow: str, run_id: str) -> tuple[st
             finished.add(address)
         elif name.startswith("attempt-") and name.endswith(".json") and name[8:-5].isdigit():
             attempted[address] = max(attempted.get(address, -1), int(name[8:-5]))
+    return finished, attempted
+
+
+def task_counts(storage: Storage, flow: str, run_id: str) -> dict[str, int]:
+    """How many tasks of each step stored their record (what ``status.json`` keeps as ``tasks``)."""
+    counts: dict[str, int] = {}
+    for address in _tasks(storage, flow, run_id)[0]:
+        step = address.split("/")[0]
+        counts[step] = counts.get(step, 0) + 1
+    return counts
+
+
+def outcome_from_datastore(storage: Storage, flow: str, run_id: str) -> tuple[str, str | None]:
+    """``(status, reason)`` of a run whose orchestrator has stopped, read from its records."""
+    from flowc import metadata
+
+    finished, attempted = _tasks(storage, flow, run_id)
     if any(address.split("/")[0] == END_STEP for address in finished):
         return "successful", None
     failures = []
     for address in sorted(set(attempted) - finished):
         step, task = address.split("/")
-        record = metadata.read_attempt(
-            storage, metadata.TaskAddress(flow, run_id, step, task), attempted[address]
-        ) or {}
+        record = (
+            metadata.read_attempt(storage, metadata.TaskAddress(flow, run_id, step, task), attempted[address])
+            or {}
+        )
         # The cause comes first: a task whose runner recorded its own end (an exit code) before one
         # the orchestrator stopped because of it; then the earliest to end.
         failures.append((record.get("exit_code") is None, str(record.get("end") or "~"), address, record))
@@ -99,7 +115,8 @@ def main(argv: Sequence[str]) -> int:
             status, reason = args.status, args.reason or reason
         elif args.reason and status != "successful":
             reason = f"{reason} ({args.reason})"
-        metadata.write_status(storage, args.flow, args.run_id, status, reason)
+        counts = task_counts(storage, args.flow, args.run_id)
+        metadata.write_status(storage, args.flow, args.run_id, status, reason, counts)
     except StorageError as exc:
         where = f"run {args.flow}/{args.run_id} in {url}"
         print(f"flowc: cannot record the end of {where}: {exc}", file=sys.stderr)

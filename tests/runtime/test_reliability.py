@@ -6,7 +6,9 @@ lines are read in linear time. Every test bounds its own time (subprocess timeou
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from flowc.client import Run
+from flowc.client import Flow, MissingTasks, Run
 from flowc.datastore.local import LocalStorage
 from flowc.metadata import TaskAddress, list_attempts, read_attempt, read_task
 from tests.conformance.matrix import REPO_ROOT
@@ -199,3 +201,53 @@ def test_resume_never_clones_a_task_whose_input_ran_again(tmp_path: Path) -> Non
     assert cloned("start", "0") and cloned("nap", "0") and cloned("nap", "2")
     assert not cloned("nap", "1")
     assert not cloned("join", "0") and not cloned("end", "0")  # their input nap/1 ran again
+
+
+# ---- 3. a task missing from the datastore is an error, never a shorter view ----------------------
+def test_a_lost_foreach_task_is_an_error_and_the_run_no_longer_counts_as_successful(tmp_path: Path) -> None:
+    ds, id_file = tmp_path / "ds", tmp_path / "id"
+    assert _flowc("run", str(SLEEPY), "--datastore", str(ds), "--run-id-file", str(id_file)).returncode == 0
+    run_id = id_file.read_text()
+    status = json.loads((ds / "runs" / "SleepyFlow" / run_id / "status.json").read_text())
+    assert status["tasks"] == {"end": 1, "join": 1, "nap": 3, "start": 1}
+    assert [t.id for t in Run(f"SleepyFlow/{run_id}", datastore=str(ds), _namespace_check=False)["nap"]] == [
+        "0",
+        "1",
+        "2",
+    ]
+    shutil.rmtree(ds / "runs" / "SleepyFlow" / run_id / "nap" / "1")
+    run = Run(f"SleepyFlow/{run_id}", datastore=str(ds), _namespace_check=False)
+    with pytest.raises(MissingTasks, match=r"recorded 3 successful task\(s\), the datastore has 2"):
+        list(run["nap"])
+    assert not run.successful and run.missing_tasks() == {"nap": (3, 2)}
+    assert Flow("SleepyFlow", datastore=str(ds)).latest_successful_run is None
+    listing = _flowc("runs", "SleepyFlow", "--datastore", str(ds), "--all")
+    assert f"{run_id}  incomplete" in listing.stdout, listing.stdout
+
+
+def test_the_engines_finish_step_records_the_task_counts(tmp_path: Path) -> None:
+    ds, id_file = tmp_path / "ds", tmp_path / "id"
+    assert _flowc("run", str(SLEEPY), "--datastore", str(ds), "--run-id-file", str(id_file)).returncode == 0
+    run_id = id_file.read_text()
+    status_file = ds / "runs" / "SleepyFlow" / run_id / "status.json"
+    status_file.unlink()  # as an engine's run stands before its exit hook
+    finish = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flowc.task_runner.finish",
+            "--flow",
+            "SleepyFlow",
+            "--run-id",
+            run_id,
+            "--datastore",
+            str(ds),
+        ],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=60,
+        check=False,
+    )
+    assert finish.returncode == 0, finish.stderr
+    assert json.loads(status_file.read_text())["tasks"] == {"end": 1, "join": 1, "nap": 3, "start": 1}
