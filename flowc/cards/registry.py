@@ -3,7 +3,7 @@
 Looked for, in order: flowc's built-in card types (:mod:`flowc.cards.basic`), then every
 :class:`~flowc.cards.card.MetaflowCard` subclass imported in the task's process (a custom card
 type defined in, or imported by, the flow file), then Metaflow's test card types
-(:mod:`flowc.cards.testing`, imported only when a ``test_*`` type is asked for).
+(:mod:`flowc.cards.test_cards`, imported only when a ``test_*`` type is asked for).
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ def card_class(card_type: str) -> type | None:
         return (builtin or matches or [None])[-1]
 
     found = search()
-    if found is None and card_type.startswith(("test_", "taskspec")):
-        from flowc.cards import testing  # noqa: F401
+    if found is None and card_type.startswith("test_"):
+        from flowc.cards import test_cards  # noqa: F401
 
         found = search()
     return found

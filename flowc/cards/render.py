@@ -100,10 +100,10 @@ class CardRenderer:
 
     def _card(self, card_class: type, manager: CardComponentManager) -> MetaflowCard:
         spec = manager.spec
-        arguments: dict[str, Any] = {"options": dict(spec.options), "graph": self.flow, "flow": None}
-        if getattr(card_class, "ALLOW_USER_COMPONENTS", False):
-            arguments["components"] = manager.serialized_components()
-        return card_class(**arguments)
+        # Every card gets its components: a card that does not allow user components still has
+        # those added through current.card["id"] (as in Metaflow's card_cli.create).
+        components = manager.serialized_components()
+        return card_class(options=dict(spec.options), components=components, graph=self.flow, flow=None)
 
     @staticmethod
     def _reload_token(card: MetaflowCard, task: Any, data: dict[str, Any]) -> str:

@@ -1,0 +1,64 @@
+"""What Metaflow's card tests check, on flowc: test card types, editable cards, ids, errors,
+timeouts and runtime refreshes (the behaviours of ../shared/metaflow-core/tests/card_*.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flowc.cards import CardNotPresentException, get_cards
+from flowc.cards.test_cards import _component_values_to_hash
+from flowc.client import Flow, namespace
+from tests.cards.conftest import flowc as _flowc
+
+FLOW = Path(__file__).parent / "flows" / "metaflow_cards_flow.py"
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory):
+    work = tmp_path_factory.mktemp("metaflow-cards")
+    datastore = str(work / "ds")
+    done = _flowc("run", str(FLOW), "--datastore", datastore, "--run-id-file", "run-id", cwd=work)
+    assert done.returncode == 0, done.stderr
+    namespace(None)
+    return Flow("MetaflowCardsFlow", datastore=datastore)[(work / "run-id").read_text().strip()]
+
+
+def test_taskspec_card_error_card_and_timeout(run) -> None:
+    task = run["start"].task
+    (spec,) = get_cards(task, type="taskspec_card")
+    assert spec.get() == task.data.task
+    (error,) = get_cards(task, type="test_error_card")  # save_errors=True: stored, saying why
+    assert error.status == "error" and "Unknown Things Happened" in error.get()
+    with pytest.raises(CardNotPresentException):  # timed out with save_errors=False: nothing stored
+        get_cards(task, type="test_timeout_card")
+
+
+def test_default_editable_card_and_ids(run) -> None:
+    task = run["editable"].task
+    cards = {card.id: card for card in get_cards(task, type="test_editable_card")}
+    assert cards[None].get() == "7" and cards["abc"].get() == "8"
+    (end,) = get_cards(run["end"].task, id="abc")
+    assert end.type == "test_non_editable_card" and end.get() == "5"
+
+
+def test_refresh_card_while_the_task_runs(run) -> None:
+    task = run["refresh"].task
+    assert task.data.runtime_html.count('["a"') == 1  # rendered by the first refresh, in the task
+    runtime = task.data.runtime_data
+    assert set(runtime) >= {"data", "reload_token"}
+    assert set(runtime["data"]) >= {"mode", "component_update_ts", "components", "render_seq", "user"}
+    assert set(runtime["data"]["user"]["arr"]) <= set(task.data.final_data)
+    (card,) = get_cards(task, id="refresh_card")
+    assert card.get_data()["data"]["user"]["arr"] == task.data.final_data
+    assert '["a", "b", "c", "d"]' in card.get()
+
+
+def test_component_refresh_card(run) -> None:
+    task = run["components"].task
+    token = _component_values_to_hash({"component_1": {"abc": ["x"]}})
+    assert f"runtime-{token}" in task.data.first_html  # the reload token, in the runtime render
+    (card,) = get_cards(task, id="refresh_card")
+    assert card.get_data()["data"]["component_1"]["abc"] == task.data.final_data
+    assert card.get_data()["reload_token"] == "final"
