@@ -26,7 +26,15 @@ from typing import Any
 from flowc.datastore import layout, serialization
 from flowc.datastore.storage import Buffer, NotFound, Storage, StorageError
 
-__all__ = ["PACK_MAX", "WHOLE_PACK_MAX", "CorruptObject", "MissingObject", "ObjectStore", "load_artifact"]
+__all__ = [
+    "PACK_MAX",
+    "REPAIR_HINT",
+    "WHOLE_PACK_MAX",
+    "CorruptObject",
+    "MissingObject",
+    "ObjectStore",
+    "load_artifact",
+]
 
 #: Encoded values smaller than this are packed together (module docstring).
 PACK_MAX = 64 * 1024
@@ -38,6 +46,14 @@ _KEPT_PACKS = 4
 
 class CorruptObject(StorageError):
     """An object whose bytes do not match its name (hash), or that cannot be decoded."""
+
+
+#: How a damaged object is repaired: any write of the same bytes checks the stored copy and
+#: replaces it (``Storage.write_object``).
+REPAIR_HINT = (
+    "to repair it, run the task that stored it again (flowc resume FLOW.py --origin-run-id RUN STEP): "
+    "storing the same value replaces the damaged copy"
+)
 
 
 class MissingObject(StorageError):
@@ -79,7 +95,8 @@ class ObjectStore:
         actual = hashlib.sha256(data).hexdigest()
         if actual != sha:
             raise CorruptObject(
-                f"object {sha} in datastore {self.storage.url} is corrupt: its bytes hash to {actual[:16]}..."
+                f"object {sha} in datastore {self.storage.url} is corrupt: its bytes hash to "
+                f"{actual[:16]}...; {REPAIR_HINT}"
             )
         return data
 
@@ -182,7 +199,7 @@ class ObjectStore:
         if hashlib.sha256(data).hexdigest() != sha:
             raise CorruptObject(
                 f"object {sha} (packed in {pack}) in datastore {self.storage.url} is corrupt: its bytes "
-                "do not match its hash"
+                f"do not match its hash; {REPAIR_HINT}"
             )
         return data
 

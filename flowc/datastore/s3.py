@@ -408,16 +408,43 @@ class S3Storage(Storage):
         self, key_for: Callable[[str], str], parts: Buffer | Sequence[Buffer]
     ) -> tuple[str, bool]:
         """Content-addressed write: one conditional PUT for small objects; HEAD first for large ones
-        (so an object already stored is not uploaded again)."""
+        (so an object already stored is not uploaded again). An object already there is checked
+        (:meth:`_intact`) and replaced when damaged, so storing the same bytes again repairs it."""
         views = _views(parts)
         hasher = hashlib.sha256()
         for view in views:
             hasher.update(view)
         sha = hasher.hexdigest()
         key = key_for(sha)
-        if sum(len(view) for view in views) > self.multipart_threshold and self.exists(key):
+        size = sum(len(view) for view in views)
+        if size > self.multipart_threshold and self._intact(key, views, size):
+            return sha, False  # checked before uploading it again
+        if self._put(key, views, if_absent=True):
+            return sha, True
+        if self._intact(key, views, size):
             return sha, False
-        return sha, self._put(key, views, if_absent=True)
+        # The object there is damaged (other bytes under our hash): the bytes we hold replace it.
+        self._put(key, views, if_absent=False)
+        return sha, True
+
+    def _intact(self, key: str, views: list[memoryview], size: int) -> bool:
+        """Whether ``key`` holds an object that matches ``views``: its size and, for an object
+        stored by one PUT, its ETag (the MD5 of its bytes); a multipart object is checked by size."""
+        try:
+            head = self._call(
+                "HEAD", key, lambda: self._client().head_object(Bucket=self.bucket, Key=self._key(key))
+            )
+        except NotFound:
+            return False
+        if int(head.get("ContentLength", -1)) != size:
+            return False
+        etag = str(head.get("ETag") or "").strip('"')
+        if not etag or "-" in etag:
+            return True
+        md5 = hashlib.md5(usedforsecurity=False)
+        for view in views:
+            md5.update(view)
+        return etag == md5.hexdigest()
 
     def _put(self, key: str, views: list[memoryview], *, if_absent: bool) -> bool:
         size = sum(len(view) for view in views)

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from flowc.client import Flow, MissingTasks, Run
+from flowc.datastore import layout
 from flowc.datastore.local import LocalStorage
 from flowc.metadata import TaskAddress, list_attempts, read_attempt, read_task
 from tests.conformance.matrix import REPO_ROOT
@@ -251,3 +252,24 @@ def test_the_engines_finish_step_records_the_task_counts(tmp_path: Path) -> None
     )
     assert finish.returncode == 0, finish.stderr
     assert json.loads(status_file.read_text())["tasks"] == {"end": 1, "join": 1, "nap": 3, "start": 1}
+
+
+# ---- 4. a damaged object is repaired by the next run storing the same bytes ----------------------
+def test_a_later_run_storing_the_same_bytes_repairs_a_damaged_object(tmp_path: Path) -> None:
+    ds, id_file = tmp_path / "ds", tmp_path / "id"
+    assert _flowc("run", str(SLEEPY), "--datastore", str(ds), "--run-id-file", str(id_file)).returncode == 0
+    first = id_file.read_text()
+    record = read_task(LocalStorage(str(ds)), TaskAddress("SleepyFlow", first, "join", "0"))
+    assert record is not None
+    reference = record["artifacts"]["total"]
+    damaged = Path(LocalStorage(str(ds)).path(layout.object_key(reference.get("pack", reference["sha"]))))
+    os.chmod(damaged, 0o644)
+    data = bytearray(damaged.read_bytes())
+    data[-1] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+    dump = _flowc("dump", f"SleepyFlow/{first}/join/0", "--datastore", str(ds))
+    assert dump.returncode != 0 and "to repair it" in dump.stderr, dump.stderr
+    assert _flowc("run", str(SLEEPY), "--datastore", str(ds), "--run-id-file", str(id_file)).returncode == 0
+    for run_id in (first, id_file.read_text()):  # the new run reads its own artifact; the old one too
+        run = Run(f"SleepyFlow/{run_id}", datastore=str(ds), _namespace_check=False)
+        assert run["join"].task.data.total == 3
