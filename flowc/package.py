@@ -93,6 +93,16 @@ class CodePackage:
 
 
 # ---- finding what to package ---------------------------------------------------------------------
+def _source_text(path: Path) -> str:
+    """A Python file's text; :class:`PackageError` when it cannot be read or is not UTF-8 (PEP 3120)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise PackageError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise PackageError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
 def _imported_top_levels(source: str, filename: str) -> set[str]:
     """First name of every absolute import in ``source`` (``import a.b`` and ``from a.b import c``: ``a``).
 
@@ -150,7 +160,7 @@ def local_imports(flow_file: Path) -> list[Path]:
         if module in scanned:
             continue
         scanned.add(module)
-        source = module.read_text(encoding="utf-8")
+        source = _source_text(module)
         for name in sorted(_imported_top_levels(source, str(module))):
             target = _local_target(root, name)
             if target is None or target == flow_file or target in found:
@@ -266,6 +276,8 @@ def build_package(
     flow_path = Path(flow_file).resolve()
     if not flow_path.is_file():
         raise PackageError(f"no flow file at {flow_file}")
+    if not _source_text(flow_path).strip():
+        raise PackageError(f"{flow_file} is empty: there is no flow to package")
     root = flow_path.parent
     if settings is None:
         from flowc.config import load_settings

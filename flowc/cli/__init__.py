@@ -80,9 +80,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         command_parser.error(f"unrecognized arguments: {' '.join(extra)}")
     from flowc.config import ConfigError
     from flowc.datastore.storage import StorageError
+    from flowc.ids import InvalidId
 
     try:
         return int(args._run(args) or 0)
+    except InvalidId as exc:  # a malformed pathspec, run id, step name, task id or tag
+        print(f"flowc {command}: {exc}", file=sys.stderr)
+        return 2
     except ConfigError as exc:  # a bad flowc.toml / [tool.flowc] or FLOWC_* value: the user's to fix
         print(f"flowc {command}: configuration: {exc}", file=sys.stderr)
         return 2

@@ -42,8 +42,18 @@ def run(args: argparse.Namespace) -> int:
         names = ", ".join(f.name for f in files)
         print(f"flowc compile: this target writes several documents ({names}); give -o DIR/", file=sys.stderr)
         return 2
-    output = Path(args.output)
-    if output.is_dir() or args.output.endswith(("/", "\\")):
+    try:
+        return _write_output(args.output, files)
+    except OSError as exc:  # an unwritable or impossible path: the user's to fix, in one line
+        where = exc.filename or args.output
+        print(f"flowc compile: cannot write {where}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+
+
+def _write_output(output_arg: str, files: list[CompiledFile]) -> int:
+    """Writes the documents to ``-o``'s file or directory; returns the exit code."""
+    output = Path(output_arg)
+    if output.is_dir() or output_arg.endswith(("/", "\\")):
         output.mkdir(parents=True, exist_ok=True)
         for compiled in files:
             _write(output / compiled.name, compiled.text)
@@ -52,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         names = ", ".join(f.name for f in files)
         print(
             f"flowc compile: this target writes several documents ({names}), which one file cannot hold; "
-            f"give a directory: -o {args.output}/",
+            f"give a directory: -o {output_arg}/",
             file=sys.stderr,
         )
         return 2
@@ -76,5 +86,9 @@ def _one_text(files: list[CompiledFile]) -> str:
 def _write(path: Path, text: str) -> None:
     """Writes ``path`` whole or not at all: a failed write leaves no half-written document."""
     partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)
+    try:
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, path)
+    except OSError:
+        partial.unlink(missing_ok=True)
+        raise

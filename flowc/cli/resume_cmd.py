@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from flowc.ids import argument, check_run_id, check_step_name
 from flowc.runtime.cli_common import (
     add_common_options,
     checked_ir,
@@ -55,9 +56,17 @@ def _step_after_flow(argv: list[str]) -> None:
 def add_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> None:
     _step_after_flow(argv)
     add_common_options(parser)
-    parser.add_argument("step", nargs="?", help="re-run from this step (default: from the failed tasks)")
     parser.add_argument(
-        "--origin-run-id", metavar="ID", help="the run to continue (default: your latest run)"
+        "step",
+        nargs="?",
+        type=argument(check_step_name),
+        help="re-run from this step (default: from the failed tasks)",
+    )
+    parser.add_argument(
+        "--origin-run-id",
+        type=argument(check_run_id),
+        metavar="ID",
+        help="the run to continue (default: your latest run)",
     )
     parser.add_argument(
         "--force",

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import argparse
 
+from flowc.ids import argument, check_flow_name, check_tag
+
 HELP = "list a flow's runs, newest first"
 
 
 def add_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> None:
-    parser.add_argument("flow", help="the flow's name (its class name)")
+    parser.add_argument("flow", type=argument(check_flow_name), help="the flow's name (its class name)")
     parser.add_argument(
         "--datastore", metavar="URL", help="datastore root (default: FLOWC_DATASTORE or config)"
     )
     parser.add_argument("--all", action="store_true", help="every user's runs (namespace None)")
-    parser.add_argument("--tag", action="append", default=[], metavar="T", help="only runs with this tag")
+    parser.add_argument(
+        "--tag",
+        action="append",
+        default=[],
+        type=argument(check_tag),
+        metavar="T",
+        help="only runs with this tag",
+    )
 
 
 def _unfinished(found: object) -> str:
@@ -61,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
             state = "unreadable"
         started = found.created_at.strftime("%Y-%m-%d %H:%M:%S") if found.created_at else "?"
         origin = f" (resumes {found.origin_run_id})" if found.origin_run_id else ""
-        tags = ",".join(sorted(found.user_tags))
+        # A tag stored before tags were checked (flowc.ids) may hold a line break: one line per run.
+        tags = ",".join(t if t.isprintable() else repr(t) for t in sorted(found.user_tags))
         rows.append((found.id, state, started, (tags + origin).strip()))
     if not rows:
         print(f"no runs of {args.flow} in namespace {get_namespace()!r} (--all shows every user's)")

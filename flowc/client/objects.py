@@ -19,6 +19,7 @@ from typing import Any
 from flowc.client.namespaces import get_namespace, in_namespace
 from flowc.client.store import ClientStore, open_client_store
 from flowc.datastore import layout
+from flowc.ids import InvalidId, check_flow_name, check_run_id, check_step_name, check_task_id
 from flowc.metadata import CorruptRecord
 
 __all__ = [
@@ -70,11 +71,19 @@ class MetaflowNamespaceMismatch(MetaflowNotFound):
     """The object exists but its run is not in the current namespace."""
 
 
+#: How each part of a pathspec is checked (flowc.ids): flow, run, step, task (an artifact's name is
+#: looked up, never a path).
+_PART_CHECKS = (check_flow_name, check_run_id, check_step_name, check_task_id)
+
+
 def _split(pathspec: str, parts: int, kind: str) -> list[str]:
-    pieces = pathspec.strip("/").split("/")
+    """The parts of ``pathspec``; :class:`flowc.ids.InvalidId` (a ValueError) when it is malformed."""
+    pieces = pathspec.strip("/").split("/") if isinstance(pathspec, str) else []
     if len(pieces) != parts or not all(pieces):
         example = "/".join(["Flow", "run_id", "step", "task_id", "artifact"][:parts])
-        raise ValueError(f"{kind} pathspec {pathspec!r} must look like {example!r}")
+        raise InvalidId(f"{kind} pathspec {pathspec!r} must look like {example!r}")
+    for piece, check in zip(pieces, _PART_CHECKS, strict=False):
+        check(piece)
     return pieces
 
 

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from flowc.ids import argument, check_tag
 from flowc.ir import FlowIR
 
 #: Seconds past a step's @timeout after which the runtime kills the task itself. The task runner
@@ -78,7 +79,12 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
         help="tasks run at the same time (default: the number of CPUs)",
     )
     parser.add_argument(
-        "--tag", action="append", default=[], metavar="T", help="a tag of the run (repeatable)"
+        "--tag",
+        action="append",
+        default=[],
+        type=argument(check_tag),
+        metavar="T",
+        help="a tag of the run (repeatable)",
     )
     parser.add_argument(
         "--run-id-file", metavar="F", help="write the run id to this file when the run starts"

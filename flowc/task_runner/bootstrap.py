@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from flowc.datastore.storage import NotFound, StorageError
+from flowc.task_runner.bootstrap_program import extract_package
 
 __all__ = [
     "BOOTSTRAP_ENV",
@@ -43,6 +44,7 @@ __all__ = [
     "package_cache_dir",
     "package_flow_file",
 ]
+
 
 @functools.cache
 def _shipped_source() -> str:
@@ -130,11 +132,9 @@ def materialize_package(storage: Any, sha: str, cache_dir: str | Path | None = N
     try:
         try:
             with tarfile.open(fileobj=io.BytesIO(data)) as archive:
-                # The "data" filter (Python >= 3.11.4) refuses absolute paths, links out of the
-                # folder and devices; the hash check above already vouches for the bytes.
-                safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
-                archive.extractall(staging, **safe)
-        except (tarfile.TarError, OSError) as exc:
+                # Members checked on every Python (absolute paths, "..", links, devices).
+                extract_package(archive, staging)
+        except (ValueError, tarfile.TarError, OSError) as exc:
             raise PackageIntegrityError(f"package {sha} cannot be unpacked: {exc}") from exc
         try:
             staging.rename(target)

@@ -58,6 +58,38 @@ def place(target, fill):
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def member_problem(member):
+    """Why ``member`` of a code package must not be unpacked, or None.
+
+    Checked on every Python, not left to tarfile's "data" filter, which Python 3.11.0 to 3.11.3
+    lack (https://docs.python.org/3/library/tarfile.html#extraction-filters): there a member named
+    ``../x`` or ``/x``, or a link, would be written outside the cache. flowc writes packages of
+    regular files only, so anything else is refused: absolute paths, ``..``, links, devices.
+    """
+    name = member.name.replace("\\", "/")
+    if not name or name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+        return f"member {member.name!r} has an absolute path"
+    if ".." in name.split("/"):
+        return f"member {member.name!r} leads out of the package folder"
+    if not (member.isfile() or member.isdir()):
+        kind = "link" if member.issym() or member.islnk() else "device, FIFO or special file"
+        return f"member {member.name!r} is a {kind} (a package holds files and folders only)"
+    return None
+
+
+def extract_package(archive, folder):
+    """Unpacks ``archive`` (an open tarfile) into ``folder``; ValueError naming a refused member."""
+    members = archive.getmembers()
+    for member in members:
+        problem = member_problem(member)
+        if problem:
+            raise ValueError(problem)
+        member.mode &= 0o755  # no setuid, setgid or world-writable files (as the data filter)
+    # The data filter too where Python has it; the members are already checked where it does not.
+    safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+    archive.extractall(folder, members=members, **safe)
+
+
 def boto3_folder(cache):
     """None when the image has boto3, else a cache folder where pip installed it."""
     try:
@@ -118,9 +150,11 @@ def main(argv):
         data = fetch(datastore, f"objects/{sha[:2]}/{sha}", cache)
         if hashlib.sha256(data).hexdigest() != sha:
             fail(f"the code package {sha} in {datastore} is corrupt (its bytes hash otherwise)")
-        with tarfile.open(fileobj=io.BytesIO(data)) as archive:
-            # The "data" filter (Python >= 3.11.4) refuses absolute paths, links out and devices.
-            archive.extractall(staging, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
+        try:
+            with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+                extract_package(archive, staging)
+        except (ValueError, tarfile.TarError, OSError) as exc:
+            fail(f"the code package {sha} cannot be unpacked: {exc}")
 
     place(package, unpack)
     environ = dict(os.environ)

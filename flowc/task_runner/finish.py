@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 from flowc.datastore import layout
 from flowc.datastore.storage import Storage, StorageError
+from flowc.ids import argument, check_flow_name, check_run_id
 
 __all__ = ["main", "outcome_from_datastore", "task_counts"]
 
@@ -84,8 +85,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m flowc.task_runner.finish",
         description="Records how a run ended (status.json), for an orchestrator's exit hook.",
     )
-    parser.add_argument("--flow", required=True, help="the flow's class name")
-    parser.add_argument("--run-id", required=True, help="the run's id")
+    parser.add_argument("--flow", required=True, type=argument(check_flow_name), help="the flow's class name")
+    parser.add_argument("--run-id", required=True, type=argument(check_run_id), help="the run's id")
     parser.add_argument("--datastore", help="datastore URL (default: FLOWC_DATASTORE, then configuration)")
     parser.add_argument(
         "--status", choices=_STATUSES, default="auto", help="the outcome (default: read from the datastore)"

@@ -26,6 +26,8 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from flowc.ids import argument, check_flow_name, check_run_id, check_step_name, check_tag
+
 __all__ = ["RegionSpec", "main", "parse_args", "run_region"]
 
 #: Exit code of a bad command line (docs/architecture.md: 2 = bad input).
@@ -48,9 +50,11 @@ class RegionSpec:
 
 def parse_args(argv: Sequence[str]) -> RegionSpec:
     parser = argparse.ArgumentParser(prog="python -m flowc.task_runner.region", description=__doc__)
-    parser.add_argument("--flow", required=True)
-    parser.add_argument("--run-id", required=True)
-    parser.add_argument("--entry", required=True, help="the step the loop is entered at")
+    parser.add_argument("--flow", required=True, type=argument(check_flow_name))
+    parser.add_argument("--run-id", required=True, type=argument(check_run_id))
+    parser.add_argument(
+        "--entry", required=True, type=argument(check_step_name), help="the step the loop is entered at"
+    )
     parser.add_argument("--iteration", type=int, default=0, help="the entry step's iteration")
     parser.add_argument("--steps", required=True, help="the loop's steps, comma-separated")
     parser.add_argument("--retry", action="append", default=[], metavar="STEP=TIMES:SECONDS")
@@ -59,7 +63,7 @@ def parse_args(argv: Sequence[str]) -> RegionSpec:
     parser.add_argument("--package")
     parser.add_argument("--datastore")
     parser.add_argument("--control-file")
-    parser.add_argument("--tag", action="append", default=[])
+    parser.add_argument("--tag", action="append", default=[], type=argument(check_tag))
     args = parser.parse_args(argv)
     steps = tuple(s for s in args.steps.split(",") if s)
     if args.entry not in steps:

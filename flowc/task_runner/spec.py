@@ -10,6 +10,8 @@ import argparse
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from flowc.ids import argument, check_flow_name, check_run_id, check_step_name, check_tag
+
 __all__ = ["TaskSpec", "build_parser", "format_argv", "parse_argv"]
 
 
@@ -84,9 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Runs one task of one step of a flow against a datastore (exit codes: 0 success, "
         "1 the step raised, 2 bad input, 3 datastore failure, 4 killed by @timeout).",
     )
-    parser.add_argument("--flow", required=True, help="the flow's class name")
-    parser.add_argument("--step", required=True, help="the step to run")
-    parser.add_argument("--run-id", required=True, help="the run's id")
+    parser.add_argument("--flow", required=True, type=argument(check_flow_name), help="the flow's class name")
+    parser.add_argument("--step", required=True, type=argument(check_step_name), help="the step to run")
+    parser.add_argument("--run-id", required=True, type=argument(check_run_id), help="the run's id")
     parser.add_argument("--index", type=_index_path, default=(), help="foreach index path, e.g. 3,1")
     parser.add_argument("--iteration", type=_natural, default=0, help="loop iteration (default 0)")
     parser.add_argument("--attempt", type=_natural, default=None, help="attempt number (default: next free)")
@@ -96,7 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--datastore", help="datastore URL (default: FLOWC_DATASTORE, then configuration)")
     parser.add_argument("--control-file", help="also write the control record to this file")
     parser.add_argument("--params-file", help="JSON object of parameter values (start task)")
-    parser.add_argument("--tag", action="append", default=[], help="a run tag (repeatable)")
+    parser.add_argument(
+        "--tag", action="append", default=[], type=argument(check_tag), help="a run tag (repeatable)"
+    )
     return parser
 
 
