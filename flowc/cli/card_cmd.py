@@ -78,7 +78,10 @@ def run(args: argparse.Namespace) -> int:
         store = open_client_store(args.datastore)
         if args.action == "list":
             return _list(store, parts, args)
-        card = _one_card(store, parts, args)
+        if args.action == "view" and args.follow:
+            card = _first_card_of_running_task(store, parts, args)
+        else:
+            card = _one_card(store, parts, args)
         if args.action == "get":
             return _get(card, args)
         return _view(store, parts, card, args)
@@ -117,6 +120,23 @@ def _one_card(store: Any, parts: list[str], args: argparse.Namespace) -> Any:
             file=sys.stderr,
         )
     return cards[0]
+
+
+def _first_card_of_running_task(store: Any, parts: list[str], args: argparse.Namespace) -> Any:
+    """The card, waiting for the task to render it while the task runs (``view --follow``)."""
+    import time
+
+    from flowc.cards.client import CardNotPresentException
+
+    task = _task(store, parts)
+    while True:
+        finished = task.finished
+        try:
+            return _one_card(store, parts, args)
+        except CardNotPresentException:
+            if finished:
+                raise
+        time.sleep(args.interval)
 
 
 def _listing(store: Any, parts: list[str], args: argparse.Namespace) -> dict[str, Any]:

@@ -13,8 +13,9 @@ FLOW = Path(__file__).parent / "flows" / "card_flow.py"
 REPO = Path(__file__).resolve().parents[2]
 
 
-def flowc(*words: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWC_")}
+def flowc(*words: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m flowc WORDS`` in ``cwd``, with no FLOWC_* setting of the caller's (plus ``env``)."""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("FLOWC_")}, **(env or {})}
     env["PYTHONPATH"] = str(REPO)
     return subprocess.run(
         [sys.executable, "-m", "flowc", *words],

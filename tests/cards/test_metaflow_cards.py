@@ -62,3 +62,39 @@ def test_component_refresh_card(run) -> None:
     (card,) = get_cards(task, id="refresh_card")
     assert card.get_data()["data"]["component_1"]["abc"] == task.data.final_data
     assert card.get_data()["reload_token"] == "final"
+
+
+def test_a_resumed_task_shows_its_origin_cards(tmp_path: Path) -> None:
+    flow = Path(__file__).parent / "flows" / "resume_card_flow.py"
+    datastore = str(tmp_path / "ds")
+    failed = _flowc(
+        "run",
+        str(flow),
+        "--datastore",
+        datastore,
+        "--run-id-file",
+        "first",
+        cwd=tmp_path,
+        env={"FAIL_END": "1"},
+    )
+    assert failed.returncode != 0
+    resumed = _flowc("resume", str(flow), "--datastore", datastore, "--run-id-file", "second", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    namespace(None)
+    second = Flow("ResumeCardFlow", datastore=datastore)[(tmp_path / "second").read_text().strip()]
+    start = second["start"].task
+    first_start = f"ResumeCardFlow/{(tmp_path / 'first').read_text().strip()}/start/0"
+    assert start.origin_pathspec == first_start
+    (card,) = get_cards(start, type="taskspec_card")
+    assert card.get() == first_start == start.data.origin_pathspec
+    got = _flowc(
+        "card", "get", start.pathspec, "--type", "taskspec_card", "--datastore", datastore, cwd=tmp_path
+    )
+    assert got.stdout == first_start
+
+
+def test_current_card_only_in_a_step_with_card() -> None:
+    from flowc import current
+
+    with pytest.raises(AttributeError, match="@card"):
+        current.card  # noqa: B018
