@@ -11,8 +11,10 @@ import importlib
 from typing import Any
 
 __all__ = [
+    "Config",
     "DataArtifact",
     "Flow",
+    "FlowMutator",
     "FlowSpec",
     "IncludeFile",
     "JSONType",
@@ -21,16 +23,20 @@ __all__ = [
     "Parameter",
     "Run",
     "Step",
+    "StepMutator",
     "Task",
+    "UserStepDecorator",
     "batch",
     "card",
     "catch",
+    "config_expr",
     "current",
     "default_namespace",
     "environment",
     "get_namespace",
     "kubernetes",
     "namespace",
+    "parallel",
     "project",
     "resources",
     "retry",
@@ -38,6 +44,7 @@ __all__ = [
     "secrets",
     "step",
     "timeout",
+    "user_step_decorator",
 ]
 
 __version__ = "0.1.0"
@@ -54,6 +61,14 @@ _EXPORTS = {
         for name in (
             "step", "retry", "catch", "timeout", "resources", "environment", "kubernetes",
             "batch", "secrets", "card", "schedule", "project",
+        )
+    },
+    # Metaflow names flowc does not implement: importable, refused when used.
+    **{
+        name: "flowc.authoring.unimplemented"
+        for name in (
+            "Config", "config_expr", "parallel", "FlowMutator", "StepMutator", "UserStepDecorator",
+            "user_step_decorator",
         )
     },
     **{

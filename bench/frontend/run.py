@@ -66,6 +66,26 @@ def time_metaflow(python: Path, path: Path, repeats: int) -> dict[str, object]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def growth(repeats: int) -> list[tuple[int, float]]:
+    """Warm build_ir time of a one-split flow at 250 and 1,000 steps: 4x the steps should take about
+    4x the time (a quadratic pass would show as 16x). Was a timed test assertion (ratio < 9)."""
+    from flowc.frontend import build_ir
+
+    WORK.mkdir(parents=True, exist_ok=True)
+    out = []
+    for steps in (250, 1000):
+        path = WORK / f"growth_{steps}_flow.py"
+        path.write_text(flow_source(steps, "flowc", 1), encoding="utf-8")
+        build_ir(path)
+        runs = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            build_ir(path)
+            runs.append(time.perf_counter() - started)
+        out.append((steps, min(runs)))
+    return out
+
+
 def typical_flows(repeats: int) -> list[tuple[str, float]]:
     from flowc.frontend import build_ir
 
@@ -107,6 +127,7 @@ def main() -> None:
         print(f"{label}: flowc {ours['median_s'] * 1000:.0f} ms; metaflow graph {graph * 1000:.0f} ms, "
               f"lint {lint * 1000:.0f} ms", flush=True)
     typical = typical_flows(args.repeats * 4)
+    (small_steps, small), (big_steps, big) = growth(max(3, args.repeats))
     lines = [
         "# Front-end benchmark",
         "",
@@ -135,6 +156,12 @@ def main() -> None:
         "joins in one topological pass and answers the data-flow check with short backward searches,",
         "so its time grows with the number of steps only. flowc's figure includes checks Metaflow does",
         "not do (the data-flow check).",
+        "",
+        "## Growth with flow size (build_ir, warm, fastest of the repeats)",
+        "",
+        f"{small_steps} steps: {small * 1000:.0f} ms; {big_steps} steps: {big * 1000:.0f} ms; ratio "
+        f"{big / small:.1f} for {big_steps / small_steps:.0f}x the steps (linear: about "
+        f"{big_steps / small_steps:.0f}; quadratic: {(big_steps / small_steps) ** 2:.0f}).",
         "",
         "## Typical flows (build_ir, warm)",
         "",

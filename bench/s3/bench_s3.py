@@ -60,7 +60,8 @@ def main() -> None:
     from flowc.config import load_settings
     from flowc.datastore.objects import ObjectStore
     from flowc.datastore.s3 import S3Storage
-    from tests.helpers.servers import moto_server
+    from flowc.datastore.storage import StorageError
+    from tests.helpers.servers import free_port, moto_server
     from tests.remote.flaky_proxy import flaky_proxy
 
     rows: list[tuple[str, str, str, str]] = []
@@ -188,6 +189,38 @@ def main() -> None:
         small_objects(server.endpoint, "")
         with flaky_proxy(server.endpoint, delay=args.latency_ms / 1000) as proxy:
             small_objects(proxy.endpoint, f", +{args.latency_ms} ms per request")
+
+        # ---- failures: how long flowc takes to give up (were timed test assertions) ----------
+        def gives_up(storage: S3Storage, action: Callable[[S3Storage], object]) -> float:
+            started = time.perf_counter()
+            try:
+                action(storage)
+            except StorageError:
+                return time.perf_counter() - started
+            raise AssertionError("expected a StorageError")
+
+        dead = f"http://127.0.0.1:{free_port()}"
+        budget = load_settings(environ={"FLOWC_S3__RETRY_SECONDS": "2"})
+        dead_storage = S3Storage("s3://b/root", endpoint_url=dead, settings=budget)
+        seconds = gives_up(dead_storage, lambda s: s.read("k"))
+        row("dead endpoint", "read, retry budget 2 s: retried, then a StorageError", seconds, "", "")
+        seconds = gives_up(S3Storage("s3://flowc-no-such-bucket/x"), lambda s: s.write("k", b"v"))
+        row("missing bucket", "write: NoSuchBucket, not retried (default 30 s budget)", seconds, "", "")
+        paused = load_settings(
+            environ={
+                "FLOWC_S3__RETRY_SECONDS": "3",
+                "FLOWC_S3__READ_TIMEOUT": "1",
+                "FLOWC_S3__CONNECT_TIMEOUT": "1",
+            }
+        )
+        storage = S3Storage(root, endpoint_url=server.endpoint, settings=paused)
+        os.killpg(server.process.pid, signal.SIGSTOP)
+        try:
+            seconds = gives_up(storage, lambda s: s.write("during", b"x"))
+        finally:
+            os.killpg(server.process.pid, signal.SIGCONT)
+        how = "write, budget 3 s, 1 s timeouts: timed out, then a StorageError"
+        row("paused server", how, seconds, "", "")
 
     lines = [
         "# S3 datastore throughput (local moto server)",

@@ -43,6 +43,7 @@ def step(func: Callable[..., Any]) -> Callable[..., Any]:
     ``def name(self)`` for most steps, ``def name(self, inputs)`` for a join.
     """
     setattr(func, IS_STEP_ATTRIBUTE, True)
+    func.name = func.__name__  # type: ignore[attr-defined]  # Metaflow's ``step.name``
     if not hasattr(func, STEP_ATTRIBUTE):
         setattr(func, STEP_ATTRIBUTE, [])
     return func

@@ -52,12 +52,35 @@ class FlowSpec:
         if use_cli:
             from flowc.cli import main_for_flow_file
 
-            sys.exit(main_for_flow_file(inspect.getfile(type(self)), sys.argv[1:]))
+            sys.exit(main_for_flow_file(inspect.getfile(type(self)), sys.argv[1:], type(self).__name__))
+
+    # ---- the graph (as Metaflow's FlowSpec offers it) -----------------------------------
+    @property
+    def _graph(self) -> Any:
+        """Metaflow's ``FlowGraph`` view of this flow (:class:`flowc.authoring.graph.FlowGraph`)."""
+        graph = self.__dict__.get("_flowc_graph")
+        if graph is None:
+            from flowc.authoring.graph import FlowGraph
+            from flowc.frontend import build_ir
+
+            graph = self.__dict__["_flowc_graph"] = FlowGraph(build_ir(inspect.getfile(type(self))))
+        return graph
+
+    def __iter__(self) -> Any:
+        """The step methods in graph order (each has ``.name``), as Metaflow's ``for step in flow``."""
+        return iter([getattr(self, node.name) for node in self._graph])
+
+    @property
+    def _current_step(self) -> str | None:
+        """The running step's name (Metaflow's private attribute, which flows read)."""
+        from flowc.authoring.current import current
+
+        return current.step_name
 
     # ---- artifacts -----------------------------------------------------------------------
     def __getattr__(self, name: str) -> Any:
         # Only reached when normal lookup fails: an artifact inherited from the parent task(s).
-        if name.startswith("__") or name == CONTEXT_ATTRIBUTE:
+        if name.startswith("__") or name in (CONTEXT_ATTRIBUTE, "_flowc_graph"):
             raise AttributeError(name)
         return self._flowc_artifact(name)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["IncludeFile", "JSONType", "Parameter", "parameter_type_name"]
+__all__ = ["IncludeFile", "IncludedFile", "JSONType", "Parameter", "parameter_type_name"]
 
 
 class _JSONTypeMarker:
@@ -113,3 +113,13 @@ class IncludeFile(Parameter):
         super().__init__(name, default=default, type=str, help=help, required=required, **kwargs)
         self.is_text = is_text
         self.encoding = encoding
+
+
+class IncludedFile:
+    """Metaflow's wrapper of an included file's value (``metaflow.includefile.IncludedFile``).
+
+    flowc stores the file's content itself as the artifact, so no value is ever one of these; the
+    name exists for scripts that test ``isinstance(value, IncludedFile)``.
+    """
+
+    descriptor: str = ""

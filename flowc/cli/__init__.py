@@ -95,14 +95,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def main_for_flow_file(path: str, argv: Sequence[str]) -> int:
-    """``python flow.py COMMAND ARGS`` -> ``flowc COMMAND flow.py ARGS``."""
+def main_for_flow_file(path: str, argv: Sequence[str], flow_name: str | None = None) -> int:
+    """``python flow.py COMMAND ARGS`` -> ``flowc COMMAND flow.py ARGS``.
+
+    Metaflow's top-level ``--quiet`` before COMMAND is accepted: flowc prints no banner to silence.
+    """
     argv = list(argv)
+    while argv and argv[0] == "--quiet":
+        argv.pop(0)
     if not argv or argv[0] not in COMMANDS:
         return main(argv or ["--help"])
     command = argv[0]
     if COMMANDS[command][1]:
         return main([command, path, *argv[1:]])
+    from flowc.cli.pathspecs import PATHSPEC_COMMANDS
+
+    if flow_name and command in PATHSPEC_COMMANDS:
+        return main([command, "--flow-name", flow_name, *argv[1:]])
     return main(argv)
 
 

@@ -25,7 +25,7 @@ __all__ = ["NON_ARTIFACT_NAMES", "BodyFacts", "HelperFacts", "helper_facts", "sc
 
 #: ``self`` attributes that are FlowSpec API, never artifacts.
 NON_ARTIFACT_NAMES = frozenset(
-    {"next", "input", "index", "foreach_stack", "merge_artifacts", "name"}
+    {"next", "input", "index", "foreach_stack", "merge_artifacts", "name", "_graph", "_current_step"}
 )
 #: Exception names whose handler turns a missing attribute into a handled case.
 _CATCHES_ATTRIBUTE_ERROR = frozenset({"AttributeError", "Exception", "BaseException"})

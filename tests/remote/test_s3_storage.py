@@ -5,7 +5,6 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import signal
-import time
 
 import boto3
 import pytest
@@ -201,21 +200,19 @@ def test_endpoint_from_config_overrides_aws_endpoint_url(s3_root, aws_env, monke
     assert bytes(storage.read("k")) == b"v"
 
 
-def test_dead_endpoint_fails_clearly_and_in_bounded_time(aws_env):
+def test_dead_endpoint_fails_clearly_after_retrying(aws_env):
+    # How long giving up takes is measured by bench/s3/bench_s3.py ("failures" rows), not asserted.
     dead = f"http://127.0.0.1:{free_port()}"
     storage = S3Storage(
         "s3://some-bucket/root", endpoint_url=dead, settings=_settings(**{"s3.retry_seconds": "2"})
     )
-    started = time.monotonic()
     with pytest.raises(StorageError) as error:
         storage.read("runs/F/1/run.json")
-    elapsed = time.monotonic() - started
     message = str(error.value)
     assert "s3://some-bucket/root/runs/F/1/run.json" in message
     assert "GET failed after" in message and "connect" in message.lower()
     attempts = int(message.split("GET failed after ")[1].split(" attempts")[0])
-    assert attempts >= 3  # it retried with backoff before giving up ...
-    assert elapsed < 6  # ... and gave up within its 2 s budget (plus one connect timeout)
+    assert attempts >= 3  # it retried with backoff before giving up
 
 
 def test_default_retry_budget_is_bounded():
@@ -226,10 +223,9 @@ def test_default_retry_budget_is_bounded():
 
 def test_missing_bucket_is_not_retried(aws_env):
     storage = S3Storage("s3://flowc-no-such-bucket/x")
-    started = time.monotonic()
-    with pytest.raises(StorageError, match="NoSuchBucket"):
+    with pytest.raises(StorageError, match="NoSuchBucket") as error:
         storage.write("k", b"v")
-    assert time.monotonic() - started < 10  # not retried for the 30 s budget
+    assert "failed after" not in str(error.value)  # one attempt: not retried for the 30 s budget
 
 
 @pytest.mark.slow
@@ -243,10 +239,8 @@ def test_paused_server_times_out_then_recovers(aws_env, tmp_path):
         storage.write("before", b"kept")
         os.killpg(server.process.pid, signal.SIGSTOP)
         try:
-            started = time.monotonic()
             with pytest.raises(StorageError, match=r"s3://paused/root/during: PUT failed after \d+ attempts"):
                 storage.write("during", b"x")
-            assert time.monotonic() - started < 10
         finally:
             os.killpg(server.process.pid, signal.SIGCONT)
         assert bytes(storage.read("before")) == b"kept"

@@ -133,15 +133,12 @@ def test_ctrl_c_stops_every_task_leaves_no_orphan_and_marks_the_run_killed(
     process, faults, run_id_file = _start_sleepy(tmp_path, "--executor", executor)
     try:
         pids = _wait_for_pids(faults, 3, process)
-        started = time.monotonic()
         os.kill(process.pid, signum)
-        _, stderr = process.communicate(timeout=30)
-        stopped_in = time.monotonic() - started
+        _, stderr = process.communicate(timeout=30)  # a hang guard; how fast: bench/runtime/faults.py
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
     assert process.returncode == 130, stderr
-    assert stopped_in < 10
     assert _wait_gone(pids) == [], "a task or its child outlived the run"
     run = Run(f"SleepyFlow/{run_id_file.read_text()}", datastore=str(tmp_path / "ds"), _namespace_check=False)
     assert run.status["status"] == "killed"
@@ -246,12 +243,10 @@ def test_two_concurrent_runs_in_one_directory_never_collide(tmp_path: Path) -> N
 @pytest.mark.slow
 def test_runtime_kills_a_task_stuck_past_its_timeout(tmp_path: Path) -> None:
     flow = Path(__file__).parent / "flows" / "stuck_flow.py"
-    started = time.monotonic()
-    result = _flowc(
+    result = _flowc(  # timeout: a hang guard; how fast: bench/runtime/faults.py
         "run", str(flow), "--datastore", str(tmp_path / "ds"), env=_env(FLOWC_TIMEOUT_GRACE="1"), timeout=60
     )
     assert result.returncode == 1
-    assert time.monotonic() - started < 30
     assert "exceeded its @timeout of 1 s (killed by the runtime 1 s later)" in result.stderr
 
 
