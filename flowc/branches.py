@@ -36,6 +36,11 @@ class Branch:
     name: str
     production: bool
 
+    @property
+    def is_user_branch(self) -> bool:
+        """Metaflow's ``current.is_user_branch``: neither ``--production`` nor ``--branch`` chose it."""
+        return self.name.startswith("user.")
+
     def flow_name(self, project: str, flow: str) -> str:
         """Metaflow's ``current.project_flow_name``: ``<project>.<branch>.<Flow>``."""
         return f"{project}.{self.name}.{flow}"
@@ -69,13 +74,17 @@ def project_branch(settings: Settings, environ: Mapping[str, str] | None = None)
 def task_environment(
     ir: FlowIR, settings: Settings, environ: Mapping[str, str] | None = None
 ) -> dict[str, str]:
-    """What a deployed task's environment needs for ``current``'s project facts (empty without @project).
+    """What a deployed task's environment needs for ``current``'s project facts (empty without @project),
+    and the ``--with`` decorators the flow was compiled with (the task runner applies them too).
 
     ``environ`` is where a user branch's name is read, as in :func:`project_branch`.
     """
-    if ir.project is None:
-        return {}
-    return {BRANCH_ENV: project_branch(settings, environ).name}
+    from flowc.frontend.decospecs import with_environment
+
+    environment = dict(with_environment(ir))
+    if ir.project is not None:
+        environment[BRANCH_ENV] = project_branch(settings, environ).name
+    return environment
 
 
 def branch_from_environment(environ: Mapping[str, str] | None = None) -> Branch | None:

@@ -67,6 +67,7 @@ KEYS: Mapping[str, Key] = {
     "airflow.token": Key(
         None, "bearer token for the Airflow REST API (unset: no Authorization header)", secret=True
     ),
+    "tempdir": Key(".", "the directory `current.tempdir` names for temporary files (Metaflow's TEMPDIR)"),
     "project.branch": Key(None, "@project branch; unset means the user's branch (user.<name>)"),
     "project.production": Key(False, "deploy to the production branch of @project"),
 }

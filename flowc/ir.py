@@ -226,6 +226,8 @@ class FlowIR:
     docstring: str | None = None
     class_attributes: tuple[str, ...] = ()  # class-level names a step may read (constants)
     flow_decorators: tuple[DecoratorSpec, ...] = ()
+    # `--with` specs already lowered into the steps; tasks get them too (flowc.frontend.decospecs)
+    with_decorators: tuple[str, ...] = ()
     schema_version: int = SCHEMA_VERSION
 
     # ---- lookups -------------------------------------------------------------------------

@@ -36,6 +36,8 @@ FACT_DEFAULTS: Mapping[str, Any] = {
     "project_flow_name": None,
     # ``current.card`` (flowc.cards.collector.CardComponentCollector), in a step with @card only.
     "card": None,
+    "is_user_branch": None,
+    "graph": None,
 }
 
 
@@ -53,6 +55,31 @@ class Current:
         if name in FACT_DEFAULTS:
             return FACT_DEFAULTS[name]
         raise AttributeError(f"current has no attribute {name!r}")
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """``getattr(current, key, default)``, as Metaflow's ``current.get``."""
+        return getattr(self, key, default)
+
+    def __contains__(self, key: str) -> bool:
+        """``"name" in current``: whether ``current.name`` exists and is not None (Metaflow's rule)."""
+        return getattr(self, key, None) is not None
+
+    @property
+    def graph(self) -> dict[str, Any]:
+        """The flow's graph as Metaflow describes it (steps with their type, line, doc, decorators
+        and successors; the nesting of splits; parameters and constants); only inside a task."""
+        facts = _FACTS.get()
+        if not facts or facts.get("graph") is None:
+            raise RuntimeError("Graph is not available")
+        return facts["graph"]
+
+    @property
+    def tempdir(self) -> str | None:
+        """The configured temporary directory (setting ``tempdir``, ``FLOWC_TEMPDIR``; default
+        ``.``, the task's working directory, as Metaflow's ``METAFLOW_TEMPDIR``)."""
+        from flowc.config import load_settings
+
+        return str(load_settings()["tempdir"])
 
     @property
     def pathspec(self) -> str | None:

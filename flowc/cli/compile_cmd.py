@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from flowc.backends.base import CompiledFile
-from flowc.cli.target_options import add_target_arguments, backend_and_settings
+from flowc.cli.target_options import add_target_arguments, backend_and_settings, ir_with_decorators
 from flowc.frontend.diagnostics import CompileError
 
 HELP = "compile a flow for an orchestrator (deterministic; needs no cluster or credentials)"
@@ -31,6 +31,13 @@ def run(args: argparse.Namespace) -> int:
     backend, settings, options = backend_and_settings(args)
     try:
         ir = build_ir(args.flow)
+    except CompileError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    ir = ir_with_decorators(args, ir, "compile")
+    if ir is None:
+        return 2
+    try:
         files = backend.compile(ir, settings, options)
     except CompileError as exc:
         print(exc, file=sys.stderr)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flowc.cli.target_options import add_target_arguments, backend_and_settings
+from flowc.cli.target_options import add_target_arguments, backend_and_settings, ir_with_decorators
 from flowc.frontend.diagnostics import CompileError
 
 HELP = "upload the code package and create or update the flow on an orchestrator"
@@ -26,4 +26,7 @@ def run(args: argparse.Namespace) -> int:
     except CompileError as exc:
         print(exc, file=sys.stderr)
         return 1
+    ir = ir_with_decorators(args, ir, "deploy")
+    if ir is None:
+        return 2
     return backend.deploy(ir, settings, options)

@@ -17,7 +17,10 @@ HELP = "run a flow locally: parallel tasks, retries, timeouts, live progress"
 
 
 def add_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> None:
+    from flowc.cli.target_options import add_with_argument
+
     add_common_options(parser)
+    add_with_argument(parser)
     parser.add_argument(
         "--params-file",
         metavar="FILE",
@@ -32,11 +35,15 @@ def add_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from flowc.cli.target_options import ir_with_decorators
     from flowc.datastore.storage import StorageError, open_storage
     from flowc.runtime.launch import LaunchError, exit_code, start_run
     from flowc.runtime.parameters import ParameterError, collect_parameters, include_file_modes
 
     ir = checked_ir(args, "run")
+    if ir is None:
+        return 2
+    ir = ir_with_decorators(args, ir, "run")
     if ir is None:
         return 2
     datastore = datastore_url(args)

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
 from flowc.backends import TARGETS, load_backend
 from flowc.backends.base import Backend
 from flowc.config import Settings, load_settings
 
-__all__ = ["add_target_arguments", "backend_and_settings", "target_from_argv"]
+if TYPE_CHECKING:
+    from flowc.ir import FlowIR
+
+__all__ = [
+    "add_target_arguments",
+    "add_with_argument",
+    "backend_and_settings",
+    "ir_with_decorators",
+    "target_from_argv",
+]
 
 
 def target_from_argv(argv: list[str]) -> str | None:
@@ -20,6 +30,30 @@ def target_from_argv(argv: list[str]) -> str | None:
     return known.target
 
 
+def add_with_argument(parser: argparse.ArgumentParser) -> None:
+    """``--with NAME[:KEY=VALUE,...]`` (Metaflow's): a decorator added to every step lacking it."""
+    parser.add_argument(
+        "--with",
+        dest="with_decorators",
+        action="append",
+        default=[],
+        metavar="DECORATOR[:ARGS]",
+        help="add a step decorator to every step that has none of its own (repeatable), e.g. "
+        "--with retry:times=3 --with catch --with timeout:minutes=10",
+    )
+
+
+def ir_with_decorators(args: argparse.Namespace, ir: FlowIR, command: str) -> FlowIR | None:
+    """``ir`` with ``--with`` applied, or None after printing why it cannot be (one line)."""
+    from flowc.frontend.decospecs import DecospecError, apply_decospecs
+
+    try:
+        return apply_decospecs(ir, args.with_decorators, local_run=command == "run")
+    except DecospecError as exc:
+        print(f"flowc {command}: {exc}", file=sys.stderr)
+        return None
+
+
 def add_target_arguments(command: str, parser: argparse.ArgumentParser, argv: list[str]) -> None:
     parser.add_argument("--target", required=True, choices=sorted(TARGETS), help="the orchestrator")
     parser.add_argument("--datastore", help="datastore root the tasks use (s3://bucket/prefix or a path)")
@@ -27,6 +61,7 @@ def add_target_arguments(command: str, parser: argparse.ArgumentParser, argv: li
     parser.add_argument("--branch", help="@project branch (default: the user's branch)")
     parser.add_argument("--production", action="store_true", default=None, help="@project production branch")
     if command in ("compile", "deploy"):
+        add_with_argument(parser)
         parser.add_argument(
             "--bootstrap",
             action=argparse.BooleanOptionalAction,

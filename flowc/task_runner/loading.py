@@ -123,7 +123,19 @@ def load_flow(path: str | os.PathLike[str], flow: str, ir: FlowIR | None = None)
             raise BadInput(f"{path}: {exc}") from None
     if ir.name != flow:
         raise BadInput(f"{path} defines flow {ir.name!r}, not {flow!r}")
-    return LoadedFlow(ir, _import_class(path, flow), path)
+    return LoadedFlow(_with_decorators(ir), _import_class(path, flow), path)
+
+
+def _with_decorators(ir: FlowIR) -> FlowIR:
+    """``ir`` with the ``--with`` decorators the run or deployment gave every task (applying them
+    again to an IR that has them changes nothing)."""
+    from flowc.frontend.decospecs import DecospecError, apply_decospecs, specs_from_environment
+
+    try:
+        specs = specs_from_environment(os.environ)
+        return apply_decospecs(ir, specs) if specs else ir
+    except DecospecError as exc:
+        raise BadInput(str(exc)) from None
 
 
 def load_package_flow(directory: Path, flow: str) -> LoadedFlow:
@@ -143,15 +155,21 @@ def load_package_flow(directory: Path, flow: str) -> LoadedFlow:
         ir = FlowIR.from_json(cache.read_text(encoding="utf-8"))
     except (OSError, IRError, ValueError, TypeError, KeyError):
         ir = None
-    loaded = load_flow(path, flow, ir=ir)
     if ir is None:
+        from flowc.frontend import build_ir
+
+        try:
+            ir = build_ir(path)
+        except Exception as exc:  # CompileError and friends: the message says what is wrong
+            raise BadInput(f"{path}: {exc}") from None
+        # The flow's own IR: `--with` decorators come from each task's environment, not the cache.
         temp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
         try:
-            temp.write_text(loaded.ir.to_json(), encoding="utf-8")
+            temp.write_text(ir.to_json(), encoding="utf-8")
             os.replace(temp, cache)
         except OSError:  # a read-only cache is fine: the next task builds the IR again
             temp.unlink(missing_ok=True)
-    return loaded
+    return load_flow(path, flow, ir=ir)
 
 
 def import_flow_module(path: str | os.PathLike[str], flow: str) -> Any:

@@ -57,6 +57,7 @@ from flowc.task_runner.errors import (
     TaskError,
     TimeoutException,
 )
+from flowc.task_runner.graph_info import graph_info
 from flowc.task_runner.inputs import InputTask, foreach_split_record, resolve_inputs
 from flowc.task_runner.loading import LoadedFlow, load_flow, load_package_flow
 from flowc.task_runner.spec import TaskSpec
@@ -447,6 +448,7 @@ class _Task:
             "tags": tuple(run.get("tags") or self.spec.tags),
             "namespace": f"user:{user}",
             "parameter_names": tuple(self.flow.parameter_attributes().values()),
+            "graph": graph_info(self.flow),
             **_project_facts(project.name if project is not None else None, self.spec.flow, user),
         }
         if self.cards is not None:
@@ -729,5 +731,6 @@ def _project_facts(project: str | None, flow: str, user: str) -> dict[str, Any]:
         "project_name": project,
         "branch_name": branch.name,
         "is_production": branch.production,
+        "is_user_branch": branch.is_user_branch,
         "project_flow_name": branch.flow_name(project, flow),
     }

@@ -70,7 +70,7 @@ def test_compiling_twice_in_fresh_interpreters_gives_identical_bytes(tmp_path: P
         env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(REPO_ROOT)}
         env = {k: v for k, v in env.items() if not k.startswith("FLOWC_")}
         command = [sys.executable, "-m", "flowc", "compile", str(ARGO_FLOWS / "decorated_flow.py")]
-        command += ["--target", "argo", "--production", "--datastore", "s3://b/p", "-o", str(target)]
+        command += ["--target", "argo", "--production", "--datastore", "s3://b/p", "-o", f"{target}/"]
         result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path, check=False)
         assert result.returncode == 0, result.stderr
         outputs.append({p.name: p.read_bytes() for p in sorted(target.iterdir())})

@@ -118,7 +118,12 @@ class Case:
 
 
 CASES: tuple[Case, ...] = (
-    Case("linear", "linear_flow.py", "LinearFlow", checks={("end", "message"): "hello 6"}),
+    Case(
+        "linear",
+        "linear_flow.py",
+        "LinearFlow",
+        checks={("end", "message"): "hello 6", ("end", "SEPARATOR"): " "},  # a class constant, too
+    ),
     Case("branch", "branch_flow.py", "BranchFlow", checks={("end", "result"): 33}),
     Case(
         "foreach",
