@@ -9,7 +9,8 @@ Every record is a small JSON document written atomically through :mod:`flowc.dat
 * ``attempt-<n>.json`` (:func:`claim_attempt`, :func:`write_attempt`): ``attempt``, ``status``
   (``running``, ``successful``, ``failed``), ``start``, ``end``, ``host``, ``pid``, ``exit_code``,
   ``exit_reason``.
-* ``attempt-<n>.stdout`` / ``.stderr`` (:func:`write_log`): raw bytes of what the attempt printed.
+* ``attempt-<n>.stdout`` / ``.stderr`` (:func:`write_log`): raw bytes of what the attempt printed;
+  their SHA-256 is in the attempt record (``logs``), checked on read (:func:`verify_log`).
 * ``task.json`` (:func:`write_task`): written last, only on success (see the task runner).
 
 Every record also carries its own checksum (``$sha256``, see :func:`encode_json`), checked on
@@ -41,6 +42,7 @@ __all__ = [
     "RUN_STATUSES",
     "CorruptRecord",
     "TaskAddress",
+    "add_log_checksums",
     "claim_attempt",
     "claim_run",
     "current_user",
@@ -56,6 +58,7 @@ __all__ = [
     "read_run",
     "read_status",
     "read_task",
+    "verify_log",
     "write_attempt",
     "write_log",
     "write_status",
@@ -309,9 +312,15 @@ def read_attempt(storage: Storage, task: TaskAddress, attempt: int) -> dict[str,
 
 def end_running_attempt(storage: Storage, task: TaskAddress, attempt: int, reason: str) -> bool:
     """Records a failed end on an attempt its process left ``running`` (killed, or ended its
-    process before recording); True if it did (an attempt that recorded its own end is kept)."""
+    process before recording); True if it did (an attempt that recorded its own end is kept).
+
+    An attempt recorded ``successful`` whose task has no ``task.json`` did not end successfully
+    either (``task.json`` could not be written after the attempt record): it is corrected too.
+    """
     record = read_attempt(storage, task, attempt) or {"attempt": attempt}
-    if record.get("status") not in (None, "running"):
+    status = record.get("status")
+    unrecorded_success = status == "successful" and not storage.exists(task.task_key)
+    if status not in (None, "running") and not unrecorded_success:
         return False
     record.update({"status": "failed", "exit_reason": reason, "end": now_iso()})
     write_attempt(storage, task, record)
@@ -331,16 +340,46 @@ def list_attempts(storage: Storage, task: TaskAddress) -> list[int]:
 
 
 # ---- logs and task records -----------------------------------------------------------------
-def write_log(storage: Storage, task: TaskAddress, attempt: int, stream: str, data: Buffer) -> None:
+def write_log(storage: Storage, task: TaskAddress, attempt: int, stream: str, data: Buffer) -> str:
+    """Stores what an attempt printed on ``stream``; returns its SHA-256, which the writer puts in
+    the attempt record (``logs``: stream -> SHA-256), so that a damaged log is an error on read."""
     storage.write(task.log_key(attempt, stream), data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def add_log_checksums(storage: Storage, task: TaskAddress, attempt: int, logs: Mapping[str, str]) -> None:
+    """Adds the SHA-256 of logs stored after the attempt record (by the runtime, for an attempt
+    killed before it stored its own) to that record."""
+    record = read_attempt(storage, task, attempt) or {"attempt": attempt}
+    record["logs"] = {**(record.get("logs") or {}), **logs}
+    write_attempt(storage, task, record)
+
+
+def verify_log(data: bytes, attempt_record: Mapping[str, Any] | None, key: str, where: str = "") -> bytes:
+    """``data`` (read from log ``key``) if it matches the SHA-256 its attempt record holds.
+
+    A log whose record holds no checksum (stored by an older flowc) is taken as it is.
+
+    Raises:
+        CorruptRecord: the log's bytes do not match the checksum recorded for them.
+    """
+    stream = key.rsplit(".", 1)[-1]
+    expected = ((attempt_record or {}).get("logs") or {}).get(stream)
+    if expected is not None and hashlib.sha256(data).hexdigest() != expected:
+        place = f"log {key}" + (f" in datastore {where}" if where else "")
+        raise CorruptRecord(f"{place} is corrupt: its content does not match its checksum")
+    return data
 
 
 def read_log(storage: Storage, task: TaskAddress, attempt: int, stream: str) -> bytes:
-    """What the attempt printed on ``stream`` (``stdout`` or ``stderr``); empty when nothing was stored."""
+    """What the attempt printed on ``stream`` (``stdout`` or ``stderr``), checked against the
+    attempt record's checksum (:func:`verify_log`); empty when nothing was stored."""
+    key = task.log_key(attempt, stream)
     try:
-        return bytes(storage.read(task.log_key(attempt, stream)))
+        data = bytes(storage.read(key))
     except NotFound:
         return b""
+    return verify_log(data, read_attempt(storage, task, attempt), key, storage.url)
 
 
 def write_task(storage: Storage, task: TaskAddress, record: Mapping[str, Any]) -> None:

@@ -532,8 +532,9 @@ class Task(_InRun):
     def log(self, stream: str, attempt: int | None = None) -> str:
         """What an attempt (default: the current one) printed on ``stream`` (stdout or stderr)."""
         number = self.current_attempt if attempt is None else attempt
-        key = layout.log_key(self.flow_name, self.run_id, self.step_name, self.id, number, stream)
-        return self._store.read_text(key) or ""
+        return (
+            self._store.read_log(self.flow_name, self.run_id, self.step_name, self.id, number, stream) or ""
+        )
 
     @property
     def attempts(self) -> list[int]:

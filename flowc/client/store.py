@@ -119,6 +119,24 @@ class ClientStore:
         except NotFound:
             return None
 
+    def read_log(self, flow: str, run_id: str, step: str, task: str, attempt: int, stream: str) -> str | None:
+        """What an attempt printed on ``stream``, or None when nothing was stored.
+
+        Raises:
+            flowc.metadata.CorruptRecord: the log does not match the checksum its attempt record holds.
+        """
+        from flowc.datastore import layout
+        from flowc.datastore.storage import NotFound
+        from flowc.metadata import verify_log
+
+        key = layout.log_key(flow, run_id, step, task, attempt, stream)
+        try:
+            data = bytes(self.storage.read(key))
+        except NotFound:
+            return None
+        record = self.read_json(layout.attempt_key(flow, run_id, step, task, attempt))
+        return verify_log(data, record, key, self.storage.url).decode("utf-8", errors="replace")
+
     def load_artifact(self, meta: dict[str, Any]) -> Any:
         """The value of one artifact from its entry in a task record (reads only that object)."""
         return decode_artifact(self.storage, meta)

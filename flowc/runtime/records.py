@@ -139,6 +139,10 @@ def save_missing_logs(
     """Stores what the runtime saw an attempt print, for each stream the attempt left no log of
     (a task killed mid-step never writes its own), so ``flowc logs`` shows where it stopped."""
     address = metadata.TaskAddress(flow, run_id, step, task)
-    for stream, data in logs.items():
-        if data and not storage.exists(address.log_key(attempt, stream)):
-            metadata.write_log(storage, address, attempt, stream, data)
+    stored = {
+        stream: metadata.write_log(storage, address, attempt, stream, data)
+        for stream, data in logs.items()
+        if data and not storage.exists(address.log_key(attempt, stream))
+    }
+    if stored:  # their checksums, as the task runner records those of the logs it stores
+        metadata.add_log_checksums(storage, address, attempt, stored)

@@ -12,6 +12,7 @@ leaves no ``task.json`` and no visible partial object.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -607,11 +608,15 @@ class _Task:
     # ---- the end -------------------------------------------------------------------------
     def finish(self, outcome: _Outcome, attempt_record: dict[str, Any], capture: OutputCapture) -> int:
         code = outcome.exit_code
+        final: dict[str, Any] | None = None
         try:
             # An attempt that printed nothing has no log object (readers treat a missing log as empty).
-            for stream, data in (("stdout", capture.stdout), ("stderr", capture.stderr)):
-                if data:
-                    write_log(self.storage, self.address, self.attempt, stream, data)
+            # Each stored log's SHA-256 goes into the attempt record, which readers check it against.
+            logs = {
+                stream: write_log(self.storage, self.address, self.attempt, stream, data)
+                for stream, data in (("stdout", capture.stdout), ("stderr", capture.stderr))
+                if data
+            }
             final = {
                 **attempt_record,
                 "status": "successful" if code == EXIT_OK else "failed",
@@ -619,13 +624,27 @@ class _Task:
                 "exit_code": code,
                 "exit_reason": outcome.reason,
             }
+            if logs:
+                final["logs"] = logs
             if outcome.exception is not None:
                 final["exception"] = outcome.exception
             write_attempt(self.storage, self.address, final)
             if outcome.record is not None:
                 write_task(self.storage, self.address, outcome.record)
         except StorageError as exc:
-            _say(f"flowc: task {self.label} failed: datastore error while recording the task: {exc}")
+            reason = f"datastore error while recording the task: {exc}"
+            _say(f"flowc: task {self.label} failed: {reason}")
+            if final is not None and final["status"] == "successful":
+                # The attempt was recorded successful, then task.json could not be written: the
+                # record must not say successful (the run's failure reason is read from it).
+                failed = {
+                    **final,
+                    "status": "failed",
+                    "exit_code": EXIT_INFRASTRUCTURE,
+                    "exit_reason": reason,
+                }
+                with contextlib.suppress(StorageError):
+                    write_attempt(self.storage, self.address, failed)
             return EXIT_INFRASTRUCTURE
         if self.cards is not None and outcome.record is not None:
             # After task.json: a card renders from the finished task, as in Metaflow; a card

@@ -414,7 +414,7 @@ class UIData:
         """The end (last ``tail`` bytes) of one attempt's log stream."""
         entry = self._entry(flow, run_id, step, task_id)
         number = attempt if attempt is not None else (entry.latest_attempt or 0)
-        text = self.store.read_text(layout.log_key(flow, run_id, step, task_id, number, stream)) or ""
+        text = self.store.read_log(flow, run_id, step, task_id, number, stream) or ""
         cut = len(text) > tail
         return {"stream": stream, "attempt": number, "truncated": cut, "text": text[-tail:] if cut else text}
 
