@@ -102,7 +102,11 @@ class ForkExecutor:
             # Streams to the console as the task prints (a pipe is block-buffered by default).
             sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
             sys.stderr.reconfigure(line_buffering=True)  # type: ignore[union-attr]
-            code = int(self._entry(spec) or 0)
+            from flowc.task_runner.supervise import supervised
+
+            # This process supervises the task (a second fork): nothing the task starts outlives
+            # it, even if the runtime is SIGKILLed (flowc/task_runner/supervise.py).
+            code = supervised(lambda: int(self._entry(spec) or 0), with_runtime=True)
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         except BaseException:

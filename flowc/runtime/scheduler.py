@@ -34,6 +34,7 @@ from flowc.ir import FlowIR
 from flowc.runtime.display import Console
 from flowc.runtime.plan import Plan, PlanError, TaskKey
 from flowc.runtime.records import mark_attempt_ended, read_json, save_missing_logs
+from flowc.task_runner.lifetime import become_subreaper, children, kill_descendants, reap
 from flowc.task_runner.supervise import UNRECORDED_EXIT
 
 if TYPE_CHECKING:
@@ -168,6 +169,9 @@ class Scheduler:
         self._tasks_cloned = 0
         self._task_counts: dict[str, int] = {}
         self._poll_seconds = 0.25
+        self._subreaper = False
+        self._foreign_children: frozenset[int] = frozenset()
+        self._next_orphan_check = 0.0
         self.console = config.console
         self.console.open(f"{config.ir.name}/{config.run_id}", len(config.ir.steps))
 
@@ -177,6 +181,10 @@ class Scheduler:
         os.set_blocking(wake_r, False)
         os.set_blocking(wake_w, False)
         self._selector.register(wake_r, selectors.EVENT_READ, None)
+        # Orphans of tasks (what escaped a supervisor killed with SIGKILL) become our children;
+        # children this process already had are not the run's.
+        self._subreaper = become_subreaper()
+        self._foreign_children = frozenset(children())
         previous = self._install_signals(wake_w)
         # Without signals (not the main thread) nothing wakes the loop when a child exits: poll.
         self._poll_seconds = 0.25 if -1 in previous else 0.01
@@ -184,6 +192,9 @@ class Scheduler:
             self._enqueue(self.plan.first())
             self._loop()
         finally:
+            if self._subreaper:
+                kill_descendants(keep=self._foreign_children)
+                become_subreaper(False)
             self._restore_signals(previous)
             self._selector.unregister(wake_r)
             os.close(wake_r)
@@ -213,6 +224,7 @@ class Scheduler:
                 else:
                     self._read(selector_key.data, selector_key.fd)
             self._reap()
+            self._kill_orphans(time.monotonic())
             self._enforce_timeouts(time.monotonic())
             self.console.refresh()
 
@@ -340,6 +352,19 @@ class Scheduler:
             # Whatever the task started and left behind (its process group) goes with it: no orphans.
             _kill_group(pid, signal.SIGKILL, group_only=True)
             self._exited(running)
+
+    def _kill_orphans(self, now: float) -> None:
+        """SIGKILLs (and reaps) our children that are no task: orphans of ended tasks (a running
+        task's supervisor is their subreaper while it lives). At most every 0.2 s."""
+        if not self._subreaper or now < self._next_orphan_check:
+            return
+        self._next_orphan_check = now + 0.2
+        orphans = [
+            pid for pid in children() if pid not in self._running and pid not in self._foreign_children
+        ]
+        for pid in orphans:
+            _kill_group(pid, signal.SIGKILL)
+        reap(orphans)
 
     def _exited(self, running: _Running) -> None:
         key = running.key

@@ -21,7 +21,7 @@ def main(argv: Sequence[str], flow: Any = None, storage: Any = None, supervised:
     from flowc.task_runner.lifetime import die_with_runtime
     from flowc.task_runner.spec import parse_argv
 
-    die_with_runtime()
+    with_runtime = die_with_runtime()
     try:
         spec = parse_argv(argv)
     except SystemExit as exc:  # argparse printed the problem (or --help)
@@ -32,4 +32,6 @@ def main(argv: Sequence[str], flow: Any = None, storage: Any = None, supervised:
         return run_task(spec, flow=flow, storage=storage, owns_process=True)
     from flowc.task_runner.supervise import supervise
 
-    return supervise(spec, lambda: run_task(spec, flow=flow, storage=storage, owns_process=True))
+    return supervise(
+        spec, lambda: run_task(spec, flow=flow, storage=storage, owns_process=True), with_runtime=with_runtime
+    )

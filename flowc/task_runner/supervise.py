@@ -1,18 +1,22 @@
-"""A task succeeded when its record says so, not when its process exited 0.
+"""Every task runs under a supervisor: its record decides its success, and nothing it started
+outlives it.
 
-A step can end its process with status 0 before the task is recorded (``os._exit(0)``, a library
-calling ``_exit``): an orchestrator reading only the exit code would call that task successful and
-the run would go on without its artifacts. So ``python -m flowc.task_runner`` (what every target
-runs) forks: the child runs the task, this parent waits for it and judges it by the datastore:
+:func:`supervised` forks: the child runs the task, the parent (the supervisor) waits for it.
 
-* exit 0 and ``task.json`` stored: success (exit 0);
-* exit 0 and no ``task.json``: the attempt is recorded failed with the reason, one line on stderr,
-  exit 1 (the step's fault, so ``@retry`` applies);
-* any other end the child could not record itself (killed by a signal, an ``_exit(n)``): its attempt
-  record, still ``running``, gets the failed end and the cause; the exit status is the child's.
-
-Signals an engine or the local runtime sends to stop a task are forwarded to the child, and the
-parent ends by the same signal as the child, so whoever waits for it sees what happened.
+* The supervisor is a subreaper (:mod:`flowc.task_runner.lifetime`): whatever the task started
+  (a double fork, a child in its own session) stays below it; when the task ends, the supervisor
+  SIGKILLs all of it. If the local runtime dies (SIGKILL included), the supervisor's parent-death
+  signal makes it kill everything below it at once.
+* Signals that stop a task (an engine's SIGTERM, SIGINT, SIGHUP, ...) are forwarded to the child,
+  and the supervisor ends by the same signal as the child, so whoever waits for it sees what
+  happened.
+* ``python -m flowc.task_runner`` (what every target runs) also judges the task by the datastore
+  (:func:`supervise`): a step can end its process with status 0 before the task is recorded
+  (``os._exit(0)``, a library calling ``_exit``), and an orchestrator reading only the exit code
+  would call that task successful. Exit 0 with ``task.json`` stored is success; exit 0 without it
+  fails (exit 1, the attempt recorded failed with the reason, one line on stderr); any other end
+  the child could not record (a signal, an ``_exit(n)``) gets its failed end recorded on the attempt.
+  (The local runtime's forked tasks are judged by the runtime itself, the same way.)
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from collections.abc import Callable
 from flowc.task_runner.errors import EXIT_INFRASTRUCTURE, EXIT_OK, EXIT_STEP_FAILED
 from flowc.task_runner.spec import TaskSpec
 
-__all__ = ["UNRECORDED_EXIT", "supervise"]
+__all__ = ["UNRECORDED_EXIT", "supervise", "supervised"]
 
 #: Why a task whose process exited 0 without its record failed.
 UNRECORDED_EXIT = (
@@ -37,38 +41,74 @@ UNRECORDED_EXIT = (
 _FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
 
 
-def supervise(spec: TaskSpec, run: Callable[[], int]) -> int:
-    """Runs ``run()`` (the task) in a forked child; returns the exit code the records justify."""
+def supervise(spec: TaskSpec, run: Callable[[], int], with_runtime: bool = False) -> int:
+    """:func:`supervised`, then the exit code the task's records justify (see the module docstring)."""
+    return supervised(run, with_runtime=with_runtime, judge=lambda code: _judge(spec, code))
+
+
+def supervised(
+    run: Callable[[], int], *, with_runtime: bool = False, judge: Callable[[int], int] | None = None
+) -> int:
+    """Runs ``run()`` in a forked child under this process as its supervisor; returns its exit code
+    (or what ``judge(exit code)`` makes of it). When the child was killed by a signal, this process
+    ends by that signal too (unless ``judge`` changed the code).
+
+    Args:
+        run: the task.
+        with_runtime: the local runtime is this process's parent: when it dies, kill everything.
+        judge: maps the child's exit code (negative: killed by that signal) to the one to return.
+    """
     if not hasattr(os, "fork"):
         return run()
+    from flowc.task_runner.lifetime import (
+        RUNTIME_GONE,
+        become_subreaper,
+        kill_descendants,
+        parent_death_signal,
+    )
+
+    become_subreaper()
     _flush()
-    parent = os.getpid()
+    supervisor = os.getpid()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child leaves through os._exit
-        _child(parent, run)
+        _child(supervisor, run)
     previous = {signum: signal.signal(signum, lambda sig, frame: _forward(pid, sig)) for signum in _FORWARDED}
+    if with_runtime:
+        runtime = os.getppid()
+
+        def runtime_gone(signum: int, frame: object) -> None:
+            kill_descendants(seconds=2.0)
+            os._exit(128 + int(signal.SIGKILL))
+
+        signal.signal(RUNTIME_GONE, runtime_gone)
+        parent_death_signal(RUNTIME_GONE)()
+        if os.getppid() != runtime:  # died before the signal was armed
+            runtime_gone(RUNTIME_GONE, None)
     try:
         _, status = os.waitpid(pid, 0)  # retried after a forwarded signal (PEP 475)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+    kill_descendants()  # what the task started and left behind goes with it
     code = os.waitstatus_to_exitcode(status)
-    judged = _judge(spec, code)
+    judged = code if judge is None else judge(code)
     if code < 0 and judged == code:
         _flush()
-        signal.signal(-code, signal.SIG_DFL)
+        with contextlib.suppress(OSError, ValueError):  # SIGKILL and SIGSTOP have no handler to reset
+            signal.signal(-code, signal.SIG_DFL)
         os.kill(os.getpid(), -code)
         return 128 - code  # pragma: no cover - only for a signal that does not end the process
     return judged
 
 
-def _child(parent: int, run: Callable[[], int]) -> None:  # pragma: no cover - child process
+def _child(supervisor: int, run: Callable[[], int]) -> None:  # pragma: no cover - child process
     code = EXIT_INFRASTRUCTURE
     try:
         from flowc.task_runner.lifetime import parent_death_signal
 
         parent_death_signal()()  # dies with its supervisor
-        if os.getppid() != parent:
+        if os.getppid() != supervisor:
             os._exit(EXIT_INFRASTRUCTURE)
         code = int(run() or 0)
     except SystemExit as exc:

@@ -258,8 +258,7 @@ def test_runtime_killed_by_sigkill_takes_its_tasks_with_it(tmp_path: Path, execu
         pids = _wait_for_pids(faults, 3, process)
         os.kill(process.pid, signal.SIGKILL)
         process.communicate(timeout=30)
-        task_pids = pids[0::2]  # the task processes (parent-death signal); their `sleep`s stay orphaned
-        assert _wait_gone(task_pids) == []
+        assert _wait_gone(pids) == []  # the tasks and their `sleep`s (each task's supervisor kills them)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)

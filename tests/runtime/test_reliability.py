@@ -273,3 +273,56 @@ def test_a_later_run_storing_the_same_bytes_repairs_a_damaged_object(tmp_path: P
     for run_id in (first, id_file.read_text()):  # the new run reads its own artifact; the old one too
         run = Run(f"SleepyFlow/{run_id}", datastore=str(ds), _namespace_check=False)
         assert run["join"].task.data.total == 3
+
+
+# ---- 5. no process started for a task outlives the task -------------------------------------------
+SPAWNING = FLOWS / "spawning_flow.py"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie is dead
+    except OSError:
+        return False
+
+
+def _survivors(pids: list[int], seconds: float = 10) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and any(_alive(pid) for pid in pids):
+        time.sleep(0.05)
+    return [pid for pid in pids if _alive(pid)]
+
+
+def _spawned(files: list[Path]) -> list[int]:
+    return [int(pid) for file in files for pid in file.read_text().split()]
+
+
+@pytest.mark.parametrize("executor", ["fork", "subprocess"])
+@pytest.mark.parametrize("ending", ["success", "ctrl-c", "sigkill"])
+def test_no_process_a_task_started_outlives_it(tmp_path: Path, executor: str, ending: str) -> None:
+    faults, ds = tmp_path / "faults", tmp_path / "ds"
+    faults.mkdir()
+    extra = {} if ending == "success" else {"SPAWN_WAIT": "1"}
+    process = _start(
+        ["run", str(SPAWNING), "--datastore", str(ds), "--executor", executor, "--max-workers", "2"],
+        _env(FAULT_DIR=str(faults), **extra),
+    )
+    files: list[Path] = []
+    try:
+        if ending == "success":
+            assert process.wait(timeout=60) == 0
+            files = sorted(faults.glob("*.pids"))
+        else:
+            files = _wait_for_files(faults, "*.pids", 2, process)
+            os.kill(process.pid, signal.SIGINT if ending == "ctrl-c" else signal.SIGKILL)
+            code = process.wait(timeout=60)
+            assert code == (130 if ending == "ctrl-c" else -signal.SIGKILL)
+        assert len(files) == 2
+        pids = _spawned(files)
+        assert len(pids) == 6
+        assert _survivors(pids) == [], "a process started for a task outlived it"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        _kill_pids(files)
