@@ -91,7 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"flowc {command}: configuration: {exc}", file=sys.stderr)
         return 2
     except StorageError as exc:  # the datastore is unreachable, refuses us, or holds a corrupt object
-        print(f"flowc {command}: datastore: {exc}", file=sys.stderr)
+        from flowc.redact import mask_credentials
+
+        print(f"flowc {command}: datastore: {mask_credentials(str(exc))}", file=sys.stderr)
         return 1
 
 

@@ -10,11 +10,10 @@ import argparse
 import json
 import sys
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+
+from flowc.redact import MASK, mask_credentials
 
 HELP = "show the effective configuration and where each value comes from (secrets masked)"
-
-MASK = "******"
 
 
 def add_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> None:
@@ -38,11 +37,8 @@ def displayed(key: str, value: Any) -> Any:
         return None
     if KEYS[key].secret:
         return MASK
-    if isinstance(value, str) and "@" in value and "://" in value:
-        parts = urlsplit(value)
-        if parts.password:
-            netloc = f"{parts.username}:{MASK}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-            return urlunsplit(parts._replace(netloc=netloc))
+    if isinstance(value, str):
+        return mask_credentials(value)
     return value
 
 

@@ -597,9 +597,12 @@ def _is_transient(exc: BaseException) -> bool:
 
 
 def _describe(exc: BaseException) -> str:
+    """One line for a failed S3 call; an endpoint URL's credentials masked (botocore names the URL)."""
+    from flowc.redact import mask_credentials
+
     code = _error_code(exc)
     if code is not None:
         status = _status(exc)
         message = getattr(exc, "response", {}).get("Error", {}).get("Message", "")
-        return f"{code} (HTTP {status}){': ' + message if message else ''}"
-    return f"{type(exc).__name__}: {exc}"
+        return mask_credentials(f"{code} (HTTP {status}){': ' + message if message else ''}")
+    return mask_credentials(f"{type(exc).__name__}: {exc}")

@@ -21,15 +21,35 @@ stderr and exit code 3, the task runner's code for an infrastructure failure.
 import hashlib
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
 
+#: What a masked secret reads as.
+MASK = "******"
+#: The user information of a URL (``scheme://user:password@`` or ``scheme://token@``).
+_URL_CREDENTIALS = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*://)([^/\s@\"'<>]*)@")
+
+
+def mask_credentials(text):
+    """``text`` with the password (or lone token) of every URL in it masked: ``http://u:******@h``.
+
+    flowc's one masking function (re-exported as :func:`flowc.redact.mask_credentials`). It lives
+    here because this program runs where flowc cannot be imported, and prints errors too.
+    """
+
+    def masked(match):
+        user, colon, _ = match.group(2).partition(":")
+        return match.group(1) + (user + ":" + MASK if colon else MASK) + "@"
+
+    return _URL_CREDENTIALS.sub(masked, str(text))
+
 
 def fail(message):
-    print("flowc bootstrap: " + message, file=sys.stderr, flush=True)
+    print("flowc bootstrap: " + mask_credentials(message), file=sys.stderr, flush=True)
     sys.exit(3)
 
 

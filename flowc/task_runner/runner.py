@@ -86,8 +86,10 @@ def datastore_url(spec: TaskSpec) -> str:
 
 
 def _say(message: str) -> None:
-    """One line on stderr, flushed at once."""
-    sys.stderr.write(message.rstrip("\n") + "\n")
+    """One line on stderr, flushed at once; credentials in a URL masked (it is also stored)."""
+    from flowc.redact import mask_credentials
+
+    sys.stderr.write(mask_credentials(message.rstrip("\n")) + "\n")
     sys.stderr.flush()
 
 

@@ -162,7 +162,9 @@ def _judge(spec: TaskSpec, code: int) -> int:
 
 
 def _say(message: str) -> None:
-    sys.stderr.write(message + "\n")
+    from flowc.redact import mask_credentials
+
+    sys.stderr.write(mask_credentials(message) + "\n")
     sys.stderr.flush()
 
 

@@ -30,6 +30,9 @@ class KubeError(RuntimeError):
     """An API call that failed: ``status`` is the HTTP status (0 when the server was unreachable)."""
 
     def __init__(self, status: int, message: str) -> None:
+        from flowc.redact import mask_credentials  # the server's URL may carry a password
+
+        message = mask_credentials(message)
         super().__init__(f"HTTP {status}: {message}" if status else message)
         self.status = status
 
