@@ -50,7 +50,7 @@ SHAPES = (
     "loop",
     "wide_foreach",
 )
-BEHAVIOURS = ("artifacts", "parameters", "retry", "catch", "timeout", "resume", "project")
+BEHAVIOURS = ("artifacts", "parameters", "retry", "catch", "timeout", "resume", "project", "cards")
 
 #: The parameters flow's text: quotes, shell syntax, a newline and non-ASCII must arrive unchanged.
 AWKWARD_TEXT = 'it\'s "quoted" $(echo no) `no` ; & | \\ \n second line: é ✓ 🚀'
@@ -225,6 +225,22 @@ CASES: tuple[Case, ...] = (
         "ClientFlow",
         behaviour="client",
         checks={("end", "seen"): 42, ("end", "listed"): True, ("end", "own_namespace"): True},
+    ),
+    Case(
+        "cards",
+        "card_flow.py",
+        "CardFlow",
+        behaviour="cards",
+        checks={
+            ("end", "cards"): [
+                ["broken_card", None, "error"],
+                ["blank", "report", "ok"],
+                ["default", None, "ok"],
+            ],
+            ("end", "report_has_rows"): True,
+            ("end", "report_has_chart"): True,
+            ("end", "default_has_components"): True,
+        },
     ),
     Case(
         "project",
