@@ -35,6 +35,7 @@ from flowc.runtime.display import Console
 from flowc.runtime.plan import Plan, PlanError, TaskKey
 from flowc.runtime.records import mark_attempt_ended, read_json, save_missing_logs
 from flowc.task_runner.lifetime import become_subreaper, children, kill_descendants, reap
+from flowc.task_runner.oom import MemoryState, memory_state, signal_reason
 from flowc.task_runner.supervise import UNRECORDED_EXIT
 
 if TYPE_CHECKING:
@@ -122,6 +123,7 @@ class _Running:
     control: dict[str, Any] | None = None
     wait_status: int | None = None
     kill_reason: str | None = None
+    memory: MemoryState | None = None  # its memory cgroup when it started (an OOM kill tells there)
 
 
 def task_spec(config: SchedulerConfig, key: TaskKey, attempt: int) -> TaskSpec:
@@ -275,6 +277,7 @@ class Scheduler:
         running = _Running(
             key, attempt, child.pid, {child.stdout_fd: "stdout", child.stderr_fd: "stderr"}, started, deadline
         )
+        running.memory = memory_state(child.pid)
         self._running[child.pid] = running
         for fd in running.fds:
             os.set_blocking(fd, False)
@@ -421,9 +424,8 @@ class Scheduler:
     def _cause(self, running: _Running, code: int) -> str:
         if running.kill_reason:
             return running.kill_reason
-        if code < 0:
-            name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
-            return f"the task process was killed by signal {name} ({-code})"
+        if code < 0:  # the tasks share the runtime's memory cgroup: its counters say if it was the OOM killer
+            return signal_reason(-code, running.memory, memory_state())
         cause = EXIT_CAUSES.get(code, f"the task exited with code {code}")
         lines = [line.strip() for line in running.stderr_tail if line.strip()]
         # The task runner's own last word: "flowc: task <pathspec> (attempt n) failed: <cause>".

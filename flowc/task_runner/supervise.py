@@ -26,9 +26,13 @@ import os
 import signal
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from flowc.task_runner.errors import EXIT_INFRASTRUCTURE, EXIT_OK, EXIT_STEP_FAILED
 from flowc.task_runner.spec import TaskSpec
+
+if TYPE_CHECKING:
+    from flowc.task_runner.oom import MemoryState
 
 __all__ = ["UNRECORDED_EXIT", "supervise", "supervised"]
 
@@ -43,7 +47,10 @@ _FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, sign
 
 def supervise(spec: TaskSpec, run: Callable[[], int], with_runtime: bool = False) -> int:
     """:func:`supervised`, then the exit code the task's records justify (see the module docstring)."""
-    return supervised(run, with_runtime=with_runtime, judge=lambda code: _judge(spec, code))
+    from flowc.task_runner.oom import memory_state
+
+    memory = memory_state()  # the task's memory cgroup (its child's too) before it runs
+    return supervised(run, with_runtime=with_runtime, judge=lambda code: _judge(spec, code, memory))
 
 
 def supervised(
@@ -130,7 +137,7 @@ def _forward(pid: int, signum: int) -> None:
         os.kill(pid, signum)
 
 
-def _judge(spec: TaskSpec, code: int) -> int:
+def _judge(spec: TaskSpec, code: int, memory: MemoryState | None = None) -> int:
     from flowc.datastore.storage import StorageError, open_storage
     from flowc.metadata import TaskAddress, end_running_attempt, list_attempts
     from flowc.task_runner.runner import datastore_url
@@ -144,8 +151,9 @@ def _judge(spec: TaskSpec, code: int) -> int:
         if code == EXIT_OK:
             reason = UNRECORDED_EXIT
         elif code < 0:
-            name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
-            reason = f"the task process was killed by signal {name} ({-code})"
+            from flowc.task_runner.oom import memory_state, signal_reason
+
+            reason = signal_reason(-code, memory, memory_state())
         else:
             reason = f"the task process exited with code {code} before recording its end"
         for attempt in attempts:
