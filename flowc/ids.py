@@ -30,9 +30,12 @@ __all__ = [
 ID_MAX_BYTES = 255
 #: Metaflow's limit on a tag's length.
 TAG_MAX = 512
-#: Run ids and task ids: what every engine's run names reduce to (flowc's own are digits, Airflow's
-#: ``airflow-...``, Argo's workflow names, Step Functions' execution names); no leading dot.
-_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+#: Run ids and task ids are one folder name: no ``/`` or ``\``, no space or control character, no
+#: leading ``.`` (``.``, ``..``, hidden). Engines' run names fit: flowc's own are digits, Airflow's
+#: ``airflow-...``, Argo's workflow names, Step Functions' ``sfn-<execution name>`` (whose names
+#: may hold ``(``, ``+``, ``=``, ``@`` or non-ASCII letters:
+#: https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html).
+_ID = re.compile(r"[^\s/\\.\x00-\x1f\x7f-\x9f\ud800-\udfff][^\s/\\\x00-\x1f\x7f-\x9f\ud800-\udfff]*")
 
 
 class InvalidId(ValueError):
@@ -47,7 +50,8 @@ def _size_ok(kind: str, value: str) -> None:
 def _check_id(kind: str, value: str) -> str:
     if not isinstance(value, str) or not _ID.fullmatch(value):
         raise InvalidId(
-            f"{kind} {value!r} is not valid: use letters, digits, '_', '.' and '-', not starting with '.'"
+            f"{kind} {value!r} is not valid: it is one folder name (no '/', '\\', space or control "
+            "character, not starting with '.')"
         )
     _size_ok(kind, value)
     return value

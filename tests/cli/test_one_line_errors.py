@@ -103,8 +103,8 @@ def test_runs_shows_a_stored_tag_with_a_line_break_on_one_line(tmp_path: Path) -
     [
         (
             check_run_id,
-            ["1795335211026", "airflow-manual__2026", "argo-wf.x_1"],
-            ["", ".", "..", "a/b", "/a", ".h"],
+            ["1795335211026", "airflow-manual__2026", "argo-wf.x_1", "sfn-run(1)+x=y@é"],
+            ["", ".", "..", "a/b", "/a", ".h", "a b", "a\\b", "x\n"],
         ),
         (check_task_id, ["0", "3-1.2", "t_1"], ["", "..", "1/2", "\n"]),
         (check_flow_name, ["HelloFlow", "Étape"], ["", "a/b", "1x", "a b", "."]),
