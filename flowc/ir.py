@@ -78,6 +78,8 @@ class ParameterSpec:
     attribute: str | None = None
     # The default is a callable: it has no compile-time value and is evaluated where the run starts.
     deferred_default: bool = False
+    # Metaflow's separator=: the step sees the text value split on it (a list of str).
+    separator: str | None = None
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ __all__ = [
     "parse_value",
     "read_params_file",
     "resolve_parameters",
+    "step_value",
     "trigger_values",
 ]
 
@@ -134,6 +135,14 @@ def _thaw(value: Any) -> Any:
         return [_thaw(item) for item in value]
     if isinstance(value, dict):
         return {key: _thaw(item) for key, item in value.items()}
+    return value
+
+
+def step_value(spec: ParameterSpec, value: Any) -> Any:
+    """The value a step sees: with ``separator=``, non-empty text split on it (Metaflow's
+    ``FlowSpec._set_constants``); the run records, shows and resumes the text itself."""
+    if spec.separator and isinstance(value, str) and value:
+        return value.split(spec.separator)
     return value
 
 

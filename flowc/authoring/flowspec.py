@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import inspect
 import sys
+from types import FunctionType, MethodType
 from typing import Any, Protocol
 
-__all__ = ["FlowSpec", "TaskContext"]
+__all__ = ["FlowSpec", "TaskContext", "is_constant"]
 
 CONTEXT_ATTRIBUTE = "_flowc_ctx"
 
@@ -39,14 +40,44 @@ class TaskContext(Protocol):
     def foreach_stack(self) -> list[tuple[int, int, Any]]:
         """``self.foreach_stack()``: (index, num_splits, value) from the outermost foreach inwards."""
 
-    def merge_artifacts(
-        self, flow: FlowSpec, inputs: Any, exclude: list[str], include: list[str]
-    ) -> None:
+    def merge_artifacts(self, flow: FlowSpec, inputs: Any, exclude: list[str], include: list[str]) -> None:
         """``self.merge_artifacts(inputs, ...)`` in a join."""
+
+
+#: FlowSpec's own API and legacy members (Metaflow's ``_NON_PARAMETERS``): never constants.
+_NOT_CONSTANTS = frozenset(
+    {"cmd", "foreach_stack", "index", "input", "merge_artifacts", "name", "next", "script_name"}
+)
+
+
+def is_constant(cls: type, name: str) -> bool:
+    """Whether ``name`` is a class-level constant of flow class ``cls``, which Metaflow persists as
+    an artifact of the run and makes read-only (``FlowSpec._set_constants``): a name not starting
+    with ``_``, not FlowSpec's API, whose value is not a parameter, function, method, property or class.
+    """
+    from flowc.authoring.parameters import Parameter
+
+    if name.startswith("_") or name in _NOT_CONSTANTS:
+        return False
+    value = getattr(cls, name, _MISSING)
+    return value is not _MISSING and not isinstance(
+        value, Parameter | FunctionType | MethodType | property | type
+    )
+
+
+_MISSING = object()
 
 
 class FlowSpec:
     """Base class of a flow: subclass it and decorate methods with ``@step``."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # As in Metaflow, parameters (Parameter.__set__) and class-level constants are read-only.
+        if is_constant(type(self), name):
+            raise AttributeError(
+                f"Flow level attributes and Parameters are not modifiable: {name!r} is a class-level constant"
+            )
+        object.__setattr__(self, name, value)
 
     def __init__(self, use_cli: bool = True) -> None:
         if use_cli:

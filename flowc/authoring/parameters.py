@@ -85,6 +85,13 @@ class Parameter:
         # The value is an artifact of the run (stored by the start task, inherited by every task).
         return instance._flowc_artifact(self.attribute or self.name)
 
+    def __set__(self, instance: Any, value: Any) -> None:
+        # Metaflow makes parameters read-only properties of the flow: assigning one raises.
+        raise AttributeError(
+            "Flow level attributes and Parameters are not modifiable: "
+            f"{self.attribute or self.name!r} is a parameter"
+        )
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
 

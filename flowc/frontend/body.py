@@ -43,6 +43,9 @@ class BodyFacts:
     deferred_reads: dict[str, int] = field(default_factory=dict)
     # names the body only reads behind a guard (hasattr, getattr with a default, try/except)
     guarded: set[str] = field(default_factory=set)
+    # names the body assigns only inside a `try:` that handles AttributeError (a read-only
+    # parameter the step expects to refuse the assignment, as Metaflow's test suite does)
+    guarded_assigns: set[str] = field(default_factory=set)
     # artifact -> the helper method whose call assigns it
     assigned_via: dict[str, str] = field(default_factory=dict)
     # self.<name>(...) calls: method name -> first line
@@ -93,6 +96,8 @@ class _BodyScanner(ast.NodeVisitor):
         self.facts = BodyFacts()
         self._nested = 0  # inside a nested function or lambda
         self._guarded = 0  # inside a try body that handles AttributeError
+        self._guarded_writes: set[str] = set()
+        self._plain_writes: set[str] = set()
         self._deferred: dict[str, int] = {}
 
     # ---- recording -----------------------------------------------------------------------
@@ -107,9 +112,11 @@ class _BodyScanner(ast.NodeVisitor):
 
     def _write(self, name: str, line: int) -> None:
         self.facts.assigns.setdefault(name, line)
+        (self._guarded_writes if self._guarded else self._plain_writes).add(name)
 
     def finish(self) -> BodyFacts:
         facts = self.facts
+        facts.guarded_assigns = self._guarded_writes - self._plain_writes
         for name in facts.guarded:
             facts.inherited_reads.pop(name, None)
         facts.deferred_reads = {

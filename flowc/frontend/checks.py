@@ -336,7 +336,9 @@ def check_parameter_assignments(a: Analysis) -> Iterator[Diagnostic]:
     attributes = a.parameter_attributes()
     for step in a.flow.steps:
         for name, line in step.body.assigns.items():
-            if name in attributes:
+            # Inside `try: ... except AttributeError:` the step expects the assignment to be
+            # refused (it is: parameters are read-only at run time, as in Metaflow).
+            if name in attributes and name not in step.body.guarded_assigns:
                 via = step.body.assigned_via.get(name)
                 how = f" (in helper self.{via}())" if via else ""
                 yield _diagnostic(a, "parameter-assigned", f"assigns parameter '{name}'{how}", line,

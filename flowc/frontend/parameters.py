@@ -68,11 +68,6 @@ def _argument_problems(
         problems.append(Problem("bad-parameter", f"{source.attribute}: {what} takes at most {len(order)} "
                                 "positional arguments "
                                 f"({', '.join(order)})", source.line, hint="pass the others by keyword"))
-    if "separator" in arguments:
-        # Metaflow splits such a value into a list; flowc would hand the step the text unsplit.
-        problems.append(Problem("bad-parameter", f"{source.attribute}: separator= is not supported (the "
-                                "step would get the text unsplit)", source.line,
-                                hint="declare type=JSONType and pass a JSON list, or split it in start"))
     for key in sorted(set(arguments) - _KNOWN - {"separator"}):
         problems.append(Problem("parameter-argument-ignored",
                                 f"{source.attribute}: {what} argument {key}= is not supported by flowc "
@@ -186,6 +181,12 @@ def parameter_spec(
                 default, has_default = None, False
             else:
                 default = converted
+    separator = value_of("separator")
+    if separator is not None and (not isinstance(separator, str) or not separator or kind != "str"):
+        # Metaflow splits a text value on it; any other type has nothing to split.
+        problems.append(Problem("bad-parameter", f"parameter {name!r}: separator= takes a non-empty string, "
+                                "on a str parameter", line, hint="drop separator=, or use type=str"))
+        separator = None
     help_text = value_of("help")
     required = value_of("required")
     spec = ParameterSpec(
@@ -199,5 +200,6 @@ def parameter_spec(
         location=Location(file, line),
         attribute=source.attribute if source.attribute != name else None,
         deferred_default=deferred,
+        separator=separator,
     )
     return spec, problems

@@ -48,30 +48,12 @@ class LoadedFlow:
         return {spec.name: found.get(spec.name, spec.name) for spec in self.ir.parameters}
 
     def constants(self) -> dict[str, Any]:
-        """The flow's class-level constants, which Metaflow persists as artifacts of the run.
-
-        Metaflow's rule (``FlowSpec._set_constants``): every name of ``dir(cls)`` that does not
-        start with ``_``, is not FlowSpec's own API nor a parameter, and whose value is not a
-        function, method, property or class.
-        """
-        from types import FunctionType, MethodType
-
-        from flowc.authoring.parameters import Parameter
-        from flowc.frontend.body import NON_ARTIFACT_NAMES
+        """The flow's class-level constants, which Metaflow persists as artifacts of the run
+        (:func:`flowc.authoring.flowspec.is_constant` says which names are)."""
+        from flowc.authoring.flowspec import is_constant
 
         cls = self.flow_class
-        found = {}
-        for name in dir(cls):
-            if name.startswith("_") or name in NON_ARTIFACT_NAMES or name in _FLOWSPEC_LEGACY_NAMES:
-                continue
-            value = getattr(cls, name)
-            if not isinstance(value, Parameter | FunctionType | MethodType | property | type):
-                found[name] = value
-        return found
-
-
-#: FlowSpec members Metaflow keeps for old flows (``cmd``, ``script_name``): never constants.
-_FLOWSPEC_LEGACY_NAMES = frozenset({"cmd", "script_name"})
+        return {name: getattr(cls, name) for name in dir(cls) if is_constant(cls, name)}
 
 
 def module_name(flow: str) -> str:

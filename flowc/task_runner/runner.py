@@ -291,7 +291,7 @@ class _Task:
         return self._start_parameters_and_run()
 
     def _start_parameters_and_run(self) -> dict[str, Any]:
-        from flowc.params import ParameterError, resolve_parameters
+        from flowc.params import ParameterError, resolve_parameters, step_value
 
         existing = read_run(self.storage, self.spec.flow, self.spec.run_id)
         given = self._given_parameters(existing)
@@ -307,7 +307,10 @@ class _Task:
             self._parameter_refs = self.objects.put_values(
                 {
                     **{name: (value, None) for name, value in constants.items()},
-                    **{attributes[name]: (value, None) for name, value in values.items()},
+                    **{
+                        attributes[name]: (step_value(self.flow.ir.parameter(name), value), None)
+                        for name, value in values.items()
+                    },
                 },
                 step=self.step.name,
             )

@@ -607,7 +607,8 @@ CASES: dict[str, str] = {
             c = Parameter("c", default="many", type=int)  # expect: bad-parameter -
             d = Parameter("d", default=0.5, type=int)  # expect: bad-parameter -
             e = Parameter("e", default="maybe", type=bool)  # expect: bad-parameter -
-            f = Parameter("f", default="a,b", separator=",")  # expect: bad-parameter -
+            f = Parameter("f", default=3, type=int, separator=",")  # expect: bad-parameter -
+            f2 = Parameter("f2", default="a,b", separator=",")
             g = Parameter("g", default=1, nargs=2)  # expect: parameter-argument-ignored -
             h = Parameter("h", default=float("nan"))  # expect: bad-parameter -
 

@@ -84,6 +84,11 @@ def test_class_constants_are_artifacts_of_every_step(tmp_path: Path) -> None:
         for task in run[step]:
             assert task.data.LIMIT == 3, step
             assert task["LABELS"].data == {"a": 1, "b": 2}, step
+    assert run.data.tags_param == ["x", "y"]  # separator=: the step sees the text split
+    assert run.data.LABELS == {"a": 1, "b": 2}
+    for task in run["train"]:
+        assert task.data.refused == ["train_param", "LIMIT"]  # both read-only
+        assert task.data.train_param == 5 and task.data.LIMIT == 3
     names = {artifact.id for artifact in run["end"].task}
     assert {"LIMIT", "LABELS", "train_param"} <= names
     assert not {"Helper", "double", "guard", "name", "index"} & names

@@ -12,6 +12,7 @@ class ConstantsFlow(FlowSpec):
     if os.environ.get("CONSTANTS_FLOW_LOCK"):  # Metaflow fails such a run before any step runs
         guard = threading.Lock()
     train_param = Parameter("train", default=2, type=int)
+    tags_param = Parameter("labels", default="x,y", separator=",")
 
     class Helper:  # a class: not a constant (as in Metaflow)
         pass
@@ -31,6 +32,15 @@ class ConstantsFlow(FlowSpec):
     @step
     def train(self):
         self.value = self.double(self.input) * self.train_param
+        self.refused = []
+        try:  # parameters and constants are read-only, as in Metaflow
+            self.train_param = 0
+        except AttributeError:
+            self.refused.append("train_param")
+        try:
+            self.LIMIT = 0
+        except AttributeError:
+            self.refused.append("LIMIT")
         self.next(self.join)
 
     @step
