@@ -8,6 +8,8 @@ A name that only an engine or the datastore would refuse (at deploy or at run ti
   (https://airflow.apache.org/docs/apache-airflow/stable/database-erd-ref.html): at most 236.
   Argo, Kubernetes and Step Functions names are shortened with a stable hash (flowc.backends.naming,
   flowc.backends.sfn.naming), so their 63- and 80-character limits never bind.
+- Step names are Airflow task ids, which Airflow 3 runs only when they are ASCII (see
+  ``_AIRFLOW_KEY``): a step named ``étape`` is refused (``name-not-portable``).
 - Step and flow names are folder names in the datastore (``runs/<flow>/<run>/<step>/...``): a
   Linux file name is at most 255 bytes of UTF-8 (NAME_MAX); ``flowc compile --target sfn`` writes
   ``<flow>.asl.json``, so a flow name gets 246. A key of an S3 datastore holds at most 1024 bytes
@@ -21,6 +23,7 @@ A name that only an engine or the datastore would refuse (at deploy or at run ti
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator, Mapping
 
 from flowc.frontend.analysis import Analysis
@@ -36,6 +39,11 @@ __all__ = [
 
 #: Airflow's task id column (250) less what flowc adds around a step name (``switch-``, ``-choose``).
 STEP_NAME_MAX = 250 - len("switch-") - len("-choose")
+#: What an Airflow task id can carry and Airflow 3 can run: its rule (KEY_REGEX in
+#: airflow.sdk.definitions._internal.node) is ``[\w.-]``, which refuses some identifier characters
+#: (``·``, ``℘``), and its execution API decodes a task id in a URL as Latin-1, so a task whose id
+#: is not ASCII fails to start (Airflow 3.3, dag.test: UnicodeDecodeError in a2wsgi).
+_AIRFLOW_KEY = re.compile(r"[A-Za-z0-9_.-]+")
 #: A Linux file name (NAME_MAX), in bytes of UTF-8: a step's and a flow's folder in the datastore.
 NAME_MAX_BYTES = 255
 #: A flow name also names the file ``flowc compile --target sfn`` writes: ``<flow>.asl.json``.
@@ -79,6 +87,17 @@ def check_name_limits(a: Analysis) -> Iterator[Diagnostic]:
                 line=step.line,
                 step=step.name,
                 hint="give the step a shorter name",
+            )
+        elif not _AIRFLOW_KEY.fullmatch(step.name):
+            odd = "".join(sorted({c for c in step.name if not _AIRFLOW_KEY.fullmatch(c)}))
+            yield Diagnostic(
+                "name-not-portable",
+                f"step name holds {odd!r}: a step's name is an Airflow task id, which Airflow 3 runs "
+                "only when it is ASCII letters, digits, '_', '.' and '-'",
+                step.file or a.file,
+                line=step.line,
+                step=step.name,
+                hint="rename the step with ASCII letters, digits and '_'",
             )
 
 
