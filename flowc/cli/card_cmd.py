@@ -11,6 +11,9 @@ HELP = "list, print or open the cards of a task (Flow/run/step/task; list also t
 
 
 def add_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> None:
+    from flowc.cli.pathspecs import add_flow_name_option
+
+    add_flow_name_option(parser)
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     for name, text in (
         ("list", "list the cards of a task, or of every task of a step"),
@@ -66,11 +69,12 @@ def _fail(message: str, code: int = 1) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from flowc.cards.client import CardNotPresentException
+    from flowc.cli.pathspecs import full_pathspec
     from flowc.client import MetaflowNotFound
     from flowc.client.store import open_client_store
 
-    parts = args.pathspec.strip("/").split("/")
     wanted = 3 if args.action == "list" else 4
+    parts = full_pathspec(args.pathspec, args.flow_name, (wanted, 4)).split("/")
     if len(parts) not in (wanted, 4) or not all(parts):
         shape = "Flow/run_id/step/task_id" + (" or Flow/run_id/step" if args.action == "list" else "")
         return _fail(f"give {shape}, not {args.pathspec!r}", 2)

@@ -103,3 +103,36 @@ def test_client_task_cards_and_get_cards(card_run) -> None:
     with pytest.raises(CardNotPresentException):
         get_cards(run["end"].task)
     assert run["start"].task.data.picture == PNG
+
+
+def test_metaflow_form_python_flow_card_get(card_run) -> None:
+    """`python FLOW.py card get RUN/step/task FILE --type T`: the flow is the file's (Metaflow's CLI)."""
+    import subprocess
+    import sys
+
+    from tests.cards.conftest import FLOW, REPO
+
+    work, datastore, run_id = card_run
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(FLOW),
+            "--quiet",
+            "card",
+            "get",
+            f"{run_id}/start/0",
+            "out.html",
+            "--id",
+            "report",
+            "--datastore",
+            datastore,
+        ],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "<h1>Report</h1>" in (work / "out.html").read_text()
