@@ -26,12 +26,14 @@ from flowc.cards.components import (
     Artifact,
     Error,
     Image,
+    JSONViewer,
     Markdown,
     ProgressBar,
     PythonCode,
     Table,
     ValueBox,
     VegaChart,
+    YAMLViewer,
 )
 
 __all__ = [
@@ -44,6 +46,7 @@ __all__ = [
     "Error",
     "ErrorCard",
     "Image",
+    "JSONViewer",
     "Markdown",
     "MetaflowCard",
     "MetaflowCardComponent",
@@ -52,5 +55,6 @@ __all__ = [
     "Table",
     "ValueBox",
     "VegaChart",
+    "YAMLViewer",
     "get_cards",
 ]

@@ -20,6 +20,8 @@ __all__ = ["BlankCard", "DefaultCard", "ErrorCard", "TaskSpecCard", "components_
 
 #: Artifacts bigger than this (bytes, as stored) are listed without loading them for a preview.
 PREVIEW_MAX_BYTES = 32 << 20
+#: Artifacts previewed on the default card; the others are listed without a value.
+PREVIEW_MAX_ARTIFACTS = 200
 #: Lines of each log shown at the end of the default card.
 LOG_TAIL_LINES = 40
 #: Seconds between reloads of a card rendered while its task runs.
@@ -168,7 +170,9 @@ class DefaultCard(_ComponentCard):
             if name.startswith("_"):
                 continue
             size = artifact.size
-            if size is not None and size > PREVIEW_MAX_BYTES:
+            if len(parameter_rows) + len(artifact_rows) >= PREVIEW_MAX_ARTIFACTS:
+                preview = '<div class="fc-meta">not previewed (too many artifacts)</div>'
+            elif size is not None and size > PREVIEW_MAX_BYTES:
                 preview = f'<div class="fc-meta">{size} bytes: too large to preview</div>'
             else:
                 try:

@@ -31,12 +31,14 @@ __all__ = [
     "Artifact",
     "Error",
     "Image",
+    "JSONViewer",
     "Markdown",
     "ProgressBar",
     "PythonCode",
     "Table",
     "ValueBox",
     "VegaChart",
+    "YAMLViewer",
 ]
 
 
@@ -337,3 +339,50 @@ class Error(UserComponent):
         exc = self._exception
         detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         return _error_box(self._title or f"{type(exc).__name__}: {exc}", detail)
+
+
+class _DataViewer(UserComponent):
+    REALTIME_UPDATABLE = True
+
+    def __init__(
+        self,
+        data: Any,
+        collapsible: bool = True,
+        max_height: str | None = None,
+        show_copy_button: bool = True,
+        title: str | None = None,
+    ) -> None:
+        self._data, self._collapsible, self._max_height, self._title = data, collapsible, max_height, title
+
+    def update(self, data: Any) -> None:
+        self._data = data
+
+    def _text(self) -> str:
+        raise NotImplementedError
+
+    @_render_safely
+    def render(self) -> str:
+        style = f' style="max-height:{html.escape(self._max_height)}"' if self._max_height else ""
+        body = f"<pre{style}>{html.escape(self._text())}</pre>"
+        title = html.escape(self._title or type(self).__name__.replace("Viewer", ""))
+        if self._collapsible:
+            return f'<details class="fc-viewer" open><summary>{title}</summary>{body}</details>'
+        return f'<div class="fc-viewer"><div class="fc-name">{title}</div>{body}</div>'
+
+
+class JSONViewer(_DataViewer):
+    """A value shown as indented JSON (collapsible)."""
+
+    def _text(self) -> str:
+        return json.dumps(self._data, indent=2, default=str, ensure_ascii=False)
+
+
+class YAMLViewer(_DataViewer):
+    """A value shown as YAML (collapsible)."""
+
+    def _text(self) -> str:
+        import yaml  # only when a card shows YAML
+
+        return yaml.safe_dump(
+            json.loads(json.dumps(self._data, default=str)), sort_keys=False, allow_unicode=True
+        )

@@ -122,6 +122,13 @@ def test_python_code_and_error() -> None:
     assert "Loading failed" in html and "KeyError" in html
 
 
+def test_json_and_yaml_viewers() -> None:
+    from flowc.cards import JSONViewer, YAMLViewer
+
+    assert "&quot;k&quot;: [\n    1" in JSONViewer({"k": [1]}, title="config").render()
+    assert "k:\n- 1" in YAMLViewer({"k": [1]}, collapsible=False).render()
+
+
 def test_vega_is_embedded_only_in_a_page_with_a_chart() -> None:
     assert "vegaEmbed(" not in card_page("t", Markdown("x").render())
     page = card_page("t", VegaChart(CHART).render())
