@@ -207,6 +207,19 @@ class S3Storage(Storage):
     def __repr__(self) -> str:
         return f"S3Storage({self.url!r})"
 
+    def with_retry_budget(self, seconds: float) -> S3Storage:
+        """A copy retrying for at most ``seconds``, with clients of its own (it may be used on
+        threads of a process that forks: it must share no lock with the original)."""
+        import copy
+
+        shorter = copy.copy(self)
+        shorter.retry_seconds = min(self.retry_seconds, float(seconds))
+        shorter._client_lock = threading.Lock()
+        shorter._client_pid = None
+        shorter._clients = {}
+        shorter._session = None
+        return shorter
+
     # ---- plumbing --------------------------------------------------------------------------
     def _client(self, patient: bool = False) -> Any:
         """The boto3 client of this process (made on first use, and again after a fork).

@@ -83,6 +83,11 @@ class Storage(ABC):
         self.write(key, views)
         return sha, True
 
+    def with_retry_budget(self, seconds: float) -> Storage:
+        """This storage, retrying transient failures for at most ``seconds`` (best-effort writes
+        that must not hold up a run, or a Ctrl-C, for the whole budget). A copy where it matters."""
+        return self
+
     def sweep_abandoned_writes(self, older_than_seconds: float = 3600.0) -> int:
         """Deletes what writers killed mid-write left behind (never visible); returns how many.
 

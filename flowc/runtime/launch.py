@@ -18,7 +18,7 @@ from flowc.datastore.storage import StorageError
 from flowc.ir import FlowIR
 from flowc.runtime.display import Console
 from flowc.runtime.plan import TaskKey
-from flowc.runtime.records import claim_run, finish_run
+from flowc.runtime.records import STOPPING_RETRY_SECONDS, claim_run, finish_run
 from flowc.runtime.scheduler import Outcome, Scheduler, SchedulerConfig
 
 __all__ = ["EXIT_KILLED", "LaunchError", "LaunchOptions", "default_executor_name", "exit_code", "start_run"]
@@ -141,8 +141,12 @@ def start_run(
         )
         scheduler = Scheduler(config, clone=(lambda key: clone(run_id, key)) if clone else None)
         outcome = scheduler.run()
+    # Stopped by a signal: the user waits, so a failing datastore gets a short retry budget.
+    status_storage = (
+        storage.with_retry_budget(STOPPING_RETRY_SECONDS) if outcome.status == "killed" else storage
+    )
     try:
-        finish_run(storage, ir.name, run_id, outcome.status, outcome.reason, outcome.task_counts)
+        finish_run(status_storage, ir.name, run_id, outcome.status, outcome.reason, outcome.task_counts)
     except StorageError as exc:
         # The tasks' own records are already stored; only the run's final status is missing, so the
         # run reads as unfinished and `flowc resume` can continue it once the datastore is back.

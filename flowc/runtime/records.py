@@ -14,6 +14,9 @@ from flowc import metadata
 from flowc.datastore.storage import Storage
 
 __all__ = [
+    "CLEANUP_RETRY_SECONDS",
+    "STOPPING_RETRY_SECONDS",
+    "EndRecorder",
     "claim_run",
     "finish_run",
     "launcher_identity",
@@ -27,6 +30,11 @@ read_json = metadata.read_json
 
 #: Parameter values bigger than this (as JSON) are stored as objects, not inline in ``run.json``.
 INLINE_PARAMETER_BYTES = 1 << 16
+#: Retry budget of the runtime's best-effort records (a killed attempt's end and logs, the check
+#: of a task's record): a datastore that is down must not hold the run for the full budget per task.
+CLEANUP_RETRY_SECONDS = 5.0
+#: The same once the run is being stopped (Ctrl-C, SIGTERM), and for its final status then.
+STOPPING_RETRY_SECONDS = 2.0
 
 
 def claim_run(
@@ -146,3 +154,55 @@ def save_missing_logs(
     }
     if stored:  # their checksums, as the task runner records those of the logs it stores
         metadata.add_log_checksums(storage, address, attempt, stored)
+
+
+class EndRecorder:
+    """Records what killed attempts could not (their end, their logs) off the runtime's event loop:
+    on threads for a remote datastore (in parallel, so N tasks cost one retry budget, not N), inline
+    for a local one; each write retried for :data:`CLEANUP_RETRY_SECONDS` at most, then given up
+    (the attempt then stays ``running`` in its record; the run's status says what happened)."""
+
+    def __init__(self, storage: Storage) -> None:
+        from flowc.datastore.local import LocalStorage
+
+        self.storage = storage.with_retry_budget(CLEANUP_RETRY_SECONDS)
+        self._pool: Any = None
+        if not isinstance(storage, LocalStorage):
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(8, thread_name_prefix="flowc-records")
+
+    def hurry(self) -> None:
+        """From now on, retry for :data:`STOPPING_RETRY_SECONDS` at most (the run is being stopped)."""
+        self.storage = self.storage.with_retry_budget(STOPPING_RETRY_SECONDS)
+
+    def attempt_ended(
+        self,
+        flow: str,
+        run_id: str,
+        step: str,
+        task: str,
+        attempt: int,
+        reason: str | None,
+        logs: Mapping[str, bytes],
+    ) -> None:
+        """Marks the attempt failed with ``reason`` (if given) and stores the logs it left none of."""
+        storage = self.storage
+
+        def record() -> None:
+            try:
+                if reason is not None:
+                    mark_attempt_ended(storage, flow, run_id, step, task, attempt, reason)
+                save_missing_logs(storage, flow, run_id, step, task, attempt, logs)
+            except Exception:  # best effort: the datastore is failing, and the run's status says why
+                return
+
+        if self._pool is None:
+            record()
+        else:
+            self._pool.submit(record)
+
+    def close(self) -> None:
+        """Waits for the records under way (each bounded by its retry budget)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)

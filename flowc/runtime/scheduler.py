@@ -33,7 +33,7 @@ from flowc.datastore.storage import Storage, StorageError
 from flowc.ir import FlowIR
 from flowc.runtime.display import Console
 from flowc.runtime.plan import Plan, PlanError, TaskKey
-from flowc.runtime.records import mark_attempt_ended, read_json, save_missing_logs
+from flowc.runtime.records import EndRecorder, read_json
 from flowc.task_runner.lifetime import become_subreaper, children, kill_descendants, reap
 from flowc.task_runner.oom import MemoryState, memory_state, signal_reason
 from flowc.task_runner.supervise import UNRECORDED_EXIT
@@ -172,6 +172,7 @@ class Scheduler:
         self._task_counts: dict[str, int] = {}
         self._poll_seconds = 0.25
         self._subreaper = False
+        self._records = EndRecorder(config.storage)
         self._foreign_children: frozenset[int] = frozenset()
         self._next_orphan_check = 0.0
         self.console = config.console
@@ -197,6 +198,7 @@ class Scheduler:
             if self._subreaper:
                 kill_descendants(keep=self._foreign_children)
                 become_subreaper(False)
+            self._records.close()
             self._restore_signals(previous)
             self._selector.unregister(wake_r)
             os.close(wake_r)
@@ -382,30 +384,18 @@ class Scheduler:
                 return
         self._ended(running, ok=False)
         cause = UNRECORDED_EXIT if code == 0 and running.kill_reason is None else self._cause(running, code)
-        if code <= 0 or running.kill_reason:
-            # The task runner could not record its own end: say why in its attempt record.
-            with contextlib.suppress(Exception):
-                mark_attempt_ended(
-                    self.config.storage,
-                    self.config.ir.name,
-                    self.config.run_id,
-                    key.step,
-                    key.task_id,
-                    running.attempt,
-                    cause,
-                )
-        # Killed (by a signal, the runtime or its own @timeout watchdog) before storing its logs:
-        # store what it printed, so `flowc logs` shows where it stopped.
-        with contextlib.suppress(Exception):
-            save_missing_logs(
-                self.config.storage,
-                self.config.ir.name,
-                self.config.run_id,
-                key.step,
-                key.task_id,
-                running.attempt,
-                {stream: tail.data() for stream, tail in running.output.items()},
-            )
+        # The task runner could not record its own end (killed, or exited unrecorded): say why in
+        # its attempt record; and if it was killed before storing its logs, store what it printed,
+        # so `flowc logs` shows where it stopped. Off the loop, on a short retry budget.
+        self._records.attempt_ended(
+            self.config.ir.name,
+            self.config.run_id,
+            key.step,
+            key.task_id,
+            running.attempt,
+            cause if code <= 0 or running.kill_reason else None,
+            {stream: tail.data() for stream, tail in running.output.items()},
+        )
         if self._stop_signal is not None or self._failure is not None:
             return  # stopped on purpose: the run's own reason says why
         step = self.config.ir.step(key.step)
@@ -437,10 +427,11 @@ class Scheduler:
     def _recorded_control(self, key: TaskKey, printed: dict[str, Any] | None) -> dict[str, Any] | None:
         """The control record of a task whose record (``task.json``) is stored, else None."""
         task_key = layout.task_key(self.config.ir.name, self.config.run_id, key.step, key.task_id)
+        storage = self._records.storage  # a short retry budget: Ctrl-C must not wait for a dead datastore
         try:
             if printed is not None:
-                return printed if self.config.storage.exists(task_key) else None
-            record = read_json(self.config.storage, task_key)
+                return printed if storage.exists(task_key) else None
+            record = read_json(storage, task_key)
         except StorageError:
             return None
         return None if record is None else dict(record.get("control") or {})
@@ -480,6 +471,8 @@ class Scheduler:
     def _stop_all(self, now: float) -> None:
         if self._stop_deadline is None:
             self._stop_deadline = now + STOP_GRACE_SECONDS
+            if self._stop_signal is not None:
+                self._records.hurry()
             for running in self._running.values():
                 running.kill_reason = running.kill_reason or "stopped by the runtime"
                 _kill_group(running.pid, signal.SIGTERM)

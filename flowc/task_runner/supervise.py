@@ -41,6 +41,8 @@ UNRECORDED_EXIT = (
     "the task's process exited with status 0 before the task was recorded (did the step call os._exit?)"
 )
 
+#: Retry budget of the supervisor's best-effort record of an attempt's end.
+_BEST_EFFORT_RETRY_SECONDS = 5.0
 #: Signals that stop a task (engines send SIGTERM, a terminal SIGINT/SIGHUP): passed to the child.
 _FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
 
@@ -50,11 +52,13 @@ def supervise(spec: TaskSpec, run: Callable[[], int], with_runtime: bool = False
     from flowc.task_runner.oom import memory_state
 
     memory = memory_state()  # the task's memory cgroup (its child's too) before it runs
-    return supervised(run, with_runtime=with_runtime, judge=lambda code: _judge(spec, code, memory))
+    return supervised(
+        run, with_runtime=with_runtime, judge=lambda code, stopped: _judge(spec, code, stopped, memory)
+    )
 
 
 def supervised(
-    run: Callable[[], int], *, with_runtime: bool = False, judge: Callable[[int], int] | None = None
+    run: Callable[[], int], *, with_runtime: bool = False, judge: Callable[[int, bool], int] | None = None
 ) -> int:
     """Runs ``run()`` in a forked child under this process as its supervisor; returns its exit code
     (or what ``judge(exit code)`` makes of it). When the child was killed by a signal, this process
@@ -63,7 +67,8 @@ def supervised(
     Args:
         run: the task.
         with_runtime: the local runtime is this process's parent: when it dies, kill everything.
-        judge: maps the child's exit code (negative: killed by that signal) to the one to return.
+        judge: ``judge(exit code, stopped)`` maps the child's exit code (negative: killed by that
+            signal) to the one to return; ``stopped``: a stop signal was forwarded to it.
     """
     if not hasattr(os, "fork"):
         return run()
@@ -80,7 +85,13 @@ def supervised(
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child leaves through os._exit
         _child(supervisor, run)
-    previous = {signum: signal.signal(signum, lambda sig, frame: _forward(pid, sig)) for signum in _FORWARDED}
+    stopped: list[int] = []  # the stop signals forwarded (set by the handler)
+
+    def forward(signum: int, frame: object) -> None:
+        stopped.append(signum)
+        _forward(pid, signum)
+
+    previous = {signum: signal.signal(signum, forward) for signum in _FORWARDED}
     if with_runtime:
         runtime = os.getppid()
 
@@ -99,7 +110,7 @@ def supervised(
             signal.signal(signum, handler)
     kill_descendants()  # what the task started and left behind goes with it
     code = os.waitstatus_to_exitcode(status)
-    judged = code if judge is None else judge(code)
+    judged = code if judge is None else judge(code, bool(stopped))
     if code < 0 and judged == code:
         _flush()
         with contextlib.suppress(OSError, ValueError):  # SIGKILL and SIGSTOP have no handler to reset
@@ -137,7 +148,7 @@ def _forward(pid: int, signum: int) -> None:
         os.kill(pid, signum)
 
 
-def _judge(spec: TaskSpec, code: int, memory: MemoryState | None = None) -> int:
+def _judge(spec: TaskSpec, code: int, stopped: bool = False, memory: MemoryState | None = None) -> int:
     from flowc.datastore.storage import StorageError, open_storage
     from flowc.metadata import TaskAddress, end_running_attempt, list_attempts
     from flowc.task_runner.runner import datastore_url
@@ -147,6 +158,9 @@ def _judge(spec: TaskSpec, code: int, memory: MemoryState | None = None) -> int:
         storage = open_storage(datastore_url(spec))
         if code == EXIT_OK and storage.exists(address.task_key):
             return EXIT_OK
+        # Best effort from here on: a datastore that is down must not hold the task's end for long.
+        # (Stopped by the runtime or the engine: whoever stops it is waiting.)
+        storage = storage.with_retry_budget(1.0 if stopped else _BEST_EFFORT_RETRY_SECONDS)
         attempts = [spec.attempt] if spec.attempt is not None else list_attempts(storage, address)[-1:]
         if code == EXIT_OK:
             reason = UNRECORDED_EXIT

@@ -326,3 +326,84 @@ def test_no_process_a_task_started_outlives_it(tmp_path: Path, executor: str, en
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         _kill_pids(files)
+
+
+# ---- 6. a datastore that is down holds neither the run's end nor a Ctrl-C --------------------------
+def _s3_run(server, tmp_path: Path, flow: Path, *extra: str) -> tuple[subprocess.Popen[bytes], Path, Path]:
+    import boto3
+
+    credentials = {k: server.env[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    boto3.client(
+        "s3",
+        endpoint_url=server.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
+    ).create_bucket(Bucket="outage")
+    faults = tmp_path / "faults"
+    faults.mkdir()
+    out = tmp_path / "out"
+    env = _env(FAULT_DIR=str(faults), FLOWC_S3__RETRY_SECONDS="10", **server.env)
+    with open(out, "wb") as sink:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "flowc",
+                "run",
+                str(flow),
+                "--datastore",
+                "s3://outage/ds",
+                "--max-workers",
+                "4",
+                *extra,
+            ],
+            env=env,
+            start_new_session=True,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    return process, faults, out
+
+
+@pytest.mark.parametrize("executor", ["fork", "subprocess"])
+def test_ctrl_c_is_honoured_while_the_datastore_is_down(tmp_path: Path, executor: str) -> None:
+    from tests.helpers.servers import moto_server
+
+    with moto_server() as server:
+        process, faults, out = _s3_run(server, tmp_path, SLEEPY, "--executor", executor)
+        files: list[Path] = []
+        try:
+            files = _wait_for_files(faults, "*.pids", 3, process)
+            server.kill()  # S3 unreachable from now on, longer than any retry budget
+            os.kill(process.pid, signal.SIGINT)
+            # Bounded well below the retry budget per task: the runtime no longer waits for it.
+            assert process.wait(timeout=30) == 130
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            _kill_pids(files)
+    output = out.read_text()
+    assert "was killed" in output and "could not record the run's final status" in output, output
+    assert "Traceback" not in output
+
+
+def test_a_run_whose_datastore_goes_down_ends_after_one_retry_budget_not_one_per_task(tmp_path: Path) -> None:
+    from tests.helpers.servers import moto_server
+
+    with moto_server() as server:
+        process, faults, out = _s3_run(server, tmp_path, FLOWS / "waiting_flow.py")
+        files: list[Path] = []
+        try:
+            files = _wait_for_files(faults, "*.pids", 3, process)
+            server.kill()
+            (faults / "go").write_text("")  # the tasks now store their artifacts: they fail
+            # The tasks give up after their budget (in parallel); the runtime's own records of
+            # them are best effort, in parallel, on a short budget: bounded well below 3 budgets.
+            assert process.wait(timeout=55) == 1
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            _kill_pids(files)
+    output = out.read_text()
+    assert "failed" in output and "datastore" in output and "Traceback" not in output, output
