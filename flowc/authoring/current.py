@@ -56,6 +56,34 @@ class Current:
             return FACT_DEFAULTS[name]
         raise AttributeError(f"current has no attribute {name!r}")
 
+    @property
+    def tags(self) -> set[str]:
+        """The run's tags, a set as Metaflow's (a new one on each read: changing it changes nothing)."""
+        facts = _FACTS.get()
+        return set(facts["tags"]) if facts else set()
+
+    @property
+    def task(self) -> Any:
+        """The running task as a client :class:`flowc.Task` (None outside a task); it may be
+        stored as an artifact and read back anywhere, as Metaflow's ``current.task``."""
+        facts = _FACTS.get()
+        if not facts or facts.get("task_id") is None:
+            return None
+        from flowc.client.objects import Task, _store_for
+
+        parts = (facts["flow_name"], facts["run_id"], facts["step_name"], str(facts["task_id"]))
+        return Task._from_parts(_store_for(None), *parts)
+
+    @property
+    def run(self) -> Any:
+        """The running run as a client :class:`flowc.Run` (None outside a task)."""
+        facts = _FACTS.get()
+        if not facts or facts.get("run_id") is None:
+            return None
+        from flowc.client.objects import Run, _store_for
+
+        return Run._from_parts(_store_for(None), facts["flow_name"], facts["run_id"])
+
     def get(self, key: str, default: Any = None) -> Any:
         """``getattr(current, key, default)``, as Metaflow's ``current.get``."""
         return getattr(self, key, default)

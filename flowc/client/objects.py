@@ -220,6 +220,11 @@ class Run(_ClientObject):
                 "call flowc.namespace(None) to see every run"
             )
 
+    @property
+    def parent(self) -> Flow:
+        """The flow this run belongs to."""
+        return Flow(self.flow_name, datastore=self._store)
+
     @classmethod
     def _from_parts(cls, store: ClientStore, flow: str, run_id: str) -> Run:
         run = cls.__new__(cls)
@@ -357,6 +362,11 @@ class Step(_InRun):
         Run(f"{flow}/{run_id}", datastore=store)[step]  # existence + namespace
         self._init(store, flow, run_id, step)
 
+    @property
+    def parent(self) -> Run:
+        """The run this step belongs to."""
+        return self._run
+
     @classmethod
     def _from_parts(cls, store: ClientStore, flow: str, run_id: str, step: str) -> Step:
         obj = cls.__new__(cls)
@@ -436,6 +446,11 @@ class Task(_InRun):
         store = _store_for(datastore)
         Run(f"{flow}/{run_id}", datastore=store)[step][task_id]  # existence + namespace
         self._init(store, flow, run_id, step, task_id)
+
+    @property
+    def parent(self) -> Step:
+        """The step this task belongs to."""
+        return Step._from_parts(self._store, self.flow_name, self.run_id, self.step_name)
 
     @classmethod
     def _from_parts(cls, store: ClientStore, flow: str, run_id: str, step: str, task_id: str) -> Task:
@@ -643,6 +658,11 @@ class DataArtifact(_InRun):
         obj.pathspec = f"{task.pathspec}/{name}"
         obj.flow_name, obj.run_id = task.flow_name, task.run_id
         return obj
+
+    @property
+    def parent(self) -> Task:
+        """The task that stored this artifact."""
+        return self._task
 
     @property
     def created_at(self) -> datetime | None:

@@ -26,6 +26,14 @@ class ClientStore:
         self.storage = open_storage(url)
         self._local_root = None if url.startswith("s3://") else os.path.abspath(url)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # A client object stored as an artifact (Metaflow's `self.run_obj = current.run`) keeps
+        # only where its datastore is; the connection is opened again where it is read.
+        return {"url": self.url}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["url"])  # type: ignore[misc]
+
     @classmethod
     def for_storage(cls, storage: Any) -> ClientStore:
         """A store over an already open :class:`~flowc.datastore.storage.Storage` (the task

@@ -53,12 +53,22 @@ def test_current_members_inside_a_task(tmp_path: Path) -> None:
     assert graph["graph_structure"] == ["start", [["body"]], "join", "end"]
 
 
+def test_current_task_and_run_are_client_objects_stored_as_artifacts(tmp_path: Path) -> None:
+    run = _run(tmp_path, "--tag", "t1")
+    start = run["start"].task
+    task_obj, run_obj = start.data.task_obj, start.data.run_obj
+    assert task_obj.pathspec == start.pathspec and run_obj.pathspec == run.pathspec
+    assert task_obj.parent.parent.id == run.id and run_obj["start"].id == "start"
+    assert task_obj.data.tags_seen == {"t1"}  # a set, as Metaflow's current.tags
+
+
 def test_is_user_branch_is_false_on_a_named_branch(tmp_path: Path) -> None:
     assert _run(tmp_path, "--branch", "feature")["start"].task.data.is_user_branch is False
 
 
 def test_current_outside_a_task() -> None:
     assert "run_id" not in current
+    assert current.task is None and current.run is None and current.tags == set()
     assert current.get("run_id", "none") is None  # the member exists, unset outside a run
     assert current.tempdir == "."
     with pytest.raises(RuntimeError, match="Graph is not available"):

@@ -23,6 +23,9 @@ class CurrentFlow(FlowSpec):
         self.has_nothing = "no_such_member" in current
         self.got = (current.get("step_name"), current.get("no_such_member", "fallback"))
         self.graph = current.graph
+        self.task_obj = current.task  # client objects, stored and read back anywhere
+        self.run_obj = current.run
+        self.tags_seen = current.tags
         self.items = list(range(self.LIMIT))
         self.next(self.body, foreach="items")
 
