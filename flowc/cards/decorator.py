@@ -39,20 +39,36 @@ class CardSpec:
 
     @classmethod
     def from_attributes(cls, position: int, attributes: dict[str, Any]) -> CardSpec:
+        """The spec of ``@card(**attributes)``.
+
+        Raises:
+            ValueError: an argument has the wrong type or value (the front end reports it).
+        """
         card_id = attributes.get("id")
-        if card_id is not None and not _ID.match(str(card_id)):
-            raise ValueError(f"@card id {card_id!r} may only hold letters, digits and _")
+        if card_id is not None and not (isinstance(card_id, str) and _ID.match(card_id)):
+            raise ValueError(f"id {card_id!r} may only hold letters, digits and _")
+        card_type = attributes.get("type", "default")
+        if not isinstance(card_type, str) or not card_type:
+            raise ValueError(f"type must be a card type's name, not {card_type!r}")
         options = _thaw(attributes.get("options") or {})
+        if not isinstance(options, dict):
+            raise ValueError(f"options must be a dict, not {type(options).__name__}")
         return cls(
             position=position,
-            type=str(attributes.get("type") or "default"),
-            id=None if card_id is None else str(card_id),
-            options=options if isinstance(options, dict) else {},
-            timeout=float(attributes.get("timeout", 45) or 45),
+            type=card_type,
+            id=card_id,
+            options=options,
+            timeout=_positive(attributes.get("timeout", 45), "timeout"),
             save_errors=bool(attributes.get("save_errors", True)),
             customize=bool(attributes.get("customize", False)),
-            refresh_interval=float(attributes.get("refresh_interval", 5) or 5),
+            refresh_interval=_positive(attributes.get("refresh_interval", 5), "refresh_interval"),
         )
+
+
+def _positive(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ValueError(f"{what} must be a positive number of seconds, not {value!r}")
+    return float(value)
 
 
 def card_specs(step: Any) -> list[CardSpec]:

@@ -88,6 +88,7 @@ _KNOWN_ARGUMENTS = {
     "batch": {"cpu", "memory", "gpu", "image", "queue", "iam_role", "shared_memory"},
     "schedule": {"cron", "hourly", "daily", "weekly", "timezone"},
     "project": {"name"},
+    "card": {"type", "id", "options", "timeout", "save_errors", "customize", "refresh_interval", "scope"},
 }
 _RESOURCE_KEYS = ("cpu", "memory", "gpu", "disk")
 
@@ -252,7 +253,7 @@ def step_settings(decorators: list[EvaluatedDecorator]) -> tuple[StepSettings, l
     seen: set[str] = set()
     for decorator in decorators:
         name, arguments = decorator.name, decorator.arguments
-        if name in _KNOWN_ARGUMENTS and name in seen and name not in ("kubernetes", "batch"):
+        if name in _KNOWN_ARGUMENTS and name in seen and name not in ("kubernetes", "batch", "card"):
             problems.append(
                 Problem("duplicate-decorator", f"@{name} is given twice", decorator.line,
                         hint="keep one; merge their arguments")
@@ -291,6 +292,10 @@ def step_settings(decorators: list[EvaluatedDecorator]) -> tuple[StepSettings, l
             else:
                 if not all(is_json_compatible(v) for v in arguments.values()):
                     raise ValueError("arguments must be JSON-compatible literals")
+                if name == "card":
+                    from flowc.cards.decorator import CardSpec
+
+                    CardSpec.from_attributes(0, arguments)  # refused here, not when the task runs
                 generic.append(_generic(decorator))
         except (ValueError, TypeError) as exc:
             problems.append(Problem("bad-decorator", f"@{name}: {exc}", decorator.line))

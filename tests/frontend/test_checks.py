@@ -586,6 +586,22 @@ CASES: dict[str, str] = {
             def end(self):
                 pass
         """,
+    "bad_card_decorators": """
+        class F(FlowSpec):
+            @card(id="no spaces")  # expect: bad-decorator start
+            @card(type="blank", timeout=0)  # expect: bad-decorator start
+            @card(type="blank", colour="red")  # expect: decorator-argument-ignored start
+            @card(options=[1])  # expect: bad-decorator start
+            @card
+            @card(type="blank", id="report", options={"title": "ok"}, timeout=5)
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """,
     "misplaced_and_duplicate_decorators": """
         @retry  # expect: misplaced-decorator -
         class F(FlowSpec):
