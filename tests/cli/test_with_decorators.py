@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from flowc.cli import main
 from flowc.client import Run
 from flowc.frontend import build_ir
 from flowc.frontend.decospecs import WITH_ENV, apply_decospecs, parse_decospec
+from tests.argo.fake_kube import FakeKube, fake_kube
 from tests.conformance.matrix import REPO_ROOT
 
 FLAKY = """
@@ -158,3 +160,26 @@ def test_compile_lowers_with_into_every_target(
 def test_compile_refuses_a_bad_spec(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["compile", str(_flow(tmp_path)), "--target", "argo", "--with", "pypi"]) == 2
     assert "flowc compile: --with pypi: a Metaflow decorator" in capsys.readouterr().err
+
+
+@pytest.fixture
+def kube(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeKube]:
+    """A fake Kubernetes API (the Argo deploy tests' own) that `flowc deploy --target argo` talks to."""
+    with fake_kube() as server:
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("FLOWC_KUBERNETES__API_SERVER", server.url)
+        monkeypatch.setenv("FLOWC_KUBERNETES__TOKEN", server.token)
+        monkeypatch.setenv("FLOWC_DATASTORE", str(tmp_path / "datastore"))
+        yield server
+
+
+def test_deploy_lowers_with_into_the_deployed_template(kube: FakeKube) -> None:
+    import json
+
+    from tests.conformance.matrix import FLOWS_DIR
+
+    flow = str(FLOWS_DIR / "linear_flow.py")
+    assert main(["deploy", flow, "--target", "argo", "--with", "retry:times=4"]) == 0
+    stored = json.dumps(kube.objects[("workflowtemplates", "default", "linearflow")])
+    assert '"limit": 4' in stored
+    assert WITH_ENV in stored and "retry:times=4" in stored
