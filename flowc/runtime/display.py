@@ -3,10 +3,18 @@
 On a terminal a one-line progress display (steps, tasks done / running / failed, elapsed time)
 stays below the scrolling log lines, redrawn at most ten times a second. Elsewhere (a pipe, a file,
 CI) only plain lines are printed, each with its prefix, so logs stay greppable.
+
+A stream that can no longer be written (a closed pipe: ``flowc run ... | head``; a full disk:
+``> /dev/full``; a terminal gone with its SSH session) never stops the run: it is pointed at
+``/dev/null`` (so nothing, not even the interpreter's last flush, fails on it again), a note goes
+to the other stream if that one still works, and the run goes on to record its status (every
+task's output is in its logs: ``flowc logs``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 import time
 from collections import Counter
@@ -77,15 +85,46 @@ class Console:
 
     def _write(self, stream: TextIO, text: str) -> None:
         if self._status_shown:
-            self.out.write(_CLEAR_LINE)
             self._status_shown = False
-            if stream is not self.out:
-                self.out.flush()
-        stream.write(text)
-        if not self.live:
-            stream.flush()
-        else:
+            self._put(self.out, _CLEAR_LINE, flush=stream is not self.out)
+        self._put(stream, text, flush=not self.live)
+        if self.live:
             self.refresh(force=True)
+
+    def _put(self, stream: TextIO, text: str, flush: bool = True) -> None:
+        try:
+            stream.write(text)
+            if flush:
+                stream.flush()
+        except (OSError, ValueError) as exc:
+            self._lost(stream, exc)
+
+    def _lost(self, stream: TextIO, exc: BaseException) -> None:
+        """``stream`` cannot be written any more: from now on it writes to /dev/null (see the
+        module docstring), and the other stream says so once."""
+        try:
+            fd = stream.fileno()
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, fd)
+            os.close(null)
+        except (OSError, ValueError, AttributeError):  # no descriptor (a StringIO): drop it
+            null_stream = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the console
+            if stream is self.out:
+                self.out = null_stream
+            else:
+                self.err = null_stream
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()  # what was buffered goes to /dev/null now
+        self.live = False
+        other = self.err if stream is self.out else self.out
+        name = "standard output" if stream is self.out else "standard error"
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        with contextlib.suppress(OSError, ValueError):
+            other.write(
+                f"flowc: the {name} can no longer be written ({why}); the run goes on, "
+                "its tasks' output is in their logs (flowc logs)\n"
+            )
+            other.flush()
 
     def _clock(self) -> str:
         return time.strftime("%H:%M:%S")
@@ -111,18 +150,17 @@ class Console:
             return
         self._last_draw = now
         text = self.status_text()
-        self.out.write(_CLEAR_LINE + text[: _width() - 1])
-        self.out.flush()
-        self._status_shown = True
+        self._put(self.out, _CLEAR_LINE + text[: _width() - 1])
+        self._status_shown = self.live
 
     def close(self) -> None:
         """Ends the progress display (later lines print plainly)."""
         self._active = False
         if self._status_shown:
-            self.out.write(_CLEAR_LINE)
             self._status_shown = False
-        self.out.flush()
-        self.err.flush()
+            self._put(self.out, _CLEAR_LINE, flush=False)
+        self._put(self.out, "")
+        self._put(self.err, "")
 
 
 def _width() -> int:

@@ -5,12 +5,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
+import signal
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +21,7 @@ from flowc.ir import FlowIR
 from flowc.runtime.display import Console
 from flowc.runtime.plan import TaskKey
 from flowc.runtime.records import STOPPING_RETRY_SECONDS, claim_run, finish_run
-from flowc.runtime.scheduler import Outcome, Scheduler, SchedulerConfig
+from flowc.runtime.scheduler import STOP_SIGNALS, Outcome, Scheduler, SchedulerConfig
 
 __all__ = ["EXIT_KILLED", "LaunchError", "LaunchOptions", "default_executor_name", "exit_code", "start_run"]
 
@@ -141,6 +143,15 @@ def start_run(
         )
         scheduler = Scheduler(config, clone=(lambda key: clone(run_id, key)) if clone else None)
         outcome = scheduler.run()
+    # A stop signal now would lose the status about to be written: they wait (ignored) until it is.
+    with _signals_ignored():
+        outcome = _record_status(storage, ir, run_id, outcome)
+        _final_message(console, ir, run_id, outcome, time.monotonic() - started, options)
+    return run_id, outcome
+
+
+def _record_status(storage: Any, ir: FlowIR, run_id: str, outcome: Outcome) -> Outcome:
+    """Writes the run's final status; returns the outcome, changed if that write failed."""
     # Stopped by a signal: the user waits, so a failing datastore gets a short retry budget.
     status_storage = (
         storage.with_retry_budget(STOPPING_RETRY_SECONDS) if outcome.status == "killed" else storage
@@ -157,8 +168,22 @@ def start_run(
             + (f" (after: {outcome.reason})" if outcome.reason else ""),
             failed_task=outcome.failed_task or "(none)",
         )
-    _final_message(console, ir, run_id, outcome, time.monotonic() - started, options)
-    return run_id, outcome
+    return outcome
+
+
+@contextlib.contextmanager
+def _signals_ignored() -> Iterator[None]:
+    previous = {}
+    try:
+        for signum in STOP_SIGNALS:
+            previous[signum] = signal.signal(signum, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        pass
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _open_run_id_file(path: str | None) -> Any:

@@ -10,7 +10,7 @@ One thread, one ``selectors`` loop over the children's pipes (and a wake-up pipe
   names the task, its cause and ``flowc resume``;
 * ``@timeout`` is enforced by the task runner (exit 4); a child that overruns its limit by
   ``timeout_grace`` seconds anyway is killed here;
-* SIGINT / SIGTERM stop every task (SIGTERM to its process group, SIGKILL after a grace period),
+* SIGINT / SIGTERM / SIGHUP stop every task (SIGTERM to its process group, SIGKILL after a grace period),
   reap them all, and end the run as ``killed``.
 """
 
@@ -53,6 +53,10 @@ EXIT_CAUSES: Mapping[int, str] = {
     3: "infrastructure error (datastore unreachable or corrupt object)",
     4: "killed by its @timeout",
 }
+
+#: Signals that stop the run (SIGHUP: the terminal or SSH session went away): its tasks are stopped
+#: and the run ends ``killed``, its status recorded.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 #: How long stopped tasks get between SIGTERM and SIGKILL.
 STOP_GRACE_SECONDS = 5.0
@@ -488,7 +492,7 @@ class Scheduler:
                 self._stop_signal = signum
 
         try:
-            for signum in (signal.SIGINT, signal.SIGTERM):
+            for signum in STOP_SIGNALS:
                 previous[signum] = signal.signal(signum, handler)
             # A no-op handler, so that a child's exit writes to the wake-up pipe and ends select().
             previous[signal.SIGCHLD] = signal.signal(signal.SIGCHLD, lambda signum, frame: None)

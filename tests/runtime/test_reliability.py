@@ -407,3 +407,66 @@ def test_a_run_whose_datastore_goes_down_ends_after_one_retry_budget_not_one_per
             _kill_pids(files)
     output = out.read_text()
     assert "failed" in output and "datastore" in output and "Traceback" not in output, output
+
+
+# ---- 7. a closed or full console, or SIGHUP, still ends with the run's status recorded --------------
+def _status(ds: Path, flow: str) -> dict:
+    (run_dir,) = (ds / "runs" / flow).iterdir()
+    return json.loads((run_dir / "status.json").read_text())
+
+
+def test_a_full_stdout_does_not_stop_the_run_and_its_status_is_recorded(tmp_path: Path) -> None:
+    ds = tmp_path / "ds"
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "flowc", "run", str(SLEEPY), "--datastore", str(ds)],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env(),
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "standard output can no longer be written" in result.stderr
+    assert _status(ds, "SleepyFlow")["status"] == "successful"
+
+
+def test_a_closed_stdout_pipe_does_not_stop_the_run_and_its_status_is_recorded(tmp_path: Path) -> None:
+    ds = tmp_path / "ds"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flowc", "run", str(SLEEPY), "--datastore", str(ds)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(),
+    )
+    try:
+        assert process.stdout is not None and process.stdout.readline()  # `| head -1`
+        process.stdout.close()
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, stderr
+    assert b"Traceback" not in stderr and b"Broken pipe" in stderr
+    assert _status(ds, "SleepyFlow")["status"] == "successful"
+
+
+def test_sighup_stops_the_run_and_records_it_killed(tmp_path: Path) -> None:
+    faults, ds = tmp_path / "faults", tmp_path / "ds"
+    faults.mkdir()
+    process = _start(
+        ["run", str(SLEEPY), "--datastore", str(ds), "--max-workers", "4"], _env(FAULT_DIR=str(faults))
+    )
+    files: list[Path] = []
+    try:
+        files = _wait_for_files(faults, "*.pids", 3, process)
+        os.kill(process.pid, signal.SIGHUP)  # an SSH session dropping
+        assert process.wait(timeout=60) == 130
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        _kill_pids(files)
+    status = _status(ds, "SleepyFlow")
+    assert status["status"] == "killed" and "SIGHUP" in status["reason"]
+    assert _survivors(_spawned(files)) == []
