@@ -11,7 +11,23 @@ from typing import Any
 
 from flowc.cards.store import CardEntry, CardRef, list_cards, read_card, read_card_data
 
-__all__ = ["Card", "CardContainer", "CardNotPresentException", "get_cards"]
+__all__ = ["Card", "CardContainer", "CardNotPresentException", "get_cards", "open_in_browser"]
+
+
+def open_in_browser(path: str) -> bool:
+    """Opens the file ``path`` in a graphical browser when there is a display; True if it did.
+
+    Without one (a server, a CI job) nothing is opened: ``webbrowser`` would otherwise start a
+    text browser in the terminal and block.
+    """
+    import os
+    import sys
+    import webbrowser
+
+    graphical = sys.platform in ("darwin", "win32") or any(
+        os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "BROWSER")
+    )
+    return graphical and webbrowser.open(f"file://{os.path.abspath(path)}")
 
 
 class CardNotPresentException(Exception):
@@ -84,13 +100,13 @@ class Card:
         return read_card_data(self._storage, self._ref, self._entry)
 
     def view(self) -> str:
-        """Writes the card to a temporary file, opens it in a browser; returns the file's path."""
+        """Writes the card to a temporary file and opens it in a browser (when there is a display);
+        returns the file's path."""
         import tempfile
-        import webbrowser
 
         with tempfile.NamedTemporaryFile("w", suffix=".html", delete=False, encoding="utf-8") as handle:
             handle.write(self.get())
-        webbrowser.open(f"file://{handle.name}")
+        open_in_browser(handle.name)
         return handle.name
 
     def _repr_html_(self) -> str:

@@ -222,7 +222,8 @@ def _view(store: Any, parts: list[str], card: Any, args: argparse.Namespace) -> 
     import os
     import tempfile
     import time
-    import webbrowser
+
+    from flowc.cards.client import open_in_browser
 
     if args.out:
         path = os.path.abspath(args.out)
@@ -232,7 +233,7 @@ def _view(store: Any, parts: list[str], card: Any, args: argparse.Namespace) -> 
     _write(path, card.get())
     print(path, flush=True)
     if not args.no_browser:
-        webbrowser.open(f"file://{path}")
+        open_in_browser(path)
     if args.follow:
         task = _task(store, parts)
         last = None

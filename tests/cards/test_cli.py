@@ -4,6 +4,7 @@ and the client (`Task.cards`, `get_cards`), as a user would."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -73,6 +74,25 @@ def test_card_view_prints_the_file(card_run) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(out) and "<h1>Report</h1>" in out.read_text()
+
+
+def test_card_view_without_a_display_only_prints_the_path(card_run) -> None:
+    work, datastore, run_id = card_run
+    done = _flowc(
+        "card",
+        "view",
+        f"CardFlow/{run_id}/start/0",
+        "--type",
+        "default",
+        "--datastore",
+        datastore,
+        cwd=work,
+        env={"DISPLAY": "", "WAYLAND_DISPLAY": "", "BROWSER": ""},
+    )
+    assert done.returncode == 0, done.stderr
+    path = Path(done.stdout.strip())
+    assert path.suffix == ".html" and "hello from start" in path.read_text(encoding="utf-8")
+    path.unlink()
 
 
 def test_missing_cards_are_one_line_errors(card_run) -> None:
