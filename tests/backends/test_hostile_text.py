@@ -2,7 +2,8 @@
 
 Hostile text (triple quotes, backslash escapes, Jinja and Argo template markers, NUL, lone
 surrogates, Unicode line breaks) in a flow's docstring, a step's docstring, a parameter's help and
-default and an ``@environment`` value: every target's compiled file parses, and the text reads back
+default, an ``@environment`` value and an ``@project`` name (a DAG tag), with any step name the
+front end allows: every target's compiled file parses, and the text reads back
 from it unchanged (a lone surrogate, which no UTF-8 file holds, is refused by the front end).
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import json
+import keyword
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from flowc.backends.base import CompiledFile, GeneratedFileError
 from flowc.backends.sfn import BACKEND as SFN
 from flowc.config import load_settings
 from flowc.frontend import build_ir
+from flowc.frontend.checks import RESERVED_STEP_NAMES
 from flowc.frontend.diagnostics import CompileError
 
 SETTINGS = settings(
@@ -39,13 +42,22 @@ FRAGMENTS = [
 HOSTILE = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=4)), max_size=8).map("".join)
 
 
-def _flow_source(doc: str, step_doc: str, help_text: str, default: str, env_value: str) -> str:
+def _flow_source(
+    doc: str,
+    step_doc: str,
+    help_text: str,
+    default: str,
+    env_value: str,
+    project: str = "demo",
+    step: str = "middle",
+) -> str:
     """A flow file carrying the texts as string literals (``repr``: any text is a valid literal)."""
     return "\n".join(
         [
-            "from flowc import FlowSpec, Parameter, environment, step",
+            "from flowc import FlowSpec, Parameter, environment, project, step",
             "",
             "",
+            f"@project(name={project!r})",
             "class HostileFlow(FlowSpec):",
             f"    {doc!r}",
             "",
@@ -55,6 +67,10 @@ def _flow_source(doc: str, step_doc: str, help_text: str, default: str, env_valu
             "    @step",
             "    def start(self):",
             f"        {step_doc!r}",
+            f"        self.next(self.{step})",
+            "",
+            "    @step",
+            f"    def {step}(self):",
             "        self.next(self.end)",
             "",
             "    @step",
@@ -80,8 +96,22 @@ def _python_strings(text: str) -> set[str]:
     }
 
 
+#: Step names the front end allows (ASCII identifiers, at most 236 characters), not "start"/"end".
+STEP_NAMES = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,235}", fullmatch=True).filter(
+    lambda name: not keyword.iskeyword(name) and name not in RESERVED_STEP_NAMES | {"start", "end"}
+)
+
+
 @SETTINGS
-@given(doc=HOSTILE, step_doc=HOSTILE, help_text=HOSTILE, default=HOSTILE, env_value=HOSTILE)
+@given(
+    doc=HOSTILE,
+    step_doc=HOSTILE,
+    help_text=HOSTILE,
+    default=HOSTILE,
+    env_value=HOSTILE,
+    project=HOSTILE.filter(bool),
+    step=STEP_NAMES,
+)
 def test_every_target_writes_valid_files_for_hostile_text(
     tmp_path_factory: pytest.TempPathFactory,
     doc: str,
@@ -89,11 +119,15 @@ def test_every_target_writes_valid_files_for_hostile_text(
     help_text: str,
     default: str,
     env_value: str,
+    project: str,
+    step: str,
 ) -> None:
     folder = tmp_path_factory.mktemp("hostile")
     flow = folder / "hostile_flow.py"
-    flow.write_text(_flow_source(doc, step_doc, help_text, default, env_value), encoding="utf-8")
-    texts = (doc, step_doc, help_text, default, env_value)
+    flow.write_text(
+        _flow_source(doc, step_doc, help_text, default, env_value, project, step), encoding="utf-8"
+    )
+    texts = (doc, step_doc, help_text, default, env_value, project)
     if any(0xD800 <= ord(c) <= 0xDFFF for text in texts for c in text):
         # No UTF-8 file (and no YAML document) can hold a lone surrogate: refused, never altered.
         with pytest.raises(CompileError, match="text-not-encodable"):
@@ -110,12 +144,15 @@ def test_every_target_writes_valid_files_for_hostile_text(
         assert default in strings
         if help_text:
             assert any(help_text in s for s in strings)
-        first_line = doc.strip().splitlines()[0].strip() if doc.strip() else None
+        # The IR keeps the docstring as Python reads it (inspect.cleandoc: tabs expanded, indent removed).
+        summary = (ir.docstring or "").strip()
+        first_line = summary.splitlines()[0].strip() if summary else None
         if first_line:
             assert first_line in strings  # the DAG's description
             assert first_line in ast.get_docstring(ast.parse(compiled.text), clean=False)
         if operator == "kubernetes":
             assert env_value in strings
+        assert f"project:{project}" in strings  # a DAG tag
 
     for compiled in compile_argo(ir, settings_, {}):
         _write_and_read(folder, compiled)
