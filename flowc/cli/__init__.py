@@ -101,12 +101,23 @@ def main_for_flow_file(path: str, argv: Sequence[str], flow_name: str | None = N
     """``python flow.py COMMAND ARGS`` -> ``flowc COMMAND flow.py ARGS``.
 
     Metaflow's top-level ``--quiet`` before COMMAND is accepted: flowc prints no banner to silence.
+    So is its top-level ``--with SPEC`` (``python flow.py --with retry run``): it is the command's own
+    ``--with`` (run, compile, deploy).
     """
     argv = list(argv)
-    while argv and argv[0] == "--quiet":
-        argv.pop(0)
+    with_options: list[str] = []
+    while argv and (argv[0] == "--quiet" or argv[0].startswith("--with")):
+        option = argv.pop(0)
+        if option == "--with" and argv:
+            with_options += [option, argv.pop(0)]
+        elif option.startswith("--with="):
+            with_options.append(option)
+        elif option != "--quiet":
+            argv.insert(0, option)  # not an option flowc reads here: let the parser say so
+            break
     if not argv or argv[0] not in COMMANDS:
         return main(argv or ["--help"])
+    argv[1:1] = with_options
     command = argv[0]
     if COMMANDS[command][1]:
         return main([command, path, *argv[1:]])

@@ -98,6 +98,16 @@ def test_run_with_retry_catch_and_environment_on_every_step(tmp_path: Path, exec
     assert "always" in run.data.caught  # --with catch: the failure was caught, the run went on
 
 
+def test_with_before_the_command_as_metaflow_allows(tmp_path: Path) -> None:
+    # `python flow.py --with retry run`: Metaflow's top-level --with is the command's.
+    path = _flow(tmp_path)
+    store = str(tmp_path / "ds")
+    result = _python([str(path), *WITH, "run", "--datastore", store, "--run-id-file", str(tmp_path / "id")])
+    assert result.returncode == 0, result.stderr
+    run = Run(f"FlakyFlow/{(tmp_path / 'id').read_text()}", datastore=store, _namespace_check=False)
+    assert run.data.attempts == 2 and "always" in run.data.caught
+
+
 def test_without_with_the_same_flow_fails(tmp_path: Path) -> None:
     result = _python([str(_flow(tmp_path)), "run", "--datastore", str(tmp_path / "ds")])
     assert result.returncode == 1
