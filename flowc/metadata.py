@@ -58,6 +58,7 @@ __all__ = [
     "read_run",
     "read_status",
     "read_task",
+    "update_run_tags",
     "verify_log",
     "write_attempt",
     "write_log",
@@ -238,6 +239,32 @@ def ensure_run(
     if storage.write_if_absent(key, encode_json(record)):
         return record
     return read_json(storage, key) or record
+
+
+def update_run_tags(
+    storage: Storage, flow: str, run_id: str, remove: Sequence[str], add: Sequence[str]
+) -> dict[str, Any]:
+    """Removes then adds user tags of a run record; returns the new record.
+
+    Raises:
+        ValueError: a tag that is not a non-empty string, or removing a system tag (nothing changes).
+    """
+    for tag in (*remove, *add):
+        if not isinstance(tag, str) or not tag.strip():
+            raise ValueError(f"a tag must be a non-empty string, not {tag!r}")
+    key = layout.run_key(flow, run_id)
+    record = read_json(storage, key)
+    if record is None:
+        raise NotFound(key)
+    system = set(record.get("system_tags") or ()) | {f"user:{record.get('user')}"}
+    refused = sorted(set(remove) & system)
+    if refused:
+        raise ValueError(f"cannot remove system tag(s) {', '.join(refused)} of run {flow}/{run_id}")
+    tags = (set(record.get("tags") or ()) - set(remove)) | (set(add) - system)
+    record = {k: v for k, v in record.items() if k != CHECKSUM_KEY}
+    record["tags"] = sorted(tags)
+    storage.write(key, encode_json(record))
+    return record
 
 
 def read_run(storage: Storage, flow: str, run_id: str) -> dict[str, Any] | None:

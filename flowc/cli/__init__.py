@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, bool]] = {
     "compile": ("flowc.cli.compile_cmd", True),
     "deploy": ("flowc.cli.deploy_cmd", True),
     "trigger": ("flowc.cli.trigger_cmd", False),
+    "tag": ("flowc.cli.tag_cmd", False),
     "ui": ("flowc.cli.ui_cmd", False),
 }
 

@@ -11,7 +11,7 @@ Only runs in the current namespace (:func:`flowc.client.namespace`) are visible,
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -117,6 +117,20 @@ class _ClientObject:
     def __repr__(self) -> str:
         return f"{type(self).__name__}('{self.pathspec}')"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled (an artifact holding current.run): reopened by pathspec and datastore URL, in any
+        # namespace, as Metaflow's client objects are.
+        store = self._store
+        return (_reopen, (type(self).__name__, self.pathspec, store._local_root or store.url))
+
+    @property
+    def parent(self) -> _ClientObject | None:
+        """The object this one belongs to: a task's step, a step's run, a run's flow (as in Metaflow)."""
+        pathspec = self.parent_pathspec
+        if pathspec is None:
+            return None
+        return _reopen(_PARENT_KIND[type(self).__name__], pathspec, self._store)
+
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and other.pathspec == self.pathspec  # type: ignore[attr-defined]
 
@@ -173,6 +187,11 @@ class Flow(_ClientObject):
         self._store = _store_for(datastore)
         if not self._store.children(layout.runs_prefix(self.pathspec)):
             raise MetaflowNotFound(f"flow {self.pathspec!r} has no runs in datastore {self._store.url!r}")
+
+    @property
+    def tags(self) -> frozenset[str]:
+        """A flow has no tags (its runs do), as in Metaflow."""
+        return frozenset()
 
     def runs(self, *tags: str) -> Iterator[Run]:
         """Runs newest first (by start time), visible in the namespace and carrying every tag given."""
@@ -263,6 +282,31 @@ class Run(_ClientObject):
         """User tags (``--tag``) and system tags (``user:<name>``)."""
         return self.user_tags | self.system_tags
 
+    # ---- tags: changed after the run, as Metaflow's Run.add_tag & co. -------------------------
+    def add_tag(self, tag: str) -> None:
+        self.replace_tags([], [tag])
+
+    def add_tags(self, tags: Iterable[str]) -> None:
+        self.replace_tags([], tags)
+
+    def remove_tag(self, tag: str) -> None:
+        self.replace_tags([tag], [])
+
+    def remove_tags(self, tags: Iterable[str]) -> None:
+        self.replace_tags(tags, [])
+
+    def replace_tag(self, tag_to_remove: str, tag_to_add: str) -> None:
+        self.replace_tags([tag_to_remove], [tag_to_add])
+
+    def replace_tags(self, tags_to_remove: Iterable[str], tags_to_add: Iterable[str]) -> None:
+        """Removes then adds user tags, all or nothing. Adding a system tag is a no-op; removing one
+        raises ValueError (system tags record facts of the run)."""
+        from flowc.metadata import update_run_tags
+
+        self._record = update_run_tags(
+            self._store.storage, self.flow_name, self.id, list(tags_to_remove), list(tags_to_add)
+        )
+
     @property
     def parameters(self) -> dict[str, Any]:
         return dict(self._record.get("parameters") or {})
@@ -333,8 +377,11 @@ class Run(_ClientObject):
         return end.data if end is not None else None
 
     # ---- children ------------------------------------------------------------------------
-    def steps(self) -> Iterator[Step]:
-        """The run's steps, the most recently started first (Metaflow's order)."""
+    def steps(self, *tags: str) -> Iterator[Step]:
+        """The run's steps, the most recently started first (Metaflow's order); none unless the run
+        carries every tag given (a step's tags are its run's)."""
+        if not set(tags) <= self.tags:
+            return
         steps = [
             Step._from_parts(self._store, self.flow_name, self.id, name)
             for name in self._store.step_names(self.flow_name, self.id)
@@ -399,12 +446,14 @@ class Step(_InRun):
         ends = [end for end in (task.finished_at for task in self.tasks()) if end is not None]
         return max(ends) if ends else None
 
-    def tasks(self) -> Iterator[Task]:
-        """The step's tasks in foreach index order.
+    def tasks(self, *tags: str) -> Iterator[Task]:
+        """The step's tasks in foreach index order (none unless the run carries every tag given).
 
         Raises:
             MissingTasks: the run recorded more successful tasks of this step than the datastore has.
         """
+        if not set(tags) <= self.tags:
+            return
         task_ids = self._store.task_ids(self.flow_name, self.run_id, self.id)
         self._check_complete(len(task_ids))
         for task_id in task_ids:
@@ -712,3 +761,24 @@ class MetaflowData:
 
     def __repr__(self) -> str:
         return f"<MetaflowData: {', '.join(sorted(self._task._artifact_entries))}>"
+
+
+#: The class of each client object's parent.
+_PARENT_KIND = {"Run": "Flow", "Step": "Run", "Task": "Step", "DataArtifact": "Task"}
+
+
+def _reopen(kind: str, pathspec: str, datastore: str | ClientStore) -> _ClientObject:
+    """The client object of class ``kind`` at ``pathspec``, without the namespace check."""
+    store = _store_for(datastore)
+    parts = pathspec.split("/")
+    if kind == "Flow":
+        flow = Flow.__new__(Flow)
+        flow.pathspec, flow._store = parts[0], store
+        return flow
+    if kind == "Run":
+        return Run._from_parts(store, *parts)
+    if kind == "Step":
+        return Step._from_parts(store, *parts)
+    if kind == "Task":
+        return Task._from_parts(store, *parts)
+    return DataArtifact._from_task(Task._from_parts(store, *parts[:4]), parts[4])

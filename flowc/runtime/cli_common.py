@@ -145,7 +145,12 @@ def options_from_args(
     from flowc.config import load_settings
     from flowc.runtime.launch import LaunchOptions, default_executor_name
 
-    settings = load_settings({"project.branch": args.branch, "project.production": args.production})
+    # Metaflow's environment forms of --branch / --production (a flow may set them when imported).
+    branch = args.branch or os.environ.get("METAFLOW_BRANCH") or None
+    production = args.production
+    if production is None and os.environ.get("METAFLOW_PRODUCTION", "").lower() in ("1", "true", "yes"):
+        production = True
+    settings = load_settings({"project.branch": branch, "project.production": production})
     try:
         env = task_environment(ir, settings)
     except ValueError as exc:  # a branch name Metaflow would refuse too

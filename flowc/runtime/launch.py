@@ -72,6 +72,15 @@ def _fork_entry(ir: FlowIR, flow_path: str, storage: Any) -> Callable[[Any], int
     return entry
 
 
+def _project_tags(ir: FlowIR, env: Mapping[str, str]) -> list[str]:
+    """Metaflow's system tags of a @project run: ``project:<name>``, ``project_branch:<branch>``."""
+    from flowc.branches import BRANCH_ENV
+
+    if ir.project is None or not env.get(BRANCH_ENV):
+        return []
+    return [f"project:{ir.project.name}", f"project_branch:{env[BRANCH_ENV]}"]
+
+
 def start_run(
     ir: FlowIR,
     options: LaunchOptions,
@@ -114,6 +123,7 @@ def start_run(
             tags=options.tags,
             parameters=options.parameters,
             origin_run_id=origin_run_id,
+            system_tags=_project_tags(ir, options.env),
         )
     except StorageError as exc:
         if id_file is not None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+from collections.abc import Mapping
 from typing import Any
 
 from flowc.ir import FlowIR, ParameterSpec
@@ -19,6 +21,7 @@ __all__ = [
     "ParameterError",
     "add_parameter_options",
     "collect_parameters",
+    "environment_value",
     "include_file_modes",
     "option_dest",
 ]
@@ -128,6 +131,8 @@ def collect_parameters(
         if given is None:
             given = from_file.get(spec.name)
         if given is None:
+            given = environment_value(spec.name)
+        if given is None:
             if spec.required and not spec.has_default:
                 raise ParameterError(f"parameter {spec.name!r} is required: give --{spec.name} VALUE")
             continue
@@ -138,6 +143,18 @@ def collect_parameters(
         _check_value(spec, given)
         values[spec.name] = given
     return values
+
+
+def environment_value(name: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """A parameter's value given in the environment: ``FLOWC_RUN_<NAME>``, or Metaflow's
+    ``METAFLOW_RUN_<NAME>`` (a flow written for Metaflow may set it), below the command line and
+    ``--params-file``."""
+    environ = os.environ if environ is None else environ
+    key = name.upper().replace("-", "_")
+    for prefix in ("FLOWC_RUN_", "METAFLOW_RUN_"):
+        if environ.get(prefix + key) is not None:
+            return environ[prefix + key]
+    return None
 
 
 def _params_file_values(ir: FlowIR, path: str | None) -> dict[str, str]:

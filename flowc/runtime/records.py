@@ -44,6 +44,7 @@ def claim_run(
     tags: Sequence[str],
     parameters: Mapping[str, Any],
     origin_run_id: str | None = None,
+    system_tags: Sequence[str] = (),
 ) -> tuple[str, dict[str, Any]]:
     """Creates the run record under a new, unique, time-ordered run id; returns (id, record)."""
     return metadata.claim_run(
@@ -52,7 +53,7 @@ def claim_run(
         tags=tags,
         parameters=_recordable(storage, parameters),
         origin_run_id=origin_run_id,
-        system_tags=["runtime:flowc-local"],
+        system_tags=["runtime:flowc-local", *system_tags],
         extra={"launcher": launcher_identity()},
     )
 
