@@ -43,6 +43,7 @@ __all__ = [
     "CorruptRecord",
     "TaskAddress",
     "add_log_checksums",
+    "check_tag",
     "claim_attempt",
     "claim_run",
     "current_user",
@@ -241,6 +242,22 @@ def ensure_run(
     return read_json(storage, key) or record
 
 
+#: Longest tag, in characters (Metaflow's limit).
+MAX_TAG_LENGTH = 500
+
+
+def check_tag(tag: Any) -> None:
+    """Raises ValueError unless ``tag`` is a non-empty string of valid UTF-8 of at most 500 characters."""
+    if not isinstance(tag, str) or not tag.strip():
+        raise ValueError(f"a tag must be a non-empty string, not {tag!r}")
+    if len(tag) > MAX_TAG_LENGTH:
+        raise ValueError(f"a tag may have at most {MAX_TAG_LENGTH} characters, not {len(tag)}")
+    try:
+        tag.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"a tag must be valid UTF-8 text, not {tag!r}") from None
+
+
 def update_run_tags(
     storage: Storage, flow: str, run_id: str, remove: Sequence[str], add: Sequence[str]
 ) -> dict[str, Any]:
@@ -249,9 +266,10 @@ def update_run_tags(
     Raises:
         ValueError: a tag that is not a non-empty string, or removing a system tag (nothing changes).
     """
+    if not remove and not add:
+        raise ValueError("give a tag to add or remove")
     for tag in (*remove, *add):
-        if not isinstance(tag, str) or not tag.strip():
-            raise ValueError(f"a tag must be a non-empty string, not {tag!r}")
+        check_tag(tag)
     key = layout.run_key(flow, run_id)
     record = read_json(storage, key)
     if record is None:

@@ -15,11 +15,21 @@ from __future__ import annotations
 import inspect
 import sys
 from types import FunctionType, MethodType
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
-__all__ = ["FlowSpec", "TaskContext", "is_constant"]
+__all__ = ["FlowSpec", "ForeachFrame", "TaskContext", "is_constant"]
 
 CONTEXT_ATTRIBUTE = "_flowc_ctx"
+
+
+class ForeachFrame(NamedTuple):
+    """One enclosing foreach, as Metaflow's ``self._foreach_stack`` lists it."""
+
+    step: str
+    var: str | None
+    num_splits: int
+    index: int
+    value: Any
 
 
 class TaskContext(Protocol):
@@ -39,6 +49,9 @@ class TaskContext(Protocol):
 
     def foreach_stack(self) -> list[tuple[int, int, Any]]:
         """``self.foreach_stack()``: (index, num_splits, value) from the outermost foreach inwards."""
+
+    def foreach_frames(self) -> list[tuple[str, int, int, Any]]:
+        """(foreach split step, index, num_splits, value), outermost first."""
 
     def merge_artifacts(self, flow: FlowSpec, inputs: Any, exclude: list[str], include: list[str]) -> None:
         """``self.merge_artifacts(inputs, ...)`` in a join."""
@@ -100,6 +113,16 @@ class FlowSpec:
     def __iter__(self) -> Any:
         """The step methods in graph order (each has ``.name``), as Metaflow's ``for step in flow``."""
         return iter([getattr(self, node.name) for node in self._graph])
+
+    @property
+    def _foreach_stack(self) -> list[ForeachFrame]:
+        """Metaflow's private foreach frames (``step``, ``var``, ``num_splits``, ``index``, ``value``),
+        outermost first, which flows read."""
+        graph = self._graph
+        return [
+            ForeachFrame(step, graph[step].foreach_param, num_splits, index, value)
+            for step, index, num_splits, value in self._flowc_context().foreach_frames()
+        ]
 
     @property
     def _current_step(self) -> str | None:

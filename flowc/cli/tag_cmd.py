@@ -14,7 +14,30 @@ from flowc.cli.pathspecs import add_flow_name_option, full_pathspec
 HELP = "add, remove, replace or list a run's tags (Metaflow's `tag` command)"
 
 
+#: Options that take a value (to tell their values from the TAG words).
+_VALUE_OPTIONS = frozenset({"--run-id", "--remove", "--add", "--datastore", "--flow-name"})
+
+
+def _options_first(argv: list[str]) -> None:
+    """Moves the options before the positional words, in place: argparse fills ``TAG...`` from the
+    first run of positional words only, and Metaflow's form puts ``--run-id R`` between them."""
+    options: list[str] = []
+    words: list[str] = []
+    i = 1
+    while i < len(argv):
+        word = argv[i]
+        if word.startswith("-"):
+            takes_value = word in _VALUE_OPTIONS and i + 1 < len(argv)
+            options.extend(argv[i : i + 2] if takes_value else [word])
+            i += 2 if takes_value else 1
+        else:
+            words.append(word)
+            i += 1
+    argv[1:] = [*options, *words]
+
+
 def add_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> None:
+    _options_first(argv)
     parser.add_argument("action", choices=("add", "remove", "replace", "list"))
     parser.add_argument("tags", nargs="*", metavar="TAG", help="tags to add / remove; replace: OLD NEW")
     parser.add_argument(

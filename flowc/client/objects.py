@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from flowc.client.namespaces import get_namespace, in_namespace
 from flowc.client.store import ClientStore, open_client_store
@@ -25,6 +25,7 @@ from flowc.metadata import CorruptRecord
 __all__ = [
     "DataArtifact",
     "Flow",
+    "Metadata",
     "MetaflowData",
     "MetaflowNamespaceMismatch",
     "MetaflowNotFound",
@@ -50,6 +51,16 @@ class TaskException:
 
     def __str__(self) -> str:
         return f"{self.type}: {self.message}" if self.message else self.type
+
+
+class Metadata(NamedTuple):
+    """One task metadata entry (Metaflow's ``Metadata``): ``task`` is the task's pathspec."""
+
+    name: str
+    value: str
+    created_at: int | None
+    type: str
+    task: str
 
 
 class MetaflowNotFound(KeyError):
@@ -283,20 +294,21 @@ class Run(_ClientObject):
         return self.user_tags | self.system_tags
 
     # ---- tags: changed after the run, as Metaflow's Run.add_tag & co. -------------------------
-    def add_tag(self, tag: str) -> None:
-        self.replace_tags([], [tag])
+    # A list where one tag is expected works too (Metaflow's deprecated form).
+    def add_tag(self, tag: str | list[str]) -> None:
+        self.replace_tags([], _tag_list(tag))
 
     def add_tags(self, tags: Iterable[str]) -> None:
         self.replace_tags([], tags)
 
-    def remove_tag(self, tag: str) -> None:
-        self.replace_tags([tag], [])
+    def remove_tag(self, tag: str | list[str]) -> None:
+        self.replace_tags(_tag_list(tag), [])
 
     def remove_tags(self, tags: Iterable[str]) -> None:
         self.replace_tags(tags, [])
 
-    def replace_tag(self, tag_to_remove: str, tag_to_add: str) -> None:
-        self.replace_tags([tag_to_remove], [tag_to_add])
+    def replace_tag(self, tag_to_remove: str | list[str], tag_to_add: str | list[str]) -> None:
+        self.replace_tags(_tag_list(tag_to_remove), _tag_list(tag_to_add))
 
     def replace_tags(self, tags_to_remove: Iterable[str], tags_to_add: Iterable[str]) -> None:
         """Removes then adds user tags, all or nothing. Adding a system tag is a no-op; removing one
@@ -403,10 +415,12 @@ class Run(_ClientObject):
 class Step(_InRun):
     """One step of a run: ``Step("Flow/run_id/step")``; iterate for its tasks."""
 
-    def __init__(self, pathspec: str, datastore: str | ClientStore | None = None) -> None:
+    def __init__(
+        self, pathspec: str, datastore: str | ClientStore | None = None, _namespace_check: bool = True
+    ) -> None:
         flow, run_id, step = _split(pathspec, 3, "step")
         store = _store_for(datastore)
-        Run(f"{flow}/{run_id}", datastore=store)[step]  # existence + namespace
+        Run(f"{flow}/{run_id}", datastore=store, _namespace_check=_namespace_check)[step]  # existence
         self._init(store, flow, run_id, step)
 
     @property
@@ -424,6 +438,28 @@ class Step(_InRun):
         self._store = store
         self.flow_name, self.run_id = flow, run_id
         self.pathspec = f"{flow}/{run_id}/{step}"
+
+    @property
+    def parent_steps(self) -> Iterator[Step]:
+        """The steps whose tasks this step's tasks read (none for start)."""
+        names = {pathspec.split("/")[-2] for task in self.tasks() for pathspec in task.parent_task_pathspecs}
+        for name in sorted(names):
+            yield Step._from_parts(self._store, self.flow_name, self.run_id, name)
+
+    @property
+    def child_steps(self) -> Iterator[Step]:
+        """The steps of this run whose tasks read this step's tasks."""
+        run = Run._from_parts(self._store, self.flow_name, self.run_id)
+        for step in run.steps():
+            if any(name == self.id for name in (parent.id for parent in step.parent_steps)):
+                yield step
+
+    @property
+    def origin_pathspec(self) -> str | None:
+        """``Flow/origin_run_id/step`` when the step's tasks were cloned by ``flowc resume``, else None."""
+        task = self.task
+        origin = task.origin_pathspec if task is not None else None
+        return origin.rsplit("/", 1)[0] if origin else None
 
     def _started_at(self) -> str:
         """When the step's first task started (ISO text; empty when unknown)."""
@@ -490,10 +526,12 @@ class Step(_InRun):
 class Task(_InRun):
     """One task: ``Task("Flow/run_id/step/task_id")``; ``task.data.x``, ``task["x"]``, logs."""
 
-    def __init__(self, pathspec: str, datastore: str | ClientStore | None = None) -> None:
+    def __init__(
+        self, pathspec: str, datastore: str | ClientStore | None = None, _namespace_check: bool = True
+    ) -> None:
         flow, run_id, step, task_id = _split(pathspec, 4, "task")
         store = _store_for(datastore)
-        Run(f"{flow}/{run_id}", datastore=store)[step][task_id]  # existence + namespace
+        Run(f"{flow}/{run_id}", datastore=store, _namespace_check=_namespace_check)[step][task_id]
         self._init(store, flow, run_id, step, task_id)
 
     @property
@@ -591,6 +629,59 @@ class Task(_InRun):
     def origin_pathspec(self) -> str | None:
         """The task this one was cloned from by ``flowc resume``, else None."""
         return self._record.get("cloned_from")
+
+    @property
+    def metadata(self) -> list[Metadata]:
+        """Metaflow's task metadata entries: one ``attempt`` entry per attempt started (value ``"0"``,
+        ``"1"``, ...), then the others of :attr:`metadata_dict`."""
+        entries = [
+            Metadata("attempt", str(attempt), None, "attempt", self.pathspec) for attempt in self.attempts
+        ]
+        for name, value in self.metadata_dict.items():
+            if name != "attempt":
+                entries.append(Metadata(name, value, None, name, self.pathspec))
+        return entries
+
+    @property
+    def metadata_dict(self) -> dict[str, str]:
+        """Metaflow's task metadata by name: ``attempt``, ``python_version``, and in a resumed run
+        ``origin-run-id`` (plus ``origin-task-id`` for a task cloned from the origin run)."""
+        record = self._record
+        found = {"attempt": str(self.current_attempt)}
+        if record.get("python_version"):
+            found["python_version"] = str(record["python_version"])
+        origin_run = self._run.origin_run_id
+        if origin_run:
+            found["origin-run-id"] = str(origin_run)
+        if record.get("cloned_from"):
+            found["origin-task-id"] = str(record["cloned_from"]).rsplit("/", 1)[-1]
+        return found
+
+    @property
+    def parent_task_pathspecs(self) -> Iterator[str]:
+        """Pathspecs of the tasks whose output this task read (a join: one per input)."""
+        for pathspec in self._record.get("inputs") or ():
+            step, task_id = str(pathspec).split("/")[-2:]  # a clone's inputs name the origin run
+            yield f"{self.flow_name}/{self.run_id}/{step}/{task_id}"
+
+    @property
+    def parent_tasks(self) -> Iterator[Task]:
+        for pathspec in self.parent_task_pathspecs:
+            yield Task._from_parts(self._store, *pathspec.split("/"))
+
+    @property
+    def child_task_pathspecs(self) -> Iterator[str]:
+        """Pathspecs of the tasks of this run that read this task's output."""
+        run = Run._from_parts(self._store, self.flow_name, self.run_id)
+        for step in run.steps():
+            for task in step.tasks():
+                if self.pathspec in set(task.parent_task_pathspecs):
+                    yield task.pathspec
+
+    @property
+    def child_tasks(self) -> Iterator[Task]:
+        for pathspec in self.child_task_pathspecs:
+            yield Task._from_parts(self._store, *pathspec.split("/"))
 
     # ---- logs ----------------------------------------------------------------------------
     def log(self, stream: str, attempt: int | None = None) -> str:
@@ -761,6 +852,10 @@ class MetaflowData:
 
     def __repr__(self) -> str:
         return f"<MetaflowData: {', '.join(sorted(self._task._artifact_entries))}>"
+
+
+def _tag_list(tag: Any) -> list[Any]:
+    return list(tag) if isinstance(tag, list | tuple) else [tag]
 
 
 #: The class of each client object's parent.

@@ -25,7 +25,9 @@ __all__ = ["NON_ARTIFACT_NAMES", "BodyFacts", "HelperFacts", "helper_facts", "sc
 
 #: ``self`` attributes that are FlowSpec API, never artifacts.
 NON_ARTIFACT_NAMES = frozenset(
-    {"next", "input", "index", "foreach_stack", "merge_artifacts", "name", "_graph", "_current_step"}
+    {"next", "input", "index", "foreach_stack", "merge_artifacts", "name"}
+    # Metaflow's private members that flows read (flowc.authoring.flowspec offers them).
+    | {"_graph", "_current_step", "_foreach_stack"}
 )
 #: Exception names whose handler turns a missing attribute into a handled case.
 _CATCHES_ATTRIBUTE_ERROR = frozenset({"AttributeError", "Exception", "BaseException"})

@@ -23,6 +23,7 @@ reads inside nested functions or lambdas, steps after one that assigns computed 
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -49,11 +50,8 @@ class Availability:
 _NOWHERE = Availability(False, False)
 
 
-def _merge_filter(step: StepSource) -> tuple[bool, set[str] | None, set[str]]:
-    """(merges at all, include or None for all, exclude) of the step's merge_artifacts call."""
-    if not step.body.merge_calls:
-        return False, None, set()
-    call = step.body.merge_calls[0]
+def _merge_filter(call: ast.Call) -> tuple[set[str] | None, set[str]]:
+    """(include or None for all, exclude) of one merge_artifacts call."""
     keywords = {k.arg: k.value for k in call.keywords if k.arg}
     positional = list(call.args[1:])  # merge_artifacts(inputs, exclude, include)
     for key in ("exclude", "include"):
@@ -66,13 +64,17 @@ def _merge_filter(step: StepSource) -> tuple[bool, set[str] | None, set[str]]:
         value = literal(keywords[key])
         return {str(v) for v in value} if isinstance(value, list | tuple | set) else None
 
-    return True, names("include"), names("exclude") or set()
+    return names("include"), names("exclude") or set()
 
 
 def _passes_join(step: StepSource, artifact: str) -> bool:
-    """Whether a join step lets ``artifact`` through from its inputs (merge_artifacts)."""
-    merges, include, exclude = _merge_filter(step)
-    return merges and artifact not in exclude and (include is None or artifact in include)
+    """Whether a join step lets ``artifact`` through from its inputs: some merge_artifacts call of
+    its body does (a step may try a call expected to fail, then make the real one)."""
+    for call in step.body.merge_calls:
+        include, exclude = _merge_filter(call)
+        if artifact not in exclude and (include is None or artifact in include):
+            return True
+    return False
 
 
 def _is_join(step: StepSource) -> bool:

@@ -63,6 +63,13 @@ class _ForeachStack:
     def top_index(self) -> int | None:
         return int(self.entries[-1]["index"]) if self.entries else None
 
+    def frames(self) -> list[tuple[str, int, int, Any]]:
+        """(split step, index, num_splits, value) from the outermost foreach inwards."""
+        return [
+            (str(entry["step"]), int(entry["index"]), int(entry["num_splits"]), self.value(level))
+            for level, entry in enumerate(self.entries)
+        ]
+
     def as_tuples(self) -> list[tuple[int, int, Any]]:
         return [
             (int(entry["index"]), int(entry["num_splits"]), self.value(level))
@@ -282,14 +289,23 @@ class StepContext:
     def foreach_stack(self) -> list[tuple[int, int, Any]]:
         return self.stack.as_tuples()
 
+    def foreach_frames(self) -> list[tuple[str, int, int, Any]]:
+        return self.stack.frames()
+
     # ---- joins ---------------------------------------------------------------------------
     def merge_artifacts(self, flow: Any, inputs: Any, exclude: list[str], include: list[str]) -> None:
+        # Metaflow's exception types (flowc.exception), so a step can catch them; imported only
+        # here, since the module pulls in the client.
+        from flowc import exception
+
         if not self.step.is_join or not isinstance(inputs, Inputs):
-            raise StepFailure(
+            raise exception.FlowRuleBroken(
                 f"step {self.step.name!r}: merge_artifacts(inputs) works only in a join step, with its inputs"
             )
         if exclude and include:
-            raise StepFailure(f"step {self.step.name!r}: merge_artifacts takes include or exclude, not both")
+            raise exception.FlowRuleBroken(
+                f"step {self.step.name!r}: merge_artifacts takes include or exclude, not both"
+            )
         contexts = inputs.contexts()
         seen: dict[str, dict[str, Mapping[str, Any]]] = {}
         for context in contexts:
@@ -301,9 +317,10 @@ class StepContext:
             # As in Metaflow, a name the join already set is not missing: the join's value wins.
             missing = sorted(set(include) - set(seen) - assigned)
             if missing:
-                raise StepFailure(
+                raise exception.MissingInMergeArtifactsException(
                     f"step {self.step.name!r}: merge_artifacts(include=...) names artifact(s) no input has: "
-                    f"{', '.join(missing)}"
+                    f"{', '.join(missing)}",
+                    missing,
                 )
             candidates = set(include) & set(seen)
         else:
@@ -312,9 +329,10 @@ class StepContext:
             name for name in candidates if name not in assigned and len(seen[name]) > 1
         )
         if conflicts:
-            raise StepFailure(
+            raise exception.UnhandledInMergeArtifactsException(
                 f"step {self.step.name!r}: merge_artifacts: the inputs disagree on artifact(s) "
-                f"{', '.join(conflicts)}; set them in the join or pass exclude=[...]"
+                f"{', '.join(conflicts)}; set them in the join or pass exclude=[...]",
+                conflicts,
             )
         for name in sorted(candidates - assigned):
             self.inherited[name] = next(iter(seen[name].values()))

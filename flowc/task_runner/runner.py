@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import platform
 import sys
 import traceback
 from collections.abc import Iterator, Mapping
@@ -275,6 +276,7 @@ class _Task:
             "artifacts": artifacts,
             "control": control,
             "inputs": [item.address.pathspec for item in inputs],
+            "python_version": platform.python_version(),  # Metaflow's task metadata (client metadata_dict)
             "caught": None if caught is None else f"{type_name(caught)}: {caught}",
             # Where the flow's code is: what reading an object of a class defined in the flow
             # file back needs (flowc.client imports it on demand).

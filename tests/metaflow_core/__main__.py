@@ -39,6 +39,18 @@ SAMPLE = (
     "BasicSwitchTest x simple_switch",
     "NestedSwitchTest x nested_switch",
     "WideForeachTest x small-foreach",
+    "BasicLogTest x single-linear-step",
+    "BasicTagTest x single-and-branch",
+    "CatchRetryTest x simple-foreach",
+    "CurrentSingletonTest x single-linear-step",
+    "LineageTest x nested-branches",
+    "MergeArtifactsIncludeTest x single-and-branch",
+    "ProjectBranchTest x single-linear-step",
+    "ResumeForeachJoinTest x nested-foreach",
+    "ResumeOriginPathSpec x single-linear-step",
+    "ResumeStartStepTest x single-linear-step",
+    "TagMutationTest x small-foreach",
+    "TimeoutDecoratorTest x single-linear-step",
 )
 
 
