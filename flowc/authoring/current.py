@@ -110,23 +110,6 @@ class Current:
         return str(load_settings()["tempdir"])
 
     @property
-    def tags(self) -> set[str]:
-        """The run's user tags (a new set each time, as Metaflow's ``current.tags``)."""
-        facts = _FACTS.get()
-        return set(facts.get("tags") or ()) if facts else set()
-
-    @property
-    def task(self) -> Any:
-        """The running task as a client object (Metaflow's ``current.task``); None outside a task."""
-        return _client_object("Task", self.pathspec)
-
-    @property
-    def run(self) -> Any:
-        """The running run as a client object (Metaflow's ``current.run``); None outside a task."""
-        pathspec = self.pathspec
-        return _client_object("Run", "/".join(pathspec.split("/")[:2]) if pathspec else None)
-
-    @property
     def pathspec(self) -> str | None:
         facts = _FACTS.get()
         if not facts:
@@ -138,16 +121,6 @@ class Current:
 
 
 current = Current()
-
-
-def _client_object(kind: str, pathspec: str | None) -> Any:
-    """The client's ``kind`` object at ``pathspec`` in the client's default datastore (the running
-    task's own is not yet successful, so it is opened without the existence and namespace checks)."""
-    if pathspec is None:
-        return None
-    from flowc.client.objects import _reopen, open_client_store
-
-    return _reopen(kind, pathspec, open_client_store())
 
 
 @contextmanager

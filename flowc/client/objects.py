@@ -128,20 +128,6 @@ class _ClientObject:
     def __repr__(self) -> str:
         return f"{type(self).__name__}('{self.pathspec}')"
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Pickled (an artifact holding current.run): reopened by pathspec and datastore URL, in any
-        # namespace, as Metaflow's client objects are.
-        store = self._store
-        return (_reopen, (type(self).__name__, self.pathspec, store._local_root or store.url))
-
-    @property
-    def parent(self) -> _ClientObject | None:
-        """The object this one belongs to: a task's step, a step's run, a run's flow (as in Metaflow)."""
-        pathspec = self.parent_pathspec
-        if pathspec is None:
-            return None
-        return _reopen(_PARENT_KIND[type(self).__name__], pathspec, self._store)
-
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and other.pathspec == self.pathspec  # type: ignore[attr-defined]
 
@@ -856,24 +842,3 @@ class MetaflowData:
 
 def _tag_list(tag: Any) -> list[Any]:
     return list(tag) if isinstance(tag, list | tuple) else [tag]
-
-
-#: The class of each client object's parent.
-_PARENT_KIND = {"Run": "Flow", "Step": "Run", "Task": "Step", "DataArtifact": "Task"}
-
-
-def _reopen(kind: str, pathspec: str, datastore: str | ClientStore) -> _ClientObject:
-    """The client object of class ``kind`` at ``pathspec``, without the namespace check."""
-    store = _store_for(datastore)
-    parts = pathspec.split("/")
-    if kind == "Flow":
-        flow = Flow.__new__(Flow)
-        flow.pathspec, flow._store = parts[0], store
-        return flow
-    if kind == "Run":
-        return Run._from_parts(store, *parts)
-    if kind == "Step":
-        return Step._from_parts(store, *parts)
-    if kind == "Task":
-        return Task._from_parts(store, *parts)
-    return DataArtifact._from_task(Task._from_parts(store, *parts[:4]), parts[4])
