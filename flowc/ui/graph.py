@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
-__all__ = ["GraphStep", "render_svg"]
+__all__ = ["GraphStep", "render_svg", "step_order"]
 
 BOX_W, BOX_H, GAP_X, GAP_Y, MARGIN = 170, 46, 36, 44, 12
 
@@ -55,6 +55,11 @@ def _layers(steps: Sequence[GraphStep]) -> list[list[str]]:
     for name in order:
         layers[depth[name]].append(name)
     return layers
+
+
+def step_order(steps: Sequence[GraphStep]) -> list[str]:
+    """The steps top to bottom, left to right, as :func:`render_svg` draws them."""
+    return [name for layer in _layers(steps) for name in layer]
 
 
 def render_svg(steps: Sequence[GraphStep], info: Mapping[str, Mapping[str, object]]) -> str:

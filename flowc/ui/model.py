@@ -22,7 +22,7 @@ from typing import Any
 from flowc.client.store import ClientStore
 from flowc.datastore import layout
 from flowc.metadata import CorruptRecord
-from flowc.ui.graph import GraphStep, render_svg
+from flowc.ui.graph import GraphStep, render_svg, step_order
 from flowc.ui.runindex import RunIndex, TaskEntry, task_status
 
 __all__ = ["ENGINES", "NotFoundError", "UIData", "engine_of"]
@@ -31,6 +31,8 @@ __all__ = ["ENGINES", "NotFoundError", "UIData", "engine_of"]
 REFRESH_SECONDS = 2.0
 #: Runs whose task index is kept; previews kept.
 KEPT_INDEXES, KEPT_PREVIEWS = 8, 512
+#: Tasks per step the timeline shows at most (see :meth:`UIData.timeline`).
+TIMELINE_PER_STEP = 2000
 #: The engine that started a run, from its id: each launcher names its runs so (Argo:
 #: flowc/backends/argo/containers.py ``argo-{{workflow.name}}``; Step Functions:
 #: flowc/backends/sfn/definition.py ``sfn-<execution name>``; Airflow:
@@ -182,9 +184,14 @@ class UIData:
 
     def run(self, flow: str, run_id: str) -> dict[str, Any]:
         """The run page's data: its summary, each step's status and counts, and its graph (SVG)."""
+        from concurrent.futures import ThreadPoolExecutor
+
         summary = self.run_summary(flow, run_id)
-        index = self.index(flow, run_id)
-        statuses = index.statuses()
+        with ThreadPoolExecutor(1) as pool:  # the IR's child process works while we list the run
+            from_ir = pool.submit(self._ir_graph, flow, run_id)
+            index = self.index(flow, run_id)
+            statuses = index.statuses()
+            graph, graph_error = from_ir.result()
         steps_info: dict[str, dict[str, Any]] = {}
         for (step, _), status in statuses.items():
             info = steps_info.setdefault(step, {"counts": {}})
@@ -194,7 +201,8 @@ class UIData:
             info["status"] = next(
                 (s for s in ("failed", "running", "pending") if counts.get(s)), "successful"
             )
-        graph, graph_error = self._graph(flow, run_id, index)
+        if graph is None:
+            graph = self._record_graph(flow, run_id, index)
         order = self._step_order(flow, run_id, index)
         steps = [
             {
@@ -213,30 +221,40 @@ class UIData:
         }
 
     def _step_order(self, flow: str, run_id: str, index: RunIndex) -> list[str]:
-        """The run's steps in the flow's order (the IR's), then any others by name."""
-        graph, _ = self._graph(flow, run_id, index)
-        order = [step.name for step in graph]
+        """The run's steps in the flow's order (the IR's when it was built already, else the order
+        the tasks' control records give), then any others by name."""
+        held = self._graphs.get(self._code_key(self._code(flow, run_id)))
+        graph = held if isinstance(held, list) else self._record_graph(flow, run_id, index)
+        order = step_order(graph)
         return order + sorted(set(index.steps) - set(order))
 
-    def _graph(self, flow: str, run_id: str, index: RunIndex) -> tuple[list[GraphStep], str | None]:
-        """The flow's steps from its IR (built in the sandbox from the code the run recorded);
-        else from the tasks' control records (the steps that ran and where they went next)."""
-        code = None
-        for step in ("start", *index.steps):
-            done = next((e for e in index.steps.get(step, []) if e.done), None)
-            if done is not None:
-                record = self.store.read_json(layout.task_key(flow, run_id, step, done.task_id)) or {}
-                code = record.get("code")
-                break
-        code_key = repr(sorted((code or {}).items()))
-        if code and code_key not in self._graphs:
+    def _code(self, flow: str, run_id: str) -> dict[str, Any] | None:
+        """Where the run's flow code is, as its start task recorded it (None before it succeeded)."""
+        try:
+            record = self.store.read_json(layout.task_key(flow, run_id, "start", "0")) or {}
+        except CorruptRecord:
+            return None
+        return record.get("code")
+
+    @staticmethod
+    def _code_key(code: dict[str, Any] | None) -> str:
+        return repr(sorted((code or {}).items()))
+
+    def _ir_graph(self, flow: str, run_id: str) -> tuple[list[GraphStep] | None, str | None]:
+        """The flow's steps from its IR, built in the sandbox from the code the run recorded (once
+        per code version), or None and why not."""
+        code = self._code(flow, run_id)
+        if not code:
+            return None, "the run has not recorded its code yet"
+        key = self._code_key(code)
+        if key not in self._graphs:
             from flowc.ui.sandbox import SandboxError, run_sandboxed
 
             try:
                 answer = run_sandboxed(
                     {"command": "graph", "datastore": self.store.url, "flow": flow, "code": code}
                 )
-                self._graphs[code_key] = [
+                self._graphs[key] = [
                     GraphStep(
                         s["name"],
                         tuple(s.get("successors") or ()),
@@ -246,13 +264,12 @@ class UIData:
                     for s in answer["ir"]["steps"]
                 ]
             except (SandboxError, KeyError, TypeError) as exc:
-                self._graphs[code_key] = f"the flow's code could not be read ({exc})"
-        held = self._graphs.get(code_key) if code else "the run did not record its code yet"
-        if isinstance(held, list):
-            return held, None
-        return self._graph_from_records(flow, run_id, index), held
+                self._graphs[key] = f"the flow's code could not be read ({exc})"
+        held = self._graphs[key]
+        return (held, None) if isinstance(held, list) else (None, held)
 
-    def _graph_from_records(self, flow: str, run_id: str, index: RunIndex) -> list[GraphStep]:
+    def _record_graph(self, flow: str, run_id: str, index: RunIndex) -> list[GraphStep]:
+        """The steps that ran and where each went next, from one task record per step."""
         steps = []
         for step, entries in index.steps.items():
             done = next((e for e in entries if e.done), None)
@@ -305,9 +322,24 @@ class UIData:
 
     def timeline(self, flow: str, run_id: str) -> dict[str, Any]:
         """Every attempt of every task: ``[step, task, attempt, start, end, status]`` with times in
-        milliseconds from the run's first start (end None while running)."""
+        milliseconds from the run's first start (end None while running).
+
+        A step of more than :data:`TIMELINE_PER_STEP` tasks shows that many: every task that
+        retried or did not succeed, then evenly spaced ones of the rest (``sampled`` says how many
+        of how many). A chart a thousand pixels wide cannot tell 10,000 bars apart, and reading
+        10,000 records is most of a second on a busy machine."""
         index = self.index(flow, run_id)
-        wanted = [(entry, attempt) for entry in index.entries() for attempt in entry.attempts]
+        wanted, sampled = [], {}
+        for step, entries in index.steps.items():
+            shown = entries
+            if len(entries) > TIMELINE_PER_STEP:
+                # Every task that retried or did not succeed, and evenly spaced plain successes.
+                plain = [e for e in entries if e.done and len(e.attempts) == 1]
+                others = [e for e in entries if not (e.done and len(e.attempts) == 1)]
+                room = max(TIMELINE_PER_STEP - len(others), 0)
+                shown = others + [plain[i * len(plain) // room] for i in range(room)] if room else others
+                sampled[step] = {"shown": len(shown), "tasks": len(entries)}
+            wanted += [(entry, attempt) for entry in shown for attempt in entry.attempts]
         records = index.attempt_records(wanted)
         rows = []
         for (step, task, attempt), record in records.items():
@@ -320,7 +352,8 @@ class UIData:
             row[3] = round(row[3] - origin)
             row[4] = None if row[4] is None else round(row[4] - origin)
         rows.sort(key=lambda row: (row[3], row[0], row[1], row[2]))
-        return {"origin": origin, "steps": self._step_order(flow, run_id, index), "attempts": rows}
+        steps = self._step_order(flow, run_id, index)
+        return {"origin": origin, "steps": steps, "attempts": rows, "sampled": sampled}
 
     # ---- one task ------------------------------------------------------------------------
     def _entry(self, flow: str, run_id: str, step: str, task_id: str) -> TaskEntry:

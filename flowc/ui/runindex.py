@@ -67,11 +67,9 @@ class RunIndex:
 
     def refresh(self) -> None:
         """Lists the run's folder again (attempt records of finished attempts stay cached)."""
-        prefix = layout.run_prefix(self.flow, self.run_id) + "/"
         tasks: dict[tuple[str, str], TaskEntry] = {}
         run_files: set[str] = set()
-        for key in self.store.storage.list(prefix.rstrip("/")):
-            rest = key[len(prefix) :]
+        for rest in self.store.files_below(layout.run_prefix(self.flow, self.run_id)):
             parts = rest.split("/", 2)
             if len(parts) == 1:
                 run_files.add(parts[0])

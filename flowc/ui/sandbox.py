@@ -126,10 +126,10 @@ def _preview(value: Any) -> dict[str, Any]:
 
 
 def _answer(request: dict[str, Any]) -> dict[str, Any]:
-    from flowc.client import Task, namespace
-
-    namespace(None)
     if request.get("command") == "preview":
+        from flowc.client import Task, namespace
+
+        namespace(None)
         task = Task(request["pathspec"], datastore=request["datastore"])
         return _preview(task[request["artifact"]].data)
     if request.get("command") == "graph":

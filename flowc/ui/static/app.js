@@ -207,6 +207,9 @@ function drawTimeline(data) {
   canvas.onmousemove = (e) => { const h = hit(e); tip.textContent = h ? `${h[3][0]}/${h[3][1]} attempt ${h[3][2]}: ${h[3][5]}, ${seconds(((h[3][4] ?? now) - h[3][3]) / 1000)}` : ""; };
   canvas.onclick = (e) => { const h = hit(e); if (h) location.href = taskPath(h[3][0], h[3][1]); };
   box.append(canvas, tip);
+  for (const [step, n] of Object.entries(data.sampled || {})) {
+    box.append(el("p", { class: "muted sampled", text: `${step}: ${n.shown.toLocaleString()} of ${n.tasks.toLocaleString()} tasks shown (every retried or unsuccessful one, then evenly spaced ones)` }));
+  }
   return box;
 }
 
