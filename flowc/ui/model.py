@@ -78,7 +78,7 @@ class UIData:
         self.store = store
         self._lock = threading.Lock()
         self._finished_runs: dict[tuple[str, str], dict[str, Any]] = {}
-        self._indexes: OrderedDict[tuple[str, str], tuple[RunIndex, float]] = OrderedDict()
+        self._indexes: OrderedDict[tuple[str, str], tuple[RunIndex, float, bool]] = OrderedDict()
         self._graphs: dict[str, list[GraphStep] | str] = {}
         self._previews: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
@@ -164,7 +164,8 @@ class UIData:
 
     # ---- one run -------------------------------------------------------------------------
     def index(self, flow: str, run_id: str) -> RunIndex:
-        """The run's task index: built once, listed again while the run is unfinished."""
+        """The run's task index: built once, listed again (at most every :data:`REFRESH_SECONDS`)
+        while the last listing was of an unfinished run."""
         key = (flow, run_id)
         with self._lock:
             held = self._indexes.get(key)
@@ -172,10 +173,12 @@ class UIData:
             if held is None:
                 if not self.store.exists(layout.run_key(flow, run_id)):
                     raise NotFoundError(f"no run {flow}/{run_id}")
-                held = (RunIndex(self.store, flow, run_id), now)
-            elif now - held[1] > REFRESH_SECONDS and self.run_summary(flow, run_id)["status"] == "running":
+                running = self.run_summary(flow, run_id)["status"] == "running"
+                held = (RunIndex(self.store, flow, run_id), now, running)
+            elif held[2] and now - held[1] > REFRESH_SECONDS:
+                running = self.run_summary(flow, run_id)["status"] == "running"
                 held[0].refresh()
-                held = (held[0], now)
+                held = (held[0], now, running)
             self._indexes[key] = held
             self._indexes.move_to_end(key)
             while len(self._indexes) > KEPT_INDEXES:

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -79,4 +80,69 @@ def ui_datastore(tmp_path_factory: pytest.TempPathFactory) -> UiRuns:
     # One worker: square/1 fails before square/2 starts (the run then stops), so counts are exact.
     found.runs["failed"] = flowc_run(str(root), "--max-workers", "1", "--fail", "true")
     write_card(str(root), found.runs["local"], "join", "0")
+    return found
+
+
+def _copy_datastore(source: str, target: str) -> None:
+    """Every object of ``source`` (an S3 datastore) into ``target`` (a local one), key by key."""
+    from flowc.datastore.storage import open_storage
+
+    src, dst = open_storage(source), open_storage(target)
+    for key in src.list(""):
+        dst.write(key, src.read(key))
+
+
+@pytest.fixture(scope="session")
+def engines_datastore(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, ui_datastore: UiRuns
+) -> UiRuns:
+    """The local runs plus one run of the flow on each engine harness, in one local datastore."""
+    from flowc.config import load_settings
+    from flowc.frontend import build_ir
+
+    work = tmp_path_factory.mktemp("ui-engines")
+    root = work / "ds"
+    shutil.copytree(ui_datastore.root, root)
+    found = UiRuns(str(root), dict(ui_datastore.runs), ui_datastore.marker_dir)
+    ir = build_ir(str(FLOW))
+
+    # Argo: the WorkflowTemplate executed by the project's Argo DAG interpreter.
+    from tests.argo.harness import run_flow
+
+    argo = run_flow(FLOW, work / "argo-pods", str(root), workflow_name="ui-argo")
+    assert argo.result.phase == "Succeeded", argo.result.message
+    found.runs["argo"] = argo.run_id
+
+    # Step Functions on moto (Batch jobs run the task runner as local processes), datastore on S3.
+    from flowc.backends.sfn import BACKEND
+    from flowc.backends.sfn.trigger import execution_input
+    from tests.sfn.engine import sfn_server
+
+    with sfn_server(work / "sfn") as engine, pytest.MonkeyPatch.context() as patch:
+        for name, value in engine.env.items():
+            patch.setenv(name, value)
+        engine.job_queue()
+        s3_root = f"s3://{engine.new_bucket()}/datastore"
+        settings = load_settings({"datastore": s3_root}, environ={})
+        package_sha = engine.deploy_code(ir, settings, FLOW)
+        definition = BACKEND.compile(ir, settings, {"package_sha": package_sha})[0].text
+        run_id, result = engine.run(definition, execution_input({}, s3_root))
+        assert result["status"] == "SUCCEEDED", result
+        _copy_datastore(s3_root, str(root))
+        found.runs["sfn"] = run_id
+
+    # Airflow 3 for real: the DAG file run by dag.test() in this process.
+    from flowc.backends.airflow import compile_dag
+    from flowc.backends.airflow.params import coerce_parameters, run_conf
+    from tests.airflow.engine import session_airflow_home
+
+    home = session_airflow_home(request, tmp_path_factory)
+    settings = load_settings({"datastore": str(root)}, start=work, environ={})
+    dag_file = compile_dag(ir, settings, operator="local")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FLOWC_SOURCE", str(FLOW))
+        patch.setenv("FLOWC_DATASTORE", str(root))
+        outcome = home.test(dag_file.name, dag_file.text, run_conf(coerce_parameters(ir, {}), str(root)))
+    assert outcome.state == "success", outcome.task_states
+    found.runs["airflow"] = outcome.flowc_run_id
     return found

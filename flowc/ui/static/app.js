@@ -233,7 +233,7 @@ async function taskPage() {
       if (!card.file) { parts.push(el("p", { class: "error", text: card.error })); continue; }
       const src = `/api${taskPath(names.step, names.task)}/cards/${card.attempt}/${q(card.file)}`;
       parts.push(el("div", { class: "card" }, el("div", { class: "card-title" }, title, " ", link(src, "open", { target: "_blank", rel: "noopener" })),
-        el("iframe", { src, sandbox: "allow-scripts", class: "card-frame", title, loading: "lazy" })));
+        el("iframe", { src, sandbox: "allow-scripts", class: "card-frame", title })));
     }
   }
   parts.push(el("h2", { text: "Artifacts" }));
