@@ -15,5 +15,6 @@ $py -m bench.s3.bench_s3
 $py bench/argo/bench.py
 $py bench/sfn/bench.py
 $py bench/airflow/bench.py
+$py bench/ui/bench.py
 $py bench/assemble.py
 echo "wrote bench/RESULTS.md"

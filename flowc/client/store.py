@@ -62,6 +62,10 @@ class ClientStore:
                 names.add(rest.split("/", 1)[0])
         return sorted(names)
 
+    def local_path(self, prefix: str) -> str | None:
+        """The folder holding ``prefix`` on a local datastore, None on S3."""
+        return None if self._local_root is None else os.path.join(self._local_root, prefix)
+
     def files_below(self, prefix: str) -> list[str]:
         """Every key under ``prefix`` as a path relative to it, in no particular order.
 

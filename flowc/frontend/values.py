@@ -14,10 +14,11 @@ import importlib.util
 import math
 import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["NOT_LITERAL", "ModuleLoader", "freeze", "literal"]
+__all__ = ["NOT_LITERAL", "ModuleLoader", "freeze", "literal", "module_imports_refused"]
 
 
 class _NotLiteral:
@@ -33,6 +34,26 @@ NOT_LITERAL: Any = _NotLiteral()
 _IMPORTING: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
     "flowc_frontend_importing", default=frozenset()
 )
+
+
+# Set by a caller that must not run the flow's code (``flowc ui`` drawing a graph in its server
+# process): the import is refused, and the list records which files would have been imported.
+_REFUSED: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "flowc_frontend_imports_refused", default=None
+)
+
+
+@contextlib.contextmanager
+def module_imports_refused() -> Iterator[list[str]]:
+    """Within the block, the front end never imports a flow's module: an argument that is not a
+    literal becomes an error instead. Yields the list of files it refused to import (empty when
+    the flow's IR needed none), so the caller can build the IR elsewhere when it is not."""
+    refused: list[str] = []
+    token = _REFUSED.set(refused)
+    try:
+        yield refused
+    finally:
+        _REFUSED.reset(token)
 
 
 def literal(node: ast.expr) -> Any:
@@ -87,6 +108,11 @@ class ModuleLoader:
         return self._module
 
     def _import(self) -> Any:
+        refused = _REFUSED.get()
+        if refused is not None:
+            refused.append(str(self.path))
+            self._error = f"importing {self.path.name} is not allowed here"
+            return None
         key = str(self.path.resolve())
         importing = _IMPORTING.get()
         if key in importing:

@@ -32,7 +32,7 @@ REFRESH_SECONDS = 2.0
 #: Runs whose task index is kept; previews kept.
 KEPT_INDEXES, KEPT_PREVIEWS = 8, 512
 #: Tasks per step the timeline shows at most (see :meth:`UIData.timeline`).
-TIMELINE_PER_STEP = 2000
+TIMELINE_PER_STEP = 1000
 #: The engine that started a run, from its id: each launcher names its runs so (Argo:
 #: flowc/backends/argo/containers.py ``argo-{{workflow.name}}``; Step Functions:
 #: flowc/backends/sfn/definition.py ``sfn-<execution name>``; Airflow:
@@ -244,19 +244,17 @@ class UIData:
         return repr(sorted((code or {}).items()))
 
     def _ir_graph(self, flow: str, run_id: str) -> tuple[list[GraphStep] | None, str | None]:
-        """The flow's steps from its IR, built in the sandbox from the code the run recorded (once
-        per code version), or None and why not."""
+        """The flow's steps from its IR, built from the code the run recorded (once per code
+        version; :func:`flowc.ui.sandbox.flow_ir`), or None and why not."""
         code = self._code(flow, run_id)
         if not code:
             return None, "the run has not recorded its code yet"
         key = self._code_key(code)
         if key not in self._graphs:
-            from flowc.ui.sandbox import SandboxError, run_sandboxed
+            from flowc.ui.sandbox import SandboxError, flow_ir
 
             try:
-                answer = run_sandboxed(
-                    {"command": "graph", "datastore": self.store.url, "flow": flow, "code": code}
-                )
+                ir = flow_ir(self.store.url, flow, code)
                 self._graphs[key] = [
                     GraphStep(
                         s["name"],
@@ -264,7 +262,7 @@ class UIData:
                         tuple(s.get("loop_targets") or ()),
                         str(s.get("transition") or "linear"),
                     )
-                    for s in answer["ir"]["steps"]
+                    for s in ir["steps"]
                 ]
             except (SandboxError, KeyError, TypeError) as exc:
                 self._graphs[key] = f"the flow's code could not be read ({exc})"
@@ -305,6 +303,7 @@ class UIData:
             statuses = index.statuses()
             entries = [e for e in entries if statuses[(e.step, e.task_id)] == status]
         page = entries[offset : offset + limit]
+        index.detail(page)
         records = index.latest_records(page)
         rows = []
         for entry in page:
@@ -314,7 +313,7 @@ class UIData:
                     "step": entry.step,
                     "task_id": entry.task_id,
                     "status": task_status(entry, records.get((entry.step, entry.task_id))),
-                    "attempts": len(entry.attempts),
+                    "attempts": len(entry.attempts or ()),
                     "start": record.get("start"),
                     "end": record.get("end"),
                     "duration": _seconds(record.get("start"), record.get("end")),
@@ -337,12 +336,15 @@ class UIData:
             shown = entries
             if len(entries) > TIMELINE_PER_STEP:
                 # Every task that retried or did not succeed, and evenly spaced plain successes.
-                plain = [e for e in entries if e.done and len(e.attempts) == 1]
-                others = [e for e in entries if not (e.done and len(e.attempts) == 1)]
+                # (A task not listed yet, attempts None, counts as plain: listing every folder of
+                # a 10,000-task step to find its retries would cost what sampling saves.)
+                plain = [e for e in entries if e.done and (e.attempts is None or len(e.attempts) == 1)]
+                others = [e for e in entries if not (e.done and (e.attempts is None or len(e.attempts) == 1))]
                 room = max(TIMELINE_PER_STEP - len(others), 0)
                 shown = others + [plain[i * len(plain) // room] for i in range(room)] if room else others
                 sampled[step] = {"shown": len(shown), "tasks": len(entries)}
-            wanted += [(entry, attempt) for entry in shown for attempt in entry.attempts]
+            index.detail(shown)
+            wanted += [(entry, attempt) for entry in shown for attempt in entry.attempts or ()]
         records = index.attempt_records(wanted)
         rows = []
         for (step, task, attempt), record in records.items():
@@ -367,13 +369,14 @@ class UIData:
             entry = next((e for e in index.steps.get(step, []) if e.task_id == task_id), None)
         if entry is None:
             raise NotFoundError(f"no task {flow}/{run_id}/{step}/{task_id}")
+        index.detail([entry])
         return entry
 
     def task(self, flow: str, run_id: str, step: str, task_id: str) -> dict[str, Any]:
         """A task's status, attempts (with their records), artifacts, cards and exception."""
         entry = self._entry(flow, run_id, step, task_id)
         index = self.index(flow, run_id)
-        attempts = index.attempt_records([(entry, a) for a in entry.attempts])
+        attempts = index.attempt_records([(entry, a) for a in entry.attempts or ()])
         try:
             record = self.store.read_json(layout.task_key(flow, run_id, step, task_id)) or {}
         except CorruptRecord as exc:
@@ -393,7 +396,7 @@ class UIData:
             "status": task_status(entry, latest),
             "attempts": [
                 {"attempt": number, **_attempt_facts(attempts.get((step, task_id, number)) or {})}
-                for number in entry.attempts
+                for number in entry.attempts or ()
             ],
             "artifacts": artifacts,
             "exception": exception,

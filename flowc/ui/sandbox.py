@@ -27,7 +27,7 @@ import sys
 import tempfile
 from typing import Any
 
-__all__ = ["SandboxError", "run_sandboxed"]
+__all__ = ["SandboxError", "flow_ir", "run_sandboxed"]
 
 #: Wall-clock limit of one request; the CPU limit is the same.
 TIMEOUT_SECONDS = 20
@@ -137,22 +137,45 @@ def _answer(request: dict[str, Any]) -> dict[str, Any]:
     raise ValueError(f"unknown command {request.get('command')!r}")
 
 
-def _flow_ir(request: dict[str, Any]) -> dict[str, Any]:
-    from flowc.frontend import build_ir
-
-    code = request.get("code") or {}
+def _flow_file(datastore: str, flow: str, code: dict[str, Any]) -> str:
+    """The flow file a run recorded: its source path, or the file in its unpacked code package."""
     if code.get("package"):
         from flowc.client.store import ClientStore
         from flowc.task_runner.bootstrap import materialize_package
         from flowc.task_runner.loading import find_flow_file
 
-        store = ClientStore(request["datastore"])
-        path = find_flow_file(materialize_package(store.storage, code["package"]), request["flow"])
-    elif code.get("source"):
-        path = code["source"]
-    else:
-        raise ValueError("the run did not record where its flow's code is")
-    return build_ir(str(path)).to_dict()
+        store = ClientStore(datastore)
+        return str(find_flow_file(materialize_package(store.storage, code["package"]), flow))
+    if code.get("source"):
+        return str(code["source"])
+    raise ValueError("the run did not record where its flow's code is")
+
+
+def _flow_ir(request: dict[str, Any]) -> dict[str, Any]:
+    from flowc.frontend import build_ir
+
+    return build_ir(_flow_file(request["datastore"], request["flow"], request.get("code") or {})).to_dict()
+
+
+def flow_ir(datastore: str, flow: str, code: dict[str, Any]) -> dict[str, Any]:
+    """The IR (as a dict) of the flow code a run recorded.
+
+    Built here when the front end needs only the flow file's syntax tree (its usual case: every
+    decorator and Parameter argument a literal), with module imports refused; otherwise in the
+    child, where importing the module is allowed.
+
+    Raises:
+        SandboxError: the child failed.
+    """
+    from flowc.frontend import build_ir
+    from flowc.frontend.values import module_imports_refused
+
+    with contextlib.suppress(Exception):  # whatever went wrong, the child says it in one line
+        with module_imports_refused() as refused:
+            ir = build_ir(_flow_file(datastore, flow, code))
+        if not refused:
+            return ir.to_dict()
+    return run_sandboxed({"command": "graph", "datastore": datastore, "flow": flow, "code": code})["ir"]
 
 
 def main() -> int:

@@ -1,7 +1,8 @@
 """Fixture datastores for the UI tests, each made once per session by the real runtimes.
 
-* ``ui_datastore``: ``flowc run`` of tests/ui/flows/ui_flow.py twice (one success, one failure)
-  plus a card written through ``flowc.cards.store`` (the card storage contract) on one task.
+* ``ui_datastore``: ``flowc run`` of tests/ui/flows/ui_flow.py twice (one success, one failure;
+  its ``join`` step renders two cards) plus a hostile card written through ``flowc.cards.store``
+  (the card storage contract) on a task of ``square``.
 * ``engines_datastore``: the same local runs, plus one run of the same flow on each harness
   (Argo's executor, Step Functions on moto, Airflow's ``dag.test()``), all in one local datastore
   (the Step Functions run is written to S3 on moto, then copied key by key).
@@ -79,7 +80,7 @@ def ui_datastore(tmp_path_factory: pytest.TempPathFactory) -> UiRuns:
     found.runs["local"] = flowc_run(str(root), "--tag", "nightly")
     # One worker: square/1 fails before square/2 starts (the run then stops), so counts are exact.
     found.runs["failed"] = flowc_run(str(root), "--max-workers", "1", "--fail", "true")
-    write_card(str(root), found.runs["local"], "join", "0")
+    write_card(str(root), found.runs["local"], "square", "0")
     return found
 
 

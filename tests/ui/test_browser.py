@@ -139,27 +139,36 @@ def test_run_page_graph_timeline_and_tasks(
     expect(page.locator("#task-table tbody tr")).to_have_count(3)
 
 
-def test_task_page_card_artifacts_and_logs(
+def test_task_page_cards_artifacts_and_logs(
     page, ui_url: str, engines_datastore: UiRuns, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     run_id = engines_datastore.runs["local"]
     page.goto(f"{ui_url}/flows/{FLOW_NAME}/runs/{run_id}")
-    page.click("#task-table tr[data-task='join/0'] a.task")
-    page.wait_for_selector("iframe.card-frame")
-    frame_element = page.locator("iframe.card-frame")
-    assert frame_element.get_attribute("sandbox") == "allow-scripts"
-    card = page.frame_locator("iframe.card-frame")
-    assert card.locator("#card-table tr").count() == 4
-    # The card's script ran, and could not reach the page around it.
-    assert card.locator("#escape").inner_text() == "blocked"
-    assert page.evaluate("document.body.dataset.hackedByCard") is None
+    _click(page, page.locator("#task-table tr[data-task='join/0'] a.task"))
+    expect(page.locator("iframe.card-frame")).to_have_count(2)
+    for i in range(2):
+        assert page.locator("iframe.card-frame").nth(i).get_attribute("sandbox") == "allow-scripts"
+    # The blank card the step built with current.card["report"]: its table has its rows.
+    report = page.frame_locator("iframe.card-frame >> nth=1")
+    expect(report.locator("table tr")).to_have_count(4)
+    expect(report.locator("body")).to_contain_text("Squares")
     squares = page.locator("#artifacts tr[data-artifact=squares]")
     assert squares.locator("td").nth(1).inner_text() == "list"
     _click(page, squares.locator("button"))
     assert squares.locator("td.preview pre").inner_text() == "[1, 4, 9]"
-    _shot(page, tmp_path, "task-with-card")
+    _shot(page, tmp_path, "task-with-cards")
     page.goto(f"{ui_url}/flows/{FLOW_NAME}/runs/{run_id}/steps/square/tasks/1")
     expect(page.locator("#log")).to_contain_text("squaring 2")
+
+
+def test_a_card_cannot_script_the_ui(page, ui_url: str, engines_datastore: UiRuns) -> None:  # type: ignore[no-untyped-def]
+    """A card whose script reaches for the page around it (written through the card store)."""
+    run_id = engines_datastore.runs["local"]
+    page.goto(f"{ui_url}/flows/{FLOW_NAME}/runs/{run_id}/steps/square/tasks/0")
+    card = page.frame_locator("iframe.card-frame")
+    expect(card.locator("#card-table tr")).to_have_count(4)
+    expect(card.locator("#escape")).to_have_text("blocked")  # its script ran, and was refused
+    assert page.evaluate("document.body.dataset.hackedByCard") is None
 
 
 def test_failed_task_shows_its_exception(

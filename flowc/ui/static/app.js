@@ -258,7 +258,7 @@ async function taskPage() {
   const streamPick = el("select", { id: "log-stream" }, el("option", { value: "stdout", text: "stdout" }), el("option", { value: "stderr", text: "stderr" }));
   const loadLog = async () => {
     const data = await api(`${taskPath(names.step, names.task)}/logs/${streamPick.value}?attempt=${attemptPick.value || 0}`);
-    logBox.textContent = (data.truncated ? "[… earlier output cut]\n" : "") + (data.text || "(empty)");
+    logBox.textContent = data.error ? `unreadable log: ${data.error}` : (data.truncated ? "[… earlier output cut]\n" : "") + (data.text || "(empty)");
   };
   attemptPick.onchange = loadLog; streamPick.onchange = loadLog;
   parts.push(el("div", { class: "filters" }, streamPick, attemptPick), logBox);

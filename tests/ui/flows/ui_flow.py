@@ -1,4 +1,4 @@
-"""The UI tests' flow: a foreach, artifacts of several kinds, a log line, and a step that can fail.
+"""The UI tests' flow: a foreach, artifacts of several kinds, a log line, cards, and a step that can fail.
 
 ``Marker`` is a class of the flow file whose unpickling leaves a file named after the unpickling
 process's pid in ``$FLOWC_TEST_MARKER_DIR``: the tests prove previews are made in a child process,
@@ -7,7 +7,8 @@ never in the server.
 
 import os
 
-from flowc import FlowSpec, Parameter, step
+from flowc import FlowSpec, Parameter, card, current, step
+from flowc.cards import Markdown, Table
 
 
 class Marker:
@@ -45,9 +46,14 @@ class UiFlow(FlowSpec):
         self.square_value = self.input * self.input
         self.next(self.join)
 
+    @card
+    @card(type="blank", id="report")
     @step
     def join(self, inputs):
         self.squares = [i.square_value for i in inputs]
+        report = current.card["report"]
+        report.append(Markdown("# Squares"))
+        report.append(Table([[n, n * n] for n in (1, 2, 3)], headers=["n", "square"]))
         self.next(self.end)
 
     @step
