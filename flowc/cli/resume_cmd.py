@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from flowc.cli.target_options import add_with_argument, ir_with_decorators
 from flowc.ids import argument, check_run_id, check_step_name
 from flowc.runtime.cli_common import (
     add_common_options,
@@ -73,6 +74,7 @@ def add_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> None:
         action="store_true",
         help="resume a run that may still be running (only tasks whose inputs are all cloned are cloned)",
     )
+    add_with_argument(parser)
     load_ir_for_parser(parser, argv)
 
 
@@ -89,6 +91,9 @@ def run(args: argparse.Namespace) -> int:
     )
 
     ir = checked_ir(args, "resume")
+    if ir is None:
+        return 2
+    ir = ir_with_decorators(args, ir, "resume")
     if ir is None:
         return 2
     datastore = datastore_url(args)

@@ -48,7 +48,7 @@ def ir_with_decorators(args: argparse.Namespace, ir: FlowIR, command: str) -> Fl
     from flowc.frontend.decospecs import DecospecError, apply_decospecs
 
     try:
-        return apply_decospecs(ir, args.with_decorators, local_run=command == "run")
+        return apply_decospecs(ir, args.with_decorators, local_run=command in ("run", "resume"))
     except DecospecError as exc:
         print(f"flowc {command}: {exc}", file=sys.stderr)
         return None

@@ -108,6 +108,17 @@ def test_with_before_the_command_as_metaflow_allows(tmp_path: Path) -> None:
     assert run.data.attempts == 2 and "always" in run.data.caught
 
 
+def test_resume_with_finishes_a_run_that_failed_without(tmp_path: Path) -> None:
+    path = _flow(tmp_path)
+    store = str(tmp_path / "ds")
+    assert _python([str(path), "run", "--datastore", store]).returncode == 1
+    id_file = str(tmp_path / "id")
+    result = _python([str(path), "resume", "--datastore", store, "--run-id-file", id_file, *WITH])
+    assert result.returncode == 0, result.stderr
+    run = Run(f"FlakyFlow/{(tmp_path / 'id').read_text()}", datastore=store, _namespace_check=False)
+    assert run.data.attempts == 2 and "always" in run.data.caught
+
+
 def test_without_with_the_same_flow_fails(tmp_path: Path) -> None:
     result = _python([str(_flow(tmp_path)), "run", "--datastore", str(tmp_path / "ds")])
     assert result.returncode == 1
