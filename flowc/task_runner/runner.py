@@ -468,7 +468,7 @@ class _Task:
             with (
                 task_facts(**facts),
                 _client_defaults(self.storage.url, facts["namespace"]),
-                _environment(self.step.environment),
+                _environment(self.step.environment + inline_secrets(self.step.secrets)),
                 step_timeout(limit, message, hard_exit=self.owns_process),
             ):
                 if inputs is not None:
@@ -711,6 +711,22 @@ def _client_defaults(datastore: str, ns: str) -> Iterator[None]:
             yield
     finally:
         namespace(previous)
+
+
+def inline_secrets(sources: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """The variables of ``@secrets`` sources of Metaflow's ``inline`` type (``{"type": "inline",
+    "options": {"env_vars": {...}}}``: the values are in the flow, for tests), which the task runner
+    sets for the step. Other sources name secrets the engine injects (docs/targets.md)."""
+    found: list[tuple[str, str]] = []
+    for source in sources:
+        try:
+            spec = json.loads(source)
+        except ValueError:  # a secret's name or ARN, not a JSON object
+            continue
+        if isinstance(spec, dict) and spec.get("type") == "inline":
+            variables = (spec.get("options") or {}).get("env_vars") or {}
+            found.extend((str(name), str(value)) for name, value in variables.items())
+    return tuple(found)
 
 
 @contextmanager

@@ -18,7 +18,7 @@ from tests.conformance.matrix import REPO_ROOT
 FLOW = """
 import os
 
-from flowc import FlowSpec, Parameter, current, project, step
+from flowc import FlowSpec, Parameter, current, project, secrets, step
 from flowc.exception import MissingInMergeArtifactsException, UnhandledInMergeArtifactsException
 
 os.environ["METAFLOW_RUN_GREETING"] = "from the environment"
@@ -56,9 +56,11 @@ class ApiFlow(FlowSpec):
         self.merge_artifacts(inputs, include=["shared"])
         self.next(self.end)
 
+    @secrets(sources=[{"type": "inline", "id": "1", "options": {"env_vars": {"SECRET_1": "pizza"}}}])
     @step
     def end(self):
         self.seen = (self.greeting, self.shared, current.branch_name, sorted(current.tags))
+        self.secret = os.environ.get("SECRET_1")
 
 
 if __name__ == "__main__":
@@ -85,10 +87,11 @@ def ran(tmp_path_factory: pytest.TempPathFactory):
     namespace(None)
 
 
-def test_parameters_and_branch_from_metaflow_environment_variables(ran) -> None:
+def test_parameters_branch_and_inline_secrets(ran) -> None:
     _, run = ran
     assert run.data.seen == ("from the environment", 1, "test.feature", ["刺身 means sashimi"])
     assert {"project:api", "project_branch:test.feature"} <= run.system_tags
+    assert run.data.secret == "pizza"  # @secrets of Metaflow's inline type
 
 
 def test_merge_artifacts_raises_metaflow_exception_types(ran) -> None:

@@ -54,9 +54,14 @@ SAMPLE = (
 )
 
 
+#: Seconds one command of a case may take. Metaflow runs a case in about 9 s here (the suite's
+#: README); a case still running after this is stuck or waiting out retry delays (a failure either way).
+CASE_COMMAND_TIMEOUT = 180.0
+
+
 def _run(args: tuple[Case, Path, dict]) -> Outcome:
     case, suite, context = args
-    return run_case(case, suite, context)
+    return run_case(case, suite, context, timeout=CASE_COMMAND_TIMEOUT)
 
 
 def main(argv: list[str] | None = None) -> int:
