@@ -118,3 +118,9 @@ def test_one_validator_per_kind_of_id(check, good: list[str], bad: list[str]) ->
     for value in bad:
         with pytest.raises(InvalidId):
             check(value)
+
+
+def test_deploy_to_an_unwritable_dags_folder(tmp_path: Path) -> None:
+    argv = ["deploy", str(HELLO), "--target", "airflow", "--dags-folder", "/sys/flowc-dags"]
+    result = _flowc(*argv, "--datastore", str(tmp_path / "ds"), cwd=tmp_path)
+    assert "cannot write /sys/flowc-dags/HelloFlow.py" in _one_line(result, 1)

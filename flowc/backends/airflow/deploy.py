@@ -45,7 +45,11 @@ def deploy(ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> int:
     from flowc.datastore.storage import open_storage
 
     store_package(open_storage(datastore), package)
-    changed = write_dag_file(str(folder), compiled, settings)
+    try:
+        changed = write_dag_file(str(folder), compiled, settings)
+    except OSError as exc:  # an unwritable DAGs folder: one line, nothing half-written
+        print(f"flowc deploy: cannot write {target}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     print(f"code package {package.sha} in {datastore}")
     print(f"{'wrote' if changed else 'unchanged'} {target}")
     return 0
@@ -65,11 +69,17 @@ def write_dag_file(folder: str, compiled: CompiledFile, settings: Settings) -> b
         key = f"{prefix.strip('/')}/{compiled.name}" if prefix.strip("/") else compiled.name
         client = boto3.client("s3", endpoint_url=settings.get("s3.endpoint_url"))
         try:
-            if client.get_object(Bucket=bucket, Key=key)["Body"].read() == data:
-                return False
-        except client.exceptions.NoSuchKey:
-            pass
-        client.put_object(Bucket=bucket, Key=key, Body=data)  # one PUT: atomic for readers
+            try:
+                if client.get_object(Bucket=bucket, Key=key)["Body"].read() == data:
+                    return False
+            except client.exceptions.NoSuchKey:
+                pass
+            client.put_object(Bucket=bucket, Key=key, Body=data)  # one PUT: atomic for readers
+        except Exception as exc:  # botocore's errors name the endpoint URL: masked, one line
+            from flowc.datastore.storage import StorageError
+            from flowc.redact import mask_credentials
+
+            raise StorageError(mask_credentials(f"cannot write s3://{bucket}/{key}: {exc}")) from None
         return True
     target = Path(folder) / compiled.name
     if target.is_file() and target.read_bytes() == data:
