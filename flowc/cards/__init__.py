@@ -25,6 +25,7 @@ from flowc.cards.client import Card, CardContainer, CardNotPresentException, get
 from flowc.cards.components import (
     Artifact,
     Error,
+    EventsTimeline,
     Image,
     JSONViewer,
     Markdown,
@@ -45,6 +46,7 @@ __all__ = [
     "DefaultCard",
     "Error",
     "ErrorCard",
+    "EventsTimeline",
     "Image",
     "JSONViewer",
     "Markdown",

@@ -13,6 +13,7 @@ import functools
 import html
 import inspect
 import json
+import re
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +31,7 @@ from flowc.cards.preview import (
 __all__ = [
     "Artifact",
     "Error",
+    "EventsTimeline",
     "Image",
     "JSONViewer",
     "Markdown",
@@ -386,3 +388,80 @@ class YAMLViewer(_DataViewer):
         return yaml.safe_dump(
             json.loads(json.dumps(self._data, default=str)), sort_keys=False, allow_unicode=True
         )
+
+
+class EventsTimeline(UserComponent):
+    """Events as they happen, newest first: ``events.update({"step": "load", "rows": 10})``.
+
+    ``update(event_data, style_theme=None, priority=None, payloads=None, finished=None)`` adds one
+    event (a ``timestamp`` is added when missing); ``payloads`` are components shown under it
+    (ValueBox, Image, Markdown, Artifact, PythonCode, JSONViewer, YAMLViewer). The last
+    ``max_events`` are shown; the count of all is kept.
+    """
+
+    REALTIME_UPDATABLE = True
+    VALID_THEMES = frozenset(
+        {"default", "success", "warning", "error", "info", "primary", "secondary", "tool_call", "ai_response"}
+    )
+
+    def __init__(self, title: str | None = None, max_events: int = 100) -> None:
+        self._title = title
+        self._max_events = max_events
+        self._events: list[dict[str, Any]] = []
+        self._total = 0
+        self._finished = False
+
+    def update(
+        self,
+        event_data: dict[str, Any],
+        style_theme: str | None = None,
+        priority: str | None = None,
+        payloads: dict[str, Any] | None = None,
+        finished: bool | None = None,
+    ) -> None:
+        import time
+
+        if style_theme is not None and not re.match(r"^[a-zA-Z][a-zA-Z0-9_-]*$", style_theme):
+            raise ValueError(f"style_theme {style_theme!r} must be a CSS class name")
+        allowed = (ValueBox, Image, Markdown, Artifact, PythonCode, JSONViewer, YAMLViewer)
+        for key, payload in (payloads or {}).items():
+            if not isinstance(payload, allowed):
+                raise TypeError(
+                    f"payload {key!r} must be a ValueBox, Image, Markdown, Artifact, PythonCode, "
+                    f"JSONViewer or YAMLViewer, not {type(payload).__name__}"
+                )
+        data = dict(event_data)
+        data.setdefault("timestamp", time.time())
+        event = {
+            "metadata": data,
+            "theme": style_theme or "default",
+            "priority": priority,
+            "payloads": dict(payloads or {}),
+        }
+        self._events = [*self._events, event][-self._max_events :]
+        self._total += 1
+        if finished is not None:
+            self._finished = finished
+
+    @_render_safely
+    def render(self) -> str:
+        title = f"<strong>{html.escape(self._title)}</strong> " if self._title else ""
+        state = "finished" if self._finished else "running"
+        parts = [f'<div class="fc-events"><div class="fc-meta">{title}{self._total} events, {state}</div>']
+        for event in reversed(self._events):
+            fields = "".join(
+                f"<tr><th>{html.escape(str(key))}</th><td>{html.escape(short_repr(value, 300))}</td></tr>"
+                if not isinstance(value, str)
+                else f"<tr><th>{html.escape(str(key))}</th><td>{html.escape(value)}</td></tr>"
+                for key, value in event["metadata"].items()
+            )
+            payloads = "".join(
+                f"<details><summary>{html.escape(str(key))}</summary>{payload.render()}</details>"
+                for key, payload in event["payloads"].items()
+            )
+            theme = html.escape(event["theme"])
+            parts.append(
+                f'<div class="fc-event fc-theme-{theme}">'
+                f'<table class="fc-table">{fields}</table>{payloads}</div>'
+            )
+        return "".join(parts) + "</div>"

@@ -38,6 +38,7 @@ background:#f0f4f8}
 .fc-theme-danger{background:#ffe3e3}
 .fc-theme-bg-gradient-indigo-purple{background:linear-gradient(90deg,#6366f1,#a855f7);color:#fff}
 .fc-progress progress{width:300px;vertical-align:middle}
+.fc-event{border-left:4px solid #9aa5b1;padding:2px 8px;margin:6px 0}
 .fc-graph{display:flex;flex-wrap:wrap;gap:6px;align-items:center}
 .fc-step{border:1px solid #9aa5b1;border-radius:4px;padding:3px 8px;font-size:.85em}
 .fc-step.fc-here{background:#2680c2;color:#fff;border-color:#2680c2}

@@ -129,6 +129,22 @@ def test_json_and_yaml_viewers() -> None:
     assert "k:\n- 1" in YAMLViewer({"k": [1]}, collapsible=False).render()
 
 
+def test_events_timeline_newest_first_with_payloads() -> None:
+    from flowc.cards import EventsTimeline
+
+    events = EventsTimeline(title="Steps", max_events=2)
+    for i in range(3):
+        events.update(
+            {"item": i, "status": "<done>"}, style_theme="success", payloads={"note": Markdown(f"*{i}*")}
+        )
+    events.update({"item": 3}, finished=True)
+    html = events.render()
+    assert "4 events, finished" in html and html.index("<td>3</td>") < html.index("<td>2</td>")
+    assert "<td>1</td>" not in html and "&lt;done&gt;" in html and "<em>2</em>" in html
+    with pytest.raises(TypeError):
+        events.update({"x": 1}, payloads={"chart": VegaChart(CHART)})
+
+
 def test_vega_is_embedded_only_in_a_page_with_a_chart() -> None:
     assert "vegaEmbed(" not in card_page("t", Markdown("x").render())
     page = card_page("t", VegaChart(CHART).render())
