@@ -112,6 +112,12 @@ class Card:
     def _repr_html_(self) -> str:
         return self.get()
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Card) and (other._ref, other._entry) == (self._ref, self._entry)
+
+    def __hash__(self) -> int:
+        return hash((self._ref, self._entry.file))
+
     def __repr__(self) -> str:
         pathspec = self._ref.pathspec
         return f"Card(type={self.type!r}, id={self.id!r}, pathspec={pathspec!r}, hash={self.hash[:8]!r})"
@@ -135,6 +141,14 @@ class CardContainer:
 
     def _repr_html_(self) -> str:
         return "\n".join(card.get() for card in self._cards)
+
+    def __eq__(self, other: object) -> bool:
+        """Two containers are equal when they hold the same cards in the same order (the same
+        task's ``Task.cards`` read twice compares equal)."""
+        return isinstance(other, CardContainer) and other._cards == self._cards
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._cards))
 
     def __repr__(self) -> str:
         return f"CardContainer({self._cards!r})"

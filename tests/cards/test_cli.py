@@ -119,7 +119,8 @@ def test_client_task_cards_and_get_cards(card_run) -> None:
     (report,) = get_cards(task, id="report")
     assert "<h1>Report</h1>" in report.get()
     assert report.get_data()["data"]["bar"].count('value="3.0"') == 1  # the final data update
-    assert len(run["end"].task.cards) == 0
+    assert task.cards == run["start"].task.cards != run["end"].task.cards  # same cards, same order
+    assert len(run["end"].task.cards) == 0 and run["end"].task.cards == run["end"].task.cards
     with pytest.raises(CardNotPresentException):
         get_cards(run["end"].task)
     assert run["start"].task.data.picture == PNG
