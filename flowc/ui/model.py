@@ -31,6 +31,8 @@ __all__ = ["ENGINES", "NotFoundError", "UIData", "engine_of"]
 REFRESH_SECONDS = 2.0
 #: Runs whose task index is kept; previews kept.
 KEPT_INDEXES, KEPT_PREVIEWS = 8, 512
+#: Artifacts bigger than this get no preview (the child would load all of it).
+PREVIEW_MAX_BYTES = 512 << 20
 #: Tasks per step the timeline shows at most (see :meth:`UIData.timeline`).
 TIMELINE_PER_STEP = 1000
 #: The engine that started a run, from its id: each launcher names its runs so (Argo:
@@ -469,6 +471,9 @@ class UIData:
         meta = self._artifact_meta(flow, run_id, step, task_id, name)
         sha = str(meta.get("sha"))
         cached = self._previews.get(sha)
+        if cached is None and int(meta.get("size") or 0) > PREVIEW_MAX_BYTES:
+            limit = PREVIEW_MAX_BYTES >> 20
+            cached = {"error": f"no preview: the artifact is over {limit} MiB (download it instead)"}
         if cached is None:
             from flowc.ui.sandbox import SandboxError, run_sandboxed
 

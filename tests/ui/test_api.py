@@ -227,3 +227,76 @@ def test_over_an_s3_datastore(s3_root: str, tmp_path: Path) -> None:
     assert client.get(base + "/artifacts/squares/preview").json()["preview"] == "[1, 4, 9]"
     card = client.get(base).json()["cards"][1]
     assert client.get(f"{base}/cards/0/{card['file']}").status_code == 200
+
+
+def test_project_branch_is_shown(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    flow = Path(__file__).parents[1] / "conformance" / "flows" / "project_flow.py"
+    datastore = tmp_path / "ds"
+    command = [
+        sys.executable,
+        "-m",
+        "flowc",
+        "run",
+        str(flow),
+        "--datastore",
+        str(datastore),
+        "--branch",
+        "ui",
+    ]
+    subprocess.run(command, check=True, capture_output=True, timeout=300)
+    client = TestClient(create_app(str(datastore)))
+    flow_name = client.get("/api/flows").json()["flows"][0]["name"]
+    assert client.get(f"/api/flows/{flow_name}/runs").json()["runs"][0]["project_branch"] == "test.ui"
+
+
+def test_big_artifacts_get_no_preview(client: TestClient, ui_datastore: UiRuns, monkeypatch) -> None:
+    import flowc.ui.model
+
+    monkeypatch.setattr(flowc.ui.model, "PREVIEW_MAX_BYTES", 16)
+    answer = client.get(_run(ui_datastore, "local") + "/steps/end/tasks/0/artifacts/squares/preview").json()
+    assert answer["error"].startswith("no preview: the artifact is over")
+
+
+def test_previews_of_arrays_and_frames() -> None:
+    import numpy as np
+    import pandas as pd
+
+    from flowc.ui.sandbox import _preview
+
+    array = _preview(np.arange(6).reshape(2, 3))
+    assert array["type"] == "numpy.ndarray" and array["shape"] == [2, 3] and "[3, 4, 5]" in array["preview"]
+    frame = _preview(pd.DataFrame({"a": range(100)}))
+    assert frame["shape"] == [100, 1] and len(frame["preview"].splitlines()) == 11  # header + head(10)
+
+
+def test_retried_task_shows_each_attempt(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    flow = Path(__file__).parents[1] / "conformance" / "flows" / "retry_flow.py"
+    datastore = tmp_path / "ds"
+    subprocess.run(
+        [sys.executable, "-m", "flowc", "run", str(flow), "--datastore", str(datastore)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    client = TestClient(create_app(str(datastore)))
+    run_id = client.get("/api/flows/RetryFlow/runs").json()["runs"][0]["id"]
+    base = f"/api/flows/RetryFlow/runs/{run_id}"
+    timeline = client.get(base + "/timeline").json()["attempts"]
+    assert [(a[0], a[2], a[5]) for a in timeline if a[0] == "flaky"] == [
+        ("flaky", 0, "failed"),
+        ("flaky", 1, "successful"),
+    ]
+    task = client.get(base + "/steps/flaky/tasks/0").json()
+    assert task["status"] == "successful" and [a["status"] for a in task["attempts"]] == [
+        "failed",
+        "successful",
+    ]
+    assert client.get(base + "/tasks?step=flaky").json()["tasks"][0]["attempts"] == 2
+    log = client.get(base + "/steps/flaky/tasks/0/logs/stderr?attempt=0").json()
+    assert "first attempt fails on purpose" in log["text"]
