@@ -149,10 +149,8 @@ class UIData:
         if not run_ids:
             raise NotFoundError(f"no flow {flow!r} in this datastore")
         found = []
-        for run_id in run_ids:
-            try:
-                summary = self.run_summary(flow, run_id)
-            except NotFoundError:  # a folder without run.json: not a run (yet)
+        for summary in self._summaries(flow, run_ids):
+            if summary is None:  # a folder without run.json: not a run (yet)
                 continue
             if status and summary["status"] != status:
                 continue
@@ -163,6 +161,23 @@ class UIData:
             found.append(summary)
         found.sort(key=lambda s: (str(s.get("start") or ""), s["id"]), reverse=True)
         return {"flow": flow, "total": len(found), "offset": offset, "runs": found[offset : offset + limit]}
+
+    def _summaries(self, flow: str, run_ids: list[str]) -> list[dict[str, Any] | None]:
+        """:meth:`run_summary` of each run (None for a folder that is not a run); on S3, the
+        runs not cached yet are read 16 at a time (each costs up to three requests)."""
+
+        def one(run_id: str) -> dict[str, Any] | None:
+            try:
+                return self.run_summary(flow, run_id)
+            except NotFoundError:
+                return None
+
+        if self.store.local_path(layout.runs_prefix(flow)) is not None:
+            return [one(run_id) for run_id in run_ids]
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(16) as pool:
+            return list(pool.map(one, run_ids))
 
     # ---- one run -------------------------------------------------------------------------
     def index(self, flow: str, run_id: str) -> RunIndex:
