@@ -156,13 +156,11 @@ class CardContainer:
 
 def _task_parts(task: Any) -> tuple[Any, list[str], Any]:
     """``(storage, [flow, run, step, task], client Task)`` for a Task object or a pathspec string."""
-    from flowc.client.objects import Task
+    from flowc.client.objects import Task, _split
     from flowc.client.store import open_client_store
 
     if isinstance(task, str):
-        parts = task.strip("/").split("/")
-        if len(parts) != 4 or not all(parts):
-            raise ValueError(f"task pathspec {task!r} must look like 'Flow/run_id/step/task_id'")
+        parts = _split(task, 4, "task")  # checked as every pathspec is (flowc.ids): InvalidId, a ValueError
         store = open_client_store()
         task = Task._from_parts(store, *parts)
     return task._store.storage, task.pathspec.split("/"), task
