@@ -51,6 +51,11 @@ SAMPLE = (
     "ResumeStartStepTest x single-linear-step",
     "TagMutationTest x small-foreach",
     "TimeoutDecoratorTest x single-linear-step",
+    "BasicParameterTest x nested-foreach",
+    "ConstantsTest x single-and-branch",
+    "SecretsDecoratorTest x simple-foreach",
+    "CardDecoratorBasicTest x single-linear-step",
+    "CardResumeTest x single-linear-step",
 )
 
 

@@ -23,7 +23,7 @@ import sys
 import types
 from collections.abc import Mapping
 
-__all__ = ["MODULES", "cards_exist", "install", "switch_imports"]
+__all__ = ["MODULES", "install", "switch_imports"]
 
 #: Metaflow module path -> the flowc module that offers the same names.
 MODULES: Mapping[str, str] = {
@@ -63,25 +63,6 @@ def switch_imports(code: str) -> str:
     return _DOTTED.sub(replace, code)
 
 
-#: Until flowc offers cards, the card paths ``metaflow_test`` imports lead here (its card tests are
-#: pending, not run): see :mod:`tests.metaflow_core.pending_cards`.
-_PENDING_CARDS = "tests.metaflow_core.pending_cards"
-
-
-def cards_exist() -> bool:
-    """True once flowc offers cards (``flowc.cards.get_cards``)."""
-    try:
-        return hasattr(importlib.import_module("flowc.cards"), "get_cards")
-    except ImportError:
-        return False
-
-
-def _import_target(target: str) -> types.ModuleType:
-    if target.startswith("flowc.cards") and not cards_exist():
-        return importlib.import_module(_PENDING_CARDS)
-    return importlib.import_module(target)
-
-
 class _AliasLoader(importlib.abc.Loader):
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
         target = MODULES.get(spec.name)
@@ -89,7 +70,7 @@ class _AliasLoader(importlib.abc.Loader):
             module = types.ModuleType(spec.name)
             module.__path__ = []
             return module
-        return _import_target(target)
+        return importlib.import_module(target)
 
     def exec_module(self, module: types.ModuleType) -> None:
         pass

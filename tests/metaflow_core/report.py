@@ -31,7 +31,7 @@ def write_matrix(path: Path, cases: Sequence[Case], outcomes: Sequence, elapsed:
     lines = [
         _HEADER,
         f"Last full run: **{passed} passed, {len(outcomes) - passed} failed**, "
-        f"{sum(case.excluded is not None for case in cases)} excluded or pending, "
+        f"{sum(case.excluded is not None for case in cases)} excluded, "
         f"in {elapsed / 60:.0f} minutes on 2 processes.\n",
         "| test | graph | result |",
         "|---|---|---|",
