@@ -10,6 +10,7 @@ quick=()
 py=.venv/bin/python
 $py bench/frontend/run.py --steps 1000 --repeats 9
 bash bench/runtime/run.sh --metaflow-width 1000
+$py bench/runtime/faults.py
 $py bench/datastore/bench.py "${quick[@]}"
 $py -m bench.s3.bench_s3
 $py bench/argo/bench.py
