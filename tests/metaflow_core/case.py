@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -94,22 +95,25 @@ def run_case(case: Case, suite: Path, context: dict[str, Any], timeout: float = 
     top = top_options(context)
 
     def call(args: list[str]) -> subprocess.CompletedProcess[str]:
+        # Its own session, so a command stopped at the timeout takes its task processes with it.
+        process = subprocess.Popen(
+            [sys.executable, "-B", *args],
+            cwd=folder,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            start_new_session=True,
+        )
         try:
-            done = subprocess.run(
-                [sys.executable, "-B", *args],
-                cwd=folder,
-                env=env,
-                capture_output=True,
-                text=True,
-                encoding="utf-8",
-                errors="replace",
-                timeout=timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            done = subprocess.CompletedProcess(
-                args, -9, str(exc.stdout or ""), f"timed out after {timeout} s"
-            )
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            stdout, _ = process.communicate()
+            stderr = f"timed out after {timeout:.0f} s"
+        done = subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
         log.append(f"$ {' '.join(args)}  -> {done.returncode}\n{done.stdout}{done.stderr}")
         return done
 
