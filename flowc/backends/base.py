@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     import argparse
 
     from flowc.config import Settings
-    from flowc.frontend.diagnostics import Diagnostic
-    from flowc.ir import FlowIR, Location, ParameterSpec, Step
+    from flowc.diagnostics import Diagnostic
+    from flowc.ir import FlowIR, ParameterSpec, Step
 
 __all__ = [
     "CONSTRUCTS",
@@ -128,23 +128,23 @@ def constructs_of_step(ir: FlowIR, step: Step) -> Iterator[str]:
 def refusals(ir: FlowIR, capabilities: Capabilities) -> Iterator[Diagnostic]:
     """A diagnostic for every use of a construct the target cannot express, and for a schedule
     that could not start its runs (a required parameter without default: nobody gives it)."""
-    from flowc.frontend.diagnostics import Diagnostic
+    from flowc.diagnostics import Diagnostic, refuse_step
 
-    def refuse(construct: str, where: Location | None, line: int | None, step: str | None) -> Diagnostic:
-        return Diagnostic(
-            code=f"unsupported-{construct.replace('_', '-')}",
-            message=f"{capabilities.target} cannot express {CONSTRUCTS[construct]}: "
+    def refuse(construct: str, step: Step | None, line: int | None) -> Diagnostic:
+        return refuse_step(
+            ir,
+            step,
+            f"unsupported-{construct.replace('_', '-')}",
+            f"{capabilities.target} cannot express {CONSTRUCTS[construct]}: "
             f"{capabilities.unsupported[construct]}",
-            file=where.file if where is not None else ir.source_file,  # an inherited step: its file
-            line=where.line if where is not None else line,
-            step=step,
-            hint=f"choose another target or remove the construct (see docs/targets.md#{capabilities.target})",
+            f"choose another target or remove the construct (see docs/targets.md#{capabilities.target})",
+            line=line,
         )
 
     for step in ir.steps:
         for construct in constructs_of_step(ir, step):
             if not capabilities.supports(construct):
-                yield refuse(construct, step.location, None, step.name)
+                yield refuse(construct, step, None)
     required = [p for p in ir.parameters if p.required and not p.has_default and not p.deferred_default]
     flow_constructs: list[tuple[str, int | None]] = []
     if ir.parameters:
@@ -159,7 +159,7 @@ def refusals(ir: FlowIR, capabilities: Capabilities) -> Iterator[Diagnostic]:
         flow_constructs.append(("project", ir.project.line))
     for construct, line in flow_constructs:
         if not capabilities.supports(construct):
-            yield refuse(construct, None, line, None)
+            yield refuse(construct, None, line)
     if ir.schedule is not None and required and capabilities.supports("schedule"):
         names = ", ".join(repr(p.name) for p in required)
         yield Diagnostic(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from flowc.frontend.diagnostics import CompileError, Diagnostic
+from flowc.diagnostics import CompileError, Diagnostic
 
 __all__ = ["GeneratedFileError", "check_generated"]
 

@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from flowc.attempts import retry_delay_seconds
 from flowc.datastore import layout
 from flowc.datastore.storage import Storage, StorageError
 from flowc.ir import FlowIR
@@ -405,7 +406,7 @@ class Scheduler:
         step = self.config.ir.step(key.step)
         retries = step.retry.times if step.retry else 0
         if code != 2 and running.attempt < retries:
-            delay = (step.retry.minutes_between_retries if step.retry else 0) * 60.0
+            delay = retry_delay_seconds(step.retry) if step.retry else 0
             self.console.event(
                 f"[{self._pathspec(key)}] attempt {running.attempt} failed ({cause}); "
                 f"retrying in {delay:g} s ({retries - running.attempt} attempt(s) left)",

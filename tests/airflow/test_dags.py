@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from flowc.attempts import TIMEOUT_BACKSTOP_SECONDS
 from flowc.backends.airflow import compile_dag
 from flowc.backends.airflow.names import flowc_run_id
 from flowc.branches import BRANCH_ENV
@@ -158,12 +159,36 @@ def test_pod_argument_templates_render_with_the_dag_macros(airflow_home: Airflow
         start.env_vars if isinstance(start.env_vars, dict) else {v.name: v.value for v in start.env_vars}
     )
     parameters = environment.from_string(variables["FLOWC_PARAMETERS"]).render(**context)
-    assert parameters == '{"rounds": 3}'
+    assert kubernetes_env_value(parameters) == '{"rounds": 3}'
     # Values flowc trigger stored in the datastore: their hashes reach the start task, not the values.
     stored = SimpleNamespace(conf={"rounds": "", "$objects": {"rounds": "ab" * 32}})
     template = environment.from_string(variables["FLOWC_PARAMETERS"])
     parameters = template.render(**{**context, "dag_run": stored})
-    assert json.loads(parameters) == {"$objects": {"rounds": "ab" * 32}, "rounds": 3}
+    assert json.loads(kubernetes_env_value(parameters)) == {"$objects": {"rounds": "ab" * 32}, "rounds": 3}
+    # A value that reads as a Kubernetes variable reference reaches the task as written.
+    odd = {**context, "params": {"rounds": "$(HOME)"}}
+    parameters = environment.from_string(variables["FLOWC_PARAMETERS"]).render(**odd)
+    assert kubernetes_env_value(parameters, {"HOME": "/root"}) == '{"rounds": "$(HOME)"}'
+
+
+def kubernetes_env_value(value: str, variables: dict[str, str] | None = None) -> str:
+    """What a container sees of env value ``value``: Kubernetes expands ``$(NAME)`` of variables
+    defined before it and reads ``$$`` as ``$`` (k8s.io/kubernetes third_party/forked/golang/expansion)."""
+    variables = variables or {}
+    out, i = [], 0
+    while i < len(value):
+        if value[i] == "$" and i + 1 < len(value) and value[i + 1] == "$":
+            out.append("$")
+            i += 2
+        elif value.startswith("$(", i) and ")" in value[i:]:
+            end = value.index(")", i)
+            name = value[i + 2 : end]
+            out.append(variables.get(name, value[i : end + 1]))
+            i = end + 1
+        else:
+            out.append(value[i])
+            i += 1
+    return "".join(out)
 
 
 class PodTaskInstance(RecordedControls):
@@ -193,7 +218,7 @@ def test_pod_specs_carry_every_pod_field_of_the_flow(airflow_home: AirflowHome) 
     entry = {"index": [1], "iteration": 0, "run_id": "airflow-manual__2026-01-01T00-00-00-00-00-1e8dc70c"}
     train = mapped.unmap({"arguments": module._mapped_arguments("train")(entry)})
     assert (train.retries, train.retry_delay.total_seconds(), train.execution_timeout.total_seconds()) == (
-        2, 60, 5 * 60 + 30,
+        2, 60, 5 * 60 + TIMEOUT_BACKSTOP_SECONDS,
     )  # fmt: skip
     pod = pod_of(module, train, map_index=1)
     spec, container = pod["spec"], pod["spec"]["containers"][0]  # then the XCom sidecar

@@ -167,7 +167,8 @@ def test_decorators_reach_the_pod(tmp_path: Path) -> None:
     assert train["container"]["image"] == "registry.example.com/ml:1.2"
     assert train["container"]["resources"] == {
         "requests": {"cpu": "2500m", "memory": "8192Mi", "ephemeral-storage": "20480Mi"},
-        "limits": {"nvidia.com/gpu": "1"},
+        # Memory is a limit too, on every Kubernetes target (flowc.backends.pod).
+        "limits": {"memory": "8192Mi", "nvidia.com/gpu": "1"},
     }
     assert train["retryStrategy"] == {
         "limit": 4,
@@ -433,7 +434,7 @@ def test_schedules_argo_parses_compile(tmp_path: Path, cron: str, written: str) 
 
 
 def test_cpu_is_a_kubernetes_quantity_rounded_up_to_the_millicore() -> None:
-    from flowc.backends.argo.containers import quantity_cpu
+    from flowc.backends.pod import quantity_cpu
 
     assert [quantity_cpu(c) for c in (2, 0.5, 2.5, 1.0005, 0.0001, 0.1 + 0.2)] == [
         "2", "500m", "2500m", "1001m", "1m", "300m",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from flowc.attempts import TIMEOUT_BACKSTOP_SECONDS
 from flowc.backends.sfn.deploy import job_definition_requests
 from flowc.backends.sfn.history import FOREACH_EVENTS
 from flowc.backends.sfn.naming import job_name
@@ -222,7 +223,7 @@ def test_state_timeout_leaves_room_for_the_batch_queue(tmp_path: Path) -> None:
     states = dict(task_states(json.loads(compile_flow(_flow(tmp_path, body)))))
     batch_limit = states["start"]["Parameters"]["Timeout"]["AttemptDurationSeconds"]
     # Batch counts from the job's start; the state from its submission, queue time included.
-    assert batch_limit == 90
+    assert batch_limit == 60 + TIMEOUT_BACKSTOP_SECONDS
     assert states["start"]["TimeoutSeconds"] >= batch_limit + QUEUE_ALLOWANCE
     assert QUEUE_ALLOWANCE >= 3600
 

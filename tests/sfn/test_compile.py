@@ -115,13 +115,14 @@ def test_features_are_lowered() -> None:
             "ErrorEquals": ["States.TaskFailed"],
             "MaxAttempts": 4,
             "IntervalSeconds": 60,
-            "BackoffRate": 2.0,
+            # Metaflow's @retry: the same delay before every retry, as on every target (issue 18.9).
+            "BackoffRate": 1.0,
         }
     ]
-    # Runner's limit (600) < Batch's (630, from the job's start) < the state's (660 plus a day for
-    # the job to wait in its queue: the state's clock starts at submission).
-    assert train["Parameters"]["Timeout"] == {"AttemptDurationSeconds": 630}
-    assert train["TimeoutSeconds"] == 660 + QUEUE_ALLOWANCE
+    # Runner's limit (600) < Batch's (660, from the job's start) < the state's (720 plus a day for
+    # the job to wait in its queue: the state's clock starts at submission); flowc.attempts.
+    assert train["Parameters"]["Timeout"] == {"AttemptDurationSeconds": 660}
+    assert train["TimeoutSeconds"] == 720 + QUEUE_ALLOWANCE
     assert "secretsmanager" not in json.dumps(definition)  # secrets live in the job definition
     start = states["start"]["Parameters"]["ContainerOverrides"]
     assert {"Name": "QUOTE", "Value": "it's {braced}"} in start["Environment"]

@@ -12,7 +12,7 @@ from flowc.backends.airflow.names import dag_id
 from flowc.backends.airflow.render import render_dag
 from flowc.backends.base import Capabilities, CompiledFile, refusals
 from flowc.config import Settings
-from flowc.frontend.diagnostics import CompileError, Diagnostic
+from flowc.diagnostics import CompileError, Diagnostic
 from flowc.ir import FlowIR
 
 __all__ = ["AirflowBackend", "compile_dag", "operator_of"]
@@ -31,7 +31,7 @@ def compile_dag(
     Raises:
         CompileError: with every construct Airflow cannot express (step, line and reason).
     """
-    problems: list[Diagnostic] = [*refusals(ir, CAPABILITIES), *airflow_refusals(ir)]
+    problems: list[Diagnostic] = [*refusals(ir, CAPABILITIES), *airflow_refusals(ir, operator)]
     if operator not in OPERATORS:
         problems.append(
             Diagnostic(

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from flowc.backends.airflow.regions import region_refusals
+from flowc.backends.airflow.regions import region_refusals, task_regions
 from flowc.backends.base import Capabilities
-from flowc.frontend.diagnostics import Diagnostic
+from flowc.backends.pod import pod_refusals
+from flowc.diagnostics import Diagnostic
 from flowc.ir import FlowIR
 
 __all__ = ["CAPABILITIES", "airflow_refusals"]
@@ -36,7 +37,7 @@ CAPABILITIES = Capabilities(
         "required_parameters": "DAG params without a default: Airflow refuses a trigger without them",
         "retry": "retries and retry_delay of the step's task (every other task: retries=0)",
         "catch": "handled by the task runner (the task succeeds)",
-        "timeout": "the task runner kills the step; execution_timeout is a backstop slightly above",
+        "timeout": "the task runner kills the step; execution_timeout 60 s later as a backstop",
         "resources": "KubernetesPodOperator container_resources, @kubernetes(shared_memory) a "
         "memory-backed /dev/shm (ignored by the local operator)",
         "gpu": "KubernetesPodOperator limit nvidia.com/gpu (ignored by the local operator)",
@@ -50,6 +51,14 @@ CAPABILITIES = Capabilities(
 )
 
 
-def airflow_refusals(ir: FlowIR) -> Iterator[Diagnostic]:
-    """Diagnostics for flow shapes that Airflow cannot run (beyond the per-construct table)."""
-    yield from region_refusals(ir)
+def airflow_refusals(ir: FlowIR, operator: str = "local") -> Iterator[Diagnostic]:
+    """Diagnostics for flow shapes that Airflow cannot run (beyond the per-construct table) and,
+    with ``operator`` ``kubernetes``, for pods it cannot give a task (:mod:`flowc.backends.pod`)."""
+    problems = list(region_refusals(ir))
+    yield from problems
+    if operator == "kubernetes" and not problems:
+        regions = task_regions(ir)
+        in_region = {name for region in regions for name in region.steps}
+        tasks = [[ir.step(name) for name in region.steps] for region in regions]
+        tasks += [[step] for step in ir.steps if step.name not in in_region]
+        yield from pod_refusals(ir, "airflow", tasks)

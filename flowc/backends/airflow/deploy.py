@@ -14,7 +14,7 @@ from typing import Any
 from flowc.backends.airflow.backend import compile_dag, operator_of
 from flowc.backends.base import CompiledFile
 from flowc.config import Settings
-from flowc.frontend.diagnostics import CompileError
+from flowc.diagnostics import CompileError
 from flowc.ir import FlowIR
 
 __all__ = ["deploy", "write_dag_file"]

@@ -11,22 +11,18 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from flowc.attempts import retry_delay_seconds, timeout_backstop_seconds
 from flowc.backends.airflow.names import dag_id
 from flowc.backends.airflow.params import param_schema
 from flowc.backends.airflow.plan import AirflowTask, TaskPlan, plan_tasks
 from flowc.backends.launch import TaskLaunch, task_launch
 from flowc.backends.naming import dns_label, label_value
+from flowc.backends.pod import SHM_VOLUME, env_value, pod_spec
 from flowc.branches import task_environment
 from flowc.config import Settings
-from flowc.ir import FlowIR, Step
+from flowc.ir import FlowIR
 
-__all__ = [
-    "OPERATORS",
-    "TIMEOUT_MARGIN_SECONDS",
-    "docstring_text",
-    "python_literal",
-    "template_context",
-]
+__all__ = ["OPERATORS", "docstring_text", "python_literal", "template_context"]
 
 OPERATORS = ("local", "kubernetes")
 #: The module each kind of task runs (``python -m MODULE``).
@@ -35,9 +31,6 @@ MODULES = {
     "loop": "flowc.task_runner.region",
     "finish": "flowc.task_runner.finish",
 }
-#: execution_timeout is the task runner's @timeout plus this: the runner kills the step first (exit
-#: code 4, recorded in the datastore); Airflow's limit only catches a runner that hangs.
-TIMEOUT_MARGIN_SECONDS = 30
 
 
 def template_context(
@@ -67,8 +60,7 @@ def template_context(
         "operator": operator,
         "datastore": str(settings.get("datastore", ".flowc")),
         "code_package": code_package,
-        # Every task's environment: the @project branch, and a pod's bootstrap (flowc.backends.launch).
-        "task_environment": sorted({**task_environment(ir, settings), **launch.environment}.items()),
+        "task_environment": _task_environment(ir, settings, operator, launch),
         "launch": list(launch.prefix),
         "parameter_names": tuple(p.name for p in ir.parameters),
         "parameters": [(p.name, sorted(param_schema(p).items())) for p in ir.parameters],
@@ -84,6 +76,17 @@ def template_context(
             (t.task_id, (t.steps, t.entry, _loop_retries(ir, t))) for t in plan.tasks if t.kind == "loop"
         ],
     }
+
+
+def _task_environment(
+    ir: FlowIR, settings: Settings, operator: str, launch: TaskLaunch
+) -> list[tuple[str, str]]:
+    """Every task's environment (the DAG file's TASK_ENVIRONMENT): the @project branch, and a pod's
+    bootstrap (flowc.backends.launch); for pods written as Kubernetes reads env values."""
+    environment = {**task_environment(ir, settings), **launch.environment}
+    if operator == "kubernetes":
+        environment = {name: env_value(value) for name, value in environment.items()}
+    return sorted(environment.items())
 
 
 def _schedule(ir: FlowIR) -> dict[str, str] | None:
@@ -104,13 +107,13 @@ def _choice_sources(plan: TaskPlan, choose: AirflowTask) -> tuple[str, ...]:
     return (choose.upstream[0],)
 
 
-def _loop_retries(ir: FlowIR, task: AirflowTask) -> tuple[tuple[str, int, float], ...]:
+def _loop_retries(ir: FlowIR, task: AirflowTask) -> tuple[tuple[str, int, int], ...]:
     """Inside a loop the driver retries each step itself (the loop's Airflow task is not retried)."""
     rules = []
     for name in task.steps:
         retry = ir.step(name).retry
         if retry is not None and retry.times:
-            rules.append((name, retry.times, float(retry.minutes_between_retries * 60)))
+            rules.append((name, retry.times, retry_delay_seconds(retry)))
     return tuple(rules)
 
 
@@ -144,9 +147,11 @@ def _airflow_options(ir: FlowIR, task: AirflowTask) -> list[tuple[str, str]]:
         step = ir.step(task.step)
         if step.retry is not None and step.retry.times:
             options.append(("retries", str(step.retry.times)))
-            options.append(("retry_delay", _timedelta(step.retry.minutes_between_retries * 60)))
+            # retry_exponential_backoff stays off: the same delay before every retry (flowc.attempts).
+            options.append(("retry_delay", _timedelta(retry_delay_seconds(step.retry))))
         if step.timeout is not None:
-            options.append(("execution_timeout", _timedelta(step.timeout.seconds + TIMEOUT_MARGIN_SECONDS)))
+            # The task runner kills the step first (exit 4); Airflow's limit is the backstop.
+            options.append(("execution_timeout", _timedelta(timeout_backstop_seconds(step.timeout))))
     return options
 
 
@@ -157,45 +162,57 @@ def _timedelta(seconds: float) -> str:
 def _pod_options(
     ir: FlowIR, settings: Settings, task: AirflowTask, launch: TaskLaunch
 ) -> list[tuple[str, str]]:
-    """KubernetesPodOperator arguments of a step, loop or finish task, from the flow and the settings.
+    """KubernetesPodOperator arguments of a step, loop or finish task: the task's pod
+    (:mod:`flowc.backends.pod`) rendered as Python source.
 
     The finish task's pod is the end step's without its resources: it only reads and writes the
     datastore, and leaves no control record to push.
     """
-    steps = [ir.step(name) for name in task.steps]
-    first = steps[0]
     finish = task.kind == "finish"
+    pod = pod_spec(
+        [ir.step(name) for name in task.steps],
+        image=str(settings.get("image")),
+        namespace=settings.get("kubernetes.namespace"),
+        service_account=settings.get("kubernetes.service_account"),
+        resources=not finish,
+    )
     options: list[tuple[str, str]] = [
         ("name", python_literal(dns_label(ir.name, task.task_id))),
-        ("image", untemplated(first.container.image or settings.get("image"))),
+        ("image", untemplated(pod.image)),
         ("cmds", f"[*LAUNCH, {python_literal(MODULES[task.kind])}]"),
-        ("namespace", untemplated(first.container.namespace or settings.get("kubernetes.namespace"))),
+        ("namespace", untemplated(pod.namespace)),
         ("labels", python_literal(_labels(ir, task))),
         ("do_xcom_push", str(not finish)),
         ("get_logs", "True"),
         ("on_finish_action", python_literal("delete_pod")),
     ]
-    service_account = first.container.service_account or settings.get("kubernetes.service_account")
-    if service_account:
-        options.append(("service_account_name", python_literal(service_account)))
-    resources = None if finish else _resources(steps)
-    if resources:
-        options.append(("container_resources", resources))
-    environment = _pod_environment(steps, is_start=first.name == "start")
-    step_environment = _untemplated_dict(environment, templates=("FLOWC_PARAMETERS",))[1:-1]
+    if pod.service_account:
+        options.append(("service_account_name", python_literal(pod.service_account)))
+    if pod.requests or pod.limits:
+        parts = [
+            f"{name}={python_literal(dict(values))}"
+            for name, values in (("requests", pod.requests), ("limits", pod.limits))
+            if values
+        ]
+        options.append(("container_resources", f"k8s.V1ResourceRequirements({', '.join(parts)})"))
+    environment = {name: env_value(value) for name, value in pod.environment}
+    if task.steps[0] == "start":
+        # JSON made by a macro at run time (its `$` doubled there): values never become part of a
+        # command line.
+        environment["FLOWC_PARAMETERS"] = "{{ flowc_parameters(params, dag_run) }}"
+    step_environment = _untemplated_dict(dict(sorted(environment.items())), templates=("FLOWC_PARAMETERS",))
     # TASK_ENVIRONMENT (the DAG file's constant) holds no Jinja markers: tests/airflow check it.
-    step_part = f", {step_environment}" if environment else ""
+    step_part = f", {step_environment[1:-1]}" if environment else ""
     options.append(("env_vars", "{**TASK_ENVIRONMENT" + step_part + "}"))
-    secrets = sorted({name for step in steps for name in step.secrets})
-    if secrets:
+    if pod.secrets:
         refs = ", ".join(
             f"k8s.V1EnvFromSource(secret_ref=k8s.V1SecretEnvSource(name={python_literal(s)}))"
-            for s in secrets
+            for s in pod.secrets
         )
         options.append(("env_from", f"[{refs}]"))
-    if first.container.node_selector:
-        options.append(("node_selector", _untemplated_dict(dict(first.container.node_selector))))
-    if first.container.tolerations:
+    if pod.node_selector:
+        options.append(("node_selector", _untemplated_dict(dict(pod.node_selector))))
+    if pod.tolerations:
         tolerations = ", ".join(
             "k8s.V1Toleration("
             + ", ".join(
@@ -204,26 +221,23 @@ def _pod_options(
                 if getattr(t, field) is not None
             )
             + ")"
-            for t in first.container.tolerations
+            for t in pod.tolerations
         )
         options.append(("tolerations", f"[{tolerations}]"))
-    shared_memory = None if finish else max((s.container.shared_memory_mb or 0 for s in steps), default=0)
-    if shared_memory:
-        # /dev/shm of a container is 64 MiB unless a memory-backed volume is mounted there
-        # (https://kubernetes.io/docs/concepts/storage/volumes/#emptydir).
-        size = python_literal(f"{shared_memory}Mi")
+    if pod.shared_memory:
+        size = python_literal(pod.shared_memory)
         options.append(
             (
                 "volumes",
-                f'[k8s.V1Volume(name="dshm", empty_dir=k8s.V1EmptyDirVolumeSource(medium="Memory", '
-                f"size_limit={size}))]",
+                f"[k8s.V1Volume(name={python_literal(SHM_VOLUME)}, empty_dir=k8s.V1EmptyDirVolumeSource("
+                f'medium="Memory", size_limit={size}))]',
             )
         )
-        options.append(("volume_mounts", '[k8s.V1VolumeMount(name="dshm", mount_path="/dev/shm")]'))
-    if first.container.image_pull_secrets:
+        mount = f'k8s.V1VolumeMount(name={python_literal(SHM_VOLUME)}, mount_path="/dev/shm")'
+        options.append(("volume_mounts", f"[{mount}]"))
+    if pod.image_pull_secrets:
         secrets_list = ", ".join(
-            f"k8s.V1LocalObjectReference(name={python_literal(s)})"
-            for s in first.container.image_pull_secrets
+            f"k8s.V1LocalObjectReference(name={python_literal(s)})" for s in pod.image_pull_secrets
         )
         options.append(("image_pull_secrets", f"[{secrets_list}]"))
     return options
@@ -235,42 +249,6 @@ def _labels(ir: FlowIR, task: AirflowTask) -> dict[str, str]:
         "flowc/flow": label_value(ir.name),
         "flowc/task": label_value(task.task_id),
     }
-
-
-def _pod_environment(steps: list[Step], is_start: bool) -> dict[str, str]:
-    environment: dict[str, str] = {}
-    for step in steps:
-        environment.update(dict(step.environment))
-    if is_start:
-        # JSON made by a macro at run time: values never become part of a command line.
-        environment["FLOWC_PARAMETERS"] = "{{ flowc_parameters(params, dag_run) }}"
-    return dict(sorted(environment.items()))
-
-
-def _resources(steps: list[Step]) -> str | None:
-    """``k8s.V1ResourceRequirements`` source text: the largest request of the task's steps."""
-    cpu = max((s.resources.cpu for s in steps if s.resources.cpu is not None), default=None)
-    memory = max((s.resources.memory_mb for s in steps if s.resources.memory_mb is not None), default=None)
-    disk = max((s.resources.disk_mb for s in steps if s.resources.disk_mb is not None), default=None)
-    gpu = max((s.resources.gpu for s in steps if s.resources.gpu), default=None)
-    requests: dict[str, str] = {}
-    limits: dict[str, str] = {}
-    if cpu is not None:
-        requests["cpu"] = f"{cpu:g}"
-    if memory is not None:
-        requests["memory"] = limits["memory"] = f"{memory}Mi"
-    if disk is not None:
-        requests["ephemeral-storage"] = f"{disk}Mi"
-    if gpu:
-        limits["nvidia.com/gpu"] = str(gpu)
-    if not requests and not limits:
-        return None
-    parts = []
-    if requests:
-        parts.append(f"requests={python_literal(dict(sorted(requests.items())))}")
-    if limits:
-        parts.append(f"limits={python_literal(dict(sorted(limits.items())))}")
-    return f"k8s.V1ResourceRequirements({', '.join(parts)})"
 
 
 #: What Jinja reads as the start of a template expression, statement or comment.

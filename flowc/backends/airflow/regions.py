@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from flowc.frontend.diagnostics import Diagnostic
+from flowc.diagnostics import Diagnostic, refuse_step
 from flowc.ir import FlowIR, Step
 
 __all__ = ["Region", "enclosing_foreach", "loop_regions", "region_refusals", "task_regions"]
@@ -170,14 +170,7 @@ def _foreach_region(
 
 
 def _refusal(ir: FlowIR, step: Step, message: str, hint: str) -> Diagnostic:
-    return Diagnostic(
-        code="unsupported-region-in-foreach",
-        message=message,
-        file=ir.source_file,
-        line=step.location.line if step.location else None,
-        step=step.name,
-        hint=hint,
-    )
+    return refuse_step(ir, step, "unsupported-region-in-foreach", message, hint)
 
 
 def post_dominators(ir: FlowIR) -> dict[str, frozenset[str]]:

@@ -18,7 +18,7 @@ def compile_flow(ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> 
     """The YAML documents of ``ir`` (raises CompileError listing every refusal)."""
     from flowc.backends.argo.checks import argo_refusals
     from flowc.backends.argo.document import build_documents, dump_yaml
-    from flowc.frontend.diagnostics import CompileError
+    from flowc.diagnostics import CompileError
 
     namespace = options.get("namespace") or settings["kubernetes.namespace"]
     problems = [*refusals(ir, CAPABILITIES), *argo_refusals(ir, namespace)]

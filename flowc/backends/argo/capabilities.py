@@ -21,7 +21,7 @@ CAPABILITIES = Capabilities(
         "retry": "retryStrategy (limit, backoff.duration); --attempt {{retries}}",
         "catch": "handled by the task runner (exit 0, the run goes on)",
         "timeout": "enforced by the task runner; activeDeadlineSeconds 60 s later as a backstop",
-        "resources": "resources.requests: cpu, memory, ephemeral-storage",
+        "resources": "resources.requests: cpu, memory, ephemeral-storage; memory also a limit",
         "gpu": "resources.limits nvidia.com/gpu",
         "environment": "container env",
         "secrets": "envFrom.secretRef by Secret name",

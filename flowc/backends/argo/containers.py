@@ -11,12 +11,13 @@ record goes out through a file read as an output parameter
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
+from flowc.attempts import retry_delay_seconds, timeout_backstop_seconds
 from flowc.backends.argo.expressions import CONTROL, expression_tag, quote
 from flowc.backends.launch import TaskLaunch
+from flowc.backends.pod import SHM_VOLUME, PodSpec, env_value, pod_spec
 from flowc.ir import FlowIR, Step
 from flowc.params import OBJECTS_KEY
 
@@ -28,10 +29,8 @@ __all__ = [
     "OWN_PARAMETERS",
     "PACKAGE_PARAMETER",
     "PARAMETERS_PATH",
-    "TIMEOUT_GRACE_SECONDS",
     "container_template",
     "exit_handler_template",
-    "quantity_cpu",
 ]
 
 # Directly in /tmp: Argo creates input artifact files but not the parent folders of output files.
@@ -51,20 +50,6 @@ BOOTSTRAP_PARAMETER = "flowc-bootstrap"
 OWN_PARAMETERS = (PACKAGE_PARAMETER, DATASTORE_PARAMETER, OBJECTS_PARAMETER, BOOTSTRAP_PARAMETER)
 #: How a brace is written inside a JSON string so that no ``{{`` reaches Argo's templating.
 BRACE_ESCAPE = "\\u007b"
-#: The task runner enforces @timeout itself (exit code 4, a clear message); Argo's deadline is a
-#: backstop a little later, for a runner that cannot stop (stuck in a C call, package download).
-TIMEOUT_GRACE_SECONDS = 60
-
-
-def quantity_cpu(cores: float) -> str:
-    """Kubernetes CPU quantity: whole cores as ``"2"``, fractions in millicores (``"500m"``).
-
-    Kubernetes keeps CPU to the millicore, so a fraction is rounded *up*: a step never asks for
-    less than it declared, and a tiny request stays a request (``1m``, not ``0m``).
-    """
-    if float(cores).is_integer():
-        return str(int(cores))
-    return f"{max(1, math.ceil(cores * 1000 - 1e-9))}m"
 
 
 def _argv(
@@ -112,7 +97,7 @@ def _parameters_artifact(ir: FlowIR) -> dict[str, Any]:
     }
 
 
-def _pod_environment(step: Step) -> dict[str, str]:
+def _pod_environment(pod: PodSpec) -> dict[str, str]:
     """``@environment`` as the pod's own environment, without the values Argo would rewrite.
 
     Argo reads ``{{...}}`` anywhere in a template as a tag (and substitutes the pod spec more than
@@ -120,39 +105,7 @@ def _pod_environment(step: Step) -> dict[str, str]:
     every ``@environment`` variable itself, exactly, for the step's code (flowc/task_runner), so such
     a value is only left out of the container's environment.
     """
-    return {name: str(value) for name, value in step.environment if "{{" not in str(value)}
-
-
-def _kubernetes_literal(value: str) -> str:
-    """``value`` as a container env value that Kubernetes passes on unchanged.
-
-    Kubernetes expands ``$(NAME)`` in env values and reduces ``$$`` to ``$``
-    (https://kubernetes.io/docs/tasks/inject-data-application/define-interdependent-environment-variables/),
-    so every ``$`` is doubled.
-    """
-    return str(value).replace("$", "$$")
-
-
-def _resources(step: Step) -> dict[str, Any]:
-    requests: dict[str, str] = {}
-    limits: dict[str, str] = {}
-    spec = step.resources
-    if spec.cpu is not None:
-        requests["cpu"] = quantity_cpu(spec.cpu)
-    if spec.memory_mb is not None:
-        requests["memory"] = f"{spec.memory_mb}Mi"
-    if spec.disk_mb is not None:
-        requests["ephemeral-storage"] = f"{spec.disk_mb}Mi"
-    if spec.gpu:
-        # Extended resources are set as limits (requests default to them).
-        # https://kubernetes.io/docs/tasks/manage-gpus/scheduling-gpus/
-        limits["nvidia.com/gpu"] = str(spec.gpu)
-    resources: dict[str, Any] = {}
-    if requests:
-        resources["requests"] = requests
-    if limits:
-        resources["limits"] = limits
-    return resources
+    return {name: value for name, value in pod.environment if "{{" not in value}
 
 
 def container_template(
@@ -181,8 +134,9 @@ def container_template(
         launch: how the container starts the task runner (``python -m`` or the bootstrap).
     """
     has_parameters = not step.predecessors and bool(ir.parameters)  # the start step
+    pod = pod_spec((step,), image=image)
     container: dict[str, Any] = {
-        "image": step.container.image or image,
+        "image": pod.image,
         "command": launch.command(),
         "args": _argv(
             ir,
@@ -193,14 +147,14 @@ def container_template(
             exports_control=exports_control,
         ),
     }
-    env = {"PYTHONUNBUFFERED": "1", **extra_env, **_pod_environment(step)}
-    container["env"] = [
-        {"name": key, "value": _kubernetes_literal(value)} for key, value in sorted(env.items())
-    ]
-    if step.secrets:
+    env = {"PYTHONUNBUFFERED": "1", **extra_env, **_pod_environment(pod)}
+    container["env"] = [{"name": key, "value": env_value(value)} for key, value in sorted(env.items())]
+    if pod.secrets:
         # By name only: Kubernetes resolves the values when the pod starts.
-        container["envFrom"] = [{"secretRef": {"name": secret}} for secret in step.secrets]
-    resources = _resources(step)
+        container["envFrom"] = [{"secretRef": {"name": secret}} for secret in pod.secrets]
+    resources = {
+        key: dict(values) for key, values in (("requests", pod.requests), ("limits", pod.limits)) if values
+    }
     if resources:
         container["resources"] = resources
     template: dict[str, Any] = {"name": name, "container": container}
@@ -218,28 +172,28 @@ def container_template(
 
     if step.retry is not None:
         # https://argo-workflows.readthedocs.io/en/latest/retries/ : "Always" also retries pod
-        # errors (eviction, node loss), which Metaflow's @retry covers too.
+        # errors (eviction, node loss), which Metaflow's @retry covers too. factor 1: the same
+        # delay before every retry (flowc.attempts).
         retry: dict[str, Any] = {"limit": step.retry.times, "retryPolicy": "Always"}
-        seconds = round(step.retry.minutes_between_retries * 60)
+        seconds = retry_delay_seconds(step.retry)
         if seconds > 0:
             retry["backoff"] = {"duration": f"{seconds}s", "factor": 1}
         template["retryStrategy"] = retry
     if step.timeout is not None:
-        template["activeDeadlineSeconds"] = step.timeout.seconds + TIMEOUT_GRACE_SECONDS
-    spec = step.container
-    if spec.node_selector:
-        template["nodeSelector"] = dict(spec.node_selector)
-    if spec.tolerations:
+        template["activeDeadlineSeconds"] = timeout_backstop_seconds(step.timeout)
+    if pod.node_selector:
+        template["nodeSelector"] = dict(pod.node_selector)
+    if pod.tolerations:
         template["tolerations"] = [
-            {k: v for k, v in vars(t).items() if v is not None} for t in spec.tolerations
+            {k: v for k, v in vars(t).items() if v is not None} for t in pod.tolerations
         ]
-    if spec.service_account:
-        template["serviceAccountName"] = spec.service_account
-    if spec.shared_memory_mb:
+    if pod.service_account:
+        template["serviceAccountName"] = pod.service_account
+    if pod.shared_memory:
         template["volumes"] = [
-            {"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": f"{spec.shared_memory_mb}Mi"}}
+            {"name": SHM_VOLUME, "emptyDir": {"medium": "Memory", "sizeLimit": pod.shared_memory}}
         ]
-        container["volumeMounts"] = [{"name": "dshm", "mountPath": "/dev/shm"}]
+        container["volumeMounts"] = [{"name": SHM_VOLUME, "mountPath": "/dev/shm"}]
     return template
 
 

@@ -72,7 +72,7 @@ def deploy(
 ) -> int:
     """Creates or updates the flow's objects; returns the exit code (see the module docstring)."""
     from flowc.backends.argo.backend import compile_flow
-    from flowc.frontend.diagnostics import CompileError
+    from flowc.diagnostics import CompileError
 
     out = out or sys.stdout
     dry_run = bool(options.get("dry_run"))

@@ -5,6 +5,8 @@ compile time with the step, the line and the reason (so a deploy never registers
   flow with a required parameter (the schedule starts runs with no parameters).
 * ``@secrets`` sources that Batch cannot resolve: only Secrets Manager and Parameter Store ARNs,
   each giving a distinct environment variable.
+* ``@kubernetes`` pod placement (node selector, tolerations, service account, image pull secrets,
+  namespace): a Batch job has no place for it.
 * ``@environment`` names Batch reserves (``AWS_BATCH*``), and container overrides that could pass
   Batch's 8,192-character limit (https://docs.aws.amazon.com/batch/latest/APIReference/API_ContainerOverrides.html).
 """
@@ -17,7 +19,7 @@ from collections.abc import Iterator
 from flowc.backends.sfn.context import Lowering
 from flowc.backends.sfn.schedule import aws_cron
 from flowc.backends.sfn.secrets import is_secret_reference, secret_variable
-from flowc.frontend.diagnostics import Diagnostic
+from flowc.diagnostics import Diagnostic, refuse_step
 from flowc.ir import FlowIR, Step
 
 __all__ = ["OVERRIDES_LIMIT", "RUNTIME_ALLOWANCE", "sfn_refusals"]
@@ -32,22 +34,11 @@ RESERVED_PREFIX = "AWS_BATCH"
 _HINT = "see docs/targets.md#sfn"
 
 
-def _line(step: Step | None) -> int | None:
-    return step.location.line if step is not None and step.location else None
-
-
 def sfn_refusals(ir: FlowIR, lowering: Lowering) -> Iterator[Diagnostic]:
     """Diagnostics for what ``ir`` asks of Step Functions and Batch that they cannot do."""
 
     def refuse(code: str, step: Step | None, message: str, hint: str = _HINT) -> Diagnostic:
-        return Diagnostic(
-            code=f"sfn-{code}",
-            message=f"sfn cannot run this: {message}",
-            file=ir.source_file,
-            line=_line(step),
-            step=step.name if step is not None else None,
-            hint=hint,
-        )
+        return refuse_step(ir, step, f"sfn-{code}", f"sfn cannot run this: {message}", hint)
 
     if ir.schedule is not None:
         try:
@@ -55,6 +46,7 @@ def sfn_refusals(ir: FlowIR, lowering: Lowering) -> Iterator[Diagnostic]:
         except ValueError as exc:
             yield refuse("schedule-cron", None, str(exc))
     for step in ir.steps:
+        yield from _kubernetes_problems(step, refuse)
         yield from _secret_problems(step, refuse)
         for name, _ in step.environment:
             if name.upper().startswith(RESERVED_PREFIX):
@@ -66,6 +58,31 @@ def sfn_refusals(ir: FlowIR, lowering: Lowering) -> Iterator[Diagnostic]:
                     hint="rename the variable",
                 )
         yield from _overrides_problems(step, lowering, refuse)
+
+
+#: ``@kubernetes`` settings that place a pod; an AWS Batch job on EC2 or Fargate has no place for
+#: them (its image, memory, shared memory, queue and role come from ``@batch``/``@kubernetes``
+#: image and ``@resources``).
+_KUBERNETES_ONLY = {
+    "node_selector": "node_selector",
+    "tolerations": "tolerations",
+    "service_account": "service_account",
+    "image_pull_secrets": "image_pull_secrets",
+    "namespace": "namespace",
+}
+
+
+def _kubernetes_problems(step: Step, refuse) -> Iterator[Diagnostic]:
+    given = [name for field, name in _KUBERNETES_ONLY.items() if getattr(step.container, field)]
+    if given:
+        yield refuse(
+            "kubernetes-placement",
+            step,
+            f"@kubernetes({', '.join(f'{name}=' for name in given)}) places a Kubernetes pod; "
+            "a Step Functions task is an AWS Batch job, which has no such settings",
+            hint="use @batch(queue=..., iam_role=...) for where and as whom the job runs, or "
+            "deploy to argo or airflow --operator kubernetes",
+        )
 
 
 def _secret_problems(step: Step, refuse) -> Iterator[Diagnostic]:

@@ -21,7 +21,7 @@ from flowc.backends.sfn.intrinsics import escape
 from flowc.backends.sfn.naming import deployment_name, job_definition_name
 from flowc.backends.sfn.task import finish_state
 from flowc.config import Settings
-from flowc.frontend.diagnostics import CompileError, Diagnostic
+from flowc.diagnostics import CompileError, Diagnostic
 from flowc.ir import FlowIR
 
 __all__ = [

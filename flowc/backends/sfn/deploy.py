@@ -261,7 +261,7 @@ def _apply(plan: DeployPlan) -> None:
 
 def deploy(ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> int:
     """Deploys ``ir``; returns 0 on success, 1 with a message on stderr otherwise."""
-    from flowc.frontend.diagnostics import CompileError
+    from flowc.diagnostics import CompileError
 
     dry_run = bool(options.get("dry_run"))
     try:

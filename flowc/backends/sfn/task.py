@@ -9,9 +9,9 @@ https://docs.aws.amazon.com/step-functions/latest/dg/connect-batch.html
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
+from flowc.attempts import TIMEOUT_BACKSTOP_SECONDS, retry_delay_seconds, timeout_backstop_seconds
 from flowc.backends.sfn.context import Lowering
 from flowc.backends.sfn.intrinsics import quote
 from flowc.backends.sfn.naming import job_name
@@ -20,7 +20,6 @@ from flowc.ir import Step
 __all__ = [
     "BATCH_MIN_TIMEOUT",
     "QUEUE_ALLOWANCE",
-    "TIMEOUT_MARGIN",
     "batch_api_retry",
     "batch_timeout",
     "finish_state",
@@ -29,10 +28,6 @@ __all__ = [
 
 #: Batch refuses ``attemptDurationSeconds`` under 60.
 BATCH_MIN_TIMEOUT = 60
-#: Seconds each outer limit leaves to the inner one: the runner kills the step at @timeout and
-#: exits 4 with a clear message; Batch kills the container a little later if the runner could not;
-#: Step Functions gives up on the job after that.
-TIMEOUT_MARGIN = 30
 #: Batch's ``attemptDurationSeconds`` counts from the job's start, but a Task state's
 #: ``TimeoutSeconds`` from its submission: the job may first wait in its queue while the compute
 #: environment scales up (minutes; longer for GPUs or spot capacity). The state's backstop allows a
@@ -56,7 +51,7 @@ def batch_timeout(step: Step) -> int | None:
     """Batch's ``attemptDurationSeconds`` for a step with ``@timeout`` (above the runner's own)."""
     if step.timeout is None:
         return None
-    return max(BATCH_MIN_TIMEOUT, step.timeout.seconds + TIMEOUT_MARGIN)
+    return max(BATCH_MIN_TIMEOUT, timeout_backstop_seconds(step.timeout))
 
 
 def _resource_requirements(step: Step) -> list[dict[str, str]]:
@@ -94,14 +89,16 @@ def _retry(step: Step) -> list[dict[str, Any]]:
     retriers = [batch_api_retry()]
     if step.retry is None or step.retry.times <= 0:
         return retriers
-    interval = max(1, math.ceil(step.retry.minutes_between_retries * 60))
+    # Metaflow's @retry waits the same time before every retry (flowc.attempts): BackoffRate 1.
+    # Step Functions waits at least a second (IntervalSeconds is a positive integer).
+    # https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html#error-handling-retrying-after-an-error
     return [
         *retriers,
         {
             "ErrorEquals": ["States.TaskFailed"],
             "MaxAttempts": step.retry.times,
-            "IntervalSeconds": interval,
-            "BackoffRate": 2.0,
+            "IntervalSeconds": max(1, retry_delay_seconds(step.retry)),
+            "BackoffRate": 1.0,
         },
     ]
 
@@ -134,7 +131,9 @@ def task_state(step: Step, lowering: Lowering, is_start: bool) -> dict[str, Any]
     seconds = batch_timeout(step)
     if seconds is not None:
         parameters["Timeout"] = {"AttemptDurationSeconds": seconds}
-        state["TimeoutSeconds"] = seconds + TIMEOUT_MARGIN + QUEUE_ALLOWANCE
+        # Each outer limit leaves the inner one the same margin (flowc.attempts): the runner kills
+        # the step at @timeout, Batch the container if the runner could not, then Step Functions.
+        state["TimeoutSeconds"] = seconds + TIMEOUT_BACKSTOP_SECONDS + QUEUE_ALLOWANCE
     state["Retry"] = _retry(step)
     return state
 

@@ -57,7 +57,7 @@ CHOICES = {}
 #: region mapped over a foreach starts at (None: read from the control record that chose it),
 #: ((step, retries, seconds between retries), ...)).
 LOOPS = {
-    "switch-pick": (("pick", "odd", "big", "small", "even"), "pick", (("odd", 1, 0.0),)),
+    "switch-pick": (("pick", "odd", "big", "small", "even"), "pick", (("odd", 1, 0),)),
 }
 #: How a pod starts its task: then the module, then its arguments (flowc.backends.launch).
 LAUNCH = ["python", "-c", "import os;exec(os.environ[\"FLOWC_BOOTSTRAP_SOURCE\"])"]
@@ -175,8 +175,11 @@ def flowc_parameter_values(params, dag_run=None):
 
 
 def flowc_parameters(params, dag_run=None):
-    """The start task's parameter values as JSON (FLOWC_PARAMETERS), never spliced into a command."""
-    return json.dumps(flowc_parameter_values(params, dag_run), sort_keys=True)
+    """The start task's parameter values as JSON (FLOWC_PARAMETERS), never spliced into a command.
+
+    Every `$` is doubled: Kubernetes expands `$(NAME)` in env values and reads `$$` as `$`.
+    """
+    return json.dumps(flowc_parameter_values(params, dag_run), sort_keys=True).replace("$", "$$")
 
 
 def _code_arguments():

@@ -184,8 +184,11 @@ def flowc_parameter_values(params, dag_run=None):
 
 
 def flowc_parameters(params, dag_run=None):
-    """The start task's parameter values as JSON (FLOWC_PARAMETERS), never spliced into a command."""
-    return json.dumps(flowc_parameter_values(params, dag_run), sort_keys=True)
+    """The start task's parameter values as JSON (FLOWC_PARAMETERS), never spliced into a command.
+
+    Every `$` is doubled: Kubernetes expands `$(NAME)` in env values and reads `$$` as `$`.
+    """
+    return json.dumps(flowc_parameter_values(params, dag_run), sort_keys=True).replace("$", "$$")
 
 
 def _code_arguments():
@@ -292,7 +295,7 @@ with DAG(
         task_id="train",
         retries=2,
         retry_delay=timedelta(seconds=60),
-        execution_timeout=timedelta(seconds=330),
+        execution_timeout=timedelta(seconds=360),
         name="decoratedflow-train",
         image="example.org/train:1.0",
         cmds=[*LAUNCH, "flowc.task_runner"],

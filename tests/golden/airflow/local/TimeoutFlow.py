@@ -260,7 +260,7 @@ with DAG(
 ) as dag:
     tasks = {}
     tasks["start"] = task(task_id="start")(flowc_step)("start")
-    tasks["slow"] = task(task_id="slow", execution_timeout=timedelta(seconds=32))(flowc_step)("slow")
+    tasks["slow"] = task(task_id="slow", execution_timeout=timedelta(seconds=62))(flowc_step)("slow")
     tasks["end"] = task(task_id="end")(flowc_step)("end")
     # A teardown: runs after every task whatever its state, and the DAG run's state ignores it.
     tasks["flowc-finish"] = task(task_id="flowc-finish")(flowc_finish)().as_teardown()

@@ -274,7 +274,7 @@ with DAG(
         control=tasks["start"], depth=0, step="start"
     )
     tasks["train"] = (
-        task(task_id="train", retries=2, retry_delay=timedelta(seconds=60), execution_timeout=timedelta(seconds=330))(flowc_step)
+        task(task_id="train", retries=2, retry_delay=timedelta(seconds=60), execution_timeout=timedelta(seconds=360))(flowc_step)
         .partial(step="train")
         .expand(entry=tasks["start-fanout"])
     )
