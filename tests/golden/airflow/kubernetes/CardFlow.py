@@ -171,8 +171,11 @@ def flowc_parameter_values(params, dag_run=None):
 
 
 def flowc_parameters(params, dag_run=None):
-    """The start task's parameter values as JSON (FLOWC_PARAMETERS), never spliced into a command."""
-    return json.dumps(flowc_parameter_values(params, dag_run), sort_keys=True)
+    """The start task's parameter values as JSON (FLOWC_PARAMETERS), never spliced into a command.
+
+    Every `$` is doubled: Kubernetes expands `$(NAME)` in env values and reads `$$` as `$`.
+    """
+    return json.dumps(flowc_parameter_values(params, dag_run), sort_keys=True).replace("$", "$$")
 
 
 def _code_arguments():
