@@ -55,11 +55,15 @@ CONSTRUCTS: Mapping[str, str] = {
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What one target can express: ``unsupported`` maps a construct to the reason it cannot."""
+    """What one target can express: ``unsupported`` maps a construct to the reason it cannot,
+    ``limits`` the combinations of supported constructs it refuses (by diagnostic code)."""
 
     target: str
     unsupported: Mapping[str, str] = field(default_factory=dict)
     notes: Mapping[str, str] = field(default_factory=dict)  # how a supported construct is lowered
+    #: Shapes refused although each construct in them is supported: diagnostic code -> what is
+    #: refused and why. The target's checks refuse with these codes only; the docs' matrix lists them.
+    limits: Mapping[str, str] = field(default_factory=dict)
 
     def supports(self, construct: str) -> bool:
         if construct not in CONSTRUCTS:

@@ -37,6 +37,11 @@ def render_matrix(declarations: list[Capabilities] | None = None) -> str:
             else:
                 cells.append(f"**refused**: {declaration.unsupported[construct]}")
         rows.append(f"| `{construct}` | {description} | " + " | ".join(_cell(c) for c in cells) + " |")
+    limits = [(c.target, code, text) for c in declarations for code, text in sorted(c.limits.items())]
+    if limits:
+        rows += ["", "Shapes refused although each of their constructs is supported:", ""]
+        rows += ["| target | code | refused |", "|---|---|---|"]
+        rows += [f"| {target} | `{code}` | {_cell(text)} |" for target, code, text in limits]
     return "\n".join(rows) + "\n"
 
 

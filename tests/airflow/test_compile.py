@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flowc.backends.airflow import compile_dag
+from flowc.backends.airflow.capabilities import CAPABILITIES
 from flowc.backends.airflow.names import dag_id, flowc_run_id
 from flowc.backends.airflow.params import coerce_parameters, param_schema
 from flowc.backends.airflow.plan import plan_tasks
@@ -160,6 +161,7 @@ def test_a_split_inside_a_foreach_region_is_refused_with_step_and_line(
         compile_dag(ir, golden_settings(tmp_path))
     (diagnostic,) = caught.value.diagnostics
     assert diagnostic.code == "unsupported-region-in-foreach"
+    assert diagnostic.code in CAPABILITIES.limits  # so docs/targets.md's matrix lists it
     assert diagnostic.step == step
     assert diagnostic.line == ir.step(step).location.line
     assert what in diagnostic.message and "cannot contain a split" in diagnostic.message

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from flowc.backends.argo.backend import compile_flow
+from flowc.backends.argo.capabilities import CAPABILITIES
 from flowc.backends.argo.lint import schema_problems, semantic_problems
 from flowc.frontend import build_ir
 from flowc.frontend.diagnostics import CompileError
@@ -523,6 +524,7 @@ def test_shapes_argo_cannot_express_are_refused_with_step_and_line(
     (diagnostic,) = caught.value.diagnostics
     ir = build_ir(str(path))
     assert (diagnostic.code, diagnostic.step) == ("argo-unsupported-shape", step)
+    assert diagnostic.code in CAPABILITIES.limits  # so docs/targets.md's matrix lists it
     assert diagnostic.line == ir.step(step).location.line and reason in diagnostic.message
 
 

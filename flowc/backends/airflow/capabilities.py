@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from flowc.backends.airflow.regions import region_refusals, task_regions
+from flowc.backends.airflow.regions import REGION_LIMIT, region_refusals, task_regions
 from flowc.backends.base import Capabilities
 from flowc.backends.pod import pod_refusals
 from flowc.diagnostics import Diagnostic
@@ -22,6 +22,11 @@ __all__ = ["CAPABILITIES", "airflow_refusals"]
 CAPABILITIES = Capabilities(
     target="airflow",
     unsupported={},
+    limits={
+        REGION_LIMIT: "a split, foreach or join inside a switch's cases within a foreach, or after "
+        "a loop within a foreach and before its join: such a region runs in one task, one step "
+        "at a time (python -m flowc.task_runner.region)",
+    },
     notes={
         "linear": "one Airflow task per step",
         "branch": "parallel tasks; the join waits for all of them (trigger rule all_success)",

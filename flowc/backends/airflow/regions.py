@@ -25,9 +25,11 @@ from dataclasses import dataclass
 from flowc.diagnostics import Diagnostic, refuse_step
 from flowc.ir import FlowIR, Step
 
-__all__ = ["Region", "enclosing_foreach", "loop_regions", "region_refusals", "task_regions"]
+__all__ = ["REGION_LIMIT", "Region", "enclosing_foreach", "loop_regions", "region_refusals", "task_regions"]
 
 HINT = "see docs/targets.md#airflow"
+#: The code of a region the task runner cannot drive (declared in the target's capabilities).
+REGION_LIMIT = "unsupported-region-in-foreach"
 
 
 @dataclass(frozen=True)
@@ -170,7 +172,7 @@ def _foreach_region(
 
 
 def _refusal(ir: FlowIR, step: Step, message: str, hint: str) -> Diagnostic:
-    return refuse_step(ir, step, "unsupported-region-in-foreach", message, hint)
+    return refuse_step(ir, step, REGION_LIMIT, message, hint)
 
 
 def post_dominators(ir: FlowIR) -> dict[str, frozenset[str]]:

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from flowc.backends.base import Capabilities
 
-__all__ = ["CAPABILITIES"]
+__all__ = ["CAPABILITIES", "SHAPE_LIMIT"]
+
+#: The code of a flow shape Argo's DAG templates cannot hold (flowc.backends.argo.regions).
+SHAPE_LIMIT = "argo-unsupported-shape"
 
 CAPABILITIES = Capabilities(
     target="argo",
     unsupported={},
+    limits={
+        SHAPE_LIMIT: "a loop inside another loop (nested loops), a loop entered in the middle or "
+        "left other than through its switch, a switch case going straight into a static split's "
+        "join: a loop is a DAG template calling itself, entered at its head and left at its switch",
+    },
     notes={
         "linear": "DAG task depending on its predecessor's success",
         "branch": "parallel DAG tasks; the join depends on all of them (&&)",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from flowc.backends.argo.capabilities import SHAPE_LIMIT
 from flowc.backends.argo.containers import OWN_PARAMETERS
 from flowc.backends.pod import pod_refusals
 from flowc.diagnostics import Diagnostic, refuse_step
@@ -30,7 +31,7 @@ def argo_refusals(ir: FlowIR, namespace: str) -> Iterator[Diagnostic]:
     except ValueError as exc:
         step_name, reason = exc.args
         step = ir.step(step_name) if step_name in ir.step_names else None
-        yield refuse("unsupported-shape", step, reason)
+        yield refuse_step(ir, step, SHAPE_LIMIT, f"argo cannot express this: {reason}", _HINT)
 
     for step in ir.steps:
         spec = step.container
