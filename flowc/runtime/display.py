@@ -93,7 +93,10 @@ class Console:
 
     def _put(self, stream: TextIO, text: str, flush: bool = True) -> None:
         try:
-            stream.write(text)
+            if len(text) > _LARGE_WRITE and hasattr(stream, "buffer"):
+                _write_whole(stream, text)
+            else:
+                stream.write(text)
             if flush:
                 stream.flush()
         except (OSError, ValueError) as exc:
@@ -161,6 +164,23 @@ class Console:
             self._put(self.out, _CLEAR_LINE, flush=False)
         self._put(self.out, "")
         self._put(self.err, "")
+
+
+#: Text longer than this is written through :func:`_write_whole`.
+_LARGE_WRITE = 1 << 15
+
+
+def _write_whole(stream: TextIO, text: str) -> None:
+    """Writes all of ``text``. A buffered writer interrupted by a signal (the runtime gets SIGCHLD
+    whenever a task ends) returns how much it wrote, which ``TextIOWrapper.write`` ignores: the
+    rest of a long line written to a pipe was silently lost. Here each partial write is continued."""
+    stream.flush()
+    data = memoryview(text.encode(stream.encoding or "utf-8", errors=stream.errors or "strict"))
+    buffer = stream.buffer  # type: ignore[attr-defined]
+    while data:
+        written = buffer.write(data)
+        data = data[written if written is not None else 0 :]
+    buffer.flush()
 
 
 def _width() -> int:

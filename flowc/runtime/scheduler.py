@@ -122,7 +122,7 @@ class _Running:
     fds: dict[int, str]  # open fd -> "stdout" | "stderr"
     started: float
     deadline: float | None
-    partial: dict[int, bytes] = field(default_factory=dict)
+    partial: dict[int, bytearray] = field(default_factory=dict)  # fd -> the line read so far
     stderr_tail: deque[str] = field(default_factory=lambda: deque(maxlen=15))
     output: dict[str, _Tail] = field(default_factory=lambda: {"stdout": _Tail(), "stderr": _Tail()})
     control: dict[str, Any] | None = None
@@ -308,15 +308,27 @@ class Scheduler:
             self._close_fd(running, fd)
             return False
         running.output[running.fds[fd]].add(chunk)
-        data = running.partial.pop(fd, b"") + chunk
-        *lines, rest = data.split(b"\n")
-        if rest:
-            running.partial[fd] = rest
+        # Only the new chunk is searched and split; a line longer than a chunk grows in place
+        # (appending to a bytearray is amortised linear: joining it to every chunk was quadratic).
+        first_end = chunk.find(b"\n")
+        if first_end < 0:
+            running.partial.setdefault(fd, bytearray()).extend(chunk)
+            return True
+        stream = running.fds[fd]
+        head = running.partial.pop(fd, None)
+        if head is not None:
+            head += chunk[:first_end]
+            self._line(running, stream, head)  # a bytearray: no copy of a long line
+        else:
+            self._line(running, stream, chunk[:first_end])
+        *lines, rest = chunk[first_end + 1 :].split(b"\n")
         for line in lines:
-            self._line(running, running.fds[fd], line)
+            self._line(running, stream, line)
+        if rest:
+            running.partial[fd] = bytearray(rest)
         return True
 
-    def _line(self, running: _Running, stream: str, line: bytes) -> None:
+    def _line(self, running: _Running, stream: str, line: bytes | bytearray) -> None:
         if stream == "stdout" and CONTROL_PREFIX in line:
             # Also when the step's own last output had no newline: "...textFLOWC_CONTROL {...}".
             text, _, control = line.rpartition(CONTROL_PREFIX)
@@ -332,7 +344,7 @@ class Scheduler:
         self.console.task_output(self._pathspec(running.key), stream, text)
 
     def _close_fd(self, running: _Running, fd: int) -> None:
-        rest = running.partial.pop(fd, b"")
+        rest = running.partial.pop(fd, None)
         stream = running.fds.pop(fd)
         if rest:
             self._line(running, stream, rest)

@@ -470,3 +470,37 @@ def test_sighup_stops_the_run_and_records_it_killed(tmp_path: Path) -> None:
     status = _status(ds, "SleepyFlow")
     assert status["status"] == "killed" and "SIGHUP" in status["reason"]
     assert _survivors(_spawned(files)) == []
+
+
+# ---- 8. a line with no newline is read in linear time, and arrives whole ---------------------------
+@pytest.mark.parametrize("executor", ["fork", "subprocess"])
+def test_a_long_line_without_newline_arrives_whole(tmp_path: Path, executor: str) -> None:
+    ds, id_file = tmp_path / "ds", tmp_path / "id"
+    size = 4 << 20
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flowc",
+            "run",
+            str(FLOWS / "long_line_flow.py"),
+            "--datastore",
+            str(ds),
+            "--run-id-file",
+            str(id_file),
+            "--executor",
+            executor,
+        ],
+        capture_output=True,
+        env=_env(),
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    run_id = id_file.read_text()
+    prefix = f"[LongLineFlow/{run_id}/start/0] ".encode()
+    expected = (b"0123456789abcdef" * (size // 16 + 1))[:size] + b"|END"
+    assert prefix + expected in result.stdout.split(b"\n")
+    assert f"[LongLineFlow/{run_id}/end/0] no newline at the very end".encode() in result.stdout.split(b"\n")
+    stored = Run(f"LongLineFlow/{run_id}", datastore=str(ds), _namespace_check=False)["start"].task.stdout
+    assert expected.decode() in stored.split("\n")
