@@ -107,7 +107,17 @@ class UIData:
         except CorruptRecord as exc:
             status_record = {"status": "unreadable", "reason": str(exc)}
         succeeded = self.store.exists(layout.task_key(flow, run_id, _END_STEP, "0"))
-        status = "successful" if succeeded else str(status_record.get("status") or "running")
+        recorded = status_record.get("status")
+        if succeeded:
+            status = "successful"
+        elif recorded == "successful":  # recorded so, but its end task is gone (as `flowc runs` says)
+            status = "incomplete"
+        elif recorded:
+            status = str(recorded)
+        else:  # running, or crashed when its local runtime is gone (the rule of `flowc runs`)
+            from flowc.runtime.records import liveness
+
+            status = "crashed" if liveness(record, None) == "crashed" else "running"
         end = status_record.get("end")
         if succeeded and not end:
             attempt = self.store.read_json(layout.attempt_key(flow, run_id, _END_STEP, "0", 0)) or {}

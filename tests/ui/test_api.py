@@ -300,3 +300,24 @@ def test_retried_task_shows_each_attempt(tmp_path: Path) -> None:
     assert client.get(base + "/tasks?step=flaky").json()["tasks"][0]["attempts"] == 2
     log = client.get(base + "/steps/flaky/tasks/0/logs/stderr?attempt=0").json()
     assert "first attempt fails on purpose" in log["text"]
+
+
+def test_a_run_whose_local_runtime_died_is_crashed(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    from flowc.datastore.storage import open_storage
+    from flowc.metadata import claim_run
+
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    launcher = {"kind": "local", "host": socket.gethostname(), "pid": int(gone.stdout)}
+    storage = open_storage(str(tmp_path / "ds"))
+    crashed, _ = claim_run(storage, "GoneFlow", extra={"launcher": launcher})
+    alive = {"kind": "local", "host": socket.gethostname(), "pid": os.getpid()}
+    running, _ = claim_run(storage, "GoneFlow", extra={"launcher": alive})
+    client = TestClient(create_app(str(tmp_path / "ds")))
+    runs = {r["id"]: r["status"] for r in client.get("/api/flows/GoneFlow/runs").json()["runs"]}
+    assert runs == {crashed: "crashed", running: "running"}

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from flowc.metadata import decode_json, encode_json
 from tests.ui.conftest import FLOW_NAME, UiRuns
 
 CHROMIUM = "/usr/bin/chromium"
@@ -207,6 +208,11 @@ def test_a_running_run_updates_itself(page, ui_url: str, engines_datastore: UiRu
     status = target / "status.json"
     end.rename(parked)
     status.unlink()
+    # Its runtime is this live process (a dead one would make the run `crashed`, not `running`).
+    run_json = target / "run.json"
+    record = decode_json(run_json.read_bytes(), "run.json")
+    record["launcher"] = {**record["launcher"], "pid": os.getpid(), "pid_start": None}
+    run_json.write_bytes(encode_json(record))
     try:
         page.goto(f"{ui_url}/flows/{FLOW_NAME}/runs/{target.name}")
         page.wait_for_selector("h1 .badge.running")

@@ -102,7 +102,7 @@ async function runsPage() {
     ...["", ...options].map((o) => el("option", { value: o, text: o || `any ${name}`, selected: o === filters[name] })));
   const tagInput = el("input", { name: "tag", placeholder: "tag", value: filters.tag });
   tagInput.onchange = () => reload({ tag: tagInput.value });
-  const form = el("div", { class: "filters" }, select("status", ["running", "successful", "failed", "killed"]),
+  const form = el("div", { class: "filters" }, select("status", ["running", "successful", "failed", "killed", "crashed", "incomplete"]),
     select("engine", ["local", "argo", "step-functions", "airflow"]), tagInput);
   const rows = data.runs.map((r) => el("tr", { "data-run": r.id },
     el("td", {}, link(`/flows/${q(names.flow)}/runs/${q(r.id)}`, r.id, { class: "run" })),
