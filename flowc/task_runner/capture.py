@@ -11,11 +11,14 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from types import TracebackType
 
 __all__ = ["OutputCapture"]
 
-# A process the step started and left running keeps the pipe open; wait this long, then move on.
+# A process the step started and left running keeps the pipe open: once nothing has come out of it
+# for this long (and nothing is being passed on), move on. Output still coming is never cut: passing
+# it on blocks while the reader (the local runtime, busy with many tasks) catches up.
 _DRAIN_SECONDS = 2.0
 
 
@@ -52,6 +55,8 @@ class OutputCapture:
         self.stderr = b""
         self._redirects: dict[int, _Redirect] = {}
         self._thread: threading.Thread | None = None
+        self._last_read = time.monotonic()  # when the pump last read a chunk
+        self._forwarding = False  # the pump is passing a chunk on (may block on a slow reader)
 
     def __enter__(self) -> OutputCapture:
         _flush()
@@ -76,7 +81,10 @@ class OutputCapture:
             for pipe, _ in poller.poll():
                 chunk = os.read(pipe, 1 << 16)
                 if chunk:
+                    self._forwarding = True
                     by_pipe[pipe].forward(chunk)
+                    self._forwarding = False
+                    self._last_read = time.monotonic()
                 else:  # every writer closed its end
                     poller.unregister(pipe)
                     os.close(pipe)
@@ -89,15 +97,17 @@ class OutputCapture:
         for redirect in self._redirects.values():
             os.dup2(redirect.saved, redirect.fd)  # closes our write end: the pump sees end of file
         if self._thread is not None:
-            self._thread.join(_DRAIN_SECONDS)
+            self._last_read = time.monotonic()
+            while self._thread.is_alive():
+                self._thread.join(0.05)
+                if not self._forwarding and time.monotonic() - self._last_read > _DRAIN_SECONDS:
+                    break  # idle, held open by a process the step left running
             if not self._thread.is_alive():
                 for redirect in self._redirects.values():
                     os.close(redirect.saved)
         empty = _Redirect.__new__(_Redirect)
         empty.chunks = []
-        self.stdout, self.stderr = (
-            b"".join(self._redirects.get(fd, empty).chunks) for fd in (1, 2)
-        )
+        self.stdout, self.stderr = (b"".join(self._redirects.get(fd, empty).chunks) for fd in (1, 2))
 
 
 def _flush() -> None:

@@ -504,3 +504,37 @@ def test_a_long_line_without_newline_arrives_whole(tmp_path: Path, executor: str
     assert f"[LongLineFlow/{run_id}/end/0] no newline at the very end".encode() in result.stdout.split(b"\n")
     stored = Run(f"LongLineFlow/{run_id}", datastore=str(ds), _namespace_check=False)["start"].task.stdout
     assert expected.decode() in stored.split("\n")
+
+
+# ---- (core-suite's LargeMflogTest) a task's log keeps every line, however slowly the runtime reads -
+@pytest.mark.parametrize("executor", ["fork", "subprocess"])
+def test_every_line_of_many_loud_tasks_is_stored(tmp_path: Path, executor: str) -> None:
+    ds, id_file = tmp_path / "ds", tmp_path / "id"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flowc",
+            "run",
+            str(FLOWS / "loud_flow.py"),
+            "--datastore",
+            str(ds),
+            "--run-id-file",
+            str(id_file),
+            "--max-workers",
+            "32",
+            "--executor",
+            executor,
+        ],
+        capture_output=True,
+        env=_env(LOUD_TASKS="32"),
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    run = Run(f"LoudFlow/{id_file.read_text()}", datastore=str(ds), _namespace_check=False)
+    counts = {
+        task.id: (len(task.stdout.splitlines()), len(task.stderr.splitlines())) for task in run["shout"]
+    }
+    assert counts == {str(i): (5000, 5000) for i in range(32)}
+    assert result.stdout.count(b" out line ") == 32 * 5000  # the console got every line too
