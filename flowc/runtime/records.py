@@ -189,6 +189,10 @@ class EndRecorder:
     ) -> None:
         """Marks the attempt failed with ``reason`` (if given) and stores the logs it left none of."""
         storage = self.storage
+        if reason is not None:  # what the task runner would have said last, had it lived
+            pathspec = f"{flow}/{run_id}/{step}/{task}"
+            line = f"flowc: task {pathspec} (attempt {attempt}) failed: {reason}\n".encode()
+            logs = {**logs, "stderr": bytes(logs.get("stderr") or b"") + line}
 
         def record() -> None:
             try:

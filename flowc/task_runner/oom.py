@@ -101,6 +101,10 @@ def _mib(size: int) -> str:
     return f"{size / (1 << 20):.0f} MiB"
 
 
+#: Signals by which a process crashed rather than was stopped.
+_CRASH_SIGNALS = frozenset({signal.SIGSEGV, signal.SIGBUS, signal.SIGFPE, signal.SIGILL, signal.SIGABRT})
+
+
 def signal_reason(signum: int, before: MemoryState | None, after: MemoryState | None) -> str:
     """Why a task process killed by ``signum`` died, with the kernel's word on memory if it has one.
 
@@ -111,6 +115,8 @@ def signal_reason(signum: int, before: MemoryState | None, after: MemoryState | 
     """
     name = signal.Signals(signum).name if signum in signal.Signals._value2member_map_ else str(signum)
     reason = f"the task process was killed by signal {name} ({signum})"
+    if signum in _CRASH_SIGNALS:  # say it as Metaflow does: "segmentation fault"
+        return f"{reason}: {(signal.strsignal(signum) or name).lower()} (a crash, e.g. in native code)"
     if signum != signal.SIGKILL or after is None:
         return reason
     use = f"memory peak {_mib(after.peak)}" if after.peak is not None else ""

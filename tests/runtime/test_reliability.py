@@ -538,3 +538,26 @@ def test_every_line_of_many_loud_tasks_is_stored(tmp_path: Path, executor: str) 
     }
     assert counts == {str(i): (5000, 5000) for i in range(32)}
     assert result.stdout.count(b" out line ") == 32 * 5000  # the console got every line too
+
+
+# ---- (core-suite's DetectSegFaultTest) a crash is named as one, in the console and the stored log ---
+@pytest.mark.parametrize("executor", ["fork", "subprocess"])
+def test_a_segmentation_fault_is_named_in_the_console_and_the_tasks_stderr(
+    tmp_path: Path, executor: str
+) -> None:
+    ds, id_file = tmp_path / "ds", tmp_path / "id"
+    result = _flowc(
+        "run",
+        str(FLOWS / "crashing_flow.py"),
+        "--datastore",
+        str(ds),
+        "--run-id-file",
+        str(id_file),
+        "--executor",
+        executor,
+    )
+    assert result.returncode == 1
+    assert "SIGSEGV (11): segmentation fault" in result.stderr, result.stderr
+    run = _run(id_file, ds, "CrashingFlow")
+    assert "segmentation fault" in run.status["reason"]
+    assert "segmentation fault" in run["end"].task.stderr
