@@ -80,16 +80,16 @@ def supervised(
     )
 
     become_subreaper()
-    _flush()
-    supervisor = os.getpid()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child leaves through os._exit
-        _child(supervisor, run)
+    # Everything is armed before the fork: on a loaded machine the child may run its whole step
+    # before this process is scheduled again, and a stop or the runtime's death meanwhile must
+    # still find a supervisor ready to act.
+    child: list[int] = []  # the child's pid, once forked
     stopped: list[int] = []  # the stop signals forwarded (set by the handler)
 
     def forward(signum: int, frame: object) -> None:
         stopped.append(signum)
-        _forward(pid, signum)
+        if child:
+            _forward(child[0], signum)
 
     previous = {signum: signal.signal(signum, forward) for signum in _FORWARDED}
     if with_runtime:
@@ -99,15 +99,25 @@ def supervised(
             kill_descendants(seconds=2.0)
             os._exit(128 + int(signal.SIGKILL))
 
-        signal.signal(RUNTIME_GONE, runtime_gone)
+        previous[RUNTIME_GONE] = signal.signal(RUNTIME_GONE, runtime_gone)
         parent_death_signal(RUNTIME_GONE)()
         if os.getppid() != runtime:  # died before the signal was armed
             runtime_gone(RUNTIME_GONE, None)
+    _flush()
+    supervisor = os.getpid()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child leaves through os._exit
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        _child(supervisor, run)
+    child.append(pid)
+    if stopped:  # a stop signal came while forking
+        _forward(pid, stopped[0])
     try:
         _, status = os.waitpid(pid, 0)  # retried after a forwarded signal (PEP 475)
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        for signum in _FORWARDED:  # (the runtime's death still ends everything until we return)
+            signal.signal(signum, previous[signum])
     kill_descendants()  # what the task started and left behind goes with it
     code = os.waitstatus_to_exitcode(status)
     judged = code if judge is None else judge(code, bool(stopped))
