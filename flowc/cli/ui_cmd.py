@@ -32,11 +32,11 @@ def run(args: argparse.Namespace) -> int:
         missing = f"needs the 'ui' extra ({exc.name} is missing): pip install 'flowc[ui]'"
         print(f"flowc ui: {missing}", file=sys.stderr)
         return 2
-    datastore = args.datastore
-    if datastore is None:
-        from flowc.config import load_settings
+    from flowc.runtime.cli_common import datastore_url
 
-        datastore = str(load_settings()["datastore"])
+    # Absolute: previews and graphs are made by a child working in a temporary folder
+    # (flowc/ui/sandbox.py), where the default relative `.flowc` would name nothing.
+    datastore = datastore_url(args)
     import socket
 
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET

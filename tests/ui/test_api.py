@@ -321,3 +321,43 @@ def test_a_run_whose_local_runtime_died_is_crashed(tmp_path: Path) -> None:
     client = TestClient(create_app(str(tmp_path / "ds")))
     runs = {r["id"]: r["status"] for r in client.get("/api/flows/GoneFlow/runs").json()["runs"]}
     assert runs == {crashed: "crashed", running: "running"}
+
+
+def test_preview_with_the_default_relative_datastore(tmp_path: Path) -> None:
+    """A user runs a flow, then ``flowc ui`` in the same folder (datastore ``.flowc``, relative):
+    previews are made in a child working in a temporary folder, so the path must not be relative."""
+    import json
+    import subprocess
+    import sys
+    import urllib.request
+
+    env = {k: v for k, v in os.environ.items() if k != "FLOWC_DATASTORE"}
+    flow = Path(__file__).parents[2] / "examples" / "hello_flow.py"
+    subprocess.run(
+        [sys.executable, "-m", "flowc", "run", str(flow)],
+        cwd=tmp_path,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-m", "flowc", "ui", "--port", "0"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = server.stdout.readline().split(" on ")[1].split()[0]
+        flow_name = json.load(urllib.request.urlopen(url + "api/flows"))["flows"][0]["name"]
+        run_id = json.load(urllib.request.urlopen(f"{url}api/flows/{flow_name}/runs"))["runs"][0]["id"]
+        task = f"{url}api/flows/{flow_name}/runs/{run_id}/steps/start/tasks/0"
+        name = json.load(urllib.request.urlopen(task))["artifacts"][0]["name"]
+        preview = json.load(urllib.request.urlopen(f"{task}/artifacts/{name}/preview"))
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
+    assert "error" not in preview, preview
+    assert preview["name"] == name
