@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-HELP = "list, print or open the cards of a task (Flow/run/step/task; list also takes Flow/run/step)"
+HELP = "list, print or open the cards of a task (Flow/run/step/task, or Flow/run/step: its task)"
 
 
 def add_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> None:
@@ -22,7 +22,10 @@ def add_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> None:
     ):
         action = actions.add_parser(name, help=text, description=text)
         action.add_argument(
-            "pathspec", help="Flow/run_id/step/task_id" + (" or Flow/run_id/step" if name == "list" else "")
+            "pathspec",
+            help="Flow/run_id/step/task_id or Flow/run_id/step ("
+            + ("every task of the step" if name == "list" else "the step's task")
+            + "); as `python FLOW.py card`: run_id/step[/task_id] or a step of the latest run",
         )
         if name == "get":
             action.add_argument("file", nargs="?", help="where to write the HTML (default: stdout)")
@@ -69,17 +72,16 @@ def _fail(message: str, code: int = 1) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from flowc.cards.client import CardNotPresentException
-    from flowc.cli.pathspecs import full_pathspec
     from flowc.client import MetaflowNotFound
     from flowc.client.store import open_client_store
 
-    wanted = 3 if args.action == "list" else 4
-    parts = full_pathspec(args.pathspec, args.flow_name, (wanted, 4)).split("/")
-    if len(parts) not in (wanted, 4) or not all(parts):
-        shape = "Flow/run_id/step/task_id" + (" or Flow/run_id/step" if args.action == "list" else "")
-        return _fail(f"give {shape}, not {args.pathspec!r}", 2)
     try:
         store = open_client_store(args.datastore)
+        parts = _parts(store, args.pathspec, args.flow_name)
+        if len(parts) not in (3, 4) or not all(parts):
+            return _fail(f"give Flow/run_id/step/task_id or Flow/run_id/step, not {args.pathspec!r}", 2)
+        if len(parts) == 3 and args.action != "list":
+            parts = _step_task(store, parts)
         if args.action == "list":
             return _list(store, parts, args)
         if args.action == "view" and args.follow:
@@ -91,6 +93,33 @@ def run(args: argparse.Namespace) -> int:
         return _view(store, parts, card, args)
     except (CardNotPresentException, MetaflowNotFound, ValueError) as exc:
         return _fail(str(exc))
+
+
+def _parts(store: Any, pathspec: str, flow_name: str | None) -> list[str]:
+    """The pathspec's parts; as Metaflow's card CLI (``python FLOW.py card view start``), a bare
+    step name is that step of the flow's latest run (in the current namespace)."""
+    from flowc.cli.pathspecs import full_pathspec
+    from flowc.client import MetaflowNotFound
+    from flowc.client.objects import Flow
+
+    if flow_name and pathspec.strip("/") and "/" not in pathspec.strip("/"):
+        run = Flow(flow_name, datastore=store).latest_run
+        if run is None:
+            raise MetaflowNotFound(f"no run of {flow_name} in this namespace in {store.url}")
+        return [flow_name, run.id, pathspec.strip("/")]
+    return full_pathspec(pathspec, flow_name, (3, 4)).split("/")
+
+
+def _step_task(store: Any, parts: list[str]) -> list[str]:
+    """A step's task, as Metaflow's ``Step.task`` (its successful task first) for ``get``/``view``."""
+    from flowc.client import MetaflowNotFound
+
+    flow, run_id, step = parts
+    task_ids = store.task_ids(flow, run_id, step)
+    if not task_ids:
+        raise MetaflowNotFound(f"no tasks under {'/'.join(parts)} in {store.url}")
+    finished = set(store.succeeded_task_ids(flow, run_id, step))
+    return [*parts, next((task for task in task_ids if task in finished), task_ids[0])]
 
 
 def _task(store: Any, parts: list[str]) -> Any:

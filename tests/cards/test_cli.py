@@ -157,3 +157,48 @@ def test_metaflow_form_python_flow_card_get(card_run) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "<h1>Report</h1>" in (work / "out.html").read_text()
+
+
+@pytest.mark.parametrize(
+    "pathspec",
+    ["start", "{run_id}/start"],
+    ids=["step-of-the-latest-run", "run-and-step"],
+)
+def test_metaflow_form_step_name_is_the_latest_run(card_run, pathspec: str) -> None:
+    """Metaflow's docs: `python flow.py card view start` (the step of the latest run) and
+    `card get RUN/step` (that step's task), as Metaflow's card CLI resolves them."""
+    import subprocess
+    import sys
+
+    from tests.cards.conftest import FLOW, REPO
+
+    work, datastore, run_id = card_run
+    words = ["card", "get", pathspec.format(run_id=run_id), "step.html", "--id", "report"]
+    done = subprocess.run(
+        [sys.executable, str(FLOW), "--quiet", *words, "--datastore", datastore],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "<h1>Report</h1>" in (work / "step.html").read_text()
+
+
+def test_card_view_of_a_step_shows_its_task(card_run) -> None:
+    work, datastore, run_id = card_run
+    done = _flowc(
+        "card",
+        "view",
+        f"CardFlow/{run_id}/start",
+        "--id",
+        "report",
+        "--no-browser",
+        "--datastore",
+        datastore,
+        cwd=work,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "<h1>Report</h1>" in Path(done.stdout.strip()).read_text()
