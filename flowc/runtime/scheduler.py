@@ -190,7 +190,9 @@ class Scheduler:
         os.set_blocking(wake_w, False)
         self._selector.register(wake_r, selectors.EVENT_READ, None)
         # Orphans of tasks (what escaped a supervisor killed with SIGKILL) become our children;
-        # children this process already had are not the run's.
+        # children this process already had are not the run's. (A process embedding the runtime
+        # must not start children of its own on other threads while a run is under way: they
+        # would be taken for orphans of tasks and killed.)
         self._subreaper = become_subreaper()
         self._foreign_children = frozenset(children())
         previous = self._install_signals(wake_w)
