@@ -28,6 +28,7 @@ import json
 import os
 import socket
 import time
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,6 +40,8 @@ from flowc.datastore.storage import Buffer, NotFound, Storage, StorageError
 __all__ = [
     "ATTEMPT_STATUSES",
     "CHECKSUM_KEY",
+    "ENGINES",
+    "RUNTIME_TAGS",
     "RUN_STATUSES",
     "CorruptRecord",
     "TaskAddress",
@@ -50,6 +53,7 @@ __all__ = [
     "decode_json",
     "encode_json",
     "end_running_attempt",
+    "engine_of",
     "ensure_run",
     "list_attempts",
     "now_iso",
@@ -61,6 +65,7 @@ __all__ = [
     "read_task",
     "update_run_tags",
     "verify_log",
+    "with_tag_updates",
     "write_attempt",
     "write_log",
     "write_status",
@@ -173,6 +178,23 @@ def read_json(storage: Storage, key: str) -> dict[str, Any] | None:
 
 
 # ---- runs ----------------------------------------------------------------------------------
+#: The engine that started a run, from its id: each launcher names its runs so (Argo:
+#: flowc/backends/argo/containers.py ``argo-{{workflow.name}}``; Step Functions:
+#: flowc/backends/sfn/definition.py ``sfn-<execution name>``; Airflow:
+#: flowc.backends.airflow.names.RUN_ID_PREFIX); ``flowc run`` ids are milliseconds.
+ENGINES = {"argo-": "argo", "sfn-": "step-functions", "airflow-": "airflow"}
+#: Metaflow's ``runtime:<name>`` system tag of a run each engine started.
+RUNTIME_TAGS = {"argo": "argo-workflows", "step-functions": "step-functions", "airflow": "airflow"}
+
+
+def engine_of(run_id: str, record: Mapping[str, Any]) -> str:
+    """``local``, ``argo``, ``step-functions`` or ``airflow``."""
+    for prefix, engine in ENGINES.items():
+        if run_id.startswith(prefix):
+            return engine
+    return str((record.get("launcher") or {}).get("kind") or "local")
+
+
 def _run_record(
     flow: str,
     run_id: str,
@@ -261,7 +283,12 @@ def check_tag(tag: Any) -> None:
 def update_run_tags(
     storage: Storage, flow: str, run_id: str, remove: Sequence[str], add: Sequence[str]
 ) -> dict[str, Any]:
-    """Removes then adds user tags of a run record; returns the new record.
+    """Removes then adds user tags of a run; returns the run's record with its tags after the update.
+
+    The update is one new immutable object (:func:`~flowc.datastore.layout.tag_update_key`), never
+    a rewrite of ``run.json``: two updaters at once (processes, hosts, S3 clients) both land, where a
+    read-modify-write would keep only the last. Updates apply in the order of their names, which
+    start with the time and sort after every update the writer saw.
 
     Raises:
         ValueError: a tag that is not a non-empty string, or removing a system tag (nothing changes).
@@ -270,23 +297,51 @@ def update_run_tags(
         raise ValueError("give a tag to add or remove")
     for tag in (*remove, *add):
         check_tag(tag)
-    key = layout.run_key(flow, run_id)
-    record = read_json(storage, key)
+    record = read_run(storage, flow, run_id)
     if record is None:
-        raise NotFound(key)
+        raise NotFound(layout.run_key(flow, run_id))
     system = set(record.get("system_tags") or ()) | {f"user:{record.get('user')}"}
     refused = sorted(set(remove) & system)
     if refused:
         raise ValueError(f"cannot remove system tag(s) {', '.join(refused)} of run {flow}/{run_id}")
-    tags = (set(record.get("tags") or ()) - set(remove)) | (set(add) - system)
-    record = {k: v for k, v in record.items() if k != CHECKSUM_KEY}
-    record["tags"] = sorted(tags)
-    storage.write(key, encode_json(record))
-    return record
+    update = {"remove": sorted(set(remove)), "add": sorted(set(add) - system)}
+    seen = _tag_update_names(storage, flow, run_id)
+    after = int(seen[-1].split("-", 1)[0]) + 1 if seen else 0
+    name = f"{max(time.time_ns(), after):020d}-{uuid.uuid4().hex}"
+    if not storage.write_if_absent(layout.tag_update_key(flow, run_id, name), encode_json(update)):
+        raise StorageError(f"tag update {name} of run {flow}/{run_id} exists already")
+    tags = (set(record.get("tags") or ()) - set(update["remove"])) | set(update["add"])
+    return {**record, "tags": sorted(tags)}
+
+
+def _tag_update_names(storage: Storage, flow: str, run_id: str) -> list[str]:
+    """Names of the run's tag updates, oldest first."""
+    prefix = layout.tag_updates_prefix(flow, run_id)
+    return sorted(
+        key[len(prefix) + 1 : -len(".json")] for key in storage.list(prefix) if key.endswith(".json")
+    )
+
+
+def with_tag_updates(storage: Storage, flow: str, run_id: str, record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` (a ``run.json``) with its user tags after every tag update, applied in order."""
+    names = _tag_update_names(storage, flow, run_id)
+    if not names:
+        return record
+    keys = [layout.tag_update_key(flow, run_id, name) for name in names]
+    found = storage.read_many(keys)
+    tags = set(record.get("tags") or ())
+    for key in keys:
+        if key not in found:  # listed, then gone: nothing deletes updates, but a listing may lag
+            continue
+        update = decode_json(found[key], key, storage.url)
+        tags = (tags - set(update.get("remove") or ())) | set(update.get("add") or ())
+    return {**record, "tags": sorted(tags)}
 
 
 def read_run(storage: Storage, flow: str, run_id: str) -> dict[str, Any] | None:
-    return read_json(storage, layout.run_key(flow, run_id))
+    """The run's record (``run.json``) with its current user tags; None if there is none."""
+    record = read_json(storage, layout.run_key(flow, run_id))
+    return None if record is None else with_tag_updates(storage, flow, run_id, record)
 
 
 def write_status(

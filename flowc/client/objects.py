@@ -254,7 +254,9 @@ class Run(_ClientObject):
         record = store.read_json(layout.run_key(flow, run_id))
         if record is None:
             raise MetaflowNotFound(f"run {self.pathspec!r} not found in datastore {store.url!r}")
-        self._record = record
+        from flowc.metadata import with_tag_updates
+
+        self._record = with_tag_updates(store.storage, flow, run_id, record)
         self._end_task: Task | None = None
         self._missing: dict[str, tuple[int, int]] | None = None
 

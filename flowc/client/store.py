@@ -102,7 +102,7 @@ class ClientStore:
 
     def step_names(self, flow: str, run_id: str) -> list[str]:
         prefix = layout.run_prefix(flow, run_id)
-        return [name for name in self.children(prefix) if not name.endswith(".json")]
+        return [name for name in self.children(prefix) if layout.is_step_folder(name)]
 
     def task_ids(self, flow: str, run_id: str, step: str) -> list[str]:
         """The step's task ids in foreach index order (``2`` before ``10``), then iteration."""

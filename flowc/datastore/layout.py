@@ -11,6 +11,7 @@ from collections.abc import Sequence
 __all__ = [
     "attempt_key",
     "cards_prefix",
+    "is_step_folder",
     "log_key",
     "object_key",
     "parse_task_id",
@@ -19,6 +20,8 @@ __all__ = [
     "runs_prefix",
     "status_key",
     "step_prefix",
+    "tag_update_key",
+    "tag_updates_prefix",
     "task_id",
     "task_key",
     "task_prefix",
@@ -58,6 +61,22 @@ def run_key(flow: str, run_id: str) -> str:
 
 def status_key(flow: str, run_id: str) -> str:
     return f"{run_prefix(flow, run_id)}/status.json"
+
+
+def tag_updates_prefix(flow: str, run_id: str) -> str:
+    """The folder of a run's tag updates: one immutable object per ``add``/``remove``, merged on read,
+    so concurrent updaters (processes, hosts, S3 clients) never overwrite each other's change.
+    Its name is not an identifier, so it is never taken for a step (see :func:`is_step_folder`)."""
+    return f"{run_prefix(flow, run_id)}/tags.d"
+
+
+def tag_update_key(flow: str, run_id: str, name: str) -> str:
+    return f"{tag_updates_prefix(flow, run_id)}/{name}.json"
+
+
+def is_step_folder(name: str) -> bool:
+    """True for a step's folder among a run folder's children (step names are identifiers)."""
+    return name.isidentifier()
 
 
 def step_prefix(flow: str, run_id: str, step: str) -> str:

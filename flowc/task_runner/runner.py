@@ -326,6 +326,7 @@ class _Task:
             self.spec.run_id,
             tags=self.spec.tags,
             parameters={name: self._recordable(value) for name, value in values.items()},
+            system_tags=_engine_system_tags(self.spec.run_id, self.flow.ir.project),
         )
 
     def _given_parameters(self, run: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -760,6 +761,21 @@ def _stored_values(objects: Any, source: str) -> dict[str, Any]:
     if not isinstance(objects, dict) or not all(isinstance(sha, str) for sha in objects.values()):
         raise BadInput(f"{OBJECTS_KEY} in parameters from {source} must map names to object hashes")
     return {name: {"$object": sha} for name, sha in objects.items()}
+
+
+def _engine_system_tags(run_id: str, project: Any) -> list[str]:
+    """Metaflow's system tags of a run an engine started (its launcher wrote no record first):
+    ``runtime:<engine>`` and, under @project, ``project:<name>`` and ``project_branch:<branch>``."""
+    from flowc.metadata import RUNTIME_TAGS, engine_of
+
+    tags = []
+    engine = engine_of(run_id, {})
+    if engine in RUNTIME_TAGS:
+        tags.append(f"runtime:{RUNTIME_TAGS[engine]}")
+    if project is not None:
+        facts = _project_facts(project.name, "", current_user())
+        tags += [f"project:{project.name}", f"project_branch:{facts['branch_name']}"]
+    return tags
 
 
 def _project_facts(project: str | None, flow: str, user: str) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from typing import Any
 
 from flowc.client.store import ClientStore
 from flowc.datastore import layout
-from flowc.metadata import CorruptRecord
+from flowc.metadata import ENGINES, CorruptRecord, engine_of, with_tag_updates
 from flowc.ui.graph import GraphStep, render_svg, step_order
 from flowc.ui.runindex import RunIndex, TaskEntry, task_status
 
@@ -35,24 +35,11 @@ KEPT_INDEXES, KEPT_PREVIEWS = 8, 512
 PREVIEW_MAX_BYTES = 512 << 20
 #: Tasks per step the timeline shows at most (see :meth:`UIData.timeline`).
 TIMELINE_PER_STEP = 1000
-#: The engine that started a run, from its id: each launcher names its runs so (Argo:
-#: flowc/backends/argo/containers.py ``argo-{{workflow.name}}``; Step Functions:
-#: flowc/backends/sfn/definition.py ``sfn-<execution name>``; Airflow:
-#: flowc.backends.airflow.names.RUN_ID_PREFIX); ``flowc run`` ids are milliseconds.
-ENGINES = {"argo-": "argo", "sfn-": "step-functions", "airflow-": "airflow"}
 _END_STEP = "end"
 
 
 class NotFoundError(LookupError):
     """No such flow, run, task, artifact or card (answered with 404)."""
-
-
-def engine_of(run_id: str, record: dict[str, Any]) -> str:
-    """``local``, ``argo``, ``step-functions`` or ``airflow``."""
-    for prefix, engine in ENGINES.items():
-        if run_id.startswith(prefix):
-            return engine
-    return str((record.get("launcher") or {}).get("kind") or "local")
 
 
 def _seconds(start: Any, end: Any) -> float | None:
@@ -102,6 +89,10 @@ class UIData:
             return {"id": run_id, "flow": flow, "status": "unreadable", "reason": str(exc), "tags": []}
         if record is None:
             raise NotFoundError(f"no run {flow}/{run_id}")
+        try:
+            record = with_tag_updates(self.store.storage, flow, run_id, record)
+        except CorruptRecord as exc:
+            return {"id": run_id, "flow": flow, "status": "unreadable", "reason": str(exc), "tags": []}
         try:
             status_record = self.store.read_json(layout.status_key(flow, run_id)) or {}
         except CorruptRecord as exc:

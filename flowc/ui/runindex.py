@@ -115,7 +115,7 @@ class RunIndex:
         except (FileNotFoundError, NotADirectoryError):
             return steps
         for step in names:
-            if step.startswith(".") or step.endswith(".json"):
+            if not layout.is_step_folder(step):
                 continue
             try:
                 folder = os.open(os.path.join(run_folder, step), os.O_RDONLY | os.O_DIRECTORY)

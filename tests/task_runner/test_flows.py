@@ -102,3 +102,16 @@ def test_same_results_through_python_dash_m(flow_file, tmp_path):
         if in_process.task(step, task) is None:
             continue
         assert comparable(separate.artifacts(step, task)) == comparable(in_process.artifacts(step, task))
+
+
+@pytest.mark.parametrize(
+    ("run_id", "runtime"),
+    [("argo-wf-1", "argo-workflows"), ("sfn-exec-1", "step-functions"), ("airflow-run-1", "airflow")],
+)
+def test_a_run_an_engine_started_carries_its_runtime_system_tag(tmp_path, run_id, runtime):
+    from flowc.client import Run
+
+    outcome = drive("linear_flow.py", tmp_path / "ds", run_id=run_id)
+    assert outcome.succeeded, outcome.codes
+    run = Run(f"{outcome.flow}/{run_id}", datastore=str(tmp_path / "ds"), _namespace_check=False)
+    assert f"runtime:{runtime}" in run.system_tags and f"runtime:{runtime}" in run.tags
