@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, bool]] = {
     "run": ("flowc.cli.run_cmd", True),
     "resume": ("flowc.cli.resume_cmd", True),
     "runs": ("flowc.cli.runs_cmd", False),
+    "status": ("flowc.cli.status_cmd", False),
     "logs": ("flowc.cli.logs_cmd", False),
     "dump": ("flowc.cli.dump_cmd", False),
     "card": ("flowc.cli.card_cmd", False),
