@@ -55,6 +55,9 @@ class _ComponentCard(MetaflowCard):
     ALLOW_USER_COMPONENTS = True
     RUNTIME_UPDATABLE = True
     RELOAD_POLICY = MetaflowCard.RELOAD_POLICY_ONCHANGE
+    #: Its page has no script that applies data updates (Metaflow's pages do, in Svelte): the page
+    #: reloads its file, so each data update renders the file again (see CardRenderer.runtime).
+    RENDER_ON_DATA_UPDATE = True
 
     def __init__(
         self,

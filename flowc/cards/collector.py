@@ -10,7 +10,8 @@ Same rules as Metaflow's (https://docs.metaflow.org/metaflow/visualizing-results
 * ``refresh(data)`` of a runtime-updatable card re-renders it while the task runs, at most every
   ``refresh_interval`` seconds (``@card`` argument, default 5; faster calls are ignored, as in
   Metaflow); a change of the component list renders the whole card, otherwise only a data update
-  is written, and the whole card again after :data:`RENDER_INTERVAL` seconds.
+  is written, and the whole card again after :data:`RENDER_INTERVAL` seconds (flowc's built-in
+  cards, whose pages cannot apply data updates, render their page at each data update too).
 
 Warnings go to stderr (``METAFLOW_CARD_NO_WARNING`` / ``FLOWC_CARD_NO_WARNING`` silence them);
 they are never added to a card, so a card holds exactly what the step put in it.

@@ -79,6 +79,7 @@ class CardRenderer:
         self.specs = specs
         self._classes: dict[str, type | None] = {}
         self._runtime_entries: dict[int, CardEntry] = {}
+        self._runtime_pages: dict[int, str] = {}  # the HTML last written per card while the task runs
         self.collector = CardComponentCollector(specs, self)
 
     # ---- shared ----------------------------------------------------------------------------
@@ -140,16 +141,19 @@ class CardRenderer:
             card = self._card(card_class, manager)
             token = self._reload_token(card, task, data)
             file = self._file(spec)
-            if mode == "render_runtime":
+            if mode == "refresh":
+                update = {"data": card.refresh(task, data), "reload_token": token, "created_on": time.time()}
+                write_card_data(self.storage, self.ref, file, update)
+            if mode == "render_runtime" or getattr(card_class, "RENDER_ON_DATA_UPDATE", False):
                 html = self._html(card.render_runtime(task, data), token)
+                if self._runtime_pages.get(spec.position) == html:
+                    return  # a data update right after the whole render: nothing new to show
+                self._runtime_pages[spec.position] = html
                 write_card_file(self.storage, self.ref, file, html)
                 self._runtime_entries[spec.position] = CardEntry(spec.type, spec.id, file)
                 write_index(
                     self.storage, self.ref, [self._runtime_entries[p] for p in sorted(self._runtime_entries)]
                 )
-            else:
-                update = {"data": card.refresh(task, data), "reload_token": token, "created_on": time.time()}
-                write_card_data(self.storage, self.ref, file, update)
         except NotImplementedError:
             return  # the card type has no runtime form
         except Exception as exc:

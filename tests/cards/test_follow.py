@@ -89,3 +89,48 @@ def test_view_follow_keeps_the_file_current_until_the_task_ends(tmp_path: Path) 
             if process is not None and process.poll() is None:
                 process.kill()
                 process.wait()
+
+
+@pytest.mark.slow
+def test_a_running_tasks_card_shows_its_latest_refresh(tmp_path: Path) -> None:
+    """`bar.update(n); current.card.refresh()` while the task runs: the card a user opens then
+    (`flowc card get`, `view --follow`, `flowc ui`) shows n, not the value of its first render."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWC_")}
+    updated, go = tmp_path / "updated", tmp_path / "go"
+    env.update(PYTHONPATH=str(REPO), PROGRESS_UPDATED=str(updated), PROGRESS_GO=str(go))
+    datastore = str(tmp_path / "ds")
+    flowc = [sys.executable, "-m", "flowc"]
+    flow = Path(__file__).parent / "flows" / "progress_card_flow.py"
+    run = subprocess.Popen(
+        [*flowc, "run", str(flow), "--datastore", datastore, "--run-id-file", str(tmp_path / "run-id")],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for _ in range(2400):  # bounded: a broken run fails the test instead of hanging it
+            if updated.exists() or run.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert updated.exists(), run.stderr.read() if run.poll() is not None and run.stderr else "no refresh"
+        run_id = (tmp_path / "run-id").read_text().strip()
+        card = subprocess.run(
+            [*flowc, "card", "get", f"ProgressCardFlow/{run_id}/start/0", "--datastore", datastore],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert card.returncode == 0, card.stderr
+        assert 'value="3.0"' in card.stdout and 'http-equiv="refresh"' in card.stdout
+        go.touch()
+        assert run.wait(timeout=120) == 0, run.stderr.read() if run.stderr else ""
+    finally:
+        go.touch()
+        if run.poll() is None:
+            run.kill()
+            run.wait()
