@@ -22,6 +22,7 @@ __all__ = [
     "MetaflowNotFound",
     "Parameter",
     "Run",
+    "Runner",
     "Step",
     "StepMutator",
     "Task",
@@ -59,23 +60,47 @@ _EXPORTS = {
     **{
         name: "flowc.authoring.decorators"
         for name in (
-            "step", "retry", "catch", "timeout", "resources", "environment", "kubernetes",
-            "batch", "secrets", "card", "schedule", "project",
+            "step",
+            "retry",
+            "catch",
+            "timeout",
+            "resources",
+            "environment",
+            "kubernetes",
+            "batch",
+            "secrets",
+            "card",
+            "schedule",
+            "project",
         )
     },
     # Metaflow names flowc does not implement: importable, refused when used.
     **{
         name: "flowc.authoring.unimplemented"
         for name in (
-            "Config", "config_expr", "parallel", "FlowMutator", "StepMutator", "UserStepDecorator",
+            "Config",
+            "config_expr",
+            "parallel",
+            "FlowMutator",
+            "StepMutator",
+            "UserStepDecorator",
             "user_step_decorator",
         )
     },
+    "Runner": "flowc.runner_api",
     **{
         name: "flowc.client"
         for name in (
-            "Flow", "Run", "Step", "Task", "DataArtifact", "namespace", "get_namespace",
-            "default_namespace", "MetaflowNotFound", "MetaflowNamespaceMismatch",
+            "Flow",
+            "Run",
+            "Step",
+            "Task",
+            "DataArtifact",
+            "namespace",
+            "get_namespace",
+            "default_namespace",
+            "MetaflowNotFound",
+            "MetaflowNamespaceMismatch",
         )
     },
 }

@@ -1,0 +1,55 @@
+"""``from flowc import Runner`` used as a notebook or a test would: typed parameters, tags, a failed
+run's handle, its resume, output captured, bad input as a failed handle without a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flowc import Runner
+
+FLOWS = Path(__file__).resolve().parents[1] / "conformance" / "flows"
+
+
+def test_run_with_typed_parameters_and_tags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with Runner(str(FLOWS / "parameters_flow.py"), datastore=str(tmp_path / "ds"), max_workers=2) as runner:
+        result = runner.run(text="hi $(x)", count=3, enabled=True, config={"a": [1]}, tags=["nb", "t2"])
+    assert result.status == "successful" and result.returncode == 0
+    assert result.run.successful and result.run.pathspec.startswith("ParametersFlow/")
+    assert result.run.data.echo == {
+        "text": "hi $(x)",
+        "count": 3,
+        "ratio": 0.5,
+        "enabled": True,
+        "config": {"a": [1]},
+    }
+    assert {"nb", "t2"} <= result.run.user_tags and "runtime:flowc-local" in result.run.system_tags
+    assert result.run.id in result.stdout  # the run's progress lines, captured...
+    assert result.run.id in capsys.readouterr().out  # ...and shown (show_output=True)
+
+
+def test_a_failed_run_then_its_resume(tmp_path: Path) -> None:
+    runner = Runner(
+        FLOWS / "resume_flow.py", show_output=False, cwd=tmp_path
+    )  # default datastore: cwd/.flowc
+    failed = runner.run()
+    assert failed.status == "failed" and failed.returncode != 0
+    assert "fails until the run is resumed" in failed.stdout + failed.stderr
+    assert failed.run is not None and not failed.run.successful and failed.run.finished
+    resumed = runner.resume(origin_run_id=failed.run.id)
+    runner.cleanup()
+    assert resumed.status == "successful", resumed.stderr
+    assert resumed.run.origin_run_id == failed.run.id and resumed.run.data is not None
+    assert resumed.run["fails_once"].task.data.total == 60
+    assert (tmp_path / ".flowc" / "runs" / "ResumeFlow" / resumed.run.id).is_dir()
+
+
+def test_bad_input_is_a_failed_handle_without_a_run(tmp_path: Path) -> None:
+    with Runner(
+        str(FLOWS / "parameters_flow.py"), show_output=False, datastore=str(tmp_path / "ds")
+    ) as runner:
+        result = runner.run(count=3)  # `text` is required
+        assert result.status == "failed" and result.run is None and "text" in result.stderr
+        with pytest.raises(TypeError, match="unknown option"):
+            runner.resume(colour="red")
