@@ -8,9 +8,30 @@ required, help) into :class:`flowc.ir.ParameterSpec`.
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
-__all__ = ["IncludeFile", "IncludedFile", "JSONType", "Parameter", "parameter_type_name"]
+__all__ = ["IncludeFile", "IncludedFile", "JSONType", "Parameter", "ParameterContext", "parameter_type_name"]
+
+
+class ParameterContext(NamedTuple):
+    """What a callable default receives (Metaflow's ``ParameterContext``, same fields).
+
+    Attributes:
+        flow_name: the flow's class name.
+        user_name: the user the run is recorded under.
+        parameter_name: the parameter being evaluated.
+        logger: prints one line (as Metaflow's echo does).
+        ds_type: the datastore's kind: ``local`` or ``s3``.
+        configs: Metaflow's flow configs; flowc has none (``None``).
+    """
+
+    flow_name: str
+    user_name: str
+    parameter_name: str
+    logger: Callable[..., None]
+    ds_type: str
+    configs: Any = None
 
 
 class _JSONTypeMarker:

@@ -178,13 +178,13 @@ class ClientStore:
         return decode_artifact(self.storage, meta)
 
 
-def task_order(task_id: str) -> tuple[tuple[int, ...], int, str]:
+def task_order(task_id: str) -> tuple[int, tuple[int, ...], int, str]:
     """Sort key of task ids: foreach index order (``2`` before ``10``), then iteration."""
-    base, _, iteration = task_id.partition(".")
     try:
-        return tuple(int(part) for part in base.split("-")), int(iteration or 0), ""
+        _, path, iteration = layout.parse_task_id(task_id)
     except ValueError:  # not a flowc task id: after the others, by name
-        return (1 << 62,), 0, task_id
+        return 1, (), 0, task_id
+    return 0, path, iteration, ""
 
 
 def decode_artifact(storage: Any, meta: dict[str, Any]) -> Any:

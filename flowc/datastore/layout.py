@@ -28,19 +28,34 @@ __all__ = [
 ]
 
 
-def task_id(index_path: Sequence[int], iteration: int = 0) -> str:
-    """``[3, 1]`` at iteration 2 -> ``"3-1.2"``; ``[]`` -> ``"0"``."""
-    base = "-".join(str(i) for i in index_path) if index_path else "0"
-    return f"{base}.{iteration}" if iteration else base
+def task_id(step: str, index_path: Sequence[int] = (), iteration: int = 0) -> str:
+    """The task's id, unique within its run (docs/architecture.md, "Task identity").
+
+    ``("start", [])`` -> ``"start"``; ``("body", [3, 1])`` at iteration 2 -> ``"body-3-1.2"``. A step
+    name is a Python identifier (no ``-``, no ``.``), so the id reads back unambiguously.
+    """
+    path = "".join(f"-{i}" for i in index_path)
+    return f"{step}{path}.{iteration}" if iteration else f"{step}{path}"
 
 
-def parse_task_id(value: str, foreach_depth: int) -> tuple[tuple[int, ...], int]:
-    """Inverse of :func:`task_id` for a step whose tasks have ``foreach_depth`` indices."""
-    base, _, iteration = value.partition(".")
-    path = tuple(int(part) for part in base.split("-")) if foreach_depth else ()
-    if foreach_depth and len(path) != foreach_depth:
+def parse_task_id(value: str, foreach_depth: int | None = None) -> tuple[str, tuple[int, ...], int]:
+    """Inverse of :func:`task_id`: ``(step, index path, iteration)``.
+
+    Raises:
+        ValueError: ``value`` is not a task id (or, with ``foreach_depth``, has another number of
+            foreach indices).
+    """
+    head, dot, iteration = value.partition(".")
+    step, *indices = head.split("-")
+    try:
+        if not step.isidentifier() or (dot and not iteration.isdigit()):
+            raise ValueError
+        path = tuple(int(part) for part in indices)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a flowc task id") from None
+    if foreach_depth is not None and len(path) != foreach_depth:
         raise ValueError(f"task id {value!r} does not have {foreach_depth} foreach indices")
-    return path, int(iteration or 0)
+    return step, path, int(iteration or 0)
 
 
 def object_key(sha: str) -> str:

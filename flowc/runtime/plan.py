@@ -39,7 +39,7 @@ class TaskKey:
 
     @property
     def task_id(self) -> str:
-        return task_id(self.index_path, self.iteration)
+        return task_id(self.step, self.index_path, self.iteration)
 
     def __str__(self) -> str:
         return f"{self.step}/{self.task_id}"

@@ -55,7 +55,7 @@ def foreach_split_record(
     storage: Storage, flow: str, split: Step, run_id: str, index_path: Sequence[int], iteration: int
 ) -> dict[str, Any]:
     """The ``task.json`` of the foreach task at ``index_path`` (BadInput if it has not succeeded)."""
-    address = TaskAddress(flow, run_id, split.name, layout.task_id(index_path, iteration))
+    address = TaskAddress(flow, run_id, split.name, layout.task_id(split.name, index_path, iteration))
     record = read_task(storage, address)
     if record is None:
         raise BadInput(f"foreach task {address.pathspec} has not succeeded")
@@ -84,9 +84,9 @@ def _foreach_join_inputs(
             if iterations and (best is None or max(iterations) > best[0]):
                 best = (max(iterations), pred)
         if best is None:
-            names = " or ".join(f"{pred}/{layout.task_id(path)}" for pred in join.predecessors)
+            names = " or ".join(f"{pred}/{layout.task_id(pred, path)}" for pred in join.predecessors)
             raise BadInput(f"input task {ir.name}/{run_id}/{names} of join {join.name!r} has not succeeded")
-        address = TaskAddress(ir.name, run_id, best[1], layout.task_id(path, best[0]))
+        address = TaskAddress(ir.name, run_id, best[1], layout.task_id(best[1], path, best[0]))
         task_record = read_task(storage, address)
         if task_record is None:  # pragma: no cover - listed a moment ago; records are never deleted
             raise BadInput(f"input task {address.pathspec} has not succeeded")
@@ -107,8 +107,10 @@ def _succeeded_tasks(
             continue
         task = head.rsplit("/", 1)[-1]
         try:
-            path, iteration = layout.parse_task_id(task, depth)
+            found_step, path, iteration = layout.parse_task_id(task, depth)
         except ValueError:
+            continue
+        if found_step != step:
             continue
         found.setdefault(path, []).append(iteration)
     return found
@@ -121,10 +123,10 @@ def _latest(
     iterations = _succeeded_tasks(storage, ir, pred, run_id).get(index_path)
     if not iterations:
         raise BadInput(
-            f"input task {ir.name}/{run_id}/{pred}/{layout.task_id(index_path)} of join {join.name!r} "
+            f"input task {ir.name}/{run_id}/{pred}/{layout.task_id(pred, index_path)} of join {join.name!r} "
             "has not succeeded"
         )
-    address = TaskAddress(ir.name, run_id, pred, layout.task_id(index_path, max(iterations)))
+    address = TaskAddress(ir.name, run_id, pred, layout.task_id(pred, index_path, max(iterations)))
     record = read_task(storage, address)
     if record is None:  # pragma: no cover - listed a moment ago
         raise BadInput(f"input task {address.pathspec} has not succeeded")
@@ -142,7 +144,7 @@ def _chosen_predecessor(
         pred_iteration = iteration - 1 if back_edge else iteration
         if pred_iteration < 0:
             continue
-        task = layout.task_id(index_path[: pred.foreach_depth], pred_iteration)
+        task = layout.task_id(name, index_path[: pred.foreach_depth], pred_iteration)
         address = TaskAddress(ir.name, run_id, name, task)
         tried.append(address.pathspec)
         record = read_task(storage, address)
@@ -151,7 +153,8 @@ def _chosen_predecessor(
         control = record.get("control") or {}
         if step.name in (control.get("next") or ()) and int(control.get("next_iteration", 0)) == iteration:
             return InputTask(address, record)
+    task = layout.task_id(step.name, index_path, iteration)
     raise BadInput(
-        f"no input task of {ir.name}/{run_id}/{step.name}/{layout.task_id(index_path, iteration)} has "
+        f"no input task of {ir.name}/{run_id}/{step.name}/{task} has "
         f"succeeded and chosen it (looked at: {', '.join(tried) or 'nothing'})"
     )

@@ -299,6 +299,7 @@ class _Task:
         given = self._given_parameters(existing)
         try:
             values = resolve_parameters(self.flow.ir.parameters, given)
+            values.update(self._deferred_defaults(given, existing))
         except ParameterError as exc:
             raise BadInput(str(exc)) from None
         attributes = self.flow.parameter_attributes()
@@ -328,6 +329,38 @@ class _Task:
             parameters={name: self._recordable(value) for name, value in values.items()},
             system_tags=_engine_system_tags(self.spec.run_id, self.flow.ir.project),
         )
+
+    def _deferred_defaults(self, given: Mapping[str, Any], run: Mapping[str, Any] | None) -> dict[str, Any]:
+        """Callable defaults (``default=lambda ctx: ...``) of the parameters given no value, called
+        here, where the run starts, on every target, with Metaflow's ``ParameterContext``. The front
+        end never runs user code, so no compiled document holds their value."""
+        from flowc.authoring.parameters import Parameter, ParameterContext
+        from flowc.params import ParameterError, parse_value
+
+        values: dict[str, Any] = {}
+        attributes = self.flow.parameter_attributes()
+        user = (run or {}).get("user") or current_user()
+        for spec in self.flow.ir.parameters:
+            if not spec.deferred_default or given.get(spec.name) is not None:
+                continue
+            declared = getattr(self.flow.flow_class, attributes[spec.name], None)
+            if not isinstance(declared, Parameter) or not callable(declared.default):
+                continue
+            context = ParameterContext(
+                flow_name=self.spec.flow,
+                user_name=user,
+                parameter_name=spec.name,
+                logger=lambda *parts, **_: _say(" ".join(str(p) for p in parts)),
+                ds_type="s3" if self.storage.url.startswith("s3://") else "local",
+            )
+            try:
+                value = declared.default(context)
+            except Exception as exc:
+                raise ParameterError(
+                    f"parameter {spec.name!r}: its default function raised {type(exc).__name__}: {exc}"
+                ) from None
+            values[spec.name] = None if value is None else parse_value(spec, value)
+        return values
 
     def _given_parameters(self, run: Mapping[str, Any] | None) -> dict[str, Any]:
         if self.spec.params_file:
@@ -517,6 +550,7 @@ class _Task:
         control: dict[str, Any] = {
             "step": step.name,
             "task_id": self.address.task_id,
+            "index_path": list(self.spec.index_path),
             "transition": step.transition,
             "num_splits": None,
             "next": [],

@@ -51,7 +51,7 @@ class TaskSpec:
     def task_id(self) -> str:
         from flowc.datastore.layout import task_id
 
-        return task_id(self.index_path, self.iteration)
+        return task_id(self.step, self.index_path, self.iteration)
 
     @property
     def pathspec(self) -> str:

@@ -97,7 +97,8 @@ class UIData:
             status_record = self.store.read_json(layout.status_key(flow, run_id)) or {}
         except CorruptRecord as exc:
             status_record = {"status": "unreadable", "reason": str(exc)}
-        succeeded = self.store.exists(layout.task_key(flow, run_id, _END_STEP, "0"))
+        end_task = layout.task_id(_END_STEP)
+        succeeded = self.store.exists(layout.task_key(flow, run_id, _END_STEP, end_task))
         recorded = status_record.get("status")
         if succeeded:
             status = "successful"
@@ -111,7 +112,7 @@ class UIData:
             status = "crashed" if liveness(record, None) == "crashed" else "running"
         end = status_record.get("end")
         if succeeded and not end:
-            attempt = self.store.read_json(layout.attempt_key(flow, run_id, _END_STEP, "0", 0)) or {}
+            attempt = self.store.read_json(layout.attempt_key(flow, run_id, _END_STEP, end_task, 0)) or {}
             end = attempt.get("end")
         system_tags = [str(t) for t in record.get("system_tags") or []]
         branch = next((t.split(":", 1)[1] for t in system_tags if t.startswith("project_branch:")), None)
@@ -252,7 +253,7 @@ class UIData:
     def _code(self, flow: str, run_id: str) -> dict[str, Any] | None:
         """Where the run's flow code is, as its start task recorded it (None before it succeeded)."""
         try:
-            record = self.store.read_json(layout.task_key(flow, run_id, "start", "0")) or {}
+            record = self.store.read_json(layout.task_key(flow, run_id, "start", layout.task_id("start"))) or {}
         except CorruptRecord:
             return None
         return record.get("code")

@@ -94,8 +94,9 @@ def test_triggered_foreach_runs_its_tasks_in_parallel(server: AirflowServer, tmp
     assert peak >= 2, spans  # run one after the other, 4 tasks of 2 s would never overlap
 
     artifacts = collect_artifacts(str(datastore), "ParallelForeachFlow", flowc_run_id)
-    assert artifacts[("join", "0")]["total"] == 12
-    assert sorted(task for step, task in artifacts if step == "work") == ["0", "1", "2", "3"]
+    assert artifacts[("join", "join")]["total"] == 12
+    work = sorted(task for step, task in artifacts if step == "work")
+    assert work == ["work-0", "work-1", "work-2", "work-3"]
 
 
 def test_trigger_refuses_a_run_without_a_required_parameter(server: AirflowServer, tmp_path: Path) -> None:
@@ -120,6 +121,6 @@ def test_trigger_refuses_a_run_without_a_required_parameter(server: AirflowServe
     printed = dict(line.split(": ", 1) for line in out.splitlines())
     assert printed["flowc run id"].startswith("airflow-") and printed["state"] == "success"
     artifacts = collect_artifacts(str(datastore), "ParametersFlow", printed["flowc run id"])
-    assert artifacts[("end", "0")]["echo"] == {
+    assert artifacts[("end", "end")]["echo"] == {
         "text": AWKWARD_TEXT, "count": 3, "ratio": 0.5, "enabled": False, "config": LARGE_CONFIG,
     }  # fmt: skip

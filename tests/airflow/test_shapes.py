@@ -78,10 +78,10 @@ def test_switch_inside_a_foreach_takes_each_index_own_case(
     regions = {key: state for key, state in result.task_states.items() if key[0] == "switch-pick"}
     assert regions == {("switch-pick", i): "success" for i in range(4)}
     assert "skipped" not in result.task_states.values()
-    assert sorted(task for step, task in actual if step == "even") == ["1", "3"]
-    assert sorted(task for step, task in actual if step in ("big", "small")) == ["0", "2"]
-    assert actual[("join", "0")]["summaries"] == [("EVEN-2", 6), ("ODD-BIG-3", 9), ("ODD-SMALL-1", 11)]
-    assert actual[("join", "0")]["failures"] == ["index 3 is caught"]
+    assert sorted(task for step, task in actual if step == "even") == ["even-1", "even-3"]
+    assert sorted(task for step, task in actual if step in ("big", "small")) == ["big-2", "small-0"]
+    assert actual[("join", "join")]["summaries"] == [("EVEN-2", 6), ("ODD-BIG-3", 9), ("ODD-SMALL-1", 11)]
+    assert actual[("join", "join")]["failures"] == ["index 3 is caught"]
     # @retry on a mapped step and on the join are Airflow's own retries of those task instances.
     assert result.tries[("left", 1)] == 2 and result.tries[("left", 0)] == 1
     assert result.tries[("join", -1)] == 2
@@ -95,8 +95,9 @@ def test_loop_inside_a_nested_foreach_keeps_each_index_iteration(
     assert regions == list(range(5))  # rows [1, 2] have 2 and 3 columns: one flat mapped list
     # The step after the loop ran at each index's own last iteration (task id <row>-<col>.<round>).
     after = sorted(task for step, task in actual if step == "after")
-    assert after == ["0-0", "0-1.1", "1-0", "1-1.1", "1-2.2"]
-    assert actual[("join_rows", "0")]["table"] == [([-1, 1, 2], ["three rounds is too many"]), ([1, 2], [])]
+    assert after == ["after-0-0", "after-0-1.1", "after-1-0", "after-1-1.1", "after-1-2.2"]
+    table = actual[("join_rows", "join_rows")]["table"]
+    assert table == [([-1, 1, 2], ["three rounds is too many"]), ([1, 2], [])]
 
 
 def test_a_foreach_wider_than_max_map_length_fails_naming_the_foreach_and_the_setting(

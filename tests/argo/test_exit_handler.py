@@ -29,4 +29,4 @@ def test_a_failed_workflow_records_the_failed_task_and_the_workflow_status(tmp_p
     recorded = Run(f"TimeoutFlow/{run.run_id}", datastore=datastore, _namespace_check=False)
     assert recorded.finished and not recorded.successful
     reason = recorded.status["reason"]
-    assert f"TimeoutFlow/{run.run_id}/slow/0" in reason and "(workflow Failed)" in reason
+    assert f"TimeoutFlow/{run.run_id}/slow/slow" in reason and "(workflow Failed)" in reason

@@ -49,9 +49,9 @@ def datastore(tmp_path: Path) -> str:
             layout.run_key("HelloFlow", run_id),
             {"id": run_id, "flow": "HelloFlow", "user": user, "tags": tags, "start": start, "parameters": {}},
         )
-        _task(storage, run_id, "start", "0", {"x": int(run_id), "items": [1, 2]})
+        _task(storage, run_id, "start", "start", {"x": int(run_id), "items": [1, 2]})
         for i in range(2):
-            _task(storage, run_id, "body", str(i), {"x": int(run_id), "y": i * 10}, index_path=(i,))
-    _task(storage, "1000", "end", "0", {"x": 1000, "message": "done"})  # only run 1000 succeeded
+            _task(storage, run_id, "body", f"body-{i}", {"x": int(run_id), "y": i * 10}, index_path=(i,))
+    _task(storage, "1000", "end", "end", {"x": 1000, "message": "done"})  # only run 1000 succeeded
     _write_json(storage, layout.status_key("HelloFlow", "2000"), {"status": "failed", "reason": "boom"})
     return str(tmp_path / "ds")

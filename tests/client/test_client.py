@@ -50,13 +50,13 @@ def test_run_state_data_and_steps(datastore: str) -> None:
 
 
 def test_task_pathspec_logs_and_artifacts(datastore: str) -> None:
-    task = Task("HelloFlow/1000/body/1", datastore=datastore)
+    task = Task("HelloFlow/1000/body/body-1", datastore=datastore)
     assert task.successful and task.index == 1
     assert task.data.y == 10 and task["y"].data == 10
     assert "y" in task and "nope" not in task
     assert task.stdout == "hi from body\n" and task.stderr == ""
     assert [a.id for a in task] == ["x", "y"]
-    artifact = DataArtifact("HelloFlow/1000/body/1/y", datastore=datastore)
+    artifact = DataArtifact("HelloFlow/1000/body/body-1/y", datastore=datastore)
     assert artifact.data == 10 and len(artifact.sha) == 64
     with pytest.raises(AttributeError, match="no artifact 'nope'"):
         _ = task.data.nope
@@ -83,14 +83,14 @@ def test_datastore_comes_from_the_environment(datastore: str, monkeypatch: pytes
 
 def test_collect_and_compare_artifacts(datastore: str) -> None:
     first = collect_artifacts(datastore, "HelloFlow", "1000")
-    assert first[("body", "1")] == {"x": 1000, "y": 10}
-    assert set(first) == {("start", "0"), ("body", "0"), ("body", "1"), ("end", "0")}
+    assert first[("body", "body-1")] == {"x": 1000, "y": 10}
+    assert set(first) == {("start", "start"), ("body", "body-0"), ("body", "body-1"), ("end", "end")}
     assert_same_artifacts(first, collect_artifacts(datastore, "HelloFlow", "1000"))
     with pytest.raises(AssertionError) as failure:
         assert_same_artifacts(first, collect_artifacts(datastore, "HelloFlow", "2000"))
     message = str(failure.value)
-    assert "task end/0 is missing" in message
-    assert "body/0: artifact 'x' is 2000, expected 1000" in message
+    assert "task end/end is missing" in message
+    assert "body/body-0: artifact 'x' is 2000, expected 1000" in message
 
 
 def test_compare_exceptions_and_arrays_by_content() -> None:
@@ -105,14 +105,14 @@ def test_compare_exceptions_and_arrays_by_content() -> None:
 def test_corrupt_object_is_a_clear_error_never_wrong_data(datastore: str) -> None:
     from flowc.datastore.objects import CorruptObject
 
-    task = Task("HelloFlow/1000/body/1", datastore=datastore)
+    task = Task("HelloFlow/1000/body/body-1", datastore=datastore)
     sha = task["y"].sha
     path = Path(datastore) / "objects" / sha[:2] / sha
     data = bytearray(path.read_bytes())
     data[-1] ^= 0xFF
     path.write_bytes(bytes(data))
     with pytest.raises(CorruptObject, match=sha):
-        _ = Task("HelloFlow/1000/body/1", datastore=datastore).data.y
+        _ = Task("HelloFlow/1000/body/body-1", datastore=datastore).data.y
 
 
 def test_task_exception_is_what_the_step_raised(tmp_path: Path) -> None:
@@ -168,14 +168,14 @@ def test_steps_tasks_and_artifacts_answer_like_metaflows(datastore: str) -> None
 
     storage = LocalStorage(datastore)
     for index in (2, 10):
-        _task(storage, "1000", "body", str(index), {"y": index}, index_path=(index,))
+        _task(storage, "1000", "body", f"body-{index}", {"y": index}, index_path=(index,))
     default_namespace()
     step = Run("HelloFlow/1000", datastore=datastore)["body"]
-    assert [task.id for task in step] == ["0", "1", "2", "10"]  # index order, not text order
-    task = step["10"]
+    assert [task.id for task in step] == ["body-0", "body-1", "body-2", "body-10"]  # index order
+    task = step["body-10"]
     assert task.tags == step.tags == task["y"].tags and "nightly" in task.user_tags
     assert f"user:{current_username()}" in task.system_tags
-    assert task.path_components == ["HelloFlow", "1000", "body", "10"]
+    assert task.path_components == ["HelloFlow", "1000", "body", "body-10"]
     assert task.parent_pathspec == "HelloFlow/1000/body" and step.parent_pathspec == "HelloFlow/1000"
     assert task.created_at is not None and task.created_at.year == 2026
     assert step.created_at == task.created_at
@@ -215,7 +215,7 @@ def test_objects_of_classes_defined_in_the_flow_file_read_back(tmp_path) -> None
     reader = (
         "import sys\nfrom flowc import Task, namespace\nnamespace(None)\n"
         "for run in ('local', 'engine'):\n"
-        "    print(repr(Task(f'PointFlow/{run}/start/0', datastore=sys.argv[1]).data.point))\n"
+        "    print(repr(Task(f'PointFlow/{run}/start/start', datastore=sys.argv[1]).data.point))\n"
     )
     # A fresh interpreter elsewhere, where nothing of the flow is imported: the client imports it.
     read = subprocess.run(
@@ -240,7 +240,7 @@ def test_a_run_no_launcher_ended_finishes_when_its_end_task_did(datastore: str) 
     from flowc.datastore import layout
     from flowc.datastore.local import LocalStorage
 
-    key = layout.attempt_key("HelloFlow", "1000", "end", "0", 1)
+    key = layout.attempt_key("HelloFlow", "1000", "end", "end", 1)
     attempt = {"status": "successful", "start": "2026-01-01T00:00:03", "end": "2026-01-01T00:00:04"}
     LocalStorage(datastore).write(key, json.dumps(attempt).encode())
     run = Run("HelloFlow/1000", datastore=datastore, _namespace_check=False)

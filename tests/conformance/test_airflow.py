@@ -14,6 +14,7 @@ import pytest
 from flowc.backends.airflow import compile_dag
 from flowc.backends.airflow.params import coerce_parameters, run_conf
 from flowc.config import load_settings
+from flowc.datastore.layout import parse_task_id
 from flowc.frontend import build_ir
 from tests.airflow.engine import AirflowHome, session_airflow_home
 from tests.conformance.artifacts import assert_same_artifacts, collect_artifacts
@@ -61,7 +62,7 @@ def test_airflow_matches_local_run(
     actual = collect_artifacts(str(datastore), case.flow_name, result.flowc_run_id)
     assert_same_artifacts(expected, actual)
     for (step, name), value in case.checks.items():
-        tasks = [key for key in actual if key[0] == step and key[1].split(".")[0] == "0"]
+        tasks = [key for key in actual if key[0] == step and not parse_task_id(key[1])[1]]
         assert len(tasks) == 1, (step, sorted(actual))
         assert actual[tasks[0]][name] == value
 

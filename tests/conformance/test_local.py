@@ -44,7 +44,7 @@ def test_timeout_message_is_clear(tmp_path: Path) -> None:
     result, run_id = run_local(case("timeout"), tmp_path / "ds")
     assert result.returncode == 1
     assert "timeout" in result.stderr.lower() and "2 s" in result.stderr
-    assert f"TimeoutFlow/{run_id}/slow/0" in result.stderr
+    assert f"TimeoutFlow/{run_id}/slow/slow" in result.stderr
 
 
 @pytest.mark.parametrize("name", ["nested_foreach", "loop", "parameters", "branch_in_foreach"])
@@ -114,9 +114,9 @@ def test_resume_from_a_named_step_reruns_it_and_what_follows(tmp_path: Path) -> 
     assert "1 cloned" in output  # only start
     old = collect_artifacts(str(datastore), "ResumeFlow", first_resume)
     new = collect_artifacts(str(datastore), "ResumeFlow", second)
-    assert new[("start", "0")]["stamp"] == old[("start", "0")]["stamp"]
-    assert new[("body", "0")]["body_stamp"] != old[("body", "0")]["body_stamp"]  # re-run
-    assert new[("fails_once", "0")]["resumed_from"] == first_resume
+    assert new[("start", "start")]["stamp"] == old[("start", "start")]["stamp"]
+    assert new[("body", "body-0")]["body_stamp"] != old[("body", "body-0")]["body_stamp"]  # re-run
+    assert new[("fails_once", "fails_once")]["resumed_from"] == first_resume
 
 
 def test_resume_latest_run_by_default(tmp_path: Path) -> None:

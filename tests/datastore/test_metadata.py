@@ -27,7 +27,7 @@ from flowc.metadata import (
     write_task,
 )
 
-TASK = TaskAddress("Flow", "r1", "step", "3-1.2")
+TASK = TaskAddress("Flow", "r1", "step", "step-3-1.2")
 
 
 def test_concurrent_claims_get_distinct_time_ordered_run_ids(tmp_path):
@@ -85,10 +85,10 @@ def test_logs_and_task_records(tmp_path):
     assert read_task(storage, TASK) is None
     write_task(storage, TASK, {"attempt": 0, "artifacts": {}})
     assert read_task(storage, TASK) == {"attempt": 0, "artifacts": {}}
-    text = (tmp_path / "runs/Flow/r1/step/3-1.2/task.json").read_text()
+    text = (tmp_path / "runs/Flow/r1/step/step-3-1.2/task.json").read_text()
     document = json.loads(text)
     assert set(document) == {"attempt", "artifacts", CHECKSUM_KEY} and text.endswith("\n")
-    assert TASK.pathspec == "Flow/r1/step/3-1.2"
+    assert TASK.pathspec == "Flow/r1/step/step-3-1.2"
 
 
 def _flip(path, old: bytes, new: bytes) -> None:
@@ -101,7 +101,7 @@ def test_a_corrupted_record_is_an_error_never_wrong_data(tmp_path):
     storage = LocalStorage(tmp_path)
     record = {"attempt": 0, "artifacts": {"x": {"sha": "ab"}}, "control": {"num_splits": 12}}
     write_task(storage, TASK, record)
-    path = tmp_path / "runs/Flow/r1/step/3-1.2/task.json"
+    path = tmp_path / "runs/Flow/r1/step/step-3-1.2/task.json"
     _flip(path, b'"num_splits": 12', b'"num_splits": 13')  # still valid JSON, wrong value
     with pytest.raises(CorruptRecord, match=r"task\.json.*does not match its checksum"):
         read_task(storage, TASK)

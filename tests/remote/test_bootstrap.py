@@ -158,7 +158,7 @@ def _launch(python: Path | str, url: str, sha: str, args: list[str]) -> list[str
 
 
 def _task_record(storage, run_id: str, step: str) -> dict:
-    return json.loads(bytes(storage.read(task_key("RemoteFlow", run_id, step, "0"))))
+    return json.loads(bytes(storage.read(task_key("RemoteFlow", run_id, step, step))))
 
 
 @pytest.fixture(scope="module")

@@ -56,7 +56,7 @@ def test_flow_runs_on_s3_and_reads_back_with_the_client(
     actual = collect_artifacts(s3_root, case_.flow_name, run_id)
     assert_same_artifacts(local_reference(name, tmp_path), actual)
     for (step, artifact), value in case_.checks.items():
-        assert actual[(step, "0")][artifact] == value
+        assert actual[(step, step)][artifact] == value
     # The public client API reads it back from S3 too.
     from flowc import Flow, namespace
 
@@ -164,13 +164,13 @@ def test_s3_outage_fails_the_run_clearly_and_resume_completes_it(outage, tmp_pat
                 run.communicate()
         assert run.returncode != 0, out + err
         assert "Traceback" not in err, err  # one clear message, not a crash of the runtime
-        assert "slow/0" in err and "datastore error" in err  # the runtime says which task and why
+        assert "slow/slow" in err and "datastore error" in err  # the runtime says which task and why
         assert "s3://outage/ds/" in out + err  # names where it failed
         run_id = run_id_file.read_text().strip()
         # Nothing the run stored before the outage is lost.
         before = collect_artifacts(root, "PausableFlow", run_id)
-        assert before[("start", "0")]["numbers"] == list(range(1000))
-        assert ("slow", "0") not in before  # the failed task left no record
+        assert before[("start", "start")]["numbers"] == list(range(1000))
+        assert ("slow", "slow") not in before  # the failed task left no record
 
         resumed_id_file = tmp_path / "resumed_id"
         resumed = _flowc(
@@ -189,6 +189,6 @@ def test_s3_outage_fails_the_run_clearly_and_resume_completes_it(outage, tmp_pat
         assert resumed.returncode == 0, resumed.stdout + resumed.stderr
         new_id = resumed_id_file.read_text().strip()
         artifacts = collect_artifacts(root, "PausableFlow", new_id)
-        assert artifacts[("end", "0")]["message"] == f"total {sum(range(1000))}"
-        assert artifacts[("start", "0")]["numbers"] == list(range(1000))
+        assert artifacts[("end", "end")]["message"] == f"total {sum(range(1000))}"
+        assert artifacts[("start", "start")]["numbers"] == list(range(1000))
         assert (marks / "start.log").read_text() == "ran\n"  # start was cloned, not run again

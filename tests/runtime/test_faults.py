@@ -115,7 +115,7 @@ def test_task_killed_by_sigkill_fails_the_run_and_resume_continues(tmp_path: Pat
     )
     assert killed.attempt_record["status"] == "failed"
     # It was killed before storing its logs: the runtime stored what it printed.
-    assert f"napping on item {killed.id}" in killed.stdout
+    assert f"napping on item {killed.index}" in killed.stdout
     resumed = _flowc("resume", str(SLEEPY), "--datastore", str(tmp_path / "ds"), "--origin-run-id", run_id)
     assert resumed.returncode == 0, resumed.stderr
     assert "1 cloned" in resumed.stdout  # start only: the nap tasks were all stopped
@@ -196,7 +196,7 @@ def test_python_flow_file_run_works_like_flowc_run(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert "/middle/0] task finished" in result.stdout and "succeeded" in result.stdout
+    assert "/middle/middle] task finished" in result.stdout and "succeeded" in result.stdout
 
 
 def test_invalid_flow_is_refused_with_diagnostics(tmp_path: Path) -> None:

@@ -21,13 +21,13 @@ def test_every_line_is_streamed_with_its_prefix_and_stored(tmp_path: Path) -> No
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     run_id = (tmp_path / "id").read_text()
-    prefix = f"[ChattyFlow/{run_id}/start/0] "
+    prefix = f"[ChattyFlow/{run_id}/start/start] "
     streamed = [
         line[len(prefix) :] for line in result.stdout.splitlines() if line.startswith(prefix + "out line")
     ]
     assert streamed == [f"out line {i}" for i in range(20000)]
     assert f"{prefix}to stderr" in result.stderr.splitlines()
-    assert f"[ChattyFlow/{run_id}/end/0] no newline at the end" in result.stdout.splitlines()
+    assert f"[ChattyFlow/{run_id}/end/end] no newline at the end" in result.stdout.splitlines()
     assert "FLOWC_CONTROL" not in result.stdout  # the runner's control line is for the runtime only
     run = Run(f"ChattyFlow/{run_id}", datastore=str(tmp_path / "ds"), _namespace_check=False)
     assert run["start"].task.stdout.count("out line") == 20000

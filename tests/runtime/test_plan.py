@@ -48,14 +48,15 @@ def test_nested_foreach_fans_out_and_joins_each_level_once() -> None:
     plan = Plan(NESTED)
     order = _walk(plan, {"start": {"num_splits": 2}, "row": {"num_splits": 3}})
     assert [str(k) for k in order if k.step == "cell"] == [
-        "cell/0-0",
-        "cell/0-1",
-        "cell/0-2",
-        "cell/1-0",
-        "cell/1-1",
-        "cell/1-2",
+        "cell/cell-0-0",
+        "cell/cell-0-1",
+        "cell/cell-0-2",
+        "cell/cell-1-0",
+        "cell/cell-1-1",
+        "cell/cell-1-2",
     ]
-    assert [str(k) for k in order if k.step == "join_cols"] == ["join_cols/0", "join_cols/1"]
+    joins = [str(k) for k in order if k.step == "join_cols"]
+    assert joins == ["join_cols/join_cols-0", "join_cols/join_cols-1"]
     assert order[-2:] == [TaskKey("join_rows"), TaskKey("end")]
     assert plan.finished
 
@@ -100,7 +101,7 @@ def test_loop_follows_the_control_record_iterations() -> None:
     assert plan.complete(TaskKey("work", (), 1), {"next_iteration": 1}) == [TaskKey("decide", (), 1)]
     done = {"next": ["end"], "switch_case": "done", "next_iteration": 1}
     assert plan.complete(TaskKey("decide", (), 1), done) == [TaskKey("end", (), 1)]
-    assert TaskKey("end", (), 1).task_id == "0.1"
+    assert TaskKey("end", (), 1).task_id == "end.1"
 
 
 def test_switch_to_an_unknown_step_is_an_error() -> None:
@@ -121,8 +122,8 @@ BRANCH_IN_FOREACH = _flow(
 
 def test_branch_inside_foreach_joins_per_item() -> None:
     order = _walk(Plan(BRANCH_IN_FOREACH), {"start": {"num_splits": 2}})
-    assert [str(k) for k in order if k.step == "inner"] == ["inner/0", "inner/1"]
-    assert [str(k) for k in order if k.step in ("a", "b")] == ["a/0", "b/0", "a/1", "b/1"]
+    assert [str(k) for k in order if k.step == "inner"] == ["inner/inner-0", "inner/inner-1"]
+    assert [str(k) for k in order if k.step in ("a", "b")] == ["a/a-0", "b/b-0", "a/a-1", "b/b-1"]
     assert order[-1] == TaskKey("end")
 
 

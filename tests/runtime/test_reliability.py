@@ -72,7 +72,7 @@ def test_a_step_exiting_0_before_its_record_fails_the_run_naming_it(
     assert result.returncode == 1, result.stderr
     run = _run(id_file, ds, "ExitingFlow")
     assert run.status["status"] == "failed" and not run.successful
-    task = "end/0" if step == "end" else "middle/"
+    task = "end/end" if step == "end" else "middle/middle-"
     assert f"task ExitingFlow/{run.id}/{task}" in result.stderr, result.stderr
     assert "os._exit" in run.status["reason"]
     assert "join" not in run.status["reason"]  # the next task is not blamed
@@ -105,15 +105,15 @@ def test_the_task_runner_as_engines_run_it_fails_a_task_exiting_0_unrecorded(tmp
         argv("r1"), capture_output=True, text=True, env=_env(EXIT_IN="start"), timeout=60, check=False
     )
     assert result.returncode == 1, result.stderr
-    assert "ExitingFlow/r1/start/0 failed" in result.stderr and "os._exit" in result.stderr
-    address = TaskAddress("ExitingFlow", "r1", "start", "0")
+    assert "ExitingFlow/r1/start/start failed" in result.stderr and "os._exit" in result.stderr
+    address = TaskAddress("ExitingFlow", "r1", "start", "start")
     storage = LocalStorage(str(ds))
     record = read_attempt(storage, address, list_attempts(storage, address)[-1])
     assert record is not None and record["status"] == "failed" and "os._exit" in record["exit_reason"]
     # The same task without the fault: exit 0, recorded.
     ok = subprocess.run(argv("r2"), capture_output=True, text=True, env=_env(), timeout=60, check=False)
     assert ok.returncode == 0, ok.stderr
-    assert storage.exists(TaskAddress("ExitingFlow", "r2", "start", "0").task_key)
+    assert storage.exists(TaskAddress("ExitingFlow", "r2", "start", "start").task_key)
 
 
 # ---- 2. a run that is still running is not resumed; a resume never mixes two runs ----------------
@@ -180,7 +180,7 @@ def test_resume_never_clones_a_task_whose_input_ran_again(tmp_path: Path) -> Non
     origin = id_file.read_text()
     storage = LocalStorage(str(ds))
     # As the origin looked while it was still running: nap/1 not yet recorded, join and end already.
-    storage.delete(TaskAddress("SleepyFlow", origin, "nap", "1").task_key)
+    storage.delete(TaskAddress("SleepyFlow", origin, "nap", "nap-1").task_key)
     resumed = _flowc(
         "resume",
         str(SLEEPY),
@@ -199,9 +199,9 @@ def test_resume_never_clones_a_task_whose_input_ran_again(tmp_path: Path) -> Non
         assert record is not None
         return "cloned_from" in record
 
-    assert cloned("start", "0") and cloned("nap", "0") and cloned("nap", "2")
-    assert not cloned("nap", "1")
-    assert not cloned("join", "0") and not cloned("end", "0")  # their input nap/1 ran again
+    assert cloned("start", "start") and cloned("nap", "nap-0") and cloned("nap", "nap-2")
+    assert not cloned("nap", "nap-1")
+    assert not cloned("join", "join") and not cloned("end", "end")  # their input nap/1 ran again
 
 
 # ---- 3. a task missing from the datastore is an error, never a shorter view ----------------------
@@ -212,11 +212,11 @@ def test_a_lost_foreach_task_is_an_error_and_the_run_no_longer_counts_as_success
     status = json.loads((ds / "runs" / "SleepyFlow" / run_id / "status.json").read_text())
     assert status["tasks"] == {"end": 1, "join": 1, "nap": 3, "start": 1}
     assert [t.id for t in Run(f"SleepyFlow/{run_id}", datastore=str(ds), _namespace_check=False)["nap"]] == [
-        "0",
-        "1",
-        "2",
+        "nap-0",
+        "nap-1",
+        "nap-2",
     ]
-    shutil.rmtree(ds / "runs" / "SleepyFlow" / run_id / "nap" / "1")
+    shutil.rmtree(ds / "runs" / "SleepyFlow" / run_id / "nap" / "nap-1")
     run = Run(f"SleepyFlow/{run_id}", datastore=str(ds), _namespace_check=False)
     with pytest.raises(MissingTasks, match=r"recorded 3 successful task\(s\), the datastore has 2"):
         list(run["nap"])
@@ -259,7 +259,7 @@ def test_a_later_run_storing_the_same_bytes_repairs_a_damaged_object(tmp_path: P
     ds, id_file = tmp_path / "ds", tmp_path / "id"
     assert _flowc("run", str(SLEEPY), "--datastore", str(ds), "--run-id-file", str(id_file)).returncode == 0
     first = id_file.read_text()
-    record = read_task(LocalStorage(str(ds)), TaskAddress("SleepyFlow", first, "join", "0"))
+    record = read_task(LocalStorage(str(ds)), TaskAddress("SleepyFlow", first, "join", "join"))
     assert record is not None
     reference = record["artifacts"]["total"]
     damaged = Path(LocalStorage(str(ds)).path(layout.object_key(reference.get("pack", reference["sha"]))))
@@ -267,7 +267,7 @@ def test_a_later_run_storing_the_same_bytes_repairs_a_damaged_object(tmp_path: P
     data = bytearray(damaged.read_bytes())
     data[-1] ^= 0xFF
     damaged.write_bytes(bytes(data))
-    dump = _flowc("dump", f"SleepyFlow/{first}/join/0", "--datastore", str(ds))
+    dump = _flowc("dump", f"SleepyFlow/{first}/join/join", "--datastore", str(ds))
     assert dump.returncode != 0 and "to repair it" in dump.stderr, dump.stderr
     assert _flowc("run", str(SLEEPY), "--datastore", str(ds), "--run-id-file", str(id_file)).returncode == 0
     for run_id in (first, id_file.read_text()):  # the new run reads its own artifact; the old one too
@@ -498,10 +498,10 @@ def test_a_long_line_without_newline_arrives_whole(tmp_path: Path, executor: str
     )
     assert result.returncode == 0, result.stderr[-2000:]
     run_id = id_file.read_text()
-    prefix = f"[LongLineFlow/{run_id}/start/0] ".encode()
+    prefix = f"[LongLineFlow/{run_id}/start/start] ".encode()
     expected = (b"0123456789abcdef" * (size // 16 + 1))[:size] + b"|END"
     assert prefix + expected in result.stdout.split(b"\n")
-    assert f"[LongLineFlow/{run_id}/end/0] no newline at the very end".encode() in result.stdout.split(b"\n")
+    assert f"[LongLineFlow/{run_id}/end/end] no newline at the very end".encode() in result.stdout.split(b"\n")
     stored = Run(f"LongLineFlow/{run_id}", datastore=str(ds), _namespace_check=False)["start"].task.stdout
     assert expected.decode() in stored.split("\n")
 

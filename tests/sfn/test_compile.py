@@ -93,7 +93,7 @@ def test_switch_and_loop_read_the_control_record() -> None:
     assert states["decide.read"]["Resource"] == "arn:aws:states:::aws-sdk:s3:getObject"
     assert states["decide.read"]["Parameters"]["Bucket"] == "flowc-golden"
     assert (
-        "datastore/runs/LoopFlow/{}/decide/{}{}/task.json"
+        "datastore/runs/LoopFlow/{}/decide/decide{}{}/task.json"
         in states["decide.read"]["Parameters"]["Key.$"]
     )
     choices = {c["StringEquals"]: c["Next"] for c in states["decide.case"]["Choices"]}

@@ -174,7 +174,7 @@ def test_deployed_package_runs_end_to_end(
     assert code == 0, out
     assert "status SUCCEEDED" in out
     artifacts = collect_artifacts(datastore, "LinearFlow", "sfn-e2e")
-    assert artifacts[("end", "0")]["message"] == "hello 6"
+    assert artifacts[("end", "end")]["message"] == "hello 6"
 
 
 def test_deploy_without_a_role_fails_clearly_and_changes_nothing(

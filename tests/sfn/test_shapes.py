@@ -62,5 +62,5 @@ def test_a_foreach_over_nothing_fails_saying_why(sfn_env: SfnEngine) -> None:
     _, run_id, result = _run(SFN_FLOWS / "empty_foreach_flow.py", {}, sfn_env)
     assert result["status"] == "FAILED"
     reason = result["cause"].split(". Caught: ")[0]
-    assert reason.startswith(f"States.TaskFailed: task EmptyForeachFlow/{run_id}/start/0 failed: ")
+    assert reason.startswith(f"States.TaskFailed: task EmptyForeachFlow/{run_id}/start/start failed: ")
     assert "foreach over 'items', which is empty" in reason

@@ -40,14 +40,16 @@ class Outcome:
     def succeeded(self) -> bool:
         return all(codes[-1] == 0 for codes in self.codes.values()) and bool(self.codes)
 
-    def task(self, step: str, task_id: str = "0") -> dict[str, Any] | None:
+    def task(self, step: str, task_id: str | None = None) -> dict[str, Any] | None:
+        """The record of ``step``'s task ``task_id`` (default: its task outside any foreach and loop)."""
+        task_id = task_id or layout.task_id(step)
         return read_task(self.storage, TaskAddress(self.flow, self.run_id, step, task_id))
 
-    def artifacts(self, step: str, task_id: str = "0") -> dict[str, Any]:
+    def artifacts(self, step: str, task_id: str | None = None) -> dict[str, Any]:
         from flowc.datastore.objects import ObjectStore
 
         record = self.task(step, task_id)
-        assert record is not None, f"{step}/{task_id} did not succeed: {self.codes}"
+        assert record is not None, f"{step}/{task_id or step} did not succeed: {self.codes}"
         store = ObjectStore(self.storage)
         return {name: store.load_value(ref) for name, ref in record["artifacts"].items()}
 
@@ -103,7 +105,7 @@ def drive(
     while queue:
         step_name, path, iteration = queue.popleft()
         step = ir.step(step_name)
-        task = layout.task_id(path, iteration)
+        task = layout.task_id(step_name, path, iteration)
         fields = {
             "flow": ir.name, "step": step_name, "run_id": run_id, "index_path": path, "iteration": iteration
         }
@@ -137,7 +139,7 @@ def drive(
                 key = (target, join_path, next_iteration)
                 arrived[key] = arrived.get(key, 0) + 1
                 if split.transition == "foreach":
-                    split_task = layout.task_id(join_path, next_iteration)
+                    split_task = layout.task_id(split.name, join_path, next_iteration)
                     split_record = read_task(storage, TaskAddress(ir.name, run_id, split.name, split_task))
                     expected = split_record["control"]["num_splits"]
                 else:

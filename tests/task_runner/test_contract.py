@@ -58,7 +58,7 @@ def test_unknown_step_and_wrong_index_depth_exit_2(tmp_path):
     base = ["--flow", "LinearFlow", "--run-id", "r", "--source", flow, "--datastore", str(tmp_path)]
     completed = runner(*base, "--step", "nope")
     assert completed.returncode == 2
-    assert "LinearFlow/r/nope/0" in completed.stderr and "no step 'nope'" in completed.stderr
+    assert "LinearFlow/r/nope/nope" in completed.stderr and "no step 'nope'" in completed.stderr
     completed = runner(*base, "--step", "start", "--index", "1")
     assert completed.returncode == 2 and "--index needs 0 indices" in completed.stderr
 
@@ -68,7 +68,7 @@ def test_missing_input_task_exits_2_naming_it(tmp_path):
     completed = runner("--flow", "LinearFlow", "--run-id", "r", "--source", flow, "--datastore",
                        str(tmp_path), "--step", "middle")
     assert completed.returncode == 2
-    assert "LinearFlow/r/start/0" in completed.stderr
+    assert "LinearFlow/r/start/start" in completed.stderr
 
 
 def test_control_record_in_file_stdout_and_task_json(tmp_path):
@@ -79,13 +79,13 @@ def test_control_record_in_file_stdout_and_task_json(tmp_path):
                        "--datastore", str(datastore), "--control-file", str(control_file))
     assert completed.returncode == 0, completed.stderr
     expected = {
-        "step": "start", "task_id": "0", "transition": "foreach", "num_splits": 4, "next": ["body"],
-        "switch_case": None, "iteration": 0, "next_iteration": 0,
+        "step": "start", "task_id": "start", "index_path": [], "transition": "foreach", "num_splits": 4,
+        "next": ["body"], "switch_case": None, "iteration": 0, "next_iteration": 0,
     }
     assert json.loads(control_file.read_text()) == expected
     last = completed.stdout.strip().splitlines()[-1]
     assert last.startswith("FLOWC_CONTROL ") and json.loads(last.split(" ", 1)[1]) == expected
-    record = json.loads((datastore / "runs/ForeachFlow/r/start/0/task.json").read_text())
+    record = json.loads((datastore / "runs/ForeachFlow/r/start/start/task.json").read_text())
     assert record["control"] == expected and record["foreach"]["num_splits"] == 4
 
 
@@ -96,12 +96,12 @@ def test_attempt_defaults_to_the_next_free_number_and_logs_are_per_attempt(tmp_p
     assert runner(*base, "--step", "start").returncode == 0
     first = runner(*base, "--step", "flaky")
     assert first.returncode == 1
-    assert "RetryFlow/r/flaky/0" in first.stderr.strip().splitlines()[-1]
+    assert "RetryFlow/r/flaky/flaky" in first.stderr.strip().splitlines()[-1]
     assert "first attempt fails on purpose" in first.stderr.strip().splitlines()[-1]
     second = runner(*base, "--step", "flaky")
     assert second.returncode == 0, second.stderr
     storage = LocalStorage(datastore)
-    address = TaskAddress("RetryFlow", "r", "flaky", "0")
+    address = TaskAddress("RetryFlow", "r", "flaky", "flaky")
     assert list_attempts(storage, address) == [0, 1]
     failed, succeeded = read_attempt(storage, address, 0), read_attempt(storage, address, 1)
     assert failed["status"] == "failed" and failed["exit_code"] == 1
@@ -129,7 +129,7 @@ def test_logs_capture_prints_and_subprocess_output(tmp_path):
     assert "hello from print" in completed.stdout and "from a child process" in completed.stdout
     assert completed.stdout.strip().splitlines()[-1].startswith("FLOWC_CONTROL ")
     storage = LocalStorage(tmp_path / "ds")
-    address = TaskAddress("PrintingFlow", "r", "start", "0")
+    address = TaskAddress("PrintingFlow", "r", "start", "start")
     stdout = read_log(storage, address, 0, "stdout").decode()
     assert "hello from print" in stdout and "from a child process" in stdout
     assert "FLOWC_CONTROL" not in stdout
@@ -158,7 +158,7 @@ def test_parameters_from_params_file_env_and_run_record(tmp_path):
          "parameters": {"text": {"$object": sha}, "ratio": 2}}).encode())
     completed = runner(*base, "--run-id", "l", "--datastore", str(tmp_path / "c"))
     assert completed.returncode == 0, completed.stderr
-    address = TaskAddress("ParametersFlow", "l", "start", "0")
+    address = TaskAddress("ParametersFlow", "l", "start", "start")
     from flowc.metadata import read_task
 
     refs = read_task(storage, address)["artifacts"]
@@ -192,8 +192,8 @@ def test_bad_parameters_exit_2_naming_the_parameter(tmp_path, params, named):
                        "--params-file", str(params_file))
     assert completed.returncode == 2, completed.stderr
     last = completed.stderr.strip().splitlines()[-1]
-    assert "ParametersFlow/r/start/0" in last and named in last
-    assert not (tmp_path / "ds/runs/ParametersFlow/r/start/0/task.json").exists()
+    assert "ParametersFlow/r/start/start" in last and named in last
+    assert not (tmp_path / "ds/runs/ParametersFlow/r/start/start/task.json").exists()
 
 
 @pytest.mark.slow
@@ -205,8 +205,8 @@ def test_timeout_exits_4_with_a_clear_message(tmp_path):
     completed = runner(*base, "--step", "slow")
     assert completed.returncode == 4
     last = completed.stderr.strip().splitlines()[-1]
-    assert "TimeoutFlow/r/slow/0" in last and "'slow'" in last and "@timeout of 2 s" in last
-    attempt = read_attempt(LocalStorage(datastore), TaskAddress("TimeoutFlow", "r", "slow", "0"), 0)
+    assert "TimeoutFlow/r/slow/slow" in last and "'slow'" in last and "@timeout of 2 s" in last
+    attempt = read_attempt(LocalStorage(datastore), TaskAddress("TimeoutFlow", "r", "slow", "slow"), 0)
     assert attempt["status"] == "failed" and attempt["exit_code"] == 4
 
 
@@ -248,7 +248,7 @@ def test_package_runs_the_flow_from_the_datastore(tmp_path):
     assert completed.returncode == 0, completed.stderr
     from flowc.metadata import read_task
 
-    refs = read_task(storage, TaskAddress("PkgFlow", "r", "start", "0"))["artifacts"]
+    refs = read_task(storage, TaskAddress("PkgFlow", "r", "start", "start"))["artifacts"]
     assert ObjectStore(storage).load_value(refs["value"]) == 42
     # later tasks on this machine skip the front end
     assert len(list((tmp_path / "cache").rglob(".flowc-ir-PkgFlow-*.json"))) == 1
@@ -259,7 +259,7 @@ def test_package_runs_the_flow_from_the_datastore(tmp_path):
     cache = {"FLOWC_PACKAGE_CACHE": str(tmp_path / "cache")}
     missing = runner("--flow", "PkgFlow", "--step", "start", "--run-id", "r2", "--package", "0" * 64,
                      "--datastore", str(tmp_path / "ds"), env=cache)
-    assert missing.returncode == 3 and "PkgFlow/r2/start/0" in missing.stderr
+    assert missing.returncode == 3 and "PkgFlow/r2/start/start" in missing.stderr
 
 
 def test_runs_in_a_forked_child_with_the_flow_loaded_before_the_fork(tmp_path):
@@ -283,5 +283,5 @@ def test_runs_in_a_forked_child_with_the_flow_loaded_before_the_fork(tmp_path):
     from flowc.metadata import read_task
 
     storage = LocalStorage(datastore)
-    refs = read_task(storage, TaskAddress("LinearFlow", "f", "end", "0"))["artifacts"]
+    refs = read_task(storage, TaskAddress("LinearFlow", "f", "end", "end"))["artifacts"]
     assert ObjectStore(storage).load_value(refs["message"]) == "hello 6"

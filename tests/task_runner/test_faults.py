@@ -65,7 +65,7 @@ def test_sigkill_mid_write_leaves_no_partial_object_and_no_task_record(tmp_path)
     task.send_signal(signal.SIGKILL)
     assert task.wait(30) == -signal.SIGKILL
     storage = LocalStorage(datastore)
-    address = TaskAddress("BigFlow", "r", "big", "0")
+    address = TaskAddress("BigFlow", "r", "big", "big")
     assert read_task(storage, address) is None
     assert read_attempt(storage, address, 0)["status"] == "running"  # the launcher records the kill
     after = snapshot_objects(datastore)  # every visible object is whole
@@ -83,7 +83,7 @@ def test_corrupt_object_is_a_clear_error_exit_3(tmp_path):
     flow = FLOWS / "linear_flow.py"
     assert start_task(flow, "LinearFlow", "start", datastore).wait(60) == 0
     storage = LocalStorage(datastore)
-    refs = read_task(storage, TaskAddress("LinearFlow", "r", "start", "0"))["artifacts"]
+    refs = read_task(storage, TaskAddress("LinearFlow", "r", "start", "start"))["artifacts"]
     numbers = refs["numbers"]  # small: maybe packed with the task's other small artifacts
     path = Path(storage.path(layout.object_key(numbers.get("pack", numbers["sha"]))))
     data = bytearray(path.read_bytes())
@@ -93,8 +93,8 @@ def test_corrupt_object_is_a_clear_error_exit_3(tmp_path):
     task = start_task(flow, "LinearFlow", "middle", datastore)
     assert task.wait(60) == 3
     last = task.stderr.read().decode().strip().splitlines()[-1]
-    assert "LinearFlow/r/middle/0" in last and refs["numbers"]["sha"] in last and "corrupt" in last
-    assert read_task(storage, TaskAddress("LinearFlow", "r", "middle", "0")) is None
+    assert "LinearFlow/r/middle/middle" in last and refs["numbers"]["sha"] in last and "corrupt" in last
+    assert read_task(storage, TaskAddress("LinearFlow", "r", "middle", "middle")) is None
     assert path.read_bytes() == bytes(data)  # left as found, for inspection
 
 
@@ -103,15 +103,15 @@ def test_corrupt_parent_record_is_a_clear_error_exit_3_never_wrong_data(tmp_path
     flow = FLOWS / "linear_flow.py"
     assert start_task(flow, "LinearFlow", "start", datastore).wait(60) == 0
     storage = LocalStorage(datastore)
-    path = Path(storage.path(layout.task_key("LinearFlow", "r", "start", "0")))
+    path = Path(storage.path(layout.task_key("LinearFlow", "r", "start", "start")))
     text = path.read_text()
     # Still valid JSON, but the artifact names are gone: without a check, "no artifact 'numbers'".
     path.write_text(text.replace('"artifacts"', '"artifactz"'))
     task = start_task(flow, "LinearFlow", "middle", datastore)
     assert task.wait(60) == 3
     last = task.stderr.read().decode().strip().splitlines()[-1]
-    assert "LinearFlow/r/middle/0" in last and "start/0/task.json" in last and "corrupt" in last
-    assert read_task(storage, TaskAddress("LinearFlow", "r", "middle", "0")) is None
+    assert "LinearFlow/r/middle/middle" in last and "start/start/task.json" in last and "corrupt" in last
+    assert read_task(storage, TaskAddress("LinearFlow", "r", "middle", "middle")) is None
 
 
 def test_a_failed_step_alters_nothing_already_stored(tmp_path):
@@ -127,12 +127,12 @@ def test_a_failed_step_alters_nothing_already_stored(tmp_path):
     )
     assert start_task(flow, "FailingFlow", "start", datastore).wait(60) == 0
     before = snapshot_objects(datastore)
-    start_record = (datastore / "runs/FailingFlow/r/start/0/task.json").read_bytes()
+    start_record = (datastore / "runs/FailingFlow/r/start/start/task.json").read_bytes()
     task = start_task(flow, "FailingFlow", "middle", datastore)
     assert task.wait(60) == 1
-    assert "FailingFlow/r/middle/0" in task.stderr.read().decode().strip().splitlines()[-1]
+    assert "FailingFlow/r/middle/middle" in task.stderr.read().decode().strip().splitlines()[-1]
     assert snapshot_objects(datastore) == before
-    assert (datastore / "runs/FailingFlow/r/start/0/task.json").read_bytes() == start_record
+    assert (datastore / "runs/FailingFlow/r/start/start/task.json").read_bytes() == start_record
 
 
 def test_sweep_removes_only_old_abandoned_temporary_files(tmp_path):

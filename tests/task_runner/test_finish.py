@@ -82,7 +82,7 @@ def test_a_failed_run_names_the_failed_task_and_its_reason(tmp_path: Path, monke
     assert result.returncode == 0, result.stderr
     status = _status(tmp_path, run_id)
     assert status["status"] == "failed"
-    assert "/".join(["FinishFlow", run_id, "work", "1"]) in status["reason"]
+    assert "/".join(["FinishFlow", run_id, "work", "work-1"]) in status["reason"]
     assert "RuntimeError" in status["reason"] and "(workflow Failed)" in status["reason"]
     monkeypatch.setenv("FLOWC_DATASTORE", str(tmp_path / "ds"))
     run = Flow("FinishFlow")[run_id]

@@ -9,26 +9,26 @@ from tests.task_runner.driver import drive
 
 # flow file -> (parameters, end task id, expected artifacts of the end task (a subset))
 EXPECTED = {
-    "linear_flow.py": (None, "0", {"message": "hello 6", "numbers": [1, 2, 3], "total": 6}),
-    "branch_flow.py": (None, "0", {"result": 33, "values": [11, 12], "left_side": "left", "base": 10}),
-    "foreach_flow.py": (None, "0", {"labels": ["0:A", "1:B", "2:C", "3:D"], "count": 4}),
-    "nested_foreach_flow.py": (None, "0", {"all_cells": ["1x", "1y", "1z", "2x", "2y", "2z"], "n": 6}),
-    "foreach_in_branch_flow.py": (None, "0", {"total": 14, "note": "plain"}),
-    "branch_in_foreach_flow.py": (None, "0", {"summaries": [(2, "ba"), (3, "edc")]}),
-    "switch_flow.py": ({"mode": "low"}, "0", {"summary": "picked low", "picked": "low", "mode": "low"}),
-    "loop_flow.py": ({"rounds": "4"}, "0.3", {"final": 4, "history": [1, 2, 3, 4], "rounds": 4}),
+    "linear_flow.py": (None, "end", {"message": "hello 6", "numbers": [1, 2, 3], "total": 6}),
+    "branch_flow.py": (None, "end", {"result": 33, "values": [11, 12], "left_side": "left", "base": 10}),
+    "foreach_flow.py": (None, "end", {"labels": ["0:A", "1:B", "2:C", "3:D"], "count": 4}),
+    "nested_foreach_flow.py": (None, "end", {"all_cells": ["1x", "1y", "1z", "2x", "2y", "2z"], "n": 6}),
+    "foreach_in_branch_flow.py": (None, "end", {"total": 14, "note": "plain"}),
+    "branch_in_foreach_flow.py": (None, "end", {"summaries": [(2, "ba"), (3, "edc")]}),
+    "switch_flow.py": ({"mode": "low"}, "end", {"summary": "picked low", "picked": "low", "mode": "low"}),
+    "loop_flow.py": ({"rounds": "4"}, "end.3", {"final": 4, "history": [1, 2, 3, 4], "rounds": 4}),
     "parameters_flow.py": (
         {"text": "q'\"$(x)\n✓", "enabled": "true", "config": '{"a": null}'},
-        "0",
+        "end",
         {"echo": {"text": "q'\"$(x)\n✓", "count": 2, "ratio": 0.5, "enabled": True, "config": {"a": None}}},
     ),
-    "retry_flow.py": (None, "0", {}),
+    "retry_flow.py": (None, "end", {}),
     "catch_flow.py": (
         None,
-        "0",
+        "end",
         {"failure_text": "broken on purpose", "failure_type": "builtins.ValueError"},
     ),
-    "wide_foreach_flow.py": ({"width": 7}, "0", {"width": 7}),
+    "wide_foreach_flow.py": ({"width": 7}, "end", {"width": 7}),
 }
 
 
@@ -44,39 +44,39 @@ def test_flow_runs_to_the_end_with_the_expected_artifacts(flow_file, tmp_path):
 
 def test_retry_fails_once_then_succeeds_on_attempt_1(tmp_path):
     outcome = drive("retry_flow.py", tmp_path / "ds")
-    assert outcome.codes[("flaky", "0")] == [1, 0]
+    assert outcome.codes[("flaky", "flaky")] == [1, 0]
     assert outcome.artifacts("flaky")["attempts_needed"] == 2
     assert outcome.task("flaky")["attempt"] == 1
 
 
 def test_switch_runs_only_the_chosen_case(tmp_path):
     outcome = drive("switch_flow.py", tmp_path / "ds")
-    assert ("high", "0") in outcome.codes and ("low", "0") not in outcome.codes
+    assert ("high", "high") in outcome.codes and ("low", "low") not in outcome.codes
     assert outcome.task("start")["control"]["switch_case"] == "high"
     assert outcome.task("start")["control"]["next"] == ["high"]
 
 
 def test_loop_iterations_name_tasks_and_back_edges_count(tmp_path):
     outcome = drive("loop_flow.py", tmp_path / "ds")
-    assert sorted(task for step, task in outcome.codes if step == "work") == ["0", "0.1", "0.2"]
-    decide = outcome.task("decide", "0.1")["control"]
+    assert sorted(task for step, task in outcome.codes if step == "work") == ["work", "work.1", "work.2"]
+    decide = outcome.task("decide", "decide.1")["control"]
     assert decide["switch_case"] == "again" and decide["next_iteration"] == 2
-    assert outcome.task("decide", "0.2")["control"]["next"] == ["end"]
-    assert outcome.artifacts("work", "0.2")["history"] == [1, 2, 3]
+    assert outcome.task("decide", "decide.2")["control"]["next"] == ["end"]
+    assert outcome.artifacts("work", "work.2")["history"] == [1, 2, 3]
 
 
 def test_nested_foreach_stack_and_task_ids(tmp_path):
     outcome = drive("nested_foreach_flow.py", tmp_path / "ds")
-    cell = outcome.artifacts("cell", "1-2")
+    cell = outcome.artifacts("cell", "cell-1-2")
     assert cell["cell_name"] == "2z"
     assert cell["stack"] == [(1, 2), (2, 3)]
-    assert outcome.task("cell", "1-2")["index_path"] == [1, 2]
-    assert outcome.task("row", "1")["control"]["num_splits"] == 3
+    assert outcome.task("cell", "cell-1-2")["index_path"] == [1, 2]
+    assert outcome.task("row", "row-1")["control"]["num_splits"] == 3
 
 
 def test_foreach_input_and_index_reach_steps_below_the_first(tmp_path):
     outcome = drive("foreach_flow.py", tmp_path / "ds")
-    assert outcome.artifacts("inner", "2")["label"] == "2:C"
+    assert outcome.artifacts("inner", "inner-2")["label"] == "2:C"
     assert outcome.task("start")["control"]["num_splits"] == 4
 
 

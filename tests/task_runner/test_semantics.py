@@ -65,10 +65,10 @@ def test_reading_one_artifact_loads_only_that_object(tmp_path):
     """)
     storage = LocalStorage(tmp_path / "ds")
     assert run_one(flow, tmp_path / "ds", {"flow": "LazyFlow", "step": "start", "run_id": "r"})[0] == 0
-    other = read_task(storage, TaskAddress("LazyFlow", "r", "start", "0"))["artifacts"]["other"]
+    other = read_task(storage, TaskAddress("LazyFlow", "r", "start", "start"))["artifacts"]["other"]
     Path(storage.path(layout.object_key(other["sha"]))).unlink()  # never read: may as well be gone
     assert run_one(flow, tmp_path / "ds", {"flow": "LazyFlow", "step": "end", "run_id": "r"})[0] == 0
-    record = read_task(storage, TaskAddress("LazyFlow", "r", "end", "0"))
+    record = read_task(storage, TaskAddress("LazyFlow", "r", "end", "end"))
     assert record["artifacts"]["other"] == other
 
 
@@ -101,9 +101,9 @@ def test_merge_artifacts_conflict_names_the_artifacts(tmp_path, capfd):
             pass
     """)
     outcome = drive(flow, tmp_path / "ds")
-    assert outcome.codes[("join", "0")] == [1]
+    assert outcome.codes[("join", "join")] == [1]
     line = failure_line(capfd)
-    assert "ConflictFlow/r1/join/0" in line and "x, y" in line
+    assert "ConflictFlow/r1/join/join" in line and "x, y" in line
 
 
 def test_merge_artifacts_include_exclude_and_join_reads(tmp_path):
@@ -178,7 +178,7 @@ def test_next_that_differs_from_the_graph_names_step_and_line(tmp_path, capfd):
     )
     assert run_task(spec, flow=loaded) == 1
     line = failure_line(capfd)
-    assert "WrongNextFlow/r/start/0" in line and "'start'" in line and "self.next(middle)" in line
+    assert "WrongNextFlow/r/start/start" in line and "'start'" in line and "self.next(middle)" in line
     assert f"{start.transition_location}" in line
 
 
@@ -202,9 +202,9 @@ def test_empty_foreach_names_step_and_line(tmp_path, capfd):
             pass
     """)
     outcome = drive(flow, tmp_path / "ds")
-    assert outcome.codes[("start", "0")] == [1]
+    assert outcome.codes[("start", "start")] == [1]
     line = failure_line(capfd)
-    assert "EmptyForeachFlow/r1/start/0" in line and "'items'" in line and "empty" in line
+    assert "EmptyForeachFlow/r1/start/start" in line and "'items'" in line and "empty" in line
     assert "emptyforeachflow.py:" in line
 
 
@@ -249,11 +249,11 @@ def test_unpicklable_artifact_names_artifact_type_step_and_reason(tmp_path, capf
     code, _ = run_one(flow, tmp_path / "ds", {"flow": "LockFlow", "step": "start", "run_id": "r"})
     assert code == 1
     line = failure_line(capfd)
-    assert "LockFlow/r/start/0" in line and "'lock'" in line and "_thread.lock" in line
+    assert "LockFlow/r/start/start" in line and "'lock'" in line and "_thread.lock" in line
     assert "'start'" in line and "pickle" in line
     storage = LocalStorage(tmp_path / "ds")
-    assert read_task(storage, TaskAddress("LockFlow", "r", "start", "0")) is None
-    assert read_attempt(storage, TaskAddress("LockFlow", "r", "start", "0"), 0)["status"] == "failed"
+    assert read_task(storage, TaskAddress("LockFlow", "r", "start", "start")) is None
+    assert read_attempt(storage, TaskAddress("LockFlow", "r", "start", "start"), 0)["status"] == "failed"
 
 
 def test_catch_applies_on_the_last_attempt_only_and_stores_unpicklable_exceptions(tmp_path):
@@ -283,7 +283,7 @@ def test_catch_applies_on_the_last_attempt_only_and_stores_unpicklable_exception
     source = flow.read_text().replace("raise error\n", "raise error\n        self.next(self.middle)\n")
     flow.write_text(source)
     outcome = drive(flow, tmp_path / "ds")
-    assert outcome.codes[("start", "0")] == [1, 0]
+    assert outcome.codes[("start", "start")] == [1, 0]
     end = outcome.artifacts("end")
     # Metaflow's exception wrapper: str() is the traceback, ending with the type and the message
     assert end["text"].splitlines()[-1].endswith("Weird: cannot pickle me") and end["fine"] is None
@@ -316,7 +316,7 @@ def test_join_without_merge_cannot_read_branch_artifacts(tmp_path, capfd):
             pass
     """)
     outcome = drive(flow, tmp_path / "ds")
-    assert outcome.codes[("join", "0")] == [1]
+    assert outcome.codes[("join", "join")] == [1]
     assert "no artifact 'x'" in failure_line(capfd)
 
 
@@ -354,10 +354,10 @@ def test_foreach_join_takes_the_latest_iteration_of_a_loop_in_the_body(tmp_path)
     """)
     outcome = drive(flow, tmp_path / "ds")
     assert outcome.succeeded, outcome.codes
-    assert ("check", "1.2") in outcome.codes and ("check", "0") in outcome.codes
+    assert ("check", "check-1.2") in outcome.codes and ("check", "check-0") in outcome.codes
     assert outcome.artifacts("end")["counts"] == [1, 3]
     inputs = outcome.task("join")["inputs"]
-    assert inputs == ["LoopInForeachFlow/r1/check/0", "LoopInForeachFlow/r1/check/1.2"]
+    assert inputs == ["LoopInForeachFlow/r1/check/check-0", "LoopInForeachFlow/r1/check/check-1.2"]
 
 
 def test_catch_also_catches_a_timeout_after_the_retries(tmp_path):
@@ -379,7 +379,7 @@ def test_catch_also_catches_a_timeout_after_the_retries(tmp_path):
     """)
     flow.write_text(flow.read_text().replace("import FlowSpec,", "import FlowSpec, timeout,"))
     outcome = drive(flow, tmp_path / "ds")
-    assert outcome.codes[("start", "0")] == [4, 0]  # the first attempt is retried, not caught
+    assert outcome.codes[("start", "start")] == [4, 0]  # the first attempt is retried, not caught
     end = outcome.artifacts("end")
     assert "TimeoutException: " in end["text"] and "@timeout of 1 s" in end["text"]
     assert "@timeout of 1 s" in end["problem"].exception
@@ -478,6 +478,6 @@ def test_merge_conflict_names_the_line_of_the_call(tmp_path, capfd):
             pass
     """)
     outcome = drive(flow, tmp_path / "ds")
-    assert outcome.codes[("join", "0")] == [1]
+    assert outcome.codes[("join", "join")] == [1]
     line_number = flow.read_text().splitlines().index("        self.merge_artifacts(inputs)") + 1
     assert f"at conflictlineflow.py:{line_number}" in failure_line(capfd)

@@ -80,7 +80,7 @@ def ui_datastore(tmp_path_factory: pytest.TempPathFactory) -> UiRuns:
     found.runs["local"] = flowc_run(str(root), "--tag", "nightly")
     # One worker: square/1 fails before square/2 starts (the run then stops), so counts are exact.
     found.runs["failed"] = flowc_run(str(root), "--max-workers", "1", "--fail", "true")
-    write_card(str(root), found.runs["local"], "square", "0")
+    write_card(str(root), found.runs["local"], "square", "square-0")
     return found
 
 

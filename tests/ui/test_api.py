@@ -81,11 +81,11 @@ def test_tasks_are_paged_in_flow_order_and_filtered(client: TestClient, ui_datas
     base = _run(ui_datastore, "local") + "/tasks"
     page = client.get(base + "?limit=2&offset=1").json()
     assert page["total"] == 6
-    assert [(t["step"], t["task_id"]) for t in page["tasks"]] == [("square", "0"), ("square", "1")]
+    assert [(t["step"], t["task_id"]) for t in page["tasks"]] == [("square", "square-0"), ("square", "square-1")]
     only = client.get(base + "?step=square").json()
-    assert [t["task_id"] for t in only["tasks"]] == ["0", "1", "2"]
+    assert [t["task_id"] for t in only["tasks"]] == ["square-0", "square-1", "square-2"]
     failed = client.get(_run(ui_datastore, "failed") + "/tasks?status=failed").json()
-    assert [(t["step"], t["task_id"]) for t in failed["tasks"]] == [("square", "1")]
+    assert [(t["step"], t["task_id"]) for t in failed["tasks"]] == [("square", "square-1")]
 
 
 def test_timeline_has_every_attempt_relative_to_the_start(client: TestClient, ui_datastore: UiRuns) -> None:
@@ -93,11 +93,11 @@ def test_timeline_has_every_attempt_relative_to_the_start(client: TestClient, ui
     assert timeline["steps"] == ["start", "square", "join", "end"]
     assert len(timeline["attempts"]) == 6
     first = timeline["attempts"][0]
-    assert first[:4] == ["start", "0", 0, 0] and first[4] >= 0 and first[5] == "successful"
+    assert first[:4] == ["start", "start", 0, 0] and first[4] >= 0 and first[5] == "successful"
 
 
 def test_task_shows_artifacts_cards_logs_and_exception(client: TestClient, ui_datastore: UiRuns) -> None:
-    task = client.get(_run(ui_datastore, "local") + "/steps/join/tasks/0").json()
+    task = client.get(_run(ui_datastore, "local") + "/steps/join/tasks/join").json()
     assert task["status"] == "successful"
     names = {a["name"]: a for a in task["artifacts"]}
     assert names["squares"]["type"] == "list" and names["squares"]["size"] > 0
@@ -105,9 +105,9 @@ def test_task_shows_artifacts_cards_logs_and_exception(client: TestClient, ui_da
         ("default", None, "ok"),
         ("blank", "report", "ok"),
     ]
-    log = client.get(_run(ui_datastore, "local") + "/steps/square/tasks/2/logs/stdout").json()
+    log = client.get(_run(ui_datastore, "local") + "/steps/square/tasks/square-2/logs/stdout").json()
     assert log["text"] == "squaring 3\n"
-    failed = client.get(_run(ui_datastore, "failed") + "/steps/square/tasks/1").json()
+    failed = client.get(_run(ui_datastore, "failed") + "/steps/square/tasks/square-1").json()
     assert failed["status"] == "failed"
     assert failed["exception"]["type"] == "ValueError"
     assert "two is not welcome here" in failed["exception"]["message"]
@@ -115,7 +115,7 @@ def test_task_shows_artifacts_cards_logs_and_exception(client: TestClient, ui_da
 
 
 def test_card_is_served_sandboxed(client: TestClient, ui_datastore: UiRuns) -> None:
-    url = _run(ui_datastore, "local") + "/steps/square/tasks/0/cards/0/card-0-blank.html"
+    url = _run(ui_datastore, "local") + "/steps/square/tasks/square-0/cards/0/card-0-blank.html"
     answer = client.get(url)
     assert answer.status_code == 200 and "card-table" in answer.text
     assert answer.headers["content-security-policy"] == "sandbox allow-scripts"
@@ -123,7 +123,7 @@ def test_card_is_served_sandboxed(client: TestClient, ui_datastore: UiRuns) -> N
 
 
 def test_preview_is_made_outside_the_server_process(client: TestClient, ui_datastore: UiRuns) -> None:
-    base = _run(ui_datastore, "local") + "/steps/start/tasks/0/artifacts"
+    base = _run(ui_datastore, "local") + "/steps/start/tasks/start/artifacts"
     preview = client.get(base + "/marker/preview").json()
     assert preview["preview"] == "Marker('start')"
     made_by = os.listdir(ui_datastore.marker_dir)
@@ -135,7 +135,7 @@ def test_preview_is_made_outside_the_server_process(client: TestClient, ui_datas
 def test_download_is_the_stored_bytes(client: TestClient, ui_datastore: UiRuns) -> None:
     from flowc.datastore.serialization import decode
 
-    answer = client.get(_run(ui_datastore, "local") + "/steps/start/tasks/0/artifacts/blob/download")
+    answer = client.get(_run(ui_datastore, "local") + "/steps/start/tasks/start/artifacts/blob/download")
     assert answer.status_code == 200
     assert answer.headers["content-disposition"] == 'attachment; filename="blob.flowc-pickle5"'
     assert decode(answer.content) == b"\x00\x01binary"
@@ -172,8 +172,8 @@ def test_unknown_things_are_404_with_one_line(client: TestClient, ui_datastore: 
     for path in (
         "/api/flows/NoSuchFlow/runs",
         f"/api/flows/{FLOW_NAME}/runs/123",
-        _run(ui_datastore, "local") + "/steps/start/tasks/7",
-        _run(ui_datastore, "local") + "/steps/start/tasks/0/artifacts/nope/preview",
+        _run(ui_datastore, "local") + "/steps/start/tasks/start-7",
+        _run(ui_datastore, "local") + "/steps/start/tasks/start/artifacts/nope/preview",
     ):
         answer = client.get(path)
         assert answer.status_code == 404, path
@@ -223,7 +223,7 @@ def test_over_an_s3_datastore(s3_root: str, tmp_path: Path) -> None:
     assert run["graph_error"] is None
     tasks = client.get(f"/api/flows/{FLOW_NAME}/runs/{run_id}/tasks?step=join").json()["tasks"]
     assert tasks[0]["cards"] is True and tasks[0]["attempts"] == 1
-    base = f"/api/flows/{FLOW_NAME}/runs/{run_id}/steps/join/tasks/0"
+    base = f"/api/flows/{FLOW_NAME}/runs/{run_id}/steps/join/tasks/join"
     assert client.get(base + "/artifacts/squares/preview").json()["preview"] == "[1, 4, 9]"
     card = client.get(base).json()["cards"][1]
     assert client.get(f"{base}/cards/0/{card['file']}").status_code == 200
@@ -256,7 +256,7 @@ def test_big_artifacts_get_no_preview(client: TestClient, ui_datastore: UiRuns, 
     import flowc.ui.model
 
     monkeypatch.setattr(flowc.ui.model, "PREVIEW_MAX_BYTES", 16)
-    answer = client.get(_run(ui_datastore, "local") + "/steps/end/tasks/0/artifacts/squares/preview").json()
+    answer = client.get(_run(ui_datastore, "local") + "/steps/end/tasks/end/artifacts/squares/preview").json()
     assert answer["error"].startswith("no preview: the artifact is over")
 
 
@@ -292,13 +292,13 @@ def test_retried_task_shows_each_attempt(tmp_path: Path) -> None:
         ("flaky", 0, "failed"),
         ("flaky", 1, "successful"),
     ]
-    task = client.get(base + "/steps/flaky/tasks/0").json()
+    task = client.get(base + "/steps/flaky/tasks/flaky").json()
     assert task["status"] == "successful" and [a["status"] for a in task["attempts"]] == [
         "failed",
         "successful",
     ]
     assert client.get(base + "/tasks?step=flaky").json()["tasks"][0]["attempts"] == 2
-    log = client.get(base + "/steps/flaky/tasks/0/logs/stderr?attempt=0").json()
+    log = client.get(base + "/steps/flaky/tasks/flaky/logs/stderr?attempt=0").json()
     assert "first attempt fails on purpose" in log["text"]
 
 

@@ -158,14 +158,14 @@ def test_task_page_cards_artifacts_and_logs(
     _click(page, squares.locator("button"))
     assert squares.locator("td.preview pre").inner_text() == "[1, 4, 9]"
     _shot(page, tmp_path, "task-with-cards")
-    page.goto(f"{ui_url}/flows/{FLOW_NAME}/runs/{run_id}/steps/square/tasks/1")
+    page.goto(f"{ui_url}/flows/{FLOW_NAME}/runs/{run_id}/steps/square/tasks/square-1")
     expect(page.locator("#log")).to_contain_text("squaring 2")
 
 
 def test_a_card_cannot_script_the_ui(page, ui_url: str, engines_datastore: UiRuns) -> None:  # type: ignore[no-untyped-def]
     """A card whose script reaches for the page around it (written through the card store)."""
     run_id = engines_datastore.runs["local"]
-    page.goto(f"{ui_url}/flows/{FLOW_NAME}/runs/{run_id}/steps/square/tasks/0")
+    page.goto(f"{ui_url}/flows/{FLOW_NAME}/runs/{run_id}/steps/square/tasks/square-0")
     card = page.frame_locator("iframe.card-frame")
     expect(card.locator("#card-table tr")).to_have_count(4)
     expect(card.locator("#escape")).to_have_text("blocked")  # its script ran, and was refused
@@ -191,7 +191,7 @@ def test_preview_of_a_package_run_object(page, ui_url: str, engines_datastore: U
     """An object of a class of the flow file, from a run whose code is a package (Step Functions):
     the preview child unpacks the package and unpickles it; the server never does."""
     run_id = engines_datastore.runs["sfn"]
-    page.goto(f"{ui_url}/flows/{FLOW_NAME}/runs/{run_id}/steps/start/tasks/0")
+    page.goto(f"{ui_url}/flows/{FLOW_NAME}/runs/{run_id}/steps/start/tasks/start")
     marker = page.locator("#artifacts tr[data-artifact=marker]")
     _click(page, marker.locator("button"))
     assert marker.locator("td.preview pre").inner_text() == "Marker('start')"

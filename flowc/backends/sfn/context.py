@@ -3,13 +3,14 @@
 The JSON that flows between states (JSONPath ``$``) is a small fixed record, the *run context*::
 
     {"run_id": "sfn-<execution name>", "params": "<parameters as JSON text>",
-     "iteration": "0", "suffix": "", "index": "", "base": "0"}
+     "iteration": "0", "suffix": "", "index": "", "base": ""}
 
 * ``run_id`` is computed once from ``$$.Execution.Name`` (a Distributed Map's child executions
   have their own names, so it travels in the state instead of being re-read from the context).
 * ``index`` is the foreach index path for ``--index`` (``"3,1"``), ``base`` the same path as the
-  task id's base (``"3-1"``, ``"0"`` outside any foreach): both are extended by each Map's
-  ItemSelector from ``$$.Map.Item.Value``.
+  task id writes it after the step name (``"-3-1"``, ``""`` outside any foreach: see
+  :func:`flowc.datastore.layout.task_id`): both are extended by each Map's ItemSelector from
+  ``$$.Map.Item.Value``.
 * ``iteration`` (text, for ``--iteration``) and ``suffix`` (``""`` or ``".<iteration>"``, for the task
   id) change only on a loop's back edge, from the control record's ``next_iteration``.
 * ``params`` reaches the start task only (as ``FLOWC_PARAMETERS``).
@@ -65,8 +66,11 @@ class Lowering:
     def task_key_format(self, step: str) -> str:
         """``States.Format`` template of a task's ``task.json`` key (run id, base, suffix).
 
-        The datastore prefix is escaped: an S3 key may hold ``'``, ``{`` or ``\\``.
+        The task id is :func:`flowc.datastore.layout.task_id` of the step outside any foreach and
+        loop, followed by ``base`` and ``suffix``. The datastore prefix is escaped: an S3 key may
+        hold ``'``, ``{`` or ``\\``.
         """
         from flowc.backends.sfn.intrinsics import escape
+        from flowc.datastore.layout import task_id
 
-        return f"{escape(f'{self.prefix}runs/{self.flow}/')}{{}}/{step}/{{}}{{}}/task.json"
+        return f"{escape(f'{self.prefix}runs/{self.flow}/')}{{}}/{step}/{task_id(step)}{{}}{{}}/task.json"

@@ -122,7 +122,7 @@ def build_definition(ir: FlowIR, settings: Settings, options: Mapping[str, Any])
             "iteration": "0",
             "suffix": "",
             "index": "",
-            "base": "0",
+            "base": "",
         },
         "Next": top["StartAt"],
     }

@@ -106,7 +106,8 @@ def _fan_out(
         index = "States.Format('{},{}', $.index, $$.Map.Item.Value)"
         base = "States.Format('{}-{}', $.base, $$.Map.Item.Value)"
     else:
-        index = base = "States.Format('{}', $$.Map.Item.Value)"
+        index = "States.Format('{}', $$.Map.Item.Value)"
+        base = "States.Format('-{}', $$.Map.Item.Value)"
     inner_selector = {f"{field}.$": f"$.{field}" for field in CONTEXT_FIELDS}
     inner_selector.update({"index.$": index, "base.$": base})
 
