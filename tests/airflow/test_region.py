@@ -70,7 +70,7 @@ def test_region_runs_each_step_and_iteration_as_a_task(tmp_path: Path) -> None:
     artifacts = collect_artifacts(datastore, "FlakyLoopFlow", "r1")
     tasks = sorted(k for k in artifacts if k[0] != "start")
     assert tasks == [(step, task) for step in ("decide", "work") for task in (step, f"{step}.1", f"{step}.2")]
-    assert artifacts[("decide", "0.2")]["counter"] == 3
+    assert artifacts[("decide", "decide.2")]["counter"] == 3
 
 
 def test_region_without_retry_returns_the_failing_step_exit_code(tmp_path: Path) -> None:

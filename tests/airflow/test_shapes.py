@@ -65,7 +65,7 @@ def test_loop_with_two_exits(
     assert result.task_states[(taken, -1)] == "success"
     assert result.task_states[(skipped, -1)] == "skipped"
     ends = [key for key in actual if key[0] == "end"]
-    assert ends == [("end", f"0.{int(limit) - 1}")]  # the end runs at the loop's last iteration
+    assert ends == [("end", f"end.{int(limit) - 1}")]  # the end runs at the loop's last iteration
 
 
 def test_switch_inside_a_foreach_takes_each_index_own_case(

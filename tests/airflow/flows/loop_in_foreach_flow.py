@@ -36,7 +36,7 @@ class LoopInForeachFlow(FlowSpec):
     @step
     def join_cols(self, inputs):
         self.cells = sorted(getattr(i, "cell", -1) for i in inputs)
-        self.failures = sorted(str(i.failure) for i in inputs if getattr(i, "failure", None))
+        self.failures = sorted(i.failure.exception for i in inputs if getattr(i, "failure", None))
         self.next(self.join_rows)
 
     @step

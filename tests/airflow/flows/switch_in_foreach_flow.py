@@ -71,7 +71,7 @@ class SwitchInForeachFlow(FlowSpec):
         if current.retry_count == 0:
             raise RuntimeError("the join fails once")
         self.summaries = sorted(i.summary for i in inputs if not getattr(i, "failure", None))
-        self.failures = [str(i.failure) for i in inputs if getattr(i, "failure", None)]
+        self.failures = [i.failure.exception for i in inputs if getattr(i, "failure", None)]
         self.next(self.end)
 
     @step
