@@ -76,7 +76,8 @@ class ParameterSpec:
     location: Location | None = None
     # The class attribute that steps read (``self.<attribute>``) when it differs from ``name``.
     attribute: str | None = None
-    # The default is a callable: it has no compile-time value and is evaluated where the run starts.
+    # The default is a callable, or an IncludeFile's path (then in ``default``): it has no
+    # compile-time value and is resolved by the start task where the run starts.
     deferred_default: bool = False
     # Metaflow's separator=: the step sees the text value split on it (a list of str).
     separator: str | None = None

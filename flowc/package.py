@@ -35,10 +35,12 @@ from typing import Any
 
 __all__ = [
     "DEFAULT_EXCLUDE",
+    "INCLUDE_SNAPSHOTS",
     "MANIFEST_NAME",
     "CodePackage",
     "PackageError",
     "build_package",
+    "include_file_path",
     "local_imports",
     "package_url",
     "store_package",
@@ -46,6 +48,9 @@ __all__ = [
 
 #: Name of the manifest inside every package.
 MANIFEST_NAME = "FLOWC_PACKAGE.json"
+#: Folder of the package holding each ``IncludeFile`` default's content, read when the package is
+#: built (deploy time, as Metaflow snapshots it for deployed runs): ``FLOWC_INCLUDE/<parameter>``.
+INCLUDE_SNAPSHOTS = "FLOWC_INCLUDE"
 #: Format of the manifest; bump when the package layout changes.
 PACKAGE_FORMAT = 1
 #: Never packaged: caches, version control, virtual environments, local datastores.
@@ -315,6 +320,7 @@ def build_package(
     manifest = {"format": PACKAGE_FORMAT, "flow_file": flow_path.name}
     payload: dict[str, bytes] = {name: path.read_bytes() for name, path in entries.items()}
     payload[MANIFEST_NAME] = (json.dumps(manifest, sort_keys=True) + "\n").encode()
+    payload.update(_include_file_snapshots(flow_path))
     data = _tar(payload)
     return CodePackage(
         sha=hashlib.sha256(data).hexdigest(),
@@ -373,3 +379,39 @@ def store_package(storage: Any, package: CodePackage) -> str:
     if sha != package.sha:  # pragma: no cover - the object store hashes the same bytes
         raise PackageError(f"package stored as {sha}, expected {package.sha}")
     return package_url(storage.url, sha)
+
+
+def _include_file_snapshots(flow_path: Path) -> dict[str, bytes]:
+    """``{FLOWC_INCLUDE/<parameter>: content}`` of the flow's ``IncludeFile`` defaults, read now.
+
+    The path is read as Metaflow reads it, relative to the working directory (then to the flow's
+    folder); a default that cannot be read is an error here rather than in every scheduled run.
+    """
+    from flowc.frontend import CompileError, build_ir
+
+    try:
+        parameters = build_ir(str(flow_path)).parameters
+    except CompileError:
+        return {}  # the flow is refused where it is compiled, with its diagnostics
+    snapshots = {}
+    for spec in parameters:
+        if not (spec.is_file and spec.deferred_default and isinstance(spec.default, str)):
+            continue
+        found = include_file_path(spec.default, flow_path.parent)
+        if found is None:
+            raise PackageError(
+                f"IncludeFile {spec.name!r}: its default {spec.default!r} is not a readable file "
+                f"(looked in {Path.cwd()} and {flow_path.parent})"
+            )
+        snapshots[f"{INCLUDE_SNAPSHOTS}/{spec.name}"] = found.read_bytes()
+    return snapshots
+
+
+def include_file_path(default: str, flow_folder: Path) -> Path | None:
+    """Where an ``IncludeFile``'s default path is: as given (relative to the working directory, as
+    Metaflow reads it), else relative to the flow's folder; None when neither is a file."""
+    path = Path(default).expanduser()
+    for candidate in (path, flow_folder / path):
+        if candidate.is_file():
+            return candidate
+    return None

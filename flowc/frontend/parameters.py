@@ -1,8 +1,9 @@
 """``Parameter`` / ``IncludeFile`` declarations -> :class:`flowc.ir.ParameterSpec`.
 
 Arguments are read from the AST; a non-literal one (a constant defined elsewhere, an expression) is
-read from the imported class's ``Parameter`` object. A callable default has no compile-time value:
-the spec says so (``deferred_default``) and the run evaluates it where it starts.
+read from the imported class's ``Parameter`` object. A callable default has no compile-time value,
+nor has an ``IncludeFile``'s default (a path whose content is the value): the spec says so
+(``deferred_default``, with the path as ``default``) and the run resolves it where it starts.
 """
 
 from __future__ import annotations
@@ -139,6 +140,9 @@ def parameter_spec(
                 default = None
             elif callable(default):
                 deferred, default = True, None
+        if source.is_file and isinstance(default, str) and not deferred:
+            # A path: its content is the value, read where the run starts (or snapshot at deploy).
+            deferred = True
         if deferred or default is None:
             has_default = False
 
@@ -192,7 +196,7 @@ def parameter_spec(
     spec = ParameterSpec(
         name=name,
         type=kind,
-        default=freeze(default) if has_default else None,
+        default=freeze(default) if has_default or (deferred and source.is_file) else None,
         has_default=has_default,
         required=bool(required) if required is not NOT_LITERAL else False,
         help=help_text if isinstance(help_text, str) else None,

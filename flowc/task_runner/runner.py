@@ -331,9 +331,10 @@ class _Task:
         )
 
     def _deferred_defaults(self, given: Mapping[str, Any], run: Mapping[str, Any] | None) -> dict[str, Any]:
-        """Callable defaults (``default=lambda ctx: ...``) of the parameters given no value, called
-        here, where the run starts, on every target, with Metaflow's ``ParameterContext``. The front
-        end never runs user code, so no compiled document holds their value."""
+        """Deferred defaults of the parameters given no value, resolved here, where the run starts,
+        on every target: a callable default (``default=lambda ctx: ...``) is called with Metaflow's
+        ``ParameterContext``; an ``IncludeFile``'s default path is read (:meth:`_include_default`).
+        The front end never runs user code, so no compiled document holds these values."""
         from flowc.authoring.parameters import Parameter, ParameterContext
         from flowc.params import ParameterError, parse_value
 
@@ -344,6 +345,9 @@ class _Task:
             if not spec.deferred_default or given.get(spec.name) is not None:
                 continue
             declared = getattr(self.flow.flow_class, attributes[spec.name], None)
+            if spec.is_file and isinstance(spec.default, str):
+                values[spec.name] = self._include_default(spec.name, spec.default, declared)
+                continue
             if not isinstance(declared, Parameter) or not callable(declared.default):
                 continue
             context = ParameterContext(
@@ -361,6 +365,31 @@ class _Task:
                 ) from None
             values[spec.name] = None if value is None else parse_value(spec, value)
         return values
+
+    def _include_default(self, name: str, default: str, declared: Any) -> str | bytes:
+        """An ``IncludeFile``'s default content: the snapshot its code package took at deploy
+        (``FLOWC_INCLUDE/<name>``), else the file where the run starts (the working directory, then
+        the flow's folder), as Metaflow reads it."""
+        from pathlib import Path
+
+        from flowc.package import INCLUDE_SNAPSHOTS, include_file_path
+        from flowc.params import ParameterError
+
+        folder = Path(self.flow.path).parent
+        snapshot = folder / INCLUDE_SNAPSHOTS / name
+        found = snapshot if snapshot.is_file() else include_file_path(default, folder)
+        if found is None:
+            raise ParameterError(f"parameter {name!r}: cannot read its default file {default!r}")
+        content = found.read_bytes()
+        if not getattr(declared, "is_text", True):
+            return content
+        encoding = getattr(declared, "encoding", None) or "utf-8"
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            raise ParameterError(
+                f"parameter {name!r}: default file {default!r} is not {encoding} text"
+            ) from None
 
     def _given_parameters(self, run: Mapping[str, Any] | None) -> dict[str, Any]:
         if self.spec.params_file:

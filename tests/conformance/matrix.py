@@ -234,6 +234,13 @@ CASES: tuple[Case, ...] = (
         checks={("start", "seen"): ("CallableDefaultFlow:label", 19)},
     ),
     Case(
+        "include_default",
+        "include_default_flow.py",
+        "IncludeDefaultFlow",
+        behaviour="include_default",
+        checks={("start", "rows"): [["alpha", "1"], ["beta", "2"]]},
+    ),
+    Case(
         "client",
         "client_flow.py",
         "ClientFlow",
@@ -297,11 +304,7 @@ TARGETS: Mapping[str, Target] = {
         "argo",
         "compiled YAML validated against Argo's JSON schema, then executed by the project's Argo DAG "
         "interpreter (no Argo engine can run here: see ../shared/ENGINES.md)",
-        disables={
-            "resume": "resume is a local-runtime command",
-            "callable_default": "refused at compile: a workflow argument has no way to say 'not given' "
-            "for a callable default yet (issue 18 item 3, Argo part not done)",
-        },
+        disables={"resume": "resume is a local-runtime command"},
     ),
     "sfn": Target(
         "sfn",

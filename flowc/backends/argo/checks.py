@@ -63,19 +63,13 @@ def argo_refusals(ir: FlowIR, namespace: str) -> Iterator[Diagnostic]:
                 f"({', '.join(OWN_PARAMETERS)}); rename it",
                 line=line,
             )
-        if getattr(parameter, "deferred_default", False):
-            yield refuse(
-                "deferred-default",
-                None,
-                f"parameter {parameter.name!r} has a callable default; a workflow argument needs its "
-                "value written in the template (give a literal default)",
-                line=parameter.location.line if parameter.location else None,
-            )
 
     if ir.schedule is not None:
         # A required parameter without default is refused for every target (backends.base); an
         # optional one without default has no value on Argo either: a workflow argument needs one.
-        missing = [p.name for p in ir.parameters if not p.has_default and not p.required]
+        missing = [
+            p.name for p in ir.parameters if not p.has_default and not p.required and not p.deferred_default
+        ]
         if missing:
             yield refuse(
                 "scheduled-optional-parameters",

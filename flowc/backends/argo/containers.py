@@ -76,12 +76,21 @@ def _argv(
     return argv
 
 
+def _parameter_value(name: str, deferred: bool) -> str:
+    """The expression of one parameter's value. A deferred default (a callable, an IncludeFile's
+    path) has no value in the document: its argument is ``""`` unless given, sent as null, and the
+    start task resolves the default (docs/authoring.md, "Parameters")."""
+    value = f"workflow.parameters[{quote(name)}]"
+    return f"({value} == '' ? nil : {value})" if deferred else value
+
+
 def _parameters_artifact(ir: FlowIR) -> dict[str, Any]:
     # toJson of a map quotes every value exactly (quotes, newlines, "$(...)" stay data), and the file
     # keeps values of any size out of the argv.
     # A value too large for the Workflow arrives as a datastore hash under OBJECTS_KEY instead.
     names = [(p.name, p.name) for p in ir.parameters] + [(OBJECTS_KEY, OBJECTS_PARAMETER)]
-    pairs = ", ".join(f"{quote(key)}: workflow.parameters[{quote(name)}]" for key, name in names)
+    deferred = {p.name for p in ir.parameters if p.deferred_default}
+    pairs = ", ".join(f"{quote(key)}: {_parameter_value(name, name in deferred)}" for key, name in names)
     # Argo substitutes a template more than once: the globals, then the inputs
     # (workflow/common/util.go, SubstituteParams), then the whole pod, which carries this artifact
     # in ARGO_TEMPLATE (workflow/controller/workflowpod.go, substitutePodParams). A value holding

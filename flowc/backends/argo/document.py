@@ -68,6 +68,8 @@ def parameter_value(parameter: ParameterSpec) -> str | None:
     The task runner parses text by the parameter's type, so the default is written the way a user
     would type it: ``2``, ``0.5``, ``True``, JSON as JSON.
     """
+    if parameter.deferred_default:
+        return ""  # resolved by the start task (containers._parameters_artifact sends null)
     if not parameter.has_default:
         return None
     value = parameter.default

@@ -42,6 +42,7 @@ _EXPRESSION_NAMES = {
     "string",
     "true",
     "false",
+    "nil",  # expr-lang's null (https://expr-lang.org/docs/language-definition#literals)
 }
 _DEPENDS_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9]*)(?:\.(\w+))?")
 #: Task results ``depends`` may name (https://argo-workflows.readthedocs.io/en/latest/enhanced-depends-logic/).
