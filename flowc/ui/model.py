@@ -253,7 +253,8 @@ class UIData:
     def _code(self, flow: str, run_id: str) -> dict[str, Any] | None:
         """Where the run's flow code is, as its start task recorded it (None before it succeeded)."""
         try:
-            record = self.store.read_json(layout.task_key(flow, run_id, "start", layout.task_id("start"))) or {}
+            key = layout.task_key(flow, run_id, "start", layout.task_id("start"))
+            record = self.store.read_json(key) or {}
         except CorruptRecord:
             return None
         return record.get("code")

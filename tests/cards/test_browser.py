@@ -41,7 +41,7 @@ def test_report_card_renders_offline(browser: Any, card_run, tmp_path: Path) -> 
     done = flowc(
         "card",
         "get",
-        f"CardFlow/{run_id}/start/0",
+        f"CardFlow/{run_id}/start/start",
         str(path),
         "--id",
         "report",
@@ -70,7 +70,7 @@ def test_default_card_renders_offline(browser: Any, card_run, tmp_path: Path) ->
     done = flowc(
         "card",
         "get",
-        f"CardFlow/{run_id}/start/0",
+        f"CardFlow/{run_id}/start/start",
         str(path),
         "--type",
         "default",

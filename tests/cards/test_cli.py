@@ -17,7 +17,7 @@ from tests.cards.flows.card_flow import PNG
 def test_card_list_shows_every_card_and_why_two_failed(card_run) -> None:
     work, datastore, run_id = card_run
     done = _flowc(
-        "card", "list", f"CardFlow/{run_id}/start/0", "--datastore", datastore, "--as-json", cwd=work
+        "card", "list", f"CardFlow/{run_id}/start/start", "--datastore", datastore, "--as-json", cwd=work
     )
     assert done.returncode == 0, done.stderr
     cards = {card["type"]: card for card in json.loads(done.stdout)["cards"]}
@@ -31,7 +31,7 @@ def test_card_list_shows_every_card_and_why_two_failed(card_run) -> None:
 
 def test_card_get_writes_the_html(card_run) -> None:
     work, datastore, run_id = card_run
-    task = f"CardFlow/{run_id}/start/0"
+    task = f"CardFlow/{run_id}/start/start"
     done = _flowc("card", "get", task, "report.html", "--id", "report", "--datastore", datastore, cwd=work)
     assert done.returncode == 0, done.stderr
     html = (work / "report.html").read_text()
@@ -62,7 +62,7 @@ def test_card_view_prints_the_file(card_run) -> None:
     done = _flowc(
         "card",
         "view",
-        f"CardFlow/{run_id}/start/0",
+        f"CardFlow/{run_id}/start/start",
         "--id",
         "report",
         "--no-browser",
@@ -81,7 +81,7 @@ def test_card_view_without_a_display_only_prints_the_path(card_run) -> None:
     done = _flowc(
         "card",
         "view",
-        f"CardFlow/{run_id}/start/0",
+        f"CardFlow/{run_id}/start/start",
         "--type",
         "default",
         "--datastore",
@@ -98,15 +98,15 @@ def test_card_view_without_a_display_only_prints_the_path(card_run) -> None:
 def test_missing_cards_are_one_line_errors(card_run) -> None:
     work, datastore, run_id = card_run
     for words in (
-        ("card", "get", f"CardFlow/{run_id}/end/0"),
-        ("card", "get", f"CardFlow/{run_id}/start/0", "--type", "nope"),
+        ("card", "get", f"CardFlow/{run_id}/end/end"),
+        ("card", "get", f"CardFlow/{run_id}/start/start", "--type", "nope"),
         ("card", "list", f"CardFlow/{run_id}/start/9"),
         ("card", "get", "CardFlow/start"),
     ):
         done = _flowc(*words, "--datastore", datastore, cwd=work)
         assert done.returncode != 0 and len(done.stderr.strip().splitlines()) == 1, done.stderr
         assert "Traceback" not in done.stderr
-    done = _flowc("card", "get", f"CardFlow/{run_id}/end/0", "--datastore", datastore, cwd=work)
+    done = _flowc("card", "get", f"CardFlow/{run_id}/end/end", "--datastore", datastore, cwd=work)
     assert CardNotPresentException.headline in done.stderr
 
 
@@ -141,7 +141,7 @@ def test_metaflow_form_python_flow_card_get(card_run) -> None:
             "--quiet",
             "card",
             "get",
-            f"{run_id}/start/0",
+            f"{run_id}/start/start",
             "out.html",
             "--id",
             "report",

@@ -48,7 +48,7 @@ def test_view_follow_keeps_the_file_current_until_the_task_ends(tmp_path: Path) 
             / "LiveCardFlow"
             / run_id
             / "start"
-            / "0"
+            / "start"
             / "cards"
             / "attempt-0"
             / "index.json"
@@ -60,7 +60,7 @@ def test_view_follow_keeps_the_file_current_until_the_task_ends(tmp_path: Path) 
                 *flowc,
                 "card",
                 "view",
-                f"LiveCardFlow/{run_id}/start/0",
+                f"LiveCardFlow/{run_id}/start/start",
                 "--follow",
                 "--no-browser",
                 "--out",

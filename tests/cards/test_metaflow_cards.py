@@ -83,7 +83,7 @@ def test_a_resumed_task_shows_its_origin_cards(tmp_path: Path) -> None:
     namespace(None)
     second = Flow("ResumeCardFlow", datastore=datastore)[(tmp_path / "second").read_text().strip()]
     start = second["start"].task
-    first_start = f"ResumeCardFlow/{(tmp_path / 'first').read_text().strip()}/start/0"
+    first_start = f"ResumeCardFlow/{(tmp_path / 'first').read_text().strip()}/start/start"
     assert start.origin_pathspec == first_start
     (card,) = get_cards(start, type="taskspec_card")
     assert card.get() == first_start == start.data.origin_pathspec

@@ -81,7 +81,8 @@ def test_tasks_are_paged_in_flow_order_and_filtered(client: TestClient, ui_datas
     base = _run(ui_datastore, "local") + "/tasks"
     page = client.get(base + "?limit=2&offset=1").json()
     assert page["total"] == 6
-    assert [(t["step"], t["task_id"]) for t in page["tasks"]] == [("square", "square-0"), ("square", "square-1")]
+    listed = [(t["step"], t["task_id"]) for t in page["tasks"]]
+    assert listed == [("square", "square-0"), ("square", "square-1")]
     only = client.get(base + "?step=square").json()
     assert [t["task_id"] for t in only["tasks"]] == ["square-0", "square-1", "square-2"]
     failed = client.get(_run(ui_datastore, "failed") + "/tasks?status=failed").json()

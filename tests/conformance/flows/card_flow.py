@@ -27,7 +27,7 @@ class CardFlow(FlowSpec):
 
     @step
     def end(self):
-        start = Task(f"{current.flow_name}/{current.run_id}/start/0")
+        start = Task(f"{current.flow_name}/{current.run_id}/start/start")
         cards = get_cards(start)
         self.cards = [[c.type, c.id, c.status] for c in cards]
         report = get_cards(start, id="report")[0].get()

@@ -103,7 +103,7 @@ def _index_path(control, depth):
     """The foreach index path of the task that wrote ``control`` (a task at ``depth`` indices)."""
     if depth == 0:
         return []
-    return [int(part) for part in control["task_id"].split(".")[0].split("-")]
+    return [int(index) for index in control["index_path"]]
 
 
 def _max_map_length():
