@@ -7,12 +7,14 @@ works as ``from metaflow.exception import X`` does.
 from __future__ import annotations
 
 from flowc.client.objects import MetaflowNamespaceMismatch, MetaflowNotFound
+from flowc.task_runner.errors import CaughtException as MetaflowExceptionWrapper
 from flowc.task_runner.errors import StepFailure
 
 __all__ = [
     "ExternalCommandFailed",
     "FlowRuleBroken",
     "MetaflowException",
+    "MetaflowExceptionWrapper",
     "MetaflowNamespaceMismatch",
     "MetaflowNotFound",
     "MissingInMergeArtifactsException",

@@ -49,7 +49,15 @@ class TaskException:
     message: str
     stacktrace: str
 
+    @property
+    def exception(self) -> str:
+        """The exception's text (``MetaflowExceptionWrapper.exception``, as ``@catch`` stores it)."""
+        return self.message
+
     def __str__(self) -> str:
+        # As Metaflow's wrapper: the traceback, whose last line names the type and the message.
+        if self.stacktrace:
+            return self.stacktrace
         return f"{self.type}: {self.message}" if self.message else self.type
 
 

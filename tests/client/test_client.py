@@ -143,7 +143,10 @@ def test_task_exception_is_what_the_step_raised(tmp_path: Path) -> None:
     raised = run["end"].task.exception
     assert (raised.type, raised.message) == ("LookupError", "no such thing: é")
     assert "raising_flow.py" in raised.stacktrace and "in end" in raised.stacktrace
-    assert str(raised) == "LookupError: no such thing: é"
+    # Metaflow's wrapper: .exception is the text, str() the traceback ending with type and text
+    assert raised.exception == "no such thing: é"
+    assert str(raised) == raised.stacktrace
+    assert str(raised).splitlines()[-1] == "LookupError: no such thing: é"
     slow = Flow("TimeoutFlow", datastore=datastore).latest_run["slow"].task
     assert slow.exception is None and "timeout" in slow.attempt_record["exit_reason"]
 

@@ -537,7 +537,7 @@ def test_every_line_of_many_loud_tasks_is_stored(tmp_path: Path, executor: str) 
     counts = {
         task.id: (len(task.stdout.splitlines()), len(task.stderr.splitlines())) for task in run["shout"]
     }
-    assert counts == {str(i): (5000, 5000) for i in range(32)}
+    assert counts == {f"shout-{i}": (5000, 5000) for i in range(32)}
     assert result.stdout.count(b" out line ") == 32 * 5000  # the console got every line too
 
 

@@ -87,6 +87,9 @@ def test_catch_records_the_exception_and_continues(tmp_path):
     assert fails["control"]["next"] == ["end"]
     failure = outcome.artifacts("fails")["failure"]
     # Metaflow's exception wrapper (MetaflowExceptionWrapper): type, message and traceback
+    from flowc.exception import MetaflowExceptionWrapper
+
+    assert isinstance(failure, MetaflowExceptionWrapper)
     assert (failure.type, failure.exception) == ("builtins.ValueError", "broken on purpose")
     assert str(failure) == failure.stacktrace
     assert str(failure).splitlines()[-1] == "ValueError: broken on purpose"

@@ -47,8 +47,8 @@ def test_a_damaged_log_is_an_error_never_altered_text(tmp_path: Path) -> None:
     flow.write_text(CHATTY, encoding="utf-8")
     assert _task(flow, "ChattyFlow", "start", datastore).returncode == 0
     storage = LocalStorage(datastore)
-    address = TaskAddress("ChattyFlow", "r", "start", "0")
-    task = Task("ChattyFlow/r/start/0", datastore=str(datastore))
+    address = TaskAddress("ChattyFlow", "r", "start", "start")
+    task = Task("ChattyFlow/r/start/start", datastore=str(datastore))
     assert "the answer is 42" in task.stdout
     assert read_attempt(storage, address, 0)["logs"]["stdout"]
     log = Path(storage.path(address.log_key(0, "stdout")))
@@ -57,9 +57,9 @@ def test_a_damaged_log_is_an_error_never_altered_text(tmp_path: Path) -> None:
     with pytest.raises(CorruptRecord, match=r"attempt-0\.stdout.*corrupt"):
         read_log(storage, address, 0, "stdout")
     with pytest.raises(CorruptRecord, match="corrupt"):
-        _ = Task("ChattyFlow/r/start/0", datastore=str(datastore)).stdout
+        _ = Task("ChattyFlow/r/start/start", datastore=str(datastore)).stdout
     result = subprocess.run(
-        [sys.executable, "-m", "flowc", "logs", "ChattyFlow/r/start/0", "--datastore", str(datastore)],
+        [sys.executable, "-m", "flowc", "logs", "ChattyFlow/r/start/start", "--datastore", str(datastore)],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert result.returncode != 0 and "43" not in result.stdout
@@ -69,11 +69,11 @@ def test_a_damaged_log_is_an_error_never_altered_text(tmp_path: Path) -> None:
 def test_an_attempt_whose_task_record_cannot_be_written_is_recorded_failed(tmp_path: Path) -> None:
     datastore = tmp_path / "ds"
     # A folder where task.json goes: the attempt record is written, then task.json fails.
-    (datastore / "runs" / "LinearFlow" / "r" / "start" / "0" / "task.json").mkdir(parents=True)
+    (datastore / "runs" / "LinearFlow" / "r" / "start" / "start" / "task.json").mkdir(parents=True)
     result = _task(FLOWS / "linear_flow.py", "LinearFlow", "start", datastore)
     assert result.returncode == 3, result.stderr
     storage = LocalStorage(datastore)
-    address = TaskAddress("LinearFlow", "r", "start", "0")
+    address = TaskAddress("LinearFlow", "r", "start", "start")
     attempt = read_attempt(storage, address, 0)
     assert attempt["status"] == "failed" and attempt["exit_code"] == 3
     assert "task.json" in attempt["exit_reason"]
