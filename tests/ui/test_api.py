@@ -354,7 +354,7 @@ def test_preview_with_the_default_relative_datastore(tmp_path: Path) -> None:
         url = server.stdout.readline().split(" on ")[1].split()[0]
         flow_name = json.load(urllib.request.urlopen(url + "api/flows"))["flows"][0]["name"]
         run_id = json.load(urllib.request.urlopen(f"{url}api/flows/{flow_name}/runs"))["runs"][0]["id"]
-        task = f"{url}api/flows/{flow_name}/runs/{run_id}/steps/start/tasks/0"
+        task = f"{url}api/flows/{flow_name}/runs/{run_id}/steps/start/tasks/start"
         name = json.load(urllib.request.urlopen(task))["artifacts"][0]["name"]
         preview = json.load(urllib.request.urlopen(f"{task}/artifacts/{name}/preview"))
     finally:
