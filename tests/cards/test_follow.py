@@ -117,7 +117,7 @@ def test_a_running_tasks_card_shows_its_latest_refresh(tmp_path: Path) -> None:
         assert updated.exists(), run.stderr.read() if run.poll() is not None and run.stderr else "no refresh"
         run_id = (tmp_path / "run-id").read_text().strip()
         card = subprocess.run(
-            [*flowc, "card", "get", f"ProgressCardFlow/{run_id}/start/0", "--datastore", datastore],
+            [*flowc, "card", "get", f"ProgressCardFlow/{run_id}/start/start", "--datastore", datastore],
             cwd=tmp_path,
             env=env,
             capture_output=True,

@@ -40,7 +40,7 @@ def test_status_of_a_failed_run_then_of_its_successful_resume(tmp_path: Path) ->
     assert any(line.split()[:2] == ["body", "3/3"] for line in lines)
     assert any(line.split()[:4] == ["fails_once", "0/1", "successful,", "1"] for line in lines)
     error = "RuntimeError: fails until the run is resumed"
-    assert f"  failed: ResumeFlow/{run_id}/fails_once/0 (attempt 0): {error}" in lines
+    assert f"  failed: ResumeFlow/{run_id}/fails_once/fails_once (attempt 0): {error}" in lines
 
     resumed = _flowc("resume", flow, "--datastore", "ds", "--run-id-file", "second", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
