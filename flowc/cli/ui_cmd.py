@@ -50,10 +50,25 @@ def run(args: argparse.Namespace) -> int:
         return 1
     listener.listen(2048)  # connections wait in the backlog until the server accepts them
     host, port = listener.getsockname()[:2]
-    server = uvicorn.Server(uvicorn.Config(create_app(datastore), log_level="warning"))
+    app = create_app(datastore, allowed_hosts=_loopback_names(host))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     print(f"flowc ui: serving {datastore} on http://{host}:{port}/ (Ctrl-C stops)", flush=True)
     import contextlib
 
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl-C after a clean shutdown
         server.run(sockets=[listener])
     return 0
+
+
+def _loopback_names(host: str) -> list[str] | None:
+    """The host names a server bound to ``host`` answers: on a loopback address only this
+    machine's names, so a web page whose name is rebound to 127.0.0.1 (DNS rebinding) cannot read
+    the runs; bound elsewhere (``--host 0.0.0.0``) every name, as asked."""
+    import ipaddress
+
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    # IPv6 loopback is left open: Starlette's host check cannot read a bracketed "[::1]:port".
+    return ["localhost", "127.0.0.1", host] if loopback and ":" not in host else None

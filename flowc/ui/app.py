@@ -70,8 +70,11 @@ def _guarded(handler: Any) -> Any:
     return endpoint
 
 
-def create_app(datastore: str) -> Starlette:
-    """The UI over the datastore at ``datastore`` (a local path or ``s3://bucket/prefix``)."""
+def create_app(datastore: str, allowed_hosts: list[str] | None = None) -> Starlette:
+    """The UI over the datastore at ``datastore`` (a local path or ``s3://bucket/prefix``).
+
+    ``allowed_hosts``: the only ``Host`` names it answers (any port); None answers every name.
+    """
     data = UIData(ClientStore(datastore))
 
     # ---- JSON API ------------------------------------------------------------------------
@@ -188,4 +191,10 @@ def create_app(datastore: str) -> Starlette:
         Route(task_path, _guarded(page("task"))),
         Route("/static/{file}", _guarded(static)),
     ]
-    return Starlette(routes=routes)
+    middleware = []
+    if allowed_hosts is not None:
+        from starlette.middleware import Middleware
+        from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+        middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts))
+    return Starlette(routes=routes, middleware=middleware)

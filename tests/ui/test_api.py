@@ -362,3 +362,32 @@ def test_preview_with_the_default_relative_datastore(tmp_path: Path) -> None:
         server.communicate(timeout=30)
     assert "error" not in preview, preview
     assert preview["name"] == name
+
+
+def test_a_local_server_answers_only_to_local_host_names(tmp_path: Path) -> None:
+    """DNS rebinding: a web page whose name is made to point at 127.0.0.1 must not read the runs."""
+    import subprocess
+    import sys
+    import urllib.error
+    import urllib.request
+
+    server = subprocess.Popen(
+        [sys.executable, "-m", "flowc", "ui", "--datastore", str(tmp_path), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = server.stdout.readline().split(" on ")[1].split()[0]
+        port = url.rstrip("/").rsplit(":", 1)[1]
+        assert urllib.request.urlopen(url + "api/flows").status == 200
+        for host in (f"localhost:{port}", f"127.0.0.1:{port}"):
+            request = urllib.request.Request(url + "api/flows", headers={"Host": host})
+            assert urllib.request.urlopen(request).status == 200
+        request = urllib.request.Request(url + "api/flows", headers={"Host": f"attacker.example:{port}"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request)
+        assert refused.value.code == 400
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
