@@ -52,7 +52,12 @@ def _bounded(call: Any, seconds: float) -> Any:
     if thread.is_alive():
         raise _Timeout(f"rendering took longer than its timeout of {seconds:g} s")
     if "error" in result:
-        raise result["error"]
+        error = result["error"]
+        if not isinstance(error, Exception):
+            # SystemExit or KeyboardInterrupt raised by the card's own code (sys.exit() in a
+            # library): re-raised here it would end the task, which a card must never do.
+            raise RuntimeError(f"the card's code raised {type(error).__name__}({error})") from error
+        raise error
     return result.get("value")
 
 

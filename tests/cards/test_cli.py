@@ -202,3 +202,20 @@ def test_card_view_of_a_step_shows_its_task(card_run) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "<h1>Report</h1>" in Path(done.stdout.strip()).read_text()
+
+
+def test_a_card_calling_sys_exit_never_fails_its_task(tmp_path: Path) -> None:
+    from tests.cards.conftest import REPO
+
+    flow = REPO / "tests" / "cards" / "flows" / "exit_card_flow.py"
+    datastore = str(tmp_path / "ds")
+    done = _flowc("run", str(flow), "--datastore", datastore, "--run-id-file", "run-id", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    run_id = (tmp_path / "run-id").read_text().strip()
+    listing = _flowc(
+        "card", "list", f"ExitCardFlow/{run_id}/start", "--as-json", "--datastore", datastore, cwd=tmp_path
+    )
+    assert listing.returncode == 0, listing.stderr
+    cards = {card["type"]: card for card in json.loads(listing.stdout)[0]["cards"]}
+    assert cards["exiting_card"]["status"] == "error" and "SystemExit" in cards["exiting_card"]["error"]
+    assert cards["blank"]["status"] == "ok"
