@@ -161,7 +161,7 @@ class CardRenderer:
                 )
         except NotImplementedError:
             return  # the card type has no runtime form
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # sys.exit() in a card's code must not end the step
             _say(f"card {spec.type!r} of {self.ref.pathspec} was not refreshed: {type(exc).__name__}: {exc}")
 
     # ---- when the task has succeeded -------------------------------------------------------
