@@ -11,6 +11,7 @@ pairs sorted by key, so the JSON of one source is byte-identical on every machin
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
 import types
 import typing
@@ -26,25 +27,70 @@ __all__ = [
     "DecoratorSpec",
     "FlowIR",
     "IRError",
+    "JoinKind",
     "Location",
     "ParameterSpec",
+    "ParameterType",
     "ProjectSpec",
     "Resources",
     "RetrySpec",
     "ScheduleSpec",
     "Step",
+    "StepKind",
     "SwitchCase",
     "TimeoutSpec",
     "Toleration",
+    "Transition",
 ]
 
 #: Bumped on every incompatible change of the IR's shape; ``from_json`` refuses other versions.
-SCHEMA_VERSION = 1
+#: 2: per-step structure (foreach stack, loops, join kind, where a switch's cases meet), enums
+#: checked when read, and the version of flowc that built the IR.
+SCHEMA_VERSION = 2
 
-#: Metaflow's node types: the out-transition decides, except that a join with one successor is "join".
-STEP_KINDS = ("start", "linear", "split", "foreach", "switch", "join", "end")
-#: How a step hands over to its successors.
-TRANSITIONS = ("linear", "split", "foreach", "switch", "end")
+
+class StepKind(enum.StrEnum):
+    """Metaflow's node types: the out-transition decides, except that a join with one successor is "join"."""
+
+    START = "start"
+    LINEAR = "linear"
+    SPLIT = "split"
+    FOREACH = "foreach"
+    SWITCH = "switch"
+    JOIN = "join"
+    END = "end"
+
+
+class Transition(enum.StrEnum):
+    """How a step hands over to its successors."""
+
+    LINEAR = "linear"
+    SPLIT = "split"
+    FOREACH = "foreach"
+    SWITCH = "switch"
+    END = "end"
+
+
+class JoinKind(enum.StrEnum):
+    """What a join closes: a static split (one input per branch) or a foreach (one per index)."""
+
+    STATIC = "static"
+    FOREACH = "foreach"
+
+
+class ParameterType(enum.StrEnum):
+    """How a parameter's value is parsed (``json``: any JSON value, Metaflow's ``JSONType``)."""
+
+    STR = "str"
+    INT = "int"
+    FLOAT = "float"
+    BOOL = "bool"
+    JSON = "json"
+
+
+#: The values of :class:`StepKind` and :class:`Transition`, in that order.
+STEP_KINDS = tuple(kind.value for kind in StepKind)
+TRANSITIONS = tuple(transition.value for transition in Transition)
 
 
 class IRError(ValueError):
@@ -67,7 +113,7 @@ class ParameterSpec:
     """A flow parameter. ``default`` is JSON-compatible; ``type`` is str, int, float, bool or json."""
 
     name: str
-    type: str = "str"
+    type: ParameterType = ParameterType.STR
     default: Any = None
     has_default: bool = False
     required: bool = False
@@ -166,11 +212,18 @@ class Step:
     ``matching_join`` is set on split and foreach steps; ``split_of`` on joins (the step they close).
     ``foreach_depth`` is how many foreach fan-outs enclose this step's tasks (the length of their
     foreach index path).
+
+    Structure the front end works out once, so that no back end walks the graph again:
+    ``foreach_stack`` the foreach steps whose fan-outs enclose this step, outermost first;
+    ``loop_head`` the head of the innermost loop the step belongs to (a loop: a switch case
+    jumping back to an earlier step, its head); ``loop_body`` on a loop's head, the steps of its
+    loop in source order; ``join_kind`` on a join; ``converges_at`` on a switch, the nearest step
+    every one of its cases reaches (the end step when they meet only there).
     """
 
     name: str
-    kind: str
-    transition: str
+    kind: StepKind
+    transition: Transition
     successors: tuple[str, ...] = ()
     predecessors: tuple[str, ...] = ()
     is_join: bool = False
@@ -194,6 +247,11 @@ class Step:
     decorators: tuple[DecoratorSpec, ...] = ()
     assigns: tuple[str, ...] = ()  # artifacts the body assigns (self.x = ...), sorted
     reads: tuple[str, ...] = ()  # artifacts the body reads (self.x), sorted
+    foreach_stack: tuple[str, ...] = ()
+    loop_head: str | None = None
+    loop_body: tuple[str, ...] = ()
+    join_kind: JoinKind | None = None
+    converges_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -232,6 +290,7 @@ class FlowIR:
     # `--with` specs already lowered into the steps; tasks get them too (flowc.frontend.decospecs)
     with_decorators: tuple[str, ...] = ()
     schema_version: int = SCHEMA_VERSION
+    flowc_version: str = ""  # the flowc that built this IR (flowc.__version__)
 
     # ---- lookups -------------------------------------------------------------------------
     def step(self, name: str) -> Step:
@@ -282,6 +341,8 @@ class FlowIR:
 
 # ---- generic dataclass <-> JSON codec ------------------------------------------------------
 def _encode(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, tuple | list):
@@ -303,6 +364,12 @@ def _decode(tp: Any, data: Any) -> Any:
         if len(args) == 2 and args[1] is Ellipsis:
             return tuple(_decode(args[0], item) for item in data)
         return tuple(_decode(a, item) for a, item in zip(args, data, strict=True))
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        try:
+            return tp(data)
+        except ValueError:
+            choices = ", ".join(member.value for member in tp)
+            raise IRError(f"{data!r} is not a {tp.__name__} (one of {choices})") from None
     if dataclasses.is_dataclass(tp):
         hints = typing.get_type_hints(tp)
         known = {f.name for f in dataclasses.fields(tp)}

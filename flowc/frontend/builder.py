@@ -5,10 +5,12 @@ Called only when the checks found no error, so every transition parsed and every
 
 from __future__ import annotations
 
+from flowc import __version__
 from flowc.frontend.analysis import Analysis
 from flowc.frontend.body import NON_ARTIFACT_NAMES
 from flowc.frontend.source import StepSource
-from flowc.ir import FlowIR, Location, Step, SwitchCase
+from flowc.frontend.structure import StepStructure, step_structure
+from flowc.ir import FlowIR, JoinKind, Location, Step, StepKind, SwitchCase, Transition
 
 __all__ = ["artifact_names", "build_flow_ir", "step_kind"]
 
@@ -34,7 +36,7 @@ def artifact_names(names: object, methods: set[str]) -> tuple[str, ...]:
     )
 
 
-def _step(analysis: Analysis, source: StepSource) -> Step:
+def _step(analysis: Analysis, source: StepSource, structure: StepStructure) -> Step:
     graph = analysis.graph
     assert graph is not None
     name = source.name
@@ -47,8 +49,8 @@ def _step(analysis: Analysis, source: StepSource) -> Step:
     successors = analysis.successors(name)
     return Step(
         name=name,
-        kind=step_kind(name, kind_of_transition, takes_inputs),
-        transition=kind_of_transition,
+        kind=StepKind(step_kind(name, kind_of_transition, takes_inputs)),
+        transition=Transition(kind_of_transition),
         successors=successors,
         predecessors=graph.predecessors.get(name, ()),
         is_join=takes_inputs,
@@ -72,6 +74,11 @@ def _step(analysis: Analysis, source: StepSource) -> Step:
         decorators=settings.decorators,
         assigns=artifact_names(source.body.assigns, methods),
         reads=artifact_names(source.body.reads, methods),
+        foreach_stack=structure.foreach_stack,
+        loop_head=structure.loop_head,
+        loop_body=structure.loop_body,
+        join_kind=JoinKind(structure.join_kind) if structure.join_kind else None,
+        converges_at=structure.converges_at,
     )
 
 
@@ -79,10 +86,15 @@ def build_flow_ir(analysis: Analysis) -> FlowIR:
     """The IR of a flow that passed the checks."""
     flow = analysis.flow
     parameter_attributes = analysis.parameter_attributes()
+    assert analysis.graph is not None
+    names = [s.name for s in flow.steps]
+    transitions = {name: t.kind for name, t in analysis.transitions.items() if t is not None}
+    structure = step_structure(analysis.graph, names, transitions)
     return FlowIR(
         name=flow.class_name,
         source_file=flow.file,
-        steps=tuple(_step(analysis, s) for s in flow.steps),
+        steps=tuple(_step(analysis, s, structure[s.name]) for s in flow.steps),
+        flowc_version=__version__,
         parameters=tuple(analysis.parameters),
         schedule=analysis.flow_settings.schedule,
         project=analysis.flow_settings.project,

@@ -16,7 +16,7 @@ from typing import Any
 from flowc.frontend.decorators import Problem
 from flowc.frontend.source import ParameterSource, dotted_tail
 from flowc.frontend.values import NOT_LITERAL, freeze, is_json_compatible, literal
-from flowc.ir import Location, ParameterSpec
+from flowc.ir import Location, ParameterSpec, ParameterType
 
 __all__ = ["parameter_spec"]
 
@@ -195,7 +195,7 @@ def parameter_spec(
     required = value_of("required")
     spec = ParameterSpec(
         name=name,
-        type=kind,
+        type=ParameterType(kind),
         default=freeze(default) if has_default or (deferred and source.is_file) else None,
         has_default=has_default,
         required=bool(required) if required is not NOT_LITERAL else False,

@@ -71,8 +71,7 @@ def _regions(ir: FlowIR) -> tuple[list[Region], list[Diagnostic]]:
     regions = [Region(steps=loop, task_id=f"loop-{loop[0]}") for loop in loops if innermost[loop[0]] is None]
     groups = [set(loop) for loop in loops if innermost[loop[0]] is not None]
     switches = [s for s in ir.steps if s.transition == "switch" and innermost[s.name] is not None]
-    post = post_dominators(ir) if switches else {}
-    groups += [_switch_region(ir, switch, post) for switch in switches]
+    groups += [_switch_region(ir, switch) for switch in switches]
     problems: list[Diagnostic] = []
     for members in _merged(groups):
         region, problem = _foreach_region(ir, members, innermost, order)
@@ -83,9 +82,9 @@ def _regions(ir: FlowIR) -> tuple[list[Region], list[Diagnostic]]:
     return sorted(regions, key=lambda r: order[r.steps[0]]), problems
 
 
-def _switch_region(ir: FlowIR, switch: Step, post: Mapping[str, frozenset[str]]) -> set[str]:
-    """The switch and every step reached from it before its cases meet (its immediate post-dominator)."""
-    meet = immediate_post_dominator(switch.name, post)
+def _switch_region(ir: FlowIR, switch: Step) -> set[str]:
+    """The switch and every step reached from it before its cases meet (``Step.converges_at``)."""
+    meet = switch.converges_at
     members = {switch.name}
     pending = [switch.name]
     while pending:
@@ -175,117 +174,14 @@ def _refusal(ir: FlowIR, step: Step, message: str, hint: str) -> Diagnostic:
     return refuse_step(ir, step, REGION_LIMIT, message, hint)
 
 
-def post_dominators(ir: FlowIR) -> dict[str, frozenset[str]]:
-    """Step -> the steps every path from it to the end passes through (itself included).
-
-    The classic iterative data-flow solution; back edges are ordinary edges here.
-    """
-    names = frozenset(ir.step_names)
-    successors = {s.name: s.successors for s in ir.steps}
-    post = {name: (frozenset({name}) if not successors[name] else names) for name in names}
-    changed = True
-    while changed:
-        changed = False
-        for name in reversed(ir.step_names):
-            if not successors[name]:
-                continue
-            common = frozenset.intersection(*(post[s] for s in successors[name]))
-            updated = common | {name}
-            if updated != post[name]:
-                post[name] = updated
-                changed = True
-    return post
-
-
-def immediate_post_dominator(name: str, post: Mapping[str, frozenset[str]]) -> str | None:
-    """The nearest step (other than ``name``) that every path from ``name`` passes through."""
-    strict = post[name] - {name}
-    # The nearest one is post-dominated by all the others: it has the largest set.
-    return max(strict, key=lambda candidate: (len(post[candidate]), candidate), default=None)
-
-
 def loop_regions(ir: FlowIR) -> list[tuple[str, ...]]:
-    """The flow's loops: strongly connected sets of steps (Tarjan), each in source order."""
+    """The flow's loops as the IR gives them (``Step.loop_body``), loops sharing a step merged
+    into one (a loop inside another runs in the outer one's task), each in source order."""
     order = {name: i for i, name in enumerate(ir.step_names)}
-    successors = {s.name: s.successors for s in ir.steps}
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    found: list[tuple[str, ...]] = []
-
-    # Iterative Tarjan: a 1,000-step chain must not hit Python's recursion limit.
-    for root in ir.step_names:
-        if root in index:
-            continue
-        work = [(root, iter(successors[root]))]
-        index[root] = low[root] = len(index)
-        stack.append(root)
-        on_stack.add(root)
-        while work:
-            node, children = work[-1]
-            advanced = False
-            for child in children:
-                if child not in index:
-                    index[child] = low[child] = len(index)
-                    stack.append(child)
-                    on_stack.add(child)
-                    work.append((child, iter(successors[child])))
-                    advanced = True
-                    break
-                if child in on_stack:
-                    low[node] = min(low[node], index[child])
-            if advanced:
-                continue
-            work.pop()
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[node])
-            if low[node] == index[node]:
-                component = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component.append(member)
-                    if member == node:
-                        break
-                if len(component) > 1 or node in successors[node]:
-                    found.append(tuple(sorted(component, key=order.__getitem__)))
-    return sorted(found, key=lambda region: order[region[0]])
+    merged = _merged([set(step.loop_body) for step in ir.steps if step.loop_body])
+    return sorted((tuple(sorted(m, key=order.__getitem__)) for m in merged), key=lambda r: order[r[0]])
 
 
 def enclosing_foreach(ir: FlowIR) -> dict[str, str | None]:
     """Step -> the innermost foreach step whose fan-out its tasks belong to (None outside any)."""
-    stacks: dict[str, tuple[str, ...]] = {}
-    pending = list(ir.step_names)
-    # Forward edges only; a few passes settle any order because every step has a forward
-    # predecessor that is settled before it in a topological order.
-    while pending:
-        progressed = False
-        for name in list(pending):
-            step = ir.step(name)
-            stack = _stack_of(ir, step, stacks)
-            if stack is not None:
-                stacks[name] = stack
-                pending.remove(name)
-                progressed = True
-        if not progressed:
-            raise ValueError(f"cannot place steps {pending} inside their foreach loops")
-    return {name: (stack[-1] if stack else None) for name, stack in stacks.items()}
-
-
-def _stack_of(ir: FlowIR, step: Step, stacks: Mapping[str, tuple[str, ...]]) -> tuple[str, ...] | None:
-    if step.name == "start":
-        return ()
-    if step.split_of is not None:
-        split = stacks.get(step.split_of)
-        if split is None:
-            return None
-        return split
-    for pred in step.predecessors:
-        if step.name in ir.step(pred).loop_targets:
-            continue
-        if pred in stacks:
-            pred_step = ir.step(pred)
-            return stacks[pred] + ((pred,) if pred_step.transition == "foreach" else ())
-    return None
+    return {step.name: (step.foreach_stack[-1] if step.foreach_stack else None) for step in ir.steps}

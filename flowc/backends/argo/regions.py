@@ -148,9 +148,9 @@ def analyse_regions(ir: FlowIR) -> Regions:
     regions: list[Region] = [Region(MAIN, None, None, None, frozenset(ir.step_names))]
     for step in ir.steps:
         if step.transition == "foreach":
-            entry = step.successors[0]
-            body = _reachable(entry, forward, stop=step.matching_join)
-            regions.append(Region("foreach", step.name, entry, None, frozenset(body)))
+            # The IR says which steps each foreach encloses (Step.foreach_stack).
+            body = {other.name for other in ir.steps if step.name in other.foreach_stack}
+            regions.append(Region("foreach", step.name, step.successors[0], None, frozenset(body)))
         for head in step.loop_targets:
             body = _reachable(head, forward) & _reachable(step.name, backward)
             regions.append(Region("loop", head, head, step.name, frozenset(body)))
