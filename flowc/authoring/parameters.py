@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-__all__ = ["IncludeFile", "IncludedFile", "JSONType", "Parameter", "ParameterContext", "parameter_type_name"]
+__all__ = ["IncludeFile", "IncludedFile", "JSONType", "Parameter", "ParameterContext"]
 
 
 class ParameterContext(NamedTuple):
@@ -47,20 +47,6 @@ class _JSONTypeMarker:
 
 
 JSONType = _JSONTypeMarker()
-
-
-def parameter_type_name(kind: Any, default: Any = None) -> str:
-    """The IR's name for a parameter type: str, int, float, bool or json (inferred from the default)."""
-    if kind is JSONType or kind == "json":
-        return "json"
-    if kind is None:
-        kind = type(default) if default is not None and not callable(default) else str
-    names = {str: "str", int: "int", float: "float", bool: "bool"}
-    if kind in names:
-        return names[kind]
-    if isinstance(kind, str) and kind in names.values():
-        return kind
-    raise TypeError(f"unsupported parameter type {kind!r}: use str, int, float, bool or JSONType")
 
 
 class Parameter:

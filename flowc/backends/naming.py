@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-__all__ = ["DNS_LABEL_MAX", "dns_label", "is_dns_label", "is_dns_subdomain", "label_value", "stable_hash"]
+__all__ = ["DNS_LABEL_MAX", "dns_label", "is_dns_subdomain", "label_value", "stable_hash"]
 
 #: RFC 1123 label length limit (Kubernetes names, label values).
 DNS_LABEL_MAX = 63
@@ -25,11 +25,6 @@ _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 def stable_hash(text: str, length: int = _HASH_LENGTH) -> str:
     """The first ``length`` hex digits of the SHA-256 of ``text`` (same on every machine)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
-
-
-def is_dns_label(name: str) -> bool:
-    """True if ``name`` is a valid RFC 1123 DNS label (what Kubernetes calls a DNS label name)."""
-    return len(name) <= DNS_LABEL_MAX and bool(_DNS_LABEL.match(name))
 
 
 def is_dns_subdomain(name: str) -> bool:

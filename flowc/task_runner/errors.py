@@ -10,7 +10,6 @@ __all__ = [
     "EXIT_TIMEOUT",
     "BadInput",
     "CaughtException",
-    "InfrastructureError",
     "StepFailure",
     "StepTimeout",
     "TaskError",
@@ -39,12 +38,6 @@ class BadInput(TaskError):
     """Bad argv, parameters, or a task whose input tasks have not succeeded: exit 2."""
 
     exit_code = EXIT_BAD_INPUT
-
-
-class InfrastructureError(TaskError):
-    """The datastore is unreachable or holds a corrupt object: exit 3."""
-
-    exit_code = EXIT_INFRASTRUCTURE
 
 
 class StepTimeout(BaseException):
