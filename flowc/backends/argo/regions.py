@@ -123,27 +123,9 @@ def _edges(ir: FlowIR) -> list[Edge]:
     return edges
 
 
-def _reachable(start: str, forward: dict[str, list[str]], stop: str | None = None) -> set[str]:
-    seen: set[str] = set()
-    todo = [start]
-    while todo:
-        name = todo.pop()
-        if name in seen or name == stop:
-            continue
-        seen.add(name)
-        todo.extend(forward.get(name, ()))
-    return seen
-
-
 def analyse_regions(ir: FlowIR) -> Regions:
     """Cuts ``ir`` into regions. Shapes Argo cannot express this way raise ``ValueError(step, reason)``."""
     edges = _edges(ir)
-    forward: dict[str, list[str]] = {}
-    backward: dict[str, list[str]] = {}
-    for edge in edges:
-        if not edge.back:
-            forward.setdefault(edge.source, []).append(edge.target)
-            backward.setdefault(edge.target, []).append(edge.source)
 
     regions: list[Region] = [Region(MAIN, None, None, None, frozenset(ir.step_names))]
     for step in ir.steps:
@@ -152,8 +134,8 @@ def analyse_regions(ir: FlowIR) -> Regions:
             body = {other.name for other in ir.steps if step.name in other.foreach_stack}
             regions.append(Region("foreach", step.name, step.successors[0], None, frozenset(body)))
         for head in step.loop_targets:
-            body = _reachable(head, forward) & _reachable(step.name, backward)
-            regions.append(Region("loop", head, head, step.name, frozenset(body)))
+            # The IR holds each loop's steps (Step.loop_body on its head).
+            regions.append(Region("loop", head, head, step.name, frozenset(ir.step(head).loop_body)))
 
     _check_loops(ir, edges, [r for r in regions if r.kind == "loop"])
 
