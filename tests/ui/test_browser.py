@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from flowc.metadata import decode_json, encode_json
+from tests.helpers.browser import chromium_browser
 from tests.ui.conftest import FLOW_NAME, UiRuns
 
-CHROMIUM = "/usr/bin/chromium"
 expect = pytest.importorskip("playwright.sync_api", reason="browser tests skipped: playwright missing").expect
 
 pytestmark = pytest.mark.slow
@@ -29,16 +29,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[object]:
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"browser tests skipped: no Chromium at {CHROMIUM} (scripts/setup installs it as root)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            yield browser
-        finally:
-            browser.close()
+    yield from chromium_browser()
 
 
 @pytest.fixture(scope="session")
@@ -145,7 +136,7 @@ def test_task_page_cards_artifacts_and_logs(
 ) -> None:  # type: ignore[no-untyped-def]
     run_id = engines_datastore.runs["local"]
     page.goto(f"{ui_url}/flows/{FLOW_NAME}/runs/{run_id}")
-    _click(page, page.locator("#task-table tr[data-task='join/0'] a.task"))
+    _click(page, page.locator("#task-table tr[data-task='join/join'] a.task"))
     expect(page.locator("iframe.card-frame")).to_have_count(2)
     for i in range(2):
         assert page.locator("iframe.card-frame").nth(i).get_attribute("sandbox") == "allow-scripts"
