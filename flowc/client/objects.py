@@ -687,6 +687,14 @@ class Task(_InRun):
             self._store.read_log(self.flow_name, self.run_id, self.step_name, self.id, number, stream) or ""
         )
 
+    def loglines(
+        self, stream: str, as_unicode: bool = True, meta_dict: dict[str, Any] | None = None
+    ) -> Iterator[tuple[datetime | None, str]]:
+        """Metaflow's ``task.loglines(stream)``: ``(timestamp, line)`` for each line the current
+        attempt printed. flowc stores no time per line, so the timestamp is None."""
+        for line in self.log(stream).splitlines():
+            yield None, line if as_unicode else line.encode("utf-8")
+
     @property
     def attempts(self) -> list[int]:
         """Every attempt number recorded for this task."""

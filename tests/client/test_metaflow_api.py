@@ -39,6 +39,7 @@ class ApiFlow(FlowSpec):
     def each(self):
         self.frames = [(f.step, f.var, f.index, f.num_splits, f.value) for f in self._foreach_stack]
         self.differs = self.input
+        print("item", self.input)
         self.task_obj = current.task
         self.run_obj = current.run
         self.next(self.join)
@@ -132,6 +133,8 @@ def test_parents_children_and_tag_filters(ran) -> None:
     reopened = Task(join.pathspec, datastore=run._store.url, _namespace_check=False)
     assert reopened.metadata_dict["python_version"]
     assert [m.value for m in reopened.metadata if m.type == "attempt"] == ["0"]
+    each = run["each"].task
+    assert [line for _, line in each.loglines("stdout")] == [f"item {each.data.differs}"]
 
 
 def test_tags_changed_after_the_run_through_the_client_and_the_command(ran) -> None:
