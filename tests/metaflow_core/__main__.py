@@ -56,7 +56,6 @@ SAMPLE = (
     "SecretsDecoratorTest x simple-foreach",
     "CardDecoratorBasicTest x single-linear-step",
     "CardResumeTest x single-linear-step",
-    "DetectSegFaultTest x single-linear-step",
     "LargeMflogTest x small-foreach",
 )
 
