@@ -17,7 +17,6 @@ One thread, one ``selectors`` loop over the children's pipes (and a wake-up pipe
 from __future__ import annotations
 
 import contextlib
-import heapq
 import json
 import os
 import selectors
@@ -28,7 +27,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from flowc.attempts import retry_delay_seconds
 from flowc.datastore import layout
 from flowc.datastore.storage import Storage, StorageError
 from flowc.ir import FlowIR
@@ -165,7 +163,6 @@ class Scheduler:
         self.plan = Plan(config.ir)
         self._clone = clone
         self._ready: deque[tuple[TaskKey, int]] = deque()
-        self._delayed: list[tuple[float, TaskKey, int]] = []
         self._running: dict[int, _Running] = {}
         self._by_fd: dict[int, _Running] = {}
         self._selector = selectors.DefaultSelector()
@@ -221,12 +218,9 @@ class Scheduler:
             if self._stop_signal is not None or self._failure is not None:
                 self._stop_all(now)
             else:
-                self._start_due(now)
                 self._start_ready()
             if not self._running and (
-                self._stop_signal is not None
-                or self._failure is not None
-                or (not self._ready and not self._delayed)
+                self._stop_signal is not None or self._failure is not None or not self._ready
             ):
                 return
             for selector_key, _ in self._selector.select(self._select_timeout(now)):
@@ -241,8 +235,6 @@ class Scheduler:
 
     def _select_timeout(self, now: float) -> float:
         timeout = self._poll_seconds
-        if self._delayed:
-            timeout = min(timeout, max(0.0, self._delayed[0][0] - now))
         if self._ready and len(self._running) < self.config.max_workers and self._can_start():
             timeout = 0.0
         return timeout
@@ -253,11 +245,6 @@ class Scheduler:
     def _enqueue(self, keys: Sequence[TaskKey]) -> None:
         for key in keys:
             self._ready.append((key, 0))
-
-    def _start_due(self, now: float) -> None:
-        while self._delayed and self._delayed[0][0] <= now:
-            _, key, attempt = heapq.heappop(self._delayed)
-            self._ready.appendleft((key, attempt))
 
     def _start_ready(self) -> None:
         while self._ready and len(self._running) < self.config.max_workers and self._can_start():
@@ -420,13 +407,14 @@ class Scheduler:
         step = self.config.ir.step(key.step)
         retries = step.retry.times if step.retry else 0
         if code != 2 and running.attempt < retries:
-            delay = retry_delay_seconds(step.retry) if step.retry else 0
+            # Like Metaflow's local runtime, `flowc run` retries at once: minutes_between_retries
+            # spaces attempts on the engines (flowc.attempts), not on a developer's machine.
             self.console.event(
                 f"[{self._pathspec(key)}] attempt {running.attempt} failed ({cause}); "
-                f"retrying in {delay:g} s ({retries - running.attempt} attempt(s) left)",
+                f"retrying ({retries - running.attempt} attempt(s) left)",
                 error=True,
             )
-            heapq.heappush(self._delayed, (time.monotonic() + delay, key, running.attempt + 1))
+            self._ready.appendleft((key, running.attempt + 1))
             return
         self._fail(key, cause)
 

@@ -279,3 +279,33 @@ def test_an_unwritable_run_id_file_is_refused_before_any_run_exists(tmp_path: Pa
     assert result.returncode == 1
     assert "--run-id-file" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "ds" / "runs").exists()
+
+
+def test_local_retry_starts_the_next_attempt_at_once_as_metaflow_does(tmp_path: Path) -> None:
+    """`@retry` with Metaflow's default two minutes between retries: `flowc run` retries at once
+    (Metaflow's local runtime does; the delay spaces attempts on the engines only)."""
+    flow = tmp_path / "retry_default_flow.py"
+    flow.write_text(
+        "from flowc import FlowSpec, current, retry, step\n\n\n"
+        "class RetryDefaultFlow(FlowSpec):\n"
+        "    @retry(times=1)\n"
+        "    @step\n"
+        "    def start(self):\n"
+        "        if current.retry_count == 0:\n"
+        "            raise RuntimeError('first attempt fails on purpose')\n"
+        "        self.attempt = current.retry_count\n"
+        "        self.next(self.end)\n\n"
+        "    @step\n"
+        "    def end(self):\n"
+        "        pass\n",
+        encoding="utf-8",
+    )
+    datastore, run_id_file = tmp_path / "ds", tmp_path / "run_id"
+    # 60 s is half the two-minute delay: a run that waited it never finishes in time.
+    words = ("run", str(flow), "--datastore", str(datastore), "--run-id-file", str(run_id_file))
+    result = _flowc(*words, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "retrying (1 attempt(s) left)" in result.stderr
+    run_id = run_id_file.read_text().strip()
+    run = Run(f"RetryDefaultFlow/{run_id}", datastore=str(datastore), _namespace_check=False)
+    assert run["start"].task.data.attempt == 1
