@@ -253,7 +253,7 @@ def test_datastore_prefix_is_escaped_in_intrinsic_functions(tmp_path: Path) -> N
     text = compile_flow(path, golden_settings(datastore="s3://bucket/it's {odd}"))
     states = dict(task_states(json.loads(text)))
     key = states["start.read"]["Parameters"]["Key.$"]
-    assert key.startswith("States.Format('it\\'s \\{odd\\}/runs/ProbeFlow/{}/start/{}{}/task.json'")
+    assert key.startswith("States.Format('it\\'s \\{odd\\}/runs/ProbeFlow/{}/start/start{}{}/task.json'")
 
 
 # ---- execution history ----------------------------------------------------------------------
