@@ -1,6 +1,8 @@
 """``flowc dump Flow/run[/step[/task]]``: artifacts of a task, of every task of a step, or of a run's
 end task. Metaflow's options work too: ``--include a,b``, ``--private``, ``--max-value-size N`` and
-``--file F`` (a pickle of ``{task pathspec: {artifact: value}}``)."""
+``--file F`` (a pickle of ``{task pathspec: {artifact: value}}``; the pathspecs are in the form given:
+``run/step/task`` when the flow was left out, as Metaflow's ``python FLOW.py dump --file`` writes
+them, and its core suite's checkers rebuild ``Flow/run/step/task`` from them)."""
 
 from __future__ import annotations
 
@@ -45,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
 
     namespace(None)  # a pathspec names one run exactly: no namespace filtering
     pathspec = full_pathspec(args.pathspec, args.flow_name, (2, 3, 4))
+    # Metaflow's form (no flow in front) keys the pickle by run/step/task, as Metaflow's dump does.
+    key_start = len(pathspec.split("/")[0]) + 1 if pathspec != args.pathspec.strip("/") else 0
     parts = pathspec.split("/")
     wanted = set(args.artifact) | set(filter(None, (args.include or "").split(",")))
     code = 0
@@ -66,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
             return 2
         dumped: dict[str, dict[str, object]] = {}
         for task in tasks:
-            values = dumped[task.pathspec] = {}
+            values = dumped[task.pathspec[key_start:]] = {}
             if args.file is None:
                 state = "successful" if task.successful else "not successful"
                 print(f"{task.pathspec} (attempt {task.current_attempt}, {state})")

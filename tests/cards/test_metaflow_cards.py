@@ -16,13 +16,20 @@ FLOW = Path(__file__).parent / "flows" / "metaflow_cards_flow.py"
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory):
+def ran(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """(datastore, run id) of one `flowc run` of the flow."""
     work = tmp_path_factory.mktemp("metaflow-cards")
     datastore = str(work / "ds")
     done = _flowc("run", str(FLOW), "--datastore", datastore, "--run-id-file", "run-id", cwd=work)
     assert done.returncode == 0, done.stderr
+    return datastore, (work / "run-id").read_text().strip()
+
+
+@pytest.fixture(scope="module")
+def run(ran: tuple[str, str]):
+    datastore, run_id = ran
     namespace(None)
-    return Flow("MetaflowCardsFlow", datastore=datastore)[(work / "run-id").read_text().strip()]
+    return Flow("MetaflowCardsFlow", datastore=datastore)[run_id]
 
 
 def test_taskspec_card_error_card_and_timeout(run) -> None:
@@ -33,6 +40,61 @@ def test_taskspec_card_error_card_and_timeout(run) -> None:
     assert error.status == "error" and "Unknown Things Happened" in error.get()
     with pytest.raises(CardNotPresentException):  # timed out with save_errors=False: nothing stored
         get_cards(task, type="test_timeout_card")
+
+
+def test_two_pathspec_cards_checked_as_metaflow_cli_check_does(ran: tuple[str, str], tmp_path: Path) -> None:
+    """MultipleCardDecoratorTest's CliCheck: ``python FLOW.py dump --file`` gives each task's
+    ``run/step/task``, the flow's name goes in front, and ``card get --hash`` of each of the task's
+    two cards holds that pathspec (and a random suffix)."""
+    import json
+    import pickle
+    import subprocess
+    import sys
+
+    from tests.cards.conftest import REPO
+
+    datastore, run_id = ran
+    work = tmp_path
+
+    def python_flow(*words: str) -> None:
+        done = subprocess.run(
+            [sys.executable, str(FLOW), "--quiet", *words, "--datastore", datastore],
+            cwd=work,
+            capture_output=True,
+            text=True,
+            env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+
+    python_flow("dump", "--private", "--include", "task", "--file", str(work / "dumped"), f"{run_id}/start")
+    dumped = pickle.loads((work / "dumped").read_bytes())
+    assert len(dumped) == 1
+    for task_pathspec in dumped:
+        full_pathspec = "/".join(["MetaflowCardsFlow", task_pathspec])
+        assert full_pathspec == f"MetaflowCardsFlow/{run_id}/start/{task_pathspec.split('/')[-1]}"
+        task_id = task_pathspec.split("/")[-1]
+        python_flow(
+            "card", "list", f"{run_id}/start/{task_id}", "--as-json", "--file", str(work / "cards.json")
+        )
+        listed = json.loads((work / "cards.json").read_text())["cards"]
+        hashes = [card["hash"] for card in listed if card["type"] == "test_pathspec_card"]
+        assert len(hashes) == 2
+        contents = set()
+        for card_hash in hashes:
+            python_flow(
+                "card",
+                "get",
+                f"{run_id}/start/{task_id}",
+                "got",
+                "--type",
+                "test_pathspec_card",
+                "--hash",
+                card_hash,
+            )
+            contents.add((work / "got").read_text())
+        assert all(content.startswith(full_pathspec + " ") for content in contents) and len(contents) == 2
 
 
 def test_default_editable_card_and_ids(run) -> None:

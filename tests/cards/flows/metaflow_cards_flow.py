@@ -9,6 +9,8 @@ from flowc.cards.test_cards import TestJSONComponent, TestStringComponent
 
 
 class MetaflowCardsFlow(FlowSpec):
+    @card(type="test_pathspec_card")
+    @card(type="test_pathspec_card")
     @card(type="taskspec_card")
     @card(type="test_error_card")
     @card(type="test_timeout_card", timeout=1, options=dict(timeout=20), save_errors=False)
@@ -61,3 +63,7 @@ class MetaflowCardsFlow(FlowSpec):
     def end(self):
         current.card.append(TestStringComponent("ignored"))  # not editable: ignored
         current.card["abc"].append(TestStringComponent("5"))  # by id: added all the same
+
+
+if __name__ == "__main__":
+    MetaflowCardsFlow()
