@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from flowc.attempts import engine_retries
 from flowc.datastore import layout
 from flowc.datastore.storage import Storage, StorageError
 from flowc.ir import FlowIR
@@ -405,7 +406,7 @@ class Scheduler:
         if self._stop_signal is not None or self._failure is not None:
             return  # stopped on purpose: the run's own reason says why
         step = self.config.ir.step(key.step)
-        retries = step.retry.times if step.retry else 0
+        retries = engine_retries(step)
         if code != 2 and running.attempt < retries:
             # Like Metaflow's local runtime, `flowc run` retries at once: minutes_between_retries
             # spaces attempts on the engines (flowc.attempts), not on a developer's machine.

@@ -10,6 +10,7 @@ __all__ = [
     "EXIT_TIMEOUT",
     "BadInput",
     "CaughtException",
+    "FailureHandledByCatch",
     "StepFailure",
     "StepTimeout",
     "TaskError",
@@ -49,6 +50,21 @@ class StepTimeout(BaseException):
 
 class TimeoutException(Exception):
     """What ``@catch(var=...)`` holds when the step exceeded its ``@timeout`` (Metaflow's name)."""
+
+
+class FailureHandledByCatch(Exception):
+    """What ``@catch(var=...)`` holds after the fallback attempt (flowc.attempts): every attempt
+    died without raising (SIGKILL, a segfault, the OOM killer). Metaflow's name and message.
+
+    Args:
+        retry_count: the fallback attempt's number, i.e. how many attempts failed before it.
+    """
+
+    def __init__(self, retry_count: int) -> None:
+        super().__init__(
+            f"Task execution kept failing over {retry_count} attempts. Your code did not raise an "
+            "exception. Something in the execution environment caused the failure."
+        )
 
 
 class CaughtException(Exception):

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from flowc.attempts import is_catch_fallback, user_retries
 from flowc.datastore.objects import ObjectStore
 from flowc.datastore.serialization import SerializationError, type_name
 from flowc.datastore.storage import Storage, StorageError
@@ -54,6 +55,7 @@ from flowc.task_runner.errors import (
     EXIT_TIMEOUT,
     BadInput,
     CaughtException,
+    FailureHandledByCatch,
     StepFailure,
     StepTimeout,
     TaskError,
@@ -260,8 +262,13 @@ class _Task:
         context = StepContext(self.step, self.address.pathspec, inherited, stack, self.objects)
         instance = make_instance(self.flow.flow_class, context)
         context.attach(instance)
-        join_inputs = self._join_inputs(inputs) if self.step.is_join else None
-        caught = self._run_body(instance, context, join_inputs, run)
+        if is_catch_fallback(self.step, self.attempt):
+            # @catch's fallback: the earlier attempts died without raising; the body is not run
+            # again, the failure is recorded and the static successors taken (flowc.attempts).
+            caught: BaseException | None = self._caught(FailureHandledByCatch(self.attempt))
+        else:
+            join_inputs = self._join_inputs(inputs) if self.step.is_join else None
+            caught = self._run_body(instance, context, join_inputs, run)
         control, foreach = self._control(instance, context, caught)
         artifacts = self._persist(instance, context, caught)
         record = {
@@ -497,8 +504,7 @@ class _Task:
         """``@catch`` applies on the last attempt only (earlier ones are for ``@retry``)."""
         if self.step.catch is None:
             return False
-        last = self.step.retry.times if self.step.retry is not None else 0
-        return self.attempt >= last
+        return self.attempt >= user_retries(self.step)
 
     def _run_body(
         self, instance: Any, context: StepContext, inputs: Inputs | None, run: Mapping[str, Any]

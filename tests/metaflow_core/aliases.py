@@ -33,6 +33,7 @@ MODULES: Mapping[str, str] = {
     "metaflow.metaflow_current": "flowc.authoring.current",
     "metaflow.util": "flowc.util",
     "metaflow.plugins.timeout_decorator": "flowc.task_runner.errors",
+    "metaflow.plugins.catch_decorator": "flowc.task_runner.errors",
     "metaflow.includefile": "flowc.authoring.parameters",
     "metaflow.cards": "flowc.cards",
     "metaflow.plugins.cards.exception": "flowc.cards",

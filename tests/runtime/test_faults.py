@@ -309,3 +309,24 @@ def test_local_retry_starts_the_next_attempt_at_once_as_metaflow_does(tmp_path: 
     run_id = run_id_file.read_text().strip()
     run = Run(f"RetryDefaultFlow/{run_id}", datastore=str(datastore), _namespace_check=False)
     assert run["start"].task.data.attempt == 1
+
+
+def test_catch_fallback_lets_a_run_go_on_past_a_step_that_dies_on_every_attempt(tmp_path: Path) -> None:
+    """Metaflow's @catch: a step killed on its last retry (SIGKILL, no exception) gets one more,
+    fallback attempt that does not run the body, stores FailureHandledByCatch and goes on."""
+    flow = Path(__file__).parent / "flows" / "dying_catch_flow.py"
+    datastore, run_id_file = tmp_path / "ds", tmp_path / "run_id"
+    result = _flowc("run", str(flow), "--datastore", str(datastore), "--run-id-file", str(run_id_file))
+    assert result.returncode == 0, result.stderr
+    run_id = run_id_file.read_text().strip()
+    run = Run(f"DyingCatchFlow/{run_id}", datastore=str(datastore), _namespace_check=False)
+    task = run["dies"].task
+    # 1 attempt + 2 retries, all killed, + the fallback
+    assert sorted(m.value for m in task.metadata if m.type == "attempt") == ["0", "1", "2", "3"]
+    assert task.data.ex.type == "flowc.task_runner.errors.FailureHandledByCatch"
+    assert "kept failing over 3 attempts" in task.data.ex.exception
+    assert task.data.before == "inherited"
+    end = run["end"].task.data
+    assert end.ex_type == "flowc.task_runner.errors.FailureHandledByCatch"
+    assert end.seen_before == "inherited"
+    assert run.successful

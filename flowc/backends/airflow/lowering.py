@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from flowc.attempts import retry_delay_seconds, timeout_backstop_seconds
+from flowc.attempts import engine_retries, step_retry_delay_seconds, timeout_backstop_seconds
 from flowc.backends.airflow.names import dag_id
 from flowc.backends.airflow.params import param_schema
 from flowc.backends.airflow.plan import AirflowTask, TaskPlan, plan_tasks
@@ -111,9 +111,9 @@ def _loop_retries(ir: FlowIR, task: AirflowTask) -> tuple[tuple[str, int, int], 
     """Inside a loop the driver retries each step itself (the loop's Airflow task is not retried)."""
     rules = []
     for name in task.steps:
-        retry = ir.step(name).retry
-        if retry is not None and retry.times:
-            rules.append((name, retry.times, retry_delay_seconds(retry)))
+        step = ir.step(name)
+        if engine_retries(step):
+            rules.append((name, engine_retries(step), step_retry_delay_seconds(step)))
     return tuple(rules)
 
 
@@ -145,10 +145,10 @@ def _airflow_options(ir: FlowIR, task: AirflowTask) -> list[tuple[str, str]]:
         options.append(("trigger_rule", python_literal(task.trigger_rule)))
     if task.kind == "step":
         step = ir.step(task.step)
-        if step.retry is not None and step.retry.times:
-            options.append(("retries", str(step.retry.times)))
+        if engine_retries(step):
+            options.append(("retries", str(engine_retries(step))))
             # retry_exponential_backoff stays off: the same delay before every retry (flowc.attempts).
-            options.append(("retry_delay", _timedelta(retry_delay_seconds(step.retry))))
+            options.append(("retry_delay", _timedelta(step_retry_delay_seconds(step))))
         if step.timeout is not None:
             # The task runner kills the step first (exit 4); Airflow's limit is the backstop.
             options.append(("execution_timeout", _timedelta(timeout_backstop_seconds(step.timeout))))

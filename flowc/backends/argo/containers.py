@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flowc.attempts import retry_delay_seconds, timeout_backstop_seconds
+from flowc.attempts import engine_retries, step_retry_delay_seconds, timeout_backstop_seconds
 from flowc.backends.argo.expressions import CONTROL, expression_tag, quote
 from flowc.backends.launch import TaskLaunch
 from flowc.backends.pod import SHM_VOLUME, PodSpec, env_value, pod_spec
@@ -179,12 +179,12 @@ def container_template(
     if exports_control:
         template["outputs"] = {"parameters": [{"name": CONTROL, "valueFrom": {"path": CONTROL_PATH}}]}
 
-    if step.retry is not None:
+    if engine_retries(step):
         # https://argo-workflows.readthedocs.io/en/latest/retries/ : "Always" also retries pod
         # errors (eviction, node loss), which Metaflow's @retry covers too. factor 1: the same
-        # delay before every retry (flowc.attempts).
-        retry: dict[str, Any] = {"limit": step.retry.times, "retryPolicy": "Always"}
-        seconds = retry_delay_seconds(step.retry)
+        # delay before every retry (flowc.attempts, which also counts @catch's fallback).
+        retry: dict[str, Any] = {"limit": engine_retries(step), "retryPolicy": "Always"}
+        seconds = step_retry_delay_seconds(step)
         if seconds > 0:
             retry["backoff"] = {"duration": f"{seconds}s", "factor": 1}
         template["retryStrategy"] = retry

@@ -11,7 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowc.attempts import TIMEOUT_BACKSTOP_SECONDS, retry_delay_seconds, timeout_backstop_seconds
+from flowc.attempts import (
+    TIMEOUT_BACKSTOP_SECONDS,
+    engine_retries,
+    step_retry_delay_seconds,
+    timeout_backstop_seconds,
+)
 from flowc.backends.sfn.context import Lowering
 from flowc.backends.sfn.intrinsics import quote
 from flowc.backends.sfn.naming import job_name
@@ -87,7 +92,7 @@ def batch_api_retry() -> dict[str, Any]:
 
 def _retry(step: Step) -> list[dict[str, Any]]:
     retriers = [batch_api_retry()]
-    if step.retry is None or step.retry.times <= 0:
+    if engine_retries(step) <= 0:
         return retriers
     # Metaflow's @retry waits the same time before every retry (flowc.attempts): BackoffRate 1.
     # Step Functions waits at least a second (IntervalSeconds is a positive integer).
@@ -96,8 +101,8 @@ def _retry(step: Step) -> list[dict[str, Any]]:
         *retriers,
         {
             "ErrorEquals": ["States.TaskFailed"],
-            "MaxAttempts": step.retry.times,
-            "IntervalSeconds": max(1, retry_delay_seconds(step.retry)),
+            "MaxAttempts": engine_retries(step),
+            "IntervalSeconds": max(1, step_retry_delay_seconds(step)),
             "BackoffRate": 1.0,
         },
     ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from datetime import timedelta
 from hashlib import sha256
 
 import pendulum
@@ -275,6 +276,8 @@ with DAG(
     )
     tasks["fails"] = KubernetesPodOperator(
         task_id="fails",
+        retries=1,
+        retry_delay=timedelta(seconds=0),
         name="catchflow-fails",
         image="python:3.11-slim",
         cmds=[*LAUNCH, "flowc.task_runner"],

@@ -56,7 +56,7 @@ CHOICES = {}
 #: region mapped over a foreach starts at (None: read from the control record that chose it),
 #: ((step, retries, seconds between retries), ...)).
 LOOPS = {
-    "loop-work": (("work", "decide", "after"), "work", ()),
+    "loop-work": (("work", "decide", "after"), "work", (("after", 1, 0),)),
 }
 #: How a pod starts its task: then the module, then its arguments (flowc.backends.launch).
 LAUNCH = ["python", "-c", "import os;exec(os.environ[\"FLOWC_BOOTSTRAP_SOURCE\"])"]

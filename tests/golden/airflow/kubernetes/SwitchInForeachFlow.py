@@ -339,6 +339,8 @@ with DAG(
     )
     tasks["both"] = KubernetesPodOperator.partial(
         task_id="both",
+        retries=1,
+        retry_delay=timedelta(seconds=0),
         name="switchinforeachflow-both",
         image="python:3.11-slim",
         cmds=[*LAUNCH, "flowc.task_runner"],

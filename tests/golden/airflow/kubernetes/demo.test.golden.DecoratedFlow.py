@@ -317,6 +317,8 @@ with DAG(
     )
     tasks["join"] = KubernetesPodOperator(
         task_id="join",
+        retries=1,
+        retry_delay=timedelta(seconds=0),
         name="decoratedflow-join",
         image="python:3.11-slim",
         cmds=[*LAUNCH, "flowc.task_runner"],

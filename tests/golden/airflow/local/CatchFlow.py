@@ -18,6 +18,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from datetime import timedelta
 from hashlib import sha256
 
 import pendulum
@@ -259,7 +260,7 @@ with DAG(
 ) as dag:
     tasks = {}
     tasks["start"] = task(task_id="start")(flowc_step)("start")
-    tasks["fails"] = task(task_id="fails")(flowc_step)("fails")
+    tasks["fails"] = task(task_id="fails", retries=1, retry_delay=timedelta(seconds=0))(flowc_step)("fails")
     tasks["end"] = task(task_id="end")(flowc_step)("end")
     # A teardown: runs after every task whatever its state, and the DAG run's state ignores it.
     tasks["flowc-finish"] = task(task_id="flowc-finish")(flowc_finish)().as_teardown()

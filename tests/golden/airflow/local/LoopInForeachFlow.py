@@ -59,7 +59,7 @@ CHOICES = {}
 #: region mapped over a foreach starts at (None: read from the control record that chose it),
 #: ((step, retries, seconds between retries), ...)).
 LOOPS = {
-    "loop-work": (("work", "decide", "after"), "work", ()),
+    "loop-work": (("work", "decide", "after"), "work", (("after", 1, 0),)),
 }
 #: Task runner exit codes (docs/architecture.md).
 EXIT_CODES = {1: "the step raised", 2: "bad input", 3: "infrastructure error", 4: "killed by @timeout"}

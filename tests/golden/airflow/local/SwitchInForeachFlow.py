@@ -286,7 +286,7 @@ with DAG(
         .expand(entry=tasks["start-fanout"])
     )
     tasks["both"] = (
-        task(task_id="both")(flowc_step)
+        task(task_id="both", retries=1, retry_delay=timedelta(seconds=0))(flowc_step)
         .partial(step="both")
         .expand(entry=tasks["start-fanout"])
     )

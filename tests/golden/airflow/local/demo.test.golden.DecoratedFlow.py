@@ -278,7 +278,7 @@ with DAG(
         .partial(step="train")
         .expand(entry=tasks["start-fanout"])
     )
-    tasks["join"] = task(task_id="join")(flowc_step)("join")
+    tasks["join"] = task(task_id="join", retries=1, retry_delay=timedelta(seconds=0))(flowc_step)("join")
     tasks["end"] = task(task_id="end")(flowc_step)("end")
     # A teardown: runs after every task whatever its state, and the DAG run's state ignores it.
     tasks["flowc-finish"] = task(task_id="flowc-finish")(flowc_finish)().as_teardown()
