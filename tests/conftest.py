@@ -43,3 +43,12 @@ def _no_user_datastore(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("FLOWC_"):
             monkeypatch.delenv(name)
+
+
+@pytest.fixture(autouse=True)
+def _namespace_restored(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The client's namespace is process state (as in Metaflow): a test calling namespace(None)
+    # must not change what the next test in the same worker sees.
+    from flowc.client.namespaces import _ProcessNamespace
+
+    monkeypatch.setattr(_ProcessNamespace, "value", _ProcessNamespace.value)
