@@ -342,12 +342,22 @@ class _Task:
         on every target: a callable default (``default=lambda ctx: ...``) is called with Metaflow's
         ``ParameterContext``; an ``IncludeFile``'s default path is read (:meth:`_include_default`).
         The front end never runs user code, so no compiled document holds these values."""
+        from flowc.authoring.current import task_facts
         from flowc.authoring.parameters import Parameter, ParameterContext
         from flowc.params import ParameterError, parse_value
 
         values: dict[str, Any] = {}
         attributes = self.flow.parameter_attributes()
         user = (run or {}).get("user") or current_user()
+        project = self.flow.ir.project
+        # What `current` says while a default function runs (Metaflow's: the flow, the run, the
+        # user and the @project facts; no step yet).
+        facts = {
+            "flow_name": self.spec.flow,
+            "run_id": self.spec.run_id,
+            "username": user,
+            **_project_facts(project.name if project is not None else None, self.spec.flow, user),
+        }
         for spec in self.flow.ir.parameters:
             if not spec.deferred_default or given.get(spec.name) is not None:
                 continue
@@ -365,7 +375,8 @@ class _Task:
                 ds_type="s3" if self.storage.url.startswith("s3://") else "local",
             )
             try:
-                value = declared.default(context)
+                with task_facts(**facts):
+                    value = declared.default(context)
             except Exception as exc:
                 raise ParameterError(
                     f"parameter {spec.name!r}: its default function raised {type(exc).__name__}: {exc}"

@@ -83,3 +83,34 @@ def test_a_megabyte_parameter_reaches_the_step_but_not_the_run_record(tmp_path: 
     again_id = (tmp_path / "id").read_text()
     again = Run(f"ParametersFlow/{again_id}", datastore=datastore, _namespace_check=False)
     assert again.id != run_id and again.data.echo["config"] == json.loads(config)
+
+
+def test_a_default_function_sees_current_with_the_runs_project(tmp_path: Path) -> None:
+    """Metaflow calls a callable default where the run starts, with `current` knowing the flow,
+    the user and the @project facts (its DynamicParameterTest reads current.project_name)."""
+    flow = tmp_path / "project_default_flow.py"
+    flow.write_text(
+        "from flowc import FlowSpec, Parameter, current, project, step\n\n\n"
+        "def _where(context):\n"
+        "    return f'{current.project_name}/{current.flow_name}/{context.parameter_name}'\n\n\n"
+        "@project(name='reports')\n"
+        "class ProjectDefaultFlow(FlowSpec):\n"
+        "    where = Parameter('where', default=_where)\n\n"
+        "    @step\n"
+        "    def start(self):\n"
+        "        self.seen = self.where\n"
+        "        self.next(self.end)\n\n"
+        "    @step\n"
+        "    def end(self):\n"
+        "        pass\n",
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWC_")}
+    env["PYTHONPATH"] = str(REPO_ROOT)
+    command = [sys.executable, "-m", "flowc", "run", str(flow), "--datastore", str(tmp_path / "ds")]
+    command += ["--run-id-file", str(tmp_path / "id")]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    run_id = (tmp_path / "id").read_text()
+    run = Run(f"ProjectDefaultFlow/{run_id}", datastore=str(tmp_path / "ds"), _namespace_check=False)
+    assert run.data.seen == "reports/ProjectDefaultFlow/where"
