@@ -99,7 +99,7 @@ def test_a_failed_run_stays_failed_and_names_the_failed_task(
     assert result.task_states[(FINISH, -1)] == "success"
     status = read_status(datastore, "FailingForeachFlow", result.flowc_run_id)
     assert status["status"] == "failed"
-    assert "/".join(["FailingForeachFlow", result.flowc_run_id, "work", "1 failed"]) in status["reason"]
+    assert "/".join(["FailingForeachFlow", result.flowc_run_id, "work", "work-1 failed"]) in status["reason"]
     assert "RuntimeError" in status["reason"]
     run = Flow("FailingForeachFlow")[result.flowc_run_id]
     assert run.finished and not run.successful

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from flowc.attempts import engine_retries
 from flowc.backends.airflow.names import dag_id
 from flowc.backends.airflow.plan import plan_tasks
 from flowc.frontend import build_ir
@@ -83,12 +84,13 @@ print(json.dumps({"folders": found, "leaked": leaked}))
 
 
 def expected_retries(workdir: Path) -> dict[str, dict[str, int]]:
-    """DAG id -> task id -> retries: a step's @retry(times=...), else 0 (helper tasks too)."""
+    """DAG id -> task id -> retries: a step's @retry(times=...) plus @catch's fallback attempt
+    (flowc.attempts.engine_retries), else 0 (helper tasks too)."""
     expected = {}
     for flow in flow_files():
         ir = build_ir(str(flow))
         plan = plan_tasks(ir)
-        retry = {s.name: (s.retry.times if s.retry else 0) for s in ir.steps}
+        retry = {s.name: engine_retries(s) for s in ir.steps}
         expected[dag_id(ir, golden_settings(workdir))] = {
             t.task_id: (retry[t.step] if t.kind == "step" else 0) for t in plan.tasks
         }

@@ -41,7 +41,8 @@ CAPABILITIES = Capabilities(
         "parameters": "DAG params with a JSON schema, passed to the start task in a file",
         "required_parameters": "DAG params without a default: Airflow refuses a trigger without them",
         "retry": "retries and retry_delay of the step's task (every other task: retries=0)",
-        "catch": "handled by the task runner (the task succeeds)",
+        "catch": "handled by the task runner (the task succeeds); one more retry for the fallback of a task "
+        "that died",
         "timeout": "the task runner kills the step; execution_timeout 60 s later as a backstop",
         "resources": "KubernetesPodOperator container_resources, @kubernetes(shared_memory) a "
         "memory-backed /dev/shm (ignored by the local operator)",

@@ -27,7 +27,7 @@ CAPABILITIES = Capabilities(
         "parameters": "workflow arguments, handed to the start task as a JSON file (raw input artifact)",
         "required_parameters": "workflow arguments without a value (Argo asks for them at submission)",
         "retry": "retryStrategy (limit, backoff.duration); --attempt {{retries}}",
-        "catch": "handled by the task runner (exit 0, the run goes on)",
+        "catch": "handled by the task runner (exit 0, the run goes on); one more retry for the fallback",
         "timeout": "enforced by the task runner; activeDeadlineSeconds 60 s later as a backstop",
         "resources": "resources.requests: cpu, memory, ephemeral-storage; memory also a limit",
         "gpu": "resources.limits nvidia.com/gpu",

@@ -22,9 +22,10 @@ CAPABILITIES = Capabilities(
         "loop": "Choice back to the loop head through a Pass that sets the next iteration",
         "parameters": "execution input {'parameters': {...}}, given to the start task as FLOWC_PARAMETERS",
         "required_parameters": "checked by the start task (exit 2 naming the parameter)",
-        "retry": "Retry on States.TaskFailed: MaxAttempts = times, IntervalSeconds the same before "
-        "every retry (BackoffRate 1)",
-        "catch": "the task runner records the exception and exits 0; nothing in the state machine",
+        "retry": "Retry on States.TaskFailed: MaxAttempts = times (+1 with @catch: its fallback attempt), "
+        "IntervalSeconds the same before every retry (BackoffRate 1)",
+        "catch": "the task runner records the exception and exits 0; one more retry (`MaxAttempts`) for "
+        "the fallback",
         "timeout": "the runner's own limit, then Batch attemptDurationSeconds, then TimeoutSeconds",
         "resources": "container overrides ResourceRequirements (VCPU, MEMORY)",
         "gpu": "container overrides ResourceRequirements (GPU)",
