@@ -18,9 +18,10 @@ from typing import Any
 
 from flowc.datastore.storage import StorageError
 from flowc.ir import FlowIR
+from flowc.metadata import write_status
 from flowc.runtime.display import Console
 from flowc.runtime.plan import TaskKey
-from flowc.runtime.records import STOPPING_RETRY_SECONDS, claim_run, finish_run
+from flowc.runtime.records import STOPPING_RETRY_SECONDS, claim_run
 from flowc.runtime.scheduler import STOP_SIGNALS, Outcome, Scheduler, SchedulerConfig
 
 __all__ = ["EXIT_KILLED", "LaunchError", "LaunchOptions", "default_executor_name", "exit_code", "start_run"]
@@ -167,7 +168,7 @@ def _record_status(storage: Any, ir: FlowIR, run_id: str, outcome: Outcome) -> O
         storage.with_retry_budget(STOPPING_RETRY_SECONDS) if outcome.status == "killed" else storage
     )
     try:
-        finish_run(status_storage, ir.name, run_id, outcome.status, outcome.reason, outcome.task_counts)
+        write_status(status_storage, ir.name, run_id, outcome.status, outcome.reason, outcome.task_counts)
     except StorageError as exc:
         # The tasks' own records are already stored; only the run's final status is missing, so the
         # run reads as unfinished and `flowc resume` can continue it once the datastore is back.

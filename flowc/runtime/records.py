@@ -18,7 +18,6 @@ __all__ = [
     "STOPPING_RETRY_SECONDS",
     "EndRecorder",
     "claim_run",
-    "finish_run",
     "launcher_identity",
     "liveness",
     "mark_attempt_ended",
@@ -120,19 +119,6 @@ def _recordable(storage: Storage, parameters: Mapping[str, Any]) -> dict[str, An
             value = {"$object": ObjectStore(storage).put(text.encode("utf-8"))[0]}
         kept[name] = value
     return kept
-
-
-def finish_run(
-    storage: Storage,
-    flow: str,
-    run_id: str,
-    status: str,
-    reason: str | None = None,
-    task_counts: Mapping[str, int] | None = None,
-) -> None:
-    """Writes ``status.json``: ``successful``, ``failed`` or ``killed``, with the end time, the reason
-    and the number of successful tasks of each step."""
-    metadata.write_status(storage, flow, run_id, status, reason, task_counts)
 
 
 def mark_attempt_ended(
