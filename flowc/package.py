@@ -11,7 +11,9 @@ What goes in, each file once, under its path relative to the flow's directory:
   code runs) and resolved against the flow's directory, then followed transitively; a local
   package goes in whole (its data files too);
 * the files matching the configuration's ``package.include`` globs, minus ``package.exclude``;
-* flowc's installed source under ``flowc/`` (caches left out), so the image needs no flowc;
+* flowc's installed source under ``flowc/``, so the image needs no flowc: caches and what a task
+  never loads (:data:`NOT_FOR_TASKS`: the compilers, the command line, the UI, the templates) left
+  out, and the card assets only for a flow with a ``@card`` step;
 * ``FLOWC_PACKAGE.json``, a manifest naming the flow file.
 
 Deterministic: entries sorted, mtime 0, uid/gid 0, no user or group names, mode 0644, an
@@ -37,6 +39,7 @@ __all__ = [
     "DEFAULT_EXCLUDE",
     "INCLUDE_SNAPSHOTS",
     "MANIFEST_NAME",
+    "NOT_FOR_TASKS",
     "CodePackage",
     "PackageError",
     "build_package",
@@ -229,24 +232,6 @@ def _flowc_source() -> Path:
     return Path(flowc.__file__).resolve().parent
 
 
-def _flowc_subpackages_elsewhere(flowc_dir: Path) -> dict[str, Path]:
-    """flowc subpackages installed outside flowc's folder (an editable install maps
-    ``flowc.templates`` to the project's ``templates/``): ``{archive folder: source folder}``."""
-    import importlib.util
-
-    found = {}
-    for name in ("flowc.templates",):
-        try:
-            spec = importlib.util.find_spec(name)
-        except ImportError:
-            continue
-        for location in (spec.submodule_search_locations or []) if spec else []:
-            folder = Path(location).resolve()
-            if folder.is_dir() and flowc_dir not in folder.parents:
-                found[name.replace(".", "/")] = folder
-    return found
-
-
 # ---- building ------------------------------------------------------------------------------------
 def _settings_patterns(settings: Any, key: str) -> tuple[str, ...]:
     if settings is None:
@@ -311,11 +296,8 @@ def build_package(
     if cards is None:
         cards = _flow_has_cards(flow_path)
     for name, path in _files_under(flowc_dir, flowc_dir.parent, DEFAULT_EXCLUDE):
-        if cards or not name.startswith(CARD_ASSETS):
+        if not name.startswith(NOT_FOR_TASKS) and (cards or not name.startswith(CARD_ASSETS)):
             entries[name] = path
-    for archive_folder, folder in _flowc_subpackages_elsewhere(flowc_dir).items():
-        for name, path in _files_under(folder, folder, DEFAULT_EXCLUDE):
-            entries[f"{archive_folder}/{name}"] = path
 
     manifest = {"format": PACKAGE_FORMAT, "flow_file": flow_path.name}
     payload: dict[str, bytes] = {name: path.read_bytes() for name, path in entries.items()}
@@ -332,6 +314,10 @@ def build_package(
 
 #: Card assets (flowc/cards/assets/): packaged only for a flow with a @card step.
 CARD_ASSETS = "flowc/cards/assets/"
+#: Parts of flowc a task never loads, left out of every package (a task runs a compiled document:
+#: it neither compiles, deploys, serves the UI nor parses a command line other than the task
+#: runner's). Argo's schema and linter alone were 44% of a one-file flow's package (issue 13).
+NOT_FOR_TASKS = ("flowc/backends/", "flowc/cli/", "flowc/ui/", "flowc/templates/")
 
 
 def _flow_has_cards(flow_path: Path) -> bool:

@@ -17,7 +17,14 @@ from flowc.cli import main
 from flowc.config import load_settings
 from flowc.datastore.layout import object_key
 from flowc.datastore.storage import open_storage
-from flowc.package import MANIFEST_NAME, PackageError, build_package, local_imports, store_package
+from flowc.package import (
+    MANIFEST_NAME,
+    NOT_FOR_TASKS,
+    PackageError,
+    build_package,
+    local_imports,
+    store_package,
+)
 
 FLOW = textwrap.dedent(
     """
@@ -83,10 +90,21 @@ def test_package_holds_flow_local_code_and_flowc_only(tmp_path):
     assert "unused.py" not in names and "data/big.bin" not in names
     assert not any("__pycache__" in name or name.endswith(".pyc") for name in names)
     assert {"flowc/__init__.py", "flowc/task_runner/bootstrap.py", "flowc/package.py"} <= names
-    assert "flowc/templates/__init__.py" in names  # package data, wherever it is installed
     manifest = json.loads(_member_bytes(package.data, MANIFEST_NAME))
     assert manifest == {"flow_file": "flow.py", "format": 1}
     assert package.sha == hashlib.sha256(package.data).hexdigest()
+
+
+def test_package_leaves_out_what_tasks_never_load(tmp_path):
+    """A task runs a compiled document: the compilers (Argo's 600 KB schema and its linter), the
+    command line, the UI and the templates stay out of every package (issue 13 item 10)."""
+    names = set(build_package(_project(tmp_path), settings=_no_settings()).files)
+    left_in = sorted(name for name in names if name.startswith(NOT_FOR_TASKS))
+    assert left_in == []
+    assert not {"flowc/backends/argo/schema/schema.json", "flowc/backends/argo/lint.py"} & names
+    assert not [name for name in names if name.startswith("flowc/cli/")]
+    # What a task loads is there (the task runner, the authoring API, the client a step may use).
+    assert {"flowc/task_runner/runner.py", "flowc/authoring/flowspec.py", "flowc/client/objects.py"} <= names
 
 
 def _member_bytes(data: bytes, name: str) -> bytes:
