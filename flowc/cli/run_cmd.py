@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> None:
     )
     ir = load_ir_for_parser(parser, argv)
     if ir is not None:
-        from flowc.runtime.parameters import add_parameter_options
+        from flowc.runtime.parameter_options import add_parameter_options
 
         add_parameter_options(parser, ir)
 
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from flowc.cli.target_options import ir_with_decorators
     from flowc.datastore.storage import StorageError, open_storage
     from flowc.runtime.launch import LaunchError, exit_code, start_run
-    from flowc.runtime.parameters import ParameterError, collect_parameters, include_file_modes
+    from flowc.runtime.parameter_options import ParameterError, collect_parameters, include_file_modes
 
     ir = checked_ir(args, "run")
     if ir is None:

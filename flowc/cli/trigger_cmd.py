@@ -7,7 +7,7 @@ import os
 import sys
 
 from flowc.cli.target_options import add_target_arguments, backend_and_settings
-from flowc.params import ParameterError, read_params_file, trigger_values
+from flowc.parameter_values import ParameterError, read_params_file, trigger_values
 
 HELP = "start a run of a deployed flow"
 

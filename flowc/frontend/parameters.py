@@ -81,7 +81,7 @@ def _typed_default(name: str, kind: str, default: Any) -> Any:
     """``default`` as a value of ``kind``, converted as Metaflow's command line (click) converts a
     default through the option's type (``type=int, default="5"`` is 5, ``type=str, default=3`` is
     "3"), or a Problem when it cannot be: better refused now than when the run starts."""
-    from flowc.params import ParameterError, parse_value
+    from flowc.parameter_values import ParameterError, parse_value
 
     if kind == "str" and isinstance(default, bool | int | float):
         return str(default)

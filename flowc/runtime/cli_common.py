@@ -141,8 +141,8 @@ def checked_ir(args: argparse.Namespace, command: str) -> FlowIR | None:
 def options_from_args(
     args: argparse.Namespace, parameters: dict[str, Any], datastore: str, ir: FlowIR
 ) -> Any:
-    from flowc.branches import task_environment
     from flowc.config import load_settings
+    from flowc.project_branches import task_environment
     from flowc.runtime.launch import LaunchOptions, default_executor_name
 
     # Metaflow's environment forms of --branch / --production (a flow may set them when imported).

@@ -75,7 +75,7 @@ def _fork_entry(ir: FlowIR, flow_path: str, storage: Any) -> Callable[[Any], int
 
 def _project_tags(ir: FlowIR, env: Mapping[str, str]) -> list[str]:
     """Metaflow's system tags of a @project run: ``project:<name>``, ``project_branch:<branch>``."""
-    from flowc.branches import BRANCH_ENV
+    from flowc.project_branches import BRANCH_ENV
 
     if ir.project is None or not env.get(BRANCH_ENV):
         return []

@@ -39,7 +39,7 @@ from flowc.metadata import (
     write_log,
     write_task,
 )
-from flowc.params import OBJECTS_KEY
+from flowc.parameter_values import OBJECTS_KEY
 from flowc.task_runner.capture import OutputCapture
 from flowc.task_runner.context import (
     PRIVATE_PREFIX,
@@ -300,7 +300,7 @@ class _Task:
         return self._start_parameters_and_run()
 
     def _start_parameters_and_run(self) -> dict[str, Any]:
-        from flowc.params import ParameterError, resolve_parameters, step_value
+        from flowc.parameter_values import ParameterError, resolve_parameters, step_value
 
         existing = read_run(self.storage, self.spec.flow, self.spec.run_id)
         given = self._given_parameters(existing)
@@ -344,7 +344,7 @@ class _Task:
         The front end never runs user code, so no compiled document holds these values."""
         from flowc.authoring.current import task_facts
         from flowc.authoring.parameters import Parameter, ParameterContext
-        from flowc.params import ParameterError, parse_value
+        from flowc.parameter_values import ParameterError, parse_value
 
         values: dict[str, Any] = {}
         attributes = self.flow.parameter_attributes()
@@ -391,7 +391,7 @@ class _Task:
         from pathlib import Path
 
         from flowc.package import INCLUDE_SNAPSHOTS, include_file_path
-        from flowc.params import ParameterError
+        from flowc.parameter_values import ParameterError
 
         folder = Path(self.flow.path).parent
         snapshot = folder / INCLUDE_SNAPSHOTS / name
@@ -859,10 +859,11 @@ def _engine_system_tags(run_id: str, project: Any) -> list[str]:
 
 
 def _project_facts(project: str | None, flow: str, user: str) -> dict[str, Any]:
-    """``current``'s @project facts: the branch the target set (flowc.branches), else the user's own."""
+    """``current``'s @project facts: the branch the target set (flowc.project_branches), else the
+    user's own."""
     if project is None:
         return {}
-    from flowc.branches import Branch, branch_from_environment
+    from flowc.project_branches import Branch, branch_from_environment
 
     branch = branch_from_environment() or Branch(f"user.{user}", production=False)
     return {

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from flowc.backends.airflow import compile_dag
 from flowc.backends.airflow.capabilities import CAPABILITIES
+from flowc.backends.airflow.dag_params import coerce_parameters, param_schema
 from flowc.backends.airflow.names import dag_id, flowc_run_id
-from flowc.backends.airflow.params import coerce_parameters, param_schema
 from flowc.backends.airflow.plan import plan_tasks
 from flowc.config import load_settings
 from flowc.frontend import build_ir
@@ -292,7 +292,8 @@ def test_flowc_compile_command_writes_the_dag_file(tmp_path: Path, monkeypatch) 
 
 
 def test_include_file_values_reach_the_conf_as_given() -> None:
-    """flowc trigger has already read the file (flowc.params.trigger_values): its content is sent."""
+    """flowc trigger has already read the file (flowc.parameter_values.trigger_values): its content
+    is sent."""
     from flowc.ir import FlowIR
 
     ir = FlowIR(name="F", source_file="f.py", steps=(), parameters=(ParameterSpec("data", is_file=True),))

@@ -13,8 +13,8 @@ import pytest
 from flowc.attempts import TIMEOUT_BACKSTOP_SECONDS
 from flowc.backends.airflow import compile_dag
 from flowc.backends.airflow.names import flowc_run_id
-from flowc.branches import BRANCH_ENV
 from flowc.frontend import build_ir
+from flowc.project_branches import BRANCH_ENV
 from flowc.task_runner.bootstrap import BOOTSTRAP_ENV, BOOTSTRAP_SOURCE, LAUNCHER
 from tests.airflow.engine import AirflowHome
 from tests.airflow.golden import GOLDEN_DIR, OPERATORS, golden_settings

@@ -11,7 +11,7 @@ import pytest
 
 from flowc import Flow
 from flowc.backends.airflow import compile_dag
-from flowc.backends.airflow.params import coerce_parameters
+from flowc.backends.airflow.dag_params import coerce_parameters
 from flowc.config import load_settings
 from flowc.datastore import layout
 from flowc.frontend import build_ir

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from flowc.backends.airflow import compile_dag
-from flowc.backends.airflow.params import coerce_parameters
+from flowc.backends.airflow.dag_params import coerce_parameters
 from flowc.config import load_settings
 from flowc.frontend import build_ir
 from tests.airflow.engine import AirflowHome, DagResult

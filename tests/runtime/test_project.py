@@ -1,4 +1,4 @@
-"""``@project``: the branch a run belongs to, chosen once (flowc.branches) and seen by every step."""
+"""``@project``: the branch a run belongs to, chosen once (flowc.project_branches) and seen by every step."""
 
 from __future__ import annotations
 
@@ -9,10 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from flowc.branches import BRANCH_ENV, Branch, branch_from_environment, project_branch, task_environment
 from flowc.client import Run
 from flowc.config import load_settings
 from flowc.frontend import build_ir
+from flowc.project_branches import (
+    BRANCH_ENV,
+    Branch,
+    branch_from_environment,
+    project_branch,
+    task_environment,
+)
 from tests.conformance.matrix import FLOWS_DIR, REPO_ROOT
 
 FLOW = FLOWS_DIR / "project_flow.py"

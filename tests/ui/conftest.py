@@ -134,7 +134,7 @@ def engines_datastore(
 
     # Airflow 3 for real: the DAG file run by dag.test() in this process.
     from flowc.backends.airflow import compile_dag
-    from flowc.backends.airflow.params import coerce_parameters, run_conf
+    from flowc.backends.airflow.dag_params import coerce_parameters, run_conf
     from tests.airflow.engine import session_airflow_home
 
     home = session_airflow_home(request, tmp_path_factory)

@@ -12,15 +12,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from flowc.attempts import engine_retries, step_retry_delay_seconds, timeout_backstop_seconds
+from flowc.backends.airflow.dag_params import param_schema
 from flowc.backends.airflow.names import dag_id
-from flowc.backends.airflow.params import param_schema
 from flowc.backends.airflow.plan import AirflowTask, TaskPlan, plan_tasks
 from flowc.backends.launch import TaskLaunch, task_launch
 from flowc.backends.naming import dns_label, label_value
 from flowc.backends.pod import SHM_VOLUME, env_value, pod_spec
-from flowc.branches import task_environment
 from flowc.config import Settings
 from flowc.ir import FlowIR
+from flowc.project_branches import task_environment
 
 __all__ = ["OPERATORS", "docstring_text", "python_literal", "template_context"]
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import hashlib
 import re
 
-from flowc.branches import project_branch
 from flowc.config import Settings
 from flowc.ir import FlowIR
+from flowc.project_branches import project_branch
 
 __all__ = ["RUN_ID_PREFIX", "dag_id", "flowc_run_id"]
 

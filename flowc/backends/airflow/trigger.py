@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from flowc.backends.airflow.dag_params import coerce_parameters, run_conf
 from flowc.backends.airflow.names import dag_id, flowc_run_id
-from flowc.backends.airflow.params import coerce_parameters, run_conf
 from flowc.config import Settings
 
 __all__ = ["AirflowApi", "trigger"]

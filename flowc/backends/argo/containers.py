@@ -19,7 +19,7 @@ from flowc.backends.argo.expressions import CONTROL, expression_tag, quote
 from flowc.backends.launch import TaskLaunch
 from flowc.backends.pod import SHM_VOLUME, PodSpec, env_value, pod_spec
 from flowc.ir import FlowIR, Step
-from flowc.params import OBJECTS_KEY
+from flowc.parameter_values import OBJECTS_KEY
 
 __all__ = [
     "BOOTSTRAP_PARAMETER",
@@ -41,7 +41,7 @@ PARAMETERS_PATH = "/tmp/flowc-parameters.json"
 PACKAGE_PARAMETER = "flowc-package"
 DATASTORE_PARAMETER = "flowc-datastore"
 #: Declared when the flow has parameters: JSON ``{name: sha256}`` of values a trigger stored in the
-#: datastore because they were too large for the Workflow object (flowc.backends.parameter_objects).
+#: datastore because they were too large for the Workflow object (flowc.backends.large_parameters).
 OBJECTS_PARAMETER = "flowc-parameter-objects"
 #: Declared when tasks start through the bootstrap (flowc.backends.launch): the program's text, once
 #: per document; every container's environment refers to it.

@@ -32,7 +32,7 @@ from flowc.backends.argo.document import (
     template_name,
 )
 from flowc.backends.argo.kube import KubeClient, KubeError, client_from_settings, resource_path
-from flowc.backends.parameter_objects import store_large_values
+from flowc.backends.large_parameters import store_large_values
 from flowc.config import Settings
 from flowc.datastore.storage import StorageError
 from flowc.ir import FlowIR
@@ -179,7 +179,7 @@ def workflow_arguments(given: Mapping[str, str], datastore: str) -> list[dict[st
     """A Workflow's ``arguments.parameters`` for ``given``, large values stored in ``datastore``.
 
     A stored value's own argument stays present but empty (a required parameter must be given) and
-    the start task reads it from the datastore (flowc.backends.parameter_objects).
+    the start task reads it from the datastore (flowc.backends.large_parameters).
     """
     inline, stored = store_large_values(given, datastore, INLINE_ARGUMENTS_BYTES)
     arguments = {**inline, **{name: "" for name in stored}}

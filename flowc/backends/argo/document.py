@@ -24,9 +24,9 @@ from flowc.backends.argo.dags import DagLowering
 from flowc.backends.argo.regions import MAIN, MAIN_KEY, Regions, analyse_regions
 from flowc.backends.launch import TaskLaunch, task_launch
 from flowc.backends.naming import dns_label, label_value, stable_hash
-from flowc.branches import project_branch, task_environment
 from flowc.config import Settings
 from flowc.ir import FlowIR, ParameterSpec
+from flowc.project_branches import project_branch, task_environment
 
 __all__ = [
     "API_VERSION",

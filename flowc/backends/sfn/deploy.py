@@ -26,9 +26,9 @@ from flowc.backends.sfn.definition import (
 from flowc.backends.sfn.naming import deployment_name, job_definition_name
 from flowc.backends.sfn.schedule import schedule_name, schedule_request
 from flowc.backends.sfn.secrets import secret_variable
-from flowc.branches import task_environment
 from flowc.config import Settings
 from flowc.ir import FlowIR
+from flowc.project_branches import task_environment
 
 __all__ = ["DeployError", "DeployPlan", "deploy", "job_definition_requests", "plan_deployment"]
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 
 from flowc.backends.naming import stable_hash
-from flowc.branches import project_branch
 from flowc.config import Settings
 from flowc.ir import FlowIR
+from flowc.project_branches import project_branch
 
 __all__ = [
     "STATE_NAME_MAX",

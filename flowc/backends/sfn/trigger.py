@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flowc.backends.parameter_objects import store_large_values
+from flowc.backends.large_parameters import store_large_values
 from flowc.config import Settings
 
 __all__ = ["INLINE_PARAMETERS_BYTES", "execution_input", "find_state_machine", "trigger"]

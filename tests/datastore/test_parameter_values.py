@@ -1,4 +1,4 @@
-"""Parameter parsing and validation against ParameterSpecs (flowc.params)."""
+"""Parameter parsing and validation against ParameterSpecs (flowc.parameter_values)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flowc.ir import ParameterSpec
-from flowc.params import ParameterError, parse_value, resolve_parameters, trigger_values
+from flowc.parameter_values import ParameterError, parse_value, resolve_parameters, trigger_values
 
 INT = ParameterSpec("n", type="int")
 FLOAT = ParameterSpec("x", type="float")

@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 #: Key of a start task's parameters object mapping names to datastore objects holding their values
-#: (flowc.backends.parameter_objects; docs/architecture.md, "Task runner command line").
+#: (flowc.backends.large_parameters; docs/architecture.md, "Task runner command line").
 OBJECTS_KEY = "$objects"
 
 _TRUE = frozenset({"true", "1", "yes", "y", "on"})

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flowc.ir import FlowIR, ParameterSpec
-from flowc.params import OBJECTS_KEY, parse_value
+from flowc.parameter_values import OBJECTS_KEY, parse_value
 
 __all__ = ["INLINE_CONF_BYTES", "coerce_parameters", "param_schema", "run_conf"]
 
@@ -52,7 +52,7 @@ def coerce_parameters(ir: FlowIR, raw: Mapping[str, str]) -> dict[str, Any]:
     """Typed values for a run's ``conf`` from command-line strings (``--count 7`` -> ``7``).
 
     An ``IncludeFile`` parameter's value is already the file's content (``flowc trigger`` read it:
-    :func:`flowc.params.trigger_values`).
+    :func:`flowc.parameter_values.trigger_values`).
 
     Raises:
         ValueError: an unknown parameter or a value that does not parse, naming the parameter.
@@ -70,7 +70,7 @@ def coerce_parameters(ir: FlowIR, raw: Mapping[str, str]) -> dict[str, Any]:
 
 def _coerce(parameter: ParameterSpec, text: str) -> Any:
     """Typed as the DAG's param schema wants it, parsed by the start task's own rules
-    (:func:`flowc.params.parse_value`); text and JSON stay text (their params accept any value)."""
+    (:func:`flowc.parameter_values.parse_value`); text and JSON stay text (their params accept any value)."""
     if parameter.is_file or parameter.type in ("str", "json"):
         return text
     return parse_value(parameter, text)  # a ParameterError is a ValueError naming the parameter
@@ -81,9 +81,9 @@ def run_conf(values: Mapping[str, Any], datastore: str | None) -> dict[str, Any]
 
     A stored value's own key stays, empty (a required param must be given; only text and JSON
     parameters can be large, and both accept ``""``), and ``$objects`` maps it to its hash; the
-    DAG's ``flowc_parameter_values`` hands that to the start task (flowc.backends.parameter_objects).
+    DAG's ``flowc_parameter_values`` hands that to the start task (flowc.backends.large_parameters).
     """
-    from flowc.backends.parameter_objects import store_large_values
+    from flowc.backends.large_parameters import store_large_values
 
     inline, stored = store_large_values(values, datastore, INLINE_CONF_BYTES)
     if not stored:

@@ -63,14 +63,14 @@ def add_parameter_options(parser: argparse.ArgumentParser, ir: FlowIR) -> None:
 
 def _check_value(spec: ParameterSpec, text: str) -> None:
     try:
-        from flowc import params as shared  # the task runner's parser, when it is there
+        from flowc import parameter_values as shared  # the task runner's parser, when it is there
     except ImportError:
         shared = None
     checker = getattr(shared, "parse_value", None) if shared is not None else None
     if checker is not None:
         try:
             checker(spec, text)
-        except ValueError as exc:  # flowc.params names the parameter itself
+        except ValueError as exc:  # flowc.parameter_values names the parameter itself
             message = str(exc)
             raise ParameterError(
                 message if spec.name in message else f"parameter {spec.name!r}: {message}"
@@ -160,8 +160,8 @@ def environment_value(name: str, environ: Mapping[str, str] | None = None) -> st
 def _params_file_values(ir: FlowIR, path: str | None) -> dict[str, str]:
     if not path:
         return {}
-    from flowc.params import ParameterError as FileError
-    from flowc.params import read_params_file
+    from flowc.parameter_values import ParameterError as FileError
+    from flowc.parameter_values import read_params_file
 
     try:
         given = read_params_file(path)

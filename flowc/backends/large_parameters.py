@@ -15,7 +15,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from flowc.params import OBJECTS_KEY
+from flowc.parameter_values import OBJECTS_KEY
 
 __all__ = ["OBJECTS_KEY", "json_size", "store_large_values"]
 
