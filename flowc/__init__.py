@@ -74,12 +74,12 @@ _EXPORTS = {
             "project",
         )
     },
+    "Config": "flowc.authoring.configs",
+    "config_expr": "flowc.authoring.configs",
     # Metaflow names flowc does not implement: importable, refused when used.
     **{
         name: "flowc.authoring.unimplemented"
         for name in (
-            "Config",
-            "config_expr",
             "parallel",
             "FlowMutator",
             "StepMutator",

@@ -23,6 +23,7 @@ __all__ = [
     "STEP_KINDS",
     "TRANSITIONS",
     "CatchSpec",
+    "ConfigSpec",
     "ContainerSpec",
     "DecoratorSpec",
     "FlowIR",
@@ -127,6 +128,21 @@ class ParameterSpec:
     deferred_default: bool = False
     # Metaflow's separator=: the step sees the text value split on it (a list of str).
     separator: str | None = None
+
+
+@dataclass(frozen=True)
+class ConfigSpec:
+    """A ``Config`` attribute with its value, fixed when the IR was built (flowc/frontend/configs.py).
+
+    ``value`` is the value as JSON text (key order kept); ``plain``: steps read it as the parser
+    returned it, not as a read-only ``ConfigValue``.
+    """
+
+    name: str
+    attribute: str
+    value: str = "null"
+    plain: bool = False
+    location: Location | None = None
 
 
 @dataclass(frozen=True)
@@ -289,6 +305,8 @@ class FlowIR:
     flow_decorators: tuple[DecoratorSpec, ...] = ()
     # `--with` specs already lowered into the steps; tasks get them too (flowc.frontend.decospecs)
     with_decorators: tuple[str, ...] = ()
+    # `Config` attributes and their values (in decorators and parameter defaults already)
+    configs: tuple[ConfigSpec, ...] = ()
     schema_version: int = SCHEMA_VERSION
     flowc_version: str = ""  # the flowc that built this IR (flowc.__version__)
 

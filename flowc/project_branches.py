@@ -75,13 +75,18 @@ def task_environment(
     ir: FlowIR, settings: Settings, environ: Mapping[str, str] | None = None
 ) -> dict[str, str]:
     """What a deployed task's environment needs for ``current``'s project facts (empty without @project),
-    and the ``--with`` decorators the flow was compiled with (the task runner applies them too).
+    the ``--with`` decorators the flow was compiled with (the task runner applies them too), and
+    the values its ``Config`` attributes were given (the task runner builds the same IR with them).
 
     ``environ`` is where a user branch's name is read, as in :func:`project_branch`.
     """
+    import json
+
+    from flowc.frontend.configs import config_environment
     from flowc.frontend.decospecs import with_environment
 
     environment = dict(with_environment(ir))
+    environment.update(config_environment({c.name: json.loads(c.value) for c in ir.configs}))
     if ir.project is not None:
         environment[BRANCH_ENV] = project_branch(settings, environ).name
     return environment

@@ -10,11 +10,9 @@ from __future__ import annotations
 from typing import Any, NoReturn
 
 __all__ = [
-    "Config",
     "FlowMutator",
     "StepMutator",
     "UserStepDecorator",
-    "config_expr",
     "parallel",
     "user_step_decorator",
 ]
@@ -41,10 +39,6 @@ class _Refused:
         _refuse(self.FEATURE)
 
 
-class Config(_Refused):
-    FEATURE = "Config (configuration files of a flow)"
-
-
 class FlowMutator(_Refused):
     FEATURE = "FlowMutator"
 
@@ -55,10 +49,6 @@ class StepMutator(_Refused):
 
 class UserStepDecorator(_Refused):
     FEATURE = "UserStepDecorator"
-
-
-def config_expr(*args: Any, **kwargs: Any) -> NoReturn:
-    _refuse("config_expr")
 
 
 def user_step_decorator(*args: Any, **kwargs: Any) -> NoReturn:

@@ -104,16 +104,19 @@ def main_for_flow_file(path: str, argv: Sequence[str], flow_name: str | None = N
 
     Metaflow's top-level ``--quiet`` before COMMAND is accepted: flowc prints no banner to silence.
     So is its top-level ``--with SPEC`` (``python flow.py --with retry run``): it is the command's own
-    ``--with`` (run, compile, deploy).
+    ``--with`` (run, compile, deploy); and so are ``--config NAME PATH`` and ``--config-value NAME
+    VALUE`` (``python flow.py --config cfg cfg.json run``), the command's own.
     """
     argv = list(argv)
     with_options: list[str] = []
-    while argv and (argv[0] == "--quiet" or argv[0].startswith("--with")):
+    while argv and (argv[0] == "--quiet" or argv[0].startswith(("--with", "--config"))):
         option = argv.pop(0)
         if option == "--with" and argv:
             with_options += [option, argv.pop(0)]
         elif option.startswith("--with="):
             with_options.append(option)
+        elif option in ("--config", "--config-value") and len(argv) >= 2:
+            with_options += [option, argv.pop(0), argv.pop(0)]
         elif option != "--quiet":
             argv.insert(0, option)  # not an option flowc reads here: let the parser say so
             break

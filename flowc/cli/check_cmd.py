@@ -11,12 +11,16 @@ HELP = "check a flow without running it (all problems at once; exit 1 on errors)
 def add_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> None:
     parser.add_argument("flow", help="the flow file")
     parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    from flowc.frontend.configs import add_config_arguments
+
+    add_config_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from flowc.frontend import analyse
+    from flowc.frontend.configs import inputs_from_args
 
-    ir, diagnostics = analyse(args.flow)
+    ir, diagnostics = analyse(args.flow, inputs_from_args(args))
     for diagnostic in diagnostics:
         print(diagnostic.format(), file=sys.stderr)
     errors = [d for d in diagnostics if d.severity == "error"]

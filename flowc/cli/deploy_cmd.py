@@ -19,10 +19,11 @@ def add_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from flowc.frontend import build_ir
+    from flowc.frontend.configs import inputs_from_args
 
     backend, settings, options = backend_and_settings(args)
     try:
-        ir = build_ir(args.flow)
+        ir = build_ir(args.flow, configs=inputs_from_args(args))
     except CompileError as exc:
         print(exc, file=sys.stderr)
         return 1

@@ -61,7 +61,10 @@ def add_target_arguments(command: str, parser: argparse.ArgumentParser, argv: li
     parser.add_argument("--branch", help="@project branch (default: the user's branch)")
     parser.add_argument("--production", action="store_true", default=None, help="@project production branch")
     if command in ("compile", "deploy"):
+        from flowc.frontend.configs import add_config_arguments
+
         add_with_argument(parser)
+        add_config_arguments(parser)
         parser.add_argument(
             "--bootstrap",
             action=argparse.BooleanOptionalAction,

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from flowc.frontend.configs import ConfigInputs
 from flowc.frontend.diagnostics import CompileError, Diagnostic
 from flowc.frontend.hierarchy import ModuleIndex
 from flowc.ir import FlowIR
@@ -50,21 +51,23 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def analyse(path: str | Path) -> tuple[FlowIR | None, list[Diagnostic]]:
+def analyse(path: str | Path, configs: ConfigInputs | None = None) -> tuple[FlowIR | None, list[Diagnostic]]:
     """Checks the flow in ``path`` and builds its IR.
 
     Args:
         path: the flow file.
+        configs: values of the flow's ``Config`` attributes given on the command line (the
+            environment completes them: flowc/frontend/configs.py).
 
     Returns:
         The IR (None when some diagnostic is an error) and every diagnostic found, errors and
         warnings, in file order.
     """
     with _gc_paused():
-        return _analyse(Path(path))
+        return _analyse(Path(path), configs)
 
 
-def _analyse(path: Path) -> tuple[FlowIR | None, list[Diagnostic]]:
+def _analyse(path: Path, configs: ConfigInputs | None) -> tuple[FlowIR | None, list[Diagnostic]]:
     from flowc.frontend.analysis import analyse_source
     from flowc.frontend.builder import build_flow_ir
     from flowc.frontend.checks import run_checks, select_flow_class
@@ -79,7 +82,7 @@ def _analyse(path: Path) -> tuple[FlowIR | None, list[Diagnostic]]:
     if class_node is None:
         return None, _unreadable_modules(index) + diagnostics
     flow = read_flow_source(index, class_node)
-    analysis = analyse_source(flow, ModuleLoader(path))
+    analysis = analyse_source(flow, ModuleLoader(path), configs)
     diagnostics = _unreadable_modules(index) + run_checks(analysis)
     if any(d.severity == "error" for d in diagnostics):
         return None, diagnostics
@@ -95,17 +98,18 @@ def _unreadable_modules(index: ModuleIndex) -> list[Diagnostic]:
     ]
 
 
-def build_ir(path: str | Path, strict: bool = False) -> FlowIR:
+def build_ir(path: str | Path, strict: bool = False, configs: ConfigInputs | None = None) -> FlowIR:
     """The IR of the flow in ``path``.
 
     Args:
         path: the flow file.
         strict: treat warnings as errors.
+        configs: as for :func:`analyse`.
 
     Raises:
         CompileError: with every error (and, when ``strict``, every warning) found.
     """
-    ir, diagnostics = analyse(path)
+    ir, diagnostics = analyse(path, configs)
     fatal = [d for d in diagnostics if strict or d.severity == "error"]
     if fatal or ir is None:
         raise CompileError(fatal or diagnostics)

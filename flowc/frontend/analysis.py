@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flowc.authoring.decorators import FLOW_DECORATORS, STEP_DECORATORS, UNSUPPORTED_DECORATORS
+from flowc.frontend.configs import ConfigError, ConfigInputs, resolve_config
 from flowc.frontend.decorators import (
     EvaluatedDecorator,
     FlowSettings,
@@ -26,7 +27,7 @@ from flowc.frontend.parameters import parameter_spec
 from flowc.frontend.source import DecoratorCall, FlowSource, ParameterSource, StepSource
 from flowc.frontend.transitions import Transition, read_transition
 from flowc.frontend.values import NOT_LITERAL, ModuleLoader, is_json_compatible, literal
-from flowc.ir import ParameterSpec
+from flowc.ir import ConfigSpec, Location, ParameterSpec
 
 __all__ = ["Analysis", "analyse_source", "inherited_member"]
 
@@ -48,6 +49,11 @@ class Analysis:
     parameter_specs: list[tuple[ParameterSource, ParameterSpec]] = field(default_factory=list)
     # (problem, file of the declaration): a parameter may be declared in a base class's file
     parameter_problems: list[tuple[Problem, str]] = field(default_factory=list)
+    # `Config` attributes: their values, fixed here from these inputs (flowc/frontend/configs.py)
+    config_inputs: ConfigInputs = field(default_factory=ConfigInputs)
+    config_specs: list[ConfigSpec] = field(default_factory=list)
+    config_values: dict[str, Any] = field(default_factory=dict)  # name -> what a step reads
+    config_problems: list[tuple[Problem, str]] = field(default_factory=list)
     graph: GraphFacts | None = None
     # (join, artifact) -> what the join lets through (memo of the data-flow check)
     join_availability: dict[tuple[str, str], Any] = field(default_factory=dict)
@@ -197,12 +203,12 @@ def _evaluate_decorators(
             )
             continue
         arguments = {key: literal(node) for key, node in call.keywords.items()}
-        if any(v is NOT_LITERAL for v in arguments.values()):
+        if "**" in arguments or any(v is NOT_LITERAL for v in arguments.values()):  # see source.py
             if records is None:
                 records = _live_records(analysis, target_name) or []
             matches = [kwargs for name, kwargs in records if name == call.name]
             if occurrence < len(matches):
-                arguments = dict(matches[occurrence])
+                arguments = _with_configs(analysis, dict(matches[occurrence]), call, problems)
             else:
                 unresolved = sorted(k for k, v in arguments.items() if v is NOT_LITERAL)
                 why = analysis.loader.error or "the module does not record it"
@@ -216,14 +222,107 @@ def _evaluate_decorators(
     return evaluated
 
 
+def _with_configs(
+    analysis: Analysis, arguments: dict[str, Any], call: DecoratorCall, problems: list[Problem]
+) -> dict[str, Any]:
+    """Decorator ``arguments`` with their config expressions evaluated (``**config`` merged), as
+    Metaflow evaluates them before the flow runs; an expression that fails is a problem."""
+    from flowc.authoring.configs import has_delayed, resolve_delayed
+
+    if not has_delayed(arguments):
+        return arguments
+    try:
+        return resolve_delayed(arguments, analysis.config_values, _module_globals(analysis))
+    except Exception as exc:
+        problems.append(
+            Problem("bad-config-expression",
+                    f"@{call.name}: a config expression cannot be evaluated: {type(exc).__name__}: {exc}",
+                    call.line, hint="use the config's name and keys its value has (flowc check shows it)")
+        )
+        return {}
+
+
+def _module_globals(analysis: Analysis) -> dict[str, Any]:
+    module = analysis.loader.module()
+    return vars(module) if module is not None else {}
+
+
+def _evaluate_configs(analysis: Analysis) -> None:
+    """Fixes the value of every ``Config`` attribute (imports the module: the declarations hold
+    defaults and parsers), as Metaflow does before the flow's decorators are evaluated."""
+    import json
+
+    from flowc.authoring.configs import Config, config_value
+    from flowc.authoring.parameters import ParameterContext
+    from flowc.frontend.values import is_json_compatible
+    from flowc.metadata import current_user
+
+    flow = analysis.flow
+    if not flow.configs:
+        return
+    cls = analysis.loader.flow_class(flow.class_name)
+    if cls is None:
+        file, line = next(iter(flow.configs.values()))
+        why = analysis.loader.error or f"the module has no class {flow.class_name}"
+        analysis.config_problems.append(
+            (Problem("bad-config", f"the flow's configs cannot be read ({why})", line,
+                     hint="make the flow module importable"), file)
+        )
+        return
+    import os
+
+    def context(name: str) -> ParameterContext:
+        return ParameterContext(flow_name=flow.class_name, user_name=current_user(), parameter_name=name,
+                                logger=lambda *parts, **_: None, ds_type="local")
+
+    try:
+        inputs = analysis.config_inputs.with_environment(os.environ)
+    except ConfigError as exc:
+        file, line = next(iter(flow.configs.values()))
+        analysis.config_problems.append((Problem("bad-config", str(exc), line), file))
+        return
+    for attribute, (file, line) in flow.configs.items():
+        declared = inherited_member(cls, attribute)
+        if not isinstance(declared, Config):
+            continue
+        try:
+            value = resolve_config(declared, inputs, context)
+        except ConfigError as exc:
+            analysis.config_problems.append(
+                (Problem("bad-config", str(exc), line,
+                         hint="give it with --config NAME PATH or --config-value NAME VALUE"), file)
+            )
+            continue
+        except Exception as exc:  # the user's default function
+            analysis.config_problems.append(
+                (Problem("bad-config", f"config {declared.name!r}: its default raised "
+                         f"{type(exc).__name__}: {exc}", line), file)
+            )
+            continue
+        if not is_json_compatible(value):
+            analysis.config_problems.append(
+                (Problem("bad-config", f"config {declared.name!r}: its value ({type(value).__name__}) is not "
+                         "JSON-compatible, and a config's value travels to every task as JSON", line,
+                         hint="make the parser return dicts, lists, strings, numbers, booleans or None"),
+                 file)
+            )
+            continue
+        analysis.config_values[declared.name] = config_value(value, declared.plain)
+        analysis.config_specs.append(
+            ConfigSpec(declared.name, attribute, json.dumps(value, ensure_ascii=False, separators=(",", ":")),
+                       declared.plain, Location(file, line))
+        )
+
+
 def _evaluate_parameters(analysis: Analysis) -> None:
-    def live(attribute: str) -> Any:
+    def live(source: ParameterSource) -> Any:
         cls = analysis.loader.flow_class(analysis.flow.class_name)
-        return None if cls is None else inherited_member(cls, attribute)
+        declared = None if cls is None else inherited_member(cls, source.attribute)
+        return _parameter_with_configs(analysis, declared, source)
 
     for source in analysis.flow.parameters:
         spec, problems = parameter_spec(
-            source, source.file or analysis.file, lambda attribute=source.attribute: live(attribute)
+            source, source.file or analysis.file, lambda source=source: live(source)
         )
         analysis.parameter_problems.extend((p, source.file or analysis.file) for p in problems)
         if spec is not None:
@@ -231,13 +330,43 @@ def _evaluate_parameters(analysis: Analysis) -> None:
             analysis.parameter_specs.append((source, spec))
 
 
+def _parameter_with_configs(analysis: Analysis, declared: Any, source: ParameterSource) -> Any:
+    """A copy of Parameter ``declared`` with its config expressions evaluated
+    (``default=config_expr("cfg").n``), as Metaflow evaluates them before the run; one that fails
+    is a problem."""
+    import copy
+
+    from flowc.authoring.configs import has_delayed, resolve_delayed
+
+    if declared is None or not any(has_delayed(v) for v in vars(declared).values()):
+        return declared
+    resolved = copy.copy(declared)
+    for key, value in vars(declared).items():
+        if has_delayed(value):
+            try:
+                namespace = _module_globals(analysis)
+                vars(resolved)[key] = resolve_delayed(value, analysis.config_values, namespace)
+            except Exception as exc:
+                vars(resolved)[key] = None
+                analysis.config_problems.append(
+                    (Problem("bad-config-expression",
+                             f"{source.attribute}: a config expression in {key}= cannot be evaluated: "
+                             f"{type(exc).__name__}: {exc}", source.line,
+                             hint="use the config's name and keys its value has"),
+                     source.file or analysis.file)
+                )
+    return resolved
+
+
 def _looks_like_join(step: StepSource) -> bool:
     return step.body.uses_inputs_name or "join" in step.name
 
 
-def analyse_source(flow: FlowSource, loader: ModuleLoader) -> Analysis:
-    """Gathers the facts of ``flow``; never raises on a malformed flow."""
-    analysis = Analysis(flow=flow, loader=loader)
+def analyse_source(flow: FlowSource, loader: ModuleLoader, configs: ConfigInputs | None = None) -> Analysis:
+    """Gathers the facts of ``flow``; never raises on a malformed flow. ``configs``: config values
+    given on the command line (the environment completes them)."""
+    analysis = Analysis(flow=flow, loader=loader, config_inputs=configs or ConfigInputs())
+    _evaluate_configs(analysis)
     _read_transitions(analysis)
     for step in flow.steps:
         problems: list[Problem] = []

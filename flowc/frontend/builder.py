@@ -106,4 +106,5 @@ def build_flow_ir(analysis: Analysis) -> FlowIR:
             )
         ),
         flow_decorators=analysis.flow_settings.decorators,
+        configs=tuple(analysis.config_specs),
     )

@@ -346,6 +346,12 @@ def check_parameter_assignments(a: Analysis) -> Iterator[Diagnostic]:
                                   hint="parameters are read-only; store the new value under another name")
 
 
+def check_configs(a: Analysis) -> Iterator[Diagnostic]:
+    """Configs without a value, unreadable files, failing parsers, expressions that do not evaluate."""
+    for problem, file in a.config_problems:
+        yield _from_problem(a, problem, None, file)
+
+
 def check_decorators(a: Analysis) -> Iterator[Diagnostic]:
     for name, problems in a.decorator_problems.items():
         for problem in problems:
@@ -353,6 +359,7 @@ def check_decorators(a: Analysis) -> Iterator[Diagnostic]:
 
 
 CHECKS: tuple[Check, ...] = (
+    check_configs,
     check_start_and_end,
     check_duplicate_steps,
     check_reserved_step_names,

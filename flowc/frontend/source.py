@@ -25,6 +25,8 @@ __all__ = [
 ]
 
 PARAMETER_CLASSES = ("Parameter", "IncludeFile")
+#: Metaflow's ``Config``: a class attribute whose value the front end resolves (frontend/configs.py).
+CONFIG_CLASS = "Config"
 #: Decorators that make a method take no ``self``: it assigns no artifacts when called.
 _NO_SELF = frozenset({"staticmethod", "classmethod"})
 
@@ -82,6 +84,8 @@ class FlowSource:
     methods: list[StepSource] = field(default_factory=list)
     parameters: list[ParameterSource] = field(default_factory=list)
     class_attributes: dict[str, int] = field(default_factory=dict)
+    # `attr = Config(...)`: attribute -> (file, line); each is a class attribute too
+    configs: dict[str, tuple[str, int]] = field(default_factory=dict)
     flow_decorators: list[DecoratorCall] = field(default_factory=list)
     # methods defined again in the same class body (each later definition; the last one wins)
     redefined: list[StepSource] = field(default_factory=list)
@@ -124,7 +128,9 @@ def _decorator_call(node: ast.expr, aliases: dict[str, str]) -> DecoratorCall | 
         name = _api_name(node.func, aliases)
         if name is None:
             return None
-        keywords = {k.arg: k.value for k in node.keywords if k.arg is not None}
+        # `**mapping` (`@environment(**config)`) is kept under the key "**": never a literal, so
+        # the arguments are read from the imported module, where the mapping was unpacked.
+        keywords = {k.arg if k.arg is not None else "**": k.value for k in node.keywords}
         return DecoratorCall(name, node, keywords, list(node.args), node.lineno)
     name = _api_name(node, aliases)
     if name is None:
@@ -221,6 +227,10 @@ def _parameter_call(value: ast.expr, aliases: dict[str, str]) -> tuple[ast.Call,
     return None
 
 
+def _is_config_call(value: ast.expr, aliases: dict[str, str]) -> bool:
+    return isinstance(value, ast.Call) and _api_name(value.func, aliases) == CONFIG_CLASS
+
+
 @dataclass
 class _Members:
     """A class's members by name, in first-definition order, later definitions winning.
@@ -232,6 +242,7 @@ class _Members:
     methods: dict[str, StepSource] = field(default_factory=dict)
     parameters: dict[str, ParameterSource] = field(default_factory=dict)
     constants: dict[str, int] = field(default_factory=dict)
+    configs: dict[str, tuple[str, int]] = field(default_factory=dict)
     redefined: list[StepSource] = field(default_factory=list)
 
     def add_method(self, method: StepSource) -> None:
@@ -244,6 +255,7 @@ class _Members:
 
     def add_constant(self, name: str, line: int) -> None:
         self.parameters.pop(name, None)  # `x = Parameter(...)` then `x = 3`: x is a constant
+        self.configs.pop(name, None)
         if name not in self.methods:
             self.constants.setdefault(name, line)
 
@@ -281,6 +293,8 @@ def _class_members(node: ast.ClassDef, file: str, aliases: dict[str, str]) -> _M
                     elif value is not None:
                         for name in _bound_names(target):
                             members.add_constant(name, item.lineno)
+                        if isinstance(target, ast.Name) and _is_config_call(value, aliases):
+                            members.configs[target.id] = (file, item.lineno)
             elif isinstance(item, ast.AugAssign):
                 for name in _bound_names(item.target):
                     members.add_constant(name, item.lineno)
@@ -349,8 +363,10 @@ def read_flow_source(index: ModuleIndex, class_node: ast.ClassDef) -> FlowSource
         for name, line in members.constants.items():
             merged.methods.pop(name, None)  # a subclass's constant hides a base's method
             merged.add_constant(name, line)
+        merged.configs.update(members.configs)
     flow.methods = list(merged.methods.values())
     flow.parameters = list(merged.parameters.values())
     flow.class_attributes = merged.constants
+    flow.configs = merged.configs
     _scan_bodies(flow.methods)
     return flow

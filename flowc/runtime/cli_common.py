@@ -46,8 +46,9 @@ def load_ir_for_parser(parser: argparse.ArgumentParser, argv: Sequence[str]) -> 
     if path is not None and os.path.isfile(path):
         try:
             from flowc.frontend import build_ir
+            from flowc.frontend.configs import inputs_from_argv
 
-            ir = build_ir(path)
+            ir = build_ir(path, configs=inputs_from_argv(argv))
         except Exception as exc:  # CompileError and import problems alike
             error = exc
     if error is not None and path is not None and not {"-h", "--help"} & set(argv):
@@ -68,9 +69,11 @@ def _report_unrunnable(command: str, flow: str, error: BaseException) -> None:
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
+    from flowc.frontend.configs import add_config_arguments
     from flowc.runtime.executor import EXECUTORS
 
     parser.add_argument("flow", help="the flow file (FLOW.py)")
+    add_config_arguments(parser)
     parser.add_argument(
         "--max-workers",
         type=int,

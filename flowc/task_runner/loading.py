@@ -47,6 +47,15 @@ class LoadedFlow:
                     found[value.name] = attribute
         return {spec.name: found.get(spec.name, spec.name) for spec in self.ir.parameters}
 
+    def configs(self) -> dict[str, Any]:
+        """``{attribute: value}`` of the flow's ``Config`` attributes, as steps read them: artifacts
+        of the run, stored by the start task like the constants."""
+        import json
+
+        from flowc.authoring.configs import config_value
+
+        return {c.attribute: config_value(json.loads(c.value), c.plain) for c in self.ir.configs}
+
     def constants(self) -> dict[str, Any]:
         """The flow's class-level constants, which Metaflow persists as artifacts of the run
         (:func:`flowc.authoring.flowspec.is_constant` says which names are)."""
@@ -131,7 +140,7 @@ def load_package_flow(directory: Path, flow: str) -> LoadedFlow:
     from flowc.ir import SCHEMA_VERSION, IRError
 
     path = find_flow_file(directory, flow)
-    cache = directory / f".flowc-ir-{flow}-{__version__}-{SCHEMA_VERSION}.json"
+    cache = directory / f".flowc-ir-{flow}-{__version__}-{SCHEMA_VERSION}{_configs_key()}.json"
     ir = None
     try:
         ir = FlowIR.from_json(cache.read_text(encoding="utf-8"))
@@ -152,6 +161,19 @@ def load_package_flow(directory: Path, flow: str) -> LoadedFlow:
         except OSError:  # a read-only cache is fine: the next task builds the IR again
             temp.unlink(missing_ok=True)
     return load_flow(path, flow, ir=ir)
+
+
+def _configs_key() -> str:
+    """Part of the package IR cache's name: the config values the deployment gave its tasks
+    (two deployments of one package with different configs build different IRs)."""
+    from flowc.frontend.configs import FIXED_ENV
+
+    text = os.environ.get(FIXED_ENV)
+    if not text:
+        return ""
+    import hashlib
+
+    return "-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def import_flow_module(path: str | os.PathLike[str], flow: str) -> Any:

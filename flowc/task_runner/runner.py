@@ -313,10 +313,12 @@ class _Task:
         # Class-level constants are artifacts of the run too, stored once here with the parameters
         # and passed down to every step (Metaflow's `_parameters` task does the same).
         constants = self.flow.constants()
+        configs = self.flow.configs()
         try:
             self._parameter_refs = self.objects.put_values(
                 {
                     **{name: (value, None) for name, value in constants.items()},
+                    **{name: (value, None) for name, value in configs.items()},
                     **{
                         attributes[name]: (step_value(self.flow.ir.parameter(name), value), None)
                         for name, value in values.items()
@@ -342,6 +344,7 @@ class _Task:
         on every target: a callable default (``default=lambda ctx: ...``) is called with Metaflow's
         ``ParameterContext``; an ``IncludeFile``'s default path is read (:meth:`_include_default`).
         The front end never runs user code, so no compiled document holds these values."""
+        from flowc.authoring.configs import ConfigValue
         from flowc.authoring.current import task_facts
         from flowc.authoring.parameters import Parameter, ParameterContext
         from flowc.parameter_values import ParameterError, parse_value
@@ -373,6 +376,7 @@ class _Task:
                 parameter_name=spec.name,
                 logger=lambda *parts, **_: _say(" ".join(str(p) for p in parts)),
                 ds_type="s3" if self.storage.url.startswith("s3://") else "local",
+                configs=ConfigValue({c.name: json.loads(c.value) for c in self.flow.ir.configs}),
             )
             try:
                 with task_facts(**facts):
@@ -460,7 +464,9 @@ class _Task:
             return dict(getattr(self, "_parameter_refs", {})), []
         if self.step.is_join:
             # Parameters and constants have one value in the run: a join takes them from any input.
-            parameters = {*self.flow.parameter_attributes().values(), *self.flow.constants()}
+            parameters = {
+                *self.flow.parameter_attributes().values(), *self.flow.constants(), *self.flow.configs()
+            }
             first = inputs[0].record
             inherited = {name: ref for name, ref in first["artifacts"].items() if name in parameters}
             split = self.flow.ir.step(self.step.split_of) if self.step.split_of else None

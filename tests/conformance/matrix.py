@@ -50,7 +50,7 @@ SHAPES = (
     "loop",
     "wide_foreach",
 )
-BEHAVIOURS = ("artifacts", "parameters", "retry", "catch", "timeout", "resume", "project", "cards")
+BEHAVIOURS = ("artifacts", "parameters", "retry", "catch", "timeout", "resume", "project", "cards", "configs")
 
 #: The parameters flow's text: quotes, shell syntax, a newline and non-ASCII must arrive unchanged.
 AWKWARD_TEXT = 'it\'s "quoted" $(echo no) `no` ; & | \\ \n second line: é ✓ 🚀'
@@ -232,6 +232,18 @@ CASES: tuple[Case, ...] = (
         "CallableDefaultFlow",
         behaviour="callable_default",
         checks={("start", "seen"): ("CallableDefaultFlow:label", 19)},
+    ),
+    Case(
+        "configs",
+        "config_flow.py",
+        "ConfigFlow",
+        behaviour="configs",
+        checks={
+            ("start", "seen"): {"greeting": "HELLO", "colour": "blue", "rows": 3, "size": "large"},
+            ("start", "immutable"): True,
+            ("end", "shape"): "round",
+            ("end", "extra"): {"size": "large", "shape": "round"},
+        },
     ),
     Case(
         "include_default",
