@@ -39,6 +39,8 @@ __all__ = [
     "namespace",
     "parallel",
     "project",
+    "pypi",
+    "pypi_base",
     "resources",
     "retry",
     "schedule",
@@ -72,6 +74,8 @@ _EXPORTS = {
             "card",
             "schedule",
             "project",
+            "pypi",
+            "pypi_base",
         )
     },
     "Config": "flowc.authoring.configs",

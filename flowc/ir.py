@@ -33,6 +33,7 @@ __all__ = [
     "ParameterSpec",
     "ParameterType",
     "ProjectSpec",
+    "PythonEnvironment",
     "Resources",
     "RetrySpec",
     "ScheduleSpec",
@@ -204,6 +205,21 @@ class ContainerSpec:
 
 
 @dataclass(frozen=True)
+class PythonEnvironment:
+    """The packages a step's tasks import, from ``@pypi`` merged over ``@pypi_base``.
+
+    ``requirements`` are PEP 508 lines (``pandas==2.2.3``), sorted by package; ``python`` is the
+    ``X.Y`` version asked for (None: the configured default). ``name`` (``pypi-`` and 16 hex
+    digits) hashes both: steps that declare the same spec share one environment, and the name is
+    all a compiled document carries (the lock is made at run or deploy time: flowc/environments).
+    """
+
+    requirements: tuple[str, ...] = ()
+    python: str | None = None
+    name: str = ""
+
+
+@dataclass(frozen=True)
 class DecoratorSpec:
     """Any other decorator (``@card`` and unknown ones), kept by name with its literal attributes."""
 
@@ -260,6 +276,7 @@ class Step:
     environment: tuple[tuple[str, str], ...] = ()
     secrets: tuple[str, ...] = ()
     container: ContainerSpec = field(default_factory=ContainerSpec)
+    python_environment: PythonEnvironment | None = None
     decorators: tuple[DecoratorSpec, ...] = ()
     assigns: tuple[str, ...] = ()  # artifacts the body assigns (self.x = ...), sorted
     reads: tuple[str, ...] = ()  # artifacts the body reads (self.x), sorted

@@ -368,6 +368,11 @@ def read_status(storage: Storage, flow: str, run_id: str) -> dict[str, Any] | No
 
 # ---- attempts ------------------------------------------------------------------------------
 def _attempt_record(attempt: int, **fields: Any) -> dict[str, Any]:
+    from flowc.environments.install import ACTIVE_ENV, ENVIRONMENT_ENV
+
+    if os.environ.get(ACTIVE_ENV):  # the step's @pypi environment this attempt runs in (its lock)
+        used = {"name": os.environ.get(ENVIRONMENT_ENV), "lock": os.environ[ACTIVE_ENV]}
+        fields.setdefault("environment", used)
     return {
         "attempt": attempt,
         "status": "running",

@@ -22,6 +22,8 @@ __all__ = [
     "environment",
     "kubernetes",
     "project",
+    "pypi",
+    "pypi_base",
     "recorded_decorators",
     "resources",
     "retry",
@@ -93,12 +95,13 @@ STEP_DECORATORS = (
     "batch",
     "secrets",
     "card",
+    "pypi",
 )
-FLOW_DECORATORS = ("schedule", "project")
+FLOW_DECORATORS = ("schedule", "project", "pypi_base")
 
-_IN_THE_IMAGE = (
-    "flowc does not build environments: install the packages in the task image (--image, "
-    "@kubernetes(image=...) or @batch(image=...)) or in the environment `flowc run` uses"
+_CONDA = (
+    "conda channels cannot be reached from flowc's tasks: declare the packages with "
+    "@pypi(packages={...}, python=...) on the step or @pypi_base(...) on the flow (docs/environments.md)"
 )
 _MULTI_NODE = "flowc has no multi-node (gang-scheduled) tasks; fan out with a foreach instead"
 _SENSOR = "start the run when the condition holds instead (e.g. `flowc trigger` from the sensor's own DAG)"
@@ -109,10 +112,8 @@ _INTERNAL = "Metaflow's back ends add it themselves; remove it"
 #: ``flowc`` so that a Metaflow flow with its import changed reaches that diagnostic. The names are
 #: Metaflow's ``STEP_DECORATORS_DESC`` and ``FLOW_DECORATORS_DESC`` (metaflow/plugins/__init__.py).
 UNSUPPORTED_DECORATORS: dict[str, str] = {
-    "conda": _IN_THE_IMAGE,
-    "conda_base": _IN_THE_IMAGE,
-    "pypi": _IN_THE_IMAGE,
-    "pypi_base": _IN_THE_IMAGE,
+    "conda": _CONDA,
+    "conda_base": _CONDA,
     "trigger": "flowc starts deployed runs on a @schedule or with `flowc trigger`; have the event's "
     "producer run `flowc trigger FLOW --target T`",
     "trigger_on_finish": "flowc starts deployed runs on a @schedule or with `flowc trigger`; run "
@@ -137,6 +138,8 @@ kubernetes = _recording("kubernetes", on_class=False)
 batch = _recording("batch", on_class=False)
 secrets = _recording("secrets", on_class=False)
 card = _recording("card", on_class=False)
+pypi = _recording("pypi", on_class=False)
+pypi_base = _recording("pypi_base", on_class=True)
 schedule = _recording("schedule", on_class=True)
 project = _recording("project", on_class=True)
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from flowc.backends.naming import is_dns_subdomain
 from flowc.diagnostics import Diagnostic, refuse_step
+from flowc.environments.spec import step_variables
 from flowc.ir import FlowIR, Step, Toleration
 
 __all__ = [
@@ -126,6 +127,7 @@ def pod_spec(
     environment: dict[str, str] = {}
     for step in steps:
         environment.update(dict(step.environment))
+        environment.update(step_variables(step))  # its @pypi environment's name (the bootstrap installs it)
     requests: dict[str, str] = {}
     limits: dict[str, str] = {}
     shared_memory = None

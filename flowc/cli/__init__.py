@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, bool]] = {
     "dump": ("flowc.cli.dump_cmd", False),
     "card": ("flowc.cli.card_cmd", False),
     "package": ("flowc.cli.package_cmd", True),
+    "env": ("flowc.cli.env_cmd", False),
     "config": ("flowc.cli.config_cmd", False),
     "compile": ("flowc.cli.compile_cmd", True),
     "deploy": ("flowc.cli.deploy_cmd", True),

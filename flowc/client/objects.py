@@ -586,6 +586,19 @@ class Task(_InRun):
         return self._store.read_json(key)
 
     @property
+    def environment(self) -> dict[str, Any] | None:
+        """The lock of the ``@pypi`` environment the current attempt ran in, or None (no
+        ``@pypi``): ``{"environment", "python", "platform", "requirements", "wheels": [{"name",
+        "version", "file", "sha256"}]}`` (docs/environments.md)."""
+        used = (self.attempt_record or {}).get("environment") or {}
+        if not used.get("lock"):
+            return None
+        import json
+
+        data = self._store.storage.read(layout.object_key(used["lock"]))
+        return json.loads(bytes(data))
+
+    @property
     def exception(self) -> TaskException | None:
         """What the step raised in the current attempt, or None (succeeded, still running, or failed
         for another reason: a timeout, a kill, bad input; ``attempt_record["exit_reason"]`` says)."""

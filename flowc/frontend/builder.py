@@ -6,6 +6,7 @@ Called only when the checks found no error, so every transition parsed and every
 from __future__ import annotations
 
 from flowc import __version__
+from flowc.environments.spec import step_environment
 from flowc.frontend.analysis import Analysis
 from flowc.frontend.body import NON_ARTIFACT_NAMES
 from flowc.frontend.source import StepSource
@@ -71,6 +72,7 @@ def _step(analysis: Analysis, source: StepSource, structure: StepStructure) -> S
         environment=settings.environment,
         secrets=settings.secrets,
         container=settings.container,
+        python_environment=step_environment(analysis.flow_settings.pypi_base, settings.pypi),
         decorators=settings.decorators,
         assigns=artifact_names(source.body.assigns, methods),
         reads=artifact_names(source.body.reads, methods),

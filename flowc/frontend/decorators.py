@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from flowc.environments.spec import PypiDeclaration, declaration
 from flowc.frontend.cron import CronError, normalise_cron
 from flowc.frontend.units import cpu_cores, gpu_count, mebibytes
 from flowc.frontend.values import freeze, is_json_compatible
@@ -61,6 +62,7 @@ class StepSettings:
     environment: tuple[tuple[str, str], ...] = ()
     secrets: tuple[str, ...] = ()
     container: ContainerSpec = field(default_factory=ContainerSpec)
+    pypi: PypiDeclaration | None = None
     decorators: tuple[DecoratorSpec, ...] = ()
     catch_line: int | None = None
 
@@ -71,6 +73,7 @@ class FlowSettings:
 
     schedule: ScheduleSpec | None = None
     project: ProjectSpec | None = None
+    pypi_base: PypiDeclaration | None = None
     decorators: tuple[DecoratorSpec, ...] = ()
 
 
@@ -88,6 +91,8 @@ _KNOWN_ARGUMENTS = {
     "batch": {"cpu", "memory", "gpu", "image", "queue", "iam_role", "shared_memory"},
     "schedule": {"cron", "hourly", "daily", "weekly", "timezone"},
     "project": {"name"},
+    "pypi": {"packages", "python", "disabled"},
+    "pypi_base": {"packages", "python", "disabled"},
     "card": {"type", "id", "options", "timeout", "save_errors", "customize", "refresh_interval", "scope"},
 }
 _RESOURCE_KEYS = ("cpu", "memory", "gpu", "disk")
@@ -273,6 +278,8 @@ def step_settings(decorators: list[EvaluatedDecorator]) -> tuple[StepSettings, l
                 settings.environment = _environment(arguments)
             elif name == "secrets":
                 settings.secrets = _secrets(arguments)
+            elif name == "pypi":
+                settings.pypi = declaration(arguments)
             elif name == "resources":
                 settings.resources = _merge_max(settings.resources, _resources(arguments))
                 if arguments.get("shared_memory") is not None:
@@ -284,7 +291,7 @@ def step_settings(decorators: list[EvaluatedDecorator]) -> tuple[StepSettings, l
                     settings.resources, _resources({k: arguments.get(k) for k in _RESOURCE_KEYS})
                 )
                 settings.container = _container(arguments, settings.container)
-            elif name in ("schedule", "project"):
+            elif name in ("schedule", "project", "pypi_base"):
                 problems.append(
                     Problem("misplaced-decorator", f"@{name} decorates the flow class, not a step",
                             decorator.line, hint=f"move @{name} above the class statement")
@@ -355,6 +362,8 @@ def flow_settings(decorators: list[EvaluatedDecorator]) -> tuple[FlowSettings, l
                 if not isinstance(name, str) or not name:
                     raise ValueError("name= must be a non-empty string")
                 settings.project = ProjectSpec(name=name, line=decorator.line)
+            elif decorator.name == "pypi_base":
+                settings.pypi_base = declaration(decorator.arguments)
             elif decorator.name in _KNOWN_ARGUMENTS:
                 problems.append(
                     Problem("misplaced-decorator", f"@{decorator.name} decorates a step, not the flow class",

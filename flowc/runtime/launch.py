@@ -114,6 +114,7 @@ def start_run(
             traceback.print_exc()
             raise LaunchError(f"importing {options.flow_path} raised {type(exc).__name__}: {exc}") from None
     executor = make_executor(options.executor, entry)
+    environments = _step_environments(ir, storage, console)
     storage.sweep_abandoned_writes()  # reclaim the temporary files of tasks killed in earlier runs
     # Opened before the run is created: a path that cannot be written leaves no run behind.
     id_file = _open_run_id_file(options.run_id_file)
@@ -151,6 +152,8 @@ def start_run(
             params_file=params_file,
             timeout_grace=options.timeout_grace,
             env=options.env,
+            step_environments=environments,
+            step_executor=make_executor("subprocess") if environments else None,
         )
         scheduler = Scheduler(config, clone=(lambda key: clone(run_id, key)) if clone else None)
         outcome = scheduler.run()
@@ -159,6 +162,20 @@ def start_run(
         outcome = _record_status(storage, ir, run_id, outcome)
         _final_message(console, ir, run_id, outcome, time.monotonic() - started, options)
     return run_id, outcome
+
+
+def _step_environments(ir: FlowIR, storage: Any, console: Console) -> dict[str, Any]:
+    """The @pypi environments of the flow's steps, locked and installed (before the run exists)."""
+    if not any(step.python_environment for step in ir.steps):
+        return {}
+    from flowc.config import load_settings
+    from flowc.environments.local import prepare_environments
+    from flowc.environments.resolve import ResolveError
+
+    try:
+        return prepare_environments(ir, storage, load_settings(), say=console.event)
+    except ResolveError as exc:
+        raise LaunchError(str(exc)) from None
 
 
 def _record_status(storage: Any, ir: FlowIR, run_id: str, outcome: Outcome) -> Outcome:

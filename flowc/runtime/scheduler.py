@@ -81,6 +81,9 @@ class SchedulerConfig:
     params_file: str | None = None
     timeout_grace: float = 10.0
     env: Mapping[str, str] | None = None
+    # steps with a @pypi environment: started as processes with these variables (flowc/environments)
+    step_environments: Mapping[str, Any] = field(default_factory=dict)
+    step_executor: Any = None  # the SubprocessExecutor those steps use
 
 
 @dataclass(frozen=True)
@@ -267,7 +270,12 @@ class Scheduler:
         config = self.config
         spec = task_spec(config, key, attempt)
         open_fds = list(self._by_fd)
-        child = config.executor.start(spec, dict(config.env) if config.env else None, open_fds)
+        environment = config.step_environments.get(key.step)
+        if environment is None:
+            child = config.executor.start(spec, dict(config.env) if config.env else None, open_fds)
+        else:  # a fresh interpreter: the fork executor's has imported flowc's own packages already
+            env = {**(config.env or {}), **environment.variables}
+            child = config.step_executor.start(spec, env, open_fds)
         step = config.ir.step(key.step)
         started = time.monotonic()
         deadline = started + step.timeout.seconds + config.timeout_grace if step.timeout else None

@@ -14,8 +14,12 @@ cache (the folder :func:`flowc.task_runner.bootstrap.materialize_package` uses, 
 finds it there), and replaces itself with ``python -m MODULE ARGS`` importing flowc and the flow
 from the package.
 
-What cannot be had (no package, no boto3 and no pip, no credentials) ends it with one line on
-stderr and exit code 3, the task runner's code for an infrastructure failure.
+A step with a ``@pypi`` environment has its name in ``FLOWC_ENVIRONMENT``: then the installer of
+the unpacked package (``flowc/environments/install.py``, standard library only) installs the lock
+recorded beside the package from the datastore's wheelhouse, and puts it first on the path.
+
+What cannot be had (no package, no boto3 and no pip, no credentials, a corrupt wheel) ends it with
+one line on stderr and exit code 3, the task runner's code for an infrastructure failure.
 """
 
 import hashlib
@@ -132,13 +136,13 @@ def boto3_folder(cache):
     return folder
 
 
-def fetch(datastore, key, cache):
+def fetch(datastore, key, cache, what="the code package"):
     if not datastore.startswith("s3://"):
         try:
             with open(os.path.join(datastore, key), "rb") as handle:
                 return handle.read()
         except OSError as exc:
-            fail(f"cannot read the code package {os.path.join(datastore, key)}: {exc}")
+            fail(f"cannot read {what} {os.path.join(datastore, key)}: {exc}")
     import boto3
 
     bucket, _, prefix = datastore[5:].partition("/")
@@ -147,7 +151,7 @@ def fetch(datastore, key, cache):
     try:
         return boto3.client("s3", endpoint_url=endpoint).get_object(Bucket=bucket, Key=key)["Body"].read()
     except Exception as exc:
-        fail(f"cannot fetch the code package s3://{bucket}/{key}: {exc}")
+        fail(f"cannot fetch {what} s3://{bucket}/{key}: {exc}")
 
 
 def main(argv):
@@ -180,6 +184,14 @@ def main(argv):
     environ = dict(os.environ)
     inherited = [environ["PYTHONPATH"]] if environ.get("PYTHONPATH") else []
     environ["PYTHONPATH"] = os.pathsep.join([package, *filter(None, paths), *inherited])
+    if environ.get("FLOWC_ENVIRONMENT"):  # install.ENVIRONMENT_ENV: the step's @pypi environment
+        sys.path.insert(0, package)
+        from flowc.environments import install
+
+        try:
+            environ = install.enter_deployed(environ, lambda k, w: fetch(datastore, k, cache, w), sha, cache)
+        except install.EnvironmentProblem as exc:
+            fail(str(exc))
     os.execve(sys.executable, [sys.executable, "-m", module, *args], environ)
 
 

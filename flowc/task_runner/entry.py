@@ -28,6 +28,10 @@ def main(argv: Sequence[str], flow: Any = None, storage: Any = None, supervised:
         return int(exc.code or 0)
     from flowc.task_runner.runner import run_task
 
+    if supervised:  # a process of its own: it may still have to enter the step's @pypi environment
+        from flowc.task_runner.environment import enter_step_environment
+
+        enter_step_environment(spec, "flowc.task_runner", argv)
     if not supervised:
         return run_task(spec, flow=flow, storage=storage, owns_process=True)
     from flowc.task_runner.supervise import supervise

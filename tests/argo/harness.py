@@ -70,7 +70,9 @@ def run_flow(
     """Compiles ``flow_file`` (with ``settings`` over :func:`argo_settings`), stores its code package
     in ``datastore`` and runs the workflow."""
     from flowc.datastore.storage import open_storage
-    from flowc.package import build_package, store_package
+    from flowc.environments.deploy import store_code
+    from flowc.frontend import build_ir
+    from flowc.package import build_package
 
     document = next(
         d
@@ -78,7 +80,9 @@ def run_flow(
         if d["kind"] == "WorkflowTemplate"
     )
     package = build_package(flow_file)
-    store_package(open_storage(datastore), package)
+    # As `flowc deploy` stores it: with the locks of its @pypi environments beside it.
+    settings_used = argo_settings(datastore, **dict(settings or {}))
+    store_code(open_storage(datastore), package, build_ir(str(flow_file)), settings_used)
     process_env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(workdir),

@@ -83,9 +83,9 @@ class SfnEngine:
         try:
             role = iam.get_role(RoleName="flowc-batch-service")["Role"]["Arn"]
         except iam.exceptions.NoSuchEntityException:
-            role = iam.create_role(RoleName="flowc-batch-service", AssumeRolePolicyDocument="{}")[
-                "Role"
-            ]["Arn"]
+            role = iam.create_role(RoleName="flowc-batch-service", AssumeRolePolicyDocument="{}")["Role"][
+                "Arn"
+            ]
         environment = batch.create_compute_environment(
             computeEnvironmentName=f"{name}-env", type="UNMANAGED", state="ENABLED", serviceRole=role
         )
@@ -121,10 +121,11 @@ class SfnEngine:
         registers them. Returns the package's hash, to compile the state machine with."""
         from flowc.backends.sfn.deploy import job_definition_requests
         from flowc.datastore.storage import open_storage
-        from flowc.package import build_package, store_package
+        from flowc.environments.deploy import store_code
+        from flowc.package import build_package
 
         package = build_package(flow_file, settings=settings)
-        store_package(open_storage(str(settings["datastore"])), package)
+        store_code(open_storage(str(settings["datastore"])), package, ir, settings)
         for request in job_definition_requests(ir, settings):
             self.client("batch").register_job_definition(**request)
         return package.sha

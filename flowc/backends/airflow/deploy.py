@@ -22,7 +22,7 @@ __all__ = ["deploy", "write_dag_file"]
 
 def deploy(ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> int:
     """Deploys ``ir``; returns 0, 1 (the flow cannot be compiled or packaged) or 2 (no DAGs folder)."""
-    from flowc.package import PackageError, build_package, store_package
+    from flowc.package import PackageError, build_package
 
     folder = options.get("dags_folder") or settings.get("airflow.dags_folder")
     if not folder:
@@ -43,8 +43,14 @@ def deploy(ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> int:
         print(f"would write {target}")
         return 0
     from flowc.datastore.storage import open_storage
+    from flowc.environments.deploy import store_code
+    from flowc.environments.resolve import ResolveError
 
-    store_package(open_storage(datastore), package)
+    try:
+        store_code(open_storage(datastore), package, ir, settings)
+    except ResolveError as exc:  # @pypi that cannot be locked: nothing was uploaded
+        print(f"flowc deploy: {exc}", file=sys.stderr)
+        return 1
     try:
         changed = write_dag_file(str(folder), compiled, settings)
     except OSError as exc:  # an unwritable DAGs folder: one line, nothing half-written

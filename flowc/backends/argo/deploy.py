@@ -106,9 +106,13 @@ def deploy(
     else:
         try:
             from flowc.datastore.storage import open_storage
-            from flowc.package import store_package
+            from flowc.environments.deploy import store_code
+            from flowc.environments.resolve import ResolveError
 
-            url = store_package(open_storage(datastore), package)
+            url = store_code(open_storage(datastore), package, ir, settings)
+        except ResolveError as exc:  # @pypi that cannot be locked: nothing was uploaded
+            print(f"flowc deploy: {exc}", file=sys.stderr)
+            return 1
         except Exception as exc:  # any storage failure ends the deploy with a clear message
             print(f"flowc deploy: cannot upload the code package: {exc}", file=sys.stderr)
             return 1

@@ -277,9 +277,9 @@ def deploy(ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> int:
     try:
         if package is not None:
             from flowc.datastore.storage import open_storage
-            from flowc.package import store_package
+            from flowc.environments.deploy import store_code
 
-            store_package(open_storage(str(settings.get("datastore"))), package)
+            store_code(open_storage(str(settings.get("datastore"))), package, ir, settings)
         _apply(plan)
     except Exception as exc:  # botocore errors: report and fail, unattended
         print(f"flowc: deploy failed: {exc}", file=sys.stderr)

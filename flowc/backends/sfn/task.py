@@ -20,6 +20,7 @@ from flowc.attempts import (
 from flowc.backends.sfn.context import Lowering
 from flowc.backends.sfn.intrinsics import quote
 from flowc.backends.sfn.naming import job_name
+from flowc.environments.spec import step_variables
 from flowc.ir import Step
 
 __all__ = [
@@ -110,7 +111,8 @@ def _retry(step: Step) -> list[dict[str, Any]]:
 
 def task_state(step: Step, lowering: Lowering, is_start: bool) -> dict[str, Any]:
     """The Task state of ``step`` (without ``Next``/``End``)."""
-    environment: list[dict[str, str]] = [{"Name": k, "Value": v} for k, v in step.environment]
+    variables = {**dict(step.environment), **step_variables(step)}  # @pypi: the bootstrap installs it
+    environment: list[dict[str, str]] = [{"Name": k, "Value": v} for k, v in sorted(variables.items())]
     if is_start:
         # Large values were put in the datastore by the trigger ({"$object": sha}), so this stays small.
         environment.append({"Name": "FLOWC_PARAMETERS", "Value.$": "$.params"})

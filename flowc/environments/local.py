@@ -1,0 +1,86 @@
+"""``flowc run`` with ``@pypi``: every environment locked and installed before any task starts.
+
+Each lock is installed once per machine, from the datastore's wheelhouse, into the cache folder
+named by its hash (the same installer the bootstrap uses in a pod:
+:func:`flowc.task_runner.bootstrap_program.install_environment`). A step with an environment then
+runs its tasks as ``python -m flowc.task_runner`` processes with that folder first on their path;
+steps without one keep the fork executor: a flow without ``@pypi`` pays nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flowc.environments.lock import Lock
+from flowc.environments.resolve import ResolveError, host_platform_name, lock_environments, steps_by_lock
+from flowc.ir import FlowIR
+
+__all__ = ["StepEnvironment", "environment_cache_dir", "install_lock", "prepare_environments"]
+
+
+@dataclass(frozen=True)
+class StepEnvironment:
+    """How the tasks of one step start: the variables that put its environment first."""
+
+    lock: Lock
+    variables: dict[str, str]
+
+
+def environment_cache_dir() -> str:
+    """Where environments are installed: the code package cache (``FLOWC_PACKAGE_CACHE``)."""
+    from flowc.task_runner.bootstrap import package_cache_dir
+
+    return str(package_cache_dir())
+
+
+def install_lock(storage: Any, lock: Lock) -> str:
+    """The installed site folder of ``lock`` (installed from ``storage``'s wheelhouse if not cached).
+
+    Raises:
+        ResolveError: a wheel missing or corrupt, or the installer failed.
+    """
+    from flowc.datastore.layout import object_key
+    from flowc.datastore.storage import NotFound
+    from flowc.environments.install import EnvironmentProblem, install_environment
+
+    def read(sha: str) -> bytes:
+        try:
+            return bytes(storage.read(object_key(sha)))
+        except NotFound:
+            raise EnvironmentProblem(
+                f"wheel {sha} of environment {lock.environment} is not in the "
+                f"wheelhouse of {storage.url}: run `flowc env resolve`"
+            ) from None
+
+    try:
+        return install_environment(lock.to_bytes(), read, environment_cache_dir())
+    except (EnvironmentProblem, OSError) as exc:
+        raise ResolveError(str(exc)) from None
+
+
+def prepare_environments(
+    ir: FlowIR, storage: Any, settings: Any, *, say: Callable[[str], None] | None = None
+) -> dict[str, StepEnvironment]:
+    """Step -> its environment, every one locked for this machine and installed (empty without @pypi).
+
+    Raises:
+        ResolveError: an environment that cannot be locked or installed (names its steps).
+    """
+    import os
+
+    from flowc.environments.install import ENVIRONMENT_ENV, activate
+
+    def progress(name: str, steps: list[str]) -> None:
+        if say is not None:
+            say(f"resolving environment {name} of step(s) {', '.join(steps)}")
+
+    locks = lock_environments(ir, storage, settings, platform=host_platform_name(), on_resolve=progress)
+    sites = {lock.sha: install_lock(storage, lock) for lock in locks.values()}
+    prepared = {}
+    for step, lock in steps_by_lock(ir, locks):
+        inherited = {"PYTHONPATH": os.environ["PYTHONPATH"]} if os.environ.get("PYTHONPATH") else {}
+        variables = activate({ENVIRONMENT_ENV: lock.environment, **inherited}, sites[lock.sha], lock.sha)
+        prepared[step] = StepEnvironment(lock, variables)
+    return prepared

@@ -1,0 +1,63 @@
+"""A task whose step has a ``@pypi`` environment, started where no bootstrap installed it.
+
+The bootstrap (``bootstrap_program.py``) installs a step's environment before the task runner
+starts. A task started as ``python -m flowc.task_runner`` (an image with flowc, Airflow's
+local-process operator, ``--no-bootstrap``) does it here instead: the same installer, then the
+process replaces itself with the same command, the environment first on its path. The lock is the
+one recorded beside the code package (``--package``), or for a flow file (``--source``) the one
+``flowc run`` / ``flowc env resolve`` made last for this machine.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+from flowc.environments.install import ACTIVE_ENV, ENVIRONMENT_ENV
+from flowc.task_runner.spec import TaskSpec
+
+__all__ = ["enter_step_environment"]
+
+
+def enter_step_environment(spec: TaskSpec, module: str, argv: Sequence[str]) -> None:
+    """Re-executes this task inside its step's environment, unless it has none or runs in it.
+
+    Exits 3 (infrastructure) with one line on stderr when the environment cannot be had.
+    """
+    name = os.environ.get(ENVIRONMENT_ENV)
+    if not name or os.environ.get(ACTIVE_ENV):
+        return
+    import json
+
+    from flowc.datastore.layout import object_key
+    from flowc.datastore.storage import NotFound, StorageError, open_storage
+    from flowc.environments.install import activate, running_python
+    from flowc.environments.local import install_lock
+    from flowc.environments.lock import deployed_locks_key, lock_from_bytes
+    from flowc.environments.resolve import ResolveError, host_platform_name, latest_lock
+    from flowc.task_runner.runner import datastore_url
+
+    try:
+        storage = open_storage(datastore_url(spec))
+        if spec.package:
+            lock_sha = json.loads(bytes(storage.read(deployed_locks_key(spec.package))))[name]
+            lock = lock_from_bytes(storage.read(object_key(lock_sha)))
+        else:
+            lock = latest_lock(storage, name, host_platform_name(), running_python())
+            if lock is None:
+                raise ResolveError(f"no lock of environment {name} here: run `flowc env resolve FLOW.py`")
+        site = install_lock(storage, lock)
+    except (NotFound, KeyError, ValueError) as exc:
+        _fail(f"no lock of environment {name} for this task ({exc}): deploy the flow again")
+    except (ResolveError, StorageError, OSError) as exc:
+        _fail(str(exc))
+    environ = activate(dict(os.environ), site, lock.sha)
+    os.execve(sys.executable, [sys.executable, "-m", module, *argv], environ)
+
+
+def _fail(message: str) -> None:
+    from flowc.redact import mask_credentials
+
+    print(f"flowc task runner: {mask_credentials(message)}", file=sys.stderr, flush=True)
+    raise SystemExit(3)
