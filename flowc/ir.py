@@ -250,7 +250,12 @@ class Step:
     ``loop_head`` the head of the innermost loop the step belongs to (a loop: a switch case
     jumping back to an earlier step, its head); ``loop_body`` on a loop's head, the steps of its
     loop in source order; ``join_kind`` on a join; ``converges_at`` on a switch, the nearest step
-    every one of its cases reaches (the end step when they meet only there).
+    every one of its cases reaches (the end step when they meet only there); ``branch_ends`` on
+    the join of a static split, for each branch of the split in order, the steps through which the
+    branch can arrive: one, or several when the branch ends in a switch whose cases lead straight
+    into the join (Metaflow's semantics: the join's ``inputs`` hold only the case that ran, so
+    each branch gives exactly one input). A foreach join's body arrives through any of its
+    ``predecessors`` likewise, one input per foreach index.
     """
 
     name: str
@@ -285,6 +290,7 @@ class Step:
     loop_body: tuple[str, ...] = ()
     join_kind: JoinKind | None = None
     converges_at: str | None = None
+    branch_ends: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,7 @@ def _step(analysis: Analysis, source: StepSource, structure: StepStructure) -> S
         loop_body=structure.loop_body,
         join_kind=JoinKind(structure.join_kind) if structure.join_kind else None,
         converges_at=structure.converges_at,
+        branch_ends=structure.branch_ends,
     )
 
 

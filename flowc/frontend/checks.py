@@ -217,10 +217,6 @@ _FINDING_TEXT: dict[str, tuple[str, str]] = {
         "this join does not close exactly the branches of one split ({related})",
         "every branch of a split (or the body of a foreach) must lead to the same join, once",
     ),
-    "switch-into-join": (
-        "a conditional path (switch '{related0}') leads straight into this join",
-        "let the switch's cases meet in a plain step before the join, or join outside the switch",
-    ),
 }
 
 

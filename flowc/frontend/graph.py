@@ -60,6 +60,8 @@ class GraphFacts:
     stacks: dict[str, tuple[Entry, ...]] = field(default_factory=dict)
     matching_join: dict[str, str] = field(default_factory=dict)
     split_of: dict[str, str] = field(default_factory=dict)
+    # join of a static split -> for each branch of the split, the steps through which it arrives
+    branch_arrivals: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
     loop_bodies: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
 
@@ -200,13 +202,13 @@ class _Walker:
         return step.targets if step.transition in ("split", "foreach") else ()
 
     def join(self, name: str, incoming: list[tuple[str, tuple[Entry, ...]]]) -> tuple[Entry, ...]:
+        # A switch whose cases lead straight into the join (Metaflow allows it): the join sees only
+        # the case that ran, so a branch (or a foreach index) arrives through one of several steps.
         stripped = []
         conditional = False
         for pred, stack in incoming:
             bare = _strip_switches(stack)
-            if bare != stack:
-                conditional = True
-                self.facts.findings.append(Finding("switch-into-join", name, (stack[-1].step,)))
+            conditional = conditional or bare != stack
             stripped.append((pred, bare))
         if all(not s for _, s in stripped):
             self.facts.findings.append(Finding("join-without-split", name))
@@ -229,13 +231,18 @@ class _Walker:
         split_step = self.steps[split]
         branches = sorted(e.branch for _, e in arrivals)
         expected = list(range(len(split_step.targets))) if split_step.transition == "split" else [0]
-        if branches != expected and not conditional:
+        # Every branch arrives; one branch through several steps only when they are switch cases.
+        if sorted(set(branches)) != expected or (len(branches) != len(expected) and not conditional):
             self.facts.findings.append(Finding("join-mismatch", name, (split,)))
         if split in self.facts.matching_join and self.facts.matching_join[split] != name:
             self.facts.findings.append(Finding("join-mismatch", name, (split,)))
         else:
             self.facts.matching_join[split] = name
             self.facts.split_of[name] = split
+            if split_step.transition == "split":
+                self.facts.branch_arrivals[name] = tuple(
+                    tuple(pred for pred, e in arrivals if e.branch == branch) for branch in expected
+                )
         return prefix
 
     def meet(self, name: str, incoming: list[tuple[str, tuple[Entry, ...]]]) -> tuple[Entry, ...]:

@@ -1,8 +1,9 @@
 """The structure facts the IR carries per step, worked out once from the graph's facts.
 
 Back ends read these from the IR (``Step.foreach_stack``, ``loop_head``, ``loop_body``,
-``join_kind``, ``converges_at``) instead of walking the graph again: which foreach fan-outs
-enclose a step, which loop it belongs to, what a join closes, where a switch's cases meet.
+``join_kind``, ``converges_at``, ``branch_ends``) instead of walking the graph again: which foreach fan-outs
+enclose a step, which loop it belongs to, what a join closes and through which steps each branch reaches it,
+where a switch's cases meet.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class StepStructure:
     loop_body: tuple[str, ...] = ()
     join_kind: str | None = None
     converges_at: str | None = None
+    branch_ends: tuple[tuple[str, ...], ...] = ()
 
 
 def step_structure(
@@ -50,6 +52,7 @@ def step_structure(
             if split is None
             else ("foreach" if transitions.get(split) == "foreach" else "static"),
             converges_at=_nearest_post_dominator(name, post) if name in switches else None,
+            branch_ends=facts.branch_arrivals.get(name, ()),
         )
     return result
 

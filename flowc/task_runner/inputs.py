@@ -47,7 +47,18 @@ def resolve_inputs(
         split = ir.step(step.split_of)
         if split.transition == "foreach":
             return _foreach_join_inputs(storage, ir, step, split, run_id, index_path, iteration)
-        return [_latest(storage, ir, pred, run_id, index_path, step) for pred in step.predecessors]
+        # One input per branch, through whichever of its end steps ran (Step.branch_ends).
+        return [
+            _arrival(
+                storage,
+                ir,
+                step,
+                {pred: _succeeded_tasks(storage, ir, pred, run_id) for pred in ends},
+                run_id,
+                index_path,
+            )
+            for ends in step.branch_ends
+        ]
     return [_chosen_predecessor(storage, ir, step, run_id, index_path, iteration)]
 
 
@@ -75,23 +86,37 @@ def _foreach_join_inputs(
     num_splits = int(record["control"]["num_splits"])
     # One listing per predecessor step instead of one lookup per (index, iteration) candidate.
     succeeded = {pred: _succeeded_tasks(storage, ir, pred, run_id) for pred in join.predecessors}
-    inputs = []
-    for index in range(num_splits):
-        path = (*index_path, index)
-        best: tuple[int, str] | None = None
-        for pred in join.predecessors:
-            iterations = succeeded[pred].get(path)
-            if iterations and (best is None or max(iterations) > best[0]):
-                best = (max(iterations), pred)
-        if best is None:
-            names = " or ".join(f"{pred}/{layout.task_id(pred, path)}" for pred in join.predecessors)
-            raise BadInput(f"input task {ir.name}/{run_id}/{names} of join {join.name!r} has not succeeded")
-        address = TaskAddress(ir.name, run_id, best[1], layout.task_id(best[1], path, best[0]))
-        task_record = read_task(storage, address)
-        if task_record is None:  # pragma: no cover - listed a moment ago; records are never deleted
-            raise BadInput(f"input task {address.pathspec} has not succeeded")
-        inputs.append(InputTask(address, task_record))
-    return inputs
+    return [
+        _arrival(storage, ir, join, succeeded, run_id, (*index_path, index)) for index in range(num_splits)
+    ]
+
+
+def _arrival(
+    storage: Storage,
+    ir: FlowIR,
+    join: Step,
+    succeeded: dict[str, dict[tuple[int, ...], list[int]]],
+    run_id: str,
+    path: tuple[int, ...],
+) -> InputTask:
+    """The one task through which a branch (or a foreach index) reached ``join`` at ``path``: of
+    the steps it can arrive through (``succeeded``: their successful tasks), the task at the
+    latest iteration whose control record chose the join. Several steps when they are the cases
+    of a switch leading straight into the join (only the case that ran counts, as in Metaflow),
+    or a switch and its own case leading there through another step."""
+    candidates = sorted(
+        ((max(iterations), pred) for pred, by_path in succeeded.items() if (iterations := by_path.get(path))),
+        key=lambda found: -found[0],
+    )
+    for found_iteration, pred in candidates:
+        address = TaskAddress(ir.name, run_id, pred, layout.task_id(pred, path, found_iteration))
+        record = read_task(storage, address)
+        if record is None:  # pragma: no cover - listed a moment ago; records are never deleted
+            continue
+        if join.name in ((record.get("control") or {}).get("next") or ()):
+            return InputTask(address, record)
+    names = " or ".join(f"{pred}/{layout.task_id(pred, path)}" for pred in succeeded)
+    raise BadInput(f"input task {ir.name}/{run_id}/{names} of join {join.name!r} has not succeeded")
 
 
 def _succeeded_tasks(
@@ -114,23 +139,6 @@ def _succeeded_tasks(
             continue
         found.setdefault(path, []).append(iteration)
     return found
-
-
-def _latest(
-    storage: Storage, ir: FlowIR, pred: str, run_id: str, index_path: tuple[int, ...], join: Step
-) -> InputTask:
-    """The static-split branch end ``pred`` at ``index_path``, latest iteration present."""
-    iterations = _succeeded_tasks(storage, ir, pred, run_id).get(index_path)
-    if not iterations:
-        raise BadInput(
-            f"input task {ir.name}/{run_id}/{pred}/{layout.task_id(pred, index_path)} of join {join.name!r} "
-            "has not succeeded"
-        )
-    address = TaskAddress(ir.name, run_id, pred, layout.task_id(pred, index_path, max(iterations)))
-    record = read_task(storage, address)
-    if record is None:  # pragma: no cover - listed a moment ago
-        raise BadInput(f"input task {address.pathspec} has not succeeded")
-    return InputTask(address, record)
 
 
 def _chosen_predecessor(

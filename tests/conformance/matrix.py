@@ -47,6 +47,8 @@ SHAPES = (
     "foreach_in_branch",
     "branch_in_foreach",
     "switch",
+    "switch_into_join",
+    "switch_into_foreach_join",
     "loop",
     "wide_foreach",
 )
@@ -155,6 +157,26 @@ CASES: tuple[Case, ...] = (
         "SwitchFlow",
         parameters={"mode": "low"},
         checks={("after", "summary"): "picked low"},
+    ),
+    Case(
+        "switch_into_join",
+        "switch_into_join_flow.py",
+        "SwitchIntoJoinFlow",
+        parameters={"route": "d"},
+        checks={("join", "results"): ["d10", "plain10"], ("join", "count"): 2},
+    ),
+    Case(
+        "switch_into_join_direct",
+        "switch_into_join_flow.py",
+        "SwitchIntoJoinFlow",
+        parameters={"route": "skip"},
+        checks={("join", "results"): ["pick10", "plain10"], ("join", "count"): 2},
+    ),
+    Case(
+        "switch_into_foreach_join",
+        "switch_into_foreach_join_flow.py",
+        "SwitchIntoForeachJoinFlow",
+        checks={("join", "results"): ["A2", "B1.0", "skipped3", "A8"]},
     ),
     Case("loop", "loop_flow.py", "LoopFlow", parameters={"rounds": "3"}, checks={("end", "final"): 3}),
     Case(

@@ -61,7 +61,9 @@ def test_subprocess_executor_matches_fork_executor(name: str, tmp_path: Path) ->
     )
 
 
-def _resume(datastore: Path, *words: str) -> tuple[int, str, str | None]:
+def _resume(
+    datastore: Path, *words: str, flow: Path = FLOWS_DIR / "resume_flow.py"
+) -> tuple[int, str, str | None]:
     import os
     import subprocess
     import sys
@@ -72,8 +74,7 @@ def _resume(datastore: Path, *words: str) -> tuple[int, str, str | None]:
     run_id_file.unlink(missing_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWC_")}
     env["PYTHONPATH"] = str(REPO_ROOT)
-    flow = str(FLOWS_DIR / "resume_flow.py")
-    command = [sys.executable, "-m", "flowc", "resume", flow, "--datastore", str(datastore)]
+    command = [sys.executable, "-m", "flowc", "resume", str(flow), "--datastore", str(datastore)]
     command += ["--run-id-file", str(run_id_file), *words]
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, check=False)
     run_id = run_id_file.read_text() if run_id_file.exists() else None
@@ -138,3 +139,48 @@ def test_retry_keeps_every_attempts_record_and_logs(tmp_path: Path) -> None:
     assert task.attempts == [0, 1] and task.current_attempt == 1
     assert "first attempt fails on purpose" in task.log("stderr", attempt=0)
     assert task.attempt_record["status"] == "successful"
+
+
+@pytest.mark.parametrize(
+    ("name", "cloned"),
+    [
+        # start, pick, d_way, plain
+        ("switch_into_join", 4),
+        # start, route x 4, handle_a x 2, handle_b
+        ("switch_into_foreach_join", 8),
+    ],
+)
+def test_resume_of_a_join_reached_straight_from_switch_cases(name: str, cloned: int, tmp_path: Path) -> None:
+    """The resumed join finds, among the cloned tasks, the case each branch (or index) took."""
+    case_ = case(name)
+    datastore = tmp_path / "ds"
+    first, origin_id = run_local(case_, datastore)
+    assert first.returncode == 0, first.stderr
+    code, output, resumed_id = _resume(datastore, "--origin-run-id", origin_id, "join", flow=case_.path)
+    assert code == 0, output
+    assert f"{cloned} cloned" in output
+    before = collect_artifacts(str(datastore), case_.flow_name, origin_id)
+    after = collect_artifacts(str(datastore), case_.flow_name, resumed_id)
+    assert_same_artifacts(before, after)
+    _check(case_, after)
+
+
+def test_a_failed_join_reached_straight_from_switch_cases_resumes(tmp_path: Path) -> None:
+    case_ = case("switch_into_foreach_join")
+    flow = tmp_path / case_.flow_file
+    source = case_.path.read_text(encoding="utf-8")
+    failing = source.replace(
+        "        self.results = [i.result for i in inputs]\n",
+        "        if current.origin_run_id is None:\n"
+        "            raise RuntimeError('fails until the run is resumed')\n"
+        "        self.results = [i.result for i in inputs]\n",
+    ).replace("from flowc import FlowSpec, step", "from flowc import FlowSpec, current, step")
+    assert failing != source
+    flow.write_text(failing, encoding="utf-8")
+    datastore = tmp_path / "ds"
+    first, origin_id = run_local(Case(case_.name, str(flow), case_.flow_name), datastore)
+    assert first.returncode == 1 and "fails until the run is resumed" in first.stderr
+    code, output, resumed_id = _resume(datastore, "--origin-run-id", origin_id, flow=flow)
+    assert code == 0, output
+    assert "8 cloned" in output
+    _check(case_, collect_artifacts(str(datastore), case_.flow_name, resumed_id))

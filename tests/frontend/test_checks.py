@@ -329,16 +329,15 @@ CASES: dict[str, str] = {
             def end(self):
                 pass
         """,
-    "switch_into_join": """
+    "switch_into_join_missing_a_branch": """
         class F(FlowSpec):
             @step
             def start(self):
-                self.items = [1, 2]
-                self.next(self.body, foreach="items")
+                self.next(self.a, self.b)
 
             @step
-            def body(self):
-                self.mode = "x" if self.input == 1 else "y"
+            def a(self):
+                self.mode = "x"
                 self.next({"x": self.x, "y": self.y}, condition="mode")
 
             @step
@@ -350,7 +349,15 @@ CASES: dict[str, str] = {
                 self.next(self.join)
 
             @step
-            def join(self, inputs):  # expect: switch-into-join join
+            def b(self):
+                self.next(self.other)
+
+            @step
+            def join(self, inputs):  # expect: join-mismatch join
+                self.next(self.end)
+
+            @step
+            def other(self, inputs):  # expect: join-mismatch other
                 self.next(self.end)
 
             @step

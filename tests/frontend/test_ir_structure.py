@@ -105,6 +105,55 @@ def test_loops_joins_and_where_switch_cases_meet(ir: FlowIR) -> None:
     }
     assert ir.step("left").converges_at == "after"
     assert ir.step("work").converges_at == "cell_join"
+    assert ir.step("branches_join").branch_ends == (("after",), ("right",))
+    assert ir.step("cell_join").branch_ends == ()  # a foreach join: one input per index
+
+
+SWITCH_INTO_JOIN = """
+from flowc import FlowSpec, step
+
+
+class SwitchIntoJoinFlow(FlowSpec):
+    @step
+    def start(self):
+        self.next(self.left, self.right)
+
+    @step
+    def left(self):
+        self.pick = "a"
+        self.next({"a": self.case_a, "b": self.case_b, "c": self.join}, condition="pick")
+
+    @step
+    def case_a(self):
+        self.next(self.join)
+
+    @step
+    def case_b(self):
+        self.next(self.join)
+
+    @step
+    def right(self):
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+def test_switch_cases_may_lead_straight_into_a_join(tmp_path: Path) -> None:
+    """Metaflow's switch_in_branch shape: each branch arrives through one of its ends."""
+    path = tmp_path / "switch_into_join_flow.py"
+    path.write_text(textwrap.dedent(SWITCH_INTO_JOIN), encoding="utf-8")
+    ir = build_ir(path)
+    join = ir.step("join")
+    assert join.join_kind == JoinKind.STATIC and join.split_of == "start"
+    assert join.branch_ends == (("left", "case_a", "case_b"), ("right",))
+    assert ir.step("left").converges_at == "join"
 
 
 def test_the_ir_records_the_flowc_that_built_it_and_round_trips(ir: FlowIR) -> None:

@@ -38,6 +38,8 @@ SAMPLE = (
     "RunIdFileTest x single-linear-step",
     "BasicSwitchTest x simple_switch",
     "NestedSwitchTest x nested_switch",
+    "SwitchInBranchTest x switch_in_branch",
+    "SwitchInForeachTest x switch_in_foreach",
     "WideForeachTest x small-foreach",
     "BasicLogTest x single-linear-step",
     "BasicTagTest x single-and-branch",

@@ -29,7 +29,8 @@ CAPABILITIES = Capabilities(
     },
     notes={
         "linear": "one Airflow task per step",
-        "branch": "parallel tasks; the join waits for all of them (trigger rule all_success)",
+        "branch": "parallel tasks; the join waits for all of them (trigger rule all_success; "
+        "none_failed_min_one_success when a branch ends in switch cases that lead straight into it)",
         "foreach": "dynamic task mapping over the list a '<step>-fanout' task builds from num_splits",
         "nested_foreach": "flattened: the inner fanout task lists every index path, the body maps once",
         "switch": "a '<step>-choose' branch task; the cases not chosen are skipped, steps where cases "

@@ -36,7 +36,8 @@ __all__ = ["FINISH_TASK", "AirflowTask", "TaskPlan", "plan_tasks"]
 
 #: Airflow trigger rules used (https://airflow.apache.org/docs/apache-airflow/stable/core-concepts/dags.html#trigger-rules).
 ALL_SUCCESS = "all_success"
-#: A step where switch cases converge runs when the chosen case succeeded and the others were skipped.
+#: A step where switch cases converge runs when the chosen case succeeded and the others were skipped
+#: (also a static join whose branch ends in such cases: every upstream task not skipped succeeded).
 CONVERGING = "none_failed_min_one_success"
 #: What ``.as_teardown()`` sets: run once every upstream task is done, whatever its state.
 TEARDOWN = "all_done_setup_success"
@@ -249,7 +250,12 @@ def _step_task(
         mode, iteration_sources = "split", (owner[step.split_of],)
     else:
         mode, iteration_sources = "next", tuple(sorted(sources))
-    converging = step.split_of is None and len(sources) > 1
+    # Switch cases converge here: only the chosen case succeeded, the others were skipped. At a
+    # static split's join too, when a branch ends in a switch whose cases lead straight into it
+    # (Step.branch_ends): each other branch still has to succeed, and a failure still stops it.
+    converging = (
+        len(sources) > 1 if step.split_of is None else any(len(ends) > 1 for ends in step.branch_ends)
+    )
     return AirflowTask(
         task_id=owner[step.name],
         kind="step",

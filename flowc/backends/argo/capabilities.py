@@ -14,12 +14,13 @@ CAPABILITIES = Capabilities(
     unsupported={},
     limits={
         SHAPE_LIMIT: "a loop inside another loop (nested loops), a loop entered in the middle or "
-        "left other than through its switch, a switch case going straight into a static split's "
-        "join: a loop is a DAG template calling itself, entered at its head and left at its switch",
+        "left other than through its switch: a loop is a DAG template calling itself, entered at "
+        "its head and left at its switch",
     },
     notes={
         "linear": "DAG task depending on its predecessor's success",
-        "branch": "parallel DAG tasks; the join depends on all of them (&&)",
+        "branch": "parallel DAG tasks; the join depends on all of them (&&), on any one of a branch's "
+        "switch cases that lead straight into it (||)",
         "foreach": "one task over withSequence, its count read from the foreach task's control record",
         "nested_foreach": "a foreach body is its own DAG template, so bodies nest",
         "switch": "`when` on the switch's control record; converging steps depend on any case (||)",

@@ -7,7 +7,8 @@ and is *Omitted* otherwise; ``when`` is evaluated after that and a false ``when`
 
 - a task runs only after its predecessors *succeeded* (``A.Succeeded``; a bare ``A`` would also
   accept a skipped A, and a step after a switch case that did not run must not run);
-- a join of a static split needs all branches (``&&``); a step where switch cases converge needs
+- a join of a static split needs all branches (``&&``), a branch that ends in a switch whose cases
+  lead straight into the join any one of them (``||``); a step where switch cases converge needs
   any one (``||``);
 - a switch case target's ``when`` reads the switch's control record, which exists because
   ``depends`` already required the switch to succeed; where edges converge, each term first checks
@@ -73,23 +74,41 @@ class DagLowering:
                 entries.append((source, edge))
         return incoming
 
+    def _static_join(self, step_name: str) -> bool:
+        step = self.regions.ir.step(step_name)
+        return bool(step.split_of) and self.regions.ir.step(step.split_of).transition == "split"
+
+    def _by_branch(self, step_name: str, incoming: list[tuple[str, Edge]]) -> list[list[tuple[str, Edge]]]:
+        """A static join's incoming edges grouped by the branch they close, in branch order: a
+        branch ending in a switch whose cases lead straight into the join arrives through one of
+        several steps (``Step.branch_ends``)."""
+        ends = self.regions.ir.step(step_name).branch_ends
+        branch_of = {end: index for index, names in enumerate(ends) for end in names}
+        groups: list[list[tuple[str, Edge]]] = [[] for _ in ends]
+        for source, edge in incoming:
+            groups[branch_of[edge.source]].append((source, edge))
+        return [sorted(group, key=lambda item: self.names[item[0]]) for group in groups if group]
+
     def _depends(self, step_name: str, incoming: list[tuple[str, Edge]]) -> str | None:
         if not incoming:
             return None
-        step = self.regions.ir.step(step_name)
-        split_join = (
-            step.is_join and step.split_of and self.regions.ir.step(step.split_of).transition == "split"
-        )
-        operator = " && " if split_join else " || "
+        if self._static_join(step_name):
+            # Every branch, each through any one of its ends (of switch cases, only the one that ran
+            # succeeds; the others are omitted, which counts as finished for `depends`).
+            return " && ".join(
+                sorted(
+                    _any([f"{self.names[source]}.Succeeded" for source, _ in group])
+                    for group in self._by_branch(step_name, incoming)
+                )
+            )
         terms = sorted(f"{self.names[source]}.Succeeded" for source, _ in incoming)
-        return operator.join(terms) if len(terms) > 1 else terms[0]
+        return " || ".join(terms)
 
-    def _when(self, incoming: list[tuple[str, Edge]]) -> str | None:
-        if not any(edge.keys for _, edge in incoming):
-            return None
-        if len(incoming) == 1:
+    def _chosen(self, incoming: list[tuple[str, Edge]]) -> str:
+        """One of ``incoming`` succeeded and, when it is a switch case, its switch chose this task."""
+        if len(incoming) == 1 and incoming[0][1].keys:
             source, edge = incoming[0]
-            return expression_tag(case_chosen(self._control_source(source), edge.keys))
+            return case_chosen(self._control_source(source), edge.keys)
         terms = []
         for source, edge in sorted(incoming, key=lambda item: self.names[item[0]]):
             task = self.names[source]
@@ -99,7 +118,23 @@ class DagLowering:
                 )
             else:
                 terms.append(f"{status_succeeded(task)}")
-        return expression_tag(" || ".join(terms))
+        return " || ".join(terms)
+
+    def _when(self, step_name: str, incoming: list[tuple[str, Edge]]) -> str | None:
+        if not any(edge.keys for _, edge in incoming):
+            return None
+        if self._static_join(step_name):
+            # Each branch where a switch case leads straight into the join: its switch chose the
+            # join, or another of the branch's ends ran.
+            terms = [
+                self._chosen(group)
+                for group in self._by_branch(step_name, incoming)
+                if any(edge.keys for _, edge in group)
+            ]
+            if len(terms) > 1:
+                terms = [f"({term})" if " || " in term else term for term in terms]
+            return expression_tag(" && ".join(terms))
+        return expression_tag(self._chosen(incoming))
 
     def _next_iteration(self, source: str, source_step: str) -> str:
         if source_step not in self.regions.dynamic_iteration:
@@ -152,7 +187,7 @@ class DagLowering:
         depends = self._depends(self._step_of(representative), incoming)
         if depends:
             task["depends"] = depends
-        when = self._when(incoming)
+        when = self._when(self._step_of(representative), incoming)
         if when:
             task["when"] = when
         child = self.regions.by_key.get(representative)
@@ -239,6 +274,10 @@ class DagLowering:
 
     def templates(self) -> list[dict[str, Any]]:
         return [self.template(region) for region in self.regions.by_key.values()]
+
+
+def _any(terms: list[str]) -> str:
+    return terms[0] if len(terms) == 1 else "(" + " || ".join(terms) + ")"
 
 
 def _q(name: str) -> str:

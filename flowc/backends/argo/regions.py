@@ -137,7 +137,7 @@ def analyse_regions(ir: FlowIR) -> Regions:
             # The IR holds each loop's steps (Step.loop_body on its head).
             regions.append(Region("loop", head, head, step.name, frozenset(ir.step(head).loop_body)))
 
-    _check_loops(ir, edges, [r for r in regions if r.kind == "loop"])
+    _check_loops(edges, [r for r in regions if r.kind == "loop"])
 
     # Parent: the smallest region containing this one (regions nest or are disjoint); a foreach
     # body that is exactly one loop contains that loop.
@@ -165,7 +165,7 @@ def _only_exit(switch: Step) -> str | None:
     return exits.pop() if len(exits) == 1 else None
 
 
-def _check_loops(ir: FlowIR, edges: list[Edge], loops: list[Region]) -> None:
+def _check_loops(edges: list[Edge], loops: list[Region]) -> None:
     for loop in loops:
         for edge in edges:
             inside_source = edge.source in loop.steps
@@ -186,22 +186,6 @@ def _check_loops(ir: FlowIR, edges: list[Edge], loops: list[Region]) -> None:
                 raise ValueError(
                     other.owner, f"a loop inside the loop of '{loop.owner}' (nested loops) is not supported"
                 )
-    loop_switches = {loop.switch for loop in loops}
-    for edge in edges:
-        target = ir.step(edge.target)
-        if edge.source in loop_switches and _only_exit(ir.step(edge.source)) == edge.target:
-            continue  # the loop's only way out: its call task simply precedes the join
-        if (
-            edge.keys
-            and target.is_join
-            and target.split_of
-            and ir.step(target.split_of).transition == "split"
-        ):
-            raise ValueError(
-                edge.source,
-                f"a switch case goes straight into the join '{edge.target}' of a static split; "
-                "add a step that both cases reach before the join",
-            )
 
 
 def _dynamic_iteration(ir: FlowIR, edges: list[Edge], regions: list[Region]) -> frozenset[str]:

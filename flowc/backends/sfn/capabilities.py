@@ -14,7 +14,8 @@ CAPABILITIES = Capabilities(
     unsupported={},
     notes={
         "linear": "one Task state per step: a Batch job (batch:submitJob.sync) running the task runner",
-        "branch": "Parallel state, one branch per successor, closed by the join's Task state",
+        "branch": "Parallel state, one branch per successor, closed by the join's Task state (a "
+        "branch ends wherever its switch's chosen case does)",
         "foreach": "Map over the width read from the foreach task's control record (S3 GetObject); "
         "chunks of 1,000 (States.ArrayRange's limit); a Distributed Map above sfn.distributed_map_threshold",
         "nested_foreach": "a Map inside the Map's item processor (inline)",
