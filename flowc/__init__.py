@@ -34,6 +34,7 @@ __all__ = [
     "current",
     "default_namespace",
     "environment",
+    "exit_hook",
     "get_namespace",
     "kubernetes",
     "namespace",
@@ -47,6 +48,8 @@ __all__ = [
     "secrets",
     "step",
     "timeout",
+    "trigger",
+    "trigger_on_finish",
     "user_step_decorator",
 ]
 
@@ -76,6 +79,9 @@ _EXPORTS = {
             "project",
             "pypi",
             "pypi_base",
+            "exit_hook",
+            "trigger",
+            "trigger_on_finish",
         )
     },
     "Config": "flowc.authoring.configs",

@@ -26,6 +26,7 @@ __all__ = [
     "ConfigSpec",
     "ContainerSpec",
     "DecoratorSpec",
+    "ExitHooks",
     "FlowIR",
     "IRError",
     "JoinKind",
@@ -43,6 +44,8 @@ __all__ = [
     "TimeoutSpec",
     "Toleration",
     "Transition",
+    "Trigger",
+    "TriggerKind",
 ]
 
 #: Bumped on every incompatible change of the IR's shape; ``from_json`` refuses other versions.
@@ -314,6 +317,35 @@ class ProjectSpec:
 
 
 @dataclass(frozen=True)
+class ExitHooks:
+    """``@exit_hook(on_success=[fn], on_error=[fn])``: functions of the flow's module, by name, run
+    once after the run ends (``flowc.task_runner.hooks``); several decorators add up, in order."""
+
+    on_success: tuple[str, ...] = ()
+    on_error: tuple[str, ...] = ()
+    line: int | None = None
+
+
+class TriggerKind(enum.StrEnum):
+    EVENT = "event"  # @trigger: a named event, published by `flowc event publish` or the engine's bus
+    FLOW = "flow"  # @trigger_on_finish: a run of another flow deployed to the same target succeeded
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """One event that starts a deployed run: ``name`` is the event's, or the upstream flow's.
+
+    ``parameters`` maps flow parameters to fields of the event's payload, as ``(parameter, field)``
+    pairs sorted by parameter (Metaflow's ``parameters={...}`` of ``@trigger``).
+    """
+
+    kind: TriggerKind
+    name: str
+    parameters: tuple[tuple[str, str], ...] = ()
+    line: int | None = None
+
+
+@dataclass(frozen=True)
 class FlowIR:
     """A whole flow. Build it with :func:`flowc.frontend.build_ir`; serialise with :meth:`to_json`."""
 
@@ -330,6 +362,8 @@ class FlowIR:
     with_decorators: tuple[str, ...] = ()
     # `Config` attributes and their values (in decorators and parameter defaults already)
     configs: tuple[ConfigSpec, ...] = ()
+    exit_hooks: ExitHooks | None = None
+    triggers: tuple[Trigger, ...] = ()  # sorted by (kind, name)
     schema_version: int = SCHEMA_VERSION
     flowc_version: str = ""  # the flowc that built this IR (flowc.__version__)
 

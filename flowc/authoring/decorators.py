@@ -20,6 +20,7 @@ __all__ = [
     "card",
     "catch",
     "environment",
+    "exit_hook",
     "kubernetes",
     "project",
     "pypi",
@@ -31,6 +32,8 @@ __all__ = [
     "secrets",
     "step",
     "timeout",
+    "trigger",
+    "trigger_on_finish",
     "unsupported",
 ]
 
@@ -97,7 +100,7 @@ STEP_DECORATORS = (
     "card",
     "pypi",
 )
-FLOW_DECORATORS = ("schedule", "project", "pypi_base")
+FLOW_DECORATORS = ("schedule", "project", "pypi_base", "exit_hook", "trigger", "trigger_on_finish")
 
 _CONDA = (
     "conda channels cannot be reached from flowc's tasks: declare the packages with "
@@ -114,11 +117,6 @@ _INTERNAL = "Metaflow's back ends add it themselves; remove it"
 UNSUPPORTED_DECORATORS: dict[str, str] = {
     "conda": _CONDA,
     "conda_base": _CONDA,
-    "trigger": "flowc starts deployed runs on a @schedule or with `flowc trigger`; have the event's "
-    "producer run `flowc trigger FLOW --target T`",
-    "trigger_on_finish": "flowc starts deployed runs on a @schedule or with `flowc trigger`; run "
-    "`flowc trigger` for this flow from the end step of the upstream flow",
-    "exit_hook": "do the work in the end step, and keep failed steps from stopping the run with @catch",
     "parallel": _MULTI_NODE,
     "pytorch_parallel": _MULTI_NODE,
     "airflow_external_task_sensor": _SENSOR,
@@ -142,6 +140,9 @@ pypi = _recording("pypi", on_class=False)
 pypi_base = _recording("pypi_base", on_class=True)
 schedule = _recording("schedule", on_class=True)
 project = _recording("project", on_class=True)
+exit_hook = _recording("exit_hook", on_class=True)
+trigger = _recording("trigger", on_class=True)
+trigger_on_finish = _recording("trigger_on_finish", on_class=True)
 
 
 def unsupported(name: str) -> Callable[..., Any]:

@@ -50,6 +50,9 @@ CONSTRUCTS: Mapping[str, str] = {
     "schedule": "@schedule: a cron schedule",
     "schedule_timezone": "@schedule(timezone=...)",
     "project": "@project: branch-qualified names",
+    "exit_hook": "@exit_hook: functions run once after the run ends, with its status",
+    "trigger_event": "@trigger: a named event starts a run, its payload mapped to parameters",
+    "trigger_on_finish": "@trigger_on_finish: a successful run of another flow starts a run",
 }
 
 
@@ -161,6 +164,12 @@ def refusals(ir: FlowIR, capabilities: Capabilities) -> Iterator[Diagnostic]:
             flow_constructs.append(("schedule_timezone", ir.schedule.line))
     if ir.project is not None:
         flow_constructs.append(("project", ir.project.line))
+    if ir.exit_hooks is not None:
+        flow_constructs.append(("exit_hook", ir.exit_hooks.line))
+    for trigger in ir.triggers:
+        construct = "trigger_event" if trigger.kind == "event" else "trigger_on_finish"
+        if (construct, trigger.line) not in flow_constructs:
+            flow_constructs.append((construct, trigger.line))
     for construct, line in flow_constructs:
         if not capabilities.supports(construct):
             yield refuse(construct, None, line)

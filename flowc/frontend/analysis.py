@@ -177,7 +177,25 @@ def _user_decorator(call: DecoratorCall) -> EvaluatedDecorator:
         value = literal(node)
         if value is not NOT_LITERAL and is_json_compatible(value):
             arguments[key] = value
-    return EvaluatedDecorator(call.name, arguments, call.line)
+    return EvaluatedDecorator(call.name, arguments, call.line, own=True)
+
+
+def _own_function(analysis: Analysis, call: DecoratorCall) -> bool:
+    """Whether ``@name`` is the module's own function of an API decorator's name (``def trigger``)."""
+    written = call.node.func if isinstance(call.node, ast.Call) else call.node
+    flow = analysis.flow
+    return isinstance(written, ast.Name) and call.name in flow.own_names and call.name not in flow.api_imports
+
+
+def _function_names(node: ast.expr) -> Any:
+    """``[fn, "other"]`` -> ``("fn", "other")``: functions named by their module-level name, or by
+    a string (both as Metaflow's ``@exit_hook`` takes them); anything else is left as it is."""
+    if isinstance(node, ast.List | ast.Tuple):
+        names = [
+            item.id if isinstance(item, ast.Name) else literal(item) for item in node.elts
+        ]
+        return tuple(names)
+    return literal(node)
 
 
 def _evaluate_decorators(
@@ -189,7 +207,7 @@ def _evaluate_decorators(
     for call in calls:
         occurrence = seen_by_name.get(call.name, 0)
         seen_by_name[call.name] = occurrence + 1
-        if call.name not in API_DECORATORS:
+        if call.name not in API_DECORATORS or _own_function(analysis, call):
             refusal = _unsupported(analysis, call)
             if refusal is not None:
                 problems.append(refusal)
@@ -203,6 +221,8 @@ def _evaluate_decorators(
             )
             continue
         arguments = {key: literal(node) for key, node in call.keywords.items()}
+        if call.name == "exit_hook":  # functions, named in the source: the module is not imported
+            arguments = {key: _function_names(node) for key, node in call.keywords.items()}
         if "**" in arguments or any(v is NOT_LITERAL for v in arguments.values()):  # see source.py
             if records is None:
                 records = _live_records(analysis, target_name) or []

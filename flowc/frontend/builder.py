@@ -101,6 +101,8 @@ def build_flow_ir(analysis: Analysis) -> FlowIR:
         parameters=tuple(analysis.parameters),
         schedule=analysis.flow_settings.schedule,
         project=analysis.flow_settings.project,
+        exit_hooks=analysis.flow_settings.exit_hooks,
+        triggers=analysis.flow_settings.triggers,
         docstring=flow.docstring,
         class_attributes=tuple(
             sorted(

@@ -354,6 +354,31 @@ def check_decorators(a: Analysis) -> Iterator[Diagnostic]:
             yield _from_problem(a, problem, name or None)
 
 
+def check_exit_hooks(a: Analysis) -> Iterator[Diagnostic]:
+    """An exit hook is found by name in the flow's module when the run ends: it must be bound there."""
+    hooks = a.flow_settings.exit_hooks
+    if hooks is None:
+        return
+    for name in dict.fromkeys((*hooks.on_success, *hooks.on_error)):
+        if name not in a.flow.own_names:
+            message = f"@exit_hook: {name!r} is not a function of the flow's module"
+            hint = "define the function at the top level of the flow file (or import it there)"
+            yield _diagnostic(a, "unknown-exit-hook", message, hooks.line, file=a.file, hint=hint)
+
+
+def check_trigger_parameters(a: Analysis) -> Iterator[Diagnostic]:
+    """``@trigger(parameters={...})`` maps payload fields onto parameters the flow declares."""
+    declared = {spec.name for spec in a.parameters}
+    for trigger in a.flow_settings.triggers:
+        for parameter, _ in trigger.parameters:
+            if parameter not in declared:
+                close = difflib.get_close_matches(parameter, sorted(declared), n=1)
+                message = f"@trigger: event {trigger.name!r} sets {parameter!r}, not a Parameter of the flow"
+                hint = f"did you mean {close[0]!r}?" if close else "declare it with Parameter(...)"
+                code = "unknown-trigger-parameter"
+                yield _diagnostic(a, code, message, trigger.line, file=a.file, hint=hint)
+
+
 CHECKS: tuple[Check, ...] = (
     check_configs,
     check_start_and_end,
@@ -372,6 +397,8 @@ CHECKS: tuple[Check, ...] = (
     check_parameters,
     check_parameter_assignments,
     check_decorators,
+    check_exit_hooks,
+    check_trigger_parameters,
     check_data_flow,
     check_name_limits,
     check_text_encodes,

@@ -20,12 +20,15 @@ from flowc.ir import (
     CatchSpec,
     ContainerSpec,
     DecoratorSpec,
+    ExitHooks,
     ProjectSpec,
     Resources,
     RetrySpec,
     ScheduleSpec,
     TimeoutSpec,
     Toleration,
+    Trigger,
+    TriggerKind,
 )
 
 __all__ = ["EvaluatedDecorator", "FlowSettings", "Problem", "StepSettings", "flow_settings", "step_settings"]
@@ -38,6 +41,7 @@ class EvaluatedDecorator:
     name: str
     arguments: dict[str, Any]
     line: int
+    own: bool = False  # the user's own decorator (one of the same name as an API one included)
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,8 @@ class FlowSettings:
     schedule: ScheduleSpec | None = None
     project: ProjectSpec | None = None
     pypi_base: PypiDeclaration | None = None
+    exit_hooks: ExitHooks | None = None
+    triggers: tuple[Trigger, ...] = ()
     decorators: tuple[DecoratorSpec, ...] = ()
 
 
@@ -93,6 +99,9 @@ _KNOWN_ARGUMENTS = {
     "project": {"name"},
     "pypi": {"packages", "python", "disabled"},
     "pypi_base": {"packages", "python", "disabled"},
+    "exit_hook": {"on_success", "on_error", "options"},
+    "trigger": {"event", "events", "parameters", "options"},
+    "trigger_on_finish": {"flow", "flows", "options"},
     "card": {"type", "id", "options", "timeout", "save_errors", "customize", "refresh_interval", "scope"},
 }
 _RESOURCE_KEYS = ("cpu", "memory", "gpu", "disk")
@@ -258,6 +267,9 @@ def step_settings(decorators: list[EvaluatedDecorator]) -> tuple[StepSettings, l
     seen: set[str] = set()
     for decorator in decorators:
         name, arguments = decorator.name, decorator.arguments
+        if decorator.own:
+            generic.append(_generic(decorator))
+            continue
         if name in _KNOWN_ARGUMENTS and name in seen and name not in ("kubernetes", "batch", "card"):
             problems.append(
                 Problem("duplicate-decorator", f"@{name} is given twice", decorator.line,
@@ -291,7 +303,7 @@ def step_settings(decorators: list[EvaluatedDecorator]) -> tuple[StepSettings, l
                     settings.resources, _resources({k: arguments.get(k) for k in _RESOURCE_KEYS})
                 )
                 settings.container = _container(arguments, settings.container)
-            elif name in ("schedule", "project", "pypi_base"):
+            elif name in _FLOW_ONLY:
                 problems.append(
                     Problem("misplaced-decorator", f"@{name} decorates the flow class, not a step",
                             decorator.line, hint=f"move @{name} above the class statement")
@@ -308,6 +320,96 @@ def step_settings(decorators: list[EvaluatedDecorator]) -> tuple[StepSettings, l
             problems.append(Problem("bad-decorator", f"@{name}: {exc}", decorator.line))
     settings.decorators = tuple(generic)
     return settings, problems
+
+
+_FLOW_ONLY = ("schedule", "project", "pypi_base", "exit_hook", "trigger", "trigger_on_finish")
+
+
+def _hook_names(arguments: dict[str, Any], key: str) -> tuple[str, ...]:
+    """The function names of ``on_success`` / ``on_error`` (a function, as the live module
+    records it, counts by its ``__name__``, as Metaflow's ExitHookDecorator does)."""
+    value = arguments.get(key) or ()
+    if not isinstance(value, list | tuple):
+        raise ValueError(f"{key} must be a list of functions, not {value!r}")
+    names = []
+    for item in value:
+        name = item if isinstance(item, str) else getattr(item, "__name__", None)
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"{key}: {item!r} is not a function of the flow's module (or its name)")
+        names.append(name)
+    return tuple(names)
+
+
+def _exit_hooks(arguments: dict[str, Any], line: int, current: ExitHooks | None) -> ExitHooks:
+    on_success, on_error = _hook_names(arguments, "on_success"), _hook_names(arguments, "on_error")
+    if not on_success and not on_error:
+        raise ValueError("give at least one of on_success=[...] and on_error=[...]")
+    if current is None:
+        return ExitHooks(on_success=on_success, on_error=on_error, line=line)
+    return ExitHooks(current.on_success + on_success, current.on_error + on_error, current.line)
+
+
+def _parameter_map(value: Any, what: str) -> tuple[tuple[str, str], ...]:
+    """Metaflow's ``parameters=``: ``{"param": "payload field"}``, or a list of names that are both
+    (``["a", ("b", "field")]`` too)."""
+    if value is None:
+        return ()
+    pairs: list[tuple[Any, Any]] = []
+    if isinstance(value, dict):
+        pairs = list(value.items())
+    elif isinstance(value, list | tuple):
+        for item in value:
+            if isinstance(item, str):
+                pairs.append((item, item))
+            elif isinstance(item, list | tuple) and len(item) == 2:
+                pairs.append((item[0], item[1]))
+            else:
+                raise ValueError(f"{what}: {item!r} is neither a name nor a (parameter, field) pair")
+    else:
+        raise ValueError(f"{what} must be a dict {{parameter: payload field}}, not {value!r}")
+    for parameter, payload_field in pairs:
+        if not isinstance(parameter, str) or not isinstance(payload_field, str) or not parameter:
+            raise ValueError(f"{what}: {parameter!r}: {payload_field!r} must map a name to a field name")
+    return tuple(sorted((str(p), str(f)) for p, f in pairs))
+
+
+def _named(item: Any, what: str) -> tuple[str, Any]:
+    """``"name"`` or ``{"name": ..., "parameters": ...}`` -> (name, parameters)."""
+    if isinstance(item, str):
+        name, parameters = item, None
+    elif isinstance(item, dict):
+        name, parameters = item.get("name"), item.get("parameters")
+        extra = sorted(set(item) - {"name", "parameters", "project", "project_branch"})
+        if extra:
+            raise ValueError(f"{what}: unknown key(s) {', '.join(extra)}")
+    else:
+        raise ValueError(f"{what} must be a name or a dict with a name, not {item!r}")
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"{what} needs a non-empty name")
+    return name, parameters
+
+
+def _triggers(name: str, arguments: dict[str, Any], line: int) -> list[Trigger]:
+    """``@trigger(event=... | events=[...], parameters=...)`` or ``@trigger_on_finish(flow=... |
+    flows=[...])``, as Metaflow reads them (TriggerDecorator / TriggerOnFinishDecorator)."""
+    one, many = ("event", "events") if name == "trigger" else ("flow", "flows")
+    if (arguments.get(one) is None) == (arguments.get(many) is None):
+        raise ValueError(f"give exactly one of {one}= and {many}=")
+    items = [arguments[one]] if arguments.get(one) is not None else arguments[many]
+    if not isinstance(items, list | tuple) or not items:
+        raise ValueError(f"{many}= must be a non-empty list")
+    shared = _parameter_map(arguments.get("parameters"), "parameters")
+    kind = TriggerKind.EVENT if name == "trigger" else TriggerKind.FLOW
+    found = []
+    for item in items:
+        trigger_name, own = _named(item, one)
+        if kind is TriggerKind.FLOW and own is not None:
+            raise ValueError("a flow trigger takes no parameters (read current.trigger.run instead)")
+        if kind is TriggerKind.FLOW and not trigger_name.isidentifier():
+            raise ValueError(f"flow= must be a flow's class name, not {trigger_name!r}")
+        parameters = _parameter_map(own, f"{one} {trigger_name!r} parameters") if own is not None else shared
+        found.append(Trigger(kind=kind, name=trigger_name, parameters=parameters, line=line))
+    return found
 
 
 def _cron(arguments: dict[str, Any]) -> str | None:
@@ -348,6 +450,9 @@ def flow_settings(decorators: list[EvaluatedDecorator]) -> tuple[FlowSettings, l
     problems: list[Problem] = []
     generic: list[DecoratorSpec] = []
     for decorator in decorators:
+        if decorator.own:
+            generic.append(_generic(decorator))
+            continue
         problems.extend(_unknown_arguments(decorator))
         try:
             if decorator.name == "schedule":
@@ -364,6 +469,17 @@ def flow_settings(decorators: list[EvaluatedDecorator]) -> tuple[FlowSettings, l
                 settings.project = ProjectSpec(name=name, line=decorator.line)
             elif decorator.name == "pypi_base":
                 settings.pypi_base = declaration(decorator.arguments)
+            elif decorator.name == "exit_hook":
+                settings.exit_hooks = _exit_hooks(decorator.arguments, decorator.line, settings.exit_hooks)
+            elif decorator.name in ("trigger", "trigger_on_finish"):
+                added = _triggers(decorator.name, decorator.arguments, decorator.line)
+                seen = {(t.kind, t.name) for t in settings.triggers}
+                for trigger in added:
+                    if (trigger.kind, trigger.name) in seen:
+                        raise ValueError(f"{trigger.kind.value} {trigger.name!r} is named twice")
+                    seen.add((trigger.kind, trigger.name))
+                triggers = (*settings.triggers, *added)
+                settings.triggers = tuple(sorted(triggers, key=lambda t: (t.kind.value, t.name)))
             elif decorator.name in _KNOWN_ARGUMENTS:
                 problems.append(
                     Problem("misplaced-decorator", f"@{decorator.name} decorates a step, not the flow class",

@@ -160,6 +160,8 @@ def start_run(
     # A stop signal now would lose the status about to be written: they wait (ignored) until it is.
     with _signals_ignored():
         outcome = _record_status(storage, ir, run_id, outcome)
+    _run_exit_hooks(ir, options, run_id, storage.url)
+    with _signals_ignored():
         _final_message(console, ir, run_id, outcome, time.monotonic() - started, options)
     return run_id, outcome
 
@@ -176,6 +178,19 @@ def _step_environments(ir: FlowIR, storage: Any, console: Console) -> dict[str, 
         return prepare_environments(ir, storage, load_settings(), say=console.event)
     except ResolveError as exc:
         raise LaunchError(str(exc)) from None
+
+
+def _run_exit_hooks(ir: FlowIR, options: LaunchOptions, run_id: str, datastore: str) -> None:
+    """The flow's ``@exit_hook`` functions, in their own process as on every target
+    (``flowc.task_runner.hooks``): whatever they do, the run's recorded status stays."""
+    if ir.exit_hooks is None:
+        return
+    import subprocess
+    import sys
+
+    argv = [sys.executable, "-m", "flowc.task_runner.hooks", "--flow", ir.name, "--run-id", run_id,
+            "--source", os.path.abspath(options.flow_path), "--datastore", datastore]  # fmt: skip
+    subprocess.run(argv, env={**os.environ, **options.env}, check=False)
 
 
 def _record_status(storage: Any, ir: FlowIR, run_id: str, outcome: Outcome) -> Outcome:

@@ -6,7 +6,9 @@ the engine runs this command once at the end of every run, whether it succeeded 
 client's ``Run.finished`` and ``Run.status`` are true of engine runs too. With ``--status auto``
 (the default) the outcome is read from the datastore, not trusted to the engine: the run succeeded
 exactly when a task of its ``end`` step stored its record; otherwise the reason names the first
-task that has no record and what its last attempt recorded.
+task that has no record and what its last attempt recorded. Then the flow's exit hooks run
+(``flowc.task_runner.hooks``), found in the code given by ``--package`` or ``--source``; what they
+do never changes the status written, nor this command's exit code.
 
 Exit codes: 0 status written, 2 bad arguments, 3 datastore failure.
 """
@@ -92,9 +94,9 @@ def _parser() -> argparse.ArgumentParser:
         "--status", choices=_STATUSES, default="auto", help="the outcome (default: read from the datastore)"
     )
     parser.add_argument("--reason", help="why, when --status is given (e.g. the engine's own status)")
-    parser.add_argument(
-        "--package", help="the code package flowc was started from (read by the bootstrap; unused here)"
-    )
+    code = parser.add_mutually_exclusive_group()
+    code.add_argument("--package", help="the code package's SHA-256 (where the exit hooks are found)")
+    code.add_argument("--source", help="the flow file, when there is no code package")
     return parser
 
 
@@ -122,7 +124,10 @@ def main(argv: Sequence[str]) -> int:
         where = f"run {args.flow}/{args.run_id} in {url}"
         print(f"flowc: cannot record the end of {where}: {exc}", file=sys.stderr)
         return 3
-    print(f"run {args.flow}/{args.run_id}: {status}" + (f" ({reason})" if reason else ""))
+    print(f"run {args.flow}/{args.run_id}: {status}" + (f" ({reason})" if reason else ""), flush=True)
+    from flowc.task_runner.hooks import after_run
+
+    after_run(args.flow, args.run_id, status, datastore=url, package=args.package, source=args.source)
     return 0
 
 

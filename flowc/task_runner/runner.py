@@ -127,7 +127,7 @@ def run_task(
             except ValueError as exc:  # configuration that cannot be used
                 raise BadInput(f"cannot open the datastore: {exc}") from None
         if flow is None:
-            flow = _load(spec, storage)
+            flow = load_task_flow(spec, storage)
         step = _step(flow, spec)
     except TaskError as exc:
         _say(f"flowc: task {pathspec} failed: {exc}")
@@ -151,7 +151,8 @@ def run_task(
     return task.finish(outcome, attempt_record, capture)
 
 
-def _load(spec: TaskSpec, storage: Storage) -> LoadedFlow:
+def load_task_flow(spec: TaskSpec, storage: Storage) -> LoadedFlow:
+    """The flow of a task: from its code package (unpacked into the cache) or its source file."""
     if spec.package:
         from flowc.task_runner.bootstrap import materialize_package
 

@@ -123,3 +123,25 @@ def test_finish_is_a_teardown_after_every_task_but_branch_tasks(
         assert finish.arguments[finish.arguments.index("--package") + 1] == GOLDEN_PACKAGE
         assert "--control-file" not in finish.arguments
         assert not finish.do_xcom_push
+
+
+@pytest.mark.parametrize("fail", ["false", "true"])
+def test_exit_hooks_run_once_in_the_teardown_with_the_run_status(
+    fail: str, airflow_home: AirflowHome, tmp_path: Path, monkeypatch
+) -> None:
+    log = tmp_path / "hooks.log"
+    monkeypatch.setenv("HOOK_LOG", str(log))
+    result, datastore = run_dag(
+        CONFORMANCE / "exit_hook_flow.py", airflow_home, tmp_path, monkeypatch, {"fail": fail}
+    )
+
+    # The failing hook changed nothing: the run's state is its tasks', finish succeeded.
+    assert result.state == ("failed" if fail == "true" else "success"), result.task_states
+    assert result.task_states[(FINISH, -1)] == "success"
+    pathspec = f"ExitHookFlow/{result.flowc_run_id}"
+    expected = (
+        f"error {pathspec} successful=False" if fail == "true" else f"success {pathspec} successful=True"
+    )
+    assert log.read_text(encoding="utf-8").splitlines() == [expected]
+    status = read_status(datastore, "ExitHookFlow", result.flowc_run_id)
+    assert status["status"] == ("failed" if fail == "true" else "successful")

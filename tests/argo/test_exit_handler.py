@@ -30,3 +30,19 @@ def test_a_failed_workflow_records_the_failed_task_and_the_workflow_status(tmp_p
     assert recorded.finished and not recorded.successful
     reason = recorded.status["reason"]
     assert f"TimeoutFlow/{run.run_id}/slow/slow" in reason and "(workflow Failed)" in reason
+
+
+@pytest.mark.parametrize("fail", ["false", "true"])
+def test_exit_hooks_run_once_in_the_exit_handler_with_the_run_status(fail: str, tmp_path: Path) -> None:
+    log = tmp_path / "hooks.log"
+    datastore = str(tmp_path / "ds")
+    run = run_flow(FLOWS_DIR / "exit_hook_flow.py", tmp_path / "pods", datastore, parameters={"fail": fail},
+                   env={"HOOK_LOG": str(log)})
+    failed = fail == "true"
+    # The hook that raises changed nothing: the workflow's phase is its DAG's.
+    assert run.result.phase == ("Failed" if failed else "Succeeded"), run.result.message
+    pathspec = f"ExitHookFlow/{run.run_id}"
+    expected = f"error {pathspec} successful=False" if failed else f"success {pathspec} successful=True"
+    assert log.read_text(encoding="utf-8").splitlines() == [expected]
+    recorded = Run(pathspec, datastore=datastore, _namespace_check=False)
+    assert recorded.finished and recorded.successful is not failed

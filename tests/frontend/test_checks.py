@@ -1014,6 +1014,41 @@ CASES: dict[str, str] = {
         class B(FlowSpec):  # expect: ambiguous-flow -
             pass
         """,
+    "exit_hooks": """
+        from flowc import exit_hook
+
+        def notify(run):
+            pass
+
+        @exit_hook(on_success=[notify, missing])  # expect: unknown-exit-hook -
+        @exit_hook(on_error=[])  # expect: bad-decorator -
+        class F(FlowSpec):
+            @exit_hook(on_error=[notify])  # expect: misplaced-decorator start
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """,
+    "triggers": """
+        from flowc import trigger, trigger_on_finish
+
+        @trigger(event="ready", parameters={"day": "at", "typo": "x"})  # expect: unknown-trigger-parameter -
+        @trigger(event="a", events=["b"])  # expect: bad-decorator -
+        @trigger_on_finish(flows=["Upstream", "not a flow"])  # expect: bad-decorator -
+        class F(FlowSpec):
+            day = Parameter("day", default="today")
+
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """,
 }
 
 

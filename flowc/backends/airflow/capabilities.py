@@ -21,7 +21,10 @@ __all__ = ["CAPABILITIES", "airflow_refusals"]
 
 CAPABILITIES = Capabilities(
     target="airflow",
-    unsupported={},
+    unsupported={
+        "trigger_event": "not lowered on this target yet",
+        "trigger_on_finish": "not lowered on this target yet",
+    },
     limits={
         REGION_LIMIT: "a split, foreach or join inside a switch's cases within a foreach, or after "
         "a loop within a foreach and before its join: such a region runs in one task, one step "
@@ -54,6 +57,7 @@ CAPABILITIES = Capabilities(
         "schedule": "CronTriggerTimetable",
         "schedule_timezone": "CronTriggerTimetable(timezone=...) and a start_date in that timezone",
         "project": "DAG id <project>.<branch>.<Flow>",
+        "exit_hook": "the flowc-finish teardown task (flowc.task_runner.finish) runs them",
     },
 )
 

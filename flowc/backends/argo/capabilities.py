@@ -11,7 +11,10 @@ SHAPE_LIMIT = "argo-unsupported-shape"
 
 CAPABILITIES = Capabilities(
     target="argo",
-    unsupported={},
+    unsupported={
+        "trigger_event": "not lowered on this target yet",
+        "trigger_on_finish": "not lowered on this target yet",
+    },
     limits={
         SHAPE_LIMIT: "a loop inside another loop (nested loops), a loop entered in the middle or "
         "left other than through its switch: a loop is a DAG template calling itself, entered at "
@@ -37,5 +40,6 @@ CAPABILITIES = Capabilities(
         "schedule": "a CronWorkflow (schedules) referencing the WorkflowTemplate",
         "schedule_timezone": "CronWorkflow timezone",
         "project": "template name <project>-<branch>-<flow> and flowc.dev/* labels",
+        "exit_hook": "the onExit template (flowc.task_runner.finish) records the status, then runs them",
     },
 )

@@ -11,7 +11,10 @@ __all__ = ["CAPABILITIES"]
 
 CAPABILITIES = Capabilities(
     target="sfn",
-    unsupported={},
+    unsupported={
+        "trigger_event": "not lowered on this target yet",
+        "trigger_on_finish": "not lowered on this target yet",
+    },
     notes={
         "linear": "one Task state per step: a Batch job (batch:submitJob.sync) running the task runner",
         "branch": "Parallel state, one branch per successor, closed by the join's Task state (a "
@@ -35,5 +38,6 @@ CAPABILITIES = Capabilities(
         "schedule": "EventBridge Scheduler schedule created by deploy",
         "schedule_timezone": "EventBridge Scheduler ScheduleExpressionTimezone",
         "project": "state machine, job definitions and schedule named <project>-<branch>-<flow>",
+        "exit_hook": "the end-of-run Batch job (flowc.task_runner.finish) runs after a successful run too",
     },
 )

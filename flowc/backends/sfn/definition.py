@@ -29,11 +29,14 @@ __all__ = [
     "FAILED_STATE",
     "INIT_STATE",
     "READ_STATUS_STATE",
+    "RECORD_END_STATE",
     "RECORD_FAILURE_STATE",
+    "SUCCEEDED_STATE",
     "UNRECORDED_STATE",
     "build_definition",
     "definition_text",
     "lowering_for",
+    "runs_after_end",
     "steps_with_own_job_definition",
 ]
 
@@ -42,6 +45,9 @@ INIT_STATE = "flowc.init"
 #: Where a caught error goes in the state's input, and the states recording a failed run.
 ERROR_PATH = "$.flowc_error"
 RECORD_FAILURE_STATE = "flowc.record-failure"
+#: Records a successful run's end (and runs its exit hooks), when the flow has something to run then.
+RECORD_END_STATE = "flowc.record-end"
+SUCCEEDED_STATE = "flowc.succeeded"
 #: Reads the run's status.json back, for its reason; where it goes in the state's input.
 READ_STATUS_STATE = "flowc.read-status"
 STATUS_PATH = "$.flowc_status"
@@ -126,14 +132,43 @@ def build_definition(ir: FlowIR, settings: Settings, options: Mapping[str, Any])
         },
         "Next": top["StartAt"],
     }
+    after_end = runs_after_end(ir, options)
+    states = _recording_failures(top["States"], lowering, with_code=after_end)
+    if after_end:
+        states = _recording_success(states, lowering)
     return {
         "Comment": f"flowc: {ir.name} from {os.path.basename(ir.source_file)}",
         "StartAt": INIT_STATE,
-        "States": {INIT_STATE: init, **_recording_failures(top["States"], lowering)},
+        "States": {INIT_STATE: init, **states},
     }
 
 
-def _recording_failures(states: Mapping[str, Any], lowering: Lowering) -> dict[str, Any]:
+def runs_after_end(ir: FlowIR, options: Mapping[str, Any]) -> bool:
+    """Whether something runs after the run's end whatever its outcome (``@exit_hook``): then the
+    end-of-run job runs on success too, and is given the flow's code."""
+    return ir.exit_hooks is not None
+
+
+def _recording_success(states: Mapping[str, Any], lowering: Lowering) -> dict[str, Any]:
+    """The top-level states, a successful run ending with the end-of-run job too (its exit hooks).
+
+    The states that ended the execution go to that job instead. If it fails, the run's tasks all
+    succeeded: the execution still succeeds (the job's own log says what went wrong).
+    """
+    ended = {
+        name: {**{k: v for k, v in state.items() if k != "End"}, "Next": RECORD_END_STATE}
+        if state.get("End") and state["Type"] not in ("Succeed", "Fail") else state
+        for name, state in states.items()
+    }
+    record = finish_state(lowering, None, with_code=True)
+    record["Catch"] = [{"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": SUCCEEDED_STATE}]
+    record["Next"] = SUCCEEDED_STATE
+    ended[RECORD_END_STATE] = record
+    ended[SUCCEEDED_STATE] = {"Type": "Succeed"}
+    return ended
+
+
+def _recording_failures(states: Mapping[str, Any], lowering: Lowering, *, with_code: bool) -> dict[str, Any]:
     """The top-level states, each failure caught, recorded in the datastore, then failed again.
 
     An error inside a Map or Parallel fails that state, so catching at the top level sees every
@@ -151,7 +186,7 @@ def _recording_failures(states: Mapping[str, Any], lowering: Lowering) -> dict[s
         for name, state in states.items()
     }
     unrecorded = [{"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": UNRECORDED_STATE}]
-    record = finish_state(lowering, ERROR_PATH)
+    record = finish_state(lowering, ERROR_PATH, with_code=with_code)
     record["Catch"] = unrecorded
     record["Next"] = READ_STATUS_STATE
     caught[RECORD_FAILURE_STATE] = record

@@ -145,19 +145,22 @@ def task_state(step: Step, lowering: Lowering, is_start: bool) -> dict[str, Any]
     return state
 
 
-def finish_state(lowering: Lowering, error_path: str) -> dict[str, Any]:
-    """A Task state recording a failed run's end (``status.json``) from the datastore.
+def finish_state(lowering: Lowering, error_path: str | None, *, with_code: bool = False) -> dict[str, Any]:
+    """A Task state recording a run's end (``status.json``) from the datastore.
 
     A Batch job on the flow's job definition runs ``python -m flowc.task_runner.finish``, which
-    names the failed task; the error Step Functions caught (``error_path``) becomes the reason's
-    suffix. It reads the datastore only: no parameters, no resources, and the code package only
-    for the bootstrap to find flowc in.
+    names the failed task of a failed run; the error Step Functions caught (``error_path``, None on
+    the success path) becomes the reason's suffix. It reads the datastore, and the flow's code for
+    the bootstrap to find flowc in and, ``with_code``, for what runs after the end (exit hooks).
+    No parameters, no resources.
     """
     words = [*lowering.launch.command("flowc.task_runner.finish"), "--flow", lowering.flow, "--run-id"]
     parts = [*(quote(w) for w in words), "$.run_id"]
-    if lowering.code_args[0] == "--package":
+    if with_code or lowering.code_args[0] == "--package":
         parts += [quote(w) for w in lowering.code_args]
-    parts += [quote("--datastore"), quote(lowering.datastore), quote("--reason"), f"{error_path}.Error"]
+    parts += [quote("--datastore"), quote(lowering.datastore)]
+    if error_path is not None:
+        parts += [quote("--reason"), f"{error_path}.Error"]
     return {
         "Type": "Task",
         "Resource": "arn:aws:states:::batch:submitJob.sync",
