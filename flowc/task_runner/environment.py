@@ -3,9 +3,11 @@
 The bootstrap (``bootstrap_program.py``) installs a step's environment before the task runner
 starts. A task started as ``python -m flowc.task_runner`` (an image with flowc, Airflow's
 local-process operator, ``--no-bootstrap``) does it here instead: the same installer, then the
-process replaces itself with the same command, the environment first on its path. The lock is the
-one recorded beside the code package (``--package``), or for a flow file (``--source``) the one
-``flowc run`` / ``flowc env resolve`` made last for this machine.
+process replaces itself with the same command, the environment first on its path. The step's
+environment is named by ``FLOWC_ENVIRONMENT`` (documents set it), else read from the flow's IR when
+the flow file mentions ``pypi`` at all (so other flows pay nothing). The lock is the one recorded
+beside the code package (``--package``), or for a flow file (``--source``) the one ``flowc run``,
+``flowc deploy`` or ``flowc env resolve`` made last for this machine.
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ def enter_step_environment(spec: TaskSpec, module: str, argv: Sequence[str]) -> 
 
     Exits 3 (infrastructure) with one line on stderr when the environment cannot be had.
     """
-    name = os.environ.get(ENVIRONMENT_ENV)
-    if not name or os.environ.get(ACTIVE_ENV):
+    if os.environ.get(ACTIVE_ENV):
+        return
+    name = os.environ.get(ENVIRONMENT_ENV) or _declared_environment(spec)
+    if not name:
         return
     import json
 
@@ -52,8 +56,36 @@ def enter_step_environment(spec: TaskSpec, module: str, argv: Sequence[str]) -> 
         _fail(f"no lock of environment {name} for this task ({exc}): deploy the flow again")
     except (ResolveError, StorageError, OSError) as exc:
         _fail(str(exc))
-    environ = activate(dict(os.environ), site, lock.sha)
+    environ = activate({**os.environ, ENVIRONMENT_ENV: name}, site, lock.sha)
     os.execve(sys.executable, [sys.executable, "-m", module, *argv], environ)
+
+
+def _declared_environment(spec: TaskSpec) -> str | None:
+    """The name of the environment ``spec``'s step declares, or None (none, or the flow cannot be
+    read here: the task runner then reports that itself)."""
+    from pathlib import Path
+
+    try:
+        if spec.source:
+            path = Path(spec.source)
+        elif spec.package:
+            from flowc.datastore.storage import open_storage
+            from flowc.task_runner.bootstrap import materialize_package
+            from flowc.task_runner.loading import find_flow_file
+            from flowc.task_runner.runner import datastore_url
+
+            folder = materialize_package(open_storage(datastore_url(spec)), spec.package)
+            path = find_flow_file(folder, spec.flow)
+        else:
+            return None
+        if "pypi" not in path.read_text(encoding="utf-8", errors="replace"):
+            return None
+        from flowc.frontend import build_ir
+
+        environment = build_ir(str(path)).step(spec.step).python_environment
+    except Exception:  # whatever it is, the task runner reports it with context
+        return None
+    return environment.name if environment is not None else None
 
 
 def _fail(message: str) -> None:

@@ -4,11 +4,15 @@ installed in the task from the datastore's wheelhouse by the bootstrap (no index
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from flowc.client import Run
 from tests.environments.wheels import build_wheelhouse
+from tests.sfn.fixtures import sfn_engine, sfn_env
+
+__all__ = ["sfn_engine", "sfn_env"]
 
 FLOW = Path(__file__).parent / "flows" / "pypi_versions.py"
 
@@ -39,3 +43,58 @@ def test_each_step_gets_its_version_on_the_argo_executor(
     flow_run = Run(f"PypiVersionsFlow/{run.run_id}", datastore=datastore, _namespace_check=False)
     assert _versions(flow_run) == ("1.0", "2.0", None)
     assert flow_run["second"].task.environment["wheels"][0]["version"] == "2.0"
+
+
+@pytest.mark.slow
+def test_each_step_gets_its_version_on_step_functions(sfn_env: Any, pypi_settings: dict[str, object]) -> None:
+    """Moto's Step Functions, every Batch job a local process started by the bootstrap (tests/sfn)."""
+    from flowc.backends.sfn import BACKEND
+    from flowc.backends.sfn.trigger import execution_input
+    from flowc.config import load_settings
+    from flowc.frontend import build_ir
+
+    datastore = f"s3://{sfn_env.new_bucket()}/datastore"
+    settings = load_settings({"datastore": datastore, **pypi_settings}, environ={})
+    ir = build_ir(str(FLOW))
+    package_sha = sfn_env.deploy_code(ir, settings, FLOW)  # locks recorded beside the package
+    definition = BACKEND.compile(ir, settings, {"package_sha": package_sha})[0].text
+    assert "FLOWC_ENVIRONMENT" in definition and "tinypkg" not in definition  # a name, not a lock
+    run_id, result = sfn_env.run(definition, execution_input({}, datastore))
+    assert result["status"] == "SUCCEEDED", (result.get("error"), result.get("cause"))
+    flow_run = Run(f"PypiVersionsFlow/{run_id}", datastore=datastore, _namespace_check=False)
+    assert _versions(flow_run) == ("1.0", "2.0", None)
+
+
+@pytest.fixture(scope="session")
+def airflow_home(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from tests.airflow.engine import session_airflow_home
+
+    return session_airflow_home(request, tmp_path_factory)
+
+
+@pytest.mark.slow
+def test_each_step_gets_its_version_on_airflow(
+    airflow_home: Any, tmp_path: Path, pypi_settings: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Airflow's ``dag.test()`` with the local-process operator: no bootstrap, so the task runner
+    reads its step's environment from the flow and enters it itself."""
+    from flowc.backends.airflow import compile_dag
+    from flowc.config import load_settings
+    from flowc.datastore.storage import open_storage
+    from flowc.environments.resolve import host_platform_name, lock_environments
+    from flowc.frontend import build_ir
+
+    datastore = tmp_path / "datastore"
+    settings = load_settings({"datastore": str(datastore), **pypi_settings}, start=tmp_path, environ={})
+    ir = build_ir(str(FLOW))
+    # What the worker finds: locks made for its platform (`flowc env resolve`), the flow file.
+    lock_environments(ir, open_storage(str(datastore)), settings, platform=host_platform_name())
+    dag_file = compile_dag(ir, settings, operator="local")
+    monkeypatch.setenv("FLOWC_SOURCE", str(FLOW))
+    monkeypatch.setenv("FLOWC_DATASTORE", str(datastore))
+    monkeypatch.setenv("FLOWC_PACKAGE_CACHE", str(tmp_path / "cache"))
+    result = airflow_home.test(dag_file.name, dag_file.text, {})
+    assert result.state == "success", result.task_states
+    run_id = result.flowc_run_id
+    flow_run = Run(f"PypiVersionsFlow/{run_id}", datastore=str(datastore), _namespace_check=False)
+    assert _versions(flow_run) == ("1.0", "2.0", None)
