@@ -49,6 +49,7 @@ SHAPES = (
     "switch",
     "switch_into_join",
     "switch_into_foreach_join",
+    "nested_switch_into_join",
     "loop",
     "wide_foreach",
 )
@@ -171,6 +172,14 @@ CASES: tuple[Case, ...] = (
         "SwitchIntoJoinFlow",
         parameters={"route": "skip"},
         checks={("join", "results"): ["pick10", "plain10"], ("join", "count"): 2},
+    ),
+    Case(
+        "nested_switch_into_join",
+        "nested_switch_into_join_flow.py",
+        "NestedSwitchIntoJoinFlow",
+        checks={
+            ("outer_join", "pairs"): [["right2-a", "x-a"], ["inner-b", "right2-b"], ["right2-c", "z-c"]]
+        },
     ),
     Case(
         "switch_into_foreach_join",
