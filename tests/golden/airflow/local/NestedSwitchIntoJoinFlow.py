@@ -244,9 +244,10 @@ def flowc_loop(region, entry=None):
 
 
 def flowc_finish():
-    """Records how the run ended (status.json), read from the datastore: needs neither code nor XCom."""
+    """Records how the run ended (status.json), read from the datastore, then runs the flow's exit
+    hooks (found in its code); needs no XCom."""
     run_id = flowc_run_id(get_current_context()["run_id"])
-    _execute("flowc.task_runner.finish", ["--flow", FLOW_NAME, "--run-id", run_id])
+    _execute("flowc.task_runner.finish", ["--flow", FLOW_NAME, "--run-id", run_id, *_code_arguments()])
 
 
 with DAG(
