@@ -5,7 +5,7 @@ Every record is a small JSON document written atomically through :mod:`flowc.dat
 * ``run.json`` (:func:`claim_run`, :func:`ensure_run`): ``id``, ``flow``, ``user``, ``tags``,
   ``system_tags``, ``parameters``, ``start`` (ISO 8601 UTC), ``origin_run_id``.
 * ``status.json`` (:func:`write_status`): ``status`` (``successful``, ``failed``, ``killed``),
-  ``end``, ``reason``.
+  ``end``, ``reason``, ``tasks``, and ``ended_by`` (who terminated it).
 * ``attempt-<n>.json`` (:func:`claim_attempt`, :func:`write_attempt`): ``attempt``, ``status``
   (``running``, ``successful``, ``failed``), ``start``, ``end``, ``host``, ``pid``, ``exit_code``,
   ``exit_reason``.
@@ -351,12 +351,16 @@ def write_status(
     status: str,
     reason: str | None = None,
     task_counts: Mapping[str, int] | None = None,
+    ended_by: str | None = None,
 ) -> None:
     """Writes ``status.json``: how the run ended (``successful``, ``failed`` or ``killed``), why,
-    and (``tasks``) how many tasks of each step succeeded: a reader finding fewer knows some are lost."""
+    (``tasks``) how many tasks of each step succeeded: a reader finding fewer knows some are lost,
+    and (``ended_by``) the user who ended it, when a person did (``flowc terminate``)."""
     if status not in RUN_STATUSES:
         raise ValueError(f"unknown run status {status!r}; expected one of {RUN_STATUSES}")
     document: dict[str, Any] = {"status": status, "end": now_iso(), "reason": reason}
+    if ended_by is not None:
+        document["ended_by"] = ended_by
     if task_counts is not None:
         document["tasks"] = dict(sorted(task_counts.items()))
     storage.write(layout.status_key(flow, run_id), encode_json(document))

@@ -12,7 +12,7 @@ import importlib
 
 from flowc.backends.base import Backend
 
-__all__ = ["TARGETS", "load_backend"]
+__all__ = ["ENGINE_TARGETS", "TARGETS", "load_backend", "target_of_run"]
 
 #: target name -> module that defines ``BACKEND`` and ``CAPABILITIES``.
 TARGETS = {
@@ -20,6 +20,16 @@ TARGETS = {
     "sfn": "flowc.backends.sfn",
     "airflow": "flowc.backends.airflow",
 }
+
+#: engine (:data:`flowc.metadata.ENGINES`) -> the target whose runs it starts.
+ENGINE_TARGETS = {"argo": "argo", "step-functions": "sfn", "airflow": "airflow"}
+
+
+def target_of_run(run_id: str) -> str | None:
+    """The target that started run ``run_id`` (its id's prefix says), or None for a local run."""
+    from flowc.metadata import engine_of
+
+    return ENGINE_TARGETS.get(engine_of(run_id, {}))
 
 
 def load_backend(target: str) -> Backend:

@@ -25,7 +25,9 @@ __all__ = [
     "Backend",
     "Capabilities",
     "CompiledFile",
+    "EngineRun",
     "GeneratedFileError",
+    "OperateError",
     "constructs_of_step",
     "refusals",
 ]
@@ -87,6 +89,27 @@ class CompiledFile:
         check_generated(self.name, self.text)
 
 
+@dataclass(frozen=True)
+class EngineRun:
+    """One run as its engine knows it: the flowc run id, the engine's own state for it (Argo's
+    phase, an execution's status, a DAG run's state), when it started (ISO 8601), and whether the
+    engine considers it over."""
+
+    run_id: str
+    state: str
+    started: str | None
+    finished: bool
+
+
+class OperateError(Exception):
+    """An engine refused or could not do what ``flowc terminate`` / ``flowc runs`` asked (one line;
+    ``code`` is the exit code: 1 the engine failed or the run is not there, 2 bad configuration)."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 class Backend(Protocol):
     """A target. ``compile`` must be deterministic and must not touch the network."""
 
@@ -104,6 +127,12 @@ class Backend(Protocol):
 
     def trigger(self, flow_name: str, settings: Settings, options: Mapping[str, Any]) -> int:
         """Starts a run of a deployed flow; returns an exit code."""
+
+    def engine_runs(self, flow_name: str, settings: Settings, options: Mapping[str, Any]) -> list[EngineRun]:
+        """The runs of every deployment of ``flow_name`` the engine knows (OperateError if it cannot say)."""
+
+    def terminate(self, flow_name: str, run_id: str, settings: Settings, options: Mapping[str, Any]) -> str:
+        """Stops run ``run_id`` on the engine; returns what it did (OperateError if it could not)."""
 
 
 def constructs_of_step(ir: FlowIR, step: Step) -> Iterator[str]:

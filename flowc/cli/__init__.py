@@ -33,9 +33,22 @@ COMMANDS: dict[str, tuple[str, bool]] = {
     "compile": ("flowc.cli.compile_cmd", True),
     "deploy": ("flowc.cli.deploy_cmd", True),
     "trigger": ("flowc.cli.trigger_cmd", False),
+    "terminate": ("flowc.cli.terminate_cmd", False),
     "tag": ("flowc.cli.tag_cmd", False),
     "ui": ("flowc.cli.ui_cmd", False),
 }
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """Counts sub-command names at the indentation they are printed at (Python 3.11's argparse
+    counts them two columns short, so a name over 7 letters got a line of its own)."""
+
+    def add_argument(self, action: argparse.Action) -> None:
+        super().add_argument(action)
+        if action.help is not argparse.SUPPRESS:
+            for subaction in self._iter_indented_subactions(action):
+                length = len(self._format_action_invocation(subaction)) + self._current_indent
+                self._action_max_length = max(self._action_max_length, length)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -49,6 +62,7 @@ def _parser(command: str | None, argv: list[str]) -> tuple[argparse.ArgumentPars
     """The top-level parser and the parser of ``command`` (the top-level one when None)."""
     parser = _Parser(
         prog="flowc",
+        formatter_class=_HelpFormatter,
         description="Write a flow once; run it locally; compile it for Argo, Step Functions or Airflow. "
         "`python FLOW.py COMMAND ...` is `flowc COMMAND FLOW.py ...`.",
     )

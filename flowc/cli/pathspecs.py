@@ -12,7 +12,7 @@ import argparse
 __all__ = ["PATHSPEC_COMMANDS", "add_flow_name_option", "full_pathspec"]
 
 #: Commands whose pathspec argument may leave out the flow when run as ``python FLOW.py COMMAND``.
-PATHSPEC_COMMANDS = frozenset({"card", "dump", "logs", "status", "tag"})
+PATHSPEC_COMMANDS = frozenset({"card", "dump", "logs", "status", "tag", "terminate"})
 
 
 def add_flow_name_option(parser: argparse.ArgumentParser) -> None:

@@ -45,6 +45,7 @@ class RunStatus:
     pathspec: str
     status: str
     reason: str | None
+    ended_by: str | None
     engine: str
     user: str | None
     launcher: str | None
@@ -84,6 +85,7 @@ def run_status(run: Run) -> RunStatus:
         pathspec=run.pathspec,
         status=status,
         reason=recorded.get("reason"),
+        ended_by=recorded.get("ended_by"),
         engine=engine_of(run.id, record),
         user=run.user,
         launcher=(f"pid {launcher['pid']} on {launcher.get('host')}" if launcher.get("pid") else None),
@@ -117,7 +119,9 @@ def _error(task: Task) -> str:
 def format_status(summary: RunStatus) -> str:
     """``summary`` as ``flowc status`` prints it: a few ``key: value`` lines, then one line a step."""
     lines = [f"Run {summary.pathspec}: {summary.status}"]
-    if summary.reason:
+    if summary.ended_by:
+        lines.append(f"  ended by: {summary.ended_by}" + (f": {summary.reason}" if summary.reason else ""))
+    elif summary.reason:
         lines.append(f"  ended by: {summary.reason}")
     started_by = f"{summary.user or 'unknown user'} ({summary.engine}"
     started_by += f", {summary.launcher})" if summary.launcher else ")"

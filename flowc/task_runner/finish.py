@@ -113,6 +113,11 @@ def main(argv: Sequence[str]) -> int:
     url = datastore_url(TaskSpec(flow=args.flow, step=END_STEP, run_id=args.run_id, datastore=args.datastore))
     try:
         storage = open_storage(url)
+        recorded = metadata.read_status(storage, args.flow, args.run_id) or {}
+        if args.status == "auto" and recorded.get("ended_by"):
+            # Someone ended the run (flowc terminate) before the engine ran this hook: keep who.
+            print(f"run {args.flow}/{args.run_id}: {recorded['status']} (ended by {recorded['ended_by']})")
+            return 0
         status, reason = outcome_from_datastore(storage, args.flow, args.run_id)
         if args.status != "auto":
             status, reason = args.status, args.reason or reason

@@ -43,6 +43,9 @@ the Argo page it follows:
 - ``envFrom.secretRef``: a missing Secret fails the pod before it starts (Kubernetes).
 - ``onExit``: the exit handler template runs after the entrypoint whatever its outcome, with
   ``{{workflow.status}}`` set. https://argo-workflows.readthedocs.io/en/latest/walk-through/exit-handlers/
+- ``spec.shutdown: Terminate`` (:meth:`ArgoExecutor.terminate`): running pods get SIGTERM, then
+  SIGKILL after their grace period; nothing more starts, the exit handler included; the workflow
+  fails. https://argo-workflows.readthedocs.io/en/latest/cli/argo_terminate/
 
 Containers: ``command``/``args`` run as a local process (``python`` is this interpreter), with the
 paths the template declares (artifact and output parameter paths) mapped into a scratch directory
@@ -157,6 +160,8 @@ class ArgoExecutor:
         self.lock = threading.Lock()
         self.nodes: list[Node] = []
         self.pods = 0
+        self.terminated = False
+        self.running: set[subprocess.Popen] = set()
         self.global_scope = {
             "workflow.name": workflow_name,
             "workflow.namespace": document["metadata"].get("namespace", "default"),
@@ -179,6 +184,8 @@ class ArgoExecutor:
         entry = self.spec["entrypoint"]
         node = self._call(entry, {}, entry, depth=0)
         phase, message = node.phase, node.message
+        if self.terminated:
+            return WorkflowResult("Failed", list(self.nodes), "Stopped with strategy 'Terminate'")
         exit_handler = self.spec.get("onExit")
         if exit_handler:
             # The exit handler runs whatever the outcome, with the workflow's status in scope; if it
@@ -189,6 +196,22 @@ class ArgoExecutor:
             if handled.phase != "Succeeded" and phase == "Succeeded":
                 phase, message = "Failed", f"exit handler: {handled.message}"
         return WorkflowResult(phase, list(self.nodes), message)
+
+    def terminate(self, grace_seconds: float = 5.0) -> None:
+        """``spec.shutdown: Terminate``: stops every running pod (SIGTERM, SIGKILL after
+        ``grace_seconds``, as the kubelet does with a pod's grace period) and starts no more."""
+        with self.lock:
+            self.terminated = True
+            processes = list(self.running)
+        for process in processes:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, 15)
+        for process in processes:
+            try:
+                process.wait(timeout=grace_seconds)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, 9)
 
     # ---- substitution -----------------------------------------------------------------
     def substitute(self, value: Any, scope: Mapping[str, str], *, strict: bool = True) -> Any:
@@ -424,7 +447,7 @@ class ArgoExecutor:
                 attempt_scope["retries"] = str(attempt)
             phase, exit_code, outputs, message = self._pod(template, attempt_scope, path)
             node = Node(path, template["name"], phase, outputs, message, exit_code, attempt + 1)
-            if phase == "Succeeded":
+            if phase == "Succeeded" or self.terminated:
                 break
             policy = (strategy or {}).get("retryPolicy", "OnFailure")
             if policy not in _RETRIED:
@@ -466,10 +489,14 @@ class ArgoExecutor:
         argv = [mapped.rewrite(word) for word in words]
         deadline = template.get("activeDeadlineSeconds")
         with self.slots, open(pod_dir / "main.log", "wb") as log:
-            process = subprocess.Popen(
-                self.command(argv), cwd=pod_dir, env=env, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
+            with self.lock:
+                if self.terminated:
+                    return "Failed", -1, {}, "Stopped with strategy 'Terminate'"
+                process = subprocess.Popen(
+                    self.command(argv), cwd=pod_dir, env=env, stdout=log, stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )  # fmt: skip
+                self.running.add(process)
             try:
                 exit_code = process.wait(timeout=float(deadline) if deadline is not None else None)
                 message = ""
@@ -478,6 +505,11 @@ class ArgoExecutor:
                     os.killpg(process.pid, 9)
                 process.wait()
                 return "Failed", -9, {}, "Pod was active on the node longer than the specified deadline"
+            finally:
+                with self.lock:
+                    self.running.discard(process)
+            if self.terminated:
+                return "Failed", exit_code, {}, "Stopped with strategy 'Terminate'"
         if exit_code != 0:
             tail = (pod_dir / "main.log").read_text(errors="replace").strip().splitlines()[-3:]
             return "Failed", exit_code, {}, f"exit code {exit_code}: " + " | ".join(tail)

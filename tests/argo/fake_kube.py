@@ -6,7 +6,9 @@ the path (group, version, namespace, plural, name), the verb (GET one, POST to t
 PUT one, DELETE one), the bearer token, the JSON body (apiVersion, kind matching the plural,
 namespace and name matching the path), ``resourceVersion`` on PUT (a missing or stale one is 409
 Conflict), 409 AlreadyExists on a second POST, 404 NotFound with a ``Status`` body, and
-``generateName``. Bodies of Argo kinds must also pass Argo's strict schema. Anything else is a 400
+``generateName``, ``GET`` on a collection with ``?labelSelector=key=value`` (a list), and
+``PATCH`` with a JSON merge patch (RFC 7386, ``application/merge-patch+json``). Bodies of Argo
+kinds must also pass Argo's strict schema. Anything else is a 400
 naming the problem, and the test sees it in ``problems``. ``refuse`` makes the server answer a
 verb on a plural with an error ``Status`` (403 Forbidden by RBAC, 422 Invalid from admission...).
 """
@@ -26,7 +28,8 @@ __all__ = ["FakeKube", "fake_kube"]
 
 _PATH = re.compile(
     r"^/apis/argoproj\.io/v1alpha1/namespaces/(?P<ns>[a-z0-9-]+)/"
-    r"(?P<plural>workflowtemplates|cronworkflows|workflows)(?:/(?P<name>[a-z0-9.-]+))?$"
+    r"(?P<plural>workflowtemplates|cronworkflows|workflows)(?:/(?P<name>[a-z0-9.-]+))?"
+    r"(?:\?labelSelector=(?P<selector>[^&]+))?$"
 )
 _KINDS = {"workflowtemplates": "WorkflowTemplate", "cronworkflows": "CronWorkflow", "workflows": "Workflow"}
 
@@ -44,6 +47,9 @@ class FakeKube:
     #: (verb, plural) -> (HTTP code, reason, message) answered instead of doing the request.
     refuse: dict[tuple[str, str], tuple[int, str, str]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: Told of each Workflow created (``created(namespace, name)``) and patched (``patched(...)``):
+    #: a controller (tests/argo/controller.py) that runs them.
+    controller: Any = None
 
     def put_object(self, plural: str, obj: dict[str, Any]) -> None:
         """Seeds an object as if created earlier (server fields added)."""
@@ -64,6 +70,19 @@ def _status(code: int, reason: str, message: str) -> dict[str, Any]:
         "message": message,
         "code": code,
     }
+
+
+def _merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386: objects merge key by key, ``null`` deletes, anything else replaces."""
+    if not isinstance(patch, dict):
+        return json.loads(json.dumps(patch))
+    merged = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = _merge_patch(merged.get(key), value)
+    return merged
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -110,6 +129,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(code, _status(code, reason, message))
             return
         with fake.lock:
+            if self.command == "GET" and not name:
+                self._list(fake, ns, plural, match.group("selector"))
+                return
+            if self.command == "PATCH" and name:
+                self._patch(fake, ns, plural, name)
+                return
             if self.command == "GET" and name:
                 found = fake.objects.get((plural, ns, name))
                 if found is None:
@@ -165,6 +190,44 @@ class _Handler(BaseHTTPRequestHandler):
             body["status"] = {"phase": fake.workflow_phase}
         fake.put_object(plural, body)
         self._send(201, fake.objects[(plural, ns, metadata["name"])])
+        if plural == "workflows" and fake.controller is not None:
+            fake.controller.created(ns, metadata["name"])
+
+    def _list(self, fake: FakeKube, ns: str, plural: str, selector: str | None) -> None:
+        import urllib.parse
+
+        key, _, value = urllib.parse.unquote(selector or "").partition("=")
+        items = [
+            obj
+            for (p, n, _), obj in sorted(fake.objects.items())
+            if p == plural
+            and n == ns
+            and (not key or (obj["metadata"].get("labels") or {}).get(key) == value)
+        ]
+        self._send(
+            200, {"apiVersion": "argoproj.io/v1alpha1", "kind": f"{_KINDS[plural]}List", "items": items}
+        )
+
+    def _patch(self, fake: FakeKube, ns: str, plural: str, name: str) -> None:
+        if self.headers.get("Content-Type") != "application/merge-patch+json":
+            self._reject(415, "UnsupportedMediaType", "PATCH needs Content-Type application/merge-patch+json")
+            return
+        patch = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+        stored = fake.objects.get((plural, ns, name))
+        if stored is None:
+            self._send(404, _status(404, "NotFound", f'{plural} "{name}" not found'))
+            return
+        merged = _merge_patch(stored, patch)
+        problem = self._check(merged, ns, plural)
+        if problem:
+            self._reject(400, "BadRequest", problem)
+            return
+        fake.version += 1
+        merged["metadata"]["resourceVersion"] = str(fake.version)
+        fake.objects[(plural, ns, name)] = merged
+        self._send(200, merged)
+        if plural == "workflows" and fake.controller is not None:
+            fake.controller.patched(ns, name, patch)
 
     def _replace(self, fake: FakeKube, ns: str, plural: str, name: str) -> None:
         body = self._body()

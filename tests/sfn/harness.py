@@ -11,7 +11,10 @@ moto's simple (Docker-free) Batch backend run each job's ``ContainerOverrides.Co
 subprocess with the job definition's and the overrides'
 environment; the exit code decides SUCCEEDED/FAILED and ``attemptDurationSeconds`` kills it. A
 third fix lets a retried ``.sync`` Batch task poll again instead of timing out (see
-:func:`_sync_without_token`).
+:func:`_sync_without_token`). ``StopExecution`` terminates the running jobs of the execution (SIGTERM,
+then SIGKILL), as Step Functions asks Batch to for a ``.sync`` task
+(https://docs.aws.amazon.com/step-functions/latest/dg/connect-batch.html); a job is the
+execution's when its command's ``--run-id`` is ``sfn-<execution name>``.
 
 Run as ``python -m tests.sfn.harness -H 127.0.0.1 -p PORT`` (it then runs moto's own server).
 Environment read by the patched backend:
@@ -21,9 +24,12 @@ Environment read by the patched backend:
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
+import threading
 from typing import Any
 
 from tests.sfn.batch_rules import request_problems
@@ -65,9 +71,7 @@ def _normalise_parameters(
         self._to_boto_request(parameters, operation.input_shape)
 
 
-def _normalise_response(
-    self: Any, response: Any, boto_service_name=None, service_action_name=None
-) -> None:
+def _normalise_response(self: Any, response: Any, boto_service_name=None, service_action_name=None) -> None:
     operation = _operation(
         self._get_boto_service_name(boto_service_name),
         self._get_boto_service_action(service_action_name),
@@ -92,6 +96,48 @@ def _sync_without_token(original: Any) -> Any:
         return original(self, env, sync_resolver, timeout_seconds, None, heartbeat_endpoint)
 
     return _eval_sync
+
+
+class _RunningJobs:
+    """Processes of running jobs by the ``--run-id`` of their command (this server's jobs only)."""
+
+    lock = threading.Lock()
+    by_run: dict[str, set[subprocess.Popen]] = {}
+
+    @classmethod
+    def add(cls, command: list[str], process: subprocess.Popen) -> str | None:
+        run_id = command[command.index("--run-id") + 1] if "--run-id" in command[:-1] else None
+        if run_id:
+            with cls.lock:
+                cls.by_run.setdefault(run_id, set()).add(process)
+        return run_id
+
+    @classmethod
+    def remove(cls, run_id: str | None, process: subprocess.Popen) -> None:
+        with cls.lock:
+            cls.by_run.get(run_id or "", set()).discard(process)
+
+    @classmethod
+    def terminate(cls, run_id: str) -> None:
+        with cls.lock:
+            processes = list(cls.by_run.get(run_id, ()))
+        for process in processes:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+
+
+def _stop_with_jobs(original: Any) -> Any:
+    def stop(self: Any, stop_date: Any, error: Any, cause: Any) -> None:
+        original(self, stop_date, error, cause)
+        _RunningJobs.terminate(f"sfn-{self.name}")
+
+    return stop
 
 
 def _run_job(self: Any, include_start_attempt: bool, job: Any) -> None:
@@ -119,19 +165,25 @@ def _run_job(self: Any, include_start_attempt: bool, job: Any) -> None:
         if sink is not subprocess.DEVNULL:
             sink.write((" ".join(command) + "\n").encode())
             sink.flush()
-        result = subprocess.run(
+        process = subprocess.Popen(
             command,
             env=env,
             cwd=os.environ.get("FLOWC_TEST_BATCH_CWD") or None,
             stdout=sink,
             stderr=subprocess.STDOUT,
-            timeout=timeout,
-            check=False,
+            start_new_session=True,
         )
-        job.exit_code = result.returncode
-    except subprocess.TimeoutExpired:
-        job.exit_code = 137
-        job.job_stopped_reason = "Job attempt duration exceeded timeout"
+        run_id = _RunningJobs.add(command, process)
+        try:
+            job.exit_code = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            job.exit_code = 137
+            job.job_stopped_reason = "Job attempt duration exceeded timeout"
+        finally:
+            _RunningJobs.remove(run_id, process)
     finally:
         if sink is not subprocess.DEVNULL:
             sink.close()
@@ -153,6 +205,9 @@ def install() -> None:
         service_class._normalise_response = _normalise_response
     batch._eval_sync = _sync_without_token(batch._eval_sync)
     BatchSimpleBackend._mark_job_as_finished = _run_job
+    from moto.stepfunctions.parser.backend.execution import Execution
+
+    Execution.stop = _stop_with_jobs(Execution.stop)
 
 
 def main() -> None:

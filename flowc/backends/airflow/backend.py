@@ -10,7 +10,7 @@ from flowc.backends.airflow.capabilities import CAPABILITIES, airflow_refusals
 from flowc.backends.airflow.lowering import OPERATORS, template_context
 from flowc.backends.airflow.names import dag_id
 from flowc.backends.airflow.render import render_dag
-from flowc.backends.base import Capabilities, CompiledFile, refusals
+from flowc.backends.base import Capabilities, CompiledFile, EngineRun, refusals
 from flowc.config import Settings
 from flowc.diagnostics import CompileError, Diagnostic
 from flowc.ir import FlowIR
@@ -65,9 +65,10 @@ class AirflowBackend:
             parser.add_argument(
                 "--dags-folder", help="where to write the DAG file: a path or s3://bucket/prefix"
             )
-        if command == "trigger":
+        if command in ("trigger", "runs", "terminate"):
             parser.add_argument("--api-url", help="Airflow REST API base URL (setting airflow.api_url)")
             parser.add_argument("--dag-id", help="the DAG id when FLOW is a name and the DAG id differs")
+        if command == "trigger":
             parser.add_argument("--wait", action="store_true", help="wait for the run to finish")
 
     def compile(self, ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> list[CompiledFile]:
@@ -82,3 +83,13 @@ class AirflowBackend:
         from flowc.backends.airflow.trigger import trigger
 
         return trigger(flow_name, settings, options)
+
+    def engine_runs(self, flow_name: str, settings: Settings, options: Mapping[str, Any]) -> list[EngineRun]:
+        from flowc.backends.airflow.operate import engine_runs
+
+        return engine_runs(flow_name, settings, options)
+
+    def terminate(self, flow_name: str, run_id: str, settings: Settings, options: Mapping[str, Any]) -> str:
+        from flowc.backends.airflow.operate import terminate
+
+        return terminate(flow_name, run_id, settings, options)

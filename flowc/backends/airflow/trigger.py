@@ -22,7 +22,7 @@ from flowc.backends.airflow.dag_params import coerce_parameters, run_conf
 from flowc.backends.airflow.names import dag_id, flowc_run_id
 from flowc.config import Settings
 
-__all__ = ["AirflowApi", "trigger"]
+__all__ = ["AirflowApi", "quote_segment", "trigger"]
 
 FINISHED = ("success", "failed")
 
@@ -56,14 +56,15 @@ class AirflowApi:
         return self.request("POST", f"/api/v2/dags/{quoted}/dagRuns", body)
 
     def dag_run(self, dag: str, run_id: str) -> dict[str, Any]:
-        return self.request("GET", f"/api/v2/dags/{_q(dag)}/dagRuns/{_q(run_id)}")
+        return self.request("GET", f"/api/v2/dags/{quote_segment(dag)}/dagRuns/{quote_segment(run_id)}")
 
     def task_instances(self, dag: str, run_id: str) -> list[dict[str, Any]]:
-        found = self.request("GET", f"/api/v2/dags/{_q(dag)}/dagRuns/{_q(run_id)}/taskInstances?limit=1000")
+        path = f"/api/v2/dags/{quote_segment(dag)}/dagRuns/{quote_segment(run_id)}/taskInstances"
+        found = self.request("GET", f"{path}?limit=1000")
         return found["task_instances"]
 
     def param_types(self, dag: str) -> dict[str, Any]:
-        details = self.request("GET", f"/api/v2/dags/{_q(dag)}/details")
+        details = self.request("GET", f"/api/v2/dags/{quote_segment(dag)}/details")
         params = details.get("params") or {}
         return {name: (spec.get("schema") or {}).get("type") for name, spec in params.items()}
 
@@ -76,7 +77,7 @@ class AirflowApi:
             time.sleep(poll)
 
 
-def _q(text: str) -> str:
+def quote_segment(text: str) -> str:
     return urllib.parse.quote(text, safe="")
 
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flowc.backends.argo.capabilities import CAPABILITIES
-from flowc.backends.base import Capabilities, CompiledFile, refusals
+from flowc.backends.base import Capabilities, CompiledFile, EngineRun, refusals
 from flowc.config import Settings
 from flowc.ir import FlowIR
 
@@ -74,6 +74,16 @@ class ArgoBackend:
         from flowc.backends.argo.deploy import trigger
 
         return trigger(flow_name, settings, options)
+
+    def engine_runs(self, flow_name: str, settings: Settings, options: Mapping[str, Any]) -> list[EngineRun]:
+        from flowc.backends.argo.operate import engine_runs
+
+        return engine_runs(flow_name, settings, options)
+
+    def terminate(self, flow_name: str, run_id: str, settings: Settings, options: Mapping[str, Any]) -> str:
+        from flowc.backends.argo.operate import terminate
+
+        return terminate(flow_name, run_id, settings, options)
 
 
 BACKEND = ArgoBackend()

@@ -4,7 +4,9 @@ Argo's objects are custom resources, served by the Kubernetes API under
 ``/apis/argoproj.io/v1alpha1/namespaces/<ns>/<plural>``
 (https://kubernetes.io/docs/reference/using-api/api-concepts/): ``GET`` reads one, ``POST`` to the
 collection creates, ``PUT`` replaces one and must carry the ``metadata.resourceVersion`` last read
-(optimistic concurrency: a stale one gets 409 Conflict).
+(optimistic concurrency: a stale one gets 409 Conflict), ``PATCH`` with a JSON merge patch
+(``application/merge-patch+json``, RFC 7386) changes the fields it names, and ``GET`` on the
+collection with ``?labelSelector=k=v`` lists (``{"items": [...]}``).
 """
 
 from __future__ import annotations
@@ -52,13 +54,19 @@ class KubeClient:
     ca_file: str | None = None
     timeout: float = 30.0
 
-    def request(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None = None,
+        content_type: str = "application/json",
+    ) -> dict[str, Any]:
         """Sends one request; returns the decoded JSON answer (KubeError on any non-2xx status)."""
         headers = {"Accept": "application/json"}
         data = None
         if body is not None:
             data = json.dumps(body, sort_keys=True).encode("utf-8")
-            headers["Content-Type"] = "application/json"
+            headers["Content-Type"] = content_type
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         request = urllib.request.Request(

@@ -11,7 +11,7 @@ import argparse
 from collections.abc import Mapping
 from typing import Any
 
-from flowc.backends.base import CompiledFile
+from flowc.backends.base import CompiledFile, EngineRun
 from flowc.backends.sfn.capabilities import CAPABILITIES
 from flowc.config import Settings
 from flowc.ir import FlowIR
@@ -45,6 +45,16 @@ class SfnBackend:
         from flowc.backends.sfn.trigger import trigger
 
         return trigger(flow_name, settings, options)
+
+    def engine_runs(self, flow_name: str, settings: Settings, options: Mapping[str, Any]) -> list[EngineRun]:
+        from flowc.backends.sfn.operate import engine_runs
+
+        return engine_runs(flow_name, settings, options)
+
+    def terminate(self, flow_name: str, run_id: str, settings: Settings, options: Mapping[str, Any]) -> str:
+        from flowc.backends.sfn.operate import terminate
+
+        return terminate(flow_name, run_id, settings, options)
 
 
 BACKEND = SfnBackend()

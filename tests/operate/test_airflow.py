@@ -1,0 +1,81 @@
+"""Operating Airflow runs through the CLI on a real Airflow (api-server, dag-processor, scheduler):
+deploy, trigger, ``flowc runs --target airflow``, ``flowc terminate`` (the DAG run set failed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flowc.backends.airflow.trigger import AirflowApi
+from tests.airflow.server import AirflowServer, airflow_server
+from tests.operate.helpers import HOLD_FLOW, flowc, task_running, wait_until
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    with airflow_server(tmp_path_factory.mktemp("airflow-server"), parallelism=4) as running:
+        yield running
+
+
+def _dag_visible(api: AirflowApi, dag: str) -> bool:
+    try:
+        api.request("GET", f"/api/v2/dags/{dag}")
+        return True
+    except RuntimeError:
+        return False
+
+
+def test_terminate_fails_the_dag_run_and_records_who(
+    server: AirflowServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    datastore = str(tmp_path / "datastore")
+    monkeypatch.setenv("FLOWC_DATASTORE", datastore)
+    monkeypatch.setenv("FLOWC_AIRFLOW__API_URL", server.url)
+    monkeypatch.setenv("FLOWC_USER", "alice")
+    gate = tmp_path / "gate"
+    code, _, err = flowc(
+        "deploy",
+        str(HOLD_FLOW),
+        "--target",
+        "airflow",
+        "--operator",
+        "local",
+        "--dags-folder",
+        str(server.dags),
+    )
+    assert code == 0, err
+    api = AirflowApi(server.url)
+    wait_until(lambda: _dag_visible(api, "HoldFlow"), "the DAG to be parsed")
+    code, out, err = flowc("trigger", str(HOLD_FLOW), "--target", "airflow", "--gate", str(gate))
+    assert code == 0, err
+    printed = dict(line.split(": ", 1) for line in out.splitlines())
+    run_id, dag_run_id = printed["flowc run id"], printed["airflow run id"]
+    try:
+        wait_until(lambda: task_running(datastore, "HoldFlow", run_id, "hold", "hold"), "hold to run", 180)
+        code, out, err = flowc("runs", "HoldFlow", "--target", "airflow", "--all")
+        assert code == 0, err
+        [row] = [line for line in out.splitlines() if line.startswith(run_id)]
+        assert row.split()[1:4] == ["running", "airflow:", "running"]
+
+        code, out, err = flowc("terminate", f"HoldFlow/{run_id}")
+        assert code == 0, err
+        assert out == f"terminated HoldFlow/{run_id}: DAG run HoldFlow/{dag_run_id}: state failed\n"
+        dag_run = api.dag_run("HoldFlow", dag_run_id)
+        assert dag_run["state"] == "failed" and dag_run["note"] == "terminated by alice (flowc terminate)"
+
+        code, out, err = flowc("status", f"HoldFlow/{run_id}")
+        assert code == 0, err
+        assert f"Run HoldFlow/{run_id}: killed" in out
+        assert f"ended by: alice: flowc terminate (DAG run HoldFlow/{dag_run_id}: state failed)" in out
+        code, out, err = flowc("runs", "HoldFlow", "--target", "airflow", "--all")
+        [row] = [line for line in out.splitlines() if line.startswith(run_id)]
+        assert row.split()[1:4] == ["killed", "airflow:", "failed"]
+        code, _, err = flowc("terminate", f"HoldFlow/{run_id}")
+        assert code == 1 and "has already ended (failed)" in err
+        code, _, err = flowc("terminate", "HoldFlow/airflow-no-such-run")
+        assert code == 1 and "no DAG run of HoldFlow has run id airflow-no-such-run" in err
+    finally:
+        gate.touch()

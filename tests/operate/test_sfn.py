@@ -1,0 +1,66 @@
+"""Operating Step Functions runs through the CLI on the patched moto server (Batch jobs as local
+processes): deploy, trigger, ``flowc runs --target sfn``, ``flowc terminate`` (StopExecution)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import boto3
+import pytest
+
+from tests.operate.helpers import HOLD_FLOW, flowc, task_running, wait_until
+from tests.sfn.engine import ROLE_ARN, SfnEngine
+from tests.sfn.fixtures import sfn_engine, sfn_env
+
+__all__ = ["sfn_engine", "sfn_env"]
+
+pytestmark = pytest.mark.slow
+
+
+def test_terminate_stops_an_execution_and_records_who(
+    sfn_env: SfnEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    datastore = f"s3://{sfn_env.new_bucket()}/datastore"
+    monkeypatch.setenv("FLOWC_DATASTORE", datastore)
+    monkeypatch.setenv("FLOWC_BATCH__JOB_QUEUE", sfn_env.job_queue())
+    monkeypatch.setenv("FLOWC_SFN__ROLE", ROLE_ARN)
+    monkeypatch.setenv("FLOWC_USER", "alice")
+    gate = tmp_path / "gate"
+    code, _, err = flowc("deploy", str(HOLD_FLOW), "--target", "sfn")
+    assert code == 0, err
+    code, out, err = flowc("trigger", "HoldFlow", "--target", "sfn", "--name", "held", "--gate", str(gate))
+    assert code == 0, err
+    run_id = "sfn-held"
+    try:
+        wait_until(
+            lambda: task_running(datastore, "HoldFlow", run_id, "hold", "hold"), "the hold task to run"
+        )
+        code, out, err = flowc("runs", "HoldFlow", "--target", "sfn", "--all")
+        assert code == 0, err
+        [row] = [line for line in out.splitlines() if line.startswith(run_id)]
+        assert row.split()[1:4] == ["running", "sfn:", "RUNNING"]
+
+        code, out, err = flowc("terminate", f"HoldFlow/{run_id}")
+        assert code == 0, err
+        assert out.startswith(f"terminated HoldFlow/{run_id}: execution arn:aws:states:") and "stopped" in out
+        sfn = boto3.client("stepfunctions")
+        arn = out.split("execution ")[1].rsplit(": stopped", 1)[0]
+        status = wait_until(
+            lambda: (s := sfn.describe_execution(executionArn=arn)["status"]) != "RUNNING" and s,
+            "the execution to stop",
+        )
+        assert status == "ABORTED"
+
+        code, out, err = flowc("status", f"HoldFlow/{run_id}")
+        assert code == 0, err
+        assert f"Run HoldFlow/{run_id}: killed" in out
+        assert "ended by: alice: flowc terminate (execution arn:aws:states:" in out
+        code, out, err = flowc("runs", "HoldFlow", "--target", "sfn", "--all")
+        [row] = [line for line in out.splitlines() if line.startswith(run_id)]
+        assert row.split()[1:4] == ["killed", "sfn:", "ABORTED"]
+        code, _, err = flowc("terminate", f"HoldFlow/{run_id}")
+        assert code == 1 and "has already ended (ABORTED)" in err
+        code, _, err = flowc("terminate", "HoldFlow/sfn-no-such-execution")
+        assert code == 1 and "no execution 'no-such-execution'" in err
+    finally:
+        gate.touch()  # lets the Batch job's process end (moto does not stop jobs of a stopped execution)
