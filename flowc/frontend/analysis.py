@@ -301,6 +301,15 @@ def _evaluate_configs(analysis: Analysis) -> None:
         file, line = next(iter(flow.configs.values()))
         analysis.config_problems.append((Problem("bad-config", str(exc), line), file))
         return
+    declared_names = {getattr(inherited_member(cls, a), "name", None) for a in flow.configs}
+    given = [n for n, _ in (*analysis.config_inputs.paths, *analysis.config_inputs.values)]
+    for name in sorted(set(given) - declared_names):
+        file, line = next(iter(flow.configs.values()))
+        known = ", ".join(sorted(str(n) for n in declared_names if n))
+        analysis.config_problems.append(
+            (Problem("bad-config", f"a value is given for config {name!r}, which the flow does not declare",
+                     line, hint=f"its configs are: {known}"), file)
+        )
     for attribute, (file, line) in flow.configs.items():
         declared = inherited_member(cls, attribute)
         if not isinstance(declared, Config):

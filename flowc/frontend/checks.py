@@ -298,6 +298,9 @@ def _option_key(name: str) -> str:
     return name.lower().replace("-", "_")
 
 
+_CONFIG_OPTIONS = frozenset({"config", "config-value", "config_value"})
+
+
 def check_parameters(a: Analysis) -> Iterator[Diagnostic]:
     for problem, file in a.parameter_problems:
         yield _from_problem(a, problem, None, file)
@@ -314,7 +317,9 @@ def check_parameters(a: Analysis) -> Iterator[Diagnostic]:
                               f"parameter '{spec.name}' is declared twice{same} (first on {where})",
                               line, hint="give each parameter its own name", file=file)
         seen.setdefault(key, (spec.name, line, file))
-        if spec.name in RESERVED_PARAMETER_NAMES or source.attribute in RESERVED_PARAMETER_NAMES:
+        # A flow with configs takes --config and --config-value on its run command line.
+        reserved = RESERVED_PARAMETER_NAMES | (_CONFIG_OPTIONS if a.flow.configs else frozenset())
+        if spec.name in reserved or source.attribute in reserved:
             yield _diagnostic(a, "parameter-reserved",
                               f"parameter name '{spec.name}' is reserved by the run command line",
                               line, hint="rename the parameter", file=file)

@@ -197,11 +197,21 @@ def inputs_from_args(args: argparse.Namespace) -> ConfigInputs:
 
 def inputs_from_argv(argv: Sequence[str]) -> ConfigInputs:
     """The inputs of a command line not parsed yet (``flowc run`` builds the IR while building
-    its parser, for the parameter options)."""
-    pre = argparse.ArgumentParser(add_help=False)
-    add_config_arguments(pre)
-    known, _ = pre.parse_known_args(list(argv))
-    return inputs_from_args(known)
+    its parser, for the parameter options). Scanned, not parsed: a flow without configs may have
+    a parameter ``--config VALUE`` of its own."""
+    words = list(argv)
+    found: dict[str, list[tuple[str, str]]] = {"--config": [], "--config-value": []}
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if word == "--":
+            break
+        if word in found and len(words) - index > 2:
+            found[word].append((words[index + 1], words[index + 2]))
+            index += 3
+            continue
+        index += 1
+    return ConfigInputs(tuple(found["--config"]), tuple(found["--config-value"]))
 
 
 def config_environment(values: Mapping[str, Any]) -> dict[str, str]:

@@ -54,6 +54,12 @@ def load_ir_for_parser(parser: argparse.ArgumentParser, argv: Sequence[str]) -> 
     if error is not None and path is not None and not {"-h", "--help"} & set(argv):
         _report_unrunnable(str(argv[0]) if argv else "run", path, error)
         parser.exit(2)
+    if ir is not None and ir.configs:
+        # Only a flow with configs takes them: a flow without may have a parameter `config`
+        # (the front end reserves the names when it has configs).
+        from flowc.frontend.configs import add_config_arguments
+
+        add_config_arguments(parser)
     parser.set_defaults(_flowc_ir=ir, _flowc_ir_error=error)
     return ir
 
@@ -69,11 +75,9 @@ def _report_unrunnable(command: str, flow: str, error: BaseException) -> None:
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
-    from flowc.frontend.configs import add_config_arguments
     from flowc.runtime.executor import EXECUTORS
 
     parser.add_argument("flow", help="the flow file (FLOW.py)")
-    add_config_arguments(parser)
     parser.add_argument(
         "--max-workers",
         type=int,

@@ -103,13 +103,19 @@ def supervised(
         parent_death_signal(RUNTIME_GONE)()
         if os.getppid() != runtime:  # died before the signal was armed
             runtime_gone(RUNTIME_GONE, None)
+    from flowc.task_runner.capture import hand_down, make_pipes, pass_on_unread
+
     _flush()
     supervisor = os.getpid()
+    pipes = make_pipes()  # the task's output capture, readable here after a crash
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child leaves through os._exit
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+        hand_down(pipes)
         _child(supervisor, run)
+    for _, write_end in pipes.values():
+        os.close(write_end)  # the task's capture sees the end of its output when it closes its own
     child.append(pid)
     if stopped:  # a stop signal came while forking
         _forward(pid, stopped[0])
@@ -119,6 +125,7 @@ def supervised(
         for signum in _FORWARDED:  # (the runtime's death still ends everything until we return)
             signal.signal(signum, previous[signum])
     kill_descendants()  # what the task started and left behind goes with it
+    pass_on_unread(pipes)  # what a crashed task printed last, which its capture never read
     code = os.waitstatus_to_exitcode(status)
     judged = code if judge is None else judge(code, bool(stopped))
     if code < 0 and judged == code:

@@ -290,3 +290,58 @@ def test_a_required_config_without_a_value(tmp_path: Path) -> None:
     assert "--config NAME PATH" in done.stderr
     ok = _flowc(["-m", "flowc", "check", "required_flow.py", "--config-value", "needed", "[1, 2]"], tmp_path)
     assert ok.returncode == 0, ok.stderr
+
+
+def test_a_flow_without_configs_keeps_its_parameter_named_config(tmp_path: Path) -> None:
+    path = tmp_path / "param_flow.py"
+    path.write_text(
+        textwrap.dedent("""
+        from flowc import Config, FlowSpec, Parameter, step
+
+        class ParamFlow(FlowSpec):
+            config = Parameter("config", default="x")
+            SETTINGS = None
+
+            @step
+            def start(self):
+                self.seen = self.config
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """),
+        encoding="utf-8",
+    )
+    done = _flowc(
+        [
+            "-m",
+            "flowc",
+            "run",
+            "param_flow.py",
+            "--datastore",
+            "ds",
+            "--run-id-file",
+            "run-id",
+            "--config",
+            "y",
+        ],
+        tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (
+        Run(f"ParamFlow/{_run_id(tmp_path)}", datastore=str(tmp_path / "ds"))["start"].task.data.seen == "y"
+    )
+    # With a Config too, the name belongs to the command line.
+    path.write_text(path.read_text().replace("SETTINGS = None", 'SETTINGS = Config("s", default_value={})'))
+    done = _flowc(["-m", "flowc", "check", "param_flow.py"], tmp_path)
+    assert done.returncode == 1
+    assert "parameter name 'config' is reserved by the run command line" in done.stderr
+
+
+def test_a_value_for_an_undeclared_config_is_refused(tmp_path: Path) -> None:
+    _flow(tmp_path)
+    done = _flowc(["-m", "flowc", "check", "configured_flow.py", "--config-value", "setings", "{}"], tmp_path)
+    assert done.returncode == 1
+    assert "a value is given for config 'setings', which the flow does not declare" in done.stderr
+    assert "its configs are: labels, settings" in done.stderr

@@ -562,3 +562,24 @@ def test_a_segmentation_fault_is_named_in_the_console_and_the_tasks_stderr(
     run = _run(id_file, ds, "CrashingFlow")
     assert "segmentation fault" in run.status["reason"]
     assert "segmentation fault" in run["end"].task.stderr
+
+
+@pytest.mark.parametrize("executor", ["fork", "subprocess"])
+def test_what_a_step_printed_just_before_crashing_is_kept(tmp_path: Path, executor: str) -> None:
+    # The step's output capture dies with it; what it had not read yet is passed on by the task's
+    # supervisor, so the line printed last reaches the console and the stored log.
+    ds, id_file = tmp_path / "ds", tmp_path / "id"
+    result = _flowc(
+        "run",
+        str(FLOWS / "loud_crashing_flow.py"),
+        "--datastore",
+        str(ds),
+        "--run-id-file",
+        str(id_file),
+        "--executor",
+        executor,
+    )
+    assert result.returncode == 1
+    assert "Crash and burn!" in result.stdout
+    stdout = _run(id_file, ds, "LoudCrashingFlow")["end"].task.stdout
+    assert stdout.splitlines()[-1] == "Crash and burn!"
