@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-ORDER = ["frontend", "runtime", "faults", "datastore", "s3", "argo", "sfn", "airflow", "ui"]
+ORDER = ["frontend", "runtime", "faults", "datastore", "s3", "argo", "sfn", "airflow", "ui", "environments"]
 SUMMARY = BENCH / "summary.md"
 
 

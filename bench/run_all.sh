@@ -17,5 +17,6 @@ $py bench/argo/bench.py
 $py bench/sfn/bench.py
 $py bench/airflow/bench.py
 $py bench/ui/bench.py
+$py bench/environments/bench.py
 $py bench/assemble.py
 echo "wrote bench/RESULTS.md"

@@ -4,7 +4,10 @@ Each lock is installed once per machine, from the datastore's wheelhouse, into t
 named by its hash (the same installer the bootstrap uses in a pod:
 :func:`flowc.task_runner.bootstrap_program.install_environment`). A step with an environment then
 runs its tasks as ``python -m flowc.task_runner`` processes with that folder first on their path;
-steps without one keep the fork executor: a flow without ``@pypi`` pays nothing.
+steps without one keep the fork executor: a flow without ``@pypi`` pays nothing. A step's tasks are
+forked too, the environment put first on the child's path, when the runtime has imported none of
+the environment's top-level modules (the runtime imported the flow; a step's own imports then
+come from the environment); otherwise each runs as a fresh ``python -m flowc.task_runner``.
 """
 
 from __future__ import annotations
@@ -26,6 +29,12 @@ class StepEnvironment:
 
     lock: Lock
     variables: dict[str, str]
+    modules: frozenset[str] = frozenset()  # the top-level modules the environment provides
+
+    def forkable(self, imported: Any) -> bool:
+        """Whether a fork of a process that imported ``imported`` (names) may run the step: none
+        of the environment's modules may be loaded already (the child would keep that version)."""
+        return not any(name in imported for name in self.modules)
 
 
 def environment_cache_dir() -> str:
@@ -82,5 +91,17 @@ def prepare_environments(
     for step, lock in steps_by_lock(ir, locks):
         inherited = {"PYTHONPATH": os.environ["PYTHONPATH"]} if os.environ.get("PYTHONPATH") else {}
         variables = activate({ENVIRONMENT_ENV: lock.environment, **inherited}, sites[lock.sha], lock.sha)
-        prepared[step] = StepEnvironment(lock, variables)
+        prepared[step] = StepEnvironment(lock, variables, _top_level_modules(sites[lock.sha]))
     return prepared
+
+
+def _top_level_modules(site: str) -> frozenset[str]:
+    """The names a step may import from the installed environment ``site``."""
+    import os
+
+    names = set()
+    for entry in os.listdir(site):
+        name = entry[:-3] if entry.endswith(".py") else entry.split(".")[0]
+        if name.isidentifier() and not entry.endswith((".dist-info", ".data")):
+            names.add(name)
+    return frozenset(names)

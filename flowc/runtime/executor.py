@@ -99,6 +99,10 @@ class ForkExecutor:
                     os.close(fd)
             if env:
                 os.environ.update(env)
+                # A PYTHONPATH given for the task (its @pypi environment) goes first on this
+                # interpreter's path too, as it would on a fresh one's.
+                extra = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p not in sys.path]
+                sys.path[:0] = extra
             # Streams to the console as the task prints (a pipe is block-buffered by default).
             sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
             sys.stderr.reconfigure(line_buffering=True)  # type: ignore[union-attr]

@@ -21,6 +21,7 @@ import json
 import os
 import selectors
 import signal
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -273,9 +274,10 @@ class Scheduler:
         environment = config.step_environments.get(key.step)
         if environment is None:
             child = config.executor.start(spec, dict(config.env) if config.env else None, open_fds)
-        else:  # a fresh interpreter: the fork executor's has imported flowc's own packages already
+        else:  # forked if none of its modules is loaded here (flowc/environments/local.py)
             env = {**(config.env or {}), **environment.variables}
-            child = config.step_executor.start(spec, env, open_fds)
+            forkable = config.executor.name == "fork" and environment.forkable(sys.modules)
+            child = (config.executor if forkable else config.step_executor).start(spec, env, open_fds)
         step = config.ir.step(key.step)
         started = time.monotonic()
         deadline = started + step.timeout.seconds + config.timeout_grace if step.timeout else None

@@ -37,8 +37,9 @@ def flowc(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_each_step_imports_its_own_version_and_the_client_shows_the_lock(project: Path) -> None:
-    done = flowc(project, "run", "flow.py")
+@pytest.mark.parametrize("executor", ["fork", "subprocess"])
+def test_each_step_imports_its_own_version_and_the_client_shows_the_lock(project: Path, executor: str):
+    done = flowc(project, "run", "flow.py", "--executor", executor)
     assert done.returncode == 0, done.stderr
     namespace(None)
     run = Flow("PypiVersionsFlow", datastore=str(project / ".flowc")).latest_run
