@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from flowc.backends.options import CompileOptions
+
 REPO = Path(__file__).resolve().parents[2]
 METAFLOW_VENV = REPO / "bench" / ".venvs" / "metaflow"
 RESULTS = REPO / "bench" / "results" / "airflow.md"
@@ -83,7 +85,7 @@ def flowc_inprocess(path: Path) -> tuple[float, int]:
         times, size = [], 0
         for _ in range(5):
             started = time.perf_counter()
-            files = BACKEND.compile(build_ir(str(path)), settings, {"operator": "kubernetes"})
+            files = BACKEND.compile(build_ir(str(path)), settings, CompileOptions(operator="kubernetes"))
             times.append(time.perf_counter() - started)
             size = sum(len(f.text.encode()) for f in files)
     finally:

@@ -30,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from flowc.backends.options import CompileOptions
+
 REPO = Path(__file__).resolve().parents[2]
 sys.path[0] = str(REPO)  # run as a script: import from the repository, not from bench/sfn/
 
@@ -59,7 +61,7 @@ def flowc_inprocess(path: Path) -> tuple[float, int, int]:
         times, text = [], ""
         for _ in range(5):
             started = time.perf_counter()
-            text = BACKEND.compile(build_ir(str(path)), settings, {})[0].text
+            text = BACKEND.compile(build_ir(str(path)), settings, CompileOptions())[0].text
             times.append(time.perf_counter() - started)
     finally:
         socket.socket.connect = original  # type: ignore[method-assign]

@@ -16,6 +16,8 @@ from flowc.backends.generated import GeneratedFileError, check_generated
 if TYPE_CHECKING:
     import argparse
 
+    from flowc.backends.deploy import DeployHooks
+    from flowc.backends.options import CompileOptions, TriggerOptions
     from flowc.config import Settings
     from flowc.diagnostics import Diagnostic
     from flowc.ir import FlowIR, ParameterSpec, Step
@@ -119,13 +121,14 @@ class Backend(Protocol):
     def add_arguments(self, command: str, parser: argparse.ArgumentParser) -> None:
         """Adds target-specific options to ``flowc compile|deploy|trigger``."""
 
-    def compile(self, ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> list[CompiledFile]:
+    def compile(self, ir: FlowIR, settings: Settings, options: CompileOptions) -> list[CompiledFile]:
         """The documents for ``ir``; raises CompileError with diagnostics for refused constructs."""
 
-    def deploy(self, ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> int:
-        """Uploads the code package and creates/updates the deployment; returns an exit code."""
+    @property
+    def deployment(self) -> DeployHooks:
+        """The target's hooks of the one deploy and undeploy (:mod:`flowc.backends.deploy`)."""
 
-    def trigger(self, flow_name: str, settings: Settings, options: Mapping[str, Any]) -> int:
+    def trigger(self, flow_name: str, settings: Settings, options: TriggerOptions) -> int:
         """Starts a run of a deployed flow; returns an exit code."""
 
     def engine_runs(self, flow_name: str, settings: Settings, options: Mapping[str, Any]) -> list[EngineRun]:

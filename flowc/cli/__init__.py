@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, bool]] = {
     "config": ("flowc.cli.config_cmd", False),
     "compile": ("flowc.cli.compile_cmd", True),
     "deploy": ("flowc.cli.deploy_cmd", True),
+    "undeploy": ("flowc.cli.undeploy_cmd", True),
     "trigger": ("flowc.cli.trigger_cmd", False),
     "terminate": ("flowc.cli.terminate_cmd", False),
     "tag": ("flowc.cli.tag_cmd", False),

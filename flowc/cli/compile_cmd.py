@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from flowc.backends.base import CompiledFile
-from flowc.cli.target_options import add_target_arguments, backend_and_settings, ir_with_decorators
+from flowc.cli.target_options import add_target_arguments, backend_and_settings, flow_ir
 from flowc.frontend.diagnostics import CompileError
 
 HELP = "compile a flow for an orchestrator (deterministic; needs no cluster or credentials)"
@@ -26,20 +26,14 @@ def add_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from flowc.frontend import build_ir
-    from flowc.frontend.configs import inputs_from_args
+    from flowc.backends.options import compile_options
 
-    backend, settings, options = backend_and_settings(args)
-    try:
-        ir = build_ir(args.flow, configs=inputs_from_args(args))
-    except CompileError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    ir = ir_with_decorators(args, ir, "compile")
+    backend, settings = backend_and_settings(args)
+    ir, code = flow_ir(args, "compile")
     if ir is None:
-        return 2
+        return code
     try:
-        files = backend.compile(ir, settings, options)
+        files = backend.compile(ir, settings, compile_options(vars(args)))
     except CompileError as exc:
         print(exc, file=sys.stderr)
         return 1

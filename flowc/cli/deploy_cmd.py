@@ -1,12 +1,14 @@
-"""``flowc deploy FLOW.py --target T [--dry-run]``: package upload and create-or-update, unattended."""
+"""``flowc deploy FLOW.py --target T [--dry-run]``: package upload and create-or-update, unattended.
+
+The sequence, its messages and exit codes are :func:`flowc.backends.deploy.deploy`'s, the same on
+every target.
+"""
 
 from __future__ import annotations
 
 import argparse
-import sys
 
-from flowc.cli.target_options import add_target_arguments, backend_and_settings, ir_with_decorators
-from flowc.frontend.diagnostics import CompileError
+from flowc.cli.target_options import add_target_arguments, backend_and_settings, flow_ir
 
 HELP = "upload the code package and create or update the flow on an orchestrator"
 
@@ -18,16 +20,11 @@ def add_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from flowc.frontend import build_ir
-    from flowc.frontend.configs import inputs_from_args
+    from flowc.backends.deploy import deploy
+    from flowc.backends.options import deploy_options
 
-    backend, settings, options = backend_and_settings(args)
-    try:
-        ir = build_ir(args.flow, configs=inputs_from_args(args))
-    except CompileError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    ir = ir_with_decorators(args, ir, "deploy")
+    backend, settings = backend_and_settings(args)
+    ir, code = flow_ir(args, "deploy")
     if ir is None:
-        return 2
-    return backend.deploy(ir, settings, options)
+        return code
+    return deploy(backend, ir, settings, deploy_options(vars(args)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flowc.backends import TARGETS, load_backend
 from flowc.backends.base import Backend
@@ -17,6 +17,7 @@ __all__ = [
     "add_target_arguments",
     "add_with_argument",
     "backend_and_settings",
+    "flow_ir",
     "ir_with_decorators",
     "target_from_argv",
 ]
@@ -43,12 +44,30 @@ def add_with_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def flow_ir(args: argparse.Namespace, command: str) -> tuple[FlowIR | None, int]:
+    """The IR of ``args.flow`` with ``--with`` applied, or (None, exit code) after printing why not:
+    the flow does not compile (its diagnostics, 1), a bad ``--with`` (one line, 2)."""
+    from flowc.frontend import build_ir
+    from flowc.frontend.configs import inputs_from_args
+    from flowc.frontend.diagnostics import CompileError
+
+    try:
+        ir = build_ir(args.flow, configs=inputs_from_args(args))
+    except CompileError as exc:
+        print(exc, file=sys.stderr)
+        return None, 1
+    with_decorators = ir_with_decorators(args, ir, command)
+    return with_decorators, 0 if with_decorators is not None else 2
+
+
 def ir_with_decorators(args: argparse.Namespace, ir: FlowIR, command: str) -> FlowIR | None:
     """``ir`` with ``--with`` applied, or None after printing why it cannot be (one line)."""
     from flowc.frontend.decospecs import DecospecError, apply_decospecs
 
     try:
-        return apply_decospecs(ir, args.with_decorators, local_run=command in ("run", "resume"))
+        return apply_decospecs(
+            ir, getattr(args, "with_decorators", []), local_run=command in ("run", "resume")
+        )
     except DecospecError as exc:
         print(f"flowc {command}: {exc}", file=sys.stderr)
         return None
@@ -65,6 +84,7 @@ def add_target_arguments(command: str, parser: argparse.ArgumentParser, argv: li
 
         add_with_argument(parser)
         add_config_arguments(parser)
+        _add_deploy_settings(parser)
         parser.add_argument(
             "--bootstrap",
             action=argparse.BooleanOptionalAction,
@@ -83,7 +103,39 @@ def add_target_arguments(command: str, parser: argparse.ArgumentParser, argv: li
         load_backend(target).add_arguments(command, parser)
 
 
-def backend_and_settings(args: argparse.Namespace) -> tuple[Backend, Settings, dict[str, Any]]:
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _add_deploy_settings(parser: argparse.ArgumentParser) -> None:
+    """The settings of a deployment every target renders (docs/targets.md, "Deploy settings")."""
+    parser.add_argument(
+        "--max-workers",
+        type=_positive_int,
+        metavar="N",
+        help="tasks of a run running at once (Argo: the workflow's parallelism; Step Functions: each "
+        "foreach's Map MaxConcurrency; Airflow: the DAG's max_active_tasks); default: no limit",
+    )
+    parser.add_argument(
+        "--workflow-timeout",
+        type=_positive_int,
+        metavar="SECONDS",
+        help="a run taking longer is stopped by the engine (default: no limit)",
+    )
+    parser.add_argument(
+        "--schedule-paused",
+        action="store_true",
+        help="an @schedule deploy creates starts paused (a schedule that exists keeps its state)",
+    )
+
+
+def backend_and_settings(args: argparse.Namespace) -> tuple[Backend, Settings]:
     backend = load_backend(args.target)
     settings = load_settings(
         {
@@ -94,4 +146,4 @@ def backend_and_settings(args: argparse.Namespace) -> tuple[Backend, Settings, d
             "bootstrap": getattr(args, "bootstrap", None),
         }
     )
-    return backend, settings, vars(args)
+    return backend, settings

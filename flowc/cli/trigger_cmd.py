@@ -59,7 +59,10 @@ _PARAMETER_PREFIX = "parameter:"
 
 
 def run(args: argparse.Namespace) -> int:
-    backend, settings, options = backend_and_settings(args)
+    from flowc.backends.options import trigger_options
+
+    backend, settings = backend_and_settings(args)
+    options = vars(args)
     pairs = [tuple(pair) for pair in options.get("param") or []]
     if options.get("params_file"):
         try:
@@ -76,7 +79,6 @@ def run(args: argparse.Namespace) -> int:
     for key, values in sorted(options.items()):
         if key.startswith(_PARAMETER_PREFIX) and values:
             pairs.extend((key[len(_PARAMETER_PREFIX) :], value) for value in values)
-    options = {k: v for k, v in options.items() if not k.startswith(_PARAMETER_PREFIX) and k != "params_file"}
     if args.flow.endswith(".py") and os.path.isfile(args.flow):
         # The flow file is here: check the values once, for every target, before any run starts.
         from flowc.frontend import build_ir
@@ -90,5 +92,4 @@ def run(args: argparse.Namespace) -> int:
         except ParameterError as exc:
             print(f"flowc trigger: {exc}", file=sys.stderr)
             return 2
-    options["param"] = [list(pair) for pair in pairs]
-    return backend.trigger(args.flow, settings, options)
+    return backend.trigger(args.flow, settings, trigger_options(options, pairs))

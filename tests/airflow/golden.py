@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flowc.backends.airflow import compile_dag
 from flowc.backends.base import CompiledFile
+from flowc.backends.options import CompileOptions
 from flowc.config import Settings, load_settings
 from flowc.frontend import build_ir
 
@@ -34,4 +35,6 @@ GOLDEN_PACKAGE = "c0de" * 16
 
 def golden_compile(flow: Path, operator: str, workdir: Path) -> CompiledFile:
     package = GOLDEN_PACKAGE if operator == "kubernetes" else None
-    return compile_dag(build_ir(str(flow)), golden_settings(workdir), operator=operator, code_package=package)
+    return compile_dag(
+        build_ir(str(flow)), golden_settings(workdir), CompileOptions(operator=operator, package_sha=package)
+    )

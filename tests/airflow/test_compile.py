@@ -16,6 +16,7 @@ from flowc.backends.airflow.capabilities import CAPABILITIES
 from flowc.backends.airflow.dag_params import coerce_parameters, param_schema
 from flowc.backends.airflow.names import dag_id, flowc_run_id
 from flowc.backends.airflow.plan import plan_tasks
+from flowc.backends.options import CompileOptions
 from flowc.config import load_settings
 from flowc.frontend import build_ir
 from flowc.frontend.diagnostics import CompileError
@@ -209,7 +210,7 @@ class ShapeFlow(FlowSpec):
 def test_unknown_operator_is_refused(tmp_path: Path) -> None:
     with pytest.raises(CompileError, match="unknown Airflow operator"):
         ir = build_ir(str(CONFORMANCE / "linear_flow.py"))
-        compile_dag(ir, golden_settings(tmp_path), operator="docker")
+        compile_dag(ir, golden_settings(tmp_path), CompileOptions(operator="docker"))
 
 
 def test_nested_foreach_is_flattened_into_one_level_of_mapping() -> None:

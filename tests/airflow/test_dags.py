@@ -13,6 +13,7 @@ import pytest
 from flowc.attempts import TIMEOUT_BACKSTOP_SECONDS
 from flowc.backends.airflow import compile_dag
 from flowc.backends.airflow.names import flowc_run_id
+from flowc.backends.options import CompileOptions
 from flowc.frontend import build_ir
 from flowc.project_branches import BRANCH_ENV
 from flowc.task_runner.bootstrap import BOOTSTRAP_ENV, BOOTSTRAP_SOURCE, LAUNCHER
@@ -291,7 +292,8 @@ def test_a_flow_written_out_of_order_compiles_to_a_dag_that_imports(
     """Metaflow lets steps be written in any order; the DAG file defines tasks upstream first."""
     flow = tmp_path / "out_of_order_flow.py"
     flow.write_text(OUT_OF_ORDER, encoding="utf-8")
-    compiled = compile_dag(build_ir(str(flow)), golden_settings(tmp_path), operator=operator)
+    options = CompileOptions(operator=operator)
+    compiled = compile_dag(build_ir(str(flow)), golden_settings(tmp_path), options)
     (tmp_path / compiled.name).write_text(compiled.text, encoding="utf-8")
     module = airflow_home.load(tmp_path / compiled.name)
     assert module.dag.task_dict["work"].upstream_task_ids == {"start", "start-fanout"}

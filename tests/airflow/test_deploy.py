@@ -55,7 +55,7 @@ def test_dry_run_changes_nothing(tmp_path: Path) -> None:
         "deploy", str(FLOW), "--target", "airflow", "--dry-run",
         "--dags-folder", str(tmp_path / "dags"), "--datastore", str(tmp_path / "ds"),
     )  # fmt: skip
-    assert code == 0 and "would write" in out
+    assert code == 0 and f"would create DAG file {tmp_path / 'dags'}/ForeachFlow.py" in out
     assert not (tmp_path / "dags").exists() and not (tmp_path / "ds").exists()
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flowc.backends.options import CompileOptions
 from tests.argo.executor import ArgoExecutor, WorkflowResult
 
 __all__ = ["ArgoRun", "argo_settings", "compile_documents", "run_flow"]
@@ -37,7 +38,7 @@ def compile_documents(
     from flowc.frontend import build_ir
 
     ir = build_ir(str(flow_file))
-    files = BACKEND.compile(ir, argo_settings(**settings), dict(options or {}))
+    files = BACKEND.compile(ir, argo_settings(**settings), CompileOptions(**(options or {})))
     return [yaml.safe_load(f.text) for f in files]
 
 

@@ -15,6 +15,7 @@ import yaml
 from flowc.backends.argo.backend import compile_flow
 from flowc.backends.argo.capabilities import CAPABILITIES
 from flowc.backends.argo.lint import schema_problems, semantic_problems
+from flowc.backends.options import CompileOptions
 from flowc.frontend import build_ir
 from flowc.frontend.diagnostics import CompileError
 from tests.argo.harness import REPO_ROOT, argo_settings
@@ -33,7 +34,7 @@ REGENERATE = bool(os.environ.get("FLOWC_REGENERATE"))
 
 
 def _compile(path: Path, **options) -> list:
-    return compile_flow(build_ir(str(path)), argo_settings(**GOLDEN_SETTINGS), options)
+    return compile_flow(build_ir(str(path)), argo_settings(**GOLDEN_SETTINGS), CompileOptions(**options))
 
 
 def _documents(path: Path, **options) -> list[dict]:
@@ -345,7 +346,7 @@ def test_a_200_step_flow_compiles_without_network(
     ir = build_ir(str(path))
     assert len(ir.steps) == 200
     # How fast is measured by bench/argo/bench.py, beside Metaflow, not asserted here.
-    (compiled,) = compile_flow(ir, argo_settings(), {})
+    (compiled,) = compile_flow(ir, argo_settings(), CompileOptions())
     assert semantic_problems(yaml.safe_load(compiled.text)) == []
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from flowc.backends.argo.kube import PLURALS
+from flowc.backends.options import CompileOptions
 from flowc.cli import main
 from tests.argo.fake_kube import FakeKube, fake_kube
 from tests.conformance.matrix import FLOWS_DIR
@@ -38,7 +39,8 @@ def _seed(kube: FakeKube, flow: Path, **settings) -> list[dict]:
     from flowc.frontend import build_ir
     from tests.argo.harness import argo_settings
 
-    built = build_documents(build_ir(str(flow)), argo_settings(**settings), {"package_sha": "0" * 64})
+    options = CompileOptions(package_sha="0" * 64)
+    built = build_documents(build_ir(str(flow)), argo_settings(**settings), options)
     documents = [document for _, document in built]
     for document in documents:
         kube.put_object(PLURALS[document["kind"]], json.loads(json.dumps(document)))
@@ -48,10 +50,10 @@ def _seed(kube: FakeKube, flow: Path, **settings) -> list[dict]:
 def test_deploy_creates_then_leaves_unchanged(kube: FakeKube, tmp_path: Path, capsys) -> None:
     flow = str(FLOWS_DIR / "loop_flow.py")
     assert main(["deploy", flow, "--target", "argo", "--namespace", "team-a"]) == 0
-    assert kube.requests == [
+    assert kube.requests == [  # everything is read first (the plan), then changed
         ("GET", f"{BASE}/team-a/workflowtemplates/loopflow"),
-        ("POST", f"{BASE}/team-a/workflowtemplates"),
         ("GET", f"{BASE}/team-a/cronworkflows/loopflow"),  # none left from an earlier @schedule
+        ("POST", f"{BASE}/team-a/workflowtemplates"),
     ]
     assert kube.problems == []
     stored = kube.objects[("workflowtemplates", "team-a", "loopflow")]
@@ -76,7 +78,7 @@ def test_deploy_updates_with_the_resource_version_it_read(kube: FakeKube, capsys
     from tests.argo.harness import argo_settings
 
     ir = build_ir(str(FLOWS_DIR / "linear_flow.py"))
-    ((_, old),) = build_documents(ir, argo_settings(), {"package_sha": "0" * 64})
+    ((_, old),) = build_documents(ir, argo_settings(), CompileOptions(package_sha="0" * 64))
     old["spec"]["templates"][0]["container"]["image"] = "python:3.9"
     kube.put_object("workflowtemplates", yaml.safe_load(yaml.safe_dump(old)))
     version = kube.objects[("workflowtemplates", "default", "linearflow")]["metadata"]["resourceVersion"]
@@ -84,8 +86,8 @@ def test_deploy_updates_with_the_resource_version_it_read(kube: FakeKube, capsys
     assert main(["deploy", str(FLOWS_DIR / "linear_flow.py"), "--target", "argo"]) == 0
     assert kube.requests == [
         ("GET", f"{BASE}/default/workflowtemplates/linearflow"),
-        ("PUT", f"{BASE}/default/workflowtemplates/linearflow"),
         ("GET", f"{BASE}/default/cronworkflows/linearflow"),
+        ("PUT", f"{BASE}/default/workflowtemplates/linearflow"),
     ]
     assert kube.problems == []
     stored = kube.objects[("workflowtemplates", "default", "linearflow")]

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from flowc.backends.airflow import compile_dag
 from flowc.backends.argo.backend import compile_flow as compile_argo
 from flowc.backends.base import CompiledFile, GeneratedFileError
+from flowc.backends.options import CompileOptions
 from flowc.backends.sfn import BACKEND as SFN
 from flowc.config import load_settings
 from flowc.frontend import build_ir
@@ -138,7 +139,7 @@ def test_every_target_writes_valid_files_for_hostile_text(
 
     for operator in ("local", "kubernetes"):
         package = "c0de" * 16 if operator == "kubernetes" else None
-        compiled = compile_dag(ir, settings_, operator=operator, code_package=package)
+        compiled = compile_dag(ir, settings_, CompileOptions(operator=operator, package_sha=package))
         _write_and_read(folder, compiled)
         strings = _python_strings(compiled.text)
         assert default in strings
@@ -161,7 +162,7 @@ def test_every_target_writes_valid_files_for_hostile_text(
         assert documents
         assert default in _strings(documents)
 
-    (compiled,) = SFN.compile(ir, settings_, {})
+    (compiled,) = SFN.compile(ir, settings_, CompileOptions())
     _write_and_read(folder, compiled)
     json.loads(compiled.text)
 

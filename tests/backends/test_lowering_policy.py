@@ -13,6 +13,7 @@ import yaml
 
 from flowc.attempts import TIMEOUT_BACKSTOP_SECONDS
 from flowc.backends import load_backend
+from flowc.backends.options import CompileOptions
 from flowc.config import Settings, load_settings
 from flowc.diagnostics import CompileError, Diagnostic
 from flowc.frontend import build_ir
@@ -34,7 +35,7 @@ def _flow(tmp_path: Path, body: str, name: str = "policy_flow.py") -> Path:
 
 def _compile(path: Path, target: str, **options: Any) -> str:
     ir = build_ir(path)
-    return load_backend(target).compile(ir, _settings(path.parent), options)[0].text
+    return load_backend(target).compile(ir, _settings(path.parent), CompileOptions(**options))[0].text
 
 
 def _line(path: Path, step: str) -> int:

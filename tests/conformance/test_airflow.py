@@ -13,6 +13,7 @@ import pytest
 
 from flowc.backends.airflow import compile_dag
 from flowc.backends.airflow.dag_params import coerce_parameters, run_conf
+from flowc.backends.options import CompileOptions
 from flowc.config import load_settings
 from flowc.datastore.layout import parse_task_id
 from flowc.frontend import build_ir
@@ -36,7 +37,7 @@ def run_on_airflow(case: Case, airflow_home: AirflowHome, workdir: Path, monkeyp
     datastore = workdir / "airflow-datastore"
     ir = build_ir(str(case.path))
     settings = load_settings({"datastore": str(datastore), **case.settings}, start=workdir, environ={})
-    dag_file = compile_dag(ir, settings, operator="local")
+    dag_file = compile_dag(ir, settings, CompileOptions(operator="local"))
     # What a worker has: the flow file (no package uploaded in this test) and the datastore.
     monkeypatch.setenv("FLOWC_SOURCE", str(case.path))
     monkeypatch.setenv("FLOWC_DATASTORE", str(datastore))

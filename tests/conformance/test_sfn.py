@@ -11,6 +11,7 @@ import json
 
 import pytest
 
+from flowc.backends.options import CompileOptions
 from flowc.backends.sfn import BACKEND
 from flowc.backends.sfn.definition import (
     FAILED_ERROR,
@@ -42,7 +43,7 @@ def _run_case(case: Case, engine: SfnEngine) -> tuple[str, str, dict]:
     ir = build_ir(case.path)
     # As deployed: every task starts through the bootstrap, from the code package.
     package_sha = engine.deploy_code(ir, settings, case.path)
-    definition = BACKEND.compile(ir, settings, {"package_sha": package_sha})[0].text
+    definition = BACKEND.compile(ir, settings, CompileOptions(package_sha=package_sha))[0].text
     run_id, result = engine.run(definition, execution_input(case.parameters, datastore))
     return datastore, run_id, result
 

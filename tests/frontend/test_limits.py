@@ -11,6 +11,7 @@ import pytest
 
 from flowc.backends.airflow import compile_dag
 from flowc.backends.argo.backend import compile_flow as compile_argo
+from flowc.backends.options import CompileOptions
 from flowc.backends.sfn import BACKEND as SFN
 from flowc.config import load_settings
 from flowc.frontend import analyse, build_ir
@@ -69,9 +70,9 @@ def test_a_step_name_at_the_limit_compiles_for_every_target_and_runs(tmp_path: P
     assert ir is not None, diagnostics
     settings = load_settings({"datastore": "s3://bucket/root"}, start=Path("/"), environ={})
     for operator in ("local", "kubernetes"):
-        compile_dag(ir, settings, operator=operator)
+        compile_dag(ir, settings, CompileOptions(operator=operator))
     compile_argo(ir, settings, {})
-    SFN.compile(build_ir(path), settings, {})
+    SFN.compile(build_ir(path), settings, CompileOptions())
     result = subprocess.run(
         [sys.executable, "-m", "flowc", "run", str(path), "--datastore", str(tmp_path / "store")],
         capture_output=True, text=True, check=False, cwd=tmp_path,

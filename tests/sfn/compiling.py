@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from flowc.backends.options import CompileOptions
 from flowc.backends.sfn import BACKEND
 from flowc.config import Settings, load_settings
 from flowc.frontend import build_ir
@@ -30,7 +31,7 @@ def golden_settings(**overrides: Any) -> Settings:
 
 def compile_flow(path: Path, settings: Settings | None = None, **options: Any) -> str:
     ir = build_ir(path)
-    return BACKEND.compile(ir, settings or golden_settings(), options)[0].text
+    return BACKEND.compile(ir, settings or golden_settings(), CompileOptions(**options))[0].text
 
 
 def task_states(definition: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:

@@ -24,14 +24,14 @@ PARAMETERS = Path(__file__).resolve().parents[1] / "conformance" / "flows" / "pa
 @pytest.fixture
 def configured(aws_env: MotoServer, s3_root: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("FLOWC_DATASTORE", s3_root)
-    _job_queues("flowc-queue", "gpu-queue")  # the configured one and FeaturesFlow's @batch(queue=)
+    job_queues("flowc-queue", "gpu-queue")  # the configured one and FeaturesFlow's @batch(queue=)
     monkeypatch.setenv("FLOWC_BATCH__JOB_QUEUE", "flowc-queue")
     monkeypatch.setenv("FLOWC_SFN__ROLE", "arn:aws:iam::123456789012:role/flowc-sfn")
     monkeypatch.setenv("FLOWC_PROJECT__BRANCH", "ci")
     return s3_root
 
 
-def _job_queues(*names: str) -> None:
+def job_queues(*names: str) -> None:
     """Batch job queues (on one compute environment), as an account that runs flows has them."""
     batch, iam = boto3.client("batch"), boto3.client("iam")
     existing = {q["jobQueueName"] for q in batch.describe_job_queues(jobQueues=list(names))["jobQueues"]}
@@ -73,7 +73,7 @@ def _state_machines() -> dict[str, str]:
 def test_deploy_creates_then_updates(configured: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["deploy", str(FEATURES), "--target", "sfn"]) == 0
     out = capsys.readouterr().out
-    assert "state machine analytics-test-ci-FeaturesFlow: created" in out
+    assert "created state machine analytics-test-ci-FeaturesFlow" in out
     arn = _state_machines()["analytics-test-ci-FeaturesFlow"]
     definition = json.loads(
         boto3.client("stepfunctions").describe_state_machine(stateMachineArn=arn)["definition"]
@@ -99,21 +99,22 @@ def test_deploy_creates_then_updates(configured: str, capsys: pytest.CaptureFixt
     assert schedule["ScheduleExpressionTimezone"] == "Europe/Paris"
     assert schedule["Target"]["Arn"] == arn
 
-    # Second deploy: same state machine updated, job definitions unchanged, schedule updated.
+    # Second deploy: nothing changed, so nothing is written.
     assert main(["deploy", str(FEATURES), "--target", "sfn"]) == 0
     out = capsys.readouterr().out
-    assert "state machine analytics-test-ci-FeaturesFlow: updated" in out
-    assert "job definition flowc-analytics-test-ci-FeaturesFlow: unchanged" in out
-    assert "schedule analytics-test-ci-FeaturesFlow: updated" in out
+    assert "unchanged state machine analytics-test-ci-FeaturesFlow" in out
+    assert "unchanged job definition flowc-analytics-test-ci-FeaturesFlow" in out
+    assert "unchanged schedule analytics-test-ci-FeaturesFlow (cron(30 6 ? * 2-6 *))" in out
     assert list(_state_machines()).count("analytics-test-ci-FeaturesFlow") == 1
 
 
 def test_dry_run_changes_nothing(configured: str, capsys: pytest.CaptureFixture[str]) -> None:
     before = _state_machines()
     assert main(["deploy", str(LINEAR), "--target", "sfn", "--dry-run"]) == 0
-    plan = json.loads(capsys.readouterr().out)
-    assert plan["state_machine"] == "LinearFlow"
-    assert plan["job_definitions"] == ["flowc-LinearFlow"]
+    out = capsys.readouterr().out
+    assert "would create job definition flowc-LinearFlow" in out
+    assert "would create state machine LinearFlow" in out
+    assert '+    "StartAt": "flowc.init",' in out  # the definition, as a diff against nothing
     assert _state_machines() == before
 
 
@@ -183,7 +184,7 @@ def test_deploy_without_a_role_fails_clearly_and_changes_nothing(
     monkeypatch.delenv("FLOWC_SFN__ROLE")
     before = _state_machines()
     for dry_run in ([], ["--dry-run"]):
-        assert main(["deploy", str(LINEAR), "--target", "sfn", *dry_run]) == 1
+        assert main(["deploy", str(LINEAR), "--target", "sfn", *dry_run]) == 2  # configuration
         err = capsys.readouterr().err
         assert "no IAM role for the state machine" in err and "sfn.role" in err
     assert _state_machines() == before
@@ -196,7 +197,8 @@ def test_deploy_reports_aws_errors_with_a_message(
     monkeypatch.setenv("FLOWC_DATASTORE", "s3://no-such-bucket-for-flowc/datastore")
     assert main(["deploy", str(LINEAR), "--target", "sfn"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("flowc: deploy failed: ") and "Traceback" not in err
+    assert err.startswith("flowc deploy: cannot upload the code package: ") and "NoSuchBucket" in err
+    assert len(err.splitlines()) == 1
 
 
 def test_a_removed_job_definition_property_registers_a_new_revision(
@@ -206,10 +208,10 @@ def test_a_removed_job_definition_property_registers_a_new_revision(
     assert main(["deploy", str(LINEAR), "--target", "sfn"]) == 0
     capsys.readouterr()
     assert main(["deploy", str(LINEAR), "--target", "sfn"]) == 0
-    assert "job definition flowc-LinearFlow: unchanged" in capsys.readouterr().out
+    assert "unchanged job definition flowc-LinearFlow" in capsys.readouterr().out
     monkeypatch.delenv("FLOWC_BATCH__JOB_ROLE")
     assert main(["deploy", str(LINEAR), "--target", "sfn"]) == 0
-    assert "job definition flowc-LinearFlow: registered" in capsys.readouterr().out
+    assert "updated job definition flowc-LinearFlow: a new revision" in capsys.readouterr().out
     batch = boto3.client("batch")
     revisions = batch.describe_job_definitions(jobDefinitionName="flowc-LinearFlow", status="ACTIVE")
     latest = max(revisions["jobDefinitions"], key=lambda d: d["revision"])
@@ -223,13 +225,13 @@ def test_a_long_deployment_name_gets_a_schedule_eventbridge_accepts(
     monkeypatch.setenv("FLOWC_PROJECT__BRANCH", "feature-with-a-rather-long-descriptive-name")
     assert main(["deploy", str(FEATURES), "--target", "sfn"]) == 0
     out = capsys.readouterr().out
-    [line] = [line for line in out.splitlines() if line.startswith("schedule ")]
-    name = line.split()[1].rstrip(":")
+    [line] = [line for line in out.splitlines() if line.startswith("created schedule ")]
+    name = line.split()[2]
     assert len(name) <= 64
     schedule = boto3.client("scheduler").get_schedule(Name=name)
     assert schedule["ScheduleExpression"] == "cron(30 6 ? * 2-6 *)"
     assert main(["deploy", str(FEATURES), "--target", "sfn"]) == 0
-    assert f"schedule {name}: updated" in capsys.readouterr().out
+    assert f"unchanged schedule {name} " in capsys.readouterr().out
 
 
 def test_trigger_reports_aws_errors_with_a_message(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from flowc.backends.options import CompileOptions
 from flowc.backends.sfn import BACKEND
 from flowc.backends.sfn.trigger import execution_input
 from flowc.config import load_settings
@@ -35,7 +36,7 @@ def _run(path: Path, parameters: dict[str, str], engine: SfnEngine) -> tuple[str
     settings = load_settings({"datastore": datastore}, environ={})
     # These flows are not in the jobs' working directory: tasks fetch the code package by hash.
     package_sha = engine.deploy_code(ir, settings, path)
-    definition = BACKEND.compile(ir, settings, {"package_sha": package_sha})[0].text
+    definition = BACKEND.compile(ir, settings, CompileOptions(package_sha=package_sha))[0].text
     run_id, result = engine.run(definition, execution_input(parameters, datastore))
     return datastore, run_id, result
 

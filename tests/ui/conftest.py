@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from flowc.backends.options import CompileOptions
+
 FLOW = Path(__file__).parent / "flows" / "ui_flow.py"
 FLOW_NAME = "UiFlow"
 
@@ -126,7 +128,7 @@ def engines_datastore(
         s3_root = f"s3://{engine.new_bucket()}/datastore"
         settings = load_settings({"datastore": s3_root}, environ={})
         package_sha = engine.deploy_code(ir, settings, FLOW)
-        definition = BACKEND.compile(ir, settings, {"package_sha": package_sha})[0].text
+        definition = BACKEND.compile(ir, settings, CompileOptions(package_sha=package_sha))[0].text
         run_id, result = engine.run(definition, execution_input({}, s3_root))
         assert result["status"] == "SUCCEEDED", result
         _copy_datastore(s3_root, str(root))
@@ -139,7 +141,7 @@ def engines_datastore(
 
     home = session_airflow_home(request, tmp_path_factory)
     settings = load_settings({"datastore": str(root)}, start=work, environ={})
-    dag_file = compile_dag(ir, settings, operator="local")
+    dag_file = compile_dag(ir, settings, CompileOptions(operator="local"))
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("FLOWC_SOURCE", str(FLOW))
         patch.setenv("FLOWC_DATASTORE", str(root))

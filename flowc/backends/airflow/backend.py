@@ -4,33 +4,33 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowc.backends.airflow.capabilities import CAPABILITIES, airflow_refusals
-from flowc.backends.airflow.lowering import OPERATORS, template_context
+from flowc.backends.airflow.lowering import OPERATORS, operator_of, template_context
 from flowc.backends.airflow.names import dag_id
 from flowc.backends.airflow.render import render_dag
 from flowc.backends.base import Capabilities, CompiledFile, EngineRun, refusals
+from flowc.backends.options import CompileOptions, TriggerOptions
 from flowc.config import Settings
 from flowc.diagnostics import CompileError, Diagnostic
 from flowc.ir import FlowIR
 
-__all__ = ["AirflowBackend", "compile_dag", "operator_of"]
+if TYPE_CHECKING:
+    from flowc.backends.deploy import DeployHooks
+
+__all__ = ["AirflowBackend", "compile_dag"]
 
 
-def operator_of(settings: Settings, options: Mapping[str, Any]) -> str:
-    """``--operator`` if given, else the ``airflow.operator`` setting."""
-    return options.get("operator") or settings.get("airflow.operator", "local")
-
-
-def compile_dag(
-    ir: FlowIR, settings: Settings, operator: str = "local", code_package: str | None = None
-) -> CompiledFile:
-    """The DAG file of ``ir``: ``<dag id>.py``.
+def compile_dag(ir: FlowIR, settings: Settings, options: CompileOptions | None = None) -> CompiledFile:
+    """The DAG file of ``ir``: ``<dag id>.py`` (default options: operator from the settings, tasks
+    from the flow file).
 
     Raises:
         CompileError: with every construct Airflow cannot express (step, line and reason).
     """
+    options = options or CompileOptions()
+    operator = operator_of(settings, options)
     problems: list[Diagnostic] = [*refusals(ir, CAPABILITIES), *airflow_refusals(ir, operator)]
     if operator not in OPERATORS:
         problems.append(
@@ -43,7 +43,7 @@ def compile_dag(
         )
     if problems:
         raise CompileError(problems)
-    text = render_dag(template_context(ir, settings, operator, code_package))
+    text = render_dag(template_context(ir, settings, options))
     return CompiledFile(name=f"{dag_id(ir, settings)}.py", text=text)
 
 
@@ -61,7 +61,7 @@ class AirflowBackend:
                 help="how tasks run: local (a process on the Airflow worker) or kubernetes "
                 "(KubernetesPodOperator); default: setting airflow.operator",
             )
-        if command == "deploy":
+        if command in ("deploy", "undeploy"):
             parser.add_argument(
                 "--dags-folder", help="where to write the DAG file: a path or s3://bucket/prefix"
             )
@@ -71,15 +71,16 @@ class AirflowBackend:
         if command == "trigger":
             parser.add_argument("--wait", action="store_true", help="wait for the run to finish")
 
-    def compile(self, ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> list[CompiledFile]:
-        return [compile_dag(ir, settings, operator_of(settings, options), options.get("package_sha"))]
+    def compile(self, ir: FlowIR, settings: Settings, options: CompileOptions) -> list[CompiledFile]:
+        return [compile_dag(ir, settings, options)]
 
-    def deploy(self, ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> int:
-        from flowc.backends.airflow.deploy import deploy
+    @property
+    def deployment(self) -> DeployHooks:
+        from flowc.backends.airflow.deploy import AirflowDeployment
 
-        return deploy(ir, settings, options)
+        return AirflowDeployment()
 
-    def trigger(self, flow_name: str, settings: Settings, options: Mapping[str, Any]) -> int:
+    def trigger(self, flow_name: str, settings: Settings, options: TriggerOptions) -> int:
         from flowc.backends.airflow.trigger import trigger
 
         return trigger(flow_name, settings, options)

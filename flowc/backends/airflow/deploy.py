@@ -1,64 +1,95 @@
-"""``flowc deploy --target airflow``: upload the code package, then write the DAG file where the
-scheduler reads it (a local DAGs folder, or ``s3://bucket/prefix`` synced to the scheduler)."""
+"""``flowc deploy|undeploy --target airflow``: the DAG file where the scheduler reads it (a local DAGs
+folder, or ``s3://bucket/prefix`` synced to the scheduler).
+
+The hooks of :mod:`flowc.backends.deploy` (which holds the sequence, the messages and the exit
+codes): deploy writes the DAG file atomically and only when its text changed; undeploy deletes it
+(the scheduler then drops the DAG; its past runs stay in Airflow's database and the datastore).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import sys
 import tempfile
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flowc.backends.airflow.backend import compile_dag, operator_of
+from flowc.backends.airflow.backend import compile_dag
+from flowc.backends.airflow.names import dag_id
 from flowc.backends.base import CompiledFile
+from flowc.backends.deploy import EXIT_CONFIGURATION, Change, DeployError, changed
+from flowc.backends.options import CompileOptions, DeployOptions
 from flowc.config import Settings
-from flowc.diagnostics import CompileError
 from flowc.ir import FlowIR
 
-__all__ = ["deploy", "write_dag_file"]
+__all__ = ["AirflowDeployment", "write_dag_file"]
 
 
-def deploy(ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> int:
-    """Deploys ``ir``; returns 0, 1 (the flow cannot be compiled or packaged) or 2 (no DAGs folder)."""
-    from flowc.package import PackageError, build_package
+class AirflowDeployment:
+    """The Airflow hooks: the session is the DAGs folder (a path or ``s3://bucket/prefix``)."""
 
-    folder = options.get("dags_folder") or settings.get("airflow.dags_folder")
-    if not folder:
-        print("flowc: give --dags-folder PATH|s3://... or set airflow.dags_folder", file=sys.stderr)
-        return 2
-    dry_run = bool(options.get("dry_run"))
-    flow_file = Path(options.get("flow") or ir.source_file)
-    datastore = str(settings.get("datastore"))
-    try:
-        package = build_package(flow_file, settings=settings)
-        compiled = compile_dag(ir, settings, operator_of(settings, options), package.sha)
-    except (CompileError, PackageError) as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    target = f"{str(folder).rstrip('/')}/{compiled.name}"
-    if dry_run:
-        print(f"would upload code package {package.sha} ({package.size} bytes) to {datastore}")
-        print(f"would write {target}")
-        return 0
-    from flowc.datastore.storage import open_storage
-    from flowc.environments.deploy import store_code
-    from flowc.environments.resolve import ResolveError
+    def connect(self, settings: Settings, options: DeployOptions) -> str:
+        folder = options.dags_folder or settings.get("airflow.dags_folder")
+        if not folder:
+            raise DeployError(
+                "give --dags-folder PATH|s3://... or set airflow.dags_folder", EXIT_CONFIGURATION
+            )
+        return str(folder).rstrip("/")
 
-    try:
-        store_code(open_storage(datastore), package, ir, settings)
-    except ResolveError as exc:  # @pypi that cannot be locked: nothing was uploaded
-        print(f"flowc deploy: {exc}", file=sys.stderr)
-        return 1
-    try:
-        changed = write_dag_file(str(folder), compiled, settings)
-    except OSError as exc:  # an unwritable DAGs folder: one line, nothing half-written
-        print(f"flowc deploy: cannot write {target}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
-    print(f"code package {package.sha} in {datastore}")
-    print(f"{'wrote' if changed else 'unchanged'} {target}")
-    return 0
+    def plan(self, ir: FlowIR, settings: Settings, options: CompileOptions, session: str) -> list[Change]:
+        compiled = compile_dag(ir, settings, options)
+        target = f"{session}/{compiled.name}"
+        before = read_dag_file(session, compiled.name, settings)
+
+        def write() -> None:
+            try:
+                write_dag_file(session, compiled, settings)
+            except OSError as exc:  # an unwritable DAGs folder: one line, nothing half-written
+                raise DeployError(f"cannot write {target}: {exc.strerror or exc}") from None
+
+        return [changed(f"DAG file {target}", before, compiled.text, write)]
+
+    def removals(self, ir: FlowIR, settings: Settings, options: CompileOptions, session: str) -> list[Change]:
+        name = f"{dag_id(ir, settings)}.py"
+        before = read_dag_file(session, name, settings)
+        if before is None:
+            return []
+        return [
+            Change(
+                "delete",
+                f"DAG file {session}/{name}",
+                before,
+                apply=lambda: delete_dag_file(session, name, settings),
+            )
+        ]
+
+
+def _s3(folder: str, name: str, settings: Settings) -> tuple[Any, str, str]:
+    import boto3
+
+    bucket, _, prefix = folder[len("s3://") :].partition("/")
+    key = f"{prefix.strip('/')}/{name}" if prefix.strip("/") else name
+    return boto3.client("s3", endpoint_url=settings.get("s3.endpoint_url")), bucket, key
+
+
+def read_dag_file(folder: str, name: str, settings: Settings) -> str | None:
+    """The text of DAG file ``name`` in ``folder``; None if there is none."""
+    if folder.startswith("s3://"):
+        client, bucket, key = _s3(folder, name, settings)
+        try:
+            return client.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
+        except client.exceptions.NoSuchKey:
+            return None
+    path = Path(folder) / name
+    return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
+def delete_dag_file(folder: str, name: str, settings: Settings) -> None:
+    if folder.startswith("s3://"):
+        client, bucket, key = _s3(folder, name, settings)
+        client.delete_object(Bucket=bucket, Key=key)
+        return
+    (Path(folder) / name).unlink(missing_ok=True)
 
 
 def write_dag_file(folder: str, compiled: CompiledFile, settings: Settings) -> bool:
@@ -69,11 +100,7 @@ def write_dag_file(folder: str, compiled: CompiledFile, settings: Settings) -> b
     """
     data = compiled.text.encode("utf-8")
     if folder.startswith("s3://"):
-        import boto3
-
-        bucket, _, prefix = folder[len("s3://") :].partition("/")
-        key = f"{prefix.strip('/')}/{compiled.name}" if prefix.strip("/") else compiled.name
-        client = boto3.client("s3", endpoint_url=settings.get("s3.endpoint_url"))
+        client, bucket, key = _s3(folder, compiled.name, settings)
         try:
             try:
                 if client.get_object(Bucket=bucket, Key=key)["Body"].read() == data:

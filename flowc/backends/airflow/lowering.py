@@ -17,6 +17,7 @@ from flowc.backends.airflow.names import dag_id
 from flowc.backends.airflow.plan import AirflowTask, TaskPlan, plan_tasks
 from flowc.backends.launch import TaskLaunch, task_launch
 from flowc.backends.naming import dns_label, label_value
+from flowc.backends.options import CompileOptions
 from flowc.backends.pod import SHM_VOLUME, env_value, pod_spec
 from flowc.config import Settings
 from flowc.ir import FlowIR
@@ -33,10 +34,11 @@ MODULES = {
 }
 
 
-def template_context(
-    ir: FlowIR, settings: Settings, operator: str, code_package: str | None = None
-) -> dict[str, Any]:
-    """The template context for ``ir`` with tasks run by ``operator`` (``local`` or ``kubernetes``)."""
+def template_context(ir: FlowIR, settings: Settings, options: CompileOptions) -> dict[str, Any]:
+    """The template context for ``ir`` with tasks run by ``options.operator`` (``local`` or
+    ``kubernetes``; None: setting ``airflow.operator``)."""
+    operator = operator_of(settings, options)
+    code_package = options.package_sha
     if operator not in OPERATORS:
         raise ValueError(f"unknown Airflow operator {operator!r}: choose one of {', '.join(OPERATORS)}")
     plan = plan_tasks(ir)
@@ -50,7 +52,7 @@ def template_context(
         tags.append(f"project:{ir.project.name}")
     option_text = " ".join(" ".join([t.get("options", ""), *t.get("pod", [])]) for t in tasks)
     return {
-        "needs_timedelta": "timedelta(" in option_text,
+        "needs_timedelta": "timedelta(" in option_text or bool(options.workflow_timeout),
         "needs_k8s": "k8s." in option_text,
         "needs_literal": "literal(" in option_text,
         "flow": ir.name,
@@ -65,6 +67,10 @@ def template_context(
         "parameter_names": tuple(p.name for p in ir.parameters),
         "parameters": [(p.name, sorted(param_schema(p).items())) for p in ir.parameters],
         "schedule": _schedule(ir),
+        # The deploy settings: https://airflow.apache.org/docs/apache-airflow/stable/core-concepts/dags.html
+        "max_active_tasks": options.max_workers,
+        "dagrun_timeout": options.workflow_timeout,
+        "paused": options.schedule_paused,
         "tags": sorted(tags),
         "tasks": tasks,
         "edges": edges,
@@ -76,6 +82,11 @@ def template_context(
             (t.task_id, (t.steps, t.entry, _loop_retries(ir, t))) for t in plan.tasks if t.kind == "loop"
         ],
     }
+
+
+def operator_of(settings: Settings, options: CompileOptions) -> str:
+    """``--operator`` if given, else the ``airflow.operator`` setting."""
+    return options.operator or str(settings.get("airflow.operator", "local"))
 
 
 def _task_environment(

@@ -20,6 +20,7 @@ from typing import Any
 
 from flowc.backends.airflow.dag_params import coerce_parameters, run_conf
 from flowc.backends.airflow.names import dag_id, flowc_run_id
+from flowc.backends.options import TriggerOptions
 from flowc.config import Settings
 
 __all__ = ["AirflowApi", "quote_segment", "trigger"]
@@ -81,23 +82,23 @@ def quote_segment(text: str) -> str:
     return urllib.parse.quote(text, safe="")
 
 
-def trigger(flow: str, settings: Settings, options: Mapping[str, Any]) -> int:
+def trigger(flow: str, settings: Settings, options: TriggerOptions) -> int:
     """Starts a run; prints the Airflow run id and the flowc run id. Returns 0, 1 or 2 (bad input)."""
-    url = options.get("api_url") or settings.get("airflow.api_url")
+    url = options.api_url or settings.get("airflow.api_url")
     if not url:
         print("flowc: give --api-url or set airflow.api_url", file=sys.stderr)
         return 2
     api = AirflowApi(url, settings.get("airflow.token"))
-    raw = dict(options.get("param") or [])
+    raw = dict(options.params)
     try:
         if flow.endswith(".py") and Path(flow).is_file():
             from flowc.frontend import build_ir
 
             ir = build_ir(flow)
-            dag = options.get("dag_id") or dag_id(ir, settings)
+            dag = options.dag_id or dag_id(ir, settings)
             conf = coerce_parameters(ir, raw)
         else:
-            dag = options.get("dag_id") or flow
+            dag = options.dag_id or flow
             conf = _typed_by_schema(raw, api.param_types(dag))
         run = api.trigger(dag, run_conf(conf, str(settings["datastore"])))
     except (ValueError, RuntimeError, OSError) as exc:
@@ -107,7 +108,7 @@ def trigger(flow: str, settings: Settings, options: Mapping[str, Any]) -> int:
     print(f"dag id: {dag}")
     print(f"airflow run id: {run_id}")
     print(f"flowc run id: {flowc_run_id(run_id)}")
-    if options.get("wait"):
+    if options.wait:
         state = api.wait(dag, run_id)
         print(f"state: {state}")
         return 0 if state == "success" else 1

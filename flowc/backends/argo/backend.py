@@ -4,36 +4,33 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowc.backends.argo.capabilities import CAPABILITIES
 from flowc.backends.base import Capabilities, CompiledFile, EngineRun, refusals
+from flowc.backends.options import CompileOptions, TriggerOptions
 from flowc.config import Settings
 from flowc.ir import FlowIR
+
+if TYPE_CHECKING:
+    from flowc.backends.deploy import DeployHooks
 
 __all__ = ["BACKEND", "ArgoBackend", "compile_flow"]
 
 
-def compile_flow(ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> list[CompiledFile]:
+def compile_flow(ir: FlowIR, settings: Settings, options: CompileOptions) -> list[CompiledFile]:
     """The YAML documents of ``ir`` (raises CompileError listing every refusal)."""
     from flowc.backends.argo.checks import argo_refusals
     from flowc.backends.argo.document import build_documents, dump_yaml
     from flowc.diagnostics import CompileError
 
-    namespace = options.get("namespace") or settings["kubernetes.namespace"]
+    namespace = options.namespace or settings["kubernetes.namespace"]
     problems = [*refusals(ir, CAPABILITIES), *argo_refusals(ir, namespace)]
     if problems:
         raise CompileError(problems)
     return [
         CompiledFile(name, dump_yaml(document)) for name, document in build_documents(ir, settings, options)
     ]
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
 
 
 class ArgoBackend:
@@ -50,27 +47,20 @@ class ArgoBackend:
                 default="template",
                 help="WorkflowTemplate (+ CronWorkflow with @schedule), or a plain Workflow",
             )
-        if command in ("compile", "deploy"):
-            parser.add_argument(
-                "--max-workers",
-                type=_positive_int,
-                metavar="N",
-                help="pods of one run running at once (the workflow's parallelism; default: no limit), "
-                "so a wide foreach does not start all its pods together",
-            )
         parser.add_argument("--namespace", help="Kubernetes namespace (default: kubernetes.namespace)")
         if command == "trigger":
             parser.add_argument("--wait", action="store_true", help="wait for the run to finish")
 
-    def compile(self, ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> list[CompiledFile]:
+    def compile(self, ir: FlowIR, settings: Settings, options: CompileOptions) -> list[CompiledFile]:
         return compile_flow(ir, settings, options)
 
-    def deploy(self, ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> int:
-        from flowc.backends.argo.deploy import deploy
+    @property
+    def deployment(self) -> DeployHooks:
+        from flowc.backends.argo.deploy import ArgoDeployment
 
-        return deploy(ir, settings, options)
+        return ArgoDeployment()
 
-    def trigger(self, flow_name: str, settings: Settings, options: Mapping[str, Any]) -> int:
+    def trigger(self, flow_name: str, settings: Settings, options: TriggerOptions) -> int:
         from flowc.backends.argo.deploy import trigger
 
         return trigger(flow_name, settings, options)

@@ -1,24 +1,24 @@
 """``flowc deploy --target argo`` and ``flowc trigger --target argo``: unattended, exit code = outcome.
 
-deploy: build and upload the code package, compile with its hash, then create or replace the
-WorkflowTemplate (and the CronWorkflow under @schedule; a CronWorkflow flowc deployed for the flow
-earlier is deleted once the flow has no @schedule, or it would go on starting runs).
-``--dry-run`` uploads nothing, changes nothing, and prints what would change as a unified diff of
-each object's spec, labels and annotations. trigger: check the parameters against the deployed
-template (names, required ones, and types when the flow's file is given), then create a Workflow
-from it (https://argo-workflows.readthedocs.io/en/latest/workflow-templates/#create-workflow-from-workflowtemplate-spec).
+deploy (the hooks of :mod:`flowc.backends.deploy`, which holds the sequence, the messages and
+the exit codes): create or replace the WorkflowTemplate (and the CronWorkflow under @schedule; a
+CronWorkflow flowc deployed for the flow earlier is deleted once the flow has no @schedule, or it
+would go on starting runs); the dry run's diff is of each object's spec, labels and annotations.
+undeploy deletes both (only objects whose labels say flowc deployed them for this flow).
+trigger: check the parameters against the deployed template (names, required ones, and types
+when the flow's file is given), then create a Workflow from it (https://argo-workflows.readthedocs.io/en/latest/workflow-templates/#create-workflow-from-workflowtemplate-spec).
 
-Exit codes: 0 done (or nothing to change), 1 the API or the upload failed, 2 bad input or
-configuration (no API server, unknown parameter).
+Trigger's exit codes: 0 started (or, with ``wait``, succeeded), 1 the API failed (or the run did),
+2 bad input or configuration (no API server, unknown parameter).
 """
 
 from __future__ import annotations
 
-import difflib
 import json
 import sys
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -32,12 +32,14 @@ from flowc.backends.argo.document import (
     template_name,
 )
 from flowc.backends.argo.kube import KubeClient, KubeError, client_from_settings, resource_path
+from flowc.backends.deploy import EXIT_CONFIGURATION, Change, DeployError, changed
 from flowc.backends.large_parameters import store_large_values
+from flowc.backends.options import CompileOptions, DeployOptions, TriggerOptions
 from flowc.config import Settings
 from flowc.datastore.storage import StorageError
 from flowc.ir import FlowIR
 
-__all__ = ["comparable_view", "deploy", "trigger"]
+__all__ = ["ArgoDeployment", "comparable_view", "trigger"]
 
 
 def comparable_view(obj: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -51,128 +53,105 @@ def comparable_view(obj: Mapping[str, Any] | None) -> dict[str, Any]:
     }
 
 
-def _diff(old: Mapping[str, Any] | None, new: Mapping[str, Any], label: str) -> str:
-    before = dump_yaml(comparable_view(old)).splitlines(keepends=True) if old else []
-    after = dump_yaml(comparable_view(new)).splitlines(keepends=True)
-    return "".join(difflib.unified_diff(before, after, f"{label} (deployed)", f"{label} (new)"))
+def _text(obj: Mapping[str, Any] | None) -> str | None:
+    return dump_yaml(comparable_view(obj)) if obj is not None else None
 
 
-def _flow_file(ir: FlowIR, options: Mapping[str, Any]) -> Path:
-    given = options.get("flow")
-    return Path(given) if given else Path(ir.source_file)
+class ArgoDeployment:
+    """The Argo hooks of :mod:`flowc.backends.deploy`: a WorkflowTemplate (+ CronWorkflow)."""
 
-
-def deploy(
-    ir: FlowIR,
-    settings: Settings,
-    options: Mapping[str, Any],
-    *,
-    client: KubeClient | None = None,
-    out: TextIO | None = None,
-) -> int:
-    """Creates or updates the flow's objects; returns the exit code (see the module docstring)."""
-    from flowc.backends.argo.backend import compile_flow
-    from flowc.diagnostics import CompileError
-
-    out = out or sys.stdout
-    dry_run = bool(options.get("dry_run"))
-    namespace = options.get("namespace") or settings["kubernetes.namespace"]
-    try:
-        client = client or client_from_settings(settings)
-    except KubeError as exc:
-        print(f"flowc deploy: {exc}", file=sys.stderr)
-        return 2
-    try:
-        from flowc.package import build_package
-
-        package = build_package(_flow_file(ir, options), settings=settings)
-    except (OSError, ValueError) as exc:
-        print(f"flowc deploy: cannot build the code package: {exc}", file=sys.stderr)
-        return 2
-    datastore = str(settings["datastore"])
-    if not datastore.startswith("s3://"):
-        print(
-            f"flowc deploy: warning: datastore {datastore!r} is not s3://...; pods may not reach it",
-            file=sys.stderr,
-        )
-    compile_options = {**options, "namespace": namespace, "package_sha": package.sha, "kind": "template"}
-    try:
-        compile_flow(ir, settings, compile_options)  # refusals first, before anything is uploaded
-    except CompileError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    if dry_run:
-        print(f"would upload code package {package.sha} to {datastore}", file=out)
-    else:
+    def connect(self, settings: Settings, options: DeployOptions) -> KubeClient:
         try:
-            from flowc.datastore.storage import open_storage
-            from flowc.environments.deploy import store_code
-            from flowc.environments.resolve import ResolveError
+            client = client_from_settings(settings)
+        except KubeError as exc:
+            raise DeployError(str(exc), EXIT_CONFIGURATION) from None
+        datastore = str(settings["datastore"])
+        if not datastore.startswith("s3://"):
+            print(
+                f"flowc deploy: warning: datastore {datastore!r} is not s3://...; pods may not reach it",
+                file=sys.stderr,
+            )
+        return client
 
-            url = store_code(open_storage(datastore), package, ir, settings)
-        except ResolveError as exc:  # @pypi that cannot be locked: nothing was uploaded
-            print(f"flowc deploy: {exc}", file=sys.stderr)
-            return 1
-        except Exception as exc:  # any storage failure ends the deploy with a clear message
-            print(f"flowc deploy: cannot upload the code package: {exc}", file=sys.stderr)
-            return 1
-        print(f"uploaded code package {package.sha} ({url})", file=out)
-    try:
-        documents = [document for _, document in build_documents(ir, settings, compile_options)]
-        for document in documents:
-            _apply(client, document, namespace, dry_run, out)
+    def plan(
+        self, ir: FlowIR, settings: Settings, options: CompileOptions, session: KubeClient
+    ) -> list[Change]:
+        namespace = options.namespace or settings["kubernetes.namespace"]
+        documents = [
+            document for _, document in build_documents(ir, settings, replace(options, kind="template"))
+        ]
+        changes = [_change(session, document, namespace) for document in documents]
         if ir.schedule is None:
-            _remove_stale_cron(client, documents[0], namespace, dry_run, out)
-    except KubeError as exc:
-        print(f"flowc deploy: {exc}", file=sys.stderr)
-        return 1
-    return 0
+            changes.extend(_stale_cron(session, documents[0], namespace))
+        return changes
+
+    def removals(
+        self, ir: FlowIR, settings: Settings, options: CompileOptions, session: KubeClient
+    ) -> list[Change]:
+        namespace = options.namespace or settings["kubernetes.namespace"]
+        name = template_name(ir, settings)
+        labels = flow_labels(ir, settings)
+        removals = []
+        for kind, object_name in (("CronWorkflow", cron_workflow_name(name)), ("WorkflowTemplate", name)):
+            existing = session.get(kind, namespace, object_name)
+            if existing is not None and _ours(existing, labels, f"{kind}/{object_name} in {namespace}"):
+                removals.append(_delete(session, kind, existing, namespace))
+        return removals
 
 
-def _remove_stale_cron(
-    client: KubeClient, template: dict[str, Any], namespace: str, dry_run: bool, out: TextIO
-) -> None:
-    """Deletes the CronWorkflow an earlier deploy made for a flow that has no @schedule any more.
+def _ours(existing: Mapping[str, Any], labels: Mapping[str, str], label: str) -> bool:
+    """Whether flowc deployed ``existing`` for this flow (its labels say so); warns if not."""
+    found = existing.get("metadata", {}).get("labels") or {}
+    if all(found.get(key) == labels[key] for key in ("app.kubernetes.io/managed-by", "flowc.dev/flow")):
+        return True
+    print(f"flowc: warning: left {label} alone: flowc did not deploy it for this flow", file=sys.stderr)
+    return False
 
-    Only one flowc made for this flow (its labels say so) is touched.
-    """
+
+def _delete(
+    client: KubeClient, kind: str, existing: Mapping[str, Any], namespace: str, note: str = ""
+) -> Change:
+    name = existing["metadata"]["name"]
+    return Change(
+        "delete",
+        f"{kind}/{name} in {namespace}",
+        before=_text(existing) or "",
+        apply=lambda: client.request("DELETE", resource_path(kind, namespace, name)),
+        note=note,
+    )
+
+
+def _stale_cron(client: KubeClient, template: dict[str, Any], namespace: str) -> list[Change]:
+    """Deletes the CronWorkflow an earlier deploy made for a flow that has no @schedule any more,
+    or it would go on starting runs. Only one flowc made for this flow (its labels say so)."""
     name = cron_workflow_name(template["metadata"]["name"])
     existing = client.get("CronWorkflow", namespace, name)
-    if existing is None:
-        return
-    label = f"CronWorkflow/{name} in {namespace}"
-    labels = existing.get("metadata", {}).get("labels") or {}
-    ours = template["metadata"]["labels"]
-    if any(labels.get(key) != ours[key] for key in ("app.kubernetes.io/managed-by", "flowc.dev/flow")):
-        warning = f"flowc deploy: warning: left {label} alone: flowc did not deploy it for this flow"
-        print(warning, file=sys.stderr)
-        return
-    if dry_run:
-        print(f"would delete {label}: the flow has no @schedule any more", file=out)
-        return
-    client.request("DELETE", resource_path("CronWorkflow", namespace, name))
-    print(f"deleted {label}: the flow has no @schedule any more", file=out)
+    if existing is None or not _ours(
+        existing, template["metadata"]["labels"], f"CronWorkflow/{name} in {namespace}"
+    ):
+        return []
+    return [_delete(client, "CronWorkflow", existing, namespace, "the flow has no @schedule any more")]
 
 
-def _apply(client: KubeClient, document: dict[str, Any], namespace: str, dry_run: bool, out: TextIO) -> None:
+def _change(client: KubeClient, document: dict[str, Any], namespace: str) -> Change:
     kind, name = document["kind"], document["metadata"]["name"]
-    label = f"{kind}/{name} in {namespace}"
     existing = client.get(kind, namespace, name)
-    if existing is not None and comparable_view(existing) == comparable_view(document):
-        print(f"unchanged {label}", file=out)
-        return
-    if dry_run:
-        print(f"would {'update' if existing else 'create'} {label}", file=out)
-        out.write(_diff(existing, document, label))
-        return
-    if existing is None:
-        client.request("POST", resource_path(kind, namespace), document)
-        print(f"created {label}", file=out)
-        return
-    body = dict(document)
-    body["metadata"] = {**document["metadata"], "resourceVersion": existing["metadata"]["resourceVersion"]}
-    client.request("PUT", resource_path(kind, namespace, name), body)
-    print(f"updated {label}", file=out)
+    if kind == "CronWorkflow" and existing is not None:
+        # --schedule-paused says how a new schedule starts; one that exists stays as a person left it.
+        document["spec"].pop("suspend", None)
+        if existing.get("spec", {}).get("suspend"):
+            document["spec"]["suspend"] = True
+
+    def apply() -> None:
+        if existing is None:
+            client.request("POST", resource_path(kind, namespace), document)
+            return
+        body = dict(document)
+        version = existing["metadata"]["resourceVersion"]
+        body["metadata"] = {**document["metadata"], "resourceVersion": version}
+        client.request("PUT", resource_path(kind, namespace, name), body)
+
+    return changed(f"{kind}/{name} in {namespace}", _text(existing), _text(document) or "", apply)
 
 
 #: Parameter values stay this small in the Workflow object; larger ones go to the datastore.
@@ -195,7 +174,7 @@ def workflow_arguments(given: Mapping[str, str], datastore: str) -> list[dict[st
 def trigger(
     flow: str,
     settings: Settings,
-    options: Mapping[str, Any],
+    options: TriggerOptions,
     *,
     client: KubeClient | None = None,
     out: TextIO | None = None,
@@ -203,8 +182,8 @@ def trigger(
 ) -> int:
     """Creates a Workflow from the deployed template; with ``wait``, exits 0 only if it succeeds."""
     out = out or sys.stdout
-    namespace = options.get("namespace") or settings["kubernetes.namespace"]
-    given = {name: value for name, value in options.get("param") or []}
+    namespace = options.namespace or settings["kubernetes.namespace"]
+    given = dict(options.params)
     if Path(flow).is_file():
         from flowc.frontend import build_ir
 
@@ -237,7 +216,7 @@ def trigger(
         created = client.request("POST", resource_path("Workflow", namespace), workflow)
         workflow_name = created["metadata"]["name"]
         print(f"started Workflow/{workflow_name} in {namespace}: run id argo-{workflow_name}", file=out)
-        if not options.get("wait"):
+        if not options.wait:
             return 0
         while True:
             current = client.get("Workflow", namespace, workflow_name)
@@ -258,7 +237,6 @@ def trigger(
         return 1
 
 
-
 def _argument_problem(
     template: Mapping[str, Any] | None, given: Mapping[str, str], name: str, namespace: str
 ) -> tuple[str, int] | None:
@@ -269,9 +247,7 @@ def _argument_problem(
     """
     if template is None:
         return f"no WorkflowTemplate {name!r} in {namespace}: run `flowc deploy --target argo` first", 1
-    declared = {
-        p["name"]: p for p in template.get("spec", {}).get("arguments", {}).get("parameters", [])
-    }
+    declared = {p["name"]: p for p in template.get("spec", {}).get("arguments", {}).get("parameters", [])}
     flow_parameters = sorted(set(declared) - set(OWN_PARAMETERS))
     unknown = sorted(set(given) - set(flow_parameters))
     if unknown:

@@ -24,6 +24,7 @@ from flowc.backends.argo.dags import DagLowering
 from flowc.backends.argo.regions import MAIN, MAIN_KEY, Regions, analyse_regions
 from flowc.backends.launch import TaskLaunch, task_launch
 from flowc.backends.naming import dns_label, label_value, stable_hash
+from flowc.backends.options import CompileOptions
 from flowc.config import Settings
 from flowc.ir import FlowIR, ParameterSpec
 from flowc.project_branches import project_branch, task_environment
@@ -82,7 +83,7 @@ def parameter_value(parameter: ParameterSpec) -> str | None:
     return json.dumps(value, sort_keys=True)
 
 
-def _arguments(ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _arguments(ir: FlowIR, settings: Settings, options: CompileOptions) -> list[dict[str, Any]]:
     arguments = []
     for parameter in ir.parameters:
         entry: dict[str, Any] = {"name": parameter.name}
@@ -92,7 +93,7 @@ def _arguments(ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> li
         if parameter.help:
             entry["description"] = parameter.help
         arguments.append(entry)
-    package = options.get("package_sha")
+    package = options.package_sha
     package_entry: dict[str, Any] = {
         "name": PACKAGE_PARAMETER,
         "description": "sha256 of the code package in the datastore (set by flowc deploy)",
@@ -178,7 +179,7 @@ def _templates(
 def _spec(
     ir: FlowIR,
     settings: Settings,
-    options: Mapping[str, Any],
+    options: CompileOptions,
     labels: dict[str, str],
     environ: Mapping[str, str] | None,
 ) -> dict[str, Any]:
@@ -203,10 +204,14 @@ def _spec(
     }
     if settings.get("kubernetes.service_account"):
         spec["serviceAccountName"] = settings["kubernetes.service_account"]
-    if options.get("max_workers"):
+    if options.max_workers:
         # https://argo-workflows.readthedocs.io/en/latest/parallelism/ : pods of the workflow
         # running at once; the others of a wide foreach wait, Pending in Argo, not in Kubernetes.
-        spec["parallelism"] = int(options["max_workers"])
+        spec["parallelism"] = options.max_workers
+    if options.workflow_timeout:
+        # The whole run's limit: Argo fails the workflow and stops its pods once it passes.
+        # https://argo-workflows.readthedocs.io/en/latest/walk-through/timeouts/
+        spec["activeDeadlineSeconds"] = options.workflow_timeout
     pull_secrets = sorted({s for step in ir.steps for s in step.container.image_pull_secrets})
     if pull_secrets:
         # Argo sets pull secrets for the whole workflow only (WorkflowSpec.imagePullSecrets).
@@ -217,7 +222,7 @@ def _spec(
 def build_documents(
     ir: FlowIR,
     settings: Settings,
-    options: Mapping[str, Any],
+    options: CompileOptions,
     environ: Mapping[str, str] | None = None,
 ) -> list[tuple[str, dict[str, Any]]]:
     """The objects to write, as (file name, object) pairs.
@@ -225,12 +230,11 @@ def build_documents(
     Args:
         ir: the flow.
         settings: effective configuration (image, namespace, service account, datastore).
-        options: ``kind`` (``template``, the default, or ``workflow``), ``namespace`` (overrides
-            the setting), ``package_sha`` (the code package, when known), ``max_workers`` (the
-            workflow's parallelism).
+        options: ``kind``, ``namespace``, ``package_sha``, and the deploy settings
+            (:class:`flowc.backends.options.CompileOptions`).
         environ: where the user name of a @project user branch comes from (default ``os.environ``).
     """
-    namespace = options.get("namespace") or settings["kubernetes.namespace"]
+    namespace = options.namespace or settings["kubernetes.namespace"]
     name = template_name(ir, settings, environ)
     labels = flow_labels(ir, settings, environ)
     annotations = {
@@ -239,7 +243,7 @@ def build_documents(
     }
     metadata = {"namespace": namespace, "labels": labels, "annotations": annotations}
     spec = _spec(ir, settings, options, labels, environ)
-    if options.get("kind") == "workflow":
+    if options.kind == "workflow":
         workflow = {
             "apiVersion": API_VERSION,
             "kind": "Workflow",
@@ -268,6 +272,8 @@ def build_documents(
         }
         if ir.schedule.timezone:
             cron_spec["timezone"] = ir.schedule.timezone
+        if options.schedule_paused:
+            cron_spec["suspend"] = True  # https://argo-workflows.readthedocs.io/en/latest/cron-workflows/
         cron_name = cron_workflow_name(name)
         documents.append(
             (

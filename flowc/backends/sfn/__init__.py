@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowc.backends.base import CompiledFile, EngineRun
+from flowc.backends.options import CompileOptions, TriggerOptions
 from flowc.backends.sfn.capabilities import CAPABILITIES
 from flowc.config import Settings
 from flowc.ir import FlowIR
+
+if TYPE_CHECKING:
+    from flowc.backends.deploy import DeployHooks
 
 __all__ = ["BACKEND", "CAPABILITIES", "SfnBackend"]
 
@@ -30,18 +34,19 @@ class SfnBackend:
             parser.add_argument("--name", help="execution name (default: generated)")
             parser.add_argument("--wait", action="store_true", help="wait for the execution to end")
 
-    def compile(self, ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> list[CompiledFile]:
+    def compile(self, ir: FlowIR, settings: Settings, options: CompileOptions) -> list[CompiledFile]:
         from flowc.backends.sfn.definition import build_definition, definition_text
 
         text = definition_text(build_definition(ir, settings, options))
         return [CompiledFile(f"{ir.name}.asl.json", text)]
 
-    def deploy(self, ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> int:
-        from flowc.backends.sfn.deploy import deploy
+    @property
+    def deployment(self) -> DeployHooks:
+        from flowc.backends.sfn.deploy import SfnDeployment
 
-        return deploy(ir, settings, options)
+        return SfnDeployment()
 
-    def trigger(self, flow_name: str, settings: Settings, options: Mapping[str, Any]) -> int:
+    def trigger(self, flow_name: str, settings: Settings, options: TriggerOptions) -> int:
         from flowc.backends.sfn.trigger import trigger
 
         return trigger(flow_name, settings, options)

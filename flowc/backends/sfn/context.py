@@ -45,6 +45,7 @@ class Lowering:
         job_name_prefix: the prefix of every Batch job name.
         distributed_threshold: foreach widths above this use a Distributed Map.
         copy: the tag appended to state names in the distributed copy of a foreach body.
+        max_concurrency: a foreach's items running at once (``--max-workers``); None: no limit.
     """
 
     flow: str
@@ -59,6 +60,7 @@ class Lowering:
     job_name_prefix: str
     distributed_threshold: int
     copy: str = ""
+    max_concurrency: int | None = None
 
     def job_definition_of(self, step: str) -> str:
         return dict(self.step_job_definitions).get(step, self.job_definition)

@@ -13,6 +13,7 @@ from typing import Any
 
 from flowc.backends.base import refusals
 from flowc.backends.launch import task_launch
+from flowc.backends.options import CompileOptions
 from flowc.backends.sfn.capabilities import CAPABILITIES
 from flowc.backends.sfn.checks import sfn_refusals
 from flowc.backends.sfn.context import Lowering
@@ -72,7 +73,7 @@ def steps_with_own_job_definition(ir: FlowIR) -> tuple[str, ...]:
     )
 
 
-def lowering_for(ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> Lowering:
+def lowering_for(ir: FlowIR, settings: Settings, options: CompileOptions) -> Lowering:
     """The lowering settings of ``ir``; CompileError if the datastore is not on S3."""
     datastore = str(settings.get("datastore", ""))
     if not datastore.startswith("s3://"):
@@ -89,7 +90,7 @@ def lowering_for(ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> 
     from flowc.datastore.s3 import parse_s3_url
 
     bucket, prefix = parse_s3_url(datastore)
-    package = options.get("package_sha")
+    package = options.package_sha
     code_args = (
         ("--package", str(package)) if package else ("--source", os.path.basename(ir.source_file))
     )
@@ -107,10 +108,11 @@ def lowering_for(ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> 
         ),
         job_name_prefix=deployment_name(ir, settings),
         distributed_threshold=int(settings.get("sfn.distributed_map_threshold", 1000)),
+        max_concurrency=options.max_workers,
     )
 
 
-def build_definition(ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> dict[str, Any]:
+def build_definition(ir: FlowIR, settings: Settings, options: CompileOptions) -> dict[str, Any]:
     """The state machine definition of ``ir`` as a JSON-compatible dict."""
     problems = list(refusals(ir, CAPABILITIES))
     if problems:
@@ -136,14 +138,19 @@ def build_definition(ir: FlowIR, settings: Settings, options: Mapping[str, Any])
     states = _recording_failures(top["States"], lowering, with_code=after_end)
     if after_end:
         states = _recording_success(states, lowering)
-    return {
+    definition = {
         "Comment": f"flowc: {ir.name} from {os.path.basename(ir.source_file)}",
         "StartAt": INIT_STATE,
         "States": {INIT_STATE: init, **states},
     }
+    if options.workflow_timeout:
+        # The whole execution's limit: it ends TIMED_OUT and its running Batch jobs are stopped.
+        # https://docs.aws.amazon.com/step-functions/latest/dg/statemachine-structure.html
+        definition["TimeoutSeconds"] = options.workflow_timeout
+    return definition
 
 
-def runs_after_end(ir: FlowIR, options: Mapping[str, Any]) -> bool:
+def runs_after_end(ir: FlowIR, options: CompileOptions) -> bool:
     """Whether something runs after the run's end whatever its outcome (``@exit_hook``): then the
     end-of-run job runs on success too, and is given the flow's code."""
     return ir.exit_hooks is not None

@@ -1,22 +1,24 @@
-"""``flowc deploy FLOW.py --target sfn``: code package, job definitions, state machine, schedule.
+"""``flowc deploy|undeploy --target sfn``: job definitions, state machine, schedule.
 
-Unattended and idempotent: the package is content-addressed (uploaded once); a job definition gets
-a new revision only when its properties change; the state machine is created or updated in place;
-the schedule is created, updated, or deleted when the flow no longer has ``@schedule``. boto3's
-standard configuration applies (profile, region, ``AWS_ENDPOINT_URL``). ``--dry-run`` prints the
-plan and calls nothing.
+The hooks of :mod:`flowc.backends.deploy` (which holds the sequence, the messages and the exit
+codes). Idempotent: the package is content-addressed (uploaded once); a job definition gets a new
+revision only when its properties change; the state machine is created or updated in place; the
+schedule is created, updated, or deleted when the flow no longer has ``@schedule`` (a schedule
+that exists keeps its state, ENABLED or DISABLED: ``--schedule-paused`` only says how a new one
+starts). undeploy deletes the schedule, the state machine and every active revision of the flow's
+job definitions. boto3's standard configuration applies (profile, region, ``AWS_ENDPOINT_URL``).
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+from flowc.backends.deploy import EXIT_CONFIGURATION, Change, DeployError, changed
 from flowc.backends.launch import task_launch
+from flowc.backends.options import CompileOptions, DeployOptions
 from flowc.backends.sfn.definition import (
     DEFAULT_JOB_QUEUE,
     build_definition,
@@ -26,11 +28,12 @@ from flowc.backends.sfn.definition import (
 from flowc.backends.sfn.naming import deployment_name, job_definition_name
 from flowc.backends.sfn.schedule import schedule_name, schedule_request
 from flowc.backends.sfn.secrets import secret_variable
+from flowc.backends.sfn.trigger import find_state_machine
 from flowc.config import Settings
 from flowc.ir import FlowIR
 from flowc.project_branches import task_environment
 
-__all__ = ["DeployError", "DeployPlan", "deploy", "job_definition_requests", "plan_deployment"]
+__all__ = ["DeployPlan", "SfnDeployment", "job_definition_requests", "plan_deployment"]
 
 #: Where deploy's settings come from, for the message when one is missing.
 _ROLE_HINT = (
@@ -39,10 +42,6 @@ _ROLE_HINT = (
     "events:PutTargets/PutRule/DescribeRule, s3:GetObject on the datastore and, for wide foreach, "
     "states:StartExecution)"
 )
-
-
-class DeployError(Exception):
-    """A deployment that cannot be made as configured (the message says what to set)."""
 
 
 @dataclass(frozen=True)
@@ -57,16 +56,6 @@ class DeployPlan:
     package_sha: str | None
     secrets: tuple[str, ...] = field(default=())
     job_queues: tuple[str, ...] = field(default=())  # every Batch job queue the tasks submit to
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "state_machine": self.name,
-            "role": self.role_arn,
-            "package": self.package_sha,
-            "job_definitions": [request["jobDefinitionName"] for request in self.job_definitions],
-            "schedule": self.schedule and {k: self.schedule[k] for k in ("Name", "ScheduleExpression")},
-            "definition_bytes": len(self.definition.encode("utf-8")),
-        }
 
 
 def job_definition_requests(ir: FlowIR, settings: Settings) -> list[dict[str, Any]]:
@@ -125,21 +114,21 @@ def job_definition_requests(ir: FlowIR, settings: Settings) -> list[dict[str, An
 
 
 def plan_deployment(
-    ir: FlowIR, settings: Settings, options: Mapping[str, Any], package_sha: str | None
+    ir: FlowIR, settings: Settings, options: CompileOptions, role: str | None = None
 ) -> DeployPlan:
-    """The deployment of ``ir`` (pure: no AWS call)."""
+    """The deployment of ``ir`` (pure: no AWS call); DeployError (exit 2) without an IAM role."""
     name = deployment_name(ir, settings)
-    definition = definition_text(
-        build_definition(ir, settings, {**options, "package_sha": package_sha}), compact=True
-    )
-    role = settings.get("sfn.role")
+    definition = definition_text(build_definition(ir, settings, options), compact=True)
+    role = role or settings.get("sfn.role")
     if not role:
-        raise DeployError(f"no IAM role for the state machine: {_ROLE_HINT}")
+        raise DeployError(f"no IAM role for the state machine: {_ROLE_HINT}", EXIT_CONFIGURATION)
     role = str(role)
     schedule = None
     if ir.schedule is not None:
         schedule_role = str(settings.get("sfn.schedule_role") or role)
-        schedule = schedule_request(name, ir.schedule, f"<arn of {name}>", schedule_role)
+        schedule = schedule_request(
+            name, ir.schedule, f"<arn of {name}>", schedule_role, paused=options.schedule_paused
+        )
     queues = {str(settings.get("batch.job_queue") or DEFAULT_JOB_QUEUE)}
     queues |= {step.container.queue for step in ir.steps if step.container.queue}
     return DeployPlan(
@@ -148,23 +137,9 @@ def plan_deployment(
         role,
         tuple(job_definition_requests(ir, settings)),
         schedule,
-        package_sha,
+        options.package_sha,
         job_queues=tuple(sorted(queues)),
     )
-
-
-def _package(ir: FlowIR, settings: Settings, flow_path: str | None) -> Any:
-    """The code package of the flow file, or None without one.
-
-    Without the flow file (an IR given programmatically), tasks run ``--source``: the image must
-    then contain the flow.
-    """
-    from flowc.package import build_package
-
-    flow_file = Path(flow_path or ir.source_file)
-    if not flow_file.is_file():
-        return None
-    return build_package(flow_file, settings=settings)
 
 
 #: The container properties deploy sets: a key it no longer sets (secrets removed, a role unset)
@@ -198,90 +173,175 @@ def _same_properties(registered: Mapping[str, Any], request: Mapping[str, Any]) 
     return all(value(registered, key) == value(wanted, key) for key in _MANAGED_PROPERTIES)
 
 
-def _register_job_definition(batch: Any, request: dict[str, Any]) -> str:
-    """Registers a new revision only if the latest active one differs."""
-    existing = batch.describe_job_definitions(
-        jobDefinitionName=request["jobDefinitionName"], status="ACTIVE"
-    )
-    revisions = sorted(existing.get("jobDefinitions", []), key=lambda d: d["revision"])
-    if revisions and _same_properties(revisions[-1].get("containerProperties") or {}, request):
-        return "unchanged"
-    batch.register_job_definition(**request)
-    return "registered"
+def _json(value: Any) -> str:
+    return json.dumps(value, indent=2, sort_keys=True) + "\n"
 
 
-def _apply(plan: DeployPlan) -> None:
-    import boto3
+def _managed(properties: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: properties[key] for key in _MANAGED_PROPERTIES if properties.get(key)}
 
-    from flowc.backends.sfn.trigger import find_state_machine
 
-    batch = boto3.client("batch")
-    # A job queue that does not exist would fail every execution at its first task, long after a
-    # deploy that said it succeeded.
-    described = batch.describe_job_queues(jobQueues=list(plan.job_queues))["jobQueues"]
+@dataclass(frozen=True)
+class _Clients:
+    batch: Any
+    sfn: Any
+    scheduler: Any
+
+
+class SfnDeployment:
+    """The Step Functions hooks of :mod:`flowc.backends.deploy`."""
+
+    def connect(self, settings: Settings, options: DeployOptions) -> _Clients:
+        import boto3
+
+        return _Clients(boto3.client("batch"), boto3.client("stepfunctions"), boto3.client("scheduler"))
+
+    def plan(
+        self, ir: FlowIR, settings: Settings, options: CompileOptions, session: _Clients
+    ) -> list[Change]:
+        plan = plan_deployment(ir, settings, options)
+        _check_job_queues(session.batch, plan.job_queues)
+        changes = [_job_definition_change(session.batch, request) for request in plan.job_definitions]
+        arn = find_state_machine(session.sfn, plan.name)
+        changes.append(_state_machine_change(session.sfn, plan, arn))
+        changes.extend(_schedule_changes(session, plan, arn))
+        return changes
+
+    def removals(
+        self, ir: FlowIR, settings: Settings, options: CompileOptions, session: _Clients
+    ) -> list[Change]:
+        name = deployment_name(ir, settings)
+        removals = []
+        schedule = schedule_name(name)
+        if _get_schedule(session.scheduler, schedule) is not None:
+            removals.append(
+                Change(
+                    "delete",
+                    f"schedule {schedule}",
+                    apply=lambda: session.scheduler.delete_schedule(Name=schedule),
+                )
+            )
+        arn = find_state_machine(session.sfn, name)
+        if arn is not None:
+            removals.append(
+                Change(
+                    "delete",
+                    f"state machine {name}",
+                    apply=lambda: session.sfn.delete_state_machine(stateMachineArn=arn),
+                )
+            )
+        for request in job_definition_requests(ir, settings):
+            definition = request["jobDefinitionName"]
+            found = session.batch.describe_job_definitions(jobDefinitionName=definition, status="ACTIVE")
+            for revision in sorted(found.get("jobDefinitions", []), key=lambda d: d["revision"]):
+                revision_arn = revision["jobDefinitionArn"]
+                removals.append(
+                    Change(
+                        "delete",
+                        f"job definition {definition}:{revision['revision']}",
+                        apply=lambda a=revision_arn: session.batch.deregister_job_definition(jobDefinition=a),
+                    )
+                )
+        return removals
+
+
+def _check_job_queues(batch: Any, queues: tuple[str, ...]) -> None:
+    """A job queue that does not exist would fail every execution at its first task, long after a
+    deploy that said it succeeded."""
+    described = batch.describe_job_queues(jobQueues=list(queues))["jobQueues"]
     found = {queue["jobQueueName"] for queue in described}
-    missing = [queue for queue in plan.job_queues if queue not in found]
+    missing = [queue for queue in queues if queue not in found]
     if missing:
         raise DeployError(
             f"no Batch job queue {', '.join(map(repr, missing))} in this account and region: "
             "create it, or set batch.job_queue (FLOWC_BATCH__JOB_QUEUE) to the queue the tasks use"
         )
-    for request in plan.job_definitions:
-        outcome = _register_job_definition(batch, request)
-        print(f"job definition {request['jobDefinitionName']}: {outcome}")
-    sfn = boto3.client("stepfunctions")
-    arn = find_state_machine(sfn, plan.name)
+
+
+def _job_definition_change(batch: Any, request: dict[str, Any]) -> Change:
+    """A new revision only if the latest active one differs (Batch revisions are immutable)."""
+    name = request["jobDefinitionName"]
+    existing = batch.describe_job_definitions(jobDefinitionName=name, status="ACTIVE")
+    revisions = sorted(existing.get("jobDefinitions", []), key=lambda d: d["revision"])
+    after = _json(_managed(request["containerProperties"]))
+    what = f"job definition {name}"
+    if not revisions:
+        return Change("create", what, "", after, lambda: batch.register_job_definition(**request))
+    registered = revisions[-1].get("containerProperties") or {}
+    before = _json(_managed(registered))
+    if _same_properties(registered, request):
+        return Change("unchanged", what, before, before)
+    return Change(
+        "update", what, before, after, lambda: batch.register_job_definition(**request), "a new revision"
+    )
+
+
+def _state_machine_change(sfn: Any, plan: DeployPlan, arn: str | None) -> Change:
+    what = f"state machine {plan.name}"
+    after = _json({"definition": json.loads(plan.definition), "roleArn": plan.role_arn})
     if arn is None:
-        arn = sfn.create_state_machine(
-            name=plan.name, definition=plan.definition, roleArn=plan.role_arn
-        )["stateMachineArn"]
-        print(f"state machine {plan.name}: created")
-    else:
-        sfn.update_state_machine(stateMachineArn=arn, definition=plan.definition, roleArn=plan.role_arn)
-        print(f"state machine {plan.name}: updated")
-    scheduler = boto3.client("scheduler")
-    name = schedule_name(plan.name)
-    existing = None
+        return Change(
+            "create",
+            what,
+            "",
+            after,
+            lambda: sfn.create_state_machine(
+                name=plan.name, definition=plan.definition, roleArn=plan.role_arn
+            ),
+        )
+    deployed = sfn.describe_state_machine(stateMachineArn=arn)
+    before = _json({"definition": json.loads(deployed["definition"]), "roleArn": deployed["roleArn"]})
+    return changed(
+        what,
+        before,
+        after,
+        lambda: sfn.update_state_machine(
+            stateMachineArn=arn, definition=plan.definition, roleArn=plan.role_arn
+        ),
+    )
+
+
+def _get_schedule(scheduler: Any, name: str) -> dict[str, Any] | None:
     try:
-        existing = scheduler.get_schedule(Name=name)
+        return scheduler.get_schedule(Name=name)
     except scheduler.exceptions.ResourceNotFoundException:
-        existing = None
-    if plan.schedule is not None:
-        request = {**plan.schedule, "Target": {**plan.schedule["Target"], "Arn": arn}}
+        return None
+
+
+def _projection(value: Any, shape: Any) -> Any:
+    """``value`` cut down to the keys of ``shape`` (what deploy sets; the service adds more)."""
+    if isinstance(shape, Mapping) and isinstance(value, Mapping):
+        return {key: _projection(value.get(key), shape[key]) for key in shape}
+    return value
+
+
+def _schedule_changes(session: _Clients, plan: DeployPlan, arn: str | None) -> list[Change]:
+    name = schedule_name(plan.name)
+    existing = _get_schedule(session.scheduler, name)
+    if plan.schedule is None:
         if existing is None:
-            scheduler.create_schedule(**request)
-            print(f"schedule {name}: created ({request['ScheduleExpression']})")
-        else:
-            scheduler.update_schedule(**request)
-            print(f"schedule {name}: updated ({request['ScheduleExpression']})")
-    elif existing is not None:
-        scheduler.delete_schedule(Name=name)
-        print(f"schedule {name}: deleted (the flow has no @schedule)")
+            return []
+        return [
+            Change(
+                "delete",
+                f"schedule {name}",
+                apply=lambda: session.scheduler.delete_schedule(Name=name),
+                note="the flow has no @schedule",
+            )
+        ]
+    scheduler = session.scheduler
+    request = dict(plan.schedule)
+    if existing is not None:
+        request["State"] = existing.get("State", request["State"])  # paused or not, as a person left it
+    what = f"schedule {name} ({request['ScheduleExpression']})"
 
+    def target() -> dict[str, Any]:
+        # The state machine's ARN: known once it exists (the change before this one creates it).
+        machine = arn or find_state_machine(session.sfn, plan.name)
+        return {**request, "Target": {**request["Target"], "Arn": machine}}
 
-def deploy(ir: FlowIR, settings: Settings, options: Mapping[str, Any]) -> int:
-    """Deploys ``ir``; returns 0 on success, 1 with a message on stderr otherwise."""
-    from flowc.diagnostics import CompileError
-
-    dry_run = bool(options.get("dry_run"))
-    try:
-        package = _package(ir, settings, options.get("flow"))
-        # The whole plan first: a flow that cannot be deployed uploads nothing.
-        plan = plan_deployment(ir, settings, options, package.sha if package else None)
-    except (CompileError, DeployError) as exc:
-        print(exc if isinstance(exc, CompileError) else f"flowc: deploy failed: {exc}", file=sys.stderr)
-        return 1
-    if dry_run:
-        print(json.dumps(plan.summary(), indent=2, sort_keys=True))
-        return 0
-    try:
-        if package is not None:
-            from flowc.datastore.storage import open_storage
-            from flowc.environments.deploy import store_code
-
-            store_code(open_storage(str(settings.get("datastore"))), package, ir, settings)
-        _apply(plan)
-    except Exception as exc:  # botocore errors: report and fail, unattended
-        print(f"flowc: deploy failed: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    shown = {**request, "Target": {**request["Target"], "Arn": arn or f"<arn of {plan.name}>"}}
+    if existing is None:
+        return [Change("create", what, "", _json(shown), lambda: scheduler.create_schedule(**target()))]
+    before = _json(_projection(existing, shown))
+    return [changed(what, before, _json(shown), lambda: scheduler.update_schedule(**target()))]

@@ -149,6 +149,11 @@ def _fan_out(
         },
     }
     link(chunk_states[name("each")], None, "", body, True)
+    if body.max_concurrency:
+        # --max-workers: items of this foreach running at once. The chunks then run one after
+        # another (the outer Map at 1), so the bound holds whatever the width.
+        # https://docs.aws.amazon.com/step-functions/latest/dg/state-map-inline.html#map-state-inline-additional-fields
+        chunk_states[name("each")]["MaxConcurrency"] = body.max_concurrency
     processor_config: dict[str, str] = {"Mode": "INLINE"}
     if distributed:
         processor_config = {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
@@ -163,6 +168,8 @@ def _fan_out(
         },
         "ResultPath": None,
     }
+    if body.max_concurrency:
+        outer["MaxConcurrency"] = 1
     # The join is in the enclosing scope: linked with the enclosing scope's names.
     link(outer, step.matching_join, stop, lowering, in_map)
     return {

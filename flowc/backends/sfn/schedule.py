@@ -50,14 +50,15 @@ def schedule_name(deployment: str) -> str:
 
 
 def schedule_request(
-    name: str, schedule: ScheduleSpec, state_machine_arn: str, role_arn: str
+    name: str, schedule: ScheduleSpec, state_machine_arn: str, role_arn: str, paused: bool = False
 ) -> dict[str, Any]:
-    """``CreateSchedule``/``UpdateSchedule`` arguments starting ``state_machine_arn`` with no parameters."""
+    """``CreateSchedule``/``UpdateSchedule`` arguments starting ``state_machine_arn`` with no parameters
+    (``paused``: created DISABLED, for a person to enable)."""
     request: dict[str, Any] = {
         "Name": schedule_name(name),
         "ScheduleExpression": aws_cron(schedule.cron),
         "FlexibleTimeWindow": {"Mode": "OFF"},
-        "State": "ENABLED",
+        "State": "DISABLED" if paused else "ENABLED",
         "Target": {
             "Arn": state_machine_arn,
             "RoleArn": role_arn,

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from flowc.backends.large_parameters import store_large_values
+from flowc.backends.options import TriggerOptions
 from flowc.config import Settings
 
 __all__ = ["INLINE_PARAMETERS_BYTES", "execution_input", "find_state_machine", "trigger"]
@@ -56,7 +57,7 @@ def _deployment_of(flow: str, settings: Settings) -> str:
     return flow
 
 
-def trigger(flow: str, settings: Settings, options: Mapping[str, Any]) -> int:
+def trigger(flow: str, settings: Settings, options: TriggerOptions) -> int:
     """Starts an execution; prints its ARN and run id; with ``wait``, returns 0 only on success.
 
     AWS errors (no credentials, AccessDenied, a taken execution name) are one line on stderr and
@@ -73,7 +74,7 @@ def trigger(flow: str, settings: Settings, options: Mapping[str, Any]) -> int:
         return 1
 
 
-def _trigger(flow: str, settings: Settings, options: Mapping[str, Any]) -> int:
+def _trigger(flow: str, settings: Settings, options: TriggerOptions) -> int:
     import boto3
 
     client = boto3.client("stepfunctions")
@@ -84,13 +85,13 @@ def _trigger(flow: str, settings: Settings, options: Mapping[str, Any]) -> int:
             f"flowc: no state machine {name!r}: run `flowc deploy --target sfn` first", file=sys.stderr
         )
         return 1
-    parameters = {key: value for key, value in options.get("param") or []}
+    parameters = dict(options.params)
     payload = execution_input(parameters, settings.get("datastore"))
-    execution_name = options.get("name") or uuid.uuid4().hex
+    execution_name = options.name or uuid.uuid4().hex
     started = client.start_execution(stateMachineArn=arn, name=execution_name, input=json.dumps(payload))
     print(f"execution {started['executionArn']}")
     print(f"run id sfn-{execution_name}")
-    if not options.get("wait"):
+    if not options.wait:
         return 0
     while True:
         described = client.describe_execution(executionArn=started["executionArn"])
