@@ -255,10 +255,11 @@ def ensure_run(
     parameters: Mapping[str, Any] | None = None,
     origin_run_id: str | None = None,
     system_tags: Sequence[str] = (),
+    extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The run record of ``run_id``, created with these values if no launcher created it."""
     key = layout.run_key(flow, run_id)
-    record = _run_record(flow, run_id, user, tags, parameters or {}, origin_run_id, system_tags, None)
+    record = _run_record(flow, run_id, user, tags, parameters or {}, origin_run_id, system_tags, extra)
     if storage.write_if_absent(key, encode_json(record)):
         return record
     return read_json(storage, key) or record

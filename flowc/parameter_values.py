@@ -17,6 +17,7 @@ from flowc.ir import ParameterSpec
 
 __all__ = [
     "OBJECTS_KEY",
+    "TAGS_KEY",
     "ParameterError",
     "apply_defaults",
     "parse_value",
@@ -29,6 +30,9 @@ __all__ = [
 #: Key of a start task's parameters object mapping names to datastore objects holding their values
 #: (flowc.backends.large_parameters; docs/architecture.md, "Task runner command line").
 OBJECTS_KEY = "$objects"
+#: Name, among those stored objects, of the run's tags that ``flowc trigger --tag`` gives (a JSON
+#: list): the start task adds them to the run's user tags (flowc.backends.large_parameters).
+TAGS_KEY = "$tags"
 
 _TRUE = frozenset({"true", "1", "yes", "y", "on"})
 _FALSE = frozenset({"false", "0", "no", "n", "off"})

@@ -143,13 +143,20 @@ def deploy(
             return EXIT_FAILED
         changes = _guarded(lambda: hooks.plan(ir, settings, compile_options, session))
         datastore = str(settings["datastore"])
+        record, record_change = _guarded(lambda: _record_change(backend.name, ir, settings, options))
         if options.dry_run:
             print(f"would upload code package {package.sha} ({package.size} bytes) to {datastore}", file=out)
-            _print_plan(changes, out)
+            _print_plan([record_change, *changes], out)
             return 0
         url = _upload(package, ir, settings, datastore)
         print(f"uploaded code package {package.sha} to {url}", file=out)
-        _apply(changes, out)
+        # The record first: a run the new objects start at once is already in its namespace.
+        _apply([record_change, *changes], out)
+        print(
+            f"production token {record.production_token}: its runs are in namespace "
+            f"production:{record.production_token}",
+            file=out,
+        )
     except DeployError as exc:
         print(f"flowc deploy: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -172,6 +179,7 @@ def undeploy(
     try:
         session = hooks.connect(settings, options)
         changes = _guarded(lambda: hooks.removals(ir, settings, options.compile, session))
+        changes += _guarded(lambda: _record_removal(backend.name, ir, settings))
         if not changes:
             print(f"nothing deployed for {ir.name} on {backend.name}", file=out)
             return 0
@@ -183,6 +191,57 @@ def undeploy(
         print(f"flowc undeploy: {exc}", file=sys.stderr)
         return exc.exit_code
     return 0
+
+
+def _deployment_place(target: str, ir: FlowIR, settings: Settings) -> tuple[Any, str, str | None]:
+    """(the datastore, the engine's name, the @project branch) the deployment record is kept by."""
+    from flowc.datastore.storage import open_storage
+    from flowc.metadata import ENGINES
+    from flowc.project_branches import project_branch
+
+    branch = project_branch(settings).name if ir.project is not None else None
+    return open_storage(str(settings["datastore"])), ENGINES[f"{target}-"], branch
+
+
+def _record_change(target: str, ir: FlowIR, settings: Settings, options: DeployOptions) -> tuple[Any, Change]:
+    """The deployment record (flowc.deployments) this deploy writes: the production token of an
+    earlier deploy is kept, a first deploy makes one."""
+    import json
+
+    from flowc.deployments import DeploymentRecord, new_production_token, read_deployment
+    from flowc.metadata import current_user, encode_json
+
+    storage, engine, branch = _deployment_place(target, ir, settings)
+    existing = read_deployment(storage, ir.name, engine, branch)
+    record = DeploymentRecord(
+        flow=ir.name,
+        engine=engine,
+        production_token=existing.production_token if existing else new_production_token(ir.name),
+        deployed_by=current_user(),
+        tags=tuple(sorted(set(options.tags))),
+        branch=branch,
+    )
+
+    def text(found: DeploymentRecord | None) -> str | None:
+        return json.dumps(found.document(), indent=2, sort_keys=True) + "\n" if found else None
+
+    change = changed(
+        f"deployment record {record.key}",
+        text(existing),
+        text(record) or "",
+        lambda: storage.write(record.key, encode_json(record.document())),
+    )
+    return record, change
+
+
+def _record_removal(target: str, ir: FlowIR, settings: Settings) -> list[Change]:
+    from flowc.deployments import read_deployment
+
+    storage, engine, branch = _deployment_place(target, ir, settings)
+    existing = read_deployment(storage, ir.name, engine, branch)
+    if existing is None:
+        return []
+    return [Change("delete", f"deployment record {existing.key}", apply=lambda: storage.delete(existing.key))]
 
 
 def _upload(package: Any, ir: FlowIR, settings: Settings, datastore: str) -> str:

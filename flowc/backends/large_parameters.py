@@ -12,13 +12,12 @@ command line").
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flowc.parameter_values import OBJECTS_KEY
+from flowc.parameter_values import OBJECTS_KEY, TAGS_KEY
 
-__all__ = ["OBJECTS_KEY", "json_size", "store_large_values"]
-
+__all__ = ["OBJECTS_KEY", "json_size", "store_large_values", "store_run_tags"]
 
 
 def json_size(values: Mapping[str, Any]) -> int:
@@ -59,3 +58,24 @@ def store_large_values(
         sha, _ = objects.put(json.dumps(inline.pop(name), ensure_ascii=False).encode("utf-8"))
         stored[name] = sha
     return inline, stored
+
+
+def store_run_tags(tags: Sequence[str], datastore: str | None) -> dict[str, str]:
+    """``{TAGS_KEY: sha}`` of the run's tags (``flowc trigger --tag``) stored as one object, to go
+    among a trigger's stored values (``$objects``); empty without tags.
+
+    Every target already hands ``$objects`` to the start task (Argo: its ``flowc-parameter-objects``
+    argument), so the tags reach the run on every target with no change to the documents."""
+    if not tags:
+        return {}
+    from flowc.ids import check_tag
+
+    for tag in tags:
+        check_tag(tag)
+    if not datastore:
+        raise ValueError("run tags travel through the datastore and there is none")
+    from flowc.datastore.objects import ObjectStore
+    from flowc.datastore.storage import open_storage
+
+    sha, _ = ObjectStore(open_storage(datastore)).put(json.dumps(sorted(set(tags))).encode("utf-8"))
+    return {TAGS_KEY: sha}

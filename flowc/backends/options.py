@@ -36,10 +36,6 @@ class CompileOptions:
             ``MaxConcurrency``, Airflow ``max_active_tasks``); None: the engine's default.
         workflow_timeout: seconds a whole run may take before the engine stops it; None: no limit.
         schedule_paused: an @schedule starts paused (deploy creates it; a person resumes it).
-        tags: tags of every run of the deployment (``deploy --tag``), as ``flowc run --tag``.
-        production_token: the deployment's production token: its runs carry the system tag
-            ``production:<token>`` (Metaflow's production namespace); set by deploy.
-        deployed_by: who deployed it (recorded on each run); set by deploy.
     """
 
     package_sha: str | None = None
@@ -49,9 +45,6 @@ class CompileOptions:
     max_workers: int | None = None
     workflow_timeout: int | None = None
     schedule_paused: bool = False
-    tags: tuple[str, ...] = ()
-    production_token: str | None = None
-    deployed_by: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("max_workers", "workflow_timeout"):
@@ -60,7 +53,6 @@ class CompileOptions:
                 raise ValueError(f"{name} must be a whole number of at least 1, not {value!r}")
         if self.kind not in ("template", "workflow"):
             raise ValueError(f"kind must be 'template' or 'workflow', not {self.kind!r}")
-        object.__setattr__(self, "tags", tuple(self.tags))
 
     def with_package(self, sha: str) -> CompileOptions:
         return replace(self, package_sha=sha)
@@ -75,12 +67,15 @@ class DeployOptions:
         compile: options of the documents (``package_sha`` is set by deploy).
         dry_run: print what would change; change nothing.
         dags_folder: Airflow: where the DAG file goes (None: setting ``airflow.dags_folder``).
+        tags: tags of every run of the deployment (``deploy --tag``), as ``flowc run --tag``; kept
+            in the deployment record (flowc.deployments), not in the documents.
     """
 
     flow_file: str
     compile: CompileOptions = field(default_factory=CompileOptions)
     dry_run: bool = False
     dags_folder: str | None = None
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,11 +109,7 @@ def _given(values: Mapping[str, Any], *names: str) -> dict[str, Any]:
 def compile_options(values: Mapping[str, Any]) -> CompileOptions:
     """The compile options in ``values`` (``vars(args)`` of ``flowc compile|deploy``)."""
     given = _given(values, "package_sha", "namespace", "kind", "operator", "max_workers", "workflow_timeout")
-    return CompileOptions(
-        **given,
-        schedule_paused=bool(values.get("schedule_paused")),
-        tags=tuple(values.get("tag") or ()),
-    )
+    return CompileOptions(**given, schedule_paused=bool(values.get("schedule_paused")))
 
 
 def deploy_options(values: Mapping[str, Any]) -> DeployOptions:
@@ -128,6 +119,7 @@ def deploy_options(values: Mapping[str, Any]) -> DeployOptions:
         compile=compile_options(values),
         dry_run=bool(values.get("dry_run")),
         dags_folder=values.get("dags_folder"),
+        tags=tuple(values.get("tag") or ()),
     )
 
 

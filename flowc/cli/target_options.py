@@ -92,6 +92,17 @@ def add_target_arguments(command: str, parser: argparse.ArgumentParser, argv: li
             help="start tasks through flowc's bootstrap, so images need only Python (default: setting "
             "bootstrap, on); --no-bootstrap: the image has flowc installed",
         )
+    if command in ("deploy", "trigger"):
+        from flowc.ids import argument, check_tag
+
+        what = "every run of the deployment" if command == "deploy" else "this run"
+        parser.add_argument(
+            "--tag",
+            action="append",
+            type=argument(check_tag),
+            metavar="TAG",
+            help=f"a tag of {what} (repeatable), as flowc run --tag gives",
+        )
     if command == "compile":
         parser.add_argument(
             "--package-sha",

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 __all__ = [
     "attempt_key",
     "cards_prefix",
+    "deployment_key",
     "is_step_folder",
     "log_key",
     "object_key",
@@ -87,6 +88,12 @@ def tag_updates_prefix(flow: str, run_id: str) -> str:
 
 def tag_update_key(flow: str, run_id: str, name: str) -> str:
     return f"{tag_updates_prefix(flow, run_id)}/{name}.json"
+
+
+def deployment_key(flow: str, engine: str, branch: str | None = None) -> str:
+    """The record ``flowc deploy`` writes for the deployment of ``flow`` on ``engine`` (``argo``,
+    ``step-functions``, ``airflow``), per @project ``branch``: what its runs are tagged with."""
+    return f"deployments/{flow}/{engine}" + (f"/{branch}" if branch else "") + ".json"
 
 
 def is_step_folder(name: str) -> bool:

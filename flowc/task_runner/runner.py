@@ -39,7 +39,7 @@ from flowc.metadata import (
     write_log,
     write_task,
 )
-from flowc.parameter_values import OBJECTS_KEY
+from flowc.parameter_values import OBJECTS_KEY, TAGS_KEY
 from flowc.task_runner.capture import OutputCapture
 from flowc.task_runner.context import (
     PRIVATE_PREFIX,
@@ -305,6 +305,7 @@ class _Task:
 
         existing = read_run(self.storage, self.spec.flow, self.spec.run_id)
         given = self._given_parameters(existing)
+        trigger_tags = _trigger_tags(given.pop(TAGS_KEY, None))
         try:
             values = resolve_parameters(self.flow.ir.parameters, given)
             values.update(self._deferred_defaults(given, existing))
@@ -331,14 +332,38 @@ class _Task:
             raise _unpicklable_constant(self.flow.ir.name, constants) or exc from None
         if existing is not None:
             return existing
+        user, tags, system_tags, extra = None, (*self.spec.tags, *trigger_tags), [], {}
+        deployment = self._deployment()
+        if deployment is not None:  # a run of a `flowc deploy`: its production namespace
+            from flowc.deployments import run_facts
+            from flowc.metadata import RUNTIME_TAGS, engine_of
+
+            facts = run_facts(deployment, RUNTIME_TAGS[engine_of(self.spec.run_id, {})], tags)
+            user, tags, system_tags, extra = facts.user, facts.tags, list(facts.system_tags), facts.extra
         return ensure_run(
             self.storage,
             self.spec.flow,
             self.spec.run_id,
-            tags=self.spec.tags,
+            user=user,
+            tags=tags,
             parameters={name: self._recordable(value) for name, value in values.items()},
-            system_tags=_engine_system_tags(self.spec.run_id, self.flow.ir.project),
+            system_tags=[*_engine_system_tags(self.spec.run_id, self.flow.ir.project), *system_tags],
+            extra=extra,
         )
+
+    def _deployment(self) -> Any:
+        """The deployment record of this engine run's flow (flowc.deployments), or None: a local
+        run, or a document compiled and submitted without ``flowc deploy``."""
+        from flowc.metadata import RUNTIME_TAGS, engine_of
+
+        engine = engine_of(self.spec.run_id, {})
+        if engine not in RUNTIME_TAGS:
+            return None
+        from flowc.deployments import read_deployment
+        from flowc.project_branches import branch_from_environment
+
+        branch = branch_from_environment() if self.flow.ir.project is not None else None
+        return read_deployment(self.storage, self.spec.flow, engine, branch.name if branch else None)
 
     def _deferred_defaults(self, given: Mapping[str, Any], run: Mapping[str, Any] | None) -> dict[str, Any]:
         """Deferred defaults of the parameters given no value, resolved here, where the run starts,
@@ -833,6 +858,20 @@ def _environment(variables: tuple[tuple[str, str], ...]) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def _trigger_tags(tags: Any) -> tuple[str, ...]:
+    """The run's tags a trigger gave (``flowc trigger --tag``, under TAGS_KEY), checked."""
+    if tags in (None, []):
+        return ()
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        raise BadInput(f"{TAGS_KEY} in the parameters must be a list of tags")
+    from flowc.ids import InvalidId, check_tag
+
+    try:
+        return tuple(check_tag(tag) for tag in tags)
+    except InvalidId as exc:
+        raise BadInput(str(exc)) from None
 
 
 def _stored_values(objects: Any, source: str) -> dict[str, Any]:

@@ -142,9 +142,13 @@ def test_deploy_redeploy_and_undeploy(harness: Harness) -> None:
     objects = harness.deployed()
     assert objects and len(harness.packages()) == 1
 
+    token = deployed.stdout.splitlines()[-1]
+    assert token.startswith("production token nightlyflow-")  # kept by every later deploy
+
     again = harness.flowc("deploy", "nightly_flow.py")
     assert again.returncode == 0, again.stderr
-    assert [line.split()[0] for line in again.stdout.splitlines()[1:]] == ["unchanged"] * len(created)
+    assert [line.split()[0] for line in again.stdout.splitlines()[1:-1]] == ["unchanged"] * len(created)
+    assert again.stdout.splitlines()[-1] == token
     assert harness.deployed() == objects
 
     preview = harness.flowc("undeploy", "nightly_flow.py", "--dry-run")
@@ -153,7 +157,8 @@ def test_deploy_redeploy_and_undeploy(harness: Harness) -> None:
 
     removed = harness.flowc("undeploy", "nightly_flow.py")
     assert removed.returncode == 0, removed.stderr
-    assert len([line for line in removed.stdout.splitlines() if line.startswith("deleted ")]) == len(objects)
+    deleted = [line for line in removed.stdout.splitlines() if line.startswith("deleted ")]
+    assert len(deleted) == len(objects) + 1  # and the deployment record (flowc.deployments)
     assert harness.deployed() == set()
     assert len(harness.packages()) == 1  # runs and their resumes still read it
 

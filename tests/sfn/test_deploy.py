@@ -261,3 +261,35 @@ def test_trigger_wait_says_why_a_run_failed(
     assert code == 1
     assert "status FAILED" in captured.out
     assert "flowc.RunFailed: States.TaskFailed" in captured.err
+
+
+@pytest.mark.slow
+def test_a_deployed_run_is_in_its_production_namespace_with_its_tags(
+    sfn_env: SfnEngine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """deploy --tag, then trigger --tag: the run carries both, the system tag production:<token>
+    and who deployed it; the default namespace does not list it, namespace(None) and the
+    production namespace do (as Metaflow's deployed runs)."""
+    from flowc.client import Flow, Run, namespace
+
+    datastore = f"s3://{sfn_env.new_bucket()}/datastore"
+    monkeypatch.setenv("FLOWC_DATASTORE", datastore)
+    monkeypatch.setenv("FLOWC_BATCH__JOB_QUEUE", sfn_env.job_queue())
+    monkeypatch.setenv("FLOWC_SFN__ROLE", ROLE_ARN)
+    monkeypatch.setenv("FLOWC_USER", "alice")
+    assert main(["deploy", str(LINEAR), "--target", "sfn", "--tag", "nightly"]) == 0
+    token = capsys.readouterr().out.splitlines()[-1].split()[2].rstrip(":")
+    assert token.startswith("linearflow-")
+    code = main(["trigger", "LinearFlow", "--target", "sfn", "--name", "tagged", "--tag", "ad hoc", "--wait"])
+    assert code == 0, capsys.readouterr()
+
+    run = Run("LinearFlow/sfn-tagged", datastore=datastore, _namespace_check=False)
+    assert run.user_tags == {"nightly", "ad hoc"}
+    assert {f"production:{token}", "user:step-functions", "runtime:step-functions"} <= run.system_tags
+    assert run._record["deployed_by"] == "alice"
+
+    assert [r.id for r in Flow("LinearFlow", datastore=datastore)] == []  # default: user:alice
+    namespace(None)
+    assert [r.id for r in Flow("LinearFlow", datastore=datastore)] == ["sfn-tagged"]
+    namespace(f"production:{token}")
+    assert [r.id for r in Flow("LinearFlow", datastore=datastore)] == ["sfn-tagged"]

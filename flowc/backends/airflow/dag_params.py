@@ -8,7 +8,7 @@ task receives the values as a JSON file (``--params-file``), never inside a comm
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flowc.ir import FlowIR, ParameterSpec
@@ -76,16 +76,17 @@ def _coerce(parameter: ParameterSpec, text: str) -> Any:
     return parse_value(parameter, text)  # a ParameterError is a ValueError naming the parameter
 
 
-def run_conf(values: Mapping[str, Any], datastore: str | None) -> dict[str, Any]:
+def run_conf(values: Mapping[str, Any], datastore: str | None, tags: Sequence[str] = ()) -> dict[str, Any]:
     """A run's ``conf`` for typed ``values``, large ones stored in ``datastore``.
 
     A stored value's own key stays, empty (a required param must be given; only text and JSON
     parameters can be large, and both accept ``""``), and ``$objects`` maps it to its hash; the
     DAG's ``flowc_parameter_values`` hands that to the start task (flowc.backends.large_parameters).
     """
-    from flowc.backends.large_parameters import store_large_values
+    from flowc.backends.large_parameters import store_large_values, store_run_tags
 
     inline, stored = store_large_values(values, datastore, INLINE_CONF_BYTES)
+    stored |= store_run_tags(tags, datastore)  # the run's tags (flowc trigger --tag)
     if not stored:
         return inline
     return {**inline, **{name: "" for name in stored}, OBJECTS_KEY: stored}

@@ -100,7 +100,7 @@ def trigger(flow: str, settings: Settings, options: TriggerOptions) -> int:
         else:
             dag = options.dag_id or flow
             conf = _typed_by_schema(raw, api.param_types(dag))
-        run = api.trigger(dag, run_conf(conf, str(settings["datastore"])))
+        run = api.trigger(dag, run_conf(conf, str(settings["datastore"]), options.tags))
     except (ValueError, RuntimeError, OSError) as exc:
         print(f"flowc: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, ValueError) else 1

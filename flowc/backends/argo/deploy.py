@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
@@ -33,7 +33,7 @@ from flowc.backends.argo.document import (
 )
 from flowc.backends.argo.kube import KubeClient, KubeError, client_from_settings, resource_path
 from flowc.backends.deploy import EXIT_CONFIGURATION, Change, DeployError, changed
-from flowc.backends.large_parameters import store_large_values
+from flowc.backends.large_parameters import store_large_values, store_run_tags
 from flowc.backends.options import CompileOptions, DeployOptions, TriggerOptions
 from flowc.config import Settings
 from flowc.datastore.storage import StorageError
@@ -158,13 +158,17 @@ def _change(client: KubeClient, document: dict[str, Any], namespace: str) -> Cha
 INLINE_ARGUMENTS_BYTES = 64 * 1024
 
 
-def workflow_arguments(given: Mapping[str, str], datastore: str) -> list[dict[str, str]]:
-    """A Workflow's ``arguments.parameters`` for ``given``, large values stored in ``datastore``.
+def workflow_arguments(
+    given: Mapping[str, str], datastore: str, tags: Sequence[str] = ()
+) -> list[dict[str, str]]:
+    """A Workflow's ``arguments.parameters`` for ``given`` and the run's ``tags``, large values (and
+    the tags) stored in ``datastore``.
 
     A stored value's own argument stays present but empty (a required parameter must be given) and
     the start task reads it from the datastore (flowc.backends.large_parameters).
     """
     inline, stored = store_large_values(given, datastore, INLINE_ARGUMENTS_BYTES)
+    stored |= store_run_tags(tags, datastore)
     arguments = {**inline, **{name: "" for name in stored}}
     if stored:
         arguments[OBJECTS_PARAMETER] = json.dumps(stored, sort_keys=True)
@@ -204,13 +208,14 @@ def trigger(
             message, code = problem
             print(f"flowc trigger: {message}", file=sys.stderr)
             return code
+        arguments = workflow_arguments(given, str(settings["datastore"]), options.tags)
         workflow = {
             "apiVersion": API_VERSION,
             "kind": "Workflow",
             "metadata": {"generateName": f"{name[:57]}-", "namespace": namespace, "labels": labels},
             "spec": {
                 "workflowTemplateRef": {"name": name},
-                "arguments": {"parameters": workflow_arguments(given, str(settings["datastore"]))},
+                "arguments": {"parameters": arguments},
             },
         }
         created = client.request("POST", resource_path("Workflow", namespace), workflow)

@@ -14,11 +14,11 @@ import json
 import sys
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from flowc.backends.large_parameters import store_large_values
+from flowc.backends.large_parameters import store_large_values, store_run_tags
 from flowc.backends.options import TriggerOptions
 from flowc.config import Settings
 
@@ -28,14 +28,19 @@ __all__ = ["INLINE_PARAMETERS_BYTES", "execution_input", "find_state_machine", "
 INLINE_PARAMETERS_BYTES = 256
 
 
-def execution_input(parameters: Mapping[str, Any], datastore: str | None) -> dict[str, Any]:
-    """The execution input for ``parameters``; large values go to the datastore as objects.
+def execution_input(
+    parameters: Mapping[str, Any], datastore: str | None, tags: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The execution input for ``parameters``; large values (and the run's ``tags``) go to the
+    datastore as objects.
 
     Args:
         parameters: name -> value (text as typed on the command line, or JSON values).
-        datastore: the datastore URL the tasks use (needed only when a value is large).
+        datastore: the datastore URL the tasks use (needed only when a value is large, or tags).
+        tags: the run's tags (``flowc trigger --tag``).
     """
     inline, stored = store_large_values(parameters, datastore, INLINE_PARAMETERS_BYTES)
+    stored |= store_run_tags(tags, datastore)
     return {"parameters": {**inline, **{name: {"$object": sha} for name, sha in stored.items()}}}
 
 
@@ -86,7 +91,7 @@ def _trigger(flow: str, settings: Settings, options: TriggerOptions) -> int:
         )
         return 1
     parameters = dict(options.params)
-    payload = execution_input(parameters, settings.get("datastore"))
+    payload = execution_input(parameters, settings.get("datastore"), options.tags)
     execution_name = options.name or uuid.uuid4().hex
     started = client.start_execution(stateMachineArn=arn, name=execution_name, input=json.dumps(payload))
     print(f"execution {started['executionArn']}")
