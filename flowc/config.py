@@ -56,6 +56,7 @@ KEYS: Mapping[str, Key] = {
     "pypi.find_links": Key((), "folders or URLs of wheels @pypi environments may also come from"),
     "pypi.platform": Key("linux_x86_64", "platform of deployed @pypi environments (or linux_aarch64)"),
     "pypi.python": Key(None, "Python X.Y of @pypi environments naming none (unset: the running one's)"),
+    "secrets.default_provider": Key(None, "@secrets provider of sources naming none (docs/secrets.md)"),
     "kubernetes.namespace": Key("default", "Kubernetes namespace of deployed templates and pods"),
     "kubernetes.service_account": Key(None, "service account of every pod"),
     "kubernetes.api_server": Key(None, "Kubernetes API server (or Argo Server) URL used by deploy/trigger"),

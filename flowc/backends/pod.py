@@ -29,6 +29,7 @@ from flowc.backends.naming import is_dns_subdomain
 from flowc.diagnostics import Diagnostic, refuse_step
 from flowc.environments.spec import step_variables
 from flowc.ir import FlowIR, Step, Toleration
+from flowc.secrets import kubernetes_secret_names
 
 __all__ = [
     "SHM_VOLUME",
@@ -144,7 +145,7 @@ def pod_spec(
         image_pull_secrets=first.image_pull_secrets,
         environment=tuple(sorted(environment.items())),
         # In the order written: when two Secrets hold the same key, the later one's value wins.
-        secrets=tuple(dict.fromkeys(name for step in steps for name in step.secrets)),
+        secrets=tuple(dict.fromkeys(name for s in steps for name in kubernetes_secret_names(s.secrets))),
         requests=tuple(sorted(requests.items())),
         limits=tuple(sorted(limits.items())),
         shared_memory=shared_memory,
@@ -195,7 +196,7 @@ def pod_refusals(ir: FlowIR, target: str, tasks: Iterable[Sequence[Step]]) -> It
                 )
             for problem in _pod_problems(step):
                 yield refuse(step, "pod-spec", f"Kubernetes would refuse the step's pod: {problem}")
-            for secret in step.secrets:
+            for secret in kubernetes_secret_names(step.secrets):
                 if secret.startswith("arn:"):
                     yield refuse(
                         step,

@@ -11,6 +11,7 @@ __all__ = [
     "BadInput",
     "CaughtException",
     "FailureHandledByCatch",
+    "SecretsUnavailable",
     "StepFailure",
     "StepTimeout",
     "TaskError",
@@ -39,6 +40,12 @@ class BadInput(TaskError):
     """Bad argv, parameters, or a task whose input tasks have not succeeded: exit 2."""
 
     exit_code = EXIT_BAD_INPUT
+
+
+class SecretsUnavailable(TaskError):
+    """A ``@secrets`` source that cannot be read (flowc/secrets.py): exit 3, naming the source."""
+
+    exit_code = EXIT_INFRASTRUCTURE
 
 
 class StepTimeout(BaseException):

@@ -56,6 +56,7 @@ from flowc.task_runner.errors import (
     BadInput,
     CaughtException,
     FailureHandledByCatch,
+    SecretsUnavailable,
     StepFailure,
     StepTimeout,
     TaskError,
@@ -67,7 +68,7 @@ from flowc.task_runner.loading import LoadedFlow, load_flow, load_package_flow
 from flowc.task_runner.spec import TaskSpec
 from flowc.task_runner.timeouts import step_timeout
 
-__all__ = ["CONTROL_PREFIX", "datastore_url", "run_task"]
+__all__ = ["CONTROL_PREFIX", "datastore_url", "run_task", "step_secrets"]
 
 #: The last line of a task's stdout: this prefix, a space, the control record as JSON.
 CONTROL_PREFIX = "FLOWC_CONTROL"
@@ -580,7 +581,7 @@ class _Task:
             with (
                 task_facts(**facts),
                 _client_defaults(self.storage.url, facts["namespace"]),
-                _environment(self.step.environment + inline_secrets(self.step.secrets)),
+                _environment(self.step.environment + step_secrets(self.step)),
                 step_timeout(limit, message, hard_exit=self.owns_process),
             ):
                 if inputs is not None:
@@ -826,20 +827,21 @@ def _client_defaults(datastore: str, ns: str) -> Iterator[None]:
         namespace(previous)
 
 
-def inline_secrets(sources: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    """The variables of ``@secrets`` sources of Metaflow's ``inline`` type (``{"type": "inline",
-    "options": {"env_vars": {...}}}``: the values are in the flow, for tests), which the task runner
-    sets for the step. Other sources name secrets the engine injects (docs/targets.md)."""
-    found: list[tuple[str, str]] = []
-    for source in sources:
-        try:
-            spec = json.loads(source)
-        except ValueError:  # a secret's name or ARN, not a JSON object
-            continue
-        if isinstance(spec, dict) and spec.get("type") == "inline":
-            variables = (spec.get("options") or {}).get("env_vars") or {}
-            found.extend((str(name), str(value)) for name, value in variables.items())
-    return tuple(found)
+def step_secrets(step: Step) -> tuple[tuple[str, str], ...]:
+    """The variables of the step's ``@secrets``, read by their providers (:mod:`flowc.secrets`) for
+    the step's duration; a source that cannot be read fails the task (exit 3), naming the source."""
+    if not step.secrets:
+        return ()
+    from flowc.config import load_settings
+    from flowc.secrets import SecretUnavailable, default_provider, read_secrets
+
+    try:
+        default = default_provider(os.environ, load_settings())
+        return read_secrets(step.secrets, os.environ, default=default)
+    except SecretUnavailable as exc:
+        raise SecretsUnavailable(f"step {step.name!r}: {exc}") from None
+    except ValueError as exc:  # configuration that cannot be read
+        raise SecretsUnavailable(f"step {step.name!r}: @secrets: {exc}") from None
 
 
 @contextmanager

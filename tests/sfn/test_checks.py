@@ -112,8 +112,10 @@ def test_schedule_names_fit_eventbridge(tmp_path: Path) -> None:
 
 
 def test_a_secret_that_is_not_an_arn_is_refused_with_its_step_and_line(tmp_path: Path) -> None:
+    # A bare name is Batch's to resolve (an ARN); a Kubernetes Secret needs a pod. A source naming
+    # AWS Secrets Manager is read by the task itself (flowc/secrets.py): not refused.
     body = """\
-    @secrets(sources=["db-creds", {"type": "aws-secrets-manager", "id": "x"}])
+    @secrets(sources=["db-creds", "kubernetes.api-keys", {"type": "aws-secrets-manager", "id": "x"}])
     @step
     def start(self):
         self.next(self.end)
@@ -126,7 +128,7 @@ def test_a_secret_that_is_not_an_arn_is_refused_with_its_step_and_line(tmp_path:
     assert [p.code for p in problems] == ["sfn-secret-source", "sfn-secret-source"]
     assert {p.step for p in problems} == {"start"}
     assert all(p.line == 7 for p in problems)  # the def line
-    assert "'db-creds'" in problems[0].message
+    assert "only a pod injects" in problems[0].message and "'db-creds'" in problems[1].message
 
 
 def test_secret_variables_are_named_without_the_random_suffix() -> None:

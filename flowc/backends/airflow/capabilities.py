@@ -52,8 +52,8 @@ CAPABILITIES = Capabilities(
         "memory-backed /dev/shm (ignored by the local operator)",
         "gpu": "KubernetesPodOperator limit nvidia.com/gpu (ignored by the local operator)",
         "environment": "task environment variables",
-        "secrets": "KubernetesPodOperator env_from Kubernetes secrets; the local operator leaves "
-        "them to the task runner",
+        "secrets": "KubernetesPodOperator env_from Kubernetes Secrets (none on the local operator); "
+        "the other providers read by the task (flowc/secrets.py)",
         "schedule": "CronTriggerTimetable",
         "schedule_timezone": "CronTriggerTimetable(timezone=...) and a start_date in that timezone",
         "project": "DAG id <project>.<branch>.<Flow>",

@@ -36,7 +36,8 @@ CAPABILITIES = Capabilities(
         "resources": "resources.requests: cpu, memory, ephemeral-storage; memory also a limit",
         "gpu": "resources.limits nvidia.com/gpu",
         "environment": "container env",
-        "secrets": "envFrom.secretRef by Secret name",
+        "secrets": "Kubernetes Secrets (bare or kubernetes.NAME) as envFrom.secretRef by name; other "
+        "providers read by the task (flowc/secrets.py)",
         "schedule": "a CronWorkflow (schedules) referencing the WorkflowTemplate",
         "schedule_timezone": "CronWorkflow timezone",
         "project": "template name <project>-<branch>-<flow> and flowc.dev/* labels",

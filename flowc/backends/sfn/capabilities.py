@@ -34,7 +34,8 @@ CAPABILITIES = Capabilities(
         "resources": "container overrides ResourceRequirements (VCPU, MEMORY)",
         "gpu": "container overrides ResourceRequirements (GPU)",
         "environment": "container overrides Environment",
-        "secrets": "Secrets Manager ARNs in the step's job definition (registered by deploy); never values",
+        "secrets": "bare Secrets Manager ARNs in the step's job definition (registered by deploy); "
+        "aws-secrets-manager, env, file and inline sources read by the task; never values",
         "schedule": "EventBridge Scheduler schedule created by deploy",
         "schedule_timezone": "EventBridge Scheduler ScheduleExpressionTimezone",
         "project": "state machine, job definitions and schedule named <project>-<branch>-<flow>",

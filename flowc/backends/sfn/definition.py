@@ -24,6 +24,7 @@ from flowc.backends.sfn.task import finish_state
 from flowc.config import Settings
 from flowc.diagnostics import CompileError, Diagnostic
 from flowc.ir import FlowIR
+from flowc.secrets import batch_references
 
 __all__ = [
     "FAILED_ERROR",
@@ -66,7 +67,7 @@ def steps_with_own_job_definition(ir: FlowIR) -> tuple[str, ...]:
     return tuple(
         step.name
         for step in ir.steps
-        if step.secrets
+        if batch_references(step.secrets)
         or step.container.image
         or step.container.iam_role
         or step.container.shared_memory_mb

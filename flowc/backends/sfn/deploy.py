@@ -32,6 +32,7 @@ from flowc.backends.sfn.trigger import find_state_machine
 from flowc.config import Settings
 from flowc.ir import FlowIR
 from flowc.project_branches import task_environment
+from flowc.secrets import batch_references
 
 __all__ = ["DeployPlan", "SfnDeployment", "job_definition_requests", "plan_deployment"]
 
@@ -97,11 +98,13 @@ def job_definition_requests(ir: FlowIR, settings: Settings) -> list[dict[str, An
             properties["jobRoleArn"] = step.container.iam_role
         if step.container.shared_memory_mb:
             properties["linuxParameters"] = {"sharedMemorySize": step.container.shared_memory_mb}
-        if step.secrets:
+        if batch_references(step.secrets):
             # References only: Batch resolves them when the container starts; values never leave
             # Secrets Manager. https://docs.aws.amazon.com/batch/latest/userguide/specifying-sensitive-data-secrets.html
+            # (Sources naming a provider are read by the task itself: flowc/secrets.py.)
             properties["secrets"] = [
-                {"name": secret_variable(source), "valueFrom": source} for source in step.secrets
+                {"name": secret_variable(source), "valueFrom": source}
+                for source in batch_references(step.secrets)
             ]
         requests.append(
             {
