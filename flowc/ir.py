@@ -51,7 +51,8 @@ __all__ = [
 #: Bumped on every incompatible change of the IR's shape; ``from_json`` refuses other versions.
 #: 2: per-step structure (foreach stack, loops, join kind, where a switch's cases meet), enums
 #: checked when read, and the version of flowc that built the IR.
-SCHEMA_VERSION = 2
+#: 3: ``Step.branch_ends`` (without it, a static join would find no inputs: older IRs are refused).
+SCHEMA_VERSION = 3
 
 
 class StepKind(enum.StrEnum):
