@@ -177,9 +177,7 @@ CASES: tuple[Case, ...] = (
         "nested_switch_into_join",
         "nested_switch_into_join_flow.py",
         "NestedSwitchIntoJoinFlow",
-        checks={
-            ("outer_join", "pairs"): [["right2-a", "x-a"], ["inner-b", "right2-b"], ["right2-c", "z-c"]]
-        },
+        checks={("outer_join", "pairs"): [["right2-a", "x-a"], ["inner-b", "right2-b"], ["right2-c", "z-c"]]},
     ),
     Case(
         "switch_into_foreach_join",
