@@ -433,6 +433,16 @@ def end_running_attempt(storage: Storage, task: TaskAddress, attempt: int, reaso
     if status not in (None, "running") and not unrecorded_success:
         return False
     record.update({"status": "failed", "exit_reason": reason, "end": now_iso()})
+    # Logs uploaded while it ran (flowc.task_runner.live_logs): the process may have died between
+    # writing a log and its checksum, so the checksums are taken again from what is stored.
+    logs = {}
+    for stream in record.get("logs") or {}:
+        try:
+            logs[stream] = hashlib.sha256(bytes(storage.read(task.log_key(attempt, stream)))).hexdigest()
+        except NotFound:
+            continue
+    if logs:
+        record["logs"] = logs
     write_attempt(storage, task, record)
     return True
 
@@ -485,11 +495,25 @@ def read_log(storage: Storage, task: TaskAddress, attempt: int, stream: str) -> 
     """What the attempt printed on ``stream`` (``stdout`` or ``stderr``), checked against the
     attempt record's checksum (:func:`verify_log`); empty when nothing was stored."""
     key = task.log_key(attempt, stream)
-    try:
-        data = bytes(storage.read(key))
-    except NotFound:
-        return b""
-    return verify_log(data, read_attempt(storage, task, attempt), key, storage.url)
+    for reads_left in reversed(range(_LIVE_LOG_READS)):
+        # The record first: a running task writes a new log, then its checksum (live logs), so a
+        # log newer than the checksum read is a race, read again; a finished attempt's never is.
+        record = read_attempt(storage, task, attempt)
+        try:
+            data = bytes(storage.read(key))
+        except NotFound:
+            return b""
+        try:
+            return verify_log(data, record, key, storage.url)
+        except CorruptRecord:
+            if not reads_left or (record or {}).get("status") != "running":
+                raise
+            time.sleep(0.2)
+    raise AssertionError("unreachable")
+
+
+#: Reads of a running attempt's log that may meet a live upload between its log and its checksum.
+_LIVE_LOG_READS = 5
 
 
 def write_task(storage: Storage, task: TaskAddress, record: Mapping[str, Any]) -> None:

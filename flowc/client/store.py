@@ -161,17 +161,11 @@ class ClientStore:
         Raises:
             flowc.metadata.CorruptRecord: the log does not match the checksum its attempt record holds.
         """
-        from flowc.datastore import layout
-        from flowc.datastore.storage import NotFound
-        from flowc.metadata import verify_log
+        from flowc.metadata import TaskAddress, read_log
 
-        key = layout.log_key(flow, run_id, step, task, attempt, stream)
-        try:
-            data = bytes(self.storage.read(key))
-        except NotFound:
-            return None
-        record = self.read_json(layout.attempt_key(flow, run_id, step, task, attempt))
-        return verify_log(data, record, key, self.storage.url).decode("utf-8", errors="replace")
+        # One reading for everyone (flowc.metadata.read_log): it knows a running task's live uploads.
+        data = read_log(self.storage, TaskAddress(flow, run_id, step, task), attempt, stream)
+        return data.decode("utf-8", errors="replace") if data else None
 
     def load_artifact(self, meta: dict[str, Any]) -> Any:
         """The value of one artifact from its entry in a task record (reads only that object)."""

@@ -85,6 +85,13 @@ class OutputCapture:
             self._thread.start()
         return self
 
+    def so_far(self) -> dict[str, bytes]:
+        """What each stream has printed until now (read while the step runs: live logs)."""
+        return {
+            stream: b"".join(list(self._redirects[fd].chunks)) if fd in self._redirects else b""
+            for stream, fd in (("stdout", 1), ("stderr", 2))
+        }
+
     def _pump(self) -> None:
         import select
 

@@ -36,6 +36,10 @@ def main(argv: Sequence[str], flow: Any = None, storage: Any = None, supervised:
         return run_task(spec, flow=flow, storage=storage, owns_process=True)
     from flowc.task_runner.supervise import supervise
 
+    # An engine's task uploads its output as it runs; under the local runtime, the runtime keeps it.
+    live_logs = not with_runtime
     return supervise(
-        spec, lambda: run_task(spec, flow=flow, storage=storage, owns_process=True), with_runtime=with_runtime
+        spec,
+        lambda: run_task(spec, flow=flow, storage=storage, owns_process=True, live_logs=live_logs),
+        with_runtime=with_runtime,
     )

@@ -103,6 +103,7 @@ def run_task(
     flow: LoadedFlow | None = None,
     storage: Storage | None = None,
     owns_process: bool = False,
+    live_logs: bool = False,
 ) -> int:
     """Runs one attempt of the task ``spec`` describes; returns its exit code.
 
@@ -113,6 +114,8 @@ def run_task(
         storage: the datastore, already open; else opened from ``spec.datastore``.
         owns_process: the task has the process to itself (``python -m``, a forked child): a
             watchdog may then end the process if ``@timeout`` cannot interrupt the step.
+        live_logs: upload the task's output while it runs (:mod:`flowc.task_runner.live_logs`):
+            an engine's task; the local runtime keeps its tasks' output itself.
 
     Returns:
         0 success (or a failure caught by ``@catch``), 1 the step raised, 2 bad input,
@@ -148,7 +151,13 @@ def run_task(
         return EXIT_INFRASTRUCTURE
     task = _Task(spec, flow, step, storage, address, attempt, owns_process)
     with OutputCapture() as capture:
-        outcome = task.execute()
+        if live_logs:
+            from flowc.task_runner.live_logs import LiveLogs
+
+            with LiveLogs(capture, storage, address, attempt):
+                outcome = task.execute()
+        else:
+            outcome = task.execute()
     return task.finish(outcome, attempt_record, capture)
 
 
@@ -492,7 +501,9 @@ class _Task:
         if self.step.is_join:
             # Parameters and constants have one value in the run: a join takes them from any input.
             parameters = {
-                *self.flow.parameter_attributes().values(), *self.flow.constants(), *self.flow.configs()
+                *self.flow.parameter_attributes().values(),
+                *self.flow.constants(),
+                *self.flow.configs(),
             }
             first = inputs[0].record
             inherited = {name: ref for name, ref in first["artifacts"].items() if name in parameters}

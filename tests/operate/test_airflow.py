@@ -79,3 +79,30 @@ def test_terminate_fails_the_dag_run_and_records_who(
         assert code == 1 and "no DAG run of HoldFlow has run id airflow-no-such-run" in err
     finally:
         gate.touch()
+
+
+def test_trigger_wait_streams_the_tasks_logs(
+    server: AirflowServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLOWC_DATASTORE", str(tmp_path / "datastore"))
+    monkeypatch.setenv("FLOWC_AIRFLOW__API_URL", server.url)
+    gate = tmp_path / "gate"
+    gate.touch()
+    code, _, err = flowc(
+        "deploy",
+        str(HOLD_FLOW),
+        "--target",
+        "airflow",
+        "--operator",
+        "local",
+        "--dags-folder",
+        str(server.dags),
+    )
+    assert code == 0, err
+    wait_until(lambda: _dag_visible(AirflowApi(server.url), "HoldFlow"), "the DAG to be parsed")
+    code, out, err = flowc(
+        "trigger", str(HOLD_FLOW), "--target", "airflow", "--gate", str(gate), "--lines", "2", "--wait"
+    )
+    assert code == 0, err
+    assert "[hold/hold] holding 0\n[hold/hold] holding 1\n" in err
+    assert out.splitlines()[-1] == "state: success"

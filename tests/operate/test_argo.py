@@ -69,3 +69,78 @@ def test_terminate_stops_a_running_workflow_and_records_who(kube: FakeKube, tmp_
     assert code == 2 and "was started by argo, not sfn" in err
     code, _, err = flowc("terminate", "HoldFlow/argo-no-such-workflow")
     assert code == 1 and "no Workflow/no-such-workflow in default" in err
+
+
+def test_a_running_task_uploads_its_logs_and_keeps_them_when_killed(kube: FakeKube, tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from flowc import metadata
+    from flowc.datastore.storage import open_storage
+
+    datastore = str(tmp_path / "datastore")
+    gate = tmp_path / "gate"
+    assert flowc("deploy", str(HOLD_FLOW), "--target", "argo")[0] == 0
+    code, out, err = flowc("trigger", str(HOLD_FLOW), "--target", "argo", "--gate", str(gate), "--lines", "3")
+    assert code == 0, err
+    run_id = out.split("run id ")[1].split()[0]
+    task = f"HoldFlow/{run_id}/hold/hold"
+
+    # While hold waits at its gate, what it printed is in the datastore already.
+    def printed() -> str:
+        code, out, _ = flowc("logs", task, "--stdout")
+        return out if code == 0 and "holding 2" in out else ""
+
+    assert wait_until(printed, "hold's live log") == "holding 0\nholding 1\nholding 2\n"
+    record = metadata.read_attempt(
+        open_storage(datastore), metadata.TaskAddress("HoldFlow", run_id, "hold", "hold"), 0
+    )
+    assert record["status"] == "running" and set(record["logs"]) == {"stdout"}  # checksummed as uploaded
+
+    # `flowc logs --follow` (the real CLI) prints what is there, then the rest, and ends with the task.
+    follow = subprocess.Popen(
+        [sys.executable, "-m", "flowc", "logs", "--follow", task],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ},
+    )
+    try:
+        gate.touch()
+        out, err = follow.communicate(timeout=120)
+    finally:
+        follow.kill()
+    assert follow.returncode == 0, err
+    assert out == "holding 0\nholding 1\nholding 2\n"
+
+    # A task SIGKILLed mid-step keeps what it printed up to its last upload.
+    gate.unlink()
+    code, out, err = flowc("trigger", str(HOLD_FLOW), "--target", "argo", "--gate", str(gate), "--lines", "2")
+    run_id = out.split("run id ")[1].split()[0]
+    task = f"HoldFlow/{run_id}/hold/hold"
+    wait_until(lambda: "holding 1" in flowc("logs", task, "--stdout")[1], "the second run's live log")
+    address = metadata.TaskAddress("HoldFlow", run_id, "hold", "hold")
+    pid = metadata.read_attempt(open_storage(datastore), address, 0)["pid"]
+    os.kill(pid, signal.SIGKILL)
+    wait_until(
+        lambda: metadata.read_attempt(open_storage(datastore), address, 0)["status"] == "failed",
+        "the kill recorded",
+    )
+    code, out, err = flowc("logs", task, "--stdout")
+    assert (code, out) == (0, "holding 0\nholding 1\n"), err
+    code, out, _ = flowc("status", f"HoldFlow/{run_id}")
+    assert "killed by signal SIGKILL" in out
+
+
+def test_trigger_wait_streams_the_tasks_logs(kube: FakeKube, tmp_path: Path) -> None:
+    gate = tmp_path / "gate"
+    gate.touch()
+    assert flowc("deploy", str(HOLD_FLOW), "--target", "argo")[0] == 0
+    code, out, err = flowc(
+        "trigger", str(HOLD_FLOW), "--target", "argo", "--gate", str(gate), "--lines", "2", "--wait"
+    )
+    assert code == 0, err
+    assert "[hold/hold] holding 0\n[hold/hold] holding 1\n" in err  # on stderr: stdout stays parseable
+    assert out.splitlines()[-1].endswith(": Succeeded")

@@ -64,3 +64,20 @@ def test_terminate_stops_an_execution_and_records_who(
         assert code == 1 and "no execution 'no-such-execution'" in err
     finally:
         gate.touch()  # lets the Batch job's process end (moto does not stop jobs of a stopped execution)
+
+
+def test_trigger_wait_streams_the_tasks_logs(
+    sfn_env: SfnEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLOWC_DATASTORE", f"s3://{sfn_env.new_bucket()}/datastore")
+    monkeypatch.setenv("FLOWC_BATCH__JOB_QUEUE", sfn_env.job_queue())
+    monkeypatch.setenv("FLOWC_SFN__ROLE", ROLE_ARN)
+    gate = tmp_path / "gate"
+    gate.touch()
+    assert flowc("deploy", str(HOLD_FLOW), "--target", "sfn")[0] == 0
+    code, out, err = flowc(
+        "trigger", "HoldFlow", "--target", "sfn", "--gate", str(gate), "--lines", "2", "--wait"
+    )  # fmt: skip
+    assert code == 0, err
+    assert "[hold/hold] holding 0\n[hold/hold] holding 1\n" in err
+    assert out.splitlines()[-1] == "status SUCCEEDED"

@@ -14,7 +14,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -69,10 +69,20 @@ class AirflowApi:
         params = details.get("params") or {}
         return {name: (spec.get("schema") or {}).get("type") for name, spec in params.items()}
 
-    def wait(self, dag: str, run_id: str, timeout: float = 600.0, poll: float = 1.0) -> str:
+    def wait(
+        self,
+        dag: str,
+        run_id: str,
+        timeout: float = 600.0,
+        poll: float = 1.0,
+        each: Callable[[], object] | None = None,
+    ) -> str:
+        """The run's state once it has finished (or ``timeout`` passed); ``each()`` after every poll."""
         deadline = time.monotonic() + timeout
         while True:
             state = self.dag_run(dag, run_id)["state"]
+            if each is not None:
+                each()
             if state in FINISHED or time.monotonic() > deadline:
                 return state
             time.sleep(poll)
@@ -97,8 +107,10 @@ def trigger(flow: str, settings: Settings, options: TriggerOptions) -> int:
             ir = build_ir(flow)
             dag = options.dag_id or dag_id(ir, settings)
             conf = coerce_parameters(ir, raw)
+            flow_name = ir.name
         else:
             dag = options.dag_id or flow
+            flow_name = dag.rsplit(".", 1)[-1]
             conf = _typed_by_schema(raw, api.param_types(dag))
         run = api.trigger(dag, run_conf(conf, str(settings["datastore"]), options.tags))
     except (ValueError, RuntimeError, OSError) as exc:
@@ -109,7 +121,11 @@ def trigger(flow: str, settings: Settings, options: TriggerOptions) -> int:
     print(f"airflow run id: {run_id}")
     print(f"flowc run id: {flowc_run_id(run_id)}")
     if options.wait:
-        state = api.wait(dag, run_id)
+        from flowc.client.follow import RunLogStream
+
+        state = api.wait(
+            dag, run_id, each=RunLogStream(str(settings["datastore"]), flow_name, flowc_run_id(run_id))
+        )
         print(f"state: {state}")
         return 0 if state == "success" else 1
     return 0

@@ -188,12 +188,14 @@ def trigger(
     out = out or sys.stdout
     namespace = options.namespace or settings["kubernetes.namespace"]
     given = dict(options.params)
+    flow_name = flow
     if Path(flow).is_file():
         from flowc.frontend import build_ir
 
         ir = build_ir(flow)
         # The values were checked (and IncludeFile contents read) by flowc trigger itself.
         name, labels = template_name(ir, settings), flow_labels(ir, settings)
+        flow_name = ir.name
     else:
         from flowc.backends.naming import dns_label, label_value
 
@@ -223,8 +225,12 @@ def trigger(
         print(f"started Workflow/{workflow_name} in {namespace}: run id argo-{workflow_name}", file=out)
         if not options.wait:
             return 0
+        from flowc.client.follow import RunLogStream
+
+        show_logs = RunLogStream(str(settings["datastore"]), flow_name, f"argo-{workflow_name}")
         while True:
             current = client.get("Workflow", namespace, workflow_name)
+            show_logs()
             if current is None:
                 gone = f"flowc trigger: Workflow/{workflow_name} was deleted before it finished"
                 print(gone, file=sys.stderr)

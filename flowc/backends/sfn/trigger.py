@@ -53,13 +53,15 @@ def find_state_machine(client: Any, name: str) -> str | None:
     return None
 
 
-def _deployment_of(flow: str, settings: Settings) -> str:
+def _deployment_of(flow: str, settings: Settings) -> tuple[str, str]:
+    """(the state machine's name, the flow's name) of FLOW, a flow file or a deployed name."""
     if flow.endswith(".py") and Path(flow).is_file():
         from flowc.backends.sfn.naming import deployment_name
         from flowc.frontend import build_ir
 
-        return deployment_name(build_ir(flow), settings)
-    return flow
+        ir = build_ir(flow)
+        return deployment_name(ir, settings), ir.name
+    return flow, flow.rsplit("-", 1)[-1]
 
 
 def trigger(flow: str, settings: Settings, options: TriggerOptions) -> int:
@@ -83,12 +85,10 @@ def _trigger(flow: str, settings: Settings, options: TriggerOptions) -> int:
     import boto3
 
     client = boto3.client("stepfunctions")
-    name = _deployment_of(flow, settings)
+    name, flow_name = _deployment_of(flow, settings)
     arn = find_state_machine(client, name)
     if arn is None:
-        print(
-            f"flowc: no state machine {name!r}: run `flowc deploy --target sfn` first", file=sys.stderr
-        )
+        print(f"flowc: no state machine {name!r}: run `flowc deploy --target sfn` first", file=sys.stderr)
         return 1
     parameters = dict(options.params)
     payload = execution_input(parameters, settings.get("datastore"), options.tags)
@@ -98,9 +98,13 @@ def _trigger(flow: str, settings: Settings, options: TriggerOptions) -> int:
     print(f"run id sfn-{execution_name}")
     if not options.wait:
         return 0
+    from flowc.client.follow import RunLogStream
+
+    show_logs = RunLogStream(str(settings.get("datastore")), flow_name, f"sfn-{execution_name}")
     while True:
         described = client.describe_execution(executionArn=started["executionArn"])
         status = described["status"]
+        show_logs()
         if status not in ("RUNNING", "PENDING_REDRIVE"):
             print(f"status {status}")
             if status == "SUCCEEDED":
