@@ -57,7 +57,8 @@ def _epoch_ms(value: Any) -> float | None:
 
 
 def _attempt_facts(record: dict[str, Any]) -> dict[str, Any]:
-    return {key: record.get(key) for key in ("status", "start", "end", "host", "exit_code", "exit_reason")}
+    keys = ("status", "start", "end", "host", "exit_code", "exit_reason", "environment")  # @pypi: name, lock
+    return {key: record.get(key) for key in keys}
 
 
 class UIData:

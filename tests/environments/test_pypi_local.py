@@ -50,6 +50,15 @@ def test_each_step_imports_its_own_version_and_the_client_shows_the_lock(project
     assert [(w["name"], w["version"]) for w in lock["wheels"]] == [("tinypkg", "2.0")]
     assert lock["requirements"] == ["tinypkg==2.0"] and len(lock["wheels"][0]["sha256"]) == 64
     assert run["end"].task.environment is None
+    if executor == "fork":  # flowc ui's task page names the environment and its lock
+        from starlette.testclient import TestClient
+
+        from flowc.ui.app import create_app
+
+        client = TestClient(create_app(str(project / ".flowc")))
+        task = client.get(f"/api/flows/PypiVersionsFlow/runs/{run.id}/steps/second/tasks/second").json()
+        used = task["attempts"][-1]["environment"]
+        assert used["name"] == lock["environment"] and len(used["lock"]) == 64
     # A second run reuses the locks and the installed environments: nothing is resolved again.
     again = flowc(project, "run", "flow.py")
     assert again.returncode == 0, again.stderr

@@ -220,6 +220,11 @@ async function taskPage() {
   parts.push(table(["attempt", "status", "started", "ended", "host", "exit", "reason"], task.attempts.map((a) =>
     el("tr", {}, el("td", { text: a.attempt }), el("td", {}, badge(a.status || "?")), el("td", { text: when(a.start) }),
       el("td", { text: when(a.end) }), el("td", { text: a.host || "—" }), el("td", { text: a.exit_code ?? "—" }), el("td", { text: a.exit_reason || "" }))), { id: "attempts" }));
+  const used = task.attempts.map((a) => a.environment).filter(Boolean).pop();
+  if (used) {  // the @pypi environment (docs/environments.md): flowc env show prints its lock
+    parts.push(el("p", { id: "environment" }, "@pypi environment ", el("code", { text: used.name || "" }),
+      ", lock ", el("code", { text: (used.lock || "").slice(0, 12) })));
+  }
   if (task.exception) {
     parts.push(el("h2", { text: "Exception" }), el("div", { id: "exception", class: "exception" },
       el("p", {}, el("strong", { text: task.exception.type }), ": ", task.exception.message || ""),
