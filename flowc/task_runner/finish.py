@@ -15,18 +15,15 @@ Exit codes: 0 status written, 2 bad arguments, 3 datastore failure.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 
 from flowc.datastore import layout
 from flowc.datastore.storage import Storage, StorageError
-from flowc.ids import argument, check_flow_name, check_run_id
 
 __all__ = ["main", "outcome_from_datastore", "task_counts"]
 
 END_STEP = "end"
-_STATUSES = ("auto", "successful", "failed", "killed")
 
 
 def _tasks(storage: Storage, flow: str, run_id: str) -> tuple[set[str], dict[str, int]]:
@@ -82,35 +79,18 @@ def outcome_from_datastore(storage: Storage, flow: str, run_id: str) -> tuple[st
     return "failed", "the run stopped before its end step ran (see the orchestrator's log)"
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m flowc.task_runner.finish",
-        description="Records how a run ended (status.json), for an orchestrator's exit hook.",
-    )
-    parser.add_argument("--flow", required=True, type=argument(check_flow_name), help="the flow's class name")
-    parser.add_argument("--run-id", required=True, type=argument(check_run_id), help="the run's id")
-    parser.add_argument("--datastore", help="datastore URL (default: FLOWC_DATASTORE, then configuration)")
-    parser.add_argument(
-        "--status", choices=_STATUSES, default="auto", help="the outcome (default: read from the datastore)"
-    )
-    parser.add_argument("--reason", help="why, when --status is given (e.g. the engine's own status)")
-    code = parser.add_mutually_exclusive_group()
-    code.add_argument("--package", help="the code package's SHA-256 (where the exit hooks are found)")
-    code.add_argument("--source", help="the flow file, when there is no code package")
-    return parser
-
-
 def main(argv: Sequence[str]) -> int:
+    from flowc.task_runner.spec import parse_finish_argv
+
     try:
-        args = _parser().parse_args(list(argv))
+        args = parse_finish_argv(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
     from flowc import metadata
     from flowc.datastore.storage import open_storage
     from flowc.task_runner.runner import datastore_url
-    from flowc.task_runner.spec import TaskSpec
 
-    url = datastore_url(TaskSpec(flow=args.flow, step=END_STEP, run_id=args.run_id, datastore=args.datastore))
+    url = datastore_url(args.datastore)
     try:
         storage = open_storage(url)
         recorded = metadata.read_status(storage, args.flow, args.run_id) or {}

@@ -78,10 +78,10 @@ PARAMETERS_ENV = "FLOWC_PARAMETERS"
 _INLINE_PARAMETER_BYTES = 1 << 16
 
 
-def datastore_url(spec: TaskSpec) -> str:
-    """``--datastore``, else ``FLOWC_DATASTORE``, else configuration."""
-    if spec.datastore:
-        return spec.datastore
+def datastore_url(given: str | None) -> str:
+    """``given`` (``--datastore``), else ``FLOWC_DATASTORE``, else configuration."""
+    if given:
+        return given
     if os.environ.get("FLOWC_DATASTORE"):
         return os.environ["FLOWC_DATASTORE"]
     from flowc.config import load_settings
@@ -127,7 +127,7 @@ def run_task(
             from flowc.datastore.storage import open_storage
 
             try:
-                storage = open_storage(datastore_url(spec))
+                storage = open_storage(datastore_url(spec.datastore))
             except ValueError as exc:  # configuration that cannot be used
                 raise BadInput(f"cannot open the datastore: {exc}") from None
         if flow is None:

@@ -1,7 +1,19 @@
-"""The task runner's command line (docs/architecture.md, "Task runner command line").
+"""The command lines of the task runner's three modules (docs/architecture.md, "Task runner command line").
 
-:class:`TaskSpec` is the parsed form; :func:`parse_argv` and :func:`format_argv` convert both
-ways, so launchers build the argv from the same definition the runner parses.
+Every launcher builds them here, and the modules parse them here, from one definition:
+
+* ``python -m flowc.task_runner``: one task (:class:`TaskSpec`, :func:`format_argv`, :func:`parse_argv`);
+* ``python -m flowc.task_runner.region``: a loop's steps in one engine task (:class:`RegionSpec`,
+  :func:`format_region_argv`, :func:`parse_region_argv`);
+* ``python -m flowc.task_runner.finish``: an engine's end-of-run hook (:class:`FinishSpec`,
+  :func:`format_finish_argv`, :func:`parse_finish_argv`).
+
+A value only the engine knows when the task starts (the run id from the engine's run name, the
+foreach index path, the iteration, the attempt) is a :class:`Placeholder` holding the engine's own
+expression: an Argo tag (``{{inputs.parameters.index}}``), a Step Functions JSONPath (``$.index``),
+an Airflow Jinja expression or a token the Airflow DAG's runtime fills. The formatter puts it where
+the value goes and keeps it a :class:`Placeholder`, so a target that must write literals and
+expressions differently (Step Functions' ``States.Array``) can tell them apart.
 """
 
 from __future__ import annotations
@@ -12,7 +24,37 @@ from dataclasses import dataclass
 
 from flowc.ids import argument, check_flow_name, check_run_id, check_step_name, check_tag
 
-__all__ = ["TaskSpec", "build_parser", "format_argv", "parse_argv"]
+__all__ = [
+    "FINISH_STATUSES",
+    "FinishSpec",
+    "Placeholder",
+    "RegionSpec",
+    "TaskSpec",
+    "build_parser",
+    "format_argv",
+    "format_finish_argv",
+    "format_region_argv",
+    "parse_argv",
+    "parse_finish_argv",
+    "parse_region_argv",
+]
+
+#: ``--status`` of the finish command: ``auto`` reads the outcome from the datastore.
+FINISH_STATUSES = ("auto", "successful", "failed", "killed")
+
+
+class Placeholder(str):
+    """A value the engine fills in when the task starts, written in the engine's own syntax.
+
+    It is text (so Argo and Airflow use the argv as it is), of its own type so a target can write
+    it differently from a literal word (Step Functions quotes literals in ``States.Array`` but not
+    its JSONPaths).
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"Placeholder({str.__repr__(self)})"
 
 
 @dataclass(frozen=True)
@@ -32,14 +74,17 @@ class TaskSpec:
         control_file: where to write the control record as JSON, besides the datastore.
         params_file: JSON object of parameter values (start task only).
         tags: user tags recorded on the run when the start task creates the run record.
+
+    A launcher may give ``run_id``, ``index_path``, ``iteration``, ``attempt`` (and any other
+    text) as a :class:`Placeholder`; such a spec is only formatted, never run.
     """
 
     flow: str
     step: str
     run_id: str
-    index_path: tuple[int, ...] = ()
-    iteration: int = 0
-    attempt: int | None = None
+    index_path: tuple[int, ...] | Placeholder = ()
+    iteration: int | Placeholder = 0
+    attempt: int | Placeholder | None = None
     source: str | None = None
     package: str | None = None
     datastore: str | None = None
@@ -51,6 +96,8 @@ class TaskSpec:
     def task_id(self) -> str:
         from flowc.datastore.layout import task_id
 
+        if isinstance(self.index_path, Placeholder) or isinstance(self.iteration, Placeholder):
+            raise ValueError(f"task {self.step!r} has no id before its engine fills its placeholders")
         return task_id(self.step, self.index_path, self.iteration)
 
     @property
@@ -58,6 +105,113 @@ class TaskSpec:
         return f"{self.flow}/{self.run_id}/{self.step}/{self.task_id}"
 
 
+@dataclass(frozen=True)
+class RegionSpec:
+    """A loop's steps run by one engine task (:mod:`flowc.task_runner.region`).
+
+    Attributes:
+        task: the task the region starts at (its ``step`` is ``--entry``); its index path, code,
+            datastore and tags are every step's, and its ``control_file`` receives the control
+            record of the step that leaves the region.
+        steps: the region's steps.
+        retries: ``(step, times, seconds between attempts)`` of each step with ``@retry``.
+    """
+
+    task: TaskSpec
+    steps: tuple[str, ...]
+    retries: tuple[tuple[str, int, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class FinishSpec:
+    """An engine's end-of-run hook (:mod:`flowc.task_runner.finish`).
+
+    Attributes:
+        flow: the flow's class name.
+        run_id: the run's id.
+        datastore: datastore URL; None uses ``FLOWC_DATASTORE`` then configuration.
+        package: the code package's SHA-256 (the bootstrap finds flowc in it; the exit hooks are
+            found in it).
+        source: the flow file, when there is no code package (where the exit hooks are found).
+        status: the outcome; ``auto`` reads it from the datastore.
+        reason: why, e.g. the engine's own status.
+    """
+
+    flow: str
+    run_id: str
+    datastore: str | None = None
+    package: str | None = None
+    source: str | None = None
+    status: str = "auto"
+    reason: str | None = None
+
+
+def _word(value: int | str) -> str:
+    """A value as one argv word; a :class:`Placeholder` stays one."""
+    return value if isinstance(value, str) else str(value)
+
+
+def _index_text(path: tuple[int, ...] | Placeholder) -> str:
+    return path if isinstance(path, Placeholder) else ",".join(str(i) for i in path)
+
+
+def format_argv(spec: TaskSpec) -> list[str]:
+    """The command-line arguments (after ``python -m flowc.task_runner``) that describe ``spec``."""
+    argv = ["--flow", spec.flow, "--step", spec.step, "--run-id", spec.run_id]
+    return argv + _task_options(spec)
+
+
+def _task_options(spec: TaskSpec) -> list[str]:
+    """Every option of ``spec`` after the flow, step and run id (shared with the region's argv)."""
+    argv: list[str] = []
+    if spec.index_path:
+        argv += ["--index", _index_text(spec.index_path)]
+    if spec.iteration or isinstance(spec.iteration, Placeholder):
+        argv += ["--iteration", _word(spec.iteration)]
+    if spec.attempt is not None:
+        argv += ["--attempt", _word(spec.attempt)]
+    if spec.source is not None:
+        argv += ["--source", spec.source]
+    if spec.package is not None:
+        argv += ["--package", spec.package]
+    if spec.datastore is not None:
+        argv += ["--datastore", spec.datastore]
+    if spec.control_file is not None:
+        argv += ["--control-file", spec.control_file]
+    if spec.params_file is not None:
+        argv += ["--params-file", spec.params_file]
+    for tag in spec.tags:
+        argv += ["--tag", tag]
+    return argv
+
+
+def format_region_argv(region: RegionSpec) -> list[str]:
+    """The arguments (after ``python -m flowc.task_runner.region``) that describe ``region``."""
+    task = region.task
+    argv = ["--flow", task.flow, "--run-id", task.run_id, "--entry", task.step]
+    argv += ["--steps", ",".join(region.steps)]
+    for step, times, seconds in region.retries:
+        argv += ["--retry", f"{step}={times}:{seconds:g}"]
+    return argv + _task_options(task)
+
+
+def format_finish_argv(spec: FinishSpec) -> list[str]:
+    """The arguments (after ``python -m flowc.task_runner.finish``) that describe ``spec``."""
+    argv = ["--flow", spec.flow, "--run-id", spec.run_id]
+    if spec.package is not None:
+        argv += ["--package", spec.package]
+    if spec.source is not None:
+        argv += ["--source", spec.source]
+    if spec.datastore is not None:
+        argv += ["--datastore", spec.datastore]
+    if spec.status != "auto":
+        argv += ["--status", spec.status]
+    if spec.reason is not None:
+        argv += ["--reason", spec.reason]
+    return argv
+
+
+# ---- parsing ---------------------------------------------------------------------------------
 def _index_path(text: str) -> tuple[int, ...]:
     if not text:
         return ()
@@ -80,19 +234,30 @@ def _natural(text: str) -> int:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m flowc.task_runner",
-        description="Runs one task of one step of a flow against a datastore (exit codes: 0 success, "
-        "1 the step raised, 2 bad input, 3 datastore failure, 4 killed by @timeout).",
-    )
+def _retry_rule(text: str) -> tuple[str, int, float]:
+    name, _, rule = text.partition("=")
+    times, _, seconds = rule.partition(":")
+    try:
+        return check_step_name(name), _natural(times), float(seconds or 0)
+    except (ValueError, argparse.ArgumentTypeError):
+        raise argparse.ArgumentTypeError(f"--retry {text!r}: expected STEP=TIMES:SECONDS") from None
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--flow", required=True, type=argument(check_flow_name), help="the flow's class name")
-    parser.add_argument("--step", required=True, type=argument(check_step_name), help="the step to run")
     parser.add_argument("--run-id", required=True, type=argument(check_run_id), help="the run's id")
+
+
+def _add_task_options(parser: argparse.ArgumentParser, step_option: str) -> None:
+    """The options of :func:`_task_options` (``step_option``: ``--step``, or the region's ``--entry``)."""
+    help_text = "the step to run" if step_option == "--step" else "the step the loop is entered at"
+    parser.add_argument(
+        step_option, dest="step", required=True, type=argument(check_step_name), help=help_text
+    )
     parser.add_argument("--index", type=_index_path, default=(), help="foreach index path, e.g. 3,1")
     parser.add_argument("--iteration", type=_natural, default=0, help="loop iteration (default 0)")
     parser.add_argument("--attempt", type=_natural, default=None, help="attempt number (default: next free)")
-    code = parser.add_mutually_exclusive_group(required=True)
+    code = parser.add_mutually_exclusive_group(required=step_option == "--step")
     code.add_argument("--source", help="the flow file")
     code.add_argument("--package", help="SHA-256 of the code package in the datastore")
     parser.add_argument("--datastore", help="datastore URL (default: FLOWC_DATASTORE, then configuration)")
@@ -101,12 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--tag", action="append", default=[], type=argument(check_tag), help="a run tag (repeatable)"
     )
-    return parser
 
 
-def parse_argv(argv: Sequence[str]) -> TaskSpec:
-    """The :class:`TaskSpec` of a command line; exits with code 2 (argparse) when it is malformed."""
-    args = build_parser().parse_args(list(argv))
+def _task_spec(args: argparse.Namespace) -> TaskSpec:
     return TaskSpec(
         flow=args.flow,
         step=args.step,
@@ -123,25 +285,64 @@ def parse_argv(argv: Sequence[str]) -> TaskSpec:
     )
 
 
-def format_argv(spec: TaskSpec) -> list[str]:
-    """The command-line arguments (after ``python -m flowc.task_runner``) that describe ``spec``."""
-    argv = ["--flow", spec.flow, "--step", spec.step, "--run-id", spec.run_id]
-    if spec.index_path:
-        argv += ["--index", ",".join(str(i) for i in spec.index_path)]
-    if spec.iteration:
-        argv += ["--iteration", str(spec.iteration)]
-    if spec.attempt is not None:
-        argv += ["--attempt", str(spec.attempt)]
-    if spec.source is not None:
-        argv += ["--source", spec.source]
-    if spec.package is not None:
-        argv += ["--package", spec.package]
-    if spec.datastore is not None:
-        argv += ["--datastore", spec.datastore]
-    if spec.control_file is not None:
-        argv += ["--control-file", spec.control_file]
-    if spec.params_file is not None:
-        argv += ["--params-file", spec.params_file]
-    for tag in spec.tags:
-        argv += ["--tag", tag]
-    return argv
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m flowc.task_runner",
+        description="Runs one task of one step of a flow against a datastore (exit codes: 0 success, "
+        "1 the step raised, 2 bad input, 3 datastore failure, 4 killed by @timeout).",
+    )
+    _add_run_options(parser)
+    _add_task_options(parser, "--step")
+    return parser
+
+
+def parse_argv(argv: Sequence[str]) -> TaskSpec:
+    """The :class:`TaskSpec` of a command line; exits with code 2 (argparse) when it is malformed."""
+    return _task_spec(build_parser().parse_args(list(argv)))
+
+
+def parse_region_argv(argv: Sequence[str]) -> RegionSpec:
+    """The :class:`RegionSpec` of a command line; exits with code 2 (argparse) when it is malformed."""
+    parser = argparse.ArgumentParser(
+        prog="python -m flowc.task_runner.region",
+        description="Runs a loop's steps, one task-runner process per step and iteration, until a "
+        "control record leaves the loop.",
+    )
+    _add_run_options(parser)
+    _add_task_options(parser, "--entry")
+    parser.add_argument("--steps", required=True, help="the loop's steps, comma-separated")
+    parser.add_argument(
+        "--retry", action="append", default=[], type=_retry_rule, metavar="STEP=TIMES:SECONDS"
+    )
+    args = parser.parse_args(list(argv))
+    steps = tuple(s for s in args.steps.split(",") if s)
+    if args.step not in steps:
+        parser.error(f"--entry {args.step!r} is not one of --steps {','.join(steps)}")
+    return RegionSpec(task=_task_spec(args), steps=steps, retries=tuple(args.retry))
+
+
+def parse_finish_argv(argv: Sequence[str]) -> FinishSpec:
+    """The :class:`FinishSpec` of a command line; exits with code 2 (argparse) when it is malformed."""
+    parser = argparse.ArgumentParser(
+        prog="python -m flowc.task_runner.finish",
+        description="Records how a run ended (status.json), for an orchestrator's exit hook.",
+    )
+    _add_run_options(parser)
+    parser.add_argument("--datastore", help="datastore URL (default: FLOWC_DATASTORE, then configuration)")
+    parser.add_argument(
+        "--status", choices=FINISH_STATUSES, default="auto", help="the outcome (default: from the datastore)"
+    )
+    parser.add_argument("--reason", help="why, when --status is given (e.g. the engine's own status)")
+    code = parser.add_mutually_exclusive_group()
+    code.add_argument("--package", help="the code package's SHA-256 (where the exit hooks are found)")
+    code.add_argument("--source", help="the flow file, when there is no code package")
+    args = parser.parse_args(list(argv))
+    return FinishSpec(
+        flow=args.flow,
+        run_id=args.run_id,
+        datastore=args.datastore,
+        package=args.package,
+        source=args.source,
+        status=args.status,
+        reason=args.reason,
+    )

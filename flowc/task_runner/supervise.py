@@ -172,7 +172,7 @@ def _judge(spec: TaskSpec, code: int, stopped: bool = False, memory: MemoryState
 
     address = TaskAddress(spec.flow, spec.run_id, spec.step, spec.task_id)
     try:
-        storage = open_storage(datastore_url(spec))
+        storage = open_storage(datastore_url(spec.datastore))
         if code == EXIT_OK and storage.exists(address.task_key):
             return EXIT_OK
         # Best effort from here on: a datastore that is down must not hold the task's end for long.

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from flowc.task_runner.region import parse_args
+from flowc.task_runner.spec import parse_region_argv
 from tests.conformance.artifacts import collect_artifacts
 
 LOOP_WITH_FLAKY_STEP = """
@@ -85,11 +85,11 @@ def test_region_without_retry_returns_the_failing_step_exit_code(tmp_path: Path)
 
 
 def test_region_argv_is_checked() -> None:
-    spec = parse_args(
+    spec = parse_region_argv(
         ["--flow", "F", "--run-id", "r", "--entry", "b", "--steps", "a,b", "--retry", "a=2:1.5"]
     )
-    assert spec.steps == ("a", "b") and spec.retries == {"a": (2, 1.5)} and spec.iteration == 0
+    assert spec.steps == ("a", "b") and spec.retries == (("a", 2, 1.5),) and spec.task.iteration == 0
     with pytest.raises(SystemExit):
-        parse_args(["--flow", "F", "--run-id", "r", "--entry", "c", "--steps", "a,b"])
+        parse_region_argv(["--flow", "F", "--run-id", "r", "--entry", "c", "--steps", "a,b"])
     with pytest.raises(SystemExit):
-        parse_args(["--flow", "F", "--run-id", "r", "--entry", "a", "--steps", "a", "--retry", "a=x"])
+        parse_region_argv(["--flow", "F", "--run-id", "r", "--entry", "a", "--steps", "a", "--retry", "a=x"])

@@ -20,6 +20,7 @@ from flowc.backends.launch import TaskLaunch
 from flowc.backends.pod import SHM_VOLUME, PodSpec, env_value, pod_spec
 from flowc.ir import FlowIR, Step
 from flowc.parameter_values import OBJECTS_KEY
+from flowc.task_runner.spec import FinishSpec, Placeholder, TaskSpec, format_argv, format_finish_argv
 
 __all__ = [
     "BOOTSTRAP_PARAMETER",
@@ -52,28 +53,30 @@ OWN_PARAMETERS = (PACKAGE_PARAMETER, DATASTORE_PARAMETER, OBJECTS_PARAMETER, BOO
 BRACE_ESCAPE = "\\u007b"
 
 
+#: The run id of every task: Argo's workflow name, as flowc names an Argo run (docs/architecture.md).
+RUN_ID = Placeholder("argo-{{workflow.name}}")
+#: The code package and datastore every task gets: workflow parameters (deploy and trigger fill them).
+PACKAGE = Placeholder("{{workflow.parameters." + PACKAGE_PARAMETER + "}}")
+DATASTORE = Placeholder("{{workflow.parameters." + DATASTORE_PARAMETER + "}}")
+
+
 def _argv(
     ir: FlowIR, step: Step, *, indexed: bool, iterated: bool, has_parameters: bool, exports_control: bool
 ) -> list[str]:
-    argv = [
-        "--flow", ir.name,
-        "--step", step.name,
-        "--run-id", "argo-{{workflow.name}}",
-        "--package", "{{workflow.parameters." + PACKAGE_PARAMETER + "}}",
-        "--datastore", "{{workflow.parameters." + DATASTORE_PARAMETER + "}}",
-    ]  # fmt: skip
-    if exports_control:
-        argv += ["--control-file", CONTROL_PATH]
-    if indexed:
-        argv += ["--index", "{{inputs.parameters.index}}"]
-    if iterated:
-        argv += ["--iteration", "{{inputs.parameters.iteration}}"]
-    if step.retry is not None:
+    spec = TaskSpec(
+        flow=ir.name,
+        step=step.name,
+        run_id=RUN_ID,
+        index_path=Placeholder("{{inputs.parameters.index}}") if indexed else (),
+        iteration=Placeholder("{{inputs.parameters.iteration}}") if iterated else 0,
         # Argo numbers retries from 0, as the datastore numbers attempts.
-        argv += ["--attempt", "{{retries}}"]
-    if has_parameters:
-        argv += ["--params-file", PARAMETERS_PATH]
-    return argv
+        attempt=Placeholder("{{retries}}") if step.retry is not None else None,
+        package=PACKAGE,
+        datastore=DATASTORE,
+        control_file=CONTROL_PATH if exports_control else None,
+        params_file=PARAMETERS_PATH if has_parameters else None,
+    )
+    return format_argv(spec)
 
 
 def _parameter_value(name: str, deferred: bool) -> str:
@@ -220,13 +223,15 @@ def exit_handler_template(
     dropped = ("resources", "volumeMounts")
     container = {key: value for key, value in end_template["container"].items() if key not in dropped}
     container["command"] = launch.command("flowc.task_runner.finish")
-    container["args"] = [
-        "--flow", ir.name,
-        "--run-id", "argo-{{workflow.name}}",
-        "--package", "{{workflow.parameters." + PACKAGE_PARAMETER + "}}",
-        "--datastore", "{{workflow.parameters." + DATASTORE_PARAMETER + "}}",
-        "--reason", "workflow {{workflow.status}}",
-    ]  # fmt: skip
+    container["args"] = format_finish_argv(
+        FinishSpec(
+            flow=ir.name,
+            run_id=RUN_ID,
+            package=PACKAGE,
+            datastore=DATASTORE,
+            reason=Placeholder("workflow {{workflow.status}}"),
+        )
+    )
     template: dict[str, Any] = {"name": name, "container": container}
     for key in ("nodeSelector", "tolerations", "serviceAccountName"):
         if key in end_template:

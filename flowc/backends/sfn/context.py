@@ -37,7 +37,8 @@ class Lowering:
         bucket: the S3 bucket of the datastore.
         prefix: the datastore's key prefix inside the bucket (``""`` or ``"some/prefix/"``).
         datastore: the datastore URL given to every task.
-        code_args: ``--source FILE`` or ``--package SHA``.
+        source: the flow file's name (``--source``) when compiled without a code package.
+        package: the code package's SHA-256 (``--package``).
         launch: how every Batch job's command starts (:mod:`flowc.backends.launch`).
         job_queue: the Batch job queue.
         job_definition: the flow's Batch job definition name.
@@ -52,7 +53,8 @@ class Lowering:
     bucket: str
     prefix: str
     datastore: str
-    code_args: tuple[str, ...]
+    source: str | None
+    package: str | None
     launch: TaskLaunch
     job_queue: str
     job_definition: str

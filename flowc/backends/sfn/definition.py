@@ -92,15 +92,13 @@ def lowering_for(ir: FlowIR, settings: Settings, options: CompileOptions) -> Low
 
     bucket, prefix = parse_s3_url(datastore)
     package = options.package_sha
-    code_args = (
-        ("--package", str(package)) if package else ("--source", os.path.basename(ir.source_file))
-    )
     return Lowering(
         flow=ir.name,
         bucket=bucket,
         prefix=f"{prefix}/" if prefix else "",
         datastore=datastore,
-        code_args=code_args,
+        source=None if package else os.path.basename(ir.source_file),
+        package=str(package) if package else None,
         launch=task_launch(settings, from_package=bool(package)),
         job_queue=str(settings.get("batch.job_queue") or DEFAULT_JOB_QUEUE),
         job_definition=job_definition_name(ir, settings),

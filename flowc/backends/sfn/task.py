@@ -22,16 +22,20 @@ from flowc.backends.sfn.intrinsics import quote
 from flowc.backends.sfn.naming import job_name
 from flowc.environments.spec import step_variables
 from flowc.ir import Step
+from flowc.task_runner.spec import FinishSpec, Placeholder, TaskSpec, format_argv, format_finish_argv
 
 __all__ = [
     "BATCH_MIN_TIMEOUT",
     "QUEUE_ALLOWANCE",
+    "RUN_ID",
     "batch_api_retry",
     "batch_timeout",
     "finish_state",
     "task_state",
 ]
 
+#: Every task's run id: the run context's (flowc.backends.sfn.context).
+RUN_ID = Placeholder("$.run_id")
 #: Batch refuses ``attemptDurationSeconds`` under 60.
 BATCH_MIN_TIMEOUT = 60
 #: Batch's ``attemptDurationSeconds`` counts from the job's start, but a Task state's
@@ -42,15 +46,25 @@ BATCH_MIN_TIMEOUT = 60
 QUEUE_ALLOWANCE = 24 * 3600
 
 
+def states_array(command: list[str]) -> str:
+    """``States.Array(...)`` of a command: literal words quoted, :class:`Placeholder` paths as they are."""
+    parts = [word if isinstance(word, Placeholder) else quote(word) for word in command]
+    return f"States.Array({', '.join(parts)})"
+
+
 def command_expression(step: Step, lowering: Lowering) -> str:
     """``States.Array(...)``: the task runner's argv with the run id, index path and iteration."""
-    words = [*lowering.launch.command(), "--flow", lowering.flow, "--step", step.name]
-    parts = [quote(w) for w in words]
-    parts += [quote("--run-id"), "$.run_id", quote("--iteration"), "$.iteration"]
-    if step.foreach_depth:
-        parts += [quote("--index"), "$.index"]
-    parts += [quote(w) for w in (*lowering.code_args, "--datastore", lowering.datastore)]
-    return f"States.Array({', '.join(parts)})"
+    spec = TaskSpec(
+        flow=lowering.flow,
+        step=step.name,
+        run_id=RUN_ID,
+        index_path=Placeholder("$.index") if step.foreach_depth else (),
+        iteration=Placeholder("$.iteration"),
+        source=lowering.source,
+        package=lowering.package,
+        datastore=lowering.datastore,
+    )
+    return states_array([*lowering.launch.command(), *format_argv(spec)])
 
 
 def batch_timeout(step: Step) -> int | None:
@@ -154,13 +168,15 @@ def finish_state(lowering: Lowering, error_path: str | None, *, with_code: bool 
     the bootstrap to find flowc in and, ``with_code``, for what runs after the end (exit hooks).
     No parameters, no resources.
     """
-    words = [*lowering.launch.command("flowc.task_runner.finish"), "--flow", lowering.flow, "--run-id"]
-    parts = [*(quote(w) for w in words), "$.run_id"]
-    if with_code or lowering.code_args[0] == "--package":
-        parts += [quote(w) for w in lowering.code_args]
-    parts += [quote("--datastore"), quote(lowering.datastore)]
-    if error_path is not None:
-        parts += [quote("--reason"), f"{error_path}.Error"]
+    spec = FinishSpec(
+        flow=lowering.flow,
+        run_id=RUN_ID,
+        package=lowering.package,
+        source=lowering.source if with_code else None,
+        datastore=lowering.datastore,
+        reason=None if error_path is None else Placeholder(f"{error_path}.Error"),
+    )
+    command = [*lowering.launch.command("flowc.task_runner.finish"), *format_finish_argv(spec)]
     return {
         "Type": "Task",
         "Resource": "arn:aws:states:::batch:submitJob.sync",
@@ -168,7 +184,7 @@ def finish_state(lowering: Lowering, error_path: str | None, *, with_code: bool 
             "JobName": job_name(lowering.job_name_prefix, "finish"),
             "JobQueue": lowering.job_queue,
             "JobDefinition": lowering.job_definition,
-            "ContainerOverrides": {"Command.$": f"States.Array({', '.join(parts)})"},
+            "ContainerOverrides": {"Command.$": states_array(command)},
         },
         "ResultPath": None,
         "Retry": [batch_api_retry()],

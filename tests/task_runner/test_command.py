@@ -1,0 +1,72 @@
+"""The task runner's command lines: one formatter and one parser per module, engine placeholders."""
+
+from __future__ import annotations
+
+import pytest
+
+from flowc.task_runner.spec import (
+    FinishSpec,
+    Placeholder,
+    RegionSpec,
+    TaskSpec,
+    format_argv,
+    format_finish_argv,
+    format_region_argv,
+    parse_argv,
+    parse_finish_argv,
+    parse_region_argv,
+)
+
+TASK = TaskSpec(
+    flow="F",
+    step="b",
+    run_id="r1",
+    index_path=(3, 1),
+    iteration=2,
+    attempt=1,
+    package="ab" * 32,
+    datastore="s3://bucket/prefix",
+    control_file="/tmp/c.json",
+    tags=("x", "y z"),
+)
+
+
+def test_every_command_line_reads_back_as_it_was_written() -> None:
+    assert parse_argv(format_argv(TASK)) == TASK
+    region = RegionSpec(task=TASK, steps=("a", "b"), retries=(("a", 2, 1.5), ("b", 1, 0.0)))
+    assert parse_region_argv(format_region_argv(region)) == region
+    finish = FinishSpec(flow="F", run_id="r1", datastore="/d", package="p", status="failed", reason="why")
+    assert parse_finish_argv(format_finish_argv(finish)) == finish
+
+
+def test_placeholders_take_the_place_of_the_values_and_stay_placeholders() -> None:
+    spec = TaskSpec(
+        flow="F",
+        step="b",
+        run_id=Placeholder("$.run_id"),
+        index_path=Placeholder("$.index"),
+        iteration=Placeholder("$.iteration"),
+        attempt=Placeholder("{{retries}}"),
+        source="f.py",
+    )
+    argv = format_argv(spec)
+    assert argv == [
+        "--flow", "F", "--step", "b", "--run-id", "$.run_id", "--index", "$.index",
+        "--iteration", "$.iteration", "--attempt", "{{retries}}", "--source", "f.py",
+    ]  # fmt: skip
+    placeholders = [word for word in argv if isinstance(word, Placeholder)]
+    assert placeholders == ["$.run_id", "$.index", "$.iteration", "{{retries}}"]
+    # Once the engine has filled them in, the runner reads the values.
+    filled = {"$.run_id": "sfn-x", "$.index": "4", "$.iteration": "0", "{{retries}}": "2"}
+    parsed = parse_argv([filled.get(word, word) for word in argv])
+    assert (parsed.run_id, parsed.index_path, parsed.iteration, parsed.attempt) == ("sfn-x", (4,), 0, 2)
+
+
+def test_a_spec_with_placeholders_has_no_task_id() -> None:
+    with pytest.raises(ValueError, match="placeholders"):
+        _ = TaskSpec(flow="F", step="b", run_id="r", index_path=Placeholder("$.index")).task_id
+
+
+def test_a_region_entry_must_be_one_of_its_steps() -> None:
+    with pytest.raises(SystemExit):
+        parse_region_argv(["--flow", "F", "--run-id", "r", "--entry", "c", "--steps", "a,b"])
