@@ -188,8 +188,10 @@ def _run_exit_hooks(ir: FlowIR, options: LaunchOptions, run_id: str, datastore: 
     import subprocess
     import sys
 
-    argv = [sys.executable, "-m", "flowc.task_runner.hooks", "--flow", ir.name, "--run-id", run_id,
-            "--source", os.path.abspath(options.flow_path), "--datastore", datastore]  # fmt: skip
+    from flowc.task_runner.spec import FinishSpec, format_finish_argv
+
+    spec = FinishSpec(ir.name, run_id, source=os.path.abspath(options.flow_path), datastore=datastore)
+    argv = [sys.executable, "-m", "flowc.task_runner.hooks", *format_finish_argv(spec)]
     subprocess.run(argv, env={**os.environ, **options.env}, check=False)
 
 

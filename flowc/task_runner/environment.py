@@ -43,7 +43,7 @@ def enter_step_environment(spec: TaskSpec, module: str, argv: Sequence[str]) -> 
     from flowc.task_runner.runner import datastore_url
 
     try:
-        storage = open_storage(datastore_url(spec))
+        storage = open_storage(datastore_url(spec.datastore))
         if spec.package:
             lock_sha = json.loads(bytes(storage.read(deployed_locks_key(spec.package))))[name]
             lock = lock_from_bytes(storage.read(object_key(lock_sha)))
@@ -74,7 +74,7 @@ def _declared_environment(spec: TaskSpec) -> str | None:
             from flowc.task_runner.loading import find_flow_file
             from flowc.task_runner.runner import datastore_url
 
-            folder = materialize_package(open_storage(datastore_url(spec)), spec.package)
+            folder = materialize_package(open_storage(datastore_url(spec.datastore)), spec.package)
             path = find_flow_file(folder, spec.flow)
         else:
             return None

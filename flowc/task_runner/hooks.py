@@ -18,14 +18,11 @@ Exit codes of ``python -m flowc.task_runner.hooks``: 0 (whatever the hooks did),
 
 from __future__ import annotations
 
-import argparse
 import inspect
 import os
 import sys
 from collections.abc import Sequence
 from typing import Any
-
-from flowc.ids import argument, check_flow_name, check_run_id
 
 __all__ = ["after_run", "hook_names", "main", "run_exit_hooks"]
 
@@ -126,31 +123,23 @@ def after_run(
         _say(f"exit hooks of run {flow_name}/{run_id} not run: {type(exc).__name__}: {exc}")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m flowc.task_runner.hooks",
-        description="Runs a finished run's exit hooks (its status read from status.json).",
-    )
-    parser.add_argument("--flow", required=True, type=argument(check_flow_name), help="the flow's class name")
-    parser.add_argument("--run-id", required=True, type=argument(check_run_id), help="the run's id")
-    parser.add_argument("--datastore", help="datastore URL (default: FLOWC_DATASTORE, then configuration)")
-    code = parser.add_mutually_exclusive_group(required=True)
-    code.add_argument("--source", help="the flow file")
-    code.add_argument("--package", help="the code package's SHA-256")
-    return parser
-
-
 def main(argv: Sequence[str]) -> int:
+    from flowc.task_runner.spec import parse_finish_argv
+
     try:
-        args = _parser().parse_args(list(argv))
+        # The end-of-run command's line (flowc.task_runner.spec.FinishSpec): --status and --reason
+        # are not read here, the status is the one status.json records.
+        args = parse_finish_argv(argv, prog="python -m flowc.task_runner.hooks")
     except SystemExit as exc:
         return int(exc.code or 0)
+    if not args.package and not args.source:
+        _say("give the flow's code with --source FILE or --package SHA256")
+        return 2
     from flowc import metadata
     from flowc.datastore.storage import StorageError, open_storage
     from flowc.task_runner.runner import datastore_url
-    from flowc.task_runner.spec import TaskSpec
 
-    url = datastore_url(TaskSpec(flow=args.flow, step="end", run_id=args.run_id, datastore=args.datastore))
+    url = datastore_url(args.datastore)
     try:
         record = metadata.read_status(open_storage(url), args.flow, args.run_id)
     except StorageError as exc:

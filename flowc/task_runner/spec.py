@@ -6,7 +6,8 @@ Every launcher builds them here, and the modules parse them here, from one defin
 * ``python -m flowc.task_runner.region``: a loop's steps in one engine task (:class:`RegionSpec`,
   :func:`format_region_argv`, :func:`parse_region_argv`);
 * ``python -m flowc.task_runner.finish``: an engine's end-of-run hook (:class:`FinishSpec`,
-  :func:`format_finish_argv`, :func:`parse_finish_argv`).
+  :func:`format_finish_argv`, :func:`parse_finish_argv`); ``python -m flowc.task_runner.hooks``
+  (the local runtime's exit hooks) reads the same line.
 
 A value only the engine knows when the task starts (the run id from the engine's run name, the
 foreach index path, the iteration, the attempt) is a :class:`Placeholder` holding the engine's own
@@ -321,10 +322,13 @@ def parse_region_argv(argv: Sequence[str]) -> RegionSpec:
     return RegionSpec(task=_task_spec(args), steps=steps, retries=tuple(args.retry))
 
 
-def parse_finish_argv(argv: Sequence[str]) -> FinishSpec:
-    """The :class:`FinishSpec` of a command line; exits with code 2 (argparse) when it is malformed."""
+def parse_finish_argv(argv: Sequence[str], prog: str = "python -m flowc.task_runner.finish") -> FinishSpec:
+    """The :class:`FinishSpec` of a command line; exits with code 2 (argparse) when it is malformed.
+
+    ``python -m flowc.task_runner.hooks`` (a finished run's exit hooks) reads the same line.
+    """
     parser = argparse.ArgumentParser(
-        prog="python -m flowc.task_runner.finish",
+        prog=prog,
         description="Records how a run ended (status.json), for an orchestrator's exit hook.",
     )
     _add_run_options(parser)
