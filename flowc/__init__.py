@@ -13,6 +13,7 @@ from typing import Any
 __all__ = [
     "Config",
     "DataArtifact",
+    "Deployer",
     "Flow",
     "FlowMutator",
     "FlowSpec",
@@ -98,6 +99,7 @@ _EXPORTS = {
         )
     },
     "Runner": "flowc.runner_api",
+    "Deployer": "flowc.deployer_api",
     **{
         name: "flowc.client"
         for name in (

@@ -15,7 +15,7 @@ the local runtime owns signal handlers, forks and its console, none of which bel
 interpreter. ``Runner(...)`` keyword arguments are options of every command (``datastore``,
 ``max_workers``, ``executor``, ``branch``, ...); ``run(...)`` takes more options (``tags``, ...) and
 the flow's parameters, which travel typed through a ``--params-file`` (``alpha=3`` is the integer
-3, ``config={"a": 1}`` a dict). Metaflow's ``Deployer`` has no counterpart yet.
+3, ``config={"a": 1}`` a dict). Deployed flows: :mod:`flowc.deployer_api` (``Deployer``).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ExecutingRun", "Runner"]
+__all__ = ["ExecutingRun", "Runner", "option_words", "run_command"]
 
 #: Keyword arguments that are command options rather than flow parameters (``tags`` is Metaflow's
 #: spelling of the repeatable ``--tag``; ``with_``/``decospecs`` of ``--with``).
@@ -140,7 +140,7 @@ class Runner:
         datastore = self._datastore(options.get("datastore"))
         argv = [sys.executable, "-m", "flowc", command, self.flow_file, *words]
         argv += ["--datastore", datastore, "--run-id-file", str(run_id_file)]
-        argv += _option_words({k: v for k, v in options.items() if k != "datastore"})
+        argv += option_words({k: v for k, v in options.items() if k != "datastore"})
         returncode, out, err = self._execute(argv)
         run = None
         run_id = run_id_file.read_text().strip() if run_id_file.exists() else ""
@@ -160,37 +160,45 @@ class Runner:
         return url if url.startswith("s3://") else str((self.cwd / url).resolve())
 
     def _execute(self, argv: list[str]) -> tuple[int, str, str]:
-        process = subprocess.Popen(
-            argv, cwd=self.cwd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        captured: dict[str, list[str]] = {"stdout": [], "stderr": []}
-
-        def copy(stream: Any, name: str) -> None:
-            echo = getattr(sys, name) if self.show_output else None
-            for line in stream:
-                captured[name].append(line)
-                if echo is not None:
-                    echo.write(line)
-                    echo.flush()
-
-        readers = [
-            threading.Thread(target=copy, args=(process.stdout, "stdout"), daemon=True),
-            threading.Thread(target=copy, args=(process.stderr, "stderr"), daemon=True),
-        ]
-        for reader in readers:
-            reader.start()
-        try:
-            returncode = process.wait()
-        except BaseException:  # Ctrl-C in a notebook: stop the run too (the runtime ends its tasks)
-            process.terminate()
-            process.wait()
-            raise
-        for reader in readers:
-            reader.join()
-        return returncode, "".join(captured["stdout"]), "".join(captured["stderr"])
+        return run_command(argv, self.cwd, self.env, self.show_output)
 
 
-def _option_words(options: Mapping[str, Any]) -> list[str]:
+def run_command(
+    argv: list[str], cwd: str | os.PathLike[str], env: Mapping[str, str], show_output: bool
+) -> tuple[int, str, str]:
+    """Runs ``argv`` (the CLI) in a child process: (exit code, stdout, stderr), both also printed
+    here as they come with ``show_output``. Ctrl-C here stops the child too."""
+    process = subprocess.Popen(
+        argv, cwd=cwd, env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    captured: dict[str, list[str]] = {"stdout": [], "stderr": []}
+
+    def copy(stream: Any, name: str) -> None:
+        echo = getattr(sys, name) if show_output else None
+        for line in stream:
+            captured[name].append(line)
+            if echo is not None:
+                echo.write(line)
+                echo.flush()
+
+    readers = [
+        threading.Thread(target=copy, args=(process.stdout, "stdout"), daemon=True),
+        threading.Thread(target=copy, args=(process.stderr, "stderr"), daemon=True),
+    ]
+    for reader in readers:
+        reader.start()
+    try:
+        returncode = process.wait()
+    except BaseException:  # Ctrl-C in a notebook: stop the command too
+        process.terminate()
+        process.wait()
+        raise
+    for reader in readers:
+        reader.join()
+    return returncode, "".join(captured["stdout"]), "".join(captured["stderr"])
+
+
+def option_words(options: Mapping[str, Any]) -> list[str]:
     """``max_workers=4`` -> ``--max-workers 4``; True -> the bare flag; a list -> the option repeated."""
     words: list[str] = []
     for key, value in options.items():

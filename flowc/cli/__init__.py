@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-__all__ = ["COMMANDS", "main", "main_for_flow_file"]
+__all__ = ["COMMANDS", "command_options", "main", "main_for_flow_file"]
 
 #: command -> (module, takes a flow file as its first argument)
 COMMANDS: dict[str, tuple[str, bool]] = {
@@ -81,6 +81,13 @@ def _parser(command: str | None, argv: list[str]) -> tuple[argparse.ArgumentPars
         if name == command:
             chosen = command_parser
     return parser, chosen
+
+
+def command_options(argv: Sequence[str]) -> frozenset[str]:
+    """The ``--options`` the command ``argv[0]`` takes with this command line (its target's too):
+    what :mod:`flowc.deployer_api` may pass it."""
+    _, command_parser = _parser(argv[0], list(argv))
+    return frozenset(option for option in command_parser._option_string_actions if option.startswith("--"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
