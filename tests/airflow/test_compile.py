@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from pathlib import Path
@@ -22,9 +21,8 @@ from flowc.frontend import build_ir
 from flowc.frontend.diagnostics import CompileError
 from flowc.ir import ParameterSpec
 from tests.airflow.golden import GOLDEN_DIR, OPERATORS, REPO, flow_files, golden_compile, golden_settings
+from tests.helpers.golden import assert_golden
 
-#: Read at import: the session's autouse fixture removes FLOWC_* variables before each test.
-REGENERATE = os.environ.get("FLOWC_REGENERATE") == "1"
 FLOWS = flow_files()
 CONFORMANCE = REPO / "tests" / "conformance" / "flows"
 FLOWS_DIR = Path(__file__).parent / "flows"
@@ -34,12 +32,7 @@ FLOWS_DIR = Path(__file__).parent / "flows"
 @pytest.mark.parametrize("flow", FLOWS, ids=[f.stem for f in FLOWS])
 def test_golden_dag_file(flow: Path, operator: str, tmp_path: Path) -> None:
     compiled = golden_compile(flow, operator, tmp_path)
-    golden = GOLDEN_DIR / operator / compiled.name
-    if REGENERATE:
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(compiled.text, encoding="utf-8")
-    assert golden.exists(), f"no golden file {golden}: run with FLOWC_REGENERATE=1"
-    assert compiled.text == golden.read_text(encoding="utf-8")
+    assert_golden(GOLDEN_DIR / operator / compiled.name, compiled.text)
 
 
 def test_output_is_deterministic_and_free_of_machine_paths(tmp_path: Path, monkeypatch) -> None:

@@ -20,6 +20,7 @@ from flowc.frontend import build_ir
 from flowc.frontend.diagnostics import CompileError
 from tests.argo.harness import REPO_ROOT, argo_settings
 from tests.conformance.matrix import FLOWS_DIR
+from tests.helpers.golden import assert_golden
 
 GOLDEN = REPO_ROOT / "tests" / "golden" / "argo"
 ARGO_FLOWS = Path(__file__).parent / "flows"
@@ -29,8 +30,6 @@ FLOW_FILES = [
 ]
 #: Settings of every golden file: production branch (the @project user branch would name the user).
 GOLDEN_SETTINGS = {"project.production": True}
-#: Read at import: the autouse fixture in tests/conftest.py clears FLOWC_* variables for each test.
-REGENERATE = bool(os.environ.get("FLOWC_REGENERATE"))
 
 
 def _compile(path: Path, **options) -> list:
@@ -44,13 +43,7 @@ def _documents(path: Path, **options) -> list[dict]:
 @pytest.mark.parametrize("path", FLOW_FILES, ids=lambda p: p.stem)
 def test_golden(path: Path) -> None:
     for compiled in _compile(path):
-        golden = GOLDEN / compiled.name
-        if REGENERATE:
-            golden.write_text(compiled.text, encoding="utf-8")
-        assert golden.is_file(), f"no golden file {golden.name}: run with FLOWC_REGENERATE=1"
-        assert compiled.text == golden.read_text(encoding="utf-8"), (
-            f"{golden.name} differs from the golden file"
-        )
+        assert_golden(GOLDEN / compiled.name, compiled.text)
 
 
 @pytest.mark.parametrize("path", FLOW_FILES, ids=lambda p: p.stem)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -11,12 +10,11 @@ from flowc.backends import TARGETS
 from flowc.backends.base import CONSTRUCTS, Capabilities, refusals
 from flowc.backends.matrix import capabilities_of_all_targets, render_matrix, splice_matrix
 from flowc.frontend import build_ir
+from tests.helpers.golden import assert_golden
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "targets.md"
 FLOWS = ROOT / "tests" / "conformance" / "flows"
-# Read at import: the autouse fixture in tests/conftest.py removes FLOWC_* variables before each test.
-REGENERATE = os.environ.get("FLOWC_REGENERATE") == "1"
 
 
 def test_every_target_declares_every_construct() -> None:
@@ -30,10 +28,7 @@ def test_every_target_declares_every_construct() -> None:
 
 def test_docs_show_the_declared_matrix() -> None:
     text = DOC.read_text(encoding="utf-8")
-    expected = splice_matrix(text, render_matrix())
-    if REGENERATE:
-        DOC.write_text(expected, encoding="utf-8")
-    assert text == expected, "docs/targets.md is stale: run the tests with FLOWC_REGENERATE=1"
+    assert_golden(DOC, splice_matrix(text, render_matrix()))
 
 
 def test_matrix_shows_a_refusal_with_its_reason() -> None:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from flowc.frontend import analyse, build_ir
 from flowc.ir import FlowIR
+from tests.helpers.golden import assert_golden
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden" / "ir"
-# Read at import: the autouse fixture in tests/conftest.py removes FLOWC_* variables before each test.
-REGENERATE = os.environ.get("FLOWC_REGENERATE") == "1"
 FLOWS = sorted((ROOT / "examples").glob("*.py")) + sorted(
     (ROOT / "tests" / "conformance" / "flows").glob("*.py")
 )
@@ -31,12 +29,7 @@ def test_ir_matches_golden(path: Path) -> None:
     assert ir is not None, "\n".join(d.format() for d in diagnostics)
     assert not diagnostics, "\n".join(d.format() for d in diagnostics)
     text = ir.to_json()
-    golden = GOLDEN / f"{path.stem}.json"
-    if REGENERATE:
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(text, encoding="utf-8")
-    assert golden.exists(), f"no golden file {golden}: run with FLOWC_REGENERATE=1"
-    assert text == golden.read_text(encoding="utf-8")
+    assert_golden(GOLDEN / f"{path.stem}.json", text)
 
 
 @pytest.mark.parametrize("path", FLOWS, ids=lambda p: p.stem)

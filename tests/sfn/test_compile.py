@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -17,22 +16,16 @@ from flowc.backends.sfn.task import QUEUE_ALLOWANCE, batch_api_retry
 from flowc.backends.sfn.trigger import INLINE_PARAMETERS_BYTES
 from flowc.frontend.cron import normalise_cron
 from flowc.frontend.diagnostics import CompileError
+from tests.helpers.golden import assert_golden
 from tests.sfn.compiling import GOLDEN_DIR, compile_flow, flow_files, golden_settings, task_states
 
 FLOWS = flow_files()
-#: Read at import: the autouse fixture in tests/conftest.py clears FLOWC_* variables before each test.
-REGENERATE = bool(os.environ.get("FLOWC_REGENERATE"))
 
 
 @pytest.mark.parametrize("path", FLOWS, ids=lambda p: p.stem)
 def test_golden_definition(path: Path) -> None:
     text = compile_flow(path)
-    golden = GOLDEN_DIR / f"{path.stem}.asl.json"
-    if REGENERATE:
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(text, encoding="utf-8")
-    assert golden.is_file(), f"no golden file {golden.name}: run with FLOWC_REGENERATE=1"
-    assert text == golden.read_text(encoding="utf-8")
+    assert_golden(GOLDEN_DIR / f"{path.stem}.asl.json", text)
 
 
 @pytest.mark.parametrize("path", FLOWS, ids=lambda p: p.stem)
