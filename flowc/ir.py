@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import hashlib
 import json
 import types
 import typing
@@ -393,6 +394,12 @@ class FlowIR:
     def to_json(self, indent: int | None = 2) -> str:
         """Canonical JSON: sorted keys, so equal IRs give byte-identical text."""
         return json.dumps(self.to_dict(), indent=indent, sort_keys=True, ensure_ascii=False) + "\n"
+
+    def digest(self) -> str:
+        """Hex SHA-256 of :meth:`to_json`'s text (UTF-8): the IR's identity. Compiled documents
+        carry it in every task's command (``--ir``), the code package carries the text, and a task
+        refuses a package whose IR has another digest (docs/architecture.md, "Code package")."""
+        return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FlowIR:

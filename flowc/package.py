@@ -14,7 +14,10 @@ What goes in, each file once, under its path relative to the flow's directory:
 * flowc's installed source under ``flowc/``, so the image needs no flowc: caches and what a task
   never loads (:data:`NOT_FOR_TASKS`: the compilers, the command line, the UI, the templates) left
   out, and the card assets only for a flow with a ``@card`` step;
-* ``FLOWC_PACKAGE.json``, a manifest naming the flow file.
+* ``FLOWC_IR.json``, the flow's IR as the compiled documents were made from (``--with``
+  decorators included): tasks read it instead of running the front end, and refuse it when its
+  digest is not the one their command carries (``--ir``, :meth:`flowc.ir.FlowIR.digest`);
+* ``FLOWC_PACKAGE.json``, a manifest naming the flow file and the IR.
 
 Deterministic: entries sorted, mtime 0, uid/gid 0, no user or group names, mode 0644, an
 uncompressed POSIX tar (compressed bytes would depend on the zlib build). The same sources give the
@@ -33,11 +36,15 @@ import tarfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flowc.ir import FlowIR
 
 __all__ = [
     "DEFAULT_EXCLUDE",
     "INCLUDE_SNAPSHOTS",
+    "IR_NAME",
     "MANIFEST_NAME",
     "NOT_FOR_TASKS",
     "CodePackage",
@@ -51,11 +58,13 @@ __all__ = [
 
 #: Name of the manifest inside every package.
 MANIFEST_NAME = "FLOWC_PACKAGE.json"
+#: Name of the flow's IR (``FlowIR.to_json()``) inside every package.
+IR_NAME = "FLOWC_IR.json"
 #: Folder of the package holding each ``IncludeFile`` default's content, read when the package is
 #: built (deploy time, as Metaflow snapshots it for deployed runs): ``FLOWC_INCLUDE/<parameter>``.
 INCLUDE_SNAPSHOTS = "FLOWC_INCLUDE"
-#: Format of the manifest; bump when the package layout changes.
-PACKAGE_FORMAT = 1
+#: Format of the manifest; bump when the package layout changes (2: the IR is in the package).
+PACKAGE_FORMAT = 2
 #: Never packaged: caches, version control, virtual environments, local datastores.
 DEFAULT_EXCLUDE = (
     "__pycache__",
@@ -247,6 +256,7 @@ def build_package(
     exclude: Sequence[str] = (),
     settings: Any = None,
     cards: bool | None = None,
+    ir: FlowIR | None = None,
 ) -> CodePackage:
     """Builds the code package of ``flow_file`` in memory.
 
@@ -259,9 +269,11 @@ def build_package(
             (default: loaded from the flow's directory).
         cards: whether the flow has a ``@card`` step; only then does the package carry the card
             assets (Vega, ~280 KB gzipped). Default: read from the flow's IR.
+        ir: the IR the documents are compiled from (``--with`` decorators applied), shipped as
+            :data:`IR_NAME`; default: the front end's IR of ``flow_file``.
 
     Raises:
-        PackageError: the flow file is missing or cannot be parsed, or the flow file is excluded.
+        PackageError: the flow file is missing, cannot be parsed or is refused by the front end.
     """
     flow_path = Path(flow_file).resolve()
     if not flow_path.is_file():
@@ -269,6 +281,8 @@ def build_package(
     if not _source_text(flow_path).strip():
         raise PackageError(f"{flow_file} is empty: there is no flow to package")
     root = flow_path.parent
+    if ir is None:
+        ir = _front_end_ir(flow_path)
     if settings is None:
         from flowc.config import load_settings
 
@@ -294,15 +308,18 @@ def build_package(
     # flowc itself, whatever the user's patterns say: the task runner must be there.
     flowc_dir = _flowc_source()
     if cards is None:
-        cards = _flow_has_cards(flow_path)
+        from flowc.cards.decorator import flow_has_cards
+
+        cards = flow_has_cards(ir)
     for name, path in _files_under(flowc_dir, flowc_dir.parent, DEFAULT_EXCLUDE):
         if not name.startswith(NOT_FOR_TASKS) and (cards or not name.startswith(CARD_ASSETS)):
             entries[name] = path
 
-    manifest = {"format": PACKAGE_FORMAT, "flow_file": flow_path.name}
+    manifest = {"format": PACKAGE_FORMAT, "flow_file": flow_path.name, "ir": IR_NAME}
     payload: dict[str, bytes] = {name: path.read_bytes() for name, path in entries.items()}
     payload[MANIFEST_NAME] = (json.dumps(manifest, sort_keys=True) + "\n").encode()
-    payload.update(_include_file_snapshots(flow_path))
+    payload[IR_NAME] = ir.to_json().encode("utf-8")
+    payload.update(_include_file_snapshots(ir, flow_path))
     data = _tar(payload)
     return CodePackage(
         sha=hashlib.sha256(data).hexdigest(),
@@ -320,16 +337,16 @@ CARD_ASSETS = "flowc/cards/assets/"
 NOT_FOR_TASKS = ("flowc/backends/", "flowc/cli/", "flowc/ui/", "flowc/templates/")
 
 
-def _flow_has_cards(flow_path: Path) -> bool:
-    """Whether the flow has a ``@card`` step (its IR says); True when it cannot be read, so a
-    package is never missing what its cards need."""
-    from flowc.cards.decorator import flow_has_cards
-    from flowc.frontend import build_ir
+def _front_end_ir(flow_path: Path) -> FlowIR:
+    """The flow's IR; a flow the front end refuses cannot be packaged (one line, the first
+    diagnostic: ``flowc check`` lists them all)."""
+    from flowc.frontend import CompileError, build_ir
 
     try:
-        return flow_has_cards(build_ir(flow_path))
-    except Exception:
-        return True
+        return build_ir(str(flow_path))
+    except CompileError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "refused by the front end"
+        raise PackageError(f"{flow_path.name}: {first}") from None
 
 
 def _tar(files: dict[str, bytes]) -> bytes:
@@ -367,20 +384,14 @@ def store_package(storage: Any, package: CodePackage) -> str:
     return package_url(storage.url, sha)
 
 
-def _include_file_snapshots(flow_path: Path) -> dict[str, bytes]:
+def _include_file_snapshots(ir: FlowIR, flow_path: Path) -> dict[str, bytes]:
     """``{FLOWC_INCLUDE/<parameter>: content}`` of the flow's ``IncludeFile`` defaults, read now.
 
     The path is read as Metaflow reads it, relative to the working directory (then to the flow's
     folder); a default that cannot be read is an error here rather than in every scheduled run.
     """
-    from flowc.frontend import CompileError, build_ir
-
-    try:
-        parameters = build_ir(str(flow_path)).parameters
-    except CompileError:
-        return {}  # the flow is refused where it is compiled, with its diagnostics
     snapshots = {}
-    for spec in parameters:
+    for spec in ir.parameters:
         if not (spec.is_file and spec.deferred_default and isinstance(spec.default, str)):
             continue
         found = include_file_path(spec.default, flow_path.parent)

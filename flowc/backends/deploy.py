@@ -132,7 +132,7 @@ def deploy(
     try:
         session = hooks.connect(settings, options)
         try:
-            package = build_package(options.flow_file, settings=settings)
+            package = build_package(options.flow_file, settings=settings, ir=ir)
         except (PackageError, OSError, ValueError) as exc:
             raise DeployError(f"cannot build the code package: {_one_line(exc)}") from None
         compile_options = options.compile.with_package(package.sha)

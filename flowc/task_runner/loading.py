@@ -1,4 +1,10 @@
-"""Loading a flow for one task: its IR (from the source, never from running it) and its class.
+"""Loading a flow for one task: its IR and its class.
+
+From a code package the IR is the one the package holds (:data:`flowc.package.IR_NAME`), which is
+the IR the flow's documents were compiled from: the front end does not run again, and a package
+whose IR is not the one the task's command names (``--ir``) is refused. From a flow file
+(``--source``) the IR is built from the source (never by running it), with the ``--with``
+decorators of the task's environment.
 
 The flow module is imported by path under a private module name (``_flowc_flow_<Flow>``), so its
 ``if __name__ == "__main__":`` block does not run. The name depends only on the flow's name, so
@@ -7,9 +13,10 @@ objects of classes defined in the flow file pickle and unpickle alike in every t
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import json
 import os
-import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,36 +77,31 @@ def module_name(flow: str) -> str:
 
 
 def find_flow_file(directory: Path, flow: str) -> Path:
-    """The flow file of an unpacked code package: the one its manifest names (``flowc.package``),
-    else the ``.py`` file that defines ``class <flow>``."""
-    manifest = directory / "FLOWC_PACKAGE.json"
-    if manifest.is_file():
-        import json
+    """The flow file of an unpacked code package: the one its manifest names (``flowc.package``;
+    every package has one)."""
+    from flowc.package import MANIFEST_NAME
 
-        try:
-            named = json.loads(manifest.read_text(encoding="utf-8")).get("flow_file")
-        except (OSError, ValueError, AttributeError):
-            named = None
-        if named and (directory / named).is_file():
-            return directory / named
-    pattern = re.compile(rf"^class\s+{re.escape(flow)}\b", re.MULTILINE)
-    candidates = sorted(directory.glob("*.py")) + sorted(
-        path for path in directory.rglob("*.py") if path.parent != directory
-    )
-    for path in candidates:
-        try:
-            if pattern.search(path.read_text(encoding="utf-8", errors="replace")):
-                return path
-        except OSError:
-            continue
-    raise BadInput(f"the code package in {directory} has no file defining class {flow}")
+    try:
+        named = json.loads((directory / MANIFEST_NAME).read_text(encoding="utf-8")).get("flow_file")
+    except (OSError, ValueError, AttributeError):
+        named = None
+    if not named or not (directory / named).is_file():
+        raise BadInput(f"the code package in {directory} names no flow file for {flow} in {MANIFEST_NAME}")
+    return directory / named
 
 
-def load_flow(path: str | os.PathLike[str], flow: str, ir: FlowIR | None = None) -> LoadedFlow:
+def load_flow(
+    path: str | os.PathLike[str], flow: str, ir: FlowIR | None = None, ir_digest: str | None = None
+) -> LoadedFlow:
     """The IR and class of flow ``flow`` in ``path``.
 
+    Args:
+        ir_digest: the digest of the IR the task's document was compiled from (``--ir``); the
+            flow file's IR must have it.
+
     Raises:
-        BadInput: the file is missing, does not compile to a flow, or has no class ``flow``.
+        BadInput: the file is missing, does not compile to a flow, has no class ``flow``, or its
+            IR is not the one ``ir_digest`` names.
         Exception: whatever the module raises while being imported (user code).
     """
     path = os.path.abspath(os.fspath(path))
@@ -114,7 +116,17 @@ def load_flow(path: str | os.PathLike[str], flow: str, ir: FlowIR | None = None)
             raise BadInput(f"{path}: {exc}") from None
     if ir.name != flow:
         raise BadInput(f"{path} defines flow {ir.name!r}, not {flow!r}")
-    return LoadedFlow(_with_decorators(ir), _import_class(path, flow), path)
+    ir = _with_decorators(ir)
+    if ir_digest is not None and ir.digest() != ir_digest:
+        raise BadInput(_other_ir(f"flow file {path}", ir.digest(), ir_digest))
+    return LoadedFlow(ir, _import_class(path, flow), path)
+
+
+def _other_ir(what: str, found: str, expected: str) -> str:
+    return (
+        f"{what} has IR {found[:12]}, but this task's document was compiled from IR {expected[:12]} "
+        "(the flow changed since): compile or deploy the flow again"
+    )
 
 
 def _with_decorators(ir: FlowIR) -> FlowIR:
@@ -129,51 +141,37 @@ def _with_decorators(ir: FlowIR) -> FlowIR:
         raise BadInput(str(exc)) from None
 
 
-def load_package_flow(directory: Path, flow: str) -> LoadedFlow:
-    """The flow of an unpacked code package, its IR cached beside it.
+def load_package_flow(directory: Path, flow: str, ir_digest: str | None = None) -> LoadedFlow:
+    """The flow of an unpacked code package, with the IR the package holds.
 
-    A package never changes (its folder is named by its hash), so the IR built by the first task
-    on a machine serves every later one and they skip the front end (about a third of a task's
-    start-up). The cache file is written atomically; a stale or unreadable one is rebuilt.
+    Args:
+        ir_digest: the digest of the IR the task's document was compiled from (``--ir``).
+
+    Raises:
+        BadInput: the package has no IR, its IR is not the one ``ir_digest`` names (a package
+            built from another version of the flow), or it is not flow ``flow``'s.
     """
-    from flowc import __version__
-    from flowc.ir import SCHEMA_VERSION, IRError
+    from flowc.ir import IRError
+    from flowc.package import IR_NAME
 
     path = find_flow_file(directory, flow)
-    cache = directory / f".flowc-ir-{flow}-{__version__}-{SCHEMA_VERSION}{_configs_key()}.json"
-    ir = None
     try:
-        ir = FlowIR.from_json(cache.read_text(encoding="utf-8"))
-    except (OSError, IRError, ValueError, TypeError, KeyError):
-        ir = None
-    if ir is None:
-        from flowc.frontend import build_ir
-
-        try:
-            ir = build_ir(path)
-        except Exception as exc:  # CompileError and friends: the message says what is wrong
-            raise BadInput(f"{path}: {exc}") from None
-        # The flow's own IR: `--with` decorators come from each task's environment, not the cache.
-        temp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
-        try:
-            temp.write_text(ir.to_json(), encoding="utf-8")
-            os.replace(temp, cache)
-        except OSError:  # a read-only cache is fine: the next task builds the IR again
-            temp.unlink(missing_ok=True)
-    return load_flow(path, flow, ir=ir)
-
-
-def _configs_key() -> str:
-    """Part of the package IR cache's name: the config values the deployment gave its tasks
-    (two deployments of one package with different configs build different IRs)."""
-    from flowc.frontend.configs import FIXED_ENV
-
-    text = os.environ.get(FIXED_ENV)
-    if not text:
-        return ""
-    import hashlib
-
-    return "-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+        text = (directory / IR_NAME).read_bytes()
+    except OSError:
+        raise BadInput(
+            f"the code package in {directory} has no {IR_NAME} (built by an older flowc): "
+            "deploy the flow again"
+        ) from None
+    found = hashlib.sha256(text).hexdigest()
+    if ir_digest is not None and found != ir_digest:
+        raise BadInput(_other_ir("the code package", found, ir_digest))
+    try:
+        ir = FlowIR.from_json(text.decode("utf-8"))
+    except (IRError, UnicodeDecodeError) as exc:
+        raise BadInput(f"the code package's {IR_NAME} cannot be read: {exc}") from None
+    if ir.name != flow:
+        raise BadInput(f"the code package holds flow {ir.name!r}, not {flow!r}")
+    return LoadedFlow(ir, _import_class(str(path), flow), str(path))
 
 
 def import_flow_module(path: str | os.PathLike[str], flow: str) -> Any:

@@ -17,7 +17,9 @@ from flowc.cli import main
 from flowc.config import load_settings
 from flowc.datastore.layout import object_key
 from flowc.datastore.storage import open_storage
+from flowc.frontend import build_ir
 from flowc.package import (
+    IR_NAME,
     MANIFEST_NAME,
     NOT_FOR_TASKS,
     PackageError,
@@ -91,7 +93,9 @@ def test_package_holds_flow_local_code_and_flowc_only(tmp_path):
     assert not any("__pycache__" in name or name.endswith(".pyc") for name in names)
     assert {"flowc/__init__.py", "flowc/task_runner/bootstrap.py", "flowc/package.py"} <= names
     manifest = json.loads(_member_bytes(package.data, MANIFEST_NAME))
-    assert manifest == {"flow_file": "flow.py", "format": 1}
+    assert manifest == {"flow_file": "flow.py", "format": 2, "ir": IR_NAME}
+    # The IR the documents are compiled from travels with the code: tasks read it, not the source.
+    assert _member_bytes(package.data, IR_NAME).decode() == build_ir(str(tmp_path / "flow.py")).to_json()
     assert package.sha == hashlib.sha256(package.data).hexdigest()
 
 
@@ -161,7 +165,7 @@ def test_missing_or_broken_flow_is_refused(tmp_path):
     with pytest.raises(PackageError, match="no flow file"):
         build_package(tmp_path / "none.py", settings=_no_settings())
     (tmp_path / "bad.py").write_text("def (:\n")
-    with pytest.raises(PackageError, match="cannot parse"):
+    with pytest.raises(PackageError, match="bad.py:1: syntax error"):
         build_package(tmp_path / "bad.py", settings=_no_settings())
 
 
@@ -248,7 +252,12 @@ def test_imports_inside_function_bodies_and_relative_imports_are_followed(tmp_pa
 def test_a_module_wins_over_a_folder_without_init_as_python_resolves_them(tmp_path):
     # ``import models`` with models.py beside a models/ folder of scripts (no __init__.py):
     # Python imports models.py (a namespace package only when no module or package exists).
-    (tmp_path / "flow.py").write_text("import models\nimport scripts\nfrom flowc import FlowSpec\n")
+    (tmp_path / "flow.py").write_text(
+        "import models\nimport scripts\n"
+        + FLOW.split("import helpers\n")[1]
+        .replace("from mypkg.sub import thing\n", "")
+        .replace("helpers.value() + thing", "1")
+    )
     (tmp_path / "models.py").write_text("WEIGHTS = 1\n")
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "train_offline.py").write_text("")

@@ -250,8 +250,6 @@ def test_package_runs_the_flow_from_the_datastore(tmp_path):
 
     refs = read_task(storage, TaskAddress("PkgFlow", "r", "start", "start"))["artifacts"]
     assert ObjectStore(storage).load_value(refs["value"]) == 42
-    # later tasks on this machine skip the front end
-    assert len(list((tmp_path / "cache").rglob(".flowc-ir-PkgFlow-*.json"))) == 1
     completed = runner("--flow", "PkgFlow", "--step", "end", "--run-id", "r", "--package", package.sha,
                        "--datastore", str(tmp_path / "ds"),
                        env={"FLOWC_PACKAGE_CACHE": str(tmp_path / "cache")})
