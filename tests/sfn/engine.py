@@ -124,7 +124,7 @@ class SfnEngine:
         from flowc.environments.deploy import store_code
         from flowc.package import build_package
 
-        package = build_package(flow_file, settings=settings)
+        package = build_package(flow_file, settings=settings, ir=ir)
         store_code(open_storage(str(settings["datastore"])), package, ir, settings)
         for request in job_definition_requests(ir, settings):
             self.client("batch").register_job_definition(**request)
