@@ -165,7 +165,7 @@ def test_missing_or_broken_flow_is_refused(tmp_path):
     with pytest.raises(PackageError, match="no flow file"):
         build_package(tmp_path / "none.py", settings=_no_settings())
     (tmp_path / "bad.py").write_text("def (:\n")
-    with pytest.raises(PackageError, match="bad.py:1: syntax error"):
+    with pytest.raises(PackageError, match=r"bad\.py:1: syntax error"):
         build_package(tmp_path / "bad.py", settings=_no_settings())
 
 
