@@ -124,3 +124,36 @@ def test_trigger_refuses_a_run_without_a_required_parameter(server: AirflowServe
     assert artifacts[("end", "end")]["echo"] == {
         "text": AWKWARD_TEXT, "count": 3, "ratio": 0.5, "enabled": False, "config": LARGE_CONFIG,
     }  # fmt: skip
+
+
+def test_a_deployed_run_is_in_its_production_namespace_with_its_tags(
+    server: AirflowServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """deploy --tag, then trigger --tag through the REST API: the run carries both, the system tag
+    production:<token>, the engine as its user and who deployed it (as Metaflow's deployed runs)."""
+    from flowc.client import Flow, Run, namespace
+
+    datastore = tmp_path / "datastore"
+    monkeypatch.setenv("FLOWC_USER", "alice")
+    flow = CONFORMANCE / "linear_flow.py"
+    code, out, err = flowc(
+        "deploy", str(flow), "--target", "airflow", "--operator", "local", "--tag", "nightly",
+        "--dags-folder", str(server.dags), "--datastore", str(datastore),
+    )  # fmt: skip
+    assert code == 0, err
+    token = out.splitlines()[-1].split()[2].rstrip(":")
+    wait_for_dag(server, "LinearFlow")
+    code, out, err = flowc(
+        "trigger", str(flow), "--target", "airflow", "--api-url", server.url, "--tag", "ad hoc",
+        "--datastore", str(datastore), "--wait",
+    )  # fmt: skip
+    assert code == 0, out + err
+    run_id = dict(line.split(": ", 1) for line in out.splitlines())["flowc run id"]
+
+    run = Run(f"LinearFlow/{run_id}", datastore=str(datastore), _namespace_check=False)
+    assert run.user_tags == {"nightly", "ad hoc"}
+    assert {f"production:{token}", "user:airflow", "runtime:airflow"} <= run.system_tags
+    assert run._record["deployed_by"] == "alice"
+    assert [r.id for r in Flow("LinearFlow", datastore=str(datastore))] == []  # default: user:alice
+    namespace(f"production:{token}")
+    assert [r.id for r in Flow("LinearFlow", datastore=str(datastore))] == [run_id]

@@ -117,7 +117,7 @@ def test_document_size_does_not_depend_on_fan_out_width(tmp_path: Path) -> None:
     narrow = _compile(_flow_with_width(tmp_path, 2, depth=2))
     wide = _compile(_flow_with_width(tmp_path, 20_000, depth=2))
     assert [f.text for f in narrow] == [f.text for f in wide]
-    assert len(wide[0].text) < 20_000
+    assert len(wide[0].text) < 21_000  # fixed cost: the start task's parameters file (trigger tags)
 
 
 def test_every_argv_stays_short_at_any_width(tmp_path: Path) -> None:

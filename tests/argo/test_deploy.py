@@ -336,3 +336,45 @@ def test_trigger_wait_fails_when_the_workflow_disappears(kube: FakeKube, monkeyp
     monkeypatch.setattr(time, "sleep", deleted_meanwhile)
     assert main(["trigger", str(FLOWS_DIR / "linear_flow.py"), "--target", "argo", "--wait"]) == 1
     assert "was deleted before it finished" in capsys.readouterr().err
+
+
+def test_a_deployed_run_is_in_its_production_namespace_with_its_tags(
+    kube: FakeKube, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """deploy --tag then trigger --tag through the CLI; the Workflow trigger created runs on the
+    Argo executor: the run carries both tags, production:<token>, the engine as its user and who
+    deployed it; only namespace(None) and its production namespace list it."""
+    import os
+    import sys
+
+    from flowc.client import Flow, Run, namespace
+    from tests.argo.executor import ArgoExecutor
+
+    datastore = str(tmp_path / "datastore")
+    monkeypatch.setenv("FLOWC_USER", "alice")
+    flow = str(FLOWS_DIR / "linear_flow.py")
+    assert main(["deploy", flow, "--target", "argo", "--tag", "nightly"]) == 0
+    token = capsys.readouterr().out.splitlines()[-1].split()[2].rstrip(":")
+    assert main(["trigger", flow, "--target", "argo", "--tag", "ad hoc"]) == 0
+    template = kube.objects[("workflowtemplates", "default", "linearflow")]
+    ((_, _, name), workflow) = next((k, v) for k, v in kube.objects.items() if k[0] == "workflows")
+    arguments = {p["name"]: p["value"] for p in workflow["spec"]["arguments"]["parameters"]}
+    executor = ArgoExecutor(
+        template,
+        workdir=tmp_path / "pods",
+        workflow_name=name,
+        arguments=arguments,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "USER": "root"},
+        command=lambda argv: [sys.executable, *argv[1:]] if argv[0] == "python" else argv,
+    )
+    assert executor.run().phase == "Succeeded"
+
+    run = Run(f"LinearFlow/argo-{name}", datastore=datastore, _namespace_check=False)
+    assert run.user_tags == {"nightly", "ad hoc"}
+    assert {f"production:{token}", "user:argo-workflows", "runtime:argo-workflows"} <= run.system_tags
+    assert run._record["deployed_by"] == "alice"
+    assert [r.id for r in Flow("LinearFlow", datastore=datastore)] == []  # default: user:alice
+    namespace(None)
+    assert [r.id for r in Flow("LinearFlow", datastore=datastore)] == [f"argo-{name}"]
+    namespace(f"production:{token}")
+    assert [r.id for r in Flow("LinearFlow", datastore=datastore)] == [f"argo-{name}"]

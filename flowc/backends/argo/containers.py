@@ -145,7 +145,9 @@ def container_template(
         extra_env: environment every container gets (e.g. the S3 endpoint), before ``@environment``.
         launch: how the container starts the task runner (``python -m`` or the bootstrap).
     """
-    has_parameters = not step.predecessors and bool(ir.parameters)  # the start step
+    # The start step always gets the parameters file: besides the flow's parameters it carries
+    # OBJECTS_KEY, through which `flowc trigger` passes large values and the run's tags.
+    has_parameters = not step.predecessors
     pod = pod_spec((step,), image=image)
     container: dict[str, Any] = {
         "image": pod.image,

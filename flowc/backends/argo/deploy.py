@@ -168,8 +168,8 @@ def workflow_arguments(
     the start task reads it from the datastore (flowc.backends.large_parameters).
     """
     inline, stored = store_large_values(given, datastore, INLINE_ARGUMENTS_BYTES)
-    stored |= store_run_tags(tags, datastore)
     arguments = {**inline, **{name: "" for name in stored}}
+    stored |= store_run_tags(tags, datastore)
     if stored:
         arguments[OBJECTS_PARAMETER] = json.dumps(stored, sort_keys=True)
     return [{"name": name, "value": value} for name, value in sorted(arguments.items())]

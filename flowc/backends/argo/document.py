@@ -108,15 +108,14 @@ def _arguments(ir: FlowIR, settings: Settings, options: CompileOptions) -> list[
             "description": "datastore root of the run's tasks",
         }
     )
-    if ir.parameters:
-        arguments.append(
-            {
-                "name": OBJECTS_PARAMETER,
-                "value": "{}",
-                "description": "parameters too large for the Workflow: {name: sha256} in the datastore "
-                "(set by flowc trigger)",
-            }
-        )
+    arguments.append(
+        {
+            "name": OBJECTS_PARAMETER,
+            "value": "{}",
+            "description": "parameters too large for the Workflow and the run's tags: {name: sha256} "
+            "in the datastore (set by flowc trigger)",
+        }
+    )
     return arguments
 
 
