@@ -48,6 +48,7 @@ def test_each_step_gets_its_version_on_the_argo_executor(
 @pytest.mark.slow
 def test_each_step_gets_its_version_on_step_functions(sfn_env: Any, pypi_settings: dict[str, object]) -> None:
     """Moto's Step Functions, every Batch job a local process started by the bootstrap (tests/sfn)."""
+    from flowc.backends.options import CompileOptions
     from flowc.backends.sfn import BACKEND
     from flowc.backends.sfn.trigger import execution_input
     from flowc.config import load_settings
@@ -57,7 +58,7 @@ def test_each_step_gets_its_version_on_step_functions(sfn_env: Any, pypi_setting
     settings = load_settings({"datastore": datastore, **pypi_settings}, environ={})
     ir = build_ir(str(FLOW))
     package_sha = sfn_env.deploy_code(ir, settings, FLOW)  # locks recorded beside the package
-    definition = BACKEND.compile(ir, settings, {"package_sha": package_sha})[0].text
+    definition = BACKEND.compile(ir, settings, CompileOptions(package_sha=package_sha))[0].text
     assert "FLOWC_ENVIRONMENT" in definition and "tinypkg" not in definition  # a name, not a lock
     run_id, result = sfn_env.run(definition, execution_input({}, datastore))
     assert result["status"] == "SUCCEEDED", (result.get("error"), result.get("cause"))
@@ -79,6 +80,7 @@ def test_each_step_gets_its_version_on_airflow(
     """Airflow's ``dag.test()`` with the local-process operator: no bootstrap, so the task runner
     reads its step's environment from the flow and enters it itself."""
     from flowc.backends.airflow import compile_dag
+    from flowc.backends.options import CompileOptions
     from flowc.config import load_settings
     from flowc.datastore.storage import open_storage
     from flowc.environments.resolve import host_platform_name, lock_environments
@@ -89,7 +91,7 @@ def test_each_step_gets_its_version_on_airflow(
     ir = build_ir(str(FLOW))
     # What the worker finds: locks made for its platform (`flowc env resolve`), the flow file.
     lock_environments(ir, open_storage(str(datastore)), settings, platform=host_platform_name())
-    dag_file = compile_dag(ir, settings, operator="local")
+    dag_file = compile_dag(ir, settings, CompileOptions(operator="local"))
     monkeypatch.setenv("FLOWC_SOURCE", str(FLOW))
     monkeypatch.setenv("FLOWC_DATASTORE", str(datastore))
     monkeypatch.setenv("FLOWC_PACKAGE_CACHE", str(tmp_path / "cache"))

@@ -54,6 +54,7 @@ def test_kubernetes_and_aws_sources_on_the_argo_executor(tmp_path: Path, s3_root
 
 @pytest.mark.slow
 def test_aws_source_on_step_functions(sfn_env: Any, tmp_path: Path) -> None:
+    from flowc.backends.options import CompileOptions
     from flowc.backends.sfn import BACKEND
     from flowc.backends.sfn.trigger import execution_input
     from flowc.config import load_settings
@@ -67,7 +68,7 @@ def test_aws_source_on_step_functions(sfn_env: Any, tmp_path: Path) -> None:
     settings = load_settings({"datastore": datastore}, environ={})
     ir = build_ir(str(flow))
     package_sha = sfn_env.deploy_code(ir, settings, flow)
-    definition = BACKEND.compile(ir, settings, {"package_sha": package_sha})[0].text
+    definition = BACKEND.compile(ir, settings, CompileOptions(package_sha=package_sha))[0].text
     assert PASSWORD not in definition
     run_id, result = sfn_env.run(definition, execution_input({}, datastore))
     assert result["status"] == "SUCCEEDED", (result.get("error"), result.get("cause"))
@@ -87,6 +88,7 @@ def test_env_and_file_sources_on_airflow(
     airflow_home: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from flowc.backends.airflow import compile_dag
+    from flowc.backends.options import CompileOptions
     from flowc.config import load_settings
     from flowc.frontend import build_ir
 
@@ -96,7 +98,7 @@ def test_env_and_file_sources_on_airflow(
     flow.write_text(secrets_flow(sources, ["API_KEY", "DB_PASSWORD"]), encoding="utf-8")
     datastore = tmp_path / "datastore"
     settings = load_settings({"datastore": str(datastore)}, start=tmp_path, environ={})
-    dag_file = compile_dag(build_ir(str(flow)), settings, operator="local")
+    dag_file = compile_dag(build_ir(str(flow)), settings, CompileOptions(operator="local"))
     assert API_KEY not in dag_file.text and PASSWORD not in dag_file.text
     monkeypatch.setenv("FLOWC_SOURCE", str(flow))
     monkeypatch.setenv("FLOWC_DATASTORE", str(datastore))
