@@ -76,6 +76,12 @@ KEYS: Mapping[str, Key] = {
     "tempdir": Key(".", "the directory `current.tempdir` names for temporary files (Metaflow's TEMPDIR)"),
     "project.branch": Key(None, "@project branch; unset means the user's branch (user.<name>)"),
     "project.production": Key(False, "deploy to the production branch of @project"),
+    "notify.slack_webhook_url": Key(
+        None, "Slack incoming webhook of run notifications, read where the run ends", secret=True
+    ),
+    "notify.webhook_url": Key(
+        None, "webhook of run notifications (JSON), read where the run ends", secret=True
+    ),
 }
 
 

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from flowc.notifications import notify_events
+
 __all__ = [
     "CompileOptions",
     "DeployOptions",
@@ -36,6 +38,9 @@ class CompileOptions:
             ``MaxConcurrency``, Airflow ``max_active_tasks``); None: the engine's default.
         workflow_timeout: seconds a whole run may take before the engine stops it; None: no limit.
         schedule_paused: an @schedule starts paused (deploy creates it; a person resumes it).
+        notify: the run outcomes (``error``, ``success``) the end-of-run task notifies the
+            configured webhooks of (``--notify-on-error``, ``--notify-on-success``;
+            :mod:`flowc.notifications`).
     """
 
     package_sha: str | None = None
@@ -45,6 +50,7 @@ class CompileOptions:
     max_workers: int | None = None
     workflow_timeout: int | None = None
     schedule_paused: bool = False
+    notify: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("max_workers", "workflow_timeout"):
@@ -53,6 +59,11 @@ class CompileOptions:
                 raise ValueError(f"{name} must be a whole number of at least 1, not {value!r}")
         if self.kind not in ("template", "workflow"):
             raise ValueError(f"kind must be 'template' or 'workflow', not {self.kind!r}")
+        from flowc.notifications import EVENTS
+
+        if not set(self.notify) <= set(EVENTS):
+            raise ValueError(f"notify must name events among {EVENTS}, not {self.notify!r}")
+        object.__setattr__(self, "notify", tuple(e for e in EVENTS if e in self.notify))
 
     def with_package(self, sha: str) -> CompileOptions:
         return replace(self, package_sha=sha)
@@ -109,7 +120,9 @@ def _given(values: Mapping[str, Any], *names: str) -> dict[str, Any]:
 def compile_options(values: Mapping[str, Any]) -> CompileOptions:
     """The compile options in ``values`` (``vars(args)`` of ``flowc compile|deploy``)."""
     given = _given(values, "package_sha", "namespace", "kind", "operator", "max_workers", "workflow_timeout")
-    return CompileOptions(**given, schedule_paused=bool(values.get("schedule_paused")))
+    return CompileOptions(
+        **given, schedule_paused=bool(values.get("schedule_paused")), notify=notify_events(values)
+    )
 
 
 def deploy_options(values: Mapping[str, Any]) -> DeployOptions:

@@ -92,6 +92,13 @@ def add_target_arguments(command: str, parser: argparse.ArgumentParser, argv: li
             help="start tasks through flowc's bootstrap, so images need only Python (default: setting "
             "bootstrap, on); --no-bootstrap: the image has flowc installed",
         )
+        for event, when in (("error", "fails"), ("success", "succeeds")):
+            parser.add_argument(
+                f"--notify-on-{event}",
+                action="store_true",
+                help=f"notify when a run {when}: the end-of-run task posts to notify.slack_webhook_url / "
+                "notify.webhook_url, read from its environment when the run ends (never compiled in)",
+            )
     if command in ("deploy", "trigger"):
         from flowc.ids import argument, check_tag
 

@@ -96,15 +96,15 @@ def main(argv: Sequence[str]) -> int:
         recorded = metadata.read_status(storage, args.flow, args.run_id) or {}
         if args.status == "auto" and recorded.get("ended_by"):
             # Someone ended the run (flowc terminate) before the engine ran this hook: keep who.
-            print(f"run {args.flow}/{args.run_id}: {recorded['status']} (ended by {recorded['ended_by']})")
-            return 0
-        status, reason = outcome_from_datastore(storage, args.flow, args.run_id)
-        if args.status != "auto":
-            status, reason = args.status, args.reason or reason
-        elif args.reason and status != "successful":
-            reason = f"{reason} ({args.reason})"
-        counts = task_counts(storage, args.flow, args.run_id)
-        metadata.write_status(storage, args.flow, args.run_id, status, reason, counts)
+            status, reason = str(recorded["status"]), f"ended by {recorded['ended_by']}"
+        else:
+            status, reason = outcome_from_datastore(storage, args.flow, args.run_id)
+            if args.status != "auto":
+                status, reason = args.status, args.reason or reason
+            elif args.reason and status != "successful":
+                reason = f"{reason} ({args.reason})"
+            counts = task_counts(storage, args.flow, args.run_id)
+            metadata.write_status(storage, args.flow, args.run_id, status, reason, counts)
     except StorageError as exc:
         where = f"run {args.flow}/{args.run_id} in {url}"
         print(f"flowc: cannot record the end of {where}: {exc}", file=sys.stderr)
@@ -113,6 +113,16 @@ def main(argv: Sequence[str]) -> int:
     from flowc.task_runner.hooks import after_run
 
     after_run(args.flow, args.run_id, status, datastore=url, package=args.package, source=args.source)
+    if args.notify:
+        from flowc.config import ConfigError, load_settings
+        from flowc.notifications import notify
+
+        try:
+            settings = load_settings()
+        except ConfigError as exc:
+            print(f"flowc: no notification sent: {exc}", file=sys.stderr)
+        else:
+            notify(settings, args.notify, flow=args.flow, run_id=args.run_id, status=status, reason=reason)
     return 0
 
 

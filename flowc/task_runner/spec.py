@@ -136,6 +136,8 @@ class FinishSpec:
         source: the flow file, when there is no code package (where the exit hooks are found).
         status: the outcome; ``auto`` reads it from the datastore.
         reason: why, e.g. the engine's own status.
+        notify: the outcomes (``error``, ``success``) to notify the configured webhooks of
+            (:mod:`flowc.notifications`).
     """
 
     flow: str
@@ -145,6 +147,7 @@ class FinishSpec:
     source: str | None = None
     status: str = "auto"
     reason: str | None = None
+    notify: tuple[str, ...] = ()
 
 
 def _word(value: int | str) -> str:
@@ -209,6 +212,10 @@ def format_finish_argv(spec: FinishSpec) -> list[str]:
         argv += ["--status", spec.status]
     if spec.reason is not None:
         argv += ["--reason", spec.reason]
+    if spec.notify:
+        from flowc.notifications import finish_arguments
+
+        argv += finish_arguments(spec.notify)
     return argv
 
 
@@ -340,6 +347,13 @@ def parse_finish_argv(argv: Sequence[str], prog: str = "python -m flowc.task_run
     code = parser.add_mutually_exclusive_group()
     code.add_argument("--package", help="the code package's SHA-256 (where the exit hooks are found)")
     code.add_argument("--source", help="the flow file, when there is no code package")
+    parser.add_argument(
+        "--notify",
+        action="append",
+        choices=("error", "success"),
+        default=[],
+        help="notify the configured webhooks when the run ended so (flowc.notifications; repeatable)",
+    )
     args = parser.parse_args(list(argv))
     return FinishSpec(
         flow=args.flow,
@@ -349,4 +363,5 @@ def parse_finish_argv(argv: Sequence[str], prog: str = "python -m flowc.task_run
         source=args.source,
         status=args.status,
         reason=args.reason,
+        notify=tuple(args.notify),
     )

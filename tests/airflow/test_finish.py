@@ -12,12 +12,14 @@ import pytest
 from flowc import Flow
 from flowc.backends.airflow import compile_dag
 from flowc.backends.airflow.dag_params import coerce_parameters
+from flowc.backends.options import CompileOptions
 from flowc.config import load_settings
 from flowc.datastore import layout
 from flowc.frontend import build_ir
 from flowc.task_runner.bootstrap import LAUNCHER
 from tests.airflow.engine import AirflowHome, DagResult
 from tests.airflow.golden import GOLDEN_DIR, GOLDEN_PACKAGE, OPERATORS
+from tests.helpers.webhook import webhook_server
 
 pytestmark = pytest.mark.slow
 
@@ -145,3 +147,27 @@ def test_exit_hooks_run_once_in_the_teardown_with_the_run_status(
     assert log.read_text(encoding="utf-8").splitlines() == [expected]
     status = read_status(datastore, "ExitHookFlow", result.flowc_run_id)
     assert status["status"] == ("failed" if fail == "true" else "successful")
+
+
+@pytest.mark.parametrize("fail", ["false", "true"])
+def test_notifications_reach_the_webhook_configured_on_the_worker(
+    fail: str, airflow_home: AirflowHome, tmp_path: Path, monkeypatch
+) -> None:
+    flow = CONFORMANCE / "exit_hook_flow.py"
+    datastore = tmp_path / "datastore"
+    ir = build_ir(str(flow))
+    settings = load_settings({"datastore": str(datastore)}, start=tmp_path, environ={})
+    dag_file = compile_dag(ir, settings, CompileOptions(notify=("error", "success")))
+    with webhook_server() as hook:
+        monkeypatch.setenv("FLOWC_SOURCE", str(flow))
+        monkeypatch.setenv("FLOWC_DATASTORE", str(datastore))
+        monkeypatch.setenv("FLOWC_NOTIFY__WEBHOOK_URL", hook.url)  # the worker's configuration
+        result = airflow_home.test(dag_file.name, dag_file.text, coerce_parameters(ir, {"fail": fail}))
+        received = list(hook.received)
+
+    failed = fail == "true"
+    assert result.state == ("failed" if failed else "success"), result.task_states
+    assert hook.url not in dag_file.text
+    ((_, body),) = received
+    assert body["pathspec"] == f"ExitHookFlow/{result.flowc_run_id}"
+    assert body["status"] == ("failed" if failed else "successful")

@@ -67,6 +67,7 @@ def run_flow(
     secrets: Mapping[str, Mapping[str, str]] | None = None,
     env: Mapping[str, str] | None = None,
     settings: Mapping[str, Any] | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> ArgoRun:
     """Compiles ``flow_file`` (with ``settings`` over :func:`argo_settings`), stores its code package
     in ``datastore`` and runs the workflow."""
@@ -77,7 +78,7 @@ def run_flow(
 
     document = next(
         d
-        for d in compile_documents(flow_file, datastore=datastore, **dict(settings or {}))
+        for d in compile_documents(flow_file, options, datastore=datastore, **dict(settings or {}))
         if d["kind"] == "WorkflowTemplate"
     )
     package = build_package(flow_file)

@@ -21,6 +21,7 @@ from flowc.backends.options import CompileOptions
 from flowc.backends.pod import SHM_VOLUME, env_value, pod_spec
 from flowc.config import Settings
 from flowc.ir import FlowIR
+from flowc.notifications import finish_arguments
 from flowc.project_branches import task_environment
 
 __all__ = ["OPERATORS", "docstring_text", "python_literal", "template_context"]
@@ -62,6 +63,7 @@ def template_context(ir: FlowIR, settings: Settings, options: CompileOptions) ->
         "operator": operator,
         "datastore": str(settings.get("datastore", ".flowc")),
         "code_package": code_package,
+        "finish_options": finish_arguments(options.notify),
         "task_environment": _task_environment(ir, settings, operator, launch),
         "launch": list(launch.prefix),
         "parameter_names": tuple(p.name for p in ir.parameters),

@@ -11,7 +11,7 @@ record goes out through a file read as an output parameter
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flowc.attempts import engine_retries, step_retry_delay_seconds, timeout_backstop_seconds
@@ -212,7 +212,7 @@ def container_template(
 
 
 def exit_handler_template(
-    ir: FlowIR, end_template: Mapping[str, Any], *, name: str, launch: TaskLaunch
+    ir: FlowIR, end_template: Mapping[str, Any], *, name: str, launch: TaskLaunch, notify: Sequence[str] = ()
 ) -> dict[str, Any]:
     """The ``onExit`` template: records how the run ended (``status.json``) whatever happened.
 
@@ -232,6 +232,7 @@ def exit_handler_template(
             package=PACKAGE,
             datastore=DATASTORE,
             reason=Placeholder("workflow {{workflow.status}}"),
+            notify=tuple(notify),
         )
     )
     template: dict[str, Any] = {"name": name, "container": container}

@@ -8,7 +8,7 @@ this machine.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import PurePath
 from typing import Any
 
@@ -143,7 +143,11 @@ def _names(regions: Regions) -> dict[str, str]:
 
 
 def _templates(
-    ir: FlowIR, settings: Settings, launch: TaskLaunch, environ: Mapping[str, str] | None
+    ir: FlowIR,
+    settings: Settings,
+    launch: TaskLaunch,
+    environ: Mapping[str, str] | None,
+    notify: Sequence[str] = (),
 ) -> tuple[list[dict[str, Any]], str]:
     """Every template, sorted by name, and the exit handler's name."""
     regions = analyse_regions(ir)
@@ -171,7 +175,7 @@ def _templates(
         )
     end_step = next(step.name for step in ir.steps if step.kind == "end")
     end = next(t for t in templates if t["name"] == names[end_step])
-    templates.append(exit_handler_template(ir, end, name=names[EXIT_HANDLER], launch=launch))
+    templates.append(exit_handler_template(ir, end, name=names[EXIT_HANDLER], launch=launch, notify=notify))
     return sorted(templates, key=lambda t: t["name"]), names[EXIT_HANDLER]
 
 
@@ -183,7 +187,7 @@ def _spec(
     environ: Mapping[str, str] | None,
 ) -> dict[str, Any]:
     launch = task_launch(settings)  # every container starts from the package (flowc-package)
-    templates, exit_handler = _templates(ir, settings, launch, environ)
+    templates, exit_handler = _templates(ir, settings, launch, environ, options.notify)
     arguments = _arguments(ir, settings, options)
     for source in launch.environment.values():
         arguments.append(

@@ -47,6 +47,7 @@ class Lowering:
         distributed_threshold: foreach widths above this use a Distributed Map.
         copy: the tag appended to state names in the distributed copy of a foreach body.
         max_concurrency: a foreach's items running at once (``--max-workers``); None: no limit.
+        notify: the run outcomes the end-of-run job notifies about (``--notify-on-error`` ...).
     """
 
     flow: str
@@ -63,6 +64,7 @@ class Lowering:
     distributed_threshold: int
     copy: str = ""
     max_concurrency: int | None = None
+    notify: tuple[str, ...] = ()  # the outcomes the end-of-run job notifies (flowc.notifications)
 
     def job_definition_of(self, step: str) -> str:
         return dict(self.step_job_definitions).get(step, self.job_definition)

@@ -108,6 +108,7 @@ def lowering_for(ir: FlowIR, settings: Settings, options: CompileOptions) -> Low
         job_name_prefix=deployment_name(ir, settings),
         distributed_threshold=int(settings.get("sfn.distributed_map_threshold", 1000)),
         max_concurrency=options.max_workers,
+        notify=options.notify,
     )
 
 
@@ -133,10 +134,10 @@ def build_definition(ir: FlowIR, settings: Settings, options: CompileOptions) ->
         },
         "Next": top["StartAt"],
     }
-    after_end = runs_after_end(ir, options)
-    states = _recording_failures(top["States"], lowering, with_code=after_end)
-    if after_end:
-        states = _recording_success(states, lowering)
+    hooks = ir.exit_hooks is not None
+    states = _recording_failures(top["States"], lowering, with_code=hooks)
+    if runs_after_end(ir, options):
+        states = _recording_success(states, lowering, with_code=hooks)
     definition = {
         "Comment": f"flowc: {ir.name} from {os.path.basename(ir.source_file)}",
         "StartAt": INIT_STATE,
@@ -150,23 +151,25 @@ def build_definition(ir: FlowIR, settings: Settings, options: CompileOptions) ->
 
 
 def runs_after_end(ir: FlowIR, options: CompileOptions) -> bool:
-    """Whether something runs after the run's end whatever its outcome (``@exit_hook``): then the
-    end-of-run job runs on success too, and is given the flow's code."""
-    return ir.exit_hooks is not None
+    """Whether something runs after a successful run's end (``@exit_hook``, ``--notify-on-success``):
+    then the end-of-run job runs on success too."""
+    return ir.exit_hooks is not None or "success" in options.notify
 
 
-def _recording_success(states: Mapping[str, Any], lowering: Lowering) -> dict[str, Any]:
-    """The top-level states, a successful run ending with the end-of-run job too (its exit hooks).
+def _recording_success(states: Mapping[str, Any], lowering: Lowering, *, with_code: bool) -> dict[str, Any]:
+    """The top-level states, a successful run ending with the end-of-run job too (exit hooks,
+    notifications).
 
     The states that ended the execution go to that job instead. If it fails, the run's tasks all
     succeeded: the execution still succeeds (the job's own log says what went wrong).
     """
     ended = {
         name: {**{k: v for k, v in state.items() if k != "End"}, "Next": RECORD_END_STATE}
-        if state.get("End") and state["Type"] not in ("Succeed", "Fail") else state
+        if state.get("End") and state["Type"] not in ("Succeed", "Fail")
+        else state
         for name, state in states.items()
     }
-    record = finish_state(lowering, None, with_code=True)
+    record = finish_state(lowering, None, with_code=with_code)
     record["Catch"] = [{"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": SUCCEEDED_STATE}]
     record["Next"] = SUCCEEDED_STATE
     ended[RECORD_END_STATE] = record

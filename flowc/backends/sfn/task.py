@@ -183,7 +183,8 @@ def finish_state(lowering: Lowering, error_path: str | None, *, with_code: bool 
         "Parameters": {
             "JobName": job_name(lowering.job_name_prefix, "finish"),
             "JobQueue": lowering.job_queue,
-            "JobDefinition": lowering.job_definition,
+            # The end step's job definition: its image, environment and secrets, as on Argo and Airflow.
+            "JobDefinition": lowering.job_definition_of("end"),
             "ContainerOverrides": {"Command.$": states_array(command)},
         },
         "ResultPath": None,
