@@ -162,7 +162,7 @@ def task_state(step: Step, lowering: Lowering, is_start: bool) -> dict[str, Any]
 def finish_state(lowering: Lowering, error_path: str | None, *, with_code: bool = False) -> dict[str, Any]:
     """A Task state recording a run's end (``status.json``) from the datastore.
 
-    A Batch job on the flow's job definition runs ``python -m flowc.task_runner.finish``, which
+    A Batch job on the end step's job definition runs ``python -m flowc.task_runner.finish``, which
     names the failed task of a failed run; the error Step Functions caught (``error_path``, None on
     the success path) becomes the reason's suffix. It reads the datastore, and the flow's code for
     the bootstrap to find flowc in and, ``with_code``, for what runs after the end (exit hooks).
@@ -175,6 +175,7 @@ def finish_state(lowering: Lowering, error_path: str | None, *, with_code: bool 
         source=lowering.source if with_code else None,
         datastore=lowering.datastore,
         reason=None if error_path is None else Placeholder(f"{error_path}.Error"),
+        notify=lowering.notify,
     )
     command = [*lowering.launch.command("flowc.task_runner.finish"), *format_finish_argv(spec)]
     return {
