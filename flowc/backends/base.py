@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from flowc.backends.generated import GeneratedFileError, check_generated
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import argparse
 
     from flowc.backends.deploy import DeployHooks
-    from flowc.backends.options import CompileOptions, TriggerOptions
+    from flowc.backends.options import CompileOptions, EngineOptions, TriggerOptions
     from flowc.config import Settings
     from flowc.diagnostics import Diagnostic
     from flowc.ir import FlowIR, ParameterSpec, Step
@@ -131,10 +131,10 @@ class Backend(Protocol):
     def trigger(self, flow_name: str, settings: Settings, options: TriggerOptions) -> int:
         """Starts a run of a deployed flow; returns an exit code."""
 
-    def engine_runs(self, flow_name: str, settings: Settings, options: Mapping[str, Any]) -> list[EngineRun]:
+    def engine_runs(self, flow_name: str, settings: Settings, options: EngineOptions) -> list[EngineRun]:
         """The runs of every deployment of ``flow_name`` the engine knows (OperateError if it cannot say)."""
 
-    def terminate(self, flow_name: str, run_id: str, settings: Settings, options: Mapping[str, Any]) -> str:
+    def terminate(self, flow_name: str, run_id: str, settings: Settings, options: EngineOptions) -> str:
         """Stops run ``run_id`` on the engine; returns what it did (OperateError if it could not)."""
 
 

@@ -18,9 +18,11 @@ from flowc.notifications import notify_events
 __all__ = [
     "CompileOptions",
     "DeployOptions",
+    "EngineOptions",
     "TriggerOptions",
     "compile_options",
     "deploy_options",
+    "engine_options",
     "trigger_options",
 ]
 
@@ -112,6 +114,21 @@ class TriggerOptions:
     dag_id: str | None = None
 
 
+@dataclass(frozen=True)
+class EngineOptions:
+    """``flowc runs --target``, ``flowc terminate``: where a deployed flow's runs are.
+
+    Attributes:
+        namespace: Argo: the Kubernetes namespace (None: setting ``kubernetes.namespace``).
+        api_url: Airflow: the REST API base URL (None: setting ``airflow.api_url``).
+        dag_id: Airflow: the DAG id when it is not the flow's.
+    """
+
+    namespace: str | None = None
+    api_url: str | None = None
+    dag_id: str | None = None
+
+
 def _given(values: Mapping[str, Any], *names: str) -> dict[str, Any]:
     """The options among ``names`` that the command line gave (argparse leaves the others None)."""
     return {name: values[name] for name in names if values.get(name) is not None}
@@ -144,3 +161,8 @@ def trigger_options(values: Mapping[str, Any], params: list[tuple[str, Any]]) ->
         wait=bool(values.get("wait")),
         **_given(values, "namespace", "name", "api_url", "dag_id"),
     )
+
+
+def engine_options(values: Mapping[str, Any]) -> EngineOptions:
+    """The engine options in ``values`` (``vars(args)`` of ``flowc runs|terminate``)."""
+    return EngineOptions(**_given(values, "namespace", "api_url", "dag_id"))

@@ -120,12 +120,13 @@ def _merge_engine_runs(args: argparse.Namespace, rows: dict[str, dict[str, str]]
 
     from flowc.backends import load_backend, target_of_run
     from flowc.backends.base import OperateError
+    from flowc.backends.options import engine_options
     from flowc.client import MetaflowNotFound, Run
     from flowc.config import load_settings
 
     settings = load_settings({"datastore": args.datastore})
     try:
-        known = load_backend(args.target).engine_runs(args.flow, settings, vars(args))
+        known = load_backend(args.target).engine_runs(args.flow, settings, engine_options(vars(args)))
     except OperateError as exc:
         print(f"flowc runs: {args.target}: {exc}", file=sys.stderr)
         return exc.code

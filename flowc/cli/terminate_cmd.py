@@ -46,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
 
     from flowc.backends import load_backend, target_of_run
     from flowc.backends.base import OperateError
+    from flowc.backends.options import engine_options
     from flowc.config import load_settings
     from flowc.datastore.storage import StorageError, open_storage
     from flowc.ids import check_flow_name, check_run_id
@@ -72,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     settings = load_settings({"datastore": args.datastore})
     try:
-        done = load_backend(started_by).terminate(flow, run_id, settings, vars(args))
+        done = load_backend(started_by).terminate(flow, run_id, settings, engine_options(vars(args)))
     except OperateError as exc:
         print(f"flowc terminate: {pathspec}: {exc}", file=sys.stderr)
         return exc.code

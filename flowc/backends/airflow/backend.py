@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flowc.backends.airflow.capabilities import CAPABILITIES, airflow_refusals
 from flowc.backends.airflow.lowering import OPERATORS, operator_of, template_context
 from flowc.backends.airflow.names import dag_id
 from flowc.backends.airflow.render import render_dag
 from flowc.backends.base import Capabilities, CompiledFile, EngineRun, refusals
-from flowc.backends.options import CompileOptions, TriggerOptions
+from flowc.backends.options import CompileOptions, EngineOptions, TriggerOptions
 from flowc.config import Settings
 from flowc.diagnostics import CompileError, Diagnostic
 from flowc.ir import FlowIR
@@ -85,12 +84,12 @@ class AirflowBackend:
 
         return trigger(flow_name, settings, options)
 
-    def engine_runs(self, flow_name: str, settings: Settings, options: Mapping[str, Any]) -> list[EngineRun]:
+    def engine_runs(self, flow_name: str, settings: Settings, options: EngineOptions) -> list[EngineRun]:
         from flowc.backends.airflow.operate import engine_runs
 
         return engine_runs(flow_name, settings, options)
 
-    def terminate(self, flow_name: str, run_id: str, settings: Settings, options: Mapping[str, Any]) -> str:
+    def terminate(self, flow_name: str, run_id: str, settings: Settings, options: EngineOptions) -> str:
         from flowc.backends.airflow.operate import terminate
 
         return terminate(flow_name, run_id, settings, options)

@@ -13,12 +13,13 @@ computes the run's state again from its leaves, which are skipped now: the run w
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
 from flowc.backends.airflow.names import flowc_run_id
 from flowc.backends.airflow.trigger import AirflowApi, quote_segment
 from flowc.backends.base import EngineRun, OperateError
+from flowc.backends.options import EngineOptions
 from flowc.config import Settings
 
 __all__ = ["engine_runs", "terminate"]
@@ -28,16 +29,16 @@ FINISHED = ("success", "failed")
 TEARDOWN_SECONDS = 300.0
 
 
-def _api(settings: Settings, options: Mapping[str, Any]) -> AirflowApi:
-    url = options.get("api_url") or settings.get("airflow.api_url")
+def _api(settings: Settings, options: EngineOptions) -> AirflowApi:
+    url = options.api_url or settings.get("airflow.api_url")
     if not url:
         raise OperateError("give --api-url or set airflow.api_url", 2)
     return AirflowApi(url, settings.get("airflow.token"))
 
 
-def _dags(api: AirflowApi, flow_name: str, options: Mapping[str, Any]) -> list[str]:
-    if options.get("dag_id"):
-        return [options["dag_id"]]
+def _dags(api: AirflowApi, flow_name: str, options: EngineOptions) -> list[str]:
+    if options.dag_id:
+        return [options.dag_id]
     found = api.request("GET", f"/api/v2/dags?dag_id_pattern={quote_segment(flow_name)}&limit=1000")
     return [
         dag["dag_id"]
@@ -57,7 +58,7 @@ def _dag_runs(api: AirflowApi, dag: str) -> Iterator[dict[str, Any]]:
             return
 
 
-def engine_runs(flow_name: str, settings: Settings, options: Mapping[str, Any]) -> list[EngineRun]:
+def engine_runs(flow_name: str, settings: Settings, options: EngineOptions) -> list[EngineRun]:
     api = _api(settings, options)
     try:
         return [
@@ -74,7 +75,7 @@ def engine_runs(flow_name: str, settings: Settings, options: Mapping[str, Any]) 
         raise OperateError(str(exc)) from None
 
 
-def terminate(flow_name: str, run_id: str, settings: Settings, options: Mapping[str, Any]) -> str:
+def terminate(flow_name: str, run_id: str, settings: Settings, options: EngineOptions) -> str:
     from flowc.metadata import current_user
 
     api = _api(settings, options)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flowc.backends.argo.capabilities import CAPABILITIES
 from flowc.backends.base import Capabilities, CompiledFile, EngineRun, refusals
-from flowc.backends.options import CompileOptions, TriggerOptions
+from flowc.backends.options import CompileOptions, EngineOptions, TriggerOptions
 from flowc.config import Settings
 from flowc.ir import FlowIR
 
@@ -65,12 +64,12 @@ class ArgoBackend:
 
         return trigger(flow_name, settings, options)
 
-    def engine_runs(self, flow_name: str, settings: Settings, options: Mapping[str, Any]) -> list[EngineRun]:
+    def engine_runs(self, flow_name: str, settings: Settings, options: EngineOptions) -> list[EngineRun]:
         from flowc.backends.argo.operate import engine_runs
 
         return engine_runs(flow_name, settings, options)
 
-    def terminate(self, flow_name: str, run_id: str, settings: Settings, options: Mapping[str, Any]) -> str:
+    def terminate(self, flow_name: str, run_id: str, settings: Settings, options: EngineOptions) -> str:
         from flowc.backends.argo.operate import terminate
 
         return terminate(flow_name, run_id, settings, options)

@@ -10,11 +10,10 @@ controller kills the running pods and starts nothing more, exit handlers include
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Mapping
-from typing import Any
 
 from flowc.backends.argo.kube import KubeClient, KubeError, client_from_settings, resource_path
 from flowc.backends.base import EngineRun, OperateError
+from flowc.backends.options import EngineOptions
 from flowc.config import Settings
 
 __all__ = ["FINISHED_PHASES", "RUN_ID_PREFIX", "engine_runs", "terminate"]
@@ -32,12 +31,12 @@ def _client(settings: Settings, client: KubeClient | None) -> KubeClient:
 
 
 def engine_runs(
-    flow_name: str, settings: Settings, options: Mapping[str, Any], *, client: KubeClient | None = None
+    flow_name: str, settings: Settings, options: EngineOptions, *, client: KubeClient | None = None
 ) -> list[EngineRun]:
     """The flow's Workflows in the namespace, as runs."""
     from flowc.backends.naming import label_value
 
-    namespace = options.get("namespace") or settings["kubernetes.namespace"]
+    namespace = options.namespace or settings["kubernetes.namespace"]
     selector = urllib.parse.quote(f"flowc.dev/flow={label_value(flow_name)}", safe="=/")
     try:
         listed = _client(settings, client).request(
@@ -60,12 +59,12 @@ def terminate(
     flow_name: str,
     run_id: str,
     settings: Settings,
-    options: Mapping[str, Any],
+    options: EngineOptions,
     *,
     client: KubeClient | None = None,
 ) -> str:
     """Terminates the Workflow of ``run_id``; refuses one that has already ended."""
-    namespace = options.get("namespace") or settings["kubernetes.namespace"]
+    namespace = options.namespace or settings["kubernetes.namespace"]
     name = run_id[len(RUN_ID_PREFIX) :]
     client = _client(settings, client)
     try:

@@ -10,10 +10,11 @@ job of a ``.sync`` task that was running.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
 from flowc.backends.base import EngineRun, OperateError
+from flowc.backends.options import EngineOptions
 from flowc.config import Settings
 
 __all__ = ["RUN_ID_PREFIX", "engine_runs", "terminate"]
@@ -38,7 +39,7 @@ def _aws(call: Any) -> Any:
         raise OperateError(str(exc)) from None
 
 
-def engine_runs(flow_name: str, settings: Settings, options: Mapping[str, Any]) -> list[EngineRun]:
+def engine_runs(flow_name: str, settings: Settings, options: EngineOptions) -> list[EngineRun]:
     import boto3
 
     def listed() -> list[EngineRun]:
@@ -60,7 +61,7 @@ def engine_runs(flow_name: str, settings: Settings, options: Mapping[str, Any]) 
     return _aws(listed)
 
 
-def terminate(flow_name: str, run_id: str, settings: Settings, options: Mapping[str, Any]) -> str:
+def terminate(flow_name: str, run_id: str, settings: Settings, options: EngineOptions) -> str:
     import boto3
 
     name = run_id[len(RUN_ID_PREFIX) :]
