@@ -343,6 +343,23 @@ def _evaluate_configs(analysis: Analysis) -> None:
         )
 
 
+#: The configs' JSON travels in every task's environment (FLOWC_CONFIGS): Linux caps one
+#: environment string at 128 KiB (MAX_ARG_STRLEN), and engines cap their documents too.
+CONFIGS_MAX_BYTES = 64 * 1024
+
+
+def _configs_size_problem(analysis: Analysis) -> None:
+    size = sum(len(spec.value.encode("utf-8")) + len(spec.name) + 4 for spec in analysis.config_specs)
+    if size > CONFIGS_MAX_BYTES:
+        file, line = next(iter(analysis.flow.configs.values()))
+        analysis.config_problems.append(
+            (Problem("bad-config", f"the configs' values take {size} bytes as JSON, more than the "
+                     f"{CONFIGS_MAX_BYTES} every task's environment can carry", line,
+                     hint="keep large data out of configs: give a path or URL in the config and read "
+                     "the data in the step"), file)
+        )
+
+
 def _evaluate_parameters(analysis: Analysis) -> None:
     def live(source: ParameterSource) -> Any:
         cls = analysis.loader.flow_class(analysis.flow.class_name)
@@ -396,6 +413,7 @@ def analyse_source(flow: FlowSource, loader: ModuleLoader, configs: ConfigInputs
     given on the command line (the environment completes them)."""
     analysis = Analysis(flow=flow, loader=loader, config_inputs=configs or ConfigInputs())
     _evaluate_configs(analysis)
+    _configs_size_problem(analysis)
     _read_transitions(analysis)
     for step in flow.steps:
         problems: list[Problem] = []

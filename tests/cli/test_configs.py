@@ -345,3 +345,58 @@ def test_a_value_for_an_undeclared_config_is_refused(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "a value is given for config 'setings', which the flow does not declare" in done.stderr
     assert "its configs are: labels, settings" in done.stderr
+
+
+def test_configs_too_large_for_a_tasks_environment_are_refused(tmp_path: Path) -> None:
+    _flow(tmp_path, {**SETTINGS, "blob": "x" * 70_000})
+    done = _flowc(["-m", "flowc", "check", "configured_flow.py"], tmp_path)
+    assert done.returncode == 1
+    assert "more than the 65536 every task's environment can carry" in done.stderr
+
+
+def test_tasks_take_the_values_fixed_where_the_run_started(tmp_path: Path) -> None:
+    # A default computed from the process that evaluates it: each task would get its own if tasks
+    # resolved configs again; every task must see the one the run started with.
+    path = tmp_path / "stamp_flow.py"
+    path.write_text(
+        textwrap.dedent("""
+        import os
+
+        from flowc import Config, FlowSpec, config_expr, environment, step
+
+        class StampFlow(FlowSpec):
+            stamp = Config("stamp", default_value=lambda ctx: {"pid": os.getpid()})
+
+            @step
+            def start(self):
+                self.start_pid = os.getpid()
+                self.next(self.end)
+
+            @environment(vars={"STAMP": config_expr("str(stamp.pid)")})
+            @step
+            def end(self):
+                self.seen = (os.environ["STAMP"], self.stamp.pid, os.getpid(), self.start_pid)
+        """),
+        encoding="utf-8",
+    )
+    done = _flowc(
+        [
+            "-m",
+            "flowc",
+            "run",
+            "stamp_flow.py",
+            "--datastore",
+            "ds",
+            "--run-id-file",
+            "run-id",
+            "--executor",
+            "subprocess",
+        ],
+        tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    env_stamp, artifact_stamp, end_pid, start_pid = Run(
+        f"StampFlow/{_run_id(tmp_path)}", datastore=str(tmp_path / "ds")
+    )["end"].task.data.seen
+    assert env_stamp == str(artifact_stamp)
+    assert artifact_stamp not in (end_pid, start_pid)

@@ -59,6 +59,8 @@ SAMPLE = (
     "CardDecoratorBasicTest x single-linear-step",
     "CardResumeTest x single-linear-step",
     "LargeMflogTest x small-foreach",
+    "BasicConfigTest x single-linear-step",
+    "DetectSegFaultTest x single-linear-step",
 )
 
 
