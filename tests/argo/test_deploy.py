@@ -71,7 +71,7 @@ def test_deploy_creates_then_leaves_unchanged(kube: FakeKube, tmp_path: Path, ca
 
 
 def test_deploy_updates_with_the_resource_version_it_read(kube: FakeKube, capsys) -> None:
-    import yaml
+    import json
 
     from flowc.backends.argo.document import build_documents
     from flowc.frontend import build_ir
@@ -80,7 +80,7 @@ def test_deploy_updates_with_the_resource_version_it_read(kube: FakeKube, capsys
     ir = build_ir(str(FLOWS_DIR / "linear_flow.py"))
     ((_, old),) = build_documents(ir, argo_settings(), CompileOptions(package_sha="0" * 64))
     old["spec"]["templates"][0]["container"]["image"] = "python:3.9"
-    kube.put_object("workflowtemplates", yaml.safe_load(yaml.safe_dump(old)))
+    kube.put_object("workflowtemplates", json.loads(json.dumps(old)))  # as the server stores it
     version = kube.objects[("workflowtemplates", "default", "linearflow")]["metadata"]["resourceVersion"]
 
     assert main(["deploy", str(FLOWS_DIR / "linear_flow.py"), "--target", "argo"]) == 0
