@@ -75,6 +75,7 @@ def task_environment(
     ir: FlowIR, settings: Settings, environ: Mapping[str, str] | None = None
 ) -> dict[str, str]:
     """What a deployed task's environment needs for ``current``'s project facts (empty without @project),
+    the default provider of bare ``@secrets`` sources (setting ``secrets.default_provider``),
     the ``--with`` decorators the flow was compiled with (the task runner applies them too), and
     the values its ``Config`` attributes were given (the task runner builds the same IR with them).
 
@@ -89,6 +90,10 @@ def task_environment(
     environment.update(config_environment({c.name: json.loads(c.value) for c in ir.configs}))
     if ir.project is not None:
         environment[BRANCH_ENV] = project_branch(settings, environ).name
+    provider = settings.get("secrets.default_provider")
+    if provider and any(step.secrets for step in ir.steps):
+        # The task reads bare @secrets sources with it (flowc/secrets.py); never a value.
+        environment["FLOWC_SECRETS__DEFAULT_PROVIDER"] = str(provider)
     return environment
 
 

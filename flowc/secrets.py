@@ -40,6 +40,7 @@ __all__ = [
     "kubernetes_secret_names",
     "parse_source",
     "read_secrets",
+    "with_default_provider",
 ]
 
 PROVIDERS = ("aws-secrets-manager", "kubernetes", "env", "file", "inline")
@@ -234,3 +235,23 @@ def kubernetes_secret_names(sources: Iterable[str]) -> tuple[str, ...]:
 def batch_references(sources: Iterable[str]) -> tuple[str, ...]:
     """The sources a Batch job definition resolves (bare ARNs, the engine's own store)."""
     return tuple(text for text in sources if parse_source(text).provider is None)
+
+
+def with_default_provider(ir: Any, provider: str | None) -> Any:
+    """``ir`` with each bare source written ``PROVIDER.ID`` for the configured default ``provider``
+    (setting ``secrets.default_provider``), so that every target lowers a source by its provider:
+    a pod injects only Kubernetes Secrets, a Batch job definition only bare ARNs. Unchanged without
+    a default (bare names stay the engine's own store) or with an unknown one (the task says so)."""
+    import dataclasses
+
+    if not provider or provider not in PROVIDERS:
+        return ir
+
+    def named(text: str) -> str:
+        return f"{provider}.{text}" if parse_source(text).provider is None else text
+
+    steps = tuple(
+        dataclasses.replace(step, secrets=tuple(named(t) for t in step.secrets)) if step.secrets else step
+        for step in ir.steps
+    )
+    return dataclasses.replace(ir, steps=steps)

@@ -108,3 +108,28 @@ def test_config_show_lists_the_default_provider_not_values(tmp_path: Path) -> No
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "secrets.default_provider" in done.stdout and VALUES["APP_TOKEN"] not in done.stdout
+
+
+def test_a_configured_default_provider_decides_how_every_target_lowers_a_bare_name(tmp_path: Path) -> None:
+    """With ``secrets.default_provider = "aws-secrets-manager"`` a bare name is read by the task on
+    every target: no pod injects it, no Batch job definition references it, and every task's
+    environment names the default."""
+    from flowc.backends.airflow import compile_dag
+    from flowc.backends.options import CompileOptions
+    from flowc.backends.sfn.deploy import job_definition_requests
+    from flowc.config import load_settings
+    from flowc.frontend import build_ir
+    from tests.argo.harness import compile_documents
+
+    flow = tmp_path / "flow.py"
+    flow.write_text(secrets_flow(["db-creds"], ["DB_PASSWORD"]), encoding="utf-8")
+    ir = build_ir(str(flow))
+    default = {"secrets.default_provider": "aws-secrets-manager"}
+    argo = json.dumps(compile_documents(flow, datastore="s3://b/p", **default))
+    assert "secretRef" not in argo and '"FLOWC_SECRETS__DEFAULT_PROVIDER"' in argo
+    settings = load_settings({"datastore": "s3://b/p", **default}, environ={})
+    assert all("secrets" not in r["containerProperties"] for r in job_definition_requests(ir, settings))
+    dag = compile_dag(ir, settings, CompileOptions(operator="kubernetes")).text
+    assert "secret_ref" not in dag and "FLOWC_SECRETS__DEFAULT_PROVIDER" in dag
+    # Without a default the bare name stays the engine's own store (a Kubernetes Secret in a pod).
+    assert "secretRef" in json.dumps(compile_documents(flow, datastore="s3://b/p"))

@@ -28,6 +28,9 @@ def compile_dag(ir: FlowIR, settings: Settings, options: CompileOptions | None =
     Raises:
         CompileError: with every construct Airflow cannot express (step, line and reason).
     """
+    from flowc.secrets import with_default_provider
+
+    ir = with_default_provider(ir, settings.get("secrets.default_provider"))
     options = options or CompileOptions()
     operator = operator_of(settings, options)
     problems: list[Diagnostic] = [*refusals(ir, CAPABILITIES), *airflow_refusals(ir, operator)]

@@ -24,7 +24,7 @@ from flowc.backends.sfn.task import finish_state
 from flowc.config import Settings
 from flowc.diagnostics import CompileError, Diagnostic
 from flowc.ir import FlowIR
-from flowc.secrets import batch_references
+from flowc.secrets import batch_references, with_default_provider
 
 __all__ = [
     "FAILED_ERROR",
@@ -114,6 +114,7 @@ def lowering_for(ir: FlowIR, settings: Settings, options: CompileOptions) -> Low
 
 def build_definition(ir: FlowIR, settings: Settings, options: CompileOptions) -> dict[str, Any]:
     """The state machine definition of ``ir`` as a JSON-compatible dict."""
+    ir = with_default_provider(ir, settings.get("secrets.default_provider"))
     problems = list(refusals(ir, CAPABILITIES))
     if problems:
         raise CompileError(problems)

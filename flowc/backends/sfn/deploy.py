@@ -32,7 +32,7 @@ from flowc.backends.sfn.trigger import find_state_machine
 from flowc.config import Settings
 from flowc.ir import FlowIR
 from flowc.project_branches import task_environment
-from flowc.secrets import batch_references
+from flowc.secrets import batch_references, with_default_provider
 
 __all__ = ["DeployPlan", "SfnDeployment", "job_definition_requests", "plan_deployment"]
 
@@ -61,6 +61,7 @@ class DeployPlan:
 
 def job_definition_requests(ir: FlowIR, settings: Settings) -> list[dict[str, Any]]:
     """``RegisterJobDefinition`` arguments: the flow's, then one per step that needs its own."""
+    ir = with_default_provider(ir, settings.get("secrets.default_provider"))
     base_properties: dict[str, Any] = {
         "image": str(settings.get("image")),
         "command": ["python", "-m", "flowc.task_runner", "--help"],
