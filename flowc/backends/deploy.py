@@ -143,7 +143,9 @@ def deploy(
             return EXIT_FAILED
         changes = _guarded(lambda: hooks.plan(ir, settings, compile_options, session))
         datastore = str(settings["datastore"])
-        record, record_change = _guarded(lambda: _record_change(backend.name, ir, settings, options))
+        record, record_change = _guarded(
+            lambda: _record_change(backend.name, ir, settings, options), "datastore: "
+        )
         if options.dry_run:
             print(f"would upload code package {package.sha} ({package.size} bytes) to {datastore}", file=out)
             _print_plan([record_change, *changes], out)
@@ -179,7 +181,7 @@ def undeploy(
     try:
         session = hooks.connect(settings, options)
         changes = _guarded(lambda: hooks.removals(ir, settings, options.compile, session))
-        changes += _guarded(lambda: _record_removal(backend.name, ir, settings))
+        changes += _guarded(lambda: _record_removal(backend.name, ir, settings), "datastore: ")
         if not changes:
             print(f"nothing deployed for {ir.name} on {backend.name}", file=out)
             return 0

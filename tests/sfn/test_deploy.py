@@ -197,7 +197,8 @@ def test_deploy_reports_aws_errors_with_a_message(
     monkeypatch.setenv("FLOWC_DATASTORE", "s3://no-such-bucket-for-flowc/datastore")
     assert main(["deploy", str(LINEAR), "--target", "sfn"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("flowc deploy: cannot upload the code package: ") and "NoSuchBucket" in err
+    # Found while reading the deployment record, before anything is uploaded or changed.
+    assert err.startswith("flowc deploy: datastore: ") and "NoSuchBucket" in err
     assert len(err.splitlines()) == 1
 
 
