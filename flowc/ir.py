@@ -387,6 +387,10 @@ class FlowIR:
                 return candidate
         raise KeyError(name)
 
+    def config_values(self) -> dict[str, Any]:
+        """``{config name: value}``: what the IR's configs were fixed to (empty without configs)."""
+        return {c.name: json.loads(c.value) for c in self.configs}
+
     # ---- serialisation -------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         return _encode(self)

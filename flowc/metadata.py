@@ -3,7 +3,8 @@
 Every record is a small JSON document written atomically through :mod:`flowc.datastore.layout`:
 
 * ``run.json`` (:func:`claim_run`, :func:`ensure_run`): ``id``, ``flow``, ``user``, ``tags``,
-  ``system_tags``, ``parameters``, ``start`` (ISO 8601 UTC), ``origin_run_id``.
+  ``system_tags``, ``parameters``, ``start`` (ISO 8601 UTC), ``origin_run_id``; a local run of
+  a flow with configs also ``configs`` (name -> value, what ``flowc resume`` reuses).
 * ``status.json`` (:func:`write_status`): ``status`` (``successful``, ``failed``, ``killed``),
   ``end``, ``reason``, ``tasks``, and ``ended_by`` (who terminated it).
 * ``attempt-<n>.json`` (:func:`claim_attempt`, :func:`write_attempt`): ``attempt``, ``status``

@@ -81,13 +81,12 @@ def task_environment(
 
     ``environ`` is where a user branch's name is read, as in :func:`project_branch`.
     """
-    import json
 
     from flowc.frontend.configs import config_environment
     from flowc.frontend.decospecs import with_environment
 
     environment = dict(with_environment(ir))
-    environment.update(config_environment({c.name: json.loads(c.value) for c in ir.configs}))
+    environment.update(config_environment(ir.config_values()))
     if ir.project is not None:
         environment[BRANCH_ENV] = project_branch(settings, environ).name
     provider = settings.get("secrets.default_provider")

@@ -31,17 +31,34 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ExecutingRun", "Runner", "option_words", "run_command"]
+__all__ = ["CommandRecord", "ExecutingRun", "Runner", "option_words", "run_command"]
 
 #: Keyword arguments that are command options rather than flow parameters (``tags`` is Metaflow's
 #: spelling of the repeatable ``--tag``; ``with_``/``decospecs`` of ``--with``).
 _OPTIONS = frozenset(
     {
         "datastore", "max_workers", "max_num_splits", "branch", "production", "executor", "tag",
-        "tags", "with", "with_", "decospecs", "origin_run_id", "force",
+        "tags", "with", "with_", "decospecs", "origin_run_id", "force", "run_id_file", "quiet",
     }
 )  # fmt: skip
+#: Options taken for Metaflow's sake that change nothing on flowc: its top-level ``quiet`` (flowc
+#: prints no banner to silence).
+_ACCEPTED = frozenset({"quiet"})
 _SPELLED = {"tags": "tag", "with_": "with", "decospecs": "with"}
+
+
+class CommandRecord:
+    """The command behind a result, as Metaflow's ``ExecutingRun.command_obj`` shows it.
+
+    Attributes:
+        command: the command line (argv) that ran.
+        process: the ended process (``process.returncode`` is its exit code).
+        log_files: ``{"stdout": path, "stderr": path}``, the files holding what it printed; they
+            live until the runner's :meth:`Runner.cleanup` (the end of its ``with`` block).
+    """
+
+    def __init__(self, process: subprocess.CompletedProcess[str], log_files: Mapping[str, str]) -> None:
+        self.command, self.process, self.log_files = list(process.args), process, dict(log_files)
 
 
 class ExecutingRun:
@@ -52,10 +69,14 @@ class ExecutingRun:
         stdout: what the command printed on stdout (the run's progress lines).
         stderr: what it printed on stderr (errors, a failed task's traceback).
         run: the client :class:`~flowc.client.Run`, or None when no run started (bad input).
+        command_obj: the command line, its ended process and its log files (:class:`CommandRecord`).
     """
 
-    def __init__(self, returncode: int, stdout: str, stderr: str, run: Any) -> None:
+    def __init__(
+        self, returncode: int, stdout: str, stderr: str, run: Any, command_obj: CommandRecord
+    ) -> None:
         self.returncode, self.stdout, self.stderr, self.run = returncode, stdout, stderr, run
+        self.command_obj = command_obj
 
     @property
     def status(self) -> str:
@@ -117,7 +138,8 @@ class Runner:
 
     def resume(self, step_to_rerun: str | None = None, **kwargs: Any) -> ExecutingRun:
         """Resumes a failed run (``origin_run_id=...``, else your latest), re-running from
-        ``step_to_rerun`` when given (else from the failed tasks); options as for :meth:`run`."""
+        ``step_to_rerun`` when given (else from the failed tasks); options as for :meth:`run`.
+        The origin run's config values are reused, as by ``flowc resume``."""
         return self._command("resume", {**self.options, **kwargs}, [step_to_rerun] if step_to_rerun else [])
 
     def cleanup(self) -> None:
@@ -136,12 +158,22 @@ class Runner:
         if unknown:
             raise TypeError(f"Runner.{command}() got unknown option(s) {', '.join(unknown)}")
         self._temp.mkdir(parents=True, exist_ok=True)
-        run_id_file = self._temp / f"run-id-{len(list(self._temp.iterdir()))}"
+        serial = len(list(self._temp.iterdir()))
+        # Metaflow's run_id_file is the caller's file (relative to cwd); else one of ours.
+        given = options.get("run_id_file")
+        run_id_file = self.cwd / given if given else self._temp / f"run-id-{serial}"
         datastore = self._datastore(options.get("datastore"))
         argv = [sys.executable, "-m", "flowc", command, self.flow_file, *words]
         argv += ["--datastore", datastore, "--run-id-file", str(run_id_file)]
-        argv += option_words({k: v for k, v in options.items() if k != "datastore"})
+        argv += option_words(
+            {k: v for k, v in options.items() if k not in ("datastore", "run_id_file") and k not in _ACCEPTED}
+        )
         returncode, out, err = self._execute(argv)
+        log_files = {"stdout": str(self._temp / f"{command}-{serial}.stdout")}
+        log_files["stderr"] = str(self._temp / f"{command}-{serial}.stderr")
+        Path(log_files["stdout"]).write_text(out, encoding="utf-8")
+        Path(log_files["stderr"]).write_text(err, encoding="utf-8")
+        record = CommandRecord(subprocess.CompletedProcess(argv, returncode, out, err), log_files)
         run = None
         run_id = run_id_file.read_text().strip() if run_id_file.exists() else ""
         if run_id:
@@ -150,7 +182,7 @@ class Runner:
 
             flow = build_ir(self.flow_file).name
             run = Run(f"{flow}/{run_id}", datastore=datastore, _namespace_check=False)
-        return ExecutingRun(returncode, out, err, run)
+        return ExecutingRun(returncode, out, err, run, record)
 
     def _datastore(self, given: str | None) -> str:
         """The datastore the command will use, as an absolute URL (the client reads it back)."""

@@ -1,16 +1,20 @@
 """``flowc resume FLOW.py [--origin-run-id ID] [STEP]``: continue a failed run in a new run.
 
 Every successful task before the failed step (or before STEP, when given) is cloned from the origin
-run, never recomputed; the rest runs. ``current.origin_run_id`` is the origin run's id.
+run, never recomputed; the rest runs. ``current.origin_run_id`` is the origin run's id. As in
+Metaflow, the new run takes the origin run's config values (recorded in its run record), not the
+config files or defaults as they are now.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from flowc.cli.target_options import add_with_argument, ir_with_decorators
 from flowc.ids import argument, check_run_id, check_step_name
+from flowc.ir import FlowIR
 from flowc.runtime.cli_common import (
     add_common_options,
     checked_ir,
@@ -109,6 +113,9 @@ def run(args: argparse.Namespace) -> int:
     except StorageError as exc:
         print(f"flowc resume: datastore {datastore}: {exc}", file=sys.stderr)
         return 1
+    ir = _with_origin_configs(args, ir, origin)
+    if ir is None:
+        return 2
     cloner = Cloner(storage, ir.name, origin["id"], rerun)
     options = options_from_args(args, origin_parameters(origin), datastore, ir)
     try:
@@ -117,3 +124,30 @@ def run(args: argparse.Namespace) -> int:
         print(f"flowc resume: {exc}", file=sys.stderr)
         return 1
     return exit_code(outcome)
+
+
+def _with_origin_configs(args: argparse.Namespace, ir: FlowIR, origin: dict[str, Any]) -> FlowIR | None:
+    """``ir`` built again with the origin run's config values, as Metaflow's resume reuses them;
+    ``ir`` itself when the flow has no configs or the origin recorded none (a run started before
+    flowc recorded them: its configs are resolved again, as for ``run``). None after printing why
+    not (one line)."""
+    recorded = origin.get("configs")
+    if not ir.configs or recorded is None:
+        return ir
+    if getattr(args, "config_files", None) or getattr(args, "config_values", None):
+        print(
+            f"flowc resume: run {origin['id']} has its config values, which its resume reuses; "
+            "drop --config/--config-value (start a new run with `flowc run` for other values)",
+            file=sys.stderr,
+        )
+        return None
+    from flowc.frontend import build_ir
+    from flowc.frontend.configs import ConfigInputs
+    from flowc.frontend.diagnostics import CompileError
+
+    try:
+        rebuilt = build_ir(args.flow, configs=ConfigInputs(fixed=recorded))
+    except CompileError as exc:  # the flow changed since: a config it now declares has no value
+        print(f"flowc resume: {exc}", file=sys.stderr)
+        return None
+    return ir_with_decorators(args, rebuilt, "resume")

@@ -126,6 +126,7 @@ def start_run(
             parameters=options.parameters,
             origin_run_id=origin_run_id,
             system_tags=_project_tags(ir, options.env),
+            configs=ir.config_values(),
         )
     except StorageError as exc:
         if id_file is not None:

@@ -44,8 +44,16 @@ def claim_run(
     parameters: Mapping[str, Any],
     origin_run_id: str | None = None,
     system_tags: Sequence[str] = (),
+    configs: Mapping[str, Any] | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """Creates the run record under a new, unique, time-ordered run id; returns (id, record)."""
+    """Creates the run record under a new, unique, time-ordered run id; returns (id, record).
+
+    ``configs``: the flow's config values, kept (``configs`` in the record) for ``flowc resume``,
+    which reuses them as Metaflow's resume reuses the origin run's.
+    """
+    extra: dict[str, Any] = {"launcher": launcher_identity()}
+    if configs:
+        extra["configs"] = dict(configs)
     return metadata.claim_run(
         storage,
         flow,
@@ -53,7 +61,7 @@ def claim_run(
         parameters=_recordable(storage, parameters),
         origin_run_id=origin_run_id,
         system_tags=["runtime:flowc-local", *system_tags],
-        extra={"launcher": launcher_identity()},
+        extra=extra,
     )
 
 

@@ -412,7 +412,7 @@ class _Task:
                 parameter_name=spec.name,
                 logger=lambda *parts, **_: _say(" ".join(str(p) for p in parts)),
                 ds_type="s3" if self.storage.url.startswith("s3://") else "local",
-                configs=ConfigValue({c.name: json.loads(c.value) for c in self.flow.ir.configs}),
+                configs=ConfigValue(self.flow.ir.config_values()),
             )
             try:
                 with task_facts(**facts):

@@ -3,6 +3,7 @@ run's handle, its resume, output captured, bad input as a failed handle without 
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,25 @@ def test_bad_input_is_a_failed_handle_without_a_run(tmp_path: Path) -> None:
         assert result.status == "failed" and result.run is None and "text" in result.stderr
         with pytest.raises(TypeError, match="unknown option"):
             runner.resume(colour="red")
+
+
+def test_metaflow_test_harness_form_run_id_file_quiet_and_command_obj(tmp_path: Path) -> None:
+    # As Metaflow's test/core run_tests.py calls it (its `api` executor): top-level `quiet`, the run
+    # id in the caller's `run_id_file` (relative to cwd), and the command read back through
+    # `result.command_obj` (command, process.returncode, log_files) rather than `result.stdout`.
+    with Runner(FLOWS / "resume_flow.py", show_output=False, cwd=tmp_path, quiet=True) as runner:
+        failed = runner.run(
+            run_id_file="run-id", max_workers=50, max_num_splits=10000, tags=["刺身 means sashimi"]
+        )
+        assert (tmp_path / "run-id").read_text() == failed.run.id
+        record = failed.command_obj
+        assert record.process.returncode == failed.returncode != 0
+        assert record.command[:3] == [sys.executable, "-m", "flowc"] and "run" in record.command
+        stdout = Path(record.log_files["stdout"]).read_text(encoding="utf-8")
+        stderr = Path(record.log_files["stderr"]).read_text(encoding="utf-8")
+        assert (stdout, stderr) == (failed.stdout, failed.stderr)
+        assert "fails until the run is resumed" in stdout + stderr
+        resumed = runner.resume(run_id_file="run-id", max_workers=50, tags=["刺身 means sashimi"])
+        assert resumed.command_obj.process.returncode == 0 and "resume" in resumed.command_obj.command
+        assert (tmp_path / "run-id").read_text() == resumed.run.id != failed.run.id
+        assert resumed.run.origin_run_id == failed.run.id and "刺身 means sashimi" in resumed.run.user_tags

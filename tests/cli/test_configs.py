@@ -400,3 +400,51 @@ def test_tasks_take_the_values_fixed_where_the_run_started(tmp_path: Path) -> No
     )["end"].task.data.seen
     assert env_stamp == str(artifact_stamp)
     assert artifact_stamp not in (end_pid, start_pid)
+
+
+def test_resume_reuses_the_origin_runs_config_values(tmp_path: Path) -> None:
+    # Metaflow's resume takes the origin run's configs: a default file changed between the failed
+    # run and its resume changes nothing in the resumed run (decorators and artifacts alike).
+    (tmp_path / "settings.json").write_text(json.dumps({"greeting": "hello"}), encoding="utf-8")
+    (tmp_path / "resumed_flow.py").write_text(
+        textwrap.dedent("""
+        import os
+
+        from flowc import Config, FlowSpec, environment, step
+
+        class ResumedConfigFlow(FlowSpec):
+            settings = Config("settings", default="settings.json")
+
+            @step
+            def start(self):
+                self.started_with = self.settings.greeting
+                self.next(self.end)
+
+            @environment(vars={"GREETING": settings.greeting})
+            @step
+            def end(self):
+                if os.environ.get("BREAK") == "yes":
+                    raise RuntimeError("broken until resumed")
+                self.seen = (os.environ["GREETING"], self.settings.greeting)
+        """),
+        encoding="utf-8",
+    )
+    common = ["resumed_flow.py", "--datastore", "ds", "--run-id-file", "run-id"]
+    failed = _flowc(["-m", "flowc", "run", *common], tmp_path, env={"BREAK": "yes"})
+    assert failed.returncode != 0 and "broken until resumed" in failed.stdout + failed.stderr
+    origin = _run_id(tmp_path)
+    (tmp_path / "settings.json").write_text(json.dumps({"greeting": "changed"}), encoding="utf-8")
+
+    refused = _flowc(
+        ["-m", "flowc", "resume", *common, "--config-value", "settings", '{"greeting": "other"}'], tmp_path
+    )
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "reuses" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+
+    resumed = _flowc(["-m", "flowc", "resume", *common, "--origin-run-id", origin], tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    run = Run(f"ResumedConfigFlow/{_run_id(tmp_path)}", datastore=str(tmp_path / "ds"))
+    assert run.origin_run_id == origin
+    assert run["end"].task.data.seen == ("hello", "hello")
+    assert run["end"].task.data.settings == {"greeting": "hello"}
+    assert run["start"].task.data.started_with == "hello"  # cloned from the origin run

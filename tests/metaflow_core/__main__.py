@@ -2,7 +2,8 @@
 suite on flowc (what ``bash scripts/metaflow-core`` runs).
 
 Runs every case on 2 processes, prints each failure with its reason, each excluded case with its
-reason, and as the last line exactly ``N passed, M failed``. A full run (no ``--sample``/``--only``)
+reason, and as the last line exactly ``N passed, M failed`` (each case counted once per executor
+of the context: ``cli`` and ``api``). A full run (no ``--sample``/``--only``)
 also rewrites docs/compatibility.md. Exit 0 when nothing failed.
 """
 
@@ -14,53 +15,41 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from tests.metaflow_core.case import REPO_ROOT, Outcome, run_case
+from tests.metaflow_core.case import EXECUTORS, REPO_ROOT, Outcome, run_case
 from tests.metaflow_core.report import write_matrix
 from tests.metaflow_core.suite import Case, load_cases, load_context
 
-#: What CI runs (``--sample``): the cases that pass on flowc today, one per test and graph family
-#: where a test passes on several graphs. CI guards them against regressions while the rest of the
-#: matrix is being fixed (a failing case would stop CI before pytest runs); the whole matrix (about
-#: 6 minutes on 2 cores, docs/compatibility.md) is `bash scripts/metaflow-core`. Add a case here
-#: when it starts passing.
+#: What CI runs (``--sample``): one or two cases per test family (artifacts, foreach, switches,
+#: merge_artifacts, parameters, configs, resume, logs, tags, catch/retry, timeouts, current, project
+#: branches, lineage, cards, secrets, crashes) and both executors, each family through at least one
+#: of them and most resume cases through ``api`` (its ``Runner.resume``). Well under 2 minutes on a
+#: quiet 2-core machine; the whole matrix (both executors) is ``bash scripts/metaflow-core``.
 SAMPLE = (
-    "BasicArtifactTest x single-and-branch",
-    "BasicArtifactTest x nested-foreach",
-    "BasicForeachTest x simple-foreach",
-    "BranchInSwitchTest x branch_in_switch",
-    "ForeachInSwitchTest x foreach_in_switch",
-    "MergeArtifactsPropagationTest x small-foreach",
-    "NestedForeachTest x nested-foreach",
-    "ParameterNameTest x nested-branches",
-    "RecursiveSwitchFlowTest x recursive_switch",
-    "RecursiveSwitchInsideForeachFlowTest x recursive_switch_inside_foreach",
-    "ResumeSucceededStepTest x single-linear-step",
-    "RunIdFileTest x single-linear-step",
-    "BasicSwitchTest x simple_switch",
-    "NestedSwitchTest x nested_switch",
-    "SwitchInBranchTest x switch_in_branch",
-    "SwitchInForeachTest x switch_in_foreach",
-    "WideForeachTest x small-foreach",
-    "BasicLogTest x single-linear-step",
-    "BasicTagTest x single-and-branch",
-    "CatchRetryTest x simple-foreach",
-    "CurrentSingletonTest x single-linear-step",
-    "LineageTest x nested-branches",
-    "MergeArtifactsIncludeTest x single-and-branch",
-    "ProjectBranchTest x single-linear-step",
-    "ResumeForeachJoinTest x nested-foreach",
-    "ResumeOriginPathSpec x single-linear-step",
-    "ResumeStartStepTest x single-linear-step",
-    "TagMutationTest x small-foreach",
-    "TimeoutDecoratorTest x single-linear-step",
-    "BasicParameterTest x nested-foreach",
-    "ConstantsTest x single-and-branch",
-    "SecretsDecoratorTest x simple-foreach",
-    "CardDecoratorBasicTest x single-linear-step",
-    "CardResumeTest x single-linear-step",
-    "LargeMflogTest x small-foreach",
-    "BasicConfigTest x single-linear-step",
-    "DetectSegFaultTest x single-linear-step",
+    "BasicArtifactTest x single-and-branch [cli]",
+    "BasicArtifactTest x nested-foreach [api]",
+    "NestedForeachTest x nested-foreach [cli]",
+    "WideForeachTest x small-foreach [api]",
+    "BranchInSwitchTest x branch_in_switch [cli]",
+    "RecursiveSwitchInsideForeachFlowTest x recursive_switch_inside_foreach [api]",
+    "SwitchInForeachTest x switch_in_foreach [cli]",
+    "MergeArtifactsIncludeTest x single-and-branch [api]",
+    "BasicParameterTest x nested-foreach [cli]",
+    "BasicConfigTest x single-linear-step [api]",
+    "ResumeForeachJoinTest x nested-foreach [cli]",
+    "ResumeStartStepTest x single-linear-step [api]",
+    "ResumeOriginPathSpec x single-linear-step [api]",
+    "RunIdFileTest x single-linear-step [api]",
+    "LargeMflogTest x small-foreach [cli]",
+    "BasicTagTest x single-and-branch [api]",
+    "TagMutationTest x small-foreach [cli]",
+    "CatchRetryTest x simple-foreach [cli]",
+    "TimeoutDecoratorTest x single-linear-step [api]",
+    "CurrentSingletonTest x single-linear-step [cli]",
+    "ProjectBranchTest x single-linear-step [api]",
+    "LineageTest x nested-branches [cli]",
+    "CardResumeTest x single-linear-step [api]",
+    "SecretsDecoratorTest x simple-foreach [cli]",
+    "DetectSegFaultTest x single-linear-step [cli]",
 )
 
 
@@ -69,9 +58,9 @@ SAMPLE = (
 CASE_COMMAND_TIMEOUT = 180.0
 
 
-def _run(args: tuple[Case, Path, dict]) -> Outcome:
-    case, suite, context = args
-    return run_case(case, suite, context, timeout=CASE_COMMAND_TIMEOUT)
+def _run(args: tuple[Case, str, Path, dict]) -> Outcome:
+    case, executor, suite, context = args
+    return run_case(case, suite, context, executor, timeout=CASE_COMMAND_TIMEOUT)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,28 +95,35 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     context = load_context(suite)
     cases = load_cases(suite)
-    selected = cases
-    if args.sample:
-        selected = [case for case in cases if case.name in SAMPLE]
-    if args.only:
-        selected = [case for case in selected if any(case.name.startswith(o) for o in args.only)]
-    if args.skip:
-        selected = [case for case in selected if not any(case.name.startswith(o) for o in args.skip)]
-    runnable = [case for case in selected if case.excluded is None]
+    executors = [executor for executor in EXECUTORS if executor in context["executors"]]
+
+    def chosen(name: str) -> bool:
+        return (
+            (not args.sample or name in SAMPLE)
+            and (not args.only or any(name.startswith(o) for o in args.only))
+            and not any(name.startswith(o) for o in args.skip)
+        )
+
+    # Every case once per executor; "Test x graph [executor]" is what --only/--skip/SAMPLE match.
+    runs = [(c, e) for c in cases for e in executors if c.excluded is None and chosen(f"{c.name} [{e}]")]
+    full = not (args.sample or args.only or args.skip)
+    selected = cases if full else [c for c in cases if any(chosen(f"{c.name} [{e}]") for e in executors)]
     outcomes: list[Outcome] = []
     started = time.monotonic()
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        for outcome in pool.map(_run, [(case, suite, context) for case in runnable]):
+        for outcome in pool.map(_run, [(case, executor, suite, context) for case, executor in runs]):
             outcomes.append(outcome)
             if not outcome.passed:
-                print(f"FAIL {outcome.case.name}: {outcome.detail}", flush=True)
+                print(f"FAIL {outcome.name}: {outcome.detail}", flush=True)
                 if args.verbose:
                     print(outcome.log, flush=True)
     for case in selected:
         if case.excluded is not None:
             print(f"excluded {case.name}: {case.excluded}")
-    if selected is cases:
-        write_matrix(REPO_ROOT / "docs" / "compatibility.md", cases, outcomes, time.monotonic() - started)
+    if full:
+        write_matrix(
+            REPO_ROOT / "docs" / "compatibility.md", cases, executors, outcomes, time.monotonic() - started
+        )
     passed = sum(outcome.passed for outcome in outcomes)
     print(f"({len(outcomes)} cases in {time.monotonic() - started:.0f} s)")
     print(f"{passed} passed, {len(outcomes) - passed} failed")

@@ -1,14 +1,17 @@
 """Runs one test x graph on flowc as ``run_tests.py`` runs it on Metaflow in ``python3-all-local``.
 
 In a fresh directory: the formatter's ``test_flow.py`` and ``check_flow.py`` with their imports
-switched to flowc, ``python test_flow.py run`` with the context's run options (its two ``--tag``
-options, one non-ASCII) and environment, ``resume`` when the test asks for it, then both checkers:
+switched to flowc, then the run with the context's run options (its two ``--tag`` options, one
+non-ASCII) and environment, through one of the context's two executors: ``cli``
+(``python test_flow.py run``) or ``api`` (``flowc.Runner(...).run(...)``, see ``api_executor``);
+``resume`` the same way when the test asks for it, then both checkers:
 ``python check_flow.py CliCheck RUN_ID ...`` (through flowc's CLI: ``dump``, ``logs``, ``tag``)
 and ``MetadataCheck`` (through flowc's client API).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -23,12 +26,15 @@ from typing import Any
 from tests.metaflow_core import aliases
 from tests.metaflow_core.suite import Case
 
-__all__ = ["CHECKERS", "REPO_ROOT", "Outcome", "run_case", "top_options"]
+__all__ = ["CHECKERS", "EXECUTORS", "REPO_ROOT", "Outcome", "run_case", "top_options"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 #: contexts.json's "checks": the checker classes of metaflow_test, run in this order.
 CHECKERS = ("CliCheck", "MetadataCheck")
+
+#: contexts.json's "executors" of the context, the ones this adapter knows how to run.
+EXECUTORS = ("cli", "api")
 
 #: The first lines of every generated file: the import switch for what the file imports from the
 #: suite's own package (``metaflow_test`` imports ``metaflow.*`` modules).
@@ -49,9 +55,14 @@ TOP_OPTIONS: dict[str, tuple[str | None, str]] = {
 @dataclass(frozen=True)
 class Outcome:
     case: Case
+    executor: str  # "cli" or "api"
     passed: bool
     detail: str  # the first failing step's one-line reason ("" when passed)
     log: str  # every command with its output, for a failure's investigation
+
+    @property
+    def name(self) -> str:
+        return f"{self.case.name} [{self.executor}]"
 
 
 def top_options(context: dict[str, Any]) -> list[str]:
@@ -87,12 +98,18 @@ def _write_files(case: Case, suite: Path, folder: Path) -> None:
         shutil.copy2(suite / "tests" / name, folder / name)
 
 
-def run_case(case: Case, suite: Path, context: dict[str, Any], timeout: float = 600.0) -> Outcome:
-    """Runs ``case`` in a temporary directory (removed afterwards) and returns how it went."""
+def run_case(
+    case: Case, suite: Path, context: dict[str, Any], executor: str = "cli", timeout: float = 600.0
+) -> Outcome:
+    """Runs ``case`` with ``executor`` in a temporary directory (removed afterwards) and returns
+    how it went."""
+    if executor not in EXECUTORS or executor not in context["executors"]:
+        raise ValueError(f"executor {executor!r} is not one of the context's {context['executors']}")
     folder = Path(tempfile.mkdtemp(prefix="flowc_metaflow_core_"))
     log: list[str] = []
     env = _environment(context, suite)
     top = top_options(context)
+    env["FLOWC_CORE_API_OPTIONS"] = json.dumps({"top": top, "run": context["run_options"]})
 
     def call(args: list[str]) -> subprocess.CompletedProcess[str]:
         # Its own session, so a command stopped at the timeout takes its task processes with it.
@@ -118,7 +135,7 @@ def run_case(case: Case, suite: Path, context: dict[str, Any], timeout: float = 
         return done
 
     def outcome(passed: bool, detail: str = "") -> Outcome:
-        return Outcome(case, passed, detail, "\n".join(log))
+        return Outcome(case, executor, passed, detail, "\n".join(log))
 
     def last_line(done: subprocess.CompletedProcess[str]) -> str:
         """The line that says why: the runtime's "Run ... failed: ..." line, else the last one."""
@@ -131,10 +148,16 @@ def run_case(case: Case, suite: Path, context: dict[str, Any], timeout: float = 
     try:
         _write_files(case, suite, folder)
         run_options = ["--run-id-file", "run-id", *context["run_options"]]
-        done = call(["test_flow.py", *top, "run", *run_options])
+        resume_step = [case.resume_step] if case.resume_step else []
+        if executor == "cli":
+            run = ["test_flow.py", *top, "run", *run_options]
+            resume = ["test_flow.py", *top, "resume", *resume_step, *run_options]
+        else:
+            run = ["-m", "tests.metaflow_core.api_executor", "run"]
+            resume = ["-m", "tests.metaflow_core.api_executor", "resume", *resume_step]
+        done = call(run)
         if done.returncode and case.should_resume:
-            resume_step = [case.resume_step] if case.resume_step else []
-            done = call(["test_flow.py", *top, "resume", *resume_step, *run_options])
+            done = call(resume)
             if done.returncode:
                 return outcome(False, f"resume failed: {last_line(done)}")
         elif done.returncode and not case.should_fail:
