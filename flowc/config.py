@@ -76,6 +76,15 @@ KEYS: Mapping[str, Key] = {
     "tempdir": Key(".", "the directory `current.tempdir` names for temporary files (Metaflow's TEMPDIR)"),
     "project.branch": Key(None, "@project branch; unset means the user's branch (user.<name>)"),
     "project.production": Key(False, "deploy to the production branch of @project"),
+    "argo_events.event_source": Key(
+        "flowc-events", "Argo Events webhook EventSource the Sensors of @trigger listen to"
+    ),
+    "argo_events.event_name": Key("flowc-event", "the event of that EventSource flowc's events arrive as"),
+    "argo_events.webhook_url": Key(
+        None,
+        "URL of that EventSource's webhook, where `flowc event publish --target argo` posts",
+        secret=True,
+    ),
     "notify.slack_webhook_url": Key(
         None, "Slack incoming webhook of run notifications, read where the run ends", secret=True
     ),

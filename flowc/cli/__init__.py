@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, bool]] = {
     "deploy": ("flowc.cli.deploy_cmd", True),
     "undeploy": ("flowc.cli.undeploy_cmd", True),
     "trigger": ("flowc.cli.trigger_cmd", False),
+    "event": ("flowc.cli.event_cmd", False),
     "terminate": ("flowc.cli.terminate_cmd", False),
     "tag": ("flowc.cli.tag_cmd", False),
     "ui": ("flowc.cli.ui_cmd", False),

@@ -53,6 +53,22 @@ def test_documents_are_valid(path: Path, kind: str) -> None:
 
     models = {"Workflow": Workflow, "WorkflowTemplate": WorkflowTemplate, "CronWorkflow": CronWorkflow}
     for document in _documents(path, kind=kind):
+        if document["kind"] == "Sensor":  # Argo Events' (hera's models come from its OpenAPI schema)
+            import copy
+
+            from hera.events.models import Sensor
+
+            sensor = copy.deepcopy(document)
+            # The Workflow the trigger submits: its K8SResource takes any object (its Go
+            # UnmarshalJSON keeps the raw JSON), which the OpenAPI model types as bytes.
+            source = sensor["spec"]["triggers"][0]["template"]["argoWorkflow"]["source"]
+            workflow = source.pop("resource")
+            # The model leaves apiVersion and kind out (hera's Sensor class sets them).
+            assert (sensor.pop("apiVersion"), sensor.pop("kind")) == ("argoproj.io/v1alpha1", "Sensor")
+            Sensor.model_validate(sensor, extra="forbid")
+            assert schema_problems(workflow) == []
+            Workflow.model_validate(workflow, extra="forbid")
+            continue
         assert schema_problems(document) == []
         assert semantic_problems(document) == []
         models[document["kind"]].model_validate(document, extra="forbid")
@@ -562,3 +578,36 @@ def test_pod_settings_kubernetes_refuses_are_refused_at_compile_time(
         _compile(path)
     (diagnostic,) = caught.value.diagnostics
     assert (diagnostic.code, diagnostic.step) == ("argo-pod-spec", "start") and reason in diagnostic.message
+
+
+def test_a_triggered_flow_gets_a_sensor_submitting_its_template_with_the_payload_mapped() -> None:
+    template, sensor = _documents(ARGO_FLOWS / "event_trigger_flow.py")
+    assert (template["kind"], sensor["kind"]) == ("WorkflowTemplate", "Sensor")
+    spec = sensor["spec"]
+    assert [(d["eventName"], d["filters"]["data"][0]["value"]) for d in spec["dependencies"]] == [
+        ("flowc-event", ["data_ready"]),
+        ("flowc-event", ["model_published"]),
+    ]
+    submit = spec["triggers"][0]["template"]["argoWorkflow"]
+    workflow = submit["source"]["resource"]
+    assert workflow["spec"]["workflowTemplateRef"] == {"name": template["metadata"]["name"]}
+    placeholders = [p["name"] for p in workflow["spec"]["arguments"]["parameters"]]
+    template_parameters = {p["name"] for p in template["spec"]["arguments"]["parameters"]}
+    assert set(placeholders) <= template_parameters
+    mapped = {
+        placeholders[int(p["dest"].split(".")[-2])]: p["src"]["dataKey"] for p in submit["parameters"]
+    }
+    assert mapped == {"day": "body.payload.date", "table": "body.payload.table"}
+
+
+@pytest.mark.parametrize("target", ["sfn", "airflow"])
+def test_targets_without_event_lowering_refuse_a_trigger_naming_the_line(target: str) -> None:
+    from flowc.backends import load_backend
+
+    backend = load_backend(target)
+    ir = build_ir(str(ARGO_FLOWS / "event_trigger_flow.py"))
+    settings = argo_settings()
+    with pytest.raises(CompileError) as raised:
+        backend.compile(ir, settings, CompileOptions())
+    (problem,) = [d for d in raised.value.diagnostics if d.code == "unsupported-trigger-event"]
+    assert problem.line == 6

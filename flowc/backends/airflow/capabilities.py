@@ -22,7 +22,7 @@ __all__ = ["CAPABILITIES", "airflow_refusals"]
 CAPABILITIES = Capabilities(
     target="airflow",
     unsupported={
-        "trigger_event": "not lowered on this target yet",
+        "trigger_event": "not lowered on this target yet (issue 16: flowc lowers @trigger on argo)",
         "trigger_on_finish": "not lowered on this target yet",
     },
     limits={

@@ -12,7 +12,6 @@ SHAPE_LIMIT = "argo-unsupported-shape"
 CAPABILITIES = Capabilities(
     target="argo",
     unsupported={
-        "trigger_event": "not lowered on this target yet",
         "trigger_on_finish": "not lowered on this target yet",
     },
     limits={
@@ -41,6 +40,8 @@ CAPABILITIES = Capabilities(
         "schedule": "a CronWorkflow (schedules) referencing the WorkflowTemplate",
         "schedule_timezone": "CronWorkflow timezone",
         "project": "template name <project>-<branch>-<flow> and flowc.dev/* labels",
+        "trigger_event": "an Argo Events Sensor submitting the WorkflowTemplate, payload fields as its "
+        "arguments (argo_events.* settings)",
         "exit_hook": "the onExit template (flowc.task_runner.finish) records the status, then runs them",
     },
 )

@@ -32,6 +32,7 @@ from flowc.backends.argo.document import (
     template_name,
 )
 from flowc.backends.argo.kube import KubeClient, KubeError, client_from_settings, resource_path
+from flowc.backends.argo.sensor import sensor_name
 from flowc.backends.deploy import EXIT_CONFIGURATION, Change, DeployError, changed
 from flowc.backends.large_parameters import store_large_values, store_run_tags
 from flowc.backends.options import CompileOptions, DeployOptions, TriggerOptions
@@ -92,7 +93,12 @@ class ArgoDeployment:
         name = template_name(ir, settings)
         labels = flow_labels(ir, settings)
         removals = []
-        for kind, object_name in (("CronWorkflow", cron_workflow_name(name)), ("WorkflowTemplate", name)):
+        objects = (
+            ("Sensor", sensor_name(name)),
+            ("CronWorkflow", cron_workflow_name(name)),
+            ("WorkflowTemplate", name),
+        )
+        for kind, object_name in objects:
             existing = session.get(kind, namespace, object_name)
             if existing is not None and _ours(existing, labels, f"{kind}/{object_name} in {namespace}"):
                 removals.append(_delete(session, kind, existing, namespace))

@@ -22,11 +22,12 @@ from flowc.backends.argo.containers import (
 )
 from flowc.backends.argo.dags import DagLowering
 from flowc.backends.argo.regions import MAIN, MAIN_KEY, Regions, analyse_regions
+from flowc.backends.argo.sensor import sensor_document
 from flowc.backends.launch import TaskLaunch, task_launch
 from flowc.backends.naming import dns_label, label_value, stable_hash
 from flowc.backends.options import CompileOptions
 from flowc.config import Settings
-from flowc.ir import FlowIR, ParameterSpec
+from flowc.ir import FlowIR, ParameterSpec, TriggerKind
 from flowc.project_branches import project_branch, task_environment
 
 __all__ = [
@@ -292,6 +293,8 @@ def build_documents(
                 },
             )
         )
+    if any(trigger.kind is TriggerKind.EVENT for trigger in ir.triggers):
+        documents.append((f"{name}.sensor.yaml", sensor_document(ir, settings, name, metadata)))
     return documents
 
 

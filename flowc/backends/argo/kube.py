@@ -24,7 +24,12 @@ from typing import Any
 __all__ = ["PLURALS", "KubeClient", "KubeError", "client_from_settings", "resource_path"]
 
 GROUP_VERSION = "argoproj.io/v1alpha1"
-PLURALS = {"WorkflowTemplate": "workflowtemplates", "CronWorkflow": "cronworkflows", "Workflow": "workflows"}
+PLURALS = {
+    "WorkflowTemplate": "workflowtemplates",
+    "CronWorkflow": "cronworkflows",
+    "Workflow": "workflows",
+    "Sensor": "sensors",  # Argo Events' (the same API group and version)
+}
 _IN_CLUSTER = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 
 

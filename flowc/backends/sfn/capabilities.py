@@ -12,7 +12,7 @@ __all__ = ["CAPABILITIES"]
 CAPABILITIES = Capabilities(
     target="sfn",
     unsupported={
-        "trigger_event": "not lowered on this target yet",
+        "trigger_event": "not lowered on this target yet (issue 16: flowc lowers @trigger on argo)",
         "trigger_on_finish": "not lowered on this target yet",
     },
     notes={

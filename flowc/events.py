@@ -1,0 +1,82 @@
+"""Publishing the events that ``@trigger`` flows start on: ``flowc.events.publish(...)`` and
+``flowc event publish NAME [--payload JSON] --target T``, for CI and other systems.
+
+On Argo, an event is a POST of ``{"name", "payload", "timestamp", "id"}`` to the Argo Events
+webhook EventSource the flows' Sensors listen to (setting ``argo_events.webhook_url``;
+:mod:`flowc.backends.argo.sensor`), as Metaflow's ``ArgoEvent.publish`` does. Step Functions and
+Airflow do not lower ``@trigger`` yet: publishing there is refused, naming why.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["EventError", "event_body", "publish"]
+
+#: Seconds to wait for the event bus to answer.
+TIMEOUT_SECONDS = 10.0
+
+
+class EventError(RuntimeError):
+    """The event cannot be published (one line, for users)."""
+
+
+def event_body(
+    name: str, payload: Mapping[str, Any] | None = None, now: float | None = None
+) -> dict[str, Any]:
+    """What a flow's trigger receives: the event's name, payload (a JSON object), time and id."""
+    if not isinstance(name, str) or not name:
+        raise EventError("an event needs a non-empty name")
+    if payload is not None and not isinstance(payload, Mapping):
+        raise EventError(f"the payload must be a JSON object, not {type(payload).__name__}")
+    return {
+        "name": name,
+        "payload": dict(payload or {}),
+        "timestamp": int(time.time() if now is None else now),
+        "id": uuid.uuid4().hex,
+    }
+
+
+def publish(
+    name: str,
+    payload: Mapping[str, Any] | None = None,
+    *,
+    target: str,
+    settings: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Publishes event ``name`` with ``payload`` on ``target``'s event system; returns what was sent.
+
+    Raises:
+        EventError: the target cannot receive events, or its event bus did not take this one.
+    """
+    if settings is None:
+        from flowc.config import load_settings
+
+        settings = load_settings()
+    body = event_body(name, payload)
+    if target != "argo":
+        raise EventError(f"@trigger events are not lowered on {target} yet: publish them on argo")
+    url = settings.get("argo_events.webhook_url")
+    if not url:
+        raise EventError("set argo_events.webhook_url (FLOWC_ARGO_EVENTS__WEBHOOK_URL): the webhook "
+                         "EventSource the Sensors of @trigger flows listen to")  # fmt: skip
+    import urllib.error
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    request = urllib.request.Request(
+        str(url),
+        data=json.dumps(body, sort_keys=True).encode("utf-8"),
+        headers={"Content-Type": "application/json", "User-Agent": "flowc"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as answer:
+            answer.read()
+    except (urllib.error.URLError, OSError) as exc:
+        raise EventError(f"cannot publish event {name!r} to {urlsplit(str(url)).hostname}: {exc}") from None
+    return body

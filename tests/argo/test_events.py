@@ -1,0 +1,88 @@
+"""``@trigger`` on Argo, as a user drives it: ``flowc event publish NAME --payload JSON --target argo``
+posts the event to the Argo Events webhook EventSource (here a server on 127.0.0.1), and the flow's
+Sensor, interpreted as Argo Events does (data filter on ``body.name``, every dependency met,
+``dataKey`` copied to the Workflow's arguments), starts a run with the payload mapped to its
+parameters on the Argo executor."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from flowc.backends.argo.backend import compile_flow
+from flowc.backends.options import CompileOptions
+from flowc.cli import main
+from flowc.client import Run
+from flowc.frontend import build_ir
+from tests.argo.harness import argo_settings, run_flow
+from tests.helpers.webhook import webhook_server
+
+FLOW = Path(__file__).parent / "flows" / "event_trigger_flow.py"
+
+
+def _data(event: dict[str, Any], key: str) -> Any:
+    value: Any = {"body": event}
+    for part in key.split("."):
+        value = value[part]
+    return value
+
+
+def sensor_submits(sensor: dict[str, Any], events: list[dict[str, Any]]) -> dict[str, str] | None:
+    """The Workflow arguments the Sensor submits once ``events`` arrived, or None (not all arrived)."""
+    matched = {}
+    for dependency in sensor["spec"]["dependencies"]:
+        (condition,) = dependency["filters"]["data"]
+        found = [e for e in events if str(_data(e, condition["path"])) in condition["value"]]
+        if not found:
+            return None
+        matched[dependency["name"]] = found[-1]
+    submit = sensor["spec"]["triggers"][0]["template"]["argoWorkflow"]
+    workflow = copy.deepcopy(submit["source"]["resource"])
+    for parameter in submit.get("parameters", []):
+        value = _data(matched[parameter["src"]["dependencyName"]], parameter["src"]["dataKey"])
+        index = int(parameter["dest"].split(".")[-2])
+        workflow["spec"]["arguments"]["parameters"][index]["value"] = str(value)
+    return {p["name"]: p["value"] for p in workflow["spec"]["arguments"]["parameters"]}
+
+
+@pytest.fixture
+def sensor() -> dict[str, Any]:
+    files = compile_flow(build_ir(str(FLOW)), argo_settings(), CompileOptions())
+    (document,) = [yaml.safe_load(f.text) for f in files if f.name.endswith(".sensor.yaml")]
+    return document
+
+
+def test_a_published_event_starts_the_flow_with_its_payload_mapped(
+    sensor: dict[str, Any], tmp_path: Path, monkeypatch, capsys
+) -> None:
+    with webhook_server("/flowc-events") as bus:
+        monkeypatch.setenv("FLOWC_ARGO_EVENTS__WEBHOOK_URL", bus.url)
+        payload = '{"date": "2026-12-07", "table": "clicks", "ignored": 1}'
+        assert main(["event", "publish", "data_ready", "--payload", payload, "--target", "argo"]) == 0
+        assert sensor_submits(sensor, [body for _, body in bus.received]) is None  # one of two events
+        from flowc.events import publish
+
+        publish("model_published", target="argo")  # the Python API
+        events = [body for _, body in bus.received]
+    assert "published event data_ready" in capsys.readouterr().out
+
+    arguments = sensor_submits(sensor, events)
+    assert arguments == {"day": "2026-12-07", "table": "clicks"}
+    datastore = str(tmp_path / "ds")
+    run = run_flow(FLOW, tmp_path / "pods", datastore, parameters=arguments)
+    assert run.result.phase == "Succeeded", run.result.message
+    data = Run(f"EventTriggerFlow/{run.run_id}", datastore=datastore, _namespace_check=False).data
+    assert (data.day, data.table, data.limit) == ("2026-12-07", "clicks", 10)
+
+
+def test_publishing_without_an_event_bus_or_on_another_target_is_one_line(monkeypatch, capsys) -> None:
+    assert main(["event", "publish", "data_ready", "--target", "argo"]) == 1
+    assert "set argo_events.webhook_url" in capsys.readouterr().err
+    assert main(["event", "publish", "data_ready", "--target", "sfn"]) == 1
+    assert "not lowered on sfn yet" in capsys.readouterr().err
+    assert main(["event", "publish", "data_ready", "--payload", "[1]", "--target", "argo"]) == 2
+    assert "JSON object" in capsys.readouterr().err
