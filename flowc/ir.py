@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import hashlib
 import json
 import types
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "IR_DIGEST_LENGTH",
     "SCHEMA_VERSION",
     "STEP_KINDS",
     "TRANSITIONS",
@@ -47,6 +49,7 @@ __all__ = [
     "Transition",
     "Trigger",
     "TriggerKind",
+    "ir_digest",
 ]
 
 #: Bumped on every incompatible change of the IR's shape; ``from_json`` refuses other versions.
@@ -399,11 +402,12 @@ class FlowIR:
         """Canonical JSON: sorted keys, so equal IRs give byte-identical text."""
         return json.dumps(self.to_dict(), indent=indent, sort_keys=True, ensure_ascii=False) + "\n"
 
+    @functools.cached_property
     def digest(self) -> str:
-        """Hex SHA-256 of :meth:`to_json`'s text (UTF-8): the IR's identity. Compiled documents
-        carry it in every task's command (``--ir``), the code package carries the text, and a task
+        """:func:`ir_digest` of :meth:`to_json`'s text: the IR's identity. Compiled documents carry
+        it in every task's command (``--ir``), the code package carries the text, and a task
         refuses a package whose IR has another digest (docs/architecture.md, "Code package")."""
-        return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()
+        return ir_digest(self.to_json().encode("utf-8"))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FlowIR:
@@ -424,6 +428,17 @@ class FlowIR:
         if not isinstance(data, dict):
             raise IRError("IR JSON must be an object")
         return cls.from_dict(data)
+
+
+#: Hex characters of an IR digest: 128 bits of SHA-256 tell IRs apart, and keep the task runner's
+#: argv under its 512 bytes (docs/architecture.md, "Task runner command line").
+IR_DIGEST_LENGTH = 32
+
+
+def ir_digest(text: bytes) -> str:
+    """The digest of an IR's JSON text (UTF-8): the first :data:`IR_DIGEST_LENGTH` hex characters
+    of its SHA-256."""
+    return hashlib.sha256(text).hexdigest()[:IR_DIGEST_LENGTH]
 
 
 # ---- generic dataclass <-> JSON codec ------------------------------------------------------

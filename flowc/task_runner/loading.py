@@ -13,7 +13,6 @@ objects of classes defined in the flow file pickle and unpickle alike in every t
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import os
@@ -117,8 +116,8 @@ def load_flow(
     if ir.name != flow:
         raise BadInput(f"{path} defines flow {ir.name!r}, not {flow!r}")
     ir = _with_decorators(ir)
-    if ir_digest is not None and ir.digest() != ir_digest:
-        raise BadInput(_other_ir(f"flow file {path}", ir.digest(), ir_digest))
+    if ir_digest is not None and ir.digest != ir_digest:
+        raise BadInput(_other_ir(f"flow file {path}", ir.digest, ir_digest))
     return LoadedFlow(ir, _import_class(path, flow), path)
 
 
@@ -152,6 +151,7 @@ def load_package_flow(directory: Path, flow: str, ir_digest: str | None = None) 
             built from another version of the flow), or it is not flow ``flow``'s.
     """
     from flowc.ir import IRError
+    from flowc.ir import ir_digest as digest_of_text
     from flowc.package import IR_NAME
 
     path = find_flow_file(directory, flow)
@@ -162,7 +162,7 @@ def load_package_flow(directory: Path, flow: str, ir_digest: str | None = None) 
             f"the code package in {directory} has no {IR_NAME} (built by an older flowc): "
             "deploy the flow again"
         ) from None
-    found = hashlib.sha256(text).hexdigest()
+    found = digest_of_text(text)
     if ir_digest is not None and found != ir_digest:
         raise BadInput(_other_ir("the code package", found, ir_digest))
     try:

@@ -170,10 +170,10 @@ def load_task_flow(spec: TaskSpec, storage: Storage) -> LoadedFlow:
             directory = materialize_package(storage, spec.package)
         except ValueError as exc:  # not a package hash
             raise BadInput(str(exc)) from None
-        return load_package_flow(directory, spec.flow)
+        return load_package_flow(directory, spec.flow, ir_digest=spec.ir)
     if not spec.source:
         raise BadInput("give the flow's code with --source FILE or --package SHA256")
-    return load_flow(spec.source, spec.flow)
+    return load_flow(spec.source, spec.flow, ir_digest=spec.ir)
 
 
 def _unpicklable_constant(flow: str, constants: Mapping[str, Any]) -> BadInput | None:

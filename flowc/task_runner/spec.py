@@ -71,6 +71,8 @@ class TaskSpec:
         attempt: the attempt number; None claims the next free one.
         source: the flow file (``--source``).
         package: the code package's SHA-256 (``--package``), instead of ``source``.
+        ir: the digest of the IR the task's document was compiled from (``--ir``,
+            :meth:`flowc.ir.FlowIR.digest`); the task refuses code whose IR has another.
         datastore: datastore URL; None uses ``FLOWC_DATASTORE`` then configuration.
         control_file: where to write the control record as JSON, besides the datastore.
         params_file: JSON object of parameter values (start task only).
@@ -88,6 +90,7 @@ class TaskSpec:
     attempt: int | Placeholder | None = None
     source: str | None = None
     package: str | None = None
+    ir: str | None = None
     datastore: str | None = None
     control_file: str | None = None
     params_file: str | None = None
@@ -178,6 +181,8 @@ def _task_options(spec: TaskSpec) -> list[str]:
         argv += ["--source", spec.source]
     if spec.package is not None:
         argv += ["--package", spec.package]
+    if spec.ir is not None:
+        argv += ["--ir", spec.ir]
     if spec.datastore is not None:
         argv += ["--datastore", spec.datastore]
     if spec.control_file is not None:
@@ -242,6 +247,16 @@ def _natural(text: str) -> int:
     return value
 
 
+def _ir_digest(text: str) -> str:
+    from flowc.ir import IR_DIGEST_LENGTH
+
+    if len(text) != IR_DIGEST_LENGTH or any(c not in "0123456789abcdef" for c in text):
+        raise argparse.ArgumentTypeError(
+            f"--ir {text!r}: expected an IR digest ({IR_DIGEST_LENGTH} hex characters)"
+        )
+    return text
+
+
 def _retry_rule(text: str) -> tuple[str, int, float]:
     name, _, rule = text.partition("=")
     times, _, seconds = rule.partition(":")
@@ -268,6 +283,9 @@ def _add_task_options(parser: argparse.ArgumentParser, step_option: str) -> None
     code = parser.add_mutually_exclusive_group(required=step_option == "--step")
     code.add_argument("--source", help="the flow file")
     code.add_argument("--package", help="SHA-256 of the code package in the datastore")
+    parser.add_argument(
+        "--ir", type=_ir_digest, help="digest of the IR the task's document was compiled from (checked)"
+    )
     parser.add_argument("--datastore", help="datastore URL (default: FLOWC_DATASTORE, then configuration)")
     parser.add_argument("--control-file", help="also write the control record to this file")
     parser.add_argument("--params-file", help="JSON object of parameter values (start task)")
@@ -286,6 +304,7 @@ def _task_spec(args: argparse.Namespace) -> TaskSpec:
         attempt=args.attempt,
         source=args.source,
         package=args.package,
+        ir=args.ir,
         datastore=args.datastore,
         control_file=args.control_file,
         params_file=args.params_file,

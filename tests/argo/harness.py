@@ -68,9 +68,11 @@ def run_flow(
     env: Mapping[str, str] | None = None,
     settings: Mapping[str, Any] | None = None,
     options: Mapping[str, Any] | None = None,
+    package_from: Path | None = None,
 ) -> ArgoRun:
     """Compiles ``flow_file`` (with ``settings`` over :func:`argo_settings`), stores its code package
-    in ``datastore`` and runs the workflow."""
+    in ``datastore`` and runs the workflow. ``package_from``: package this flow file instead (a
+    deployment whose package is not the code its document was compiled from)."""
     from flowc.datastore.storage import open_storage
     from flowc.environments.deploy import store_code
     from flowc.frontend import build_ir
@@ -81,7 +83,7 @@ def run_flow(
         for d in compile_documents(flow_file, options, datastore=datastore, **dict(settings or {}))
         if d["kind"] == "WorkflowTemplate"
     )
-    package = build_package(flow_file)
+    package = build_package(package_from or flow_file)
     # As `flowc deploy` stores it: with the locks of its @pypi environments beside it.
     settings_used = argo_settings(datastore, **dict(settings or {}))
     store_code(open_storage(datastore), package, build_ir(str(flow_file)), settings_used)

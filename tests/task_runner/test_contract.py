@@ -30,7 +30,7 @@ def runner(*argv: str, env: dict[str, str] | None = None) -> subprocess.Complete
 def test_argv_round_trips_and_stays_short():
     spec = TaskSpec(
         flow="F" * 40, step="s" * 60, run_id="argo-" + "x" * 60, index_path=(19999, 19999, 19999),
-        iteration=12, attempt=3, package="a" * 64, datastore="s3://bucket/some/prefix/deep",
+        iteration=12, attempt=3, package="a" * 64, ir="b" * 32, datastore="s3://bucket/some/prefix/deep",
         control_file="/tmp/flowc/control.json", tags=("team:a",),
     )
     argv = format_argv(spec)
@@ -258,6 +258,49 @@ def test_package_runs_the_flow_from_the_datastore(tmp_path):
     missing = runner("--flow", "PkgFlow", "--step", "start", "--run-id", "r2", "--package", "0" * 64,
                      "--datastore", str(tmp_path / "ds"), env=cache)
     assert missing.returncode == 3 and "PkgFlow/r2/start/start" in missing.stderr
+
+
+PKG_FLOW = (
+    "from flowc import FlowSpec, step\n\n"
+    "class PkgFlow(FlowSpec):\n"
+    "    @step\n    def start(self):\n        self.value = 42\n        self.next(self.end)\n\n"
+    "    @step\n    def end(self):\n        pass\n"
+)
+
+
+def test_a_task_refuses_code_whose_ir_is_not_its_documents(tmp_path):
+    """--ir names the IR the task's document was compiled from: a package (or flow file) holding
+    another IR is refused with one line and exit code 2, before any step runs (issue 13 item 2)."""
+    from flowc.frontend import build_ir
+    from flowc.package import build_package, store_package
+
+    flow_file = tmp_path / "src" / "pkg_flow.py"
+    flow_file.parent.mkdir()
+    flow_file.write_text(PKG_FLOW)
+    compiled_from = build_ir(str(flow_file)).digest
+    flow_file.write_text(PKG_FLOW.replace("self.value = 42", "self.value = 43"))
+    same_graph_other_code = build_package(flow_file)  # a body change: the IR is the same
+    flow_file.write_text(PKG_FLOW.replace("    @step\n    def start", "    @retry\n    @step\n    def start")
+                         .replace("import FlowSpec", "import FlowSpec, retry"))
+    edited = build_package(flow_file)
+    storage = LocalStorage(tmp_path / "ds")
+    store_package(storage, same_graph_other_code)
+    store_package(storage, edited)
+    env = {"FLOWC_PACKAGE_CACHE": str(tmp_path / "cache")}
+    datastore = str(tmp_path / "ds")
+    common = ("--flow", "PkgFlow", "--step", "start", "--datastore", datastore, "--ir", compiled_from)
+
+    refused = runner(*common, "--run-id", "r1", "--package", edited.sha, env=env)
+    assert refused.returncode == 2, refused.stderr
+    lines = refused.stderr.strip().splitlines()
+    assert len(lines) == 1 and "compiled from IR " + compiled_from[:12] in lines[0], lines
+    assert not (tmp_path / "ds" / "runs" / "PkgFlow" / "r1" / "start" / "start").exists()
+
+    refused = runner(*common, "--run-id", "r2", "--source", str(flow_file))
+    assert refused.returncode == 2 and "compiled from IR" in refused.stderr, refused.stderr
+
+    accepted = runner(*common, "--run-id", "r3", "--package", same_graph_other_code.sha, env=env)
+    assert accepted.returncode == 0, accepted.stderr
 
 
 def test_runs_in_a_forked_child_with_the_flow_loaded_before_the_fork(tmp_path):

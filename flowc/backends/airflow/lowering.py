@@ -64,6 +64,7 @@ def template_context(ir: FlowIR, settings: Settings, options: CompileOptions) ->
         "datastore": str(settings.get("datastore", ".flowc")),
         "code_package": code_package,
         "finish_options": finish_arguments(options.notify),
+        "ir_digest": ir.digest,
         "task_environment": _task_environment(ir, settings, operator, launch),
         "launch": list(launch.prefix),
         "parameter_names": tuple(p.name for p in ir.parameters),

@@ -72,6 +72,7 @@ def _argv(
         # Argo numbers retries from 0, as the datastore numbers attempts.
         attempt=Placeholder("{{retries}}") if step.retry is not None else None,
         package=PACKAGE,
+        ir=ir.digest,
         datastore=DATASTORE,
         control_file=CONTROL_PATH if exports_control else None,
         params_file=PARAMETERS_PATH if has_parameters else None,

@@ -39,6 +39,7 @@ class Lowering:
         datastore: the datastore URL given to every task.
         source: the flow file's name (``--source``) when compiled without a code package.
         package: the code package's SHA-256 (``--package``).
+        ir_digest: the IR's digest every task checks its code against (``--ir``).
         launch: how every Batch job's command starts (:mod:`flowc.backends.launch`).
         job_queue: the Batch job queue.
         job_definition: the flow's Batch job definition name.
@@ -56,6 +57,7 @@ class Lowering:
     datastore: str
     source: str | None
     package: str | None
+    ir_digest: str
     launch: TaskLaunch
     job_queue: str
     job_definition: str

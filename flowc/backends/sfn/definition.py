@@ -99,6 +99,7 @@ def lowering_for(ir: FlowIR, settings: Settings, options: CompileOptions) -> Low
         datastore=datastore,
         source=None if package else os.path.basename(ir.source_file),
         package=str(package) if package else None,
+        ir_digest=ir.digest,
         launch=task_launch(settings, from_package=bool(package)),
         job_queue=str(settings.get("batch.job_queue") or DEFAULT_JOB_QUEUE),
         job_definition=job_definition_name(ir, settings),

@@ -62,6 +62,7 @@ def command_expression(step: Step, lowering: Lowering) -> str:
         iteration=Placeholder("$.iteration"),
         source=lowering.source,
         package=lowering.package,
+        ir=lowering.ir_digest,
         datastore=lowering.datastore,
     )
     return states_array([*lowering.launch.command(), *format_argv(spec)])

@@ -35,6 +35,8 @@ DAG_ID = "LinearFlow"
 DATASTORE = ".flowc"
 #: SHA-256 of the code package `flowc deploy` uploaded (None: compiled without one).
 CODE_PACKAGE = "c0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0de"
+#: SHA-256 of the IR this DAG was compiled from: every task refuses code whose IR differs (--ir).
+IR_DIGEST = "20aea7a243cf3bc1490ed4bb342cb8c3"
 #: Added to every task's environment: the @project branch (current.branch_name) and the bootstrap
 #: that starts a task from the code package in an image without flowc (flowc.task_runner.bootstrap).
 TASK_ENVIRONMENT = {
@@ -184,7 +186,7 @@ def _code_arguments():
 
 
 def _tail():
-    return [*_code_arguments(), "--datastore", DATASTORE, "--control-file", CONTROL_FILE]
+    return [*_code_arguments(), "--ir", IR_DIGEST, "--datastore", DATASTORE, "--control-file", CONTROL_FILE]
 
 
 def _step_arguments(step):

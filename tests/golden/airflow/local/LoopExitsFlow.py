@@ -42,6 +42,8 @@ DAG_ID = "LoopExitsFlow"
 DATASTORE = ".flowc"
 #: SHA-256 of the code package `flowc deploy` uploaded (None: compiled without one).
 CODE_PACKAGE = None
+#: SHA-256 of the IR this DAG was compiled from: every task refuses code whose IR differs (--ir).
+IR_DIGEST = "d48cb30f397474991ea999a9492449b9"
 #: Added to every task's environment: the @project branch (current.branch_name).
 TASK_ENVIRONMENT = {}
 #: The flow's parameters (the start task receives their values).
@@ -202,7 +204,7 @@ def _run(module, arguments, parameters=None):
     """Runs a task (``python -m module arguments...`` with the flow's code) and returns its control record."""
     with tempfile.TemporaryDirectory(prefix="flowc-airflow-") as scratch:
         control_file = os.path.join(scratch, "control.json")
-        argv = [*arguments, *_code_arguments(), "--control-file", control_file]
+        argv = [*arguments, *_code_arguments(), "--ir", IR_DIGEST, "--control-file", control_file]
         if parameters is not None:
             params_file = os.path.join(scratch, "parameters.json")
             with open(params_file, "w", encoding="utf-8") as handle:

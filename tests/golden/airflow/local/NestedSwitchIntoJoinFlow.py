@@ -41,6 +41,8 @@ DAG_ID = "NestedSwitchIntoJoinFlow"
 DATASTORE = ".flowc"
 #: SHA-256 of the code package `flowc deploy` uploaded (None: compiled without one).
 CODE_PACKAGE = None
+#: SHA-256 of the IR this DAG was compiled from: every task refuses code whose IR differs (--ir).
+IR_DIGEST = "a00888beecded582224c837af176a889"
 #: Added to every task's environment: the @project branch (current.branch_name).
 TASK_ENVIRONMENT = {}
 #: The flow's parameters (the start task receives their values).
@@ -197,7 +199,7 @@ def _run(module, arguments, parameters=None):
     """Runs a task (``python -m module arguments...`` with the flow's code) and returns its control record."""
     with tempfile.TemporaryDirectory(prefix="flowc-airflow-") as scratch:
         control_file = os.path.join(scratch, "control.json")
-        argv = [*arguments, *_code_arguments(), "--control-file", control_file]
+        argv = [*arguments, *_code_arguments(), "--ir", IR_DIGEST, "--control-file", control_file]
         if parameters is not None:
             params_file = os.path.join(scratch, "parameters.json")
             with open(params_file, "w", encoding="utf-8") as handle:

@@ -47,6 +47,8 @@ DAG_ID = "demo.test.golden.DecoratedFlow"
 DATASTORE = ".flowc"
 #: SHA-256 of the code package `flowc deploy` uploaded (None: compiled without one).
 CODE_PACKAGE = None
+#: SHA-256 of the IR this DAG was compiled from: every task refuses code whose IR differs (--ir).
+IR_DIGEST = "0df6b0644033ad261d09a0b9cdf8bb08"
 #: Added to every task's environment: the @project branch (current.branch_name).
 TASK_ENVIRONMENT = {
     "FLOWC_PROJECT_BRANCH": "test.golden",
@@ -202,7 +204,7 @@ def _run(module, arguments, parameters=None):
     """Runs a task (``python -m module arguments...`` with the flow's code) and returns its control record."""
     with tempfile.TemporaryDirectory(prefix="flowc-airflow-") as scratch:
         control_file = os.path.join(scratch, "control.json")
-        argv = [*arguments, *_code_arguments(), "--control-file", control_file]
+        argv = [*arguments, *_code_arguments(), "--ir", IR_DIGEST, "--control-file", control_file]
         if parameters is not None:
             params_file = os.path.join(scratch, "parameters.json")
             with open(params_file, "w", encoding="utf-8") as handle:
