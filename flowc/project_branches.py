@@ -91,7 +91,7 @@ def task_environment(
         environment[BRANCH_ENV] = project_branch(settings, environ).name
     provider = settings.get("secrets.default_provider")
     if provider and any(step.secrets for step in ir.steps):
-        # The task reads bare @secrets sources with it (flowc/secrets.py); never a value.
+        # The task reads bare @secrets sources with it (flowc/secret_sources.py); never a value.
         environment["FLOWC_SECRETS__DEFAULT_PROVIDER"] = str(provider)
     return environment
 

@@ -29,7 +29,7 @@ from flowc.backends.naming import is_dns_subdomain
 from flowc.diagnostics import Diagnostic, refuse_step
 from flowc.environments.spec import step_variables
 from flowc.ir import FlowIR, Step, Toleration
-from flowc.secrets import kubernetes_secret_names
+from flowc.secret_sources import kubernetes_secret_names
 
 __all__ = [
     "SHM_VOLUME",

@@ -21,6 +21,7 @@ from flowc.runtime.cli_common import (
     datastore_url,
     load_ir_for_parser,
     options_from_args,
+    with_local_secrets,
 )
 
 HELP = "continue a failed run: clone its successful tasks, run the rest"
@@ -98,6 +99,9 @@ def run(args: argparse.Namespace) -> int:
     if ir is None:
         return 2
     ir = ir_with_decorators(args, ir, "resume")
+    if ir is None:
+        return 2
+    ir = with_local_secrets(ir, args, "resume")
     if ir is None:
         return 2
     datastore = datastore_url(args)

@@ -11,6 +11,7 @@ from flowc.runtime.cli_common import (
     datastore_url,
     load_ir_for_parser,
     options_from_args,
+    with_local_secrets,
 )
 
 HELP = "run a flow locally: parallel tasks, retries, timeouts, live progress"
@@ -44,6 +45,9 @@ def run(args: argparse.Namespace) -> int:
     if ir is None:
         return 2
     ir = ir_with_decorators(args, ir, "run")
+    if ir is None:
+        return 2
+    ir = with_local_secrets(ir, args, "run")
     if ir is None:
         return 2
     datastore = datastore_url(args)

@@ -64,6 +64,26 @@ def load_ir_for_parser(parser: argparse.ArgumentParser, argv: Sequence[str]) -> 
     return ir
 
 
+def with_local_secrets(ir: FlowIR, args: argparse.Namespace, command: str) -> FlowIR | None:
+    """``ir`` with its bare ``@secrets`` sources given the configured default provider, or None after
+    printing each source no local task could read (:func:`flowc.secret_sources.no_pod_refusals`)."""
+    from flowc.config import load_settings
+    from flowc.diagnostics import CompileError
+    from flowc.secret_sources import default_provider, no_pod_refusals, with_default_provider
+
+    if not any(step.secrets for step in ir.steps):
+        return ir
+    try:
+        ir = with_default_provider(ir, default_provider(os.environ, load_settings()))
+        problems = list(no_pod_refusals(ir, f"flowc {command}"))
+        if problems:
+            raise CompileError(problems)
+    except CompileError as exc:
+        _report_unrunnable(command, args.flow, exc)
+        return None
+    return ir
+
+
 def _report_unrunnable(command: str, flow: str, error: BaseException) -> None:
     diagnostics = getattr(error, "diagnostics", None)
     if diagnostics:

@@ -43,7 +43,7 @@ class BadInput(TaskError):
 
 
 class SecretsUnavailable(TaskError):
-    """A ``@secrets`` source that cannot be read (flowc/secrets.py): exit 3, naming the source."""
+    """A ``@secrets`` source that cannot be read (flowc/secret_sources.py): exit 3, naming the source."""
 
     exit_code = EXIT_INFRASTRUCTURE
 

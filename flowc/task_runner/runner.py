@@ -839,12 +839,12 @@ def _client_defaults(datastore: str, ns: str) -> Iterator[None]:
 
 
 def step_secrets(step: Step) -> tuple[tuple[str, str], ...]:
-    """The variables of the step's ``@secrets``, read by their providers (:mod:`flowc.secrets`) for
+    """The variables of the step's ``@secrets``, read by their providers (:mod:`flowc.secret_sources`) for
     the step's duration; a source that cannot be read fails the task (exit 3), naming the source."""
     if not step.secrets:
         return ()
     from flowc.config import load_settings
-    from flowc.secrets import SecretUnavailable, default_provider, read_secrets
+    from flowc.secret_sources import SecretUnavailable, default_provider, read_secrets
 
     try:
         default = default_provider(os.environ, load_settings())

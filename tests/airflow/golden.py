@@ -35,6 +35,8 @@ GOLDEN_PACKAGE = "c0de" * 16
 
 def golden_compile(flow: Path, operator: str, workdir: Path) -> CompiledFile:
     package = GOLDEN_PACKAGE if operator == "kubernetes" else None
-    return compile_dag(
-        build_ir(str(flow)), golden_settings(workdir), CompileOptions(operator=operator, package_sha=package)
-    )
+    ir, settings = build_ir(str(flow)), golden_settings(workdir)
+    if operator == "local" and any(step.secrets for step in ir.steps):
+        # No pod injects a bare name's Kubernetes Secret on a local worker: the env provider reads it.
+        settings = settings.with_overrides({"secrets.default_provider": "env"})
+    return compile_dag(ir, settings, CompileOptions(operator=operator, package_sha=package))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from flowc.client import Run
-from flowc.secrets import SecretUnavailable, parse_source, read_secrets
+from flowc.secret_sources import SecretUnavailable, parse_source, read_secrets
 from tests.secrets.flows import secrets_flow
 
 VALUES = {"APP_TOKEN": "tok-3f9a1c7e", "DB_PASSWORD": "pw-77d2b0a1", "FILE_KEY": "fk-a81c44d0"}
@@ -133,3 +133,47 @@ def test_a_configured_default_provider_decides_how_every_target_lowers_a_bare_na
     assert "secret_ref" not in dag and "FLOWC_SECRETS__DEFAULT_PROVIDER" in dag
     # Without a default the bare name stays the engine's own store (a Kubernetes Secret in a pod).
     assert "secretRef" in json.dumps(compile_documents(flow, datastore="s3://b/p"))
+
+
+@pytest.mark.parametrize(
+    ("source", "environ", "code", "hint"),
+    [
+        ("db-creds", {}, "secrets-no-provider", "secrets.default_provider"),
+        ("kubernetes.api-keys", {}, "secrets-kubernetes-without-pod", "env.NAME"),
+        ("db-creds", {"FLOWC_SECRETS__DEFAULT_PROVIDER": "vault"}, "secrets-default-provider", "one of"),
+    ],
+)
+def test_a_source_no_local_task_can_read_is_refused_before_the_run(
+    tmp_path: Path, source: str, environ: dict[str, str], code: str, hint: str
+) -> None:
+    """A bare name without a default provider, a Kubernetes Secret (no pod) and an unknown default
+    provider: `flowc run` refuses at check time naming file, line, step and source; no run exists."""
+    environ = {"FLOWC_SECRETS__DEFAULT_PROVIDER": "", "METAFLOW_DEFAULT_SECRETS_BACKEND_TYPE": "", **environ}
+    done = _run(tmp_path, secrets_flow([source], ["X"]), environ)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert re.search(rf"flow\.py:\d+: step 'start': @secrets source '{re.escape(source)}'", done.stderr)
+    assert f"[{code}]" in done.stderr and hint in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "ds" / "runs").exists()
+
+
+def test_an_unknown_default_provider_is_refused_by_compile_and_the_local_operator_by_airflow(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "flow.py").write_text(secrets_flow(["db-creds"], ["X"]), encoding="utf-8")
+
+    def compile_(target: str, *extra: str, **environ: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "flowc", "compile", "flow.py", "--target", target, *extra,
+             "--datastore", "s3://b/p", "-o", str(tmp_path / "out")],
+            cwd=tmp_path, env={**os.environ, **environ}, capture_output=True, text=True,
+        )  # fmt: skip
+
+    for target in ("argo", "sfn", "airflow"):
+        done = compile_(target, FLOWC_SECRETS__DEFAULT_PROVIDER="vault")
+        assert done.returncode != 0 and "[secrets-default-provider]" in done.stderr, (target, done.stderr)
+        assert "step 'start'" in done.stderr and "'vault'" in done.stderr
+    local = compile_("airflow", "--operator", "local", FLOWC_SECRETS__DEFAULT_PROVIDER="")
+    assert local.returncode != 0 and "[secrets-no-provider]" in local.stderr, local.stderr
+    assert "Airflow's local operator" in local.stderr
+    # A pod reads the bare name as a Kubernetes Secret: the kubernetes operator takes it.
+    assert compile_("airflow", "--operator", "kubernetes", FLOWC_SECRETS__DEFAULT_PROVIDER="").returncode == 0

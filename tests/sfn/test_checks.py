@@ -113,7 +113,7 @@ def test_schedule_names_fit_eventbridge(tmp_path: Path) -> None:
 
 def test_a_secret_that_is_not_an_arn_is_refused_with_its_step_and_line(tmp_path: Path) -> None:
     # A bare name is Batch's to resolve (an ARN); a Kubernetes Secret needs a pod. A source naming
-    # AWS Secrets Manager is read by the task itself (flowc/secrets.py): not refused.
+    # AWS Secrets Manager is read by the task itself (flowc/secret_sources.py): not refused.
     body = """\
     @secrets(sources=["db-creds", "kubernetes.api-keys", {"type": "aws-secrets-manager", "id": "x"}])
     @step

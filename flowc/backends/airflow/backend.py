@@ -28,7 +28,7 @@ def compile_dag(ir: FlowIR, settings: Settings, options: CompileOptions | None =
     Raises:
         CompileError: with every construct Airflow cannot express (step, line and reason).
     """
-    from flowc.secrets import with_default_provider
+    from flowc.secret_sources import with_default_provider
 
     ir = with_default_provider(ir, settings.get("secrets.default_provider"))
     options = options or CompileOptions()

@@ -3,7 +3,9 @@
 Every construct of :data:`flowc.backends.base.CONSTRUCTS` is supported; ``notes`` says how each is
 lowered (docs/targets.md#airflow is written from the same facts). A few combinations cannot be
 expressed and are refused at compile time by :func:`airflow_refusals`: a switch or loop inside a
-foreach whose region would hold a split, a foreach or a join (:mod:`flowc.backends.airflow.regions`).
+foreach whose region would hold a split, a foreach or a join (:mod:`flowc.backends.airflow.regions`);
+with the local operator, a ``@secrets`` source only a pod could give
+(:func:`flowc.secret_sources.no_pod_refusals`).
 (A schedule with required parameters is refused for every target: :func:`flowc.backends.base.refusals`.)
 """
 
@@ -16,6 +18,7 @@ from flowc.backends.base import Capabilities
 from flowc.backends.pod import pod_refusals
 from flowc.diagnostics import Diagnostic
 from flowc.ir import FlowIR
+from flowc.secret_sources import no_pod_refusals
 
 __all__ = ["CAPABILITIES", "airflow_refusals"]
 
@@ -29,6 +32,10 @@ CAPABILITIES = Capabilities(
         REGION_LIMIT: "a split, foreach or join inside a switch's cases within a foreach, or after "
         "a loop within a foreach and before its join: such a region runs in one task, one step "
         "at a time (python -m flowc.task_runner.region)",
+        "secrets-kubernetes-without-pod": "with the local operator, a @secrets source "
+        "kubernetes.NAME: only a pod spec injects a Kubernetes Secret",
+        "secrets-no-provider": "with the local operator, a @secrets source without a provider when "
+        "no secrets.default_provider is set: there is no store of the engine's own to read it from",
     },
     notes={
         "linear": "one Airflow task per step",
@@ -52,8 +59,8 @@ CAPABILITIES = Capabilities(
         "memory-backed /dev/shm (ignored by the local operator)",
         "gpu": "KubernetesPodOperator limit nvidia.com/gpu (ignored by the local operator)",
         "environment": "task environment variables",
-        "secrets": "KubernetesPodOperator env_from Kubernetes Secrets (none on the local operator); "
-        "the other providers read by the task (flowc/secrets.py)",
+        "secrets": "KubernetesPodOperator env_from Kubernetes Secrets (refused on the local operator); "
+        "the other providers read by the task (flowc/secret_sources.py)",
         "schedule": "CronTriggerTimetable",
         "schedule_timezone": "CronTriggerTimetable(timezone=...) and a start_date in that timezone",
         "project": "DAG id <project>.<branch>.<Flow>",
@@ -67,6 +74,8 @@ def airflow_refusals(ir: FlowIR, operator: str = "local") -> Iterator[Diagnostic
     with ``operator`` ``kubernetes``, for pods it cannot give a task (:mod:`flowc.backends.pod`)."""
     problems = list(region_refusals(ir))
     yield from problems
+    if operator == "local":
+        yield from no_pod_refusals(ir, "Airflow's local operator")
     if operator == "kubernetes" and not problems:
         regions = task_regions(ir)
         in_region = {name for region in regions for name in region.steps}

@@ -22,7 +22,7 @@ def compile_flow(ir: FlowIR, settings: Settings, options: CompileOptions) -> lis
     from flowc.backends.argo.checks import argo_refusals
     from flowc.backends.argo.document import build_documents, dump_yaml
     from flowc.diagnostics import CompileError
-    from flowc.secrets import with_default_provider
+    from flowc.secret_sources import with_default_provider
 
     ir = with_default_provider(ir, settings.get("secrets.default_provider"))
     namespace = options.namespace or settings["kubernetes.namespace"]

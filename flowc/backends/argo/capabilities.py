@@ -36,7 +36,7 @@ CAPABILITIES = Capabilities(
         "gpu": "resources.limits nvidia.com/gpu",
         "environment": "container env",
         "secrets": "Kubernetes Secrets (bare or kubernetes.NAME) as envFrom.secretRef by name; other "
-        "providers read by the task (flowc/secrets.py)",
+        "providers read by the task (flowc/secret_sources.py)",
         "schedule": "a CronWorkflow (schedules) referencing the WorkflowTemplate",
         "schedule_timezone": "CronWorkflow timezone",
         "project": "template name <project>-<branch>-<flow> and flowc.dev/* labels",

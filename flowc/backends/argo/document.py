@@ -238,7 +238,7 @@ def build_documents(
             (:class:`flowc.backends.options.CompileOptions`).
         environ: where the user name of a @project user branch comes from (default ``os.environ``).
     """
-    from flowc.secrets import with_default_provider
+    from flowc.secret_sources import with_default_provider
 
     ir = with_default_provider(ir, settings.get("secrets.default_provider"))  # idempotent
     namespace = options.namespace or settings["kubernetes.namespace"]

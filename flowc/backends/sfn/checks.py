@@ -21,7 +21,7 @@ from flowc.backends.sfn.schedule import aws_cron
 from flowc.backends.sfn.secrets import is_secret_reference, secret_variable
 from flowc.diagnostics import Diagnostic, refuse_step
 from flowc.ir import FlowIR, Step
-from flowc.secrets import batch_references, parse_source
+from flowc.secret_sources import batch_references, parse_source
 
 __all__ = ["OVERRIDES_LIMIT", "RUNTIME_ALLOWANCE", "sfn_refusals"]
 
@@ -96,7 +96,7 @@ def _secret_problems(step: Step, refuse) -> Iterator[Diagnostic]:
                 f"@secrets source {text!r} is a Kubernetes Secret, which only a pod injects",
                 hint="keep the secret in AWS Secrets Manager (aws-secrets-manager.<name>) or deploy to argo",
             )
-    for source in batch_references(step.secrets):  # the others are read by the task (flowc/secrets.py)
+    for source in batch_references(step.secrets):  # the others are read by the task (flowc/secret_sources.py)
         if not is_secret_reference(source):
             yield refuse(
                 "secret-source",

@@ -24,7 +24,7 @@ from flowc.backends.sfn.task import finish_state
 from flowc.config import Settings
 from flowc.diagnostics import CompileError, Diagnostic
 from flowc.ir import FlowIR
-from flowc.secrets import batch_references, with_default_provider
+from flowc.secret_sources import batch_references, with_default_provider
 
 __all__ = [
     "FAILED_ERROR",

@@ -32,7 +32,7 @@ from flowc.backends.sfn.trigger import find_state_machine
 from flowc.config import Settings
 from flowc.ir import FlowIR
 from flowc.project_branches import task_environment
-from flowc.secrets import batch_references, with_default_provider
+from flowc.secret_sources import batch_references, with_default_provider
 
 __all__ = ["DeployPlan", "SfnDeployment", "job_definition_requests", "plan_deployment"]
 
@@ -102,7 +102,7 @@ def job_definition_requests(ir: FlowIR, settings: Settings) -> list[dict[str, An
         if batch_references(step.secrets):
             # References only: Batch resolves them when the container starts; values never leave
             # Secrets Manager. https://docs.aws.amazon.com/batch/latest/userguide/specifying-sensitive-data-secrets.html
-            # (Sources naming a provider are read by the task itself: flowc/secrets.py.)
+            # (Sources naming a provider are read by the task itself: flowc/secret_sources.py.)
             properties["secrets"] = [
                 {"name": secret_variable(source), "valueFrom": source}
                 for source in batch_references(step.secrets)

@@ -52,6 +52,7 @@ IR_DIGEST = "0df6b0644033ad261d09a0b9cdf8bb08"
 #: Added to every task's environment: the @project branch (current.branch_name).
 TASK_ENVIRONMENT = {
     "FLOWC_PROJECT_BRANCH": "test.golden",
+    "FLOWC_SECRETS__DEFAULT_PROVIDER": "env",
 }
 #: The flow's parameters (the start task receives their values).
 PARAMETERS = ("size", "label")

@@ -8,16 +8,22 @@ variables the step sees while it runs. Providers:
 - ``aws-secrets-manager``: read in the task with boto3 (``GetSecretValue``); the secret's string
   must be a JSON object, whose keys become the variables (Metaflow's rule). Options: ``region``.
 - ``kubernetes``: a Kubernetes Secret, injected by the pod spec (``envFrom``, flowc/backends/pod.py):
-  the task has nothing to read; no pod, no secret (refused on Step Functions, absent locally).
+  the task has nothing to read; no pod, no secret (refused on Step Functions, under ``flowc run``
+  and on Airflow's local operator: :func:`no_pod_refusals`).
 - ``env``: the variable ``ID`` of the task's environment (for local runs and tests): a JSON object
   gives its keys, anything else is the variable ``ID`` itself; a variable that is not set fails.
 - ``file``: a file of ``NAME=VALUE`` lines or a JSON object (``ID`` is its path).
 - ``inline``: ``options.env_vars`` written in the flow (tests only).
 
 The default provider is setting ``secrets.default_provider`` (also read from Metaflow's
-``METAFLOW_DEFAULT_SECRETS_BACKEND_TYPE``). Without one, a bare name is the target's own store, as
-before: a Kubernetes Secret in a pod, a Secrets Manager/Parameter Store ARN in a Batch job
-definition on Step Functions; the task leaves it to the engine.
+``METAFLOW_DEFAULT_SECRETS_BACKEND_TYPE``); one that is not a provider is refused at compile, deploy
+and run time. Without one, a bare name is the target's own store, as before: a Kubernetes Secret in a
+pod, a Secrets Manager/Parameter Store ARN in a Batch job definition on Step Functions; the task
+leaves it to the engine. Where tasks start without a pod (``flowc run``, Airflow's local operator)
+there is no such store: a bare name is refused before any task runs (:func:`no_pod_refusals`).
+
+(Named ``secret_sources``, not ``secrets``: a submodule ``flowc.secrets``, once imported, would
+replace the ``secrets`` decorator that ``from flowc import secrets`` gives a flow.)
 
 Values are only ever put in the step's environment: never logged, stored, or compiled into a
 document; an error names the source, never a value.
@@ -27,7 +33,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +44,7 @@ __all__ = [
     "batch_references",
     "default_provider",
     "kubernetes_secret_names",
+    "no_pod_refusals",
     "parse_source",
     "read_secrets",
     "with_default_provider",
@@ -225,6 +232,48 @@ def read_secrets(
     return tuple(sorted(found.items()))
 
 
+def _bare(text: str) -> bool:
+    try:
+        return parse_source(text).provider is None
+    except ValueError:
+        return False  # a malformed source: the front end and the task say so
+
+
+def no_pod_refusals(ir: Any, where: str) -> Iterator[Any]:
+    """Diagnostics for the sources nobody can read when ``where`` (``flowc run``, Airflow's local
+    operator) starts tasks without a pod: a ``kubernetes`` source (only a pod spec injects it) and
+    a bare name with no default provider (the engine's own store: there is none). ``ir`` has been
+    through :func:`with_default_provider`. Metaflow fails such a task when it starts
+    (https://docs.metaflow.org/api/step-decorators/secrets); flowc refuses before any task runs."""
+    from flowc.diagnostics import refuse_step
+
+    for step in ir.steps:
+        for text in step.secrets:
+            try:
+                source = parse_source(text)
+            except ValueError:
+                continue
+            if source.provider == "kubernetes":
+                yield refuse_step(
+                    ir,
+                    step,
+                    "secrets-kubernetes-without-pod",
+                    f"@secrets source {text!r} is a Kubernetes Secret, which only a pod spec injects; "
+                    f"{where} starts the task without a pod",
+                    "read it another way here (env.NAME, file.PATH, aws-secrets-manager.ID), or run "
+                    "on a target with pods",
+                )
+            elif source.provider is None:
+                yield refuse_step(
+                    ir,
+                    step,
+                    "secrets-no-provider",
+                    f"@secrets source {text!r} names no provider and no default provider is "
+                    f"configured; {where} has no store of its own to read it from",
+                    f"write it PROVIDER.ID (one of {', '.join(PROVIDERS)}) or set secrets.default_provider",
+                )
+
+
 def kubernetes_secret_names(sources: Iterable[str]) -> tuple[str, ...]:
     """The Kubernetes Secrets a pod injects for ``sources``: bare names (the engine's own store)
     and ``kubernetes.NAME`` sources; the other providers are read by the task."""
@@ -241,10 +290,35 @@ def with_default_provider(ir: Any, provider: str | None) -> Any:
     """``ir`` with each bare source written ``PROVIDER.ID`` for the configured default ``provider``
     (setting ``secrets.default_provider``), so that every target lowers a source by its provider:
     a pod injects only Kubernetes Secrets, a Batch job definition only bare ARNs. Unchanged without
-    a default (bare names stay the engine's own store) or with an unknown one (the task says so)."""
+    a default (bare names stay the engine's own store).
+
+    Raises:
+        CompileError: ``provider`` is not a provider and a step names a source without one (each
+            such step, at its line), so a misconfigured default stops compile, deploy and run.
+    """
     import dataclasses
 
-    if not provider or provider not in PROVIDERS:
+    if not provider:
+        return ir
+    if provider not in PROVIDERS:
+        from flowc.diagnostics import CompileError, refuse_step
+
+        problems = [
+            refuse_step(
+                ir,
+                step,
+                "secrets-default-provider",
+                f"@secrets source {text!r} goes to the configured default provider {provider!r}, "
+                "which is not a provider",
+                f"set secrets.default_provider to one of {', '.join(PROVIDERS)}, or name the "
+                "provider in the source (PROVIDER.ID)",
+            )
+            for step in ir.steps
+            for text in step.secrets
+            if _bare(text)
+        ]
+        if problems:
+            raise CompileError(problems)
         return ir
 
     def named(text: str) -> str:
