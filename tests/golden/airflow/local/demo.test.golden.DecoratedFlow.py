@@ -48,7 +48,7 @@ DATASTORE = ".flowc"
 #: SHA-256 of the code package `flowc deploy` uploaded (None: compiled without one).
 CODE_PACKAGE = None
 #: SHA-256 of the IR this DAG was compiled from: every task refuses code whose IR differs (--ir).
-IR_DIGEST = "0df6b0644033ad261d09a0b9cdf8bb08"
+IR_DIGEST = "17848971fa6220fa9fa9d34a0361ecb4"
 #: Added to every task's environment: the @project branch (current.branch_name).
 TASK_ENVIRONMENT = {
     "FLOWC_PROJECT_BRANCH": "test.golden",
