@@ -421,9 +421,14 @@ def read_attempt(storage: Storage, task: TaskAddress, attempt: int) -> dict[str,
     return read_json(storage, task.attempt_key(attempt))
 
 
-def end_running_attempt(storage: Storage, task: TaskAddress, attempt: int, reason: str) -> bool:
+def end_running_attempt(
+    storage: Storage, task: TaskAddress, attempt: int, reason: str, logs: Mapping[str, bytes] | None = None
+) -> bool:
     """Records a failed end on an attempt its process left ``running`` (killed, or ended its
     process before recording); True if it did (an attempt that recorded its own end is kept).
+
+    ``logs``: everything the attempt wrote on each stream, as its supervisor saw it: stored (over
+    what live logs uploaded of it) when the attempt is ended here.
 
     An attempt recorded ``successful`` whose task has no ``task.json`` did not end successfully
     either (``task.json`` could not be written after the attempt record): it is corrected too.
@@ -434,6 +439,10 @@ def end_running_attempt(storage: Storage, task: TaskAddress, attempt: int, reaso
     if status not in (None, "running") and not unrecorded_success:
         return False
     record.update({"status": "failed", "exit_reason": reason, "end": now_iso()})
+    for stream, data in (logs or {}).items():
+        if data:
+            write_log(storage, task, attempt, stream, data)
+            record["logs"] = {**(record.get("logs") or {}), stream: ""}  # its checksum: below
     # Logs uploaded while it ran (flowc.task_runner.live_logs): the process may have died between
     # writing a log and its checksum, so the checksums are taken again from what is stored.
     logs = {}

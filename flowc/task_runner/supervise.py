@@ -52,13 +52,22 @@ def supervise(spec: TaskSpec, run: Callable[[], int], with_runtime: bool = False
     from flowc.task_runner.oom import memory_state
 
     memory = memory_state()  # the task's memory cgroup (its child's too) before it runs
+    # Under the local runtime, the runtime keeps the task's output (and stores a crashed attempt's);
+    # on an engine, nobody else does: the supervisor keeps it to store a crashed attempt's logs.
     return supervised(
-        run, with_runtime=with_runtime, judge=lambda code, stopped: _judge(spec, code, stopped, memory)
+        run,
+        with_runtime=with_runtime,
+        judge=lambda code, stopped, logs: _judge(spec, code, stopped, memory, logs),
+        keep_output=not with_runtime,
     )
 
 
 def supervised(
-    run: Callable[[], int], *, with_runtime: bool = False, judge: Callable[[int, bool], int] | None = None
+    run: Callable[[], int],
+    *,
+    with_runtime: bool = False,
+    judge: Callable[[int, bool, dict[str, bytes]], int] | None = None,
+    keep_output: bool = False,
 ) -> int:
     """Runs ``run()`` in a forked child under this process as its supervisor; returns its exit code
     (or what ``judge(exit code)`` makes of it). When the child was killed by a signal, this process
@@ -67,8 +76,10 @@ def supervised(
     Args:
         run: the task.
         with_runtime: the local runtime is this process's parent: when it dies, kill everything.
-        judge: ``judge(exit code, stopped)`` maps the child's exit code (negative: killed by that
-            signal) to the one to return; ``stopped``: a stop signal was forwarded to it.
+        judge: ``judge(exit code, stopped, logs)`` maps the child's exit code (negative: killed by
+            that signal) to the one to return; ``stopped``: a stop signal was forwarded to it;
+            ``logs``: what the child wrote on each stream (empty unless ``keep_output``).
+        keep_output: keep a copy of everything the child writes to fds 1 and 2 for ``judge``.
     """
     if not hasattr(os, "fork"):
         return run()
@@ -103,19 +114,18 @@ def supervised(
         parent_death_signal(RUNTIME_GONE)()
         if os.getppid() != runtime:  # died before the signal was armed
             runtime_gone(RUNTIME_GONE, None)
-    from flowc.task_runner.capture import hand_down, make_pipes, pass_on_unread
+    from flowc.task_runner.capture import SupervisorPump
 
     _flush()
     supervisor = os.getpid()
-    pipes = make_pipes()  # the task's output capture, readable here after a crash
+    output = SupervisorPump(keep=keep_output)  # the task's output passes through this process
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child leaves through os._exit
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-        hand_down(pipes)
+        output.hand_down()
         _child(supervisor, run)
-    for _, write_end in pipes.values():
-        os.close(write_end)  # the task's capture sees the end of its output when it closes its own
+    output.start()
     child.append(pid)
     if stopped:  # a stop signal came while forking
         _forward(pid, stopped[0])
@@ -125,9 +135,9 @@ def supervised(
         for signum in _FORWARDED:  # (the runtime's death still ends everything until we return)
             signal.signal(signum, previous[signum])
     kill_descendants()  # what the task started and left behind goes with it
-    pass_on_unread(pipes)  # what a crashed task printed last, which its capture never read
+    logs = output.finish()  # everything the task wrote has been passed on
     code = os.waitstatus_to_exitcode(status)
-    judged = code if judge is None else judge(code, bool(stopped))
+    judged = code if judge is None else judge(code, bool(stopped), logs)
     if code < 0 and judged == code:
         _flush()
         with contextlib.suppress(OSError, ValueError):  # SIGKILL and SIGSTOP have no handler to reset
@@ -165,7 +175,13 @@ def _forward(pid: int, signum: int) -> None:
         os.kill(pid, signum)
 
 
-def _judge(spec: TaskSpec, code: int, stopped: bool = False, memory: MemoryState | None = None) -> int:
+def _judge(
+    spec: TaskSpec,
+    code: int,
+    stopped: bool = False,
+    memory: MemoryState | None = None,
+    logs: dict[str, bytes] | None = None,
+) -> int:
     from flowc.datastore.storage import StorageError, open_storage
     from flowc.metadata import TaskAddress, end_running_attempt, list_attempts
     from flowc.task_runner.runner import datastore_url
@@ -188,7 +204,7 @@ def _judge(spec: TaskSpec, code: int, stopped: bool = False, memory: MemoryState
         else:
             reason = f"the task process exited with code {code} before recording its end"
         for attempt in attempts:
-            end_running_attempt(storage, address, attempt, reason)
+            end_running_attempt(storage, address, attempt, reason, logs)
     except (StorageError, ValueError) as exc:
         if code != EXIT_OK:
             return code

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -20,7 +21,7 @@ import pytest
 from flowc.client import Flow, MissingTasks, Run
 from flowc.datastore import layout
 from flowc.datastore.local import LocalStorage
-from flowc.metadata import TaskAddress, list_attempts, read_attempt, read_task
+from flowc.metadata import TaskAddress, list_attempts, read_attempt, read_log, read_task
 from tests.conformance.matrix import REPO_ROOT
 
 FLOWS = Path(__file__).parent / "flows"
@@ -583,3 +584,79 @@ def test_what_a_step_printed_just_before_crashing_is_kept(tmp_path: Path, execut
     assert "Crash and burn!" in result.stdout
     stdout = _run(id_file, ds, "LoudCrashingFlow")["end"].task.stdout
     assert stdout.splitlines()[-1] == "Crash and burn!"
+
+
+# ---- a crashed task keeps everything it wrote --------------------------------------------------
+NUMBERED = FLOWS / "numbered_crashing_flow.py"
+_LINES = 200
+
+
+def _numbered(text: str) -> list[int]:
+    """The numbers of the lines the step printed (the console prefixes them with the task)."""
+    return [int(found) for found in re.findall(r"(\d{6}) x{1016}$", text, re.MULTILINE)]
+
+
+@pytest.mark.parametrize("executor", ["fork", "subprocess"])
+def test_every_line_a_crashing_step_wrote_is_stored_once_in_order(tmp_path: Path, executor: str) -> None:
+    # The task's output is forwarded by its supervisor, which outlives it: no chunk read but not yet
+    # passed on dies with the task (a segfault, or a SIGKILL from another process). Repeated,
+    # because losing a chunk depends on where the crash lands.
+    for round_ in range(10):
+        how = "kill" if round_ % 3 == 2 else "segv"
+        ds, id_file = tmp_path / f"ds{round_}", tmp_path / f"id{round_}"
+        result = _flowc(
+            "run",
+            str(NUMBERED),
+            "--datastore",
+            str(ds),
+            "--run-id-file",
+            str(id_file),
+            "--executor",
+            executor,
+            env=_env(CRASH_LINES=str(_LINES), CRASH_HOW=how),
+        )
+        assert result.returncode == 1, result.stderr
+        expected = list(range(1, _LINES + 1))
+        assert _numbered(result.stdout) == expected, (round_, how)
+        stored = _run(id_file, ds, "NumberedCrashingFlow")["start"].task.stdout
+        assert _numbered(stored) == expected, (round_, how)
+
+
+def test_a_crashed_task_as_engines_run_it_stores_everything_it_wrote(tmp_path: Path) -> None:
+    # On an engine nobody else keeps the task's output: its supervisor stores the attempt's logs.
+    ds = tmp_path / "ds"
+    storage = LocalStorage(str(ds))
+    for round_ in range(6):
+        how = "kill" if round_ % 3 == 2 else "segv"
+        run_id = f"r{round_}"
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "flowc.task_runner",
+                "--flow",
+                "NumberedCrashingFlow",
+                "--step",
+                "start",
+                "--run-id",
+                run_id,
+                "--source",
+                str(NUMBERED),
+                "--datastore",
+                str(ds),
+            ],
+            capture_output=True,
+            text=True,
+            env=_env(CRASH_LINES=str(_LINES), CRASH_HOW=how),
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode != 0, result.stderr
+        expected = list(range(1, _LINES + 1))
+        assert _numbered(result.stdout) == expected, (round_, how)
+        address = TaskAddress("NumberedCrashingFlow", run_id, "start", "start")
+        attempt = list_attempts(storage, address)[-1]
+        record = read_attempt(storage, address, attempt)
+        assert record is not None and record["status"] == "failed", record
+        log = read_log(storage, address, attempt, "stdout")
+        assert _numbered(log.decode()) == expected, (round_, how)
