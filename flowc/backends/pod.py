@@ -128,7 +128,10 @@ def pod_spec(
     environment: dict[str, str] = {}
     for step in steps:
         environment.update(dict(step.environment))
-        environment.update(step_variables(step))  # its @pypi environment's name (the bootstrap installs it)
+    if len(steps) == 1:
+        # its @pypi environment's name (the bootstrap installs it). A region's runner runs flowc
+        # only: each step's task enters its own environment (flowc/task_runner/environment.py).
+        environment.update(step_variables(steps[0]))
     requests: dict[str, str] = {}
     limits: dict[str, str] = {}
     shared_memory = None

@@ -4,8 +4,11 @@ The bootstrap (``bootstrap_program.py``) installs a step's environment before th
 starts. A task started as ``python -m flowc.task_runner`` (an image with flowc, Airflow's
 local-process operator, ``--no-bootstrap``) does it here instead: the same installer, then the
 process replaces itself with the same command, the environment first on its path. The step's
-environment is named by ``FLOWC_ENVIRONMENT`` (documents set it), else read from the flow's IR when
-the flow file mentions ``pypi`` at all (so other flows pay nothing). The lock is the one recorded
+environment is named by ``FLOWC_ENVIRONMENT`` (documents set it for a task of one step; every
+Airflow DAG task does), else read from the flow's IR: the one in the code package, or for a flow
+file built when the file mentions ``pypi`` at all (so other flows pay nothing). A loop's region
+runner (``flowc.task_runner.region``) starts each step's task without an environment: each one
+enters its own step's here. The lock is the one recorded
 beside the code package (``--package``), or for a flow file (``--source``) the one ``flowc run``,
 ``flowc deploy`` or ``flowc env resolve`` made last for this machine.
 """
@@ -61,28 +64,35 @@ def enter_step_environment(spec: TaskSpec, module: str, argv: Sequence[str]) -> 
 
 
 def _declared_environment(spec: TaskSpec) -> str | None:
-    """The name of the environment ``spec``'s step declares, or None (none, or the flow cannot be
-    read here: the task runner then reports that itself)."""
+    """The name of the environment ``spec``'s step declares in the flow's IR, or None (none, or the
+    IR cannot be had here: the task runner then reports that itself).
+
+    A code package holds the IR (``flowc.package.IR_NAME``: the whole flow as the front end saw it,
+    inherited steps and a ``@pypi_base`` of a base class in another file included), so it is read,
+    not rebuilt. A flow file is built only when it mentions ``pypi``: the IR of a flow whose
+    ``@pypi_base`` sits in another file comes from a code package or ``FLOWC_ENVIRONMENT``."""
     from pathlib import Path
 
     try:
-        if spec.source:
-            path = Path(spec.source)
-        elif spec.package:
+        if spec.package:
             from flowc.datastore.storage import open_storage
+            from flowc.ir import FlowIR
+            from flowc.package import IR_NAME
             from flowc.task_runner.bootstrap import materialize_package
-            from flowc.task_runner.loading import find_flow_file
             from flowc.task_runner.runner import datastore_url
 
             folder = materialize_package(open_storage(datastore_url(spec.datastore)), spec.package)
-            path = find_flow_file(folder, spec.flow)
+            ir = FlowIR.from_json((folder / IR_NAME).read_text(encoding="utf-8"))
+        elif spec.source:
+            path = Path(spec.source)
+            if "pypi" not in path.read_text(encoding="utf-8", errors="replace"):
+                return None
+            from flowc.frontend import build_ir
+
+            ir = build_ir(str(path))
         else:
             return None
-        if "pypi" not in path.read_text(encoding="utf-8", errors="replace"):
-            return None
-        from flowc.frontend import build_ir
-
-        environment = build_ir(str(path)).step(spec.step).python_environment
+        environment = ir.step(spec.step).python_environment
     except Exception:  # whatever it is, the task runner reports it with context
         return None
     return environment.name if environment is not None else None

@@ -100,3 +100,36 @@ def test_each_step_gets_its_version_on_airflow(
     run_id = result.flowc_run_id
     flow_run = Run(f"PypiVersionsFlow/{run_id}", datastore=str(datastore), _namespace_check=False)
     assert _versions(flow_run) == ("1.0", "2.0", None)
+
+
+LOOP_FLOW = Path(__file__).parent / "flows" / "pypi_loop.py"
+
+
+def test_a_loop_region_runs_each_step_in_its_own_environment_on_airflow(
+    airflow_home: Any, tmp_path: Path, pypi_settings: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Airflow runs a loop as one task (the region runner); its steps' environments differ: each
+    step's task enters its own. In a pod the region's task names no environment (the bootstrap
+    would put one step's first on the path of every step): each step's task reads its own from the
+    package's IR."""
+    from flowc.backends.airflow import compile_dag
+    from flowc.backends.options import CompileOptions
+    from flowc.config import load_settings
+    from flowc.datastore.storage import open_storage
+    from flowc.environments.resolve import host_platform_name, lock_environments
+    from flowc.frontend import build_ir
+
+    datastore = tmp_path / "datastore"
+    settings = load_settings({"datastore": str(datastore), **pypi_settings}, start=tmp_path, environ={})
+    ir = build_ir(str(LOOP_FLOW))
+    pods = compile_dag(ir, settings, CompileOptions(operator="kubernetes", package_sha="c0de" * 16)).text
+    assert '"FLOWC_ENVIRONMENT"' not in pods  # both steps with an environment are in the region
+    lock_environments(ir, open_storage(str(datastore)), settings, platform=host_platform_name())
+    dag_file = compile_dag(ir, settings, CompileOptions(operator="local"))
+    monkeypatch.setenv("FLOWC_SOURCE", str(LOOP_FLOW))
+    monkeypatch.setenv("FLOWC_DATASTORE", str(datastore))
+    monkeypatch.setenv("FLOWC_PACKAGE_CACHE", str(tmp_path / "cache"))
+    result = airflow_home.test(dag_file.name, dag_file.text, {})
+    assert result.state == "success", result.task_states
+    flow_run = Run(f"PypiLoopFlow/{result.flowc_run_id}", datastore=str(datastore), _namespace_check=False)
+    assert flow_run["end"].task["final"].data == [("old", "1.0"), ("new", "2.0")] * 2
