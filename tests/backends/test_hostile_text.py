@@ -156,7 +156,7 @@ def test_every_target_writes_valid_files_for_hostile_text(
             assert env_value.replace("$", "$$") in strings
         assert f"project:{project}" in strings  # a DAG tag
 
-    for compiled in compile_argo(ir, settings_, {}):
+    for compiled in compile_argo(ir, settings_, CompileOptions()):
         _write_and_read(folder, compiled)
         documents = [d for d in yaml.safe_load_all(compiled.text) if d]
         assert documents

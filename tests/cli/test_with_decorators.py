@@ -179,8 +179,8 @@ def test_compile_lowers_with_into_every_target(
 
 
 def test_compile_refuses_a_bad_spec(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["compile", str(_flow(tmp_path)), "--target", "argo", "--with", "pypi"]) == 2
-    assert "flowc compile: --with pypi: a Metaflow decorator" in capsys.readouterr().err
+    assert main(["compile", str(_flow(tmp_path)), "--target", "argo", "--with", "parallel"]) == 2
+    assert "flowc compile: --with parallel: a Metaflow decorator" in capsys.readouterr().err
 
 
 @pytest.fixture
