@@ -103,6 +103,8 @@ class TriggerOptions:
         name: Step Functions: the execution name (None: generated).
         api_url: Airflow: the REST API base URL (None: setting ``airflow.api_url``).
         dag_id: Airflow: the DAG id when the flow is given by a name that differs from it.
+        resume: ``ORIGIN_RUN_ID[/STEP]``: the run resumes that one in place (``flowc resume
+            --target``; Argo so far).
     """
 
     params: tuple[tuple[str, Any], ...] = ()
@@ -112,6 +114,7 @@ class TriggerOptions:
     name: str | None = None
     api_url: str | None = None
     dag_id: str | None = None
+    resume: str | None = None
 
 
 @dataclass(frozen=True)

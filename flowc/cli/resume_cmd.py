@@ -37,6 +37,12 @@ _VALUE_OPTIONS = frozenset(
         "--max-num-splits",
         "--executor",
         "--origin-run-id",
+        # --target and the trigger options of the targets (flowc resume --target T)
+        "--target",
+        "--namespace",
+        "--name",
+        "--api-url",
+        "--dag-id",
     }
 )
 
@@ -80,6 +86,17 @@ def add_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> None:
         help="resume a run that may still be running (only tasks whose inputs are all cloned are cloned)",
     )
     add_with_argument(parser)
+    from flowc.backends import TARGETS, load_backend
+    from flowc.cli.target_options import target_from_argv
+
+    parser.add_argument(
+        "--target",
+        choices=sorted(TARGETS),
+        help="resume in place: a new run of the deployed flow on this engine, cloning from the origin",
+    )
+    target = target_from_argv(argv)
+    if target in TARGETS:
+        load_backend(target).add_arguments("trigger", parser)
     load_ir_for_parser(parser, argv)
 
 
@@ -117,6 +134,8 @@ def run(args: argparse.Namespace) -> int:
     except StorageError as exc:
         print(f"flowc resume: datastore {datastore}: {exc}", file=sys.stderr)
         return 1
+    if args.target:
+        return _resume_on_engine(args, origin)
     ir = _with_origin_configs(args, ir, origin)
     if ir is None:
         return 2
@@ -155,3 +174,39 @@ def _with_origin_configs(args: argparse.Namespace, ir: FlowIR, origin: dict[str,
         print(f"flowc resume: {exc}", file=sys.stderr)
         return None
     return ir_with_decorators(args, rebuilt, "resume")
+
+
+#: Targets whose start task takes the origin run (``--resume``, flowc.task_runner.spec).
+IN_PLACE_TARGETS = ("argo",)
+
+
+def _resume_on_engine(args: argparse.Namespace, origin: dict[str, Any]) -> int:
+    """Triggers the deployed flow with the origin run's parameters and ``--resume ORIGIN[/STEP]``
+    for its start task: each task that succeeded in the origin run (and whose step is not re-run)
+    clones itself from it instead of running (flowc.runtime.resume.clone_task)."""
+    import json
+
+    from flowc.backends import load_backend
+    from flowc.backends.options import TriggerOptions
+    from flowc.config import load_settings
+
+    if args.target not in IN_PLACE_TARGETS:
+        print(
+            f"flowc resume: resuming in place on {args.target} is not supported yet (argo is)",
+            file=sys.stderr,
+        )
+        return 2
+    params = tuple(
+        (name, value if isinstance(value, str) else json.dumps(value))
+        for name, value in sorted((origin.get("parameters") or {}).items())
+        if value is not None
+    )
+    options = TriggerOptions(
+        params=params,
+        tags=tuple(getattr(args, "tag", None) or ()),
+        wait=bool(getattr(args, "wait", False)),
+        namespace=getattr(args, "namespace", None),
+        resume=str(origin["id"]) + (f"/{args.step}" if args.step else ""),
+    )
+    settings = load_settings({"datastore": getattr(args, "datastore", None)})
+    return load_backend(args.target).trigger(str(args.flow), settings, options)

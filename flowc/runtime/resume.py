@@ -23,6 +23,7 @@ from flowc.runtime.plan import TaskKey
 __all__ = [
     "Cloner",
     "ResumeError",
+    "clone_task",
     "find_origin_run",
     "origin_parameters",
     "refuse_running_origin",
@@ -93,45 +94,53 @@ def steps_from(ir: FlowIR, step: str) -> frozenset[str]:
 
 class Cloner:
     """``cloner(new_run_id, key)``: clones ``key`` from the origin run, returning its control record,
-    or returns None when the task must run."""
+    or returns None when the task must run (:func:`clone_task`)."""
 
     def __init__(self, storage: Storage, flow: str, origin_run_id: str, rerun_steps: Iterable[str]) -> None:
         self.storage = storage
         self.flow = flow
         self.origin_run_id = origin_run_id
         self.rerun_steps = frozenset(rerun_steps)
-        self._cloned: set[str] = set()  # "step/task_id" of the tasks cloned so far
 
     def __call__(self, run_id: str, key: TaskKey) -> dict[str, Any] | None:
         if key.step in self.rerun_steps:
             return None
-        origin = metadata.TaskAddress(self.flow, self.origin_run_id, key.step, key.task_id)
-        record = metadata.read_task(self.storage, origin)
-        if record is None:
-            return None
-        inputs = {"/".join(str(pathspec).split("/")[-2:]) for pathspec in record.get("inputs") or ()}
-        if not self._cloned.issuperset(inputs):
-            # One of its inputs ran again in this run (the origin had not finished it when it was
-            # needed): this task's artifacts came from other inputs, so it runs again too.
-            return None
         target = metadata.TaskAddress(self.flow, run_id, key.step, key.task_id)
-        attempt = int(record.get("attempt", 0))
-        attempt_record = metadata.read_attempt(self.storage, origin, attempt) or {"attempt": attempt}
-        attempt_record["cloned_from"] = origin.pathspec
-        metadata.write_attempt(self.storage, target, attempt_record)
-        for stream in ("stdout", "stderr"):
-            try:
-                data = self.storage.read(origin.log_key(attempt, stream))
-            except NotFound:
-                continue
-            self.storage.write(target.log_key(attempt, stream), data)
-        cloned = dict(record)
-        if "run_id" in cloned:
-            cloned["run_id"] = run_id
-        cloned["cloned_from"] = origin.pathspec
-        metadata.write_task(self.storage, target, cloned)  # last: the clone now counts as a success
-        self._cloned.add(f"{key.step}/{key.task_id}")
-        return dict(record.get("control") or {})
+        return clone_task(self.storage, self.origin_run_id, target)
+
+
+def clone_task(storage: Storage, origin_run_id: str, target: metadata.TaskAddress) -> dict[str, Any] | None:
+    """Clones task ``target`` of a new run from the same task of run ``origin_run_id``; returns its
+    control record, or None when it must run: it did not succeed in the origin run, or one of its
+    inputs ran again in the new run (is not a clone there). The one cloning of every resume: the
+    local runtime's and a task runner's resuming in place on an engine (``--resume``)."""
+    origin = metadata.TaskAddress(target.flow, origin_run_id, target.step, target.task_id)
+    record = metadata.read_task(storage, origin)
+    if record is None:
+        return None
+    for pathspec in record.get("inputs") or ():
+        step, task = str(pathspec).split("/")[-2:]
+        cloned = metadata.read_task(storage, metadata.TaskAddress(target.flow, target.run_id, step, task))
+        if cloned is None or "cloned_from" not in cloned:
+            # One of its inputs ran again in this run (the origin had not finished it): this task's
+            # artifacts came from other inputs, so it runs again too.
+            return None
+    attempt = int(record.get("attempt", 0))
+    attempt_record = metadata.read_attempt(storage, origin, attempt) or {"attempt": attempt}
+    attempt_record["cloned_from"] = origin.pathspec
+    metadata.write_attempt(storage, target, attempt_record)
+    for stream in ("stdout", "stderr"):
+        try:
+            data = storage.read(origin.log_key(attempt, stream))
+        except NotFound:
+            continue
+        storage.write(target.log_key(attempt, stream), data)
+    cloned_record = dict(record)
+    if "run_id" in cloned_record:
+        cloned_record["run_id"] = target.run_id
+    cloned_record["cloned_from"] = origin.pathspec
+    metadata.write_task(storage, target, cloned_record)  # last: the clone now counts as a success
+    return dict(record.get("control") or {})
 
 
 def origin_parameters(record: dict[str, Any]) -> dict[str, Any]:

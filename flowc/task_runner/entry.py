@@ -26,6 +26,9 @@ def main(argv: Sequence[str], flow: Any = None, storage: Any = None, supervised:
         spec = parse_argv(argv)
     except SystemExit as exc:  # argparse printed the problem (or --help)
         return int(exc.code or 0)
+    spec = _with_resume_from_environment(spec)
+    if spec is None:
+        return 2
     from flowc.task_runner.runner import run_task
 
     if supervised:  # a process of its own: it may still have to enter the step's @pypi environment
@@ -43,3 +46,23 @@ def main(argv: Sequence[str], flow: Any = None, storage: Any = None, supervised:
         lambda: run_task(spec, flow=flow, storage=storage, owns_process=True, live_logs=live_logs),
         with_runtime=with_runtime,
     )
+
+
+def _with_resume_from_environment(spec: Any) -> Any:
+    """``spec`` with ``resume`` from ``FLOWC_RESUME`` when its argv gave none (taken out of the
+    environment, so the step's own processes do not see it); None after saying why it is bad."""
+    import argparse
+    import dataclasses
+    import os
+    import sys
+
+    from flowc.task_runner.spec import RESUME_ENVIRONMENT, check_resume
+
+    given = os.environ.pop(RESUME_ENVIRONMENT, "")
+    if spec.resume or not given:
+        return spec
+    try:
+        return dataclasses.replace(spec, resume=check_resume(given))
+    except (ValueError, argparse.ArgumentTypeError) as exc:
+        sys.stderr.write(f"flowc: {RESUME_ENVIRONMENT}={given!r}: {exc}\n")
+        return None

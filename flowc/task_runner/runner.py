@@ -144,6 +144,14 @@ def run_task(
         _say(f"flowc: task {pathspec} failed: importing the flow raised {type(exc).__name__}: {exc}")
         return EXIT_STEP_FAILED
     address = TaskAddress(spec.flow, spec.run_id, spec.step, spec.task_id)
+    if spec.origin is not None or spec.step != "start":
+        try:
+            control = _clone_from_origin(spec, flow, storage, address)
+        except StorageError as exc:
+            _say(f"flowc: task {pathspec} failed: datastore error while cloning it: {exc}")
+            return EXIT_INFRASTRUCTURE
+        if control is not None:
+            return _emit_control(spec, control, pathspec)
     try:
         attempt, attempt_record = claim_attempt(storage, address, spec.attempt)
     except StorageError as exc:
@@ -357,8 +365,9 @@ class _Task:
             user=user,
             tags=tags,
             parameters={name: self._recordable(value) for name, value in values.items()},
+            origin_run_id=self.spec.origin[0] if self.spec.origin else None,
             system_tags=[*_engine_system_tags(self.spec.run_id, self.flow.ir.project), *system_tags],
-            extra=extra,
+            extra={**extra, **_resume_record(self.spec)},
         )
 
     def _deployment(self) -> Any:
@@ -782,18 +791,70 @@ class _Task:
             # After task.json: a card renders from the finished task, as in Metaflow; a card
             # that fails or times out never changes the task's outcome (CardRenderer.final).
             self.cards.final()
-        if outcome.control is not None:
-            control_json = json.dumps(outcome.control, sort_keys=True, separators=(",", ":"))
-            if self.spec.control_file:
-                try:
-                    with open(self.spec.control_file, "w", encoding="utf-8") as handle:
-                        handle.write(control_json + "\n")
-                except OSError as exc:
-                    _say(f"flowc: task {self.label} failed: cannot write {self.spec.control_file}: {exc}")
-                    return EXIT_INFRASTRUCTURE
-            sys.stdout.write(f"{CONTROL_PREFIX} {control_json}\n")
-            sys.stdout.flush()
+        if outcome.control is not None and _emit_control(self.spec, outcome.control, self.label):
+            return EXIT_INFRASTRUCTURE
         return code
+
+
+def _emit_control(spec: TaskSpec, control: Mapping[str, Any], label: str) -> int:
+    """Gives the engine the control record (``--control-file``, and the last stdout line); returns
+    0, or 3 when the file cannot be written."""
+    control_json = json.dumps(control, sort_keys=True, separators=(",", ":"))
+    if spec.control_file:
+        try:
+            with open(spec.control_file, "w", encoding="utf-8") as handle:
+                handle.write(control_json + "\n")
+        except OSError as exc:
+            _say(f"flowc: task {label} failed: cannot write {spec.control_file}: {exc}")
+            return EXIT_INFRASTRUCTURE
+    sys.stdout.write(f"{CONTROL_PREFIX} {control_json}\n")
+    sys.stdout.flush()
+    return EXIT_OK
+
+
+def _clone_from_origin(
+    spec: TaskSpec, flow: LoadedFlow, storage: Storage, address: TaskAddress
+) -> dict[str, Any] | None:
+    """Resuming in place: the task's control record after cloning it from the origin run, or None
+    when it must run (no resume, its step is re-run, or it did not succeed there).
+
+    The start task is told the origin (``--resume ORIGIN[/STEP]``) and records it in the run
+    record (``resume``); every other task reads it there. A start task that is cloned records the
+    run itself, with the origin's parameters."""
+    from flowc.metadata import read_run
+    from flowc.runtime.resume import clone_task, steps_from
+
+    if spec.origin is not None:
+        origin_run_id, rerun_from = spec.origin
+    else:
+        resume = (read_run(storage, spec.flow, spec.run_id) or {}).get("resume")
+        if not resume:
+            return None
+        origin_run_id, rerun_from = str(resume["origin_run_id"]), resume.get("step")
+    if rerun_from is not None and spec.step in steps_from(flow.ir, rerun_from):
+        return None
+    control = clone_task(storage, origin_run_id, address)
+    if control is not None and spec.step == "start":
+        origin = read_run(storage, spec.flow, origin_run_id) or {}
+        ensure_run(
+            storage,
+            spec.flow,
+            spec.run_id,
+            tags=spec.tags,
+            parameters=origin.get("parameters") or {},
+            origin_run_id=origin_run_id,
+            system_tags=_engine_system_tags(spec.run_id, flow.ir.project),
+            extra=_resume_record(spec),
+        )
+    return control
+
+
+def _resume_record(spec: TaskSpec) -> dict[str, Any]:
+    """What the start task of a run resuming another in place records in the run record."""
+    if spec.origin is None:
+        return {}
+    origin_run_id, step = spec.origin
+    return {"resume": {"origin_run_id": origin_run_id, "step": step}}
 
 
 def _raised_by_step(failure: TaskError) -> dict[str, str] | None:

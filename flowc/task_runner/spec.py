@@ -27,11 +27,13 @@ from flowc.ids import argument, check_flow_name, check_run_id, check_step_name, 
 
 __all__ = [
     "FINISH_STATUSES",
+    "RESUME_ENVIRONMENT",
     "FinishSpec",
     "Placeholder",
     "RegionSpec",
     "TaskSpec",
     "build_parser",
+    "check_resume",
     "format_argv",
     "format_finish_argv",
     "format_region_argv",
@@ -39,6 +41,10 @@ __all__ = [
     "parse_finish_argv",
     "parse_region_argv",
 ]
+
+#: The environment form of the start task's ``--resume``, for engines whose argv has no room for a
+#: run id of any length (Argo: the start task's argv is at its 512-byte budget). Empty: no resume.
+RESUME_ENVIRONMENT = "FLOWC_RESUME"
 
 #: ``--status`` of the finish command: ``auto`` reads the outcome from the datastore.
 FINISH_STATUSES = ("auto", "successful", "failed", "killed")
@@ -77,6 +83,11 @@ class TaskSpec:
         control_file: where to write the control record as JSON, besides the datastore.
         params_file: JSON object of parameter values (start task only).
         tags: user tags recorded on the run when the start task creates the run record.
+        resume: the start task's ``ORIGIN_RUN_ID`` or ``ORIGIN_RUN_ID/STEP``: the run resumes
+            that one in place. The start task records it in the run record, where every other
+            task reads it; each task is cloned from the origin run when it succeeded there and
+            its step is not STEP or after it (:mod:`flowc.runtime.resume`). ``""`` or None: a run
+            of its own.
 
     A launcher may give ``run_id``, ``index_path``, ``iteration``, ``attempt`` (and any other
     text) as a :class:`Placeholder`; such a spec is only formatted, never run.
@@ -95,6 +106,15 @@ class TaskSpec:
     control_file: str | None = None
     params_file: str | None = None
     tags: tuple[str, ...] = ()
+    resume: str | None = None
+
+    @property
+    def origin(self) -> tuple[str, str | None] | None:
+        """``(origin run id, step to re-run from or None)`` of ``resume``, or None."""
+        if not self.resume or isinstance(self.resume, Placeholder):
+            return None
+        run_id, _, step = self.resume.partition("/")
+        return run_id, step or None
 
     @property
     def task_id(self) -> str:
@@ -191,6 +211,8 @@ def _task_options(spec: TaskSpec) -> list[str]:
         argv += ["--params-file", spec.params_file]
     for tag in spec.tags:
         argv += ["--tag", tag]
+    if spec.resume is not None:
+        argv += ["--resume", spec.resume]
     return argv
 
 
@@ -235,6 +257,18 @@ def _index_path(text: str) -> tuple[int, ...]:
     if any(index < 0 for index in path):
         raise argparse.ArgumentTypeError(f"--index {text!r}: indices are not negative")
     return path
+
+
+def check_resume(text: str) -> str:
+    """``text`` if it is ``ORIGIN_RUN_ID[/STEP]`` (or empty), else an error naming the problem."""
+    run_id, _, step = text.partition("/")
+    if run_id:
+        check_run_id(run_id)
+        if step:
+            check_step_name(step)
+    elif step:
+        raise argparse.ArgumentTypeError(f"--resume {text!r}: expected ORIGIN_RUN_ID[/STEP]")
+    return text
 
 
 def _natural(text: str) -> int:
@@ -292,6 +326,13 @@ def _add_task_options(parser: argparse.ArgumentParser, step_option: str) -> None
     parser.add_argument(
         "--tag", action="append", default=[], type=argument(check_tag), help="a run tag (repeatable)"
     )
+    parser.add_argument(
+        "--resume",
+        type=check_resume,
+        default=None,
+        metavar="ORIGIN_RUN_ID[/STEP]",
+        help="resume that run in place: clone this task from it when it succeeded there (empty: no)",
+    )
 
 
 def _task_spec(args: argparse.Namespace) -> TaskSpec:
@@ -309,6 +350,7 @@ def _task_spec(args: argparse.Namespace) -> TaskSpec:
         control_file=args.control_file,
         params_file=args.params_file,
         tags=tuple(args.tag),
+        resume=args.resume or None,
     )
 
 

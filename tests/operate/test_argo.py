@@ -144,3 +144,84 @@ def test_trigger_wait_streams_the_tasks_logs(kube: FakeKube, tmp_path: Path) -> 
     assert code == 0, err
     assert "[hold/hold] holding 0\n[hold/hold] holding 1\n" in err  # on stderr: stdout stays parseable
     assert out.splitlines()[-1].endswith(": Succeeded")
+
+
+RESUME_FLOW = Path(__file__).resolve().parents[1] / "conformance" / "flows" / "resume_flow.py"
+
+
+def test_a_failed_run_resumed_in_place_on_argo(kube: FakeKube, tmp_path: Path) -> None:
+    from tests.conformance.artifacts import collect_artifacts
+
+    datastore = str(tmp_path / "datastore")
+    assert flowc("deploy", str(RESUME_FLOW), "--target", "argo")[0] == 0
+    code, out, _ = flowc("trigger", str(RESUME_FLOW), "--target", "argo", "--wait")
+    assert code == 1 and out.splitlines()[-1].endswith(": Failed")
+    failed = out.split("run id ")[1].split()[0]
+
+    code, out, err = flowc(
+        "resume", str(RESUME_FLOW), "--target", "argo", "--origin-run-id", failed, "--wait"
+    )
+    assert code == 0, out + err
+    resumed = out.split("run id ")[1].split()[0]
+    assert resumed != failed and resumed.startswith("argo-")
+    before = collect_artifacts(datastore, "ResumeFlow", failed)
+    after = collect_artifacts(datastore, "ResumeFlow", resumed)
+    # start, the foreach's three bodies and the join were cloned (random stamps kept), the rest ran.
+    for key in [
+        ("start", "start"),
+        ("body", "body-0"),
+        ("body", "body-1"),
+        ("body", "body-2"),
+        ("join", "join"),
+    ]:
+        assert after[key] == before[key]
+    assert after[("fails_once", "fails_once")]["total"] == 60
+    assert after[("fails_once", "fails_once")]["resumed_from"] == failed
+    code, out, _ = flowc("status", f"ResumeFlow/{resumed}")
+    assert f"Run ResumeFlow/{resumed}: successful" in out
+
+    # From a step: it runs again (new stamps), what is before it is cloned.
+    code, out, err = flowc(
+        "resume", str(RESUME_FLOW), "--target", "argo", "--origin-run-id", failed, "body", "--wait"
+    )  # fmt: skip
+    assert code == 0, out + err
+    again = collect_artifacts(datastore, "ResumeFlow", out.split("run id ")[1].split()[0])
+    assert again[("start", "start")] == before[("start", "start")]
+    assert again[("body", "body-1")]["body_stamp"] != before[("body", "body-1")]["body_stamp"]
+
+
+def test_a_task_killed_mid_run_then_resumed_in_place_equals_a_clean_run(
+    kube: FakeKube, tmp_path: Path
+) -> None:
+    import os
+    import signal
+
+    from flowc import metadata
+    from flowc.datastore.storage import open_storage
+    from tests.conformance.artifacts import collect_artifacts
+
+    datastore = str(tmp_path / "datastore")
+    gate = tmp_path / "gate"
+    assert flowc("deploy", str(HOLD_FLOW), "--target", "argo")[0] == 0
+    code, out, err = flowc("trigger", str(HOLD_FLOW), "--target", "argo", "--gate", str(gate), "--lines", "2")
+    killed = out.split("run id ")[1].split()[0]
+    wait_until(lambda: task_running(datastore, "HoldFlow", killed, "hold", "hold"), "hold to run")
+    # While it runs, resuming it is refused.
+    code, _, err = flowc("resume", str(HOLD_FLOW), "--target", "argo", "--origin-run-id", killed)
+    assert code == 2 and "may still be running" in err
+    address = metadata.TaskAddress("HoldFlow", killed, "hold", "hold")
+    os.kill(metadata.read_attempt(open_storage(datastore), address, 0)["pid"], signal.SIGKILL)
+    wait_until(
+        lambda: kube.objects[("workflows", "default", killed[5:])]["status"]["phase"] == "Failed", "failure"
+    )
+
+    gate.touch()
+    code, out, err = flowc("resume", str(HOLD_FLOW), "--target", "argo", "--origin-run-id", killed, "--wait")
+    assert code == 0, out + err
+    resumed = collect_artifacts(datastore, "HoldFlow", out.split("run id ")[1].split()[0])
+    code, out, err = flowc(
+        "trigger", str(HOLD_FLOW), "--target", "argo", "--gate", str(gate), "--lines", "2", "--wait"
+    )  # fmt: skip
+    assert code == 0, err
+    clean = collect_artifacts(datastore, "HoldFlow", out.split("run id ")[1].split()[0])
+    assert resumed == clean

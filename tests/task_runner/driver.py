@@ -84,8 +84,10 @@ def drive(
     params: Mapping[str, Any] | None = None,
     subprocess_mode: bool = False,
     tmp: Path | None = None,
+    resume: str | None = None,
 ) -> Outcome:
-    """Runs the whole flow, retrying per ``@retry``; stops scheduling below a failed task."""
+    """Runs the whole flow, retrying per ``@retry``; stops scheduling below a failed task.
+    ``resume`` (``ORIGIN_RUN_ID[/STEP]``) is given to the start task, as an engine resuming in place does."""
     flow_file = Path(flow_file)
     if not flow_file.is_absolute():
         flow_file = FLOWS / flow_file
@@ -107,10 +109,14 @@ def drive(
         step = ir.step(step_name)
         task = layout.task_id(step_name, path, iteration)
         fields = {
-            "flow": ir.name, "step": step_name, "run_id": run_id, "index_path": path, "iteration": iteration
+            "flow": ir.name,
+            "step": step_name,
+            "run_id": run_id,
+            "index_path": path,
+            "iteration": iteration,
         }
         if step_name == "start":
-            fields.update(extra)
+            fields.update(extra, resume=resume)
         tries = 1 + (step.retry.times if step.retry else 0)
         codes = []
         for attempt in range(tries):
@@ -149,4 +155,3 @@ def drive(
             else:
                 queue.append((target, path, next_iteration))
     return outcome
-

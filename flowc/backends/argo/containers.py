@@ -20,7 +20,14 @@ from flowc.backends.launch import TaskLaunch
 from flowc.backends.pod import SHM_VOLUME, PodSpec, env_value, pod_spec
 from flowc.ir import FlowIR, Step
 from flowc.parameter_values import OBJECTS_KEY
-from flowc.task_runner.spec import FinishSpec, Placeholder, TaskSpec, format_argv, format_finish_argv
+from flowc.task_runner.spec import (
+    RESUME_ENVIRONMENT,
+    FinishSpec,
+    Placeholder,
+    TaskSpec,
+    format_argv,
+    format_finish_argv,
+)
 
 __all__ = [
     "BOOTSTRAP_PARAMETER",
@@ -30,6 +37,7 @@ __all__ = [
     "OWN_PARAMETERS",
     "PACKAGE_PARAMETER",
     "PARAMETERS_PATH",
+    "RESUME_PARAMETER",
     "container_template",
     "exit_handler_template",
 ]
@@ -47,8 +55,17 @@ OBJECTS_PARAMETER = "flowc-parameter-objects"
 #: Declared when tasks start through the bootstrap (flowc.backends.launch): the program's text, once
 #: per document; every container's environment refers to it.
 BOOTSTRAP_PARAMETER = "flowc-bootstrap"
+#: ``ORIGIN_RUN_ID[/STEP]`` when the run resumes an earlier one in place (``flowc resume --target
+#: argo``), else empty: the start task gets it in its environment (flowc.task_runner.spec).
+RESUME_PARAMETER = "flowc-resume"
 #: The workflow parameters of the document itself (no flow parameter may take these names).
-OWN_PARAMETERS = (PACKAGE_PARAMETER, DATASTORE_PARAMETER, OBJECTS_PARAMETER, BOOTSTRAP_PARAMETER)
+OWN_PARAMETERS = (
+    PACKAGE_PARAMETER,
+    DATASTORE_PARAMETER,
+    OBJECTS_PARAMETER,
+    BOOTSTRAP_PARAMETER,
+    RESUME_PARAMETER,
+)
 #: How a brace is written inside a JSON string so that no ``{{`` reaches Argo's templating.
 BRACE_ESCAPE = "\\u007b"
 
@@ -58,6 +75,7 @@ RUN_ID = Placeholder("argo-{{workflow.name}}")
 #: The code package and datastore every task gets: workflow parameters (deploy and trigger fill them).
 PACKAGE = Placeholder("{{workflow.parameters." + PACKAGE_PARAMETER + "}}")
 DATASTORE = Placeholder("{{workflow.parameters." + DATASTORE_PARAMETER + "}}")
+RESUME = Placeholder("{{workflow.parameters." + RESUME_PARAMETER + "}}")
 
 
 def _argv(
@@ -163,6 +181,8 @@ def container_template(
         ),
     }
     env = {"PYTHONUNBUFFERED": "1", **extra_env, **_pod_environment(pod)}
+    if not step.predecessors:  # the start task: the run it resumes in place, if any (no room in argv)
+        env[RESUME_ENVIRONMENT] = RESUME
     container["env"] = [{"name": key, "value": env_value(value)} for key, value in sorted(env.items())]
     if pod.secrets:
         # By name only: Kubernetes resolves the values when the pod starts.

@@ -22,7 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
-from flowc.backends.argo.containers import OBJECTS_PARAMETER, OWN_PARAMETERS
+from flowc.backends.argo.containers import OBJECTS_PARAMETER, OWN_PARAMETERS, RESUME_PARAMETER
 from flowc.backends.argo.document import (
     API_VERSION,
     build_documents,
@@ -217,6 +217,8 @@ def trigger(
             print(f"flowc trigger: {message}", file=sys.stderr)
             return code
         arguments = workflow_arguments(given, str(settings["datastore"]), options.tags)
+        if options.resume:
+            arguments.append({"name": RESUME_PARAMETER, "value": options.resume})
         workflow = {
             "apiVersion": API_VERSION,
             "kind": "Workflow",

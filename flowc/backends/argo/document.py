@@ -17,6 +17,7 @@ from flowc.backends.argo.containers import (
     DATASTORE_PARAMETER,
     OBJECTS_PARAMETER,
     PACKAGE_PARAMETER,
+    RESUME_PARAMETER,
     container_template,
     exit_handler_template,
 )
@@ -107,6 +108,13 @@ def _arguments(ir: FlowIR, settings: Settings, options: CompileOptions) -> list[
             "name": DATASTORE_PARAMETER,
             "value": str(settings["datastore"]),
             "description": "datastore root of the run's tasks",
+        }
+    )
+    arguments.append(
+        {
+            "name": RESUME_PARAMETER,
+            "value": "",
+            "description": "flowc resume: ORIGIN_RUN_ID[/STEP]",
         }
     )
     arguments.append(
