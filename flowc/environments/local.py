@@ -85,6 +85,7 @@ def prepare_environments(
         if say is not None:
             say(f"resolving environment {name} of step(s) {', '.join(steps)}")
 
+    _refuse_other_pythons(ir, settings)
     locks = lock_environments(ir, storage, settings, platform=host_platform_name(), on_resolve=progress)
     sites = {lock.sha: install_lock(storage, lock) for lock in locks.values()}
     prepared = {}
@@ -93,6 +94,27 @@ def prepare_environments(
         variables = activate({ENVIRONMENT_ENV: lock.environment, **inherited}, sites[lock.sha], lock.sha)
         prepared[step] = StepEnvironment(lock, variables, _top_level_modules(sites[lock.sha]))
     return prepared
+
+
+def _refuse_other_pythons(ir: FlowIR, settings: Any) -> None:
+    """ResolveError naming each step whose environment asks for another Python than the one running
+    ``flowc run``: its tasks run on this interpreter (an environment is installed for it, not a
+    Python), so the step would silently run on the wrong version. Checked before anything is locked."""
+    from flowc.environments.install import running_python
+
+    here = running_python()
+    default = settings.get("pypi.python") or here
+    others = [
+        f"step {step.name} asks for Python {step.python_environment.python or default}"
+        for step in ir.steps
+        if step.python_environment is not None and (step.python_environment.python or default) != here
+    ]
+    if others:
+        raise ResolveError(
+            f"@pypi: {'; '.join(others)}, but flowc run starts tasks with this Python {here} (no "
+            f"other interpreter is installed for a step): run flowc with that Python, or drop "
+            "python= (and setting pypi.python) for local runs"
+        )
 
 
 def _top_level_modules(site: str) -> frozenset[str]:

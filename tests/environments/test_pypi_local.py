@@ -90,6 +90,18 @@ def test_an_unresolvable_spec_fails_before_any_task_naming_step_and_package(proj
     assert not (project / ".flowc" / "runs").exists()  # no run was created, no task started
 
 
+def test_another_python_is_refused_before_anything_is_resolved(project: Path) -> None:
+    other = "3.9" if sys.version_info[:2] != (3, 9) else "3.10"
+    flow = project / "flow.py"
+    flow.write_text(flow.read_text().replace('{"tinypkg": "2.0"}', f'{{"tinypkg": "2.0"}}, python="{other}"'))
+    done = flowc(project, "run", "flow.py")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert f"step second asks for Python {other}" in done.stderr
+    assert "run flowc with that Python" in done.stderr
+    assert "resolving" not in done.stdout + done.stderr  # refused before any lock, run or task
+    assert not (project / ".flowc" / "runs").exists()
+
+
 def test_a_corrupt_wheel_in_the_wheelhouse_is_detected_by_its_hash(project: Path) -> None:
     assert flowc(project, "env", "resolve", "flow.py").returncode == 0
     objects = project / ".flowc" / "objects"
