@@ -373,6 +373,11 @@ class FlowIR:
     flowc_version: str = ""  # the flowc that built this IR (flowc.__version__)
 
     # ---- lookups -------------------------------------------------------------------------
+    @property
+    def event_triggers(self) -> tuple[Trigger, ...]:
+        """The ``@trigger`` events (not ``@trigger_on_finish`` flows) that start the flow."""
+        return tuple(t for t in self.triggers if t.kind is TriggerKind.EVENT)
+
     def step(self, name: str) -> Step:
         """The step called ``name`` (KeyError if there is none)."""
         for candidate in self.steps:

@@ -16,6 +16,7 @@ from typing import Any
 from flowc.ir import ParameterSpec
 
 __all__ = [
+    "EVENTS_KEY",
     "OBJECTS_KEY",
     "TAGS_KEY",
     "ParameterError",
@@ -33,6 +34,9 @@ OBJECTS_KEY = "$objects"
 #: Name, among those stored objects, of the run's tags that ``flowc trigger --tag`` gives (a JSON
 #: list): the start task adds them to the run's user tags (flowc.backends.large_parameters).
 TAGS_KEY = "$tags"
+#: Key of a start task's parameters holding the bodies of the events that started the run (an
+#: engine's event trigger: flowc.authoring.run_trigger), what ``current.trigger`` shows.
+EVENTS_KEY = "$events"
 
 _TRUE = frozenset({"true", "1", "yes", "y", "on"})
 _FALSE = frozenset({"false", "0", "no", "n", "off"})

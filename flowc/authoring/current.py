@@ -38,6 +38,8 @@ FACT_DEFAULTS: Mapping[str, Any] = {
     "card": None,
     "is_user_branch": None,
     "graph": None,
+    # ``current.trigger`` (flowc.authoring.run_trigger.Trigger): the events that started the run.
+    "trigger": None,
 }
 
 

@@ -39,7 +39,7 @@ from flowc.metadata import (
     write_log,
     write_task,
 )
-from flowc.parameter_values import OBJECTS_KEY, TAGS_KEY
+from flowc.parameter_values import EVENTS_KEY, OBJECTS_KEY, TAGS_KEY
 from flowc.task_runner.capture import OutputCapture
 from flowc.task_runner.context import (
     PRIVATE_PREFIX,
@@ -324,6 +324,7 @@ class _Task:
         existing = read_run(self.storage, self.spec.flow, self.spec.run_id)
         given = self._given_parameters(existing)
         trigger_tags = _trigger_tags(given.pop(TAGS_KEY, None))
+        events = _triggering_events(given.pop(EVENTS_KEY, None))
         try:
             values = resolve_parameters(self.flow.ir.parameters, given)
             values.update(self._deferred_defaults(given, existing))
@@ -358,6 +359,8 @@ class _Task:
 
             facts = run_facts(deployment, RUNTIME_TAGS[engine_of(self.spec.run_id, {})], tags)
             user, tags, system_tags, extra = facts.user, facts.tags, list(facts.system_tags), facts.extra
+        if events:
+            extra = {**extra, "trigger": events}
         return ensure_run(
             self.storage,
             self.spec.flow,
@@ -575,6 +578,7 @@ class _Task:
     ) -> BaseException | None:
         """Runs the step function; returns the exception ``@catch`` caught, if any."""
         from flowc.authoring.current import task_facts
+        from flowc.authoring.run_trigger import Trigger
 
         user = run.get("user") or current_user()
         project = self.flow.ir.project
@@ -590,6 +594,7 @@ class _Task:
             "namespace": f"user:{user}",
             "parameter_names": tuple(self.flow.parameter_attributes().values()),
             "graph": graph_info(self.flow),
+            "trigger": Trigger(run["trigger"]) if run.get("trigger") else None,
             **_project_facts(project.name if project is not None else None, self.spec.flow, user),
         }
         if self.cards is not None:
@@ -946,6 +951,18 @@ def _trigger_tags(tags: Any) -> tuple[str, ...]:
         return tuple(check_tag(tag) for tag in tags)
     except InvalidId as exc:
         raise BadInput(str(exc)) from None
+
+
+def _triggering_events(value: Any) -> list[dict[str, Any]]:
+    """The events that started the run (under EVENTS_KEY), as the run record keeps them."""
+    if value in (None, "", []):
+        return []
+    from flowc.authoring.run_trigger import trigger_events
+
+    try:
+        return trigger_events(value)
+    except ValueError as exc:
+        raise BadInput(f"{EVENTS_KEY} in the parameters: {exc}") from None
 
 
 def _stored_values(objects: Any, source: str) -> dict[str, Any]:

@@ -596,10 +596,17 @@ def test_a_triggered_flow_gets_a_sensor_submitting_its_template_with_the_payload
     placeholders = [p["name"] for p in workflow["spec"]["arguments"]["parameters"]]
     template_parameters = {p["name"] for p in template["spec"]["arguments"]["parameters"]}
     assert set(placeholders) <= template_parameters
-    mapped = {
-        placeholders[int(p["dest"].split(".")[-2])]: p["src"]["dataKey"] for p in submit["parameters"]
-    }
-    assert mapped == {"day": "body.payload.date", "table": "body.payload.table"}
+    mapped = [
+        (placeholders[int(p["dest"].split(".")[-2])], p["src"]["dataKey"], p.get("operation"))
+        for p in submit["parameters"]
+    ]
+    assert mapped == [
+        ("day", "body.payload.date", None),
+        ("table", "body.payload.table", None),
+        # each event's body, appended, for current.trigger (a workflow argument, never a command)
+        ("flowc-events", "body", "append"),
+        ("flowc-events", "body", "append"),
+    ]
 
 
 @pytest.mark.parametrize("target", ["sfn", "airflow"])

@@ -1,12 +1,14 @@
 """``@trigger`` on Argo, as a user drives it: ``flowc event publish NAME --payload JSON --target argo``
 posts the event to the Argo Events webhook EventSource (here a server on 127.0.0.1), and the flow's
 Sensor, interpreted as Argo Events does (data filter on ``body.name``, every dependency met,
-``dataKey`` copied to the Workflow's arguments), starts a run with the payload mapped to its
-parameters on the Argo executor."""
+``dataKey`` copied to the Workflow's arguments, an object as its JSON text, ``append`` appending),
+starts a run with the payload mapped to its parameters and the events in ``current.trigger`` on the
+Argo executor."""
 
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +46,10 @@ def sensor_submits(sensor: dict[str, Any], events: list[dict[str, Any]]) -> dict
     workflow = copy.deepcopy(submit["source"]["resource"])
     for parameter in submit.get("parameters", []):
         value = _data(matched[parameter["src"]["dependencyName"]], parameter["src"]["dataKey"])
+        text = json.dumps(value) if isinstance(value, dict) else str(value)  # gjson's raw JSON
         index = int(parameter["dest"].split(".")[-2])
-        workflow["spec"]["arguments"]["parameters"][index]["value"] = str(value)
+        argument = workflow["spec"]["arguments"]["parameters"][index]
+        argument["value"] = argument["value"] + text if parameter.get("operation") == "append" else text
     return {p["name"]: p["value"] for p in workflow["spec"]["arguments"]["parameters"]}
 
 
@@ -71,12 +75,27 @@ def test_a_published_event_starts_the_flow_with_its_payload_mapped(
     assert "published event data_ready" in capsys.readouterr().out
 
     arguments = sensor_submits(sensor, events)
+    bodies = arguments.pop("flowc-events")
     assert arguments == {"day": "2026-12-07", "table": "clicks"}
     datastore = str(tmp_path / "ds")
-    run = run_flow(FLOW, tmp_path / "pods", datastore, parameters=arguments)
+    run = run_flow(FLOW, tmp_path / "pods", datastore, parameters={**arguments, "flowc-events": bodies})
     assert run.result.phase == "Succeeded", run.result.message
     data = Run(f"EventTriggerFlow/{run.run_id}", datastore=datastore, _namespace_check=False).data
     assert (data.day, data.table, data.limit) == ("2026-12-07", "clicks", 10)
+    # current.trigger, in the start step and in a later one (from the run record)
+    assert data.events == [
+        ("data_ready", {"date": "2026-12-07", "ignored": 1, "table": "clicks"}),
+        ("model_published", {}),
+    ]
+    assert data.event_times == [2026, 2026] and data.seen_in_end is True
+
+
+def test_a_run_not_started_by_an_event_has_no_trigger(tmp_path: Path) -> None:
+    datastore = str(tmp_path / "ds")
+    run = run_flow(FLOW, tmp_path / "pods", datastore)
+    assert run.result.phase == "Succeeded", run.result.message
+    data = Run(f"EventTriggerFlow/{run.run_id}", datastore=datastore, _namespace_check=False).data
+    assert (data.events, data.seen_in_end) == (None, None)
 
 
 def test_publishing_without_an_event_bus_or_on_another_target_is_one_line(monkeypatch, capsys) -> None:

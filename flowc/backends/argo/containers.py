@@ -19,7 +19,7 @@ from flowc.backends.argo.expressions import CONTROL, expression_tag, quote
 from flowc.backends.launch import TaskLaunch
 from flowc.backends.pod import SHM_VOLUME, PodSpec, env_value, pod_spec
 from flowc.ir import FlowIR, Step
-from flowc.parameter_values import OBJECTS_KEY
+from flowc.parameter_values import EVENTS_KEY, OBJECTS_KEY
 from flowc.task_runner.spec import (
     RESUME_ENVIRONMENT,
     FinishSpec,
@@ -33,6 +33,7 @@ __all__ = [
     "BOOTSTRAP_PARAMETER",
     "CONTROL_PATH",
     "DATASTORE_PARAMETER",
+    "EVENTS_PARAMETER",
     "OBJECTS_PARAMETER",
     "OWN_PARAMETERS",
     "PACKAGE_PARAMETER",
@@ -58,6 +59,10 @@ BOOTSTRAP_PARAMETER = "flowc-bootstrap"
 #: ``ORIGIN_RUN_ID[/STEP]`` when the run resumes an earlier one in place (``flowc resume --target
 #: argo``), else empty: the start task gets it in its environment (flowc.task_runner.spec).
 RESUME_PARAMETER = "flowc-resume"
+#: Declared when the flow has ``@trigger`` events: the bodies of the events that started the run,
+#: which the flow's Sensor appends one after the other (flowc.backends.argo.sensor); the start
+#: task keeps them for ``current.trigger`` (flowc.authoring.run_trigger).
+EVENTS_PARAMETER = "flowc-events"
 #: The workflow parameters of the document itself (no flow parameter may take these names).
 OWN_PARAMETERS = (
     PACKAGE_PARAMETER,
@@ -65,6 +70,7 @@ OWN_PARAMETERS = (
     OBJECTS_PARAMETER,
     BOOTSTRAP_PARAMETER,
     RESUME_PARAMETER,
+    EVENTS_PARAMETER,
 )
 #: How a brace is written inside a JSON string so that no ``{{`` reaches Argo's templating.
 BRACE_ESCAPE = "\\u007b"
@@ -111,6 +117,8 @@ def _parameters_artifact(ir: FlowIR) -> dict[str, Any]:
     # keeps values of any size out of the argv.
     # A value too large for the Workflow arrives as a datastore hash under OBJECTS_KEY instead.
     names = [(p.name, p.name) for p in ir.parameters] + [(OBJECTS_KEY, OBJECTS_PARAMETER)]
+    if ir.event_triggers:
+        names.append((EVENTS_KEY, EVENTS_PARAMETER))
     deferred = {p.name for p in ir.parameters if p.deferred_default}
     pairs = ", ".join(f"{quote(key)}: {_parameter_value(name, name in deferred)}" for key, name in names)
     # Argo substitutes a template more than once: the globals, then the inputs

@@ -15,6 +15,7 @@ from typing import Any
 from flowc.backends.argo.containers import (
     BOOTSTRAP_PARAMETER,
     DATASTORE_PARAMETER,
+    EVENTS_PARAMETER,
     OBJECTS_PARAMETER,
     PACKAGE_PARAMETER,
     RESUME_PARAMETER,
@@ -125,6 +126,14 @@ def _arguments(ir: FlowIR, settings: Settings, options: CompileOptions) -> list[
             "in the datastore (set by flowc trigger)",
         }
     )
+    if ir.event_triggers:
+        arguments.append(
+            {
+                "name": EVENTS_PARAMETER,
+                "value": "",
+                "description": "the bodies of the events that started the run (set by the Sensor)",
+            }
+        )
     return arguments
 
 

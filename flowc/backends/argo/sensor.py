@@ -8,15 +8,20 @@ its event ``argo_events.event_name``), as Metaflow's do: ``flowc event publish N
 the flow is a dependency filtered on ``body.name``; with several, Argo Events waits for all of them
 (its default), as Metaflow's ``@trigger(events=[...])``. Each ``parameters`` mapping becomes a
 trigger parameter copying ``body.payload.<field>`` into the Workflow's argument of that parameter.
+Each event's whole body is appended to the Workflow's ``flowc-events`` argument (a ``dataKey`` naming
+an object copies its JSON text; ``operation: append``), where the start task reads the bodies for
+``current.trigger`` (flowc.authoring.run_trigger): data, never a command line.
+https://argoproj.github.io/argo-events/APIs/#argoproj.io/v1alpha1.TriggerParameter
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from flowc.backends.argo.containers import EVENTS_PARAMETER
 from flowc.backends.naming import dns_label
 from flowc.config import Settings
-from flowc.ir import FlowIR, TriggerKind
+from flowc.ir import FlowIR
 
 __all__ = ["EVENTS_API_VERSION", "sensor_document", "sensor_name"]
 
@@ -36,7 +41,8 @@ def sensor_document(
     dependencies = []
     parameters = []
     arguments: dict[str, int] = {}
-    for trigger in (t for t in ir.triggers if t.kind is TriggerKind.EVENT):
+    bodies = []
+    for trigger in ir.event_triggers:
         dependency = dns_label(f"event-{trigger.name}")
         dependencies.append(
             {
@@ -46,6 +52,7 @@ def sensor_document(
                 "filters": {"data": [{"path": "body.name", "type": "string", "value": [trigger.name]}]},
             }
         )
+        bodies.append({"dependencyName": dependency, "dataKey": "body"})
         for parameter, payload_field in trigger.parameters:
             index = arguments.setdefault(parameter, len(arguments))
             parameters.append(
@@ -54,20 +61,24 @@ def sensor_document(
                     "dest": f"spec.arguments.parameters.{index}.value",
                 }
             )
+    events_index = len(arguments)
+    parameters += [
+        {"src": body, "dest": f"spec.arguments.parameters.{events_index}.value", "operation": "append"}
+        for body in bodies
+    ]
+    placeholders = [*arguments, EVENTS_PARAMETER]
     workflow = {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Workflow",
         "metadata": {"generateName": f"{template[:57]}-"},
         "spec": {
             "workflowTemplateRef": {"name": template},
-            # Placeholders the trigger parameters overwrite, in this order; the others keep the
-            # template's own defaults.
-            "arguments": {"parameters": [{"name": name, "value": ""} for name in arguments]},
+            # Placeholders the trigger parameters overwrite, in this order (the events' bodies are
+            # appended to the last); the others keep the template's own defaults.
+            "arguments": {"parameters": [{"name": name, "value": ""} for name in placeholders]},
         },
     }
-    submit: dict[str, Any] = {"operation": "submit", "source": {"resource": workflow}}
-    if parameters:
-        submit["parameters"] = parameters
+    submit = {"operation": "submit", "source": {"resource": workflow}, "parameters": parameters}
     return {
         "apiVersion": EVENTS_API_VERSION,
         "kind": "Sensor",
