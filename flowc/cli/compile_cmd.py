@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flowc.backends.base import CompiledFile
 from flowc.cli.target_options import add_target_arguments, backend_and_settings, flow_ir
-from flowc.frontend.diagnostics import CompileError
+from flowc.diagnostics import CompileError
 
 HELP = "compile a flow for an orchestrator (deterministic; needs no cluster or credentials)"
 

@@ -164,9 +164,9 @@ def _with_origin_configs(args: argparse.Namespace, ir: FlowIR, origin: dict[str,
             file=sys.stderr,
         )
         return None
+    from flowc.diagnostics import CompileError
     from flowc.frontend import build_ir
     from flowc.frontend.configs import ConfigInputs
-    from flowc.frontend.diagnostics import CompileError
 
     try:
         rebuilt = build_ir(args.flow, configs=ConfigInputs(fixed=recorded))

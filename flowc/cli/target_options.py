@@ -47,9 +47,9 @@ def add_with_argument(parser: argparse.ArgumentParser) -> None:
 def flow_ir(args: argparse.Namespace, command: str) -> tuple[FlowIR | None, int]:
     """The IR of ``args.flow`` with ``--with`` applied, or (None, exit code) after printing why not:
     the flow does not compile (its diagnostics, 1), a bad ``--with`` (one line, 2)."""
+    from flowc.diagnostics import CompileError
     from flowc.frontend import build_ir
     from flowc.frontend.configs import inputs_from_args
-    from flowc.frontend.diagnostics import CompileError
 
     try:
         ir = build_ir(args.flow, configs=inputs_from_args(args))

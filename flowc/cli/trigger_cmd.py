@@ -81,8 +81,8 @@ def run(args: argparse.Namespace) -> int:
             pairs.extend((key[len(_PARAMETER_PREFIX) :], value) for value in values)
     if args.flow.endswith(".py") and os.path.isfile(args.flow):
         # The flow file is here: check the values once, for every target, before any run starts.
+        from flowc.diagnostics import CompileError
         from flowc.frontend import build_ir
-        from flowc.frontend.diagnostics import CompileError
 
         try:
             pairs = list(trigger_values(build_ir(args.flow).parameters, dict(pairs)).items())

@@ -1,7 +1,7 @@
 """The front end: reads a flow file (AST; no step body runs) and builds the :class:`~flowc.ir.FlowIR`.
 
 ``analyse(path)`` returns the IR (or None) and every diagnostic; ``build_ir(path)`` returns the IR or
-raises :class:`~flowc.frontend.diagnostics.CompileError` carrying all errors (with ``strict``,
+raises :class:`~flowc.diagnostics.CompileError` carrying all errors (with ``strict``,
 warnings too). The module is imported only when a decorator or Parameter argument is not a literal.
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from flowc.diagnostics import CompileError, Diagnostic, refuse
 from flowc.frontend.configs import ConfigInputs
-from flowc.frontend.diagnostics import CompileError, Diagnostic
 from flowc.frontend.hierarchy import ModuleIndex
 from flowc.ir import FlowIR
 
@@ -25,16 +25,16 @@ def _parse(path: Path) -> tuple[ast.Module | None, list[Diagnostic]]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        return None, [Diagnostic("unreadable-file", f"cannot read the flow file: {exc.strerror or exc}",
-                                 path.name)]
+        return None, [refuse("unreadable-file", f"cannot read the flow file: {exc.strerror or exc}",
+                             file=path.name)]
     except UnicodeDecodeError as exc:
-        return None, [Diagnostic("unreadable-file", f"the flow file is not UTF-8: {exc.reason}", path.name)]
+        return None, [refuse("unreadable-file", f"the flow file is not UTF-8: {exc.reason}", file=path.name)]
     try:
         return ast.parse(text, filename=path.name), []
     except SyntaxError as exc:
         return None, [
-            Diagnostic("syntax-error", f"syntax error: {exc.msg}", path.name, line=exc.lineno,
-                       hint="fix the Python syntax first")
+            refuse("syntax-error", f"syntax error: {exc.msg}", file=path.name, line=exc.lineno,
+                   hint="fix the Python syntax first")
         ]
 
 
@@ -92,8 +92,8 @@ def _analyse(path: Path, configs: ConfigInputs | None) -> tuple[FlowIR | None, l
 def _unreadable_modules(index: ModuleIndex) -> list[Diagnostic]:
     """A local module a base class comes from that does not parse: its classes are unknown."""
     return [
-        Diagnostic("syntax-error" if line else "unreadable-file", message, file, line=line,
-                   hint="the flow's base classes are read from this module; fix it first")
+        refuse("syntax-error" if line else "unreadable-file", message, file=file, line=line,
+               hint="the flow's base classes are read from this module; fix it first")
         for file, line, message in index.unreadable
     ]
 

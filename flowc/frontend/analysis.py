@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flowc.authoring.decorators import FLOW_DECORATORS, STEP_DECORATORS, UNSUPPORTED_DECORATORS
+from flowc.diagnostics import Diagnostic, refuse
 from flowc.frontend.configs import ConfigError, ConfigInputs, resolve_config
 from flowc.frontend.decorators import (
     EvaluatedDecorator,
@@ -70,6 +71,21 @@ class Analysis:
         """The file that defines ``step`` (a base class's file for an inherited step)."""
         source = self.step_sources.get(step) if step else None
         return source.file if source is not None and source.file else self.file
+
+    def refuse(
+        self,
+        code: str,
+        message: str,
+        line: int | None,
+        step: str | None = None,
+        hint: str | None = None,
+        severity: str = "error",
+        file: str | None = None,
+    ) -> Diagnostic:
+        """A check's diagnostic (:func:`flowc.diagnostics.refuse`), in the file that defines
+        ``step`` (a base flow's module, for an inherited step) unless ``file`` says otherwise."""
+        return refuse(code, message, file=file or self.file_of(step), line=line, step=step, hint=hint,
+                      severity=severity)
 
     def successors(self, name: str) -> tuple[str, ...]:
         """Transition targets in order, duplicates removed (unknown names included)."""

@@ -10,11 +10,11 @@ import ast
 import difflib
 from collections.abc import Callable, Iterator
 
+from flowc.diagnostics import Diagnostic, refuse
 from flowc.frontend.analysis import Analysis
 from flowc.frontend.body import NON_ARTIFACT_NAMES
 from flowc.frontend.dataflow import check_data_flow
 from flowc.frontend.decorators import Problem
-from flowc.frontend.diagnostics import Diagnostic
 from flowc.frontend.hierarchy import ClassRef, ModuleIndex, opaque_bases
 from flowc.frontend.limits import check_name_limits, check_text_encodes
 from flowc.frontend.source import pick_flow_class
@@ -52,20 +52,13 @@ def select_flow_class(index: ModuleIndex) -> tuple[ast.ClassDef | None, list[Dia
         if unread:
             hint += (f"; flowc could not read the base classes of {', '.join(unread)} (they are read from "
                      "this file and from modules beside it)")
-        return None, [Diagnostic("no-flow", "no FlowSpec subclass in this file", file, line=1, hint=hint)]
+        return None, [refuse("no-flow", "no FlowSpec subclass in this file", file=file, line=1, hint=hint)]
     names = ", ".join(c.name for c in candidates)
     return None, [
-        Diagnostic("ambiguous-flow", f"several FlowSpec subclasses ({names}); cannot tell which is the flow",
-                   file, line=candidates[1].lineno,
-                   hint="keep one flow per file, or instantiate it under `if __name__ == '__main__':`")
+        refuse("ambiguous-flow", f"several FlowSpec subclasses ({names}); cannot tell which is the flow",
+               file=file, line=candidates[1].lineno,
+               hint="keep one flow per file, or instantiate it under `if __name__ == '__main__':`")
     ]
-
-
-def _diagnostic(a: Analysis, code: str, message: str, line: int | None, step: str | None = None,
-                hint: str | None = None, severity: str = "error", file: str | None = None) -> Diagnostic:
-    # A step's line is in the file that defines it (a base flow's module, for an inherited step).
-    where = file or a.file_of(step)
-    return Diagnostic(code, message, where, line=line, step=step, hint=hint, severity=severity)
 
 
 def _line(a: Analysis, step: str) -> int | None:
@@ -74,7 +67,7 @@ def _line(a: Analysis, step: str) -> int | None:
 
 
 def _from_problem(a: Analysis, problem: Problem, step: str | None, file: str | None = None) -> Diagnostic:
-    return _diagnostic(a, problem.code, problem.message, problem.line, step, problem.hint, problem.severity,
+    return a.refuse(problem.code, problem.message, problem.line, step, problem.hint, problem.severity,
                        file)
 
 
@@ -90,13 +83,13 @@ def check_start_and_end(a: Analysis) -> Iterator[Diagnostic]:
         ("end", "every flow finishes with `@step def end(self)`"),
     ):
         if required not in names:
-            yield _diagnostic(a, f"missing-{required}", f"the flow has no '{required}' step", a.flow.line,
+            yield a.refuse(f"missing-{required}", f"the flow has no '{required}' step", a.flow.line,
                               hint=hint + unread, file=a.file)
 
 
 def check_duplicate_steps(a: Analysis) -> Iterator[Diagnostic]:
     for method in a.flow.redefined:
-        yield _diagnostic(a, "duplicate-step",
+        yield a.refuse("duplicate-step",
                           f"'{method.name}' is defined twice in class {method.owner}; the later one wins",
                           method.line, method.name, hint="rename one of them", file=method.file)
 
@@ -105,7 +98,7 @@ def check_reserved_step_names(a: Analysis) -> Iterator[Diagnostic]:
     for step in a.flow.steps:
         if step.name in RESERVED_STEP_NAMES:
             reserved = ", ".join(sorted(RESERVED_STEP_NAMES))
-            yield _diagnostic(a, "reserved-step-name", f"'{step.name}' is reserved by FlowSpec", step.line,
+            yield a.refuse("reserved-step-name", f"'{step.name}' is reserved by FlowSpec", step.line,
                               step.name, hint=f"rename the step (reserved: {reserved})")
 
 
@@ -113,11 +106,11 @@ def check_step_signatures(a: Analysis) -> Iterator[Diagnostic]:
     for step in a.flow.steps:
         args = step.arg_names
         if step.has_varargs or not 1 <= len(args) <= 2 or isinstance(step.node, ast.AsyncFunctionDef):
-            yield _diagnostic(a, "bad-signature", f"a step takes (self) or, for a join, (self, inputs); "
+            yield a.refuse("bad-signature", f"a step takes (self) or, for a join, (self, inputs); "
                               f"this one takes ({', '.join(args)})", step.line, step.name,
                               hint=f"def {step.name}(self) or def {step.name}(self, inputs)")
         elif len(args) == 2 and step.name in ("start", "end"):
-            yield _diagnostic(a, "bad-signature", f"'{step.name}' cannot be a join", step.line, step.name,
+            yield a.refuse("bad-signature", f"'{step.name}' cannot be a join", step.line, step.name,
                               hint=f"def {step.name}(self); put a join step "
                               f"{'before end' if step.name == 'end' else 'after the split'}")
 
@@ -128,15 +121,15 @@ def check_next_calls(a: Analysis) -> Iterator[Diagnostic]:
         calls = step.body.next_calls
         if step.name == "end":
             for call in calls:
-                yield _diagnostic(a, "end-has-next", "the end step cannot call self.next()", call.lineno,
+                yield a.refuse("end-has-next", "the end step cannot call self.next()", call.lineno,
                                   step.name, hint="remove the self.next() call")
             continue
         if not calls:
-            yield _diagnostic(a, "missing-next", "the step never calls self.next()", step.line, step.name,
+            yield a.refuse("missing-next", "the step never calls self.next()", step.line, step.name,
                               hint="end the step with self.next(self.<next step>)")
         elif len(calls) > 1:
             lines = ", ".join(str(c.lineno) for c in calls)
-            yield _diagnostic(a, "multiple-next", f"self.next() is called {len(calls)} times (lines {lines})",
+            yield a.refuse("multiple-next", f"self.next() is called {len(calls)} times (lines {lines})",
                               calls[1].lineno, step.name,
                               hint="call self.next() once, as the last statement; "
                               "use a switch (self.next({...}, condition=...)) to choose at run time")
@@ -146,14 +139,14 @@ def check_next_calls(a: Analysis) -> Iterator[Diagnostic]:
                 isinstance(last, ast.Expr) and isinstance(last.value, ast.Call) and last.value is calls[0]
             )
             if not is_last:
-                yield _diagnostic(a, "next-not-last", "self.next() must be the last statement of the step",
+                yield a.refuse("next-not-last", "self.next() must be the last statement of the step",
                                   calls[0].lineno, step.name,
                                   hint="move self.next(...) to the end of the step body")
 
 
 def check_malformed_next(a: Analysis) -> Iterator[Diagnostic]:
     for name, (line, message) in a.transition_errors.items():
-        yield _diagnostic(a, "bad-next", message, line, name,
+        yield a.refuse("bad-next", message, line, name,
                           hint="see docs/authoring.md, 'Transitions'")
 
 
@@ -165,12 +158,12 @@ def check_successors(a: Analysis) -> Iterator[Diagnostic]:
             if target in steps:
                 continue
             if target in plain:
-                yield _diagnostic(a, "successor-not-step", f"'{target}' is a plain method, not a step",
+                yield a.refuse("successor-not-step", f"'{target}' is a plain method, not a step",
                                   transition.line, name, hint=f"decorate '{target}' with @step")
             else:
                 close = difflib.get_close_matches(target, sorted(steps), n=1)
                 hint = f"did you mean '{close[0]}'? " if close else ""
-                yield _diagnostic(a, "unknown-successor", f"self.next() names '{target}', which is no step",
+                yield a.refuse("unknown-successor", f"self.next() names '{target}', which is no step",
                                   transition.line, name,
                                   hint=f"{hint}steps are: {', '.join(sorted(steps))}")
 
@@ -181,7 +174,7 @@ def check_cycles(a: Analysis) -> Iterator[Diagnostic]:
     for tail, head in sorted(a.graph.back_edges):
         transition = a.transitions.get(tail)
         if transition is not None and transition.kind != "switch":
-            yield _diagnostic(a, "cycle", f"going to '{head}' makes a cycle", transition.line, tail,
+            yield a.refuse("cycle", f"going to '{head}' makes a cycle", transition.line, tail,
                               hint="only a switch case may jump back to an earlier step (a loop)")
 
 
@@ -196,7 +189,7 @@ def check_unreachable(a: Analysis) -> Iterator[Diagnostic]:
         return  # a misspelt successor hides the step it meant: unknown-successor says so
     for step in a.flow.steps:
         if step.name not in a.graph.reachable:
-            yield _diagnostic(a, "unreachable-step", "no path from start reaches this step", step.line,
+            yield a.refuse("unreachable-step", "no path from start reaches this step", step.line,
                               step.name, hint="name it in some self.next(...), or delete it")
 
 
@@ -239,7 +232,7 @@ def check_split_join(a: Analysis) -> Iterator[Diagnostic]:
         if finding.alternatives:
             others = " or ".join(f"'{n}'" for n in finding.alternatives)
             hint += f"; or, if the join is meant to be {others}, give that step `inputs` instead"
-        yield _diagnostic(a, finding.code, message.format(**fill), _line(a, finding.step), finding.step,
+        yield a.refuse(finding.code, message.format(**fill), _line(a, finding.step), finding.step,
                           hint)
 
 
@@ -252,8 +245,8 @@ def check_loop_bodies(a: Analysis) -> Iterator[Diagnostic]:
             opens = transition is not None and transition.kind in ("split", "foreach")
             if opens or (source is not None and len(source.arg_names) >= 2):
                 what = transition.kind if opens and transition else "join"
-                yield _diagnostic(
-                    a, "loop-contains-split",
+                yield a.refuse(
+                    "loop-contains-split",
                     f"this {what} is inside the loop from '{head}' back from '{tail}'", _line(a, name), name,
                     hint="loops may not contain a split, foreach or join (task ids need that, see "
                     "docs/architecture.md); move the fan-out before or after the loop",
@@ -264,7 +257,7 @@ def check_catch_on_switch(a: Analysis) -> Iterator[Diagnostic]:
     for name, settings in a.settings.items():
         transition = a.transitions.get(name)
         if settings.catch is not None and transition is not None and transition.kind == "switch":
-            yield _diagnostic(a, "catch-on-switch", "@catch cannot decorate a switch step",
+            yield a.refuse("catch-on-switch", "@catch cannot decorate a switch step",
                               settings.catch_line, name,
                               hint="a caught failure has no case to follow; compute the condition in a "
                               "step before the switch and put @catch there")
@@ -285,7 +278,7 @@ def check_foreach_variables(a: Analysis) -> Iterator[Diagnostic]:
         if not availability(a, name, variable).may:
             # A computed attribute name or an unreadable base class might provide it: warn only.
             unsure = (source is not None and source.body.dynamic_assigns) or bool(a.flow.opaque_bases)
-            yield _diagnostic(a, "foreach-var-unassigned",
+            yield a.refuse("foreach-var-unassigned",
                               f"foreach over '{variable}', which no step before it assigns",
                               transition.line, name,
                               hint=f"assign self.{variable} = [...] in this step or an earlier one",
@@ -313,14 +306,14 @@ def check_parameters(a: Analysis) -> Iterator[Diagnostic]:
             first_name, first_line, first_file = seen[key]
             where = f"line {first_line}" if first_file == file else f"{first_file}:{first_line}"
             same = "" if first_name == spec.name else f" (as '{first_name}': names ignore case, - and _)"
-            yield _diagnostic(a, "parameter-duplicate",
+            yield a.refuse("parameter-duplicate",
                               f"parameter '{spec.name}' is declared twice{same} (first on {where})",
                               line, hint="give each parameter its own name", file=file)
         seen.setdefault(key, (spec.name, line, file))
         # A flow with configs takes --config and --config-value on its run command line.
         reserved = RESERVED_PARAMETER_NAMES | (_CONFIG_OPTIONS if a.flow.configs else frozenset())
         if spec.name in reserved or source.attribute in reserved:
-            yield _diagnostic(a, "parameter-reserved",
+            yield a.refuse("parameter-reserved",
                               f"parameter name '{spec.name}' is reserved by the run command line",
                               line, hint="rename the parameter", file=file)
         # Only the class attribute can be shadowed: it is what steps read and the artifact's name (as
@@ -328,7 +321,7 @@ def check_parameters(a: Analysis) -> Iterator[Diagnostic]:
         # option, so `train_param = Parameter("train")` beside `def train` is fine.
         if source.attribute in shadowing:
             what = "a step or method" if source.attribute in a.method_names() else "FlowSpec's own API"
-            yield _diagnostic(a, "parameter-shadowed",
+            yield a.refuse("parameter-shadowed",
                               f"parameter attribute '{source.attribute}' would be silently shadowed by "
                               f"{what}", line, hint="rename the class attribute", file=file)
 
@@ -342,7 +335,7 @@ def check_parameter_assignments(a: Analysis) -> Iterator[Diagnostic]:
             if name in attributes and name not in step.body.guarded_assigns:
                 via = step.body.assigned_via.get(name)
                 how = f" (in helper self.{via}())" if via else ""
-                yield _diagnostic(a, "parameter-assigned", f"assigns parameter '{name}'{how}", line,
+                yield a.refuse("parameter-assigned", f"assigns parameter '{name}'{how}", line,
                                   step.name,
                                   hint="parameters are read-only; store the new value under another name")
 
@@ -368,7 +361,7 @@ def check_exit_hooks(a: Analysis) -> Iterator[Diagnostic]:
         if name not in a.flow.own_names:
             message = f"@exit_hook: {name!r} is not a function of the flow's module"
             hint = "define the function at the top level of the flow file (or import it there)"
-            yield _diagnostic(a, "unknown-exit-hook", message, hooks.line, file=a.file, hint=hint)
+            yield a.refuse("unknown-exit-hook", message, hooks.line, file=a.file, hint=hint)
 
 
 def check_trigger_parameters(a: Analysis) -> Iterator[Diagnostic]:
@@ -381,7 +374,7 @@ def check_trigger_parameters(a: Analysis) -> Iterator[Diagnostic]:
                 message = f"@trigger: event {trigger.name!r} sets {parameter!r}, not a Parameter of the flow"
                 hint = f"did you mean {close[0]!r}?" if close else "declare it with Parameter(...)"
                 code = "unknown-trigger-parameter"
-                yield _diagnostic(a, code, message, trigger.line, file=a.file, hint=hint)
+                yield a.refuse(code, message, trigger.line, file=a.file, hint=hint)
 
 
 CHECKS: tuple[Check, ...] = (

@@ -27,9 +27,9 @@ import ast
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from flowc.diagnostics import Diagnostic
 from flowc.frontend.analysis import Analysis
 from flowc.frontend.body import NON_ARTIFACT_NAMES
-from flowc.frontend.diagnostics import Diagnostic
 from flowc.frontend.source import StepSource
 from flowc.frontend.values import literal
 
@@ -164,11 +164,6 @@ def availability(a: Analysis, name: str, artifact: str) -> Availability:
     return _out_of(a, graph.predecessors[name], artifact)
 
 
-def _diagnostic(a: Analysis, code: str, message: str, line: int, step: str, hint: str,
-                severity: str) -> Diagnostic:
-    return Diagnostic(code, message, a.file_of(step), line=line, step=step, hint=hint, severity=severity)
-
-
 def _reads(a: Analysis, source: StepSource) -> dict[str, tuple[int, bool]]:
     """Artifacts the step needs from before it, with (line, whether the read surely runs).
 
@@ -220,15 +215,15 @@ def check_data_flow(a: Analysis) -> Iterator[Diagnostic]:
                 message = f"reads self.{artifact}, which no path into this step assigns"
                 why = _uncertainty(a, source, sure)
                 if why is not None:
-                    yield _diagnostic(a, "read-maybe-unassigned", f"{message} ({why})", line, name, hint,
+                    yield a.refuse("read-maybe-unassigned", f"{message} ({why})", line, name, hint,
                                       "warning")
                 else:
-                    yield _diagnostic(a, "read-unassigned", message, line, name, hint, "error")
+                    yield a.refuse("read-unassigned", message, line, name, hint, "error")
                 continue
             if found.computed:
                 steps = ", ".join(repr(n) for n in sorted(found.computed))
-                yield _diagnostic(
-                    a, "read-maybe-unassigned",
+                yield a.refuse(
+                    "read-maybe-unassigned",
                     f"reads self.{artifact}, which no step before it assigns by name ({steps} "
                     "set attributes whose names are computed, so they may)", line, name,
                     f"assign self.{artifact} by name on every path, or declare it as a Parameter",
@@ -241,5 +236,5 @@ def check_data_flow(a: Analysis) -> Iterator[Diagnostic]:
             ]
             where = f" (not on the path from {', '.join(repr(p) for p in missing)})" if missing else ""
             message = f"reads self.{artifact}, which only some paths into this step assign{where}"
-            yield _diagnostic(a, "read-maybe-unassigned", message, line, name,
+            yield a.refuse("read-maybe-unassigned", message, line, name,
                               f"assign self.{artifact} on every path (e.g. a default in start)", "warning")

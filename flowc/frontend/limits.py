@@ -26,8 +26,8 @@ import dataclasses
 import re
 from collections.abc import Iterator, Mapping
 
+from flowc.diagnostics import Diagnostic
 from flowc.frontend.analysis import Analysis
-from flowc.frontend.diagnostics import Diagnostic
 
 __all__ = [
     "FLOW_NAME_MAX_BYTES",
@@ -74,29 +74,27 @@ def _too_long(what: str, name: str) -> str | None:
 def check_name_limits(a: Analysis) -> Iterator[Diagnostic]:
     problem = _too_long("flow", a.flow.class_name)
     if problem:
-        yield Diagnostic(
-            "name-too-long", problem, a.file, line=a.flow.line, hint="give the flow a shorter name"
-        )
+        yield a.refuse("name-too-long", problem, a.flow.line, hint="give the flow a shorter name")
     for step in a.flow.steps:
         problem = _too_long("step", step.name)
         if problem:
-            yield Diagnostic(
+            yield a.refuse(
                 "name-too-long",
                 problem,
-                step.file or a.file,
-                line=step.line,
-                step=step.name,
+                step.line,
+                step.name,
                 hint="give the step a shorter name",
+                file=step.file,
             )
         elif not _AIRFLOW_KEY.fullmatch(step.name):
             odd = "".join(sorted({c for c in step.name if not _AIRFLOW_KEY.fullmatch(c)}))
-            yield Diagnostic(
+            yield a.refuse(
                 "name-not-portable",
                 f"step name holds {odd!r}: a step's name is an Airflow task id, which Airflow 3 runs "
                 "only when it is ASCII letters, digits, '_', '.' and '-'",
-                step.file or a.file,
-                line=step.line,
-                step=step.name,
+                step.line,
+                step.name,
+                file=step.file,
                 hint="rename the step with ASCII letters, digits and '_'",
             )
 
@@ -127,13 +125,13 @@ def _unencodable(value: object) -> str | None:
 def check_text_encodes(a: Analysis) -> Iterator[Diagnostic]:
     def problem(what: str, text: str, line: int, file: str, step: str | None = None) -> Diagnostic:
         bad = next(c for c in text if 0xD800 <= ord(c) <= 0xDFFF)
-        return Diagnostic(
+        return a.refuse(
             "text-not-encodable",
             f"{what} holds a lone surrogate ({bad!r}), which no UTF-8 file can hold",
-            file,
-            line=line,
-            step=step,
+            line,
+            step,
             hint="remove it, or write the character it stands for",
+            file=file,
         )
 
     if (text := _unencodable(a.flow.docstring)) is not None:

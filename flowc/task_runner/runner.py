@@ -591,7 +591,7 @@ class _Task:
             "origin_run_id": run.get("origin_run_id"),
             "username": user,
             "tags": tuple(run.get("tags") or self.spec.tags),
-            "namespace": f"user:{user}",
+            "namespace": _task_namespace(run, user),
             "parameter_names": tuple(self.flow.parameter_attributes().values()),
             "graph": graph_info(self.flow),
             "trigger": Trigger(run["trigger"]) if run.get("trigger") else None,
@@ -886,6 +886,15 @@ def _user_line(exc: BaseException, flow_path: str) -> str:
 def _caught_value(exc: BaseException) -> CaughtException:
     """What ``@catch(var=...)`` holds: Metaflow's exception wrapper (type, message, traceback)."""
     return CaughtException(exc)
+
+
+def _task_namespace(run: Mapping[str, Any], user: str) -> str:
+    """The task's namespace (``current.namespace``, the client's default inside the step): a run of
+    a ``flowc deploy`` is in its deployment's production namespace, as Metaflow's deployed runs
+    (its task's client lists the deployment's runs, not the engine user's); any other run is in
+    ``user:<user>``."""
+    token = run.get("production_token")
+    return f"production:{token}" if token else f"user:{user}"
 
 
 @contextmanager

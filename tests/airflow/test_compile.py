@@ -17,8 +17,8 @@ from flowc.backends.airflow.names import dag_id, flowc_run_id
 from flowc.backends.airflow.plan import plan_tasks
 from flowc.backends.options import CompileOptions
 from flowc.config import load_settings
+from flowc.diagnostics import CompileError
 from flowc.frontend import build_ir
-from flowc.frontend.diagnostics import CompileError
 from flowc.ir import ParameterSpec
 from tests.airflow.golden import GOLDEN_DIR, OPERATORS, REPO, flow_files, golden_compile, golden_settings
 from tests.helpers.golden import assert_golden

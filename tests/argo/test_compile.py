@@ -16,8 +16,8 @@ from flowc.backends.argo.backend import compile_flow
 from flowc.backends.argo.capabilities import CAPABILITIES
 from flowc.backends.argo.lint import schema_problems, semantic_problems
 from flowc.backends.options import CompileOptions
+from flowc.diagnostics import CompileError
 from flowc.frontend import build_ir
-from flowc.frontend.diagnostics import CompileError
 from tests.argo.harness import REPO_ROOT, argo_settings
 from tests.conformance.matrix import FLOWS_DIR
 from tests.helpers.golden import assert_golden

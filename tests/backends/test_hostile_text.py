@@ -26,9 +26,9 @@ from flowc.backends.base import CompiledFile, GeneratedFileError
 from flowc.backends.options import CompileOptions
 from flowc.backends.sfn import BACKEND as SFN
 from flowc.config import load_settings
+from flowc.diagnostics import CompileError
 from flowc.frontend import build_ir
 from flowc.frontend.checks import RESERVED_STEP_NAMES
-from flowc.frontend.diagnostics import CompileError
 
 SETTINGS = settings(
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

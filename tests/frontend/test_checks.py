@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from flowc.diagnostics import CompileError
 from flowc.frontend import analyse, build_ir
-from flowc.frontend.diagnostics import CompileError
 from tests.frontend.helpers import expected_marks, write_flow
 
 # name -> flow source; every diagnostic expected is marked on its line with `# expect: CODE STEP`.

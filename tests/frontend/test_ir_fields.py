@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from flowc.diagnostics import CompileError
 from flowc.frontend import analyse, build_ir
-from flowc.frontend.diagnostics import CompileError
 from flowc.frontend.units import cpu_cores, gpu_count, mebibytes
 from flowc.ir import (
     CatchSpec,

@@ -16,9 +16,9 @@ from flowc.backends.sfn.naming import job_name
 from flowc.backends.sfn.schedule import SCHEDULE_NAME_MAX, aws_cron, schedule_request
 from flowc.backends.sfn.secrets import secret_variable
 from flowc.backends.sfn.task import QUEUE_ALLOWANCE
+from flowc.diagnostics import CompileError
 from flowc.frontend import build_ir
 from flowc.frontend.cron import normalise_cron
-from flowc.frontend.diagnostics import CompileError
 from tests.sfn.compiling import SFN_FLOWS, compile_flow, golden_settings, task_states
 
 SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-creds-AbCdEf"

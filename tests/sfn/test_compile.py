@@ -14,8 +14,8 @@ from flowc.backends.sfn.naming import STATE_NAME_MAX, state_name
 from flowc.backends.sfn.schedule import aws_cron
 from flowc.backends.sfn.task import QUEUE_ALLOWANCE, batch_api_retry
 from flowc.backends.sfn.trigger import INLINE_PARAMETERS_BYTES
+from flowc.diagnostics import CompileError
 from flowc.frontend.cron import normalise_cron
-from flowc.frontend.diagnostics import CompileError
 from tests.helpers.golden import assert_golden
 from tests.sfn.compiling import GOLDEN_DIR, compile_flow, flow_files, golden_settings, task_states
 

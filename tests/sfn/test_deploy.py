@@ -294,3 +294,46 @@ def test_a_deployed_run_is_in_its_production_namespace_with_its_tags(
     assert [r.id for r in Flow("LinearFlow", datastore=datastore)] == ["sfn-tagged"]
     namespace(f"production:{token}")
     assert [r.id for r in Flow("LinearFlow", datastore=datastore)] == ["sfn-tagged"]
+
+
+NAMESPACE_FLOW = """
+from flowc import FlowSpec, current, get_namespace, step
+
+
+class NamespaceFlow(FlowSpec):
+    @step
+    def start(self):
+        self.client_namespace = get_namespace()
+        self.current_namespace = current.namespace
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+@pytest.mark.slow
+def test_inside_a_deployed_task_the_namespace_is_the_production_one(
+    sfn_env: SfnEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Inside a task of a deployed run, the client's default namespace and ``current.namespace``
+    are the deployment's ``production:<token>`` (as in Metaflow), not ``user:<engine user>``: a
+    step reading its sibling runs with the client sees the deployment's runs."""
+    from flowc.client import Run
+
+    flow = tmp_path / "namespace_flow.py"
+    flow.write_text(NAMESPACE_FLOW)
+    datastore = f"s3://{sfn_env.new_bucket()}/datastore"
+    monkeypatch.setenv("FLOWC_DATASTORE", datastore)
+    monkeypatch.setenv("FLOWC_BATCH__JOB_QUEUE", sfn_env.job_queue())
+    monkeypatch.setenv("FLOWC_SFN__ROLE", ROLE_ARN)
+    monkeypatch.setenv("FLOWC_USER", "alice")
+    assert main(["deploy", str(flow), "--target", "sfn"]) == 0
+    token = capsys.readouterr().out.splitlines()[-1].split()[2].rstrip(":")
+    code = main(["trigger", "NamespaceFlow", "--target", "sfn", "--name", "ns", "--wait"])
+    assert code == 0, capsys.readouterr()
+
+    data = Run("NamespaceFlow/sfn-ns", datastore=datastore, _namespace_check=False)["start"].task.data
+    assert data.client_namespace == f"production:{token}"
+    assert data.current_namespace == f"production:{token}"
