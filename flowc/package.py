@@ -334,7 +334,13 @@ CARD_ASSETS = "flowc/cards/assets/"
 #: Parts of flowc a task never loads, left out of every package (a task runs a compiled document:
 #: it neither compiles, deploys, serves the UI nor parses a command line other than the task
 #: runner's). Argo's schema and linter alone were 44% of a one-file flow's package (issue 13).
-NOT_FOR_TASKS = ("flowc/backends/", "flowc/cli/", "flowc/ui/", "flowc/templates/")
+NOT_FOR_TASKS = (
+    "flowc/backends/",
+    "flowc/cli/",
+    "flowc/frontend/",
+    "flowc/ui/",
+    "flowc/templates/",
+)
 
 
 def _front_end_ir(flow_path: Path) -> FlowIR:

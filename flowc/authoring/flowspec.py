@@ -20,6 +20,8 @@ from typing import Any, NamedTuple, Protocol
 __all__ = ["FlowSpec", "ForeachFrame", "TaskContext", "is_constant"]
 
 CONTEXT_ATTRIBUTE = "_flowc_ctx"
+#: Where the task runner puts the IR a task runs, for ``_graph`` (so no task runs the front end).
+IR_ATTRIBUTE = "_flowc_ir"
 
 
 class ForeachFrame(NamedTuple):
@@ -105,9 +107,13 @@ class FlowSpec:
         graph = self.__dict__.get("_flowc_graph")
         if graph is None:
             from flowc.authoring.graph import FlowGraph
-            from flowc.frontend import build_ir
 
-            graph = self.__dict__["_flowc_graph"] = FlowGraph(build_ir(inspect.getfile(type(self))))
+            ir = self.__dict__.get(IR_ATTRIBUTE)  # a task's: the IR it runs (never the front end)
+            if ir is None:
+                from flowc.frontend import build_ir
+
+                ir = build_ir(inspect.getfile(type(self)))
+            graph = self.__dict__["_flowc_graph"] = FlowGraph(ir)
         return graph
 
     def __iter__(self) -> Any:
@@ -134,7 +140,7 @@ class FlowSpec:
     # ---- artifacts -----------------------------------------------------------------------
     def __getattr__(self, name: str) -> Any:
         # Only reached when normal lookup fails: an artifact inherited from the parent task(s).
-        if name.startswith("__") or name in (CONTEXT_ATTRIBUTE, "_flowc_graph"):
+        if name.startswith("__") or name in (CONTEXT_ATTRIBUTE, IR_ATTRIBUTE, "_flowc_graph"):
             raise AttributeError(name)
         return self._flowc_artifact(name)
 

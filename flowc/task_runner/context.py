@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flowc.authoring.flowspec import CONTEXT_ATTRIBUTE
+from flowc.authoring.flowspec import CONTEXT_ATTRIBUTE, IR_ATTRIBUTE
 from flowc.datastore.objects import ObjectStore
 from flowc.ir import Step
 from flowc.task_runner.errors import StepFailure
@@ -25,10 +25,13 @@ __all__ = ["InputContext", "Inputs", "NextCall", "StepContext", "make_instance"]
 PRIVATE_PREFIX = "_flowc"
 
 
-def make_instance(flow_class: type, context: Any) -> Any:
-    """An instance of the flow class without running ``__init__`` (which would start the CLI)."""
+def make_instance(flow_class: type, context: Any, ir: Any = None) -> Any:
+    """An instance of the flow class without running ``__init__`` (which would start the CLI);
+    ``ir``: the IR the task runs, which ``flow._graph`` reads."""
     instance = flow_class.__new__(flow_class)
     instance.__dict__[CONTEXT_ATTRIBUTE] = context
+    if ir is not None:
+        instance.__dict__[IR_ATTRIBUTE] = ir
     return instance
 
 

@@ -74,15 +74,14 @@ def _declared_environment(spec: TaskSpec) -> str | None:
     from pathlib import Path
 
     try:
-        if spec.package:
+        if spec.package:  # the package's IR (tasks never run the front end on a package)
             from flowc.datastore.storage import open_storage
-            from flowc.ir import FlowIR
-            from flowc.package import IR_NAME
             from flowc.task_runner.bootstrap import materialize_package
+            from flowc.task_runner.loading import package_ir
             from flowc.task_runner.runner import datastore_url
 
             folder = materialize_package(open_storage(datastore_url(spec.datastore)), spec.package)
-            ir = FlowIR.from_json((folder / IR_NAME).read_text(encoding="utf-8"))
+            ir = package_ir(folder)
         elif spec.source:
             path = Path(spec.source)
             if "pypi" not in path.read_text(encoding="utf-8", errors="replace"):

@@ -31,6 +31,7 @@ __all__ = [
     "load_flow",
     "load_package_flow",
     "module_name",
+    "package_ir",
 ]
 
 
@@ -150,11 +151,20 @@ def load_package_flow(directory: Path, flow: str, ir_digest: str | None = None) 
         BadInput: the package has no IR, its IR is not the one ``ir_digest`` names (a package
             built from another version of the flow), or it is not flow ``flow``'s.
     """
+    path = find_flow_file(directory, flow)
+    ir = package_ir(directory, ir_digest)
+    if ir.name != flow:
+        raise BadInput(f"the code package holds flow {ir.name!r}, not {flow!r}")
+    return LoadedFlow(ir, _import_class(str(path), flow), str(path))
+
+
+def package_ir(directory: Path, ir_digest: str | None = None) -> FlowIR:
+    """The IR an unpacked code package holds (:data:`flowc.package.IR_NAME`); with ``ir_digest``,
+    refused (:class:`BadInput`) unless it is that IR."""
     from flowc.ir import IRError
     from flowc.ir import ir_digest as digest_of_text
     from flowc.package import IR_NAME
 
-    path = find_flow_file(directory, flow)
     try:
         text = (directory / IR_NAME).read_bytes()
     except OSError:
@@ -166,12 +176,9 @@ def load_package_flow(directory: Path, flow: str, ir_digest: str | None = None) 
     if ir_digest is not None and found != ir_digest:
         raise BadInput(_other_ir("the code package", found, ir_digest))
     try:
-        ir = FlowIR.from_json(text.decode("utf-8"))
+        return FlowIR.from_json(text.decode("utf-8"))
     except (IRError, UnicodeDecodeError) as exc:
         raise BadInput(f"the code package's {IR_NAME} cannot be read: {exc}") from None
-    if ir.name != flow:
-        raise BadInput(f"the code package holds flow {ir.name!r}, not {flow!r}")
-    return LoadedFlow(ir, _import_class(str(path), flow), str(path))
 
 
 def import_flow_module(path: str | os.PathLike[str], flow: str) -> Any:

@@ -279,7 +279,7 @@ class _Task:
         )
         inherited, stack = self._inherited(inputs)
         context = StepContext(self.step, self.address.pathspec, inherited, stack, self.objects)
-        instance = make_instance(self.flow.flow_class, context)
+        instance = make_instance(self.flow.flow_class, context, self.flow.ir)
         context.attach(instance)
         if is_catch_fallback(self.step, self.attempt):
             # @catch's fallback: the earlier attempts died without raising; the body is not run
@@ -559,7 +559,7 @@ class _Task:
                 item.record.get("foreach_stack") or [],
                 self.objects,
             )
-            instance = make_instance(self.flow.flow_class, context)
+            instance = make_instance(self.flow.flow_class, context, self.flow.ir)
             context.attach(instance)
             items.append(instance)
         split = self.flow.ir.step(self.step.split_of) if self.step.split_of else None
