@@ -53,7 +53,18 @@ SHAPES = (
     "loop",
     "wide_foreach",
 )
-BEHAVIOURS = ("artifacts", "parameters", "retry", "catch", "timeout", "resume", "project", "cards", "configs")
+BEHAVIOURS = (
+    "artifacts",
+    "parameters",
+    "retry",
+    "catch",
+    "timeout",
+    "resume",
+    "project",
+    "cards",
+    "configs",
+    "exit_hooks",
+)
 
 #: The parameters flow's text: quotes, shell syntax, a newline and non-ASCII must arrive unchanged.
 AWKWARD_TEXT = 'it\'s "quoted" $(echo no) `no` ; & | \\ \n second line: é ✓ 🚀'
@@ -304,6 +315,8 @@ CASES: tuple[Case, ...] = (
             ("end", "default_has_components"): True,
         },
     ),
+    # A hook that raises is logged and leaves the run successful on every target.
+    Case("exit_hooks", "exit_hook_flow.py", "ExitHookFlow", behaviour="exit_hooks"),
     Case(
         "project",
         "project_flow.py",
