@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from flowc.control import Field
 from flowc.datastore.layout import task_id
 from flowc.ir import FlowIR
 
@@ -71,9 +72,9 @@ class Plan:
         if step.transition == "end" or not step.successors:
             self.finished = True
             return []
-        next_iteration = int(control.get("next_iteration", key.iteration) or 0)
+        next_iteration = int(control.get(Field.NEXT_ITERATION, key.iteration) or 0)
         if step.transition == "foreach":
-            num_splits = control.get("num_splits")
+            num_splits = control.get(Field.NUM_SPLITS)
             if num_splits is None:
                 raise PlanError(f"task {key} recorded no num_splits for its foreach")
             if int(num_splits) == 0:
@@ -87,7 +88,7 @@ class Plan:
             ready = [self._arrive_or_task(name, key.index_path, key.iteration) for name in step.successors]
             return [task for task in ready if task is not None]
         if step.transition == "switch":
-            chosen = list(control.get("next") or [])
+            chosen = list(control.get(Field.NEXT) or [])
             if len(chosen) != 1 or chosen[0] not in step.successors:
                 raise PlanError(f"task {key} chose {chosen!r}, not one of {list(step.successors)}")
             found = self._arrive_or_task(chosen[0], key.index_path, next_iteration)

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flowc.attempts import engine_retries
+from flowc.control import CONTROL_PREFIX as RECORD_PREFIX
 from flowc.datastore import layout
 from flowc.datastore.storage import Storage, StorageError
 from flowc.ir import FlowIR
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
 __all__ = ["CONTROL_PREFIX", "EXIT_CAUSES", "Outcome", "Scheduler", "SchedulerConfig", "task_spec"]
 
 #: The last stdout line of a task: ``FLOWC_CONTROL <json>`` (docs/architecture.md, control record).
-CONTROL_PREFIX = b"FLOWC_CONTROL "
+CONTROL_PREFIX = f"{RECORD_PREFIX} ".encode()
 
 #: Task runner exit codes (docs/architecture.md, "Task runner command line").
 EXIT_CAUSES: Mapping[int, str] = {

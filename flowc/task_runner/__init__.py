@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 _EXPORTS = {
-    "CONTROL_PREFIX": "flowc.task_runner.runner",
+    "CONTROL_PREFIX": "flowc.control",
     "run_task": "flowc.task_runner.runner",
     "LoadedFlow": "flowc.task_runner.loading",
     "load_flow": "flowc.task_runner.loading",

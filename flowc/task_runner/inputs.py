@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flowc.control import Field
 from flowc.datastore import layout
 from flowc.datastore.storage import Storage
 from flowc.ir import FlowIR, Step
@@ -83,7 +84,7 @@ def _foreach_join_inputs(
     iteration: int,
 ) -> list[InputTask]:
     record = foreach_split_record(storage, ir.name, split, run_id, index_path, iteration)
-    num_splits = int(record["control"]["num_splits"])
+    num_splits = int(record["control"][Field.NUM_SPLITS])
     # One listing per predecessor step instead of one lookup per (index, iteration) candidate.
     succeeded = {pred: _succeeded_tasks(storage, ir, pred, run_id) for pred in join.predecessors}
     return [
@@ -113,7 +114,7 @@ def _arrival(
         record = read_task(storage, address)
         if record is None:  # pragma: no cover - listed a moment ago; records are never deleted
             continue
-        if join.name in ((record.get("control") or {}).get("next") or ()):
+        if join.name in ((record.get("control") or {}).get(Field.NEXT) or ()):
             return InputTask(address, record)
     names = " or ".join(f"{pred}/{layout.task_id(pred, path)}" for pred in succeeded)
     raise BadInput(f"input task {ir.name}/{run_id}/{names} of join {join.name!r} has not succeeded")
@@ -159,7 +160,8 @@ def _chosen_predecessor(
         if record is None:
             continue
         control = record.get("control") or {}
-        if step.name in (control.get("next") or ()) and int(control.get("next_iteration", 0)) == iteration:
+        chosen = control.get(Field.NEXT) or ()
+        if step.name in chosen and int(control.get(Field.NEXT_ITERATION, 0)) == iteration:
             return InputTask(address, record)
     task = layout.task_id(step.name, index_path, iteration)
     raise BadInput(

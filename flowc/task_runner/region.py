@@ -25,6 +25,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 
+from flowc.control import CONTROL_PREFIX, Field
 from flowc.task_runner.spec import RegionSpec, format_argv, parse_region_argv
 
 __all__ = ["main", "run_region"]
@@ -60,19 +61,19 @@ def run_region(region: RegionSpec) -> int:
             code, control = _run_task(region, step, iteration, scratch)
             if control is None:
                 return code
-            following = control.get("next") or []
+            following = control.get(Field.NEXT) or []
             if len(following) != 1:
                 print(f"flowc region: step {step!r} went to {following}; a loop continues to one step",
                       file=sys.stderr)  # fmt: skip
                 return BAD_INPUT
             if following[0] not in region.steps:
                 break
-            step, iteration = following[0], int(control.get("next_iteration", iteration))
+            step, iteration = following[0], int(control.get(Field.NEXT_ITERATION, iteration))
     text = json.dumps(control, sort_keys=True)
     if region.task.control_file:
         with open(region.task.control_file, "w", encoding="utf-8") as handle:
             handle.write(text)
-    print(f"FLOWC_CONTROL {text}", flush=True)
+    print(f"{CONTROL_PREFIX} {text}", flush=True)
     return 0
 
 

@@ -20,10 +20,11 @@ import sys
 import traceback
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flowc.attempts import is_catch_fallback, user_retries
+from flowc.control import CONTROL_PREFIX, ControlRecord
 from flowc.datastore.objects import ObjectStore
 from flowc.datastore.serialization import SerializationError, type_name
 from flowc.datastore.storage import Storage, StorageError
@@ -68,10 +69,8 @@ from flowc.task_runner.loading import LoadedFlow, load_flow, load_package_flow
 from flowc.task_runner.spec import TaskSpec
 from flowc.task_runner.timeouts import step_timeout
 
-__all__ = ["CONTROL_PREFIX", "datastore_url", "run_task", "step_secrets"]
+__all__ = ["datastore_url", "run_task", "step_secrets"]
 
-#: The last line of a task's stdout: this prefix, a space, the control record as JSON.
-CONTROL_PREFIX = "FLOWC_CONTROL"
 #: Parameters given in the environment (a JSON object), when there is no --params-file.
 PARAMETERS_ENV = "FLOWC_PARAMETERS"
 #: Parameter values bigger than this (as JSON) are stored as objects, not inline in run.json.
@@ -651,44 +650,42 @@ class _Task:
         step = self.step
         where = context.where()
         iteration = self.spec.iteration
-        control: dict[str, Any] = {
-            "step": step.name,
-            "task_id": self.address.task_id,
-            "index_path": list(self.spec.index_path),
-            "transition": step.transition,
-            "num_splits": None,
-            "next": [],
-            "switch_case": None,
-            "iteration": iteration,
-            "next_iteration": iteration,
-        }
-        foreach = None
+        record = ControlRecord(
+            step=step.name,
+            task_id=self.address.task_id,
+            index_path=tuple(self.spec.index_path),
+            transition=step.transition,
+            iteration=iteration,
+            next_iteration=iteration,
+        )
         if step.transition == "end":
-            return control, None
+            return record.to_json(), None
         if caught is not None:
             if step.transition in ("foreach", "switch"):
                 raise StepFailure(
                     f"step {step.name!r}{where} failed and @catch cannot choose its {step.transition} "
                     f"successors without self.next(): {type(caught).__name__}: {caught}"
                 )
-            control["next"] = list(step.successors)
-            return control, None
+            return replace(record, next=tuple(step.successors)).to_json(), None
         call = context.next_call
         if call is None:
             raise StepFailure(f"step {step.name!r}{where} did not call self.next()")
+        foreach = None
         if step.transition == "foreach":
             foreach = self._foreach(instance, where)
-            control["num_splits"] = foreach["num_splits"]
-            control["next"] = list(step.successors)
+            record = replace(record, num_splits=foreach["num_splits"], next=tuple(step.successors))
         elif step.transition == "switch":
             case = self._switch_case(instance, where)
-            control["switch_case"] = case.key
-            control["next"] = [case.target]
-            if case.target in step.loop_targets:
-                control["next_iteration"] = iteration + 1
+            looped = case.target in step.loop_targets
+            record = replace(
+                record,
+                switch_case=case.key,
+                next=(case.target,),
+                next_iteration=iteration + 1 if looped else iteration,
+            )
         else:
-            control["next"] = list(step.successors)
-        return control, foreach
+            record = replace(record, next=tuple(step.successors))
+        return record.to_json(), foreach
 
     def _foreach(self, instance: Any, where: str) -> dict[str, Any]:
         name = self.step.foreach_var

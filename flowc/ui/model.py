@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from flowc.client.store import ClientStore
+from flowc.control import Field
 from flowc.datastore import layout
 from flowc.metadata import ENGINES, CorruptRecord, engine_of, with_tag_updates
 from flowc.ui.graph import GraphStep, render_svg, step_order
@@ -299,7 +300,7 @@ class UIData:
             if done is not None:
                 record = self.store.read_json(layout.task_key(flow, run_id, step, done.task_id)) or {}
                 control = record.get("control") or {}
-            successors = tuple(control.get("next") or ())
+            successors = tuple(control.get(Field.NEXT) or ())
             steps.append(GraphStep(step, successors, (), str(control.get("transition") or "")))
         return steps
 

@@ -98,7 +98,7 @@ def test_required_parameter_is_enforced_when_a_run_is_created(airflow_home: Airf
 def test_pod_arguments_are_a_short_argv(airflow_home: AirflowHome) -> None:
     module = airflow_home.load(GOLDEN_DIR / "kubernetes" / "NestedForeachFlow.py")
     entry = {"index": [1, 2], "iteration": 0, "run_id": "airflow-manual__2026-01-01T00-00-00-00-00-0123abcd"}
-    argv = module._mapped_arguments("cell")(entry)
+    argv = module.flowc_mapped_arguments("cell")(entry)
     assert argv[:8] == [
         "--flow",
         "NestedForeachFlow",
@@ -109,17 +109,15 @@ def test_pod_arguments_are_a_short_argv(airflow_home: AirflowHome) -> None:
         "--index",
         "1,2",
     ]
-    assert argv[-2:] == ["--control-file", "/airflow/xcom/return.json"]
+    assert argv[argv.index("--control-file") + 1] == "/airflow/xcom/return.json"
     assert len(" ".join(argv).encode()) < 512
     region = airflow_home.load(GOLDEN_DIR / "kubernetes" / "LoopInForeachFlow.py")
-    argv = region._mapped_loop_arguments("loop-work")(entry)
-    assert argv[:10] == [
-        "--flow", "LoopInForeachFlow", "--run-id", entry["run_id"], "--index", "1,2",
-        "--entry", "work", "--iteration", "0",
-    ]  # fmt: skip
+    argv = region.flowc_mapped_arguments("loop-work")(entry)
+    assert argv[:6] == ["--flow", "LoopInForeachFlow", "--run-id", entry["run_id"], "--entry", "work"]
+    assert argv[argv.index("--index") + 1] == "1,2" and argv[argv.index("--iteration") + 1] == "0"
     assert argv[argv.index("--steps") + 1] == "work,decide,after"
     assert region.dag.task_dict["loop-work"].partial_kwargs["cmds"] == [*LAUNCHER, "flowc.task_runner.region"]
-    static = module._step_arguments("join_rows")
+    static = module.flowc_pod_arguments("join_rows")
     assert "{{ flowc_run_id(run_id) }}" in static  # rendered by Airflow when the task runs
     assert module.dag.task_dict["start"].cmds == [*LAUNCHER, "flowc.task_runner"]
 
@@ -217,7 +215,7 @@ def test_pod_specs_carry_every_pod_field_of_the_flow(airflow_home: AirflowHome) 
     module = airflow_home.load(GOLDEN_DIR / "kubernetes" / "demo.test.golden.DecoratedFlow.py")
     mapped = module.dag.task_dict["train"]
     entry = {"index": [1], "iteration": 0, "run_id": "airflow-manual__2026-01-01T00-00-00-00-00-1e8dc70c"}
-    train = mapped.unmap({"arguments": module._mapped_arguments("train")(entry)})
+    train = mapped.unmap({"arguments": module.flowc_mapped_arguments("train")(entry)})
     assert (train.retries, train.retry_delay.total_seconds(), train.execution_timeout.total_seconds()) == (
         2, 60, 5 * 60 + TIMEOUT_BACKSTOP_SECONDS,
     )  # fmt: skip

@@ -70,3 +70,18 @@ def test_a_spec_with_placeholders_has_no_task_id() -> None:
 def test_a_region_entry_must_be_one_of_its_steps() -> None:
     with pytest.raises(SystemExit):
         parse_region_argv(["--flow", "F", "--run-id", "r", "--entry", "c", "--steps", "a,b"])
+
+
+def test_an_argo_document_holds_plain_strings_for_any_yaml_writer() -> None:
+    import yaml
+
+    from flowc.backends.argo.document import build_documents
+    from flowc.backends.options import CompileOptions
+    from flowc.config import load_settings
+    from flowc.frontend import build_ir
+    from tests.conformance.matrix import FLOWS_DIR
+
+    ir = build_ir(str(FLOWS_DIR / "foreach_flow.py"))
+    for _, document in build_documents(ir, load_settings(), CompileOptions(package_sha="0" * 64)):
+        text = yaml.safe_dump(document)  # refuses str subclasses such as Placeholder
+        assert "{{inputs.parameters.index}}" in text or "kind: CronWorkflow" in text

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from flowc.control import ControlRecord
 from flowc.datastore.local import LocalStorage
 from flowc.datastore.objects import ObjectStore
 from flowc.metadata import TaskAddress, list_attempts, read_attempt, read_log, read_run
@@ -80,9 +81,10 @@ def test_control_record_in_file_stdout_and_task_json(tmp_path):
     assert completed.returncode == 0, completed.stderr
     expected = {
         "step": "start", "task_id": "start", "index_path": [], "transition": "foreach", "num_splits": 4,
-        "next": ["body"], "switch_case": None, "iteration": 0, "next_iteration": 0,
+        "next": ["body"], "switch_case": None, "iteration": 0, "next_iteration": 0, "version": 1,
     }
     assert json.loads(control_file.read_text()) == expected
+    assert ControlRecord.from_json(expected).num_splits == 4
     last = completed.stdout.strip().splitlines()[-1]
     assert last.startswith("FLOWC_CONTROL ") and json.loads(last.split(" ", 1)[1]) == expected
     record = json.loads((datastore / "runs/ForeachFlow/r/start/start/task.json").read_text())

@@ -1,18 +1,22 @@
 """From the IR (plus settings) to the context of ``templates/airflow_dag.py.j2``.
 
 Everything the template prints arrives here as plain, sorted data; the template only lays it out.
-Per-step options (retries, timeouts, pod specs) are rendered to Python source text here so the
-template stays free of logic.
+Per-step options (retries, timeouts, pod specs) are rendered to Python source text here, each
+task's command line is formatted here (:func:`task_argv`), and the functions the DAG's tasks run
+are a static module copied in verbatim (:mod:`flowc.backends.airflow.dag_runtime`), so the template
+stays free of logic.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from flowc.attempts import engine_retries, step_retry_delay_seconds, timeout_backstop_seconds
 from flowc.backends.airflow.dag_params import param_schema
+from flowc.backends.airflow.dag_runtime import PLACEHOLDER, POD_CONTROL_FILE
 from flowc.backends.airflow.names import dag_id
 from flowc.backends.airflow.plan import AirflowTask, TaskPlan, plan_tasks
 from flowc.backends.launch import TaskLaunch, task_launch
@@ -21,8 +25,16 @@ from flowc.backends.options import CompileOptions
 from flowc.backends.pod import SHM_VOLUME, env_value, pod_spec
 from flowc.config import Settings
 from flowc.ir import FlowIR
-from flowc.notifications import finish_arguments
 from flowc.project_branches import task_environment
+from flowc.task_runner.spec import (
+    FinishSpec,
+    Placeholder,
+    RegionSpec,
+    TaskSpec,
+    format_argv,
+    format_finish_argv,
+    format_region_argv,
+)
 
 __all__ = ["OPERATORS", "docstring_text", "python_literal", "template_context"]
 
@@ -63,8 +75,6 @@ def template_context(ir: FlowIR, settings: Settings, options: CompileOptions) ->
         "operator": operator,
         "datastore": str(settings.get("datastore", ".flowc")),
         "code_package": code_package,
-        "finish_options": finish_arguments(options.notify),
-        "ir_digest": ir.digest,
         "task_environment": _task_environment(ir, settings, operator, launch),
         "launch": list(launch.prefix),
         "parameter_names": tuple(p.name for p in ir.parameters),
@@ -78,11 +88,14 @@ def template_context(ir: FlowIR, settings: Settings, options: CompileOptions) ->
         "tasks": tasks,
         "edges": edges,
         "iteration": _iteration_rules(plan),
+        "argv": [
+            (t.task_id, task_argv(ir, settings, options, operator, t))
+            for t in plan.tasks
+            if t.kind in MODULES
+        ],
+        "runtime": dag_runtime_text(),
         "choices": [
             (t.task_id, (_choice_sources(plan, t), dict(t.choices))) for t in plan.tasks if t.kind == "choose"
-        ],
-        "loops": [
-            (t.task_id, (t.steps, t.entry, _loop_retries(ir, t))) for t in plan.tasks if t.kind == "loop"
         ],
     }
 
@@ -109,9 +122,11 @@ def _schedule(ir: FlowIR) -> dict[str, str] | None:
     return {"cron": ir.schedule.cron, "timezone": ir.schedule.timezone or "UTC"}
 
 
-def _iteration_rules(plan: TaskPlan) -> list[tuple[str, tuple[str, tuple[str, ...]]]]:
+def _iteration_rules(
+    plan: TaskPlan,
+) -> list[tuple[str, tuple[str, tuple[str, ...], tuple[str, ...]]]]:
     return [
-        (t.task_id, (t.iteration_mode, t.iteration_sources))
+        (t.task_id, (t.iteration_mode, t.iteration_sources, t.steps))
         for t in plan.tasks
         if t.kind in ("step", "loop") and t.mapped_over is None
     ]
@@ -121,7 +136,65 @@ def _choice_sources(plan: TaskPlan, choose: AirflowTask) -> tuple[str, ...]:
     return (choose.upstream[0],)
 
 
-def _loop_retries(ir: FlowIR, task: AirflowTask) -> tuple[tuple[str, int, int], ...]:
+def dag_runtime_text() -> str:
+    """The text of :mod:`flowc.backends.airflow.dag_runtime`, which every DAG file holds verbatim."""
+    import importlib.resources
+
+    return importlib.resources.files(__package__).joinpath("dag_runtime.py").read_text(encoding="utf-8")
+
+
+def task_argv(
+    ir: FlowIR, settings: Settings, options: CompileOptions, operator: str, task: AirflowTask
+) -> list[str]:
+    """The command line of a step, loop or finish task (:mod:`flowc.task_runner.spec`).
+
+    Values known only when the task runs are placeholders the DAG runtime fills
+    (:func:`flowc.backends.airflow.dag_runtime.flowc_argv`): the run id, the index path and
+    iteration, a region's entry step; on the worker (operator ``local``) also the datastore and the
+    code (the worker's environment may override them), the attempt and the scratch files.
+    """
+    local = operator == "local"
+    code_package = options.package_sha
+    run_id = _slot("run_id")
+    datastore = _slot("datastore") if local else str(settings.get("datastore", ".flowc"))
+    if task.kind == "finish":
+        # The code: where the exit hooks are found (and, in a pod, flowc for the bootstrap).
+        finish = FinishSpec(
+            ir.name,
+            run_id,
+            datastore=datastore,
+            package=_slot("package") if local else code_package,
+            source=_slot("source") if local else None,
+            notify=tuple(options.notify),
+        )
+        return format_finish_argv(finish)
+    mapped = task.mapped_over is not None
+    spec = TaskSpec(
+        flow=ir.name,
+        step=task.steps[0],
+        run_id=run_id,
+        index_path=_slot("index") if mapped else (),
+        iteration=_slot("iteration"),
+        attempt=_slot("attempt") if local and task.kind == "step" else None,
+        source=_slot("source") if local else None,
+        package=_slot("package") if local else code_package,
+        ir=ir.digest,
+        datastore=datastore,
+        control_file=_slot("control_file") if local else POD_CONTROL_FILE,
+        params_file=_slot("params_file") if local and task.steps[0] == "start" else None,
+    )
+    if task.kind == "step":
+        return format_argv(spec)
+    entry = task.entry if mapped else _slot("entry")
+    region = RegionSpec(replace(spec, step=entry), steps=task.steps, retries=_loop_retries(ir, task))
+    return format_region_argv(region)
+
+
+def _slot(name: str) -> Placeholder:
+    return Placeholder(PLACEHOLDER.format(name))
+
+
+def _loop_retries(ir: FlowIR, task: AirflowTask) -> tuple[tuple[str, int, float], ...]:
     """Inside a loop the driver retries each step itself (the loop's Airflow task is not retried)."""
     rules = []
     for name in task.steps:

@@ -101,7 +101,12 @@ def _argv(
         control_file=CONTROL_PATH if exports_control else None,
         params_file=PARAMETERS_PATH if has_parameters else None,
     )
-    return format_argv(spec)
+    return plain_words(format_argv(spec))
+
+
+def plain_words(argv: list[str]) -> list[str]:
+    """``argv`` as plain strings: the document is data (YAML and JSON writers take ``str`` only)."""
+    return [str(word) for word in argv]
 
 
 def _parameter_value(name: str, deferred: bool) -> str:
@@ -254,14 +259,16 @@ def exit_handler_template(
     dropped = ("resources", "volumeMounts")
     container = {key: value for key, value in end_template["container"].items() if key not in dropped}
     container["command"] = launch.command("flowc.task_runner.finish")
-    container["args"] = format_finish_argv(
-        FinishSpec(
-            flow=ir.name,
-            run_id=RUN_ID,
-            package=PACKAGE,
-            datastore=DATASTORE,
-            reason=Placeholder("workflow {{workflow.status}}"),
-            notify=tuple(notify),
+    container["args"] = plain_words(
+        format_finish_argv(
+            FinishSpec(
+                flow=ir.name,
+                run_id=RUN_ID,
+                package=PACKAGE,
+                datastore=DATASTORE,
+                reason=Placeholder("workflow {{workflow.status}}"),
+                notify=tuple(notify),
+            )
         )
     )
     template: dict[str, Any] = {"name": name, "container": container}

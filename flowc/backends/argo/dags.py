@@ -28,6 +28,7 @@ from flowc.backends.argo.expressions import (
     status_succeeded,
 )
 from flowc.backends.argo.regions import MAIN, Edge, Region, Regions
+from flowc.control import Field
 
 __all__ = ["DagLowering"]
 
@@ -139,7 +140,7 @@ class DagLowering:
     def _next_iteration(self, source: str, source_step: str) -> str:
         if source_step not in self.regions.dynamic_iteration:
             return "0"
-        return int_field_of(self._control_source(source), "next_iteration")
+        return int_field_of(self._control_source(source), Field.NEXT_ITERATION)
 
     def _iteration(self, region: Region, step_name: str, incoming: list[tuple[str, Edge]]) -> str | None:
         """The value of the ``iteration`` argument, or None when the step always runs at 0."""
@@ -201,7 +202,7 @@ class DagLowering:
             owner = child.owner
             assert owner is not None
             task["withSequence"] = {
-                "count": expression_tag(int_field_of(self._control_source(owner), "num_splits"))
+                "count": expression_tag(int_field_of(self._control_source(owner), Field.NUM_SPLITS))
             }
             entry_iteration = None
             if child.entry in self.regions.dynamic_iteration:
@@ -231,7 +232,7 @@ class DagLowering:
         control = self._control_source(switch.name)
         values = {
             "index": "{{inputs.parameters.index}}" if self._indexed(loop) else None,
-            "iteration": expression_tag(int_field_of(control, "next_iteration")),
+            "iteration": expression_tag(int_field_of(control, Field.NEXT_ITERATION)),
         }
         return {
             "name": self.names[loop.key],

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from flowc.control import Field
+
 __all__ = [
     "CONTROL",
     "case_chosen",
@@ -52,11 +54,11 @@ def control_of(task: str) -> str:
     return f"tasks[{quote(task)}].outputs.parameters.{CONTROL}"
 
 
-def field_of(task: str, field: str) -> str:
+def field_of(task: str, field: Field) -> str:
     return f"jsonpath({control_of(task)}, {quote('$.' + field)})"
 
 
-def int_field_of(task: str, field: str) -> str:
+def int_field_of(task: str, field: Field) -> str:
     # asInt: jsonpath yields a float and Argo prints results with %v, so 1000000 would become 1e+06.
     return f"asInt({field_of(task, field)})"
 
@@ -67,7 +69,7 @@ def status_succeeded(task: str) -> str:
 
 def case_chosen(task: str, keys: Sequence[str]) -> str:
     """True when the switch whose control ``task`` exports chose one of ``keys``."""
-    checks = [f"{field_of(task, 'switch_case')} == {quote(key)}" for key in keys]
+    checks = [f"{field_of(task, Field.SWITCH_CASE)} == {quote(key)}" for key in keys]
     return checks[0] if len(checks) == 1 else "(" + " || ".join(checks) + ")"
 
 

@@ -19,8 +19,19 @@ from __future__ import annotations
 from typing import Any
 
 from flowc.backends.sfn.context import Lowering
+from flowc.control import Field
 
-__all__ = ["read_states"]
+__all__ = ["picked", "read_states", "recorded"]
+
+
+def recorded(field: Field) -> str:
+    """The JSONPath of a field of the control record just read (``task.json``'s ``control``)."""
+    return f"$.control.record.control.{field}"
+
+
+def picked(field: Field) -> str:
+    """The JSONPath of a field the Pass state kept (under ``$.control``)."""
+    return f"$.control.{field}"
 
 
 def read_states(

@@ -22,9 +22,10 @@ from dataclasses import replace
 from typing import Any
 
 from flowc.backends.sfn.context import CONTEXT_FIELDS, Lowering
-from flowc.backends.sfn.control import read_states
+from flowc.backends.sfn.control import picked, read_states, recorded
 from flowc.backends.sfn.history import MAX_CHUNK, chunk_size, events_per_item, inline_limit
 from flowc.backends.sfn.naming import state_name
+from flowc.control import Field
 from flowc.ir import FlowIR, Step
 
 __all__ = ["DISTRIBUTED_COPY", "MAX_CHUNK", "foreach_states"]
@@ -38,19 +39,17 @@ def foreach_states(
     ir: FlowIR, step: Step, lowering: Lowering, stop: str | None, in_map: bool
 ) -> dict[str, Any]:
     """The states after ``step``'s Task state (which goes to ``<step>.read``) up to its join."""
-    names = {
-        part: state_name(f"{step.name}.{part}", lowering.copy) for part in ("read", "width", "route")
-    }
+    names = {part: state_name(f"{step.name}.{part}", lowering.copy) for part in ("read", "width", "route")}
     states: dict[str, Any] = {}
     picks = {
-        "num_splits.$": "$.control.record.control.num_splits",
-        "last.$": "States.MathAdd($.control.record.control.num_splits, -1)",
+        f"{Field.NUM_SPLITS}.$": recorded(Field.NUM_SPLITS),
+        "last.$": f"States.MathAdd({recorded(Field.NUM_SPLITS)}, -1)",
     }
     states.update(read_states(step.name, lowering, names["read"], names["width"], picks, names["route"]))
     join = step.matching_join
     assert join is not None
     skip = {
-        "Variable": "$.control.num_splits",
+        "Variable": picked(Field.NUM_SPLITS),
         "NumericEquals": 0,
         "Next": state_name(join, lowering.copy),
     }
@@ -67,7 +66,7 @@ def foreach_states(
         copies.append((distributed, True))
         choices.append(
             {
-                "Variable": "$.control.num_splits",
+                "Variable": picked(Field.NUM_SPLITS),
                 "NumericGreaterThan": inline_limit(events, lowering.distributed_threshold),
                 "Next": state_name(f"{step.name}.chunks", DISTRIBUTED_COPY),
             }

@@ -13,9 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from flowc.backends.sfn.context import Lowering
-from flowc.backends.sfn.control import read_states
+from flowc.backends.sfn.control import picked, read_states, recorded
 from flowc.backends.sfn.naming import state_name
 from flowc.backends.sfn.task import task_state
+from flowc.control import Field
 from flowc.ir import FlowIR, Step
 
 __all__ = ["Scope", "link", "lower_scope"]
@@ -66,9 +67,7 @@ def lower_scope(ir: FlowIR, entry: str, stop: str | None, lowering: Lowering, in
             state["Next"] = parallel_name
             parallel: dict[str, Any] = {
                 "Type": "Parallel",
-                "Branches": [
-                    lower_scope(ir, s, step.matching_join, lowering, True) for s in step.successors
-                ],
+                "Branches": [lower_scope(ir, s, step.matching_join, lowering, True) for s in step.successors],
                 "ResultPath": None,
             }
             link(parallel, step.matching_join, stop, lowering, in_map)
@@ -96,13 +95,13 @@ def _switch_states(
     choice = state_name(f"{step.name}.case", lowering.copy)
     state["Next"] = read
     picks = {
-        "switch_case.$": "$.control.record.control.switch_case",
-        "next_iteration.$": "$.control.record.control.next_iteration",
+        f"{Field.SWITCH_CASE}.$": recorded(Field.SWITCH_CASE),
+        f"{Field.NEXT_ITERATION}.$": recorded(Field.NEXT_ITERATION),
     }
     states = read_states(step.name, lowering, read, pick, picks, choice)
     choices = []
     for case in step.switch_cases:
-        rule: dict[str, Any] = {"Variable": "$.control.switch_case", "StringEquals": case.key}
+        rule: dict[str, Any] = {"Variable": picked(Field.SWITCH_CASE), "StringEquals": case.key}
         if case.target in step.loop_targets:
             again = state_name(f"{step.name}.again.{case.key}", lowering.copy)
             context = {name + ".$": f"$.{name}" for name in ("run_id", "index", "base")}
@@ -112,8 +111,8 @@ def _switch_states(
                 "Type": "Pass",
                 "Parameters": {
                     **context,
-                    "iteration.$": "States.Format('{}', $.control.next_iteration)",
-                    "suffix.$": "States.Format('.{}', $.control.next_iteration)",
+                    "iteration.$": f"States.Format('{{}}', {picked(Field.NEXT_ITERATION)})",
+                    "suffix.$": f"States.Format('.{{}}', {picked(Field.NEXT_ITERATION)})",
                 },
                 "Next": state_name(case.target, lowering.copy),
             }
