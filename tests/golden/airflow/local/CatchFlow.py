@@ -250,14 +250,16 @@ def _worker_values(context, scratch):
     """The values of the worker's placeholders: run id, datastore, code, attempt, scratch files."""
     package = CODE_PACKAGE or os.environ.get("FLOWC_PACKAGE") or None
     source = None if package else os.environ.get("FLOWC_SOURCE") or None
+    if package is None and source is None:
+        _fail("no code: deploy the flow (code package) or set FLOWC_SOURCE on the worker")
     return {
         "run_id": flowc_run_id(context["run_id"]),
         "datastore": os.environ.get("FLOWC_DATASTORE") or DATASTORE,
         "package": package,
         "source": source,
         "attempt": max(context["ti"].try_number - 1, 0),
-        "control_file": os.path.join(scratch, "control.json"),
-        "params_file": os.path.join(scratch, "parameters.json"),
+        "control_file": scratch and os.path.join(scratch, "control.json"),
+        "params_file": scratch and os.path.join(scratch, "parameters.json"),
     }
 
 
@@ -266,8 +268,6 @@ def _run(module, task_id, values):
     context = _context()
     with tempfile.TemporaryDirectory(prefix="flowc-airflow-") as scratch:
         values = {**_worker_values(context, scratch), **values}
-        if values["package"] is None and values["source"] is None:
-            _fail("no code: deploy the flow (code package) or set FLOWC_SOURCE on the worker")
         argv = flowc_argv(ARGV[task_id], values)
         if PLACEHOLDER.format("params_file") in ARGV[task_id]:
             with open(values["params_file"], "w", encoding="utf-8") as handle:
@@ -303,12 +303,9 @@ def flowc_loop(airflow_task_id, entry=None):
 
 
 def flowc_finish(task_id):
-    """Records how the run ended (status.json), read from the datastore: needs neither code nor XCom."""
-    context = _context()
-    values = {
-        "run_id": flowc_run_id(context["run_id"]),
-        "datastore": os.environ.get("FLOWC_DATASTORE") or DATASTORE,
-    }
+    """Records how the run ended (status.json), read from the datastore, then runs the flow's exit
+    hooks (found in its code); needs no XCom."""
+    values = _worker_values(_context(), scratch=None)
     _execute("flowc.task_runner.finish", flowc_argv(ARGV[task_id], values))
 
 
@@ -361,10 +358,10 @@ ITERATION = {
 CHOICES = {}
 #: Each task's command line (flowc.task_runner.spec), its placeholders filled when it runs.
 ARGV = {
-    "start": ["--flow", "CatchFlow", "--step", "start", "--run-id", "<flowc:run_id>", "--iteration", "<flowc:iteration>", "--attempt", "<flowc:attempt>", "--source", "<flowc:source>", "--package", "<flowc:package>", "--datastore", "<flowc:datastore>", "--control-file", "<flowc:control_file>", "--params-file", "<flowc:params_file>"],
-    "fails": ["--flow", "CatchFlow", "--step", "fails", "--run-id", "<flowc:run_id>", "--iteration", "<flowc:iteration>", "--attempt", "<flowc:attempt>", "--source", "<flowc:source>", "--package", "<flowc:package>", "--datastore", "<flowc:datastore>", "--control-file", "<flowc:control_file>"],
-    "end": ["--flow", "CatchFlow", "--step", "end", "--run-id", "<flowc:run_id>", "--iteration", "<flowc:iteration>", "--attempt", "<flowc:attempt>", "--source", "<flowc:source>", "--package", "<flowc:package>", "--datastore", "<flowc:datastore>", "--control-file", "<flowc:control_file>"],
-    "flowc-finish": ["--flow", "CatchFlow", "--run-id", "<flowc:run_id>", "--datastore", "<flowc:datastore>"],
+    "start": ["--flow", "CatchFlow", "--step", "start", "--run-id", "<flowc:run_id>", "--iteration", "<flowc:iteration>", "--attempt", "<flowc:attempt>", "--source", "<flowc:source>", "--package", "<flowc:package>", "--ir", "506151ff5a0f11d099182f04aacb3624", "--datastore", "<flowc:datastore>", "--control-file", "<flowc:control_file>", "--params-file", "<flowc:params_file>"],
+    "fails": ["--flow", "CatchFlow", "--step", "fails", "--run-id", "<flowc:run_id>", "--iteration", "<flowc:iteration>", "--attempt", "<flowc:attempt>", "--source", "<flowc:source>", "--package", "<flowc:package>", "--ir", "506151ff5a0f11d099182f04aacb3624", "--datastore", "<flowc:datastore>", "--control-file", "<flowc:control_file>"],
+    "end": ["--flow", "CatchFlow", "--step", "end", "--run-id", "<flowc:run_id>", "--iteration", "<flowc:iteration>", "--attempt", "<flowc:attempt>", "--source", "<flowc:source>", "--package", "<flowc:package>", "--ir", "506151ff5a0f11d099182f04aacb3624", "--datastore", "<flowc:datastore>", "--control-file", "<flowc:control_file>"],
+    "flowc-finish": ["--flow", "CatchFlow", "--run-id", "<flowc:run_id>", "--package", "<flowc:package>", "--source", "<flowc:source>", "--datastore", "<flowc:datastore>"],
 }
 
 
