@@ -49,6 +49,11 @@ class ForkExecutor:
     def __init__(self, entry: Callable[[TaskSpec], int]) -> None:
         import gc
 
+        # What every task imports, imported once here rather than in each forked task: the client
+        # (a step's client reads the task's own namespace), the supervisor and its output pump.
+        import flowc.client.namespaces
+        import flowc.task_runner.capture
+        import flowc.task_runner.supervise  # noqa: F401
         from flowc.task_runner.lifetime import parent_death_signal
 
         self._entry = entry
