@@ -6,6 +6,9 @@ Text of the flow reaches a generated file only through an escaping writer (Pytho
 JSON: :func:`json.dumps`). This is the second line: each file is parsed as its reader parses it
 (Python ``compile``, a YAML load, a JSON load) and encoded as UTF-8 the way it is written, and a
 failure is reported as what it is, a bug of flowc, never as a file written for the engine to refuse.
+Where it is cheap, a target also checks its document against the engine's own rules before it is
+written (:func:`check_document`): Argo's semantic lint (:func:`flowc.backends.argo.lint.semantic_problems`),
+Step Functions' graph rules (:mod:`flowc.backends.sfn.validate`).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import json
 
 from flowc.diagnostics import CompileError, Diagnostic
 
-__all__ = ["GeneratedFileError", "check_generated"]
+__all__ = ["GeneratedFileError", "check_document", "check_generated"]
 
 
 class GeneratedFileError(CompileError):
@@ -54,6 +57,24 @@ def check_generated(name: str, text: str) -> None:
                 Diagnostic(
                     code="generated-file-invalid",
                     message=f"the generated file {problem}: this is a flowc bug",
+                    file=name,
+                    hint="please report it with the flow; nothing was written",
+                )
+            ]
+        )
+
+
+def check_document(name: str, problems: list[str]) -> None:
+    """Raises :class:`GeneratedFileError` when a target's check of the document ``name`` against
+    the engine's rules found ``problems`` (a bug of flowc: the flow was accepted)."""
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise GeneratedFileError(
+            [
+                Diagnostic(
+                    code="generated-document-invalid",
+                    message=f"the generated document breaks the engine's rules: {problems[0]}{more}; "
+                    "this is a flowc bug",
                     file=name,
                     hint="please report it with the flow; nothing was written",
                 )

@@ -21,6 +21,8 @@ def compile_flow(ir: FlowIR, settings: Settings, options: CompileOptions) -> lis
     """The YAML documents of ``ir`` (raises CompileError listing every refusal)."""
     from flowc.backends.argo.checks import argo_refusals
     from flowc.backends.argo.document import build_documents, dump_yaml
+    from flowc.backends.argo.lint import WORKFLOW_KINDS, semantic_problems
+    from flowc.backends.generated import check_document
     from flowc.diagnostics import CompileError
     from flowc.secret_sources import with_default_provider
 
@@ -29,9 +31,14 @@ def compile_flow(ir: FlowIR, settings: Settings, options: CompileOptions) -> lis
     problems = [*refusals(ir, CAPABILITIES), *argo_refusals(ir, namespace)]
     if problems:
         raise CompileError(problems)
-    return [
-        CompiledFile(name, dump_yaml(document)) for name, document in build_documents(ir, settings, options)
-    ]
+    files = []
+    for name, document in build_documents(ir, settings, options):
+        # Argo's own lint (argo lint's semantics) before the file exists; the strict JSON schema
+        # needs jsonschema and costs more than the compile itself, so it stays in the tests.
+        if document.get("kind") in WORKFLOW_KINDS:
+            check_document(name, semantic_problems(document))
+        files.append(CompiledFile(name, dump_yaml(document)))
+    return files
 
 
 class ArgoBackend:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flowc.backends.base import refusals
+from flowc.backends.generated import check_document
 from flowc.backends.launch import task_launch
 from flowc.backends.options import CompileOptions
 from flowc.backends.sfn.capabilities import CAPABILITIES
@@ -21,6 +22,7 @@ from flowc.backends.sfn.graph import lower_scope
 from flowc.backends.sfn.intrinsics import escape
 from flowc.backends.sfn.naming import deployment_name, job_definition_name
 from flowc.backends.sfn.task import finish_state
+from flowc.backends.sfn.validate import definition_problems
 from flowc.config import Settings
 from flowc.diagnostics import CompileError, Diagnostic
 from flowc.ir import FlowIR
@@ -149,6 +151,7 @@ def build_definition(ir: FlowIR, settings: Settings, options: CompileOptions) ->
         # The whole execution's limit: it ends TIMED_OUT and its running Batch jobs are stopped.
         # https://docs.aws.amazon.com/step-functions/latest/dg/statemachine-structure.html
         definition["TimeoutSeconds"] = options.workflow_timeout
+    check_document(f"{ir.name}.asl.json", definition_problems(definition))
     return definition
 
 
