@@ -66,6 +66,7 @@ KEYS: Mapping[str, Key] = {
     "batch.execution_role": Key(None, "ECS execution role of Batch jobs"),
     "sfn.role": Key(None, "IAM role that the state machine runs as"),
     "sfn.schedule_role": Key(None, "IAM role of the EventBridge Scheduler schedule"),
+    "sfn.event_bus": Key("default", "EventBridge bus of @trigger events (rules and flowc event publish)"),
     "sfn.distributed_map_threshold": Key(1000, "foreach widths above this use a Distributed Map"),
     "airflow.dags_folder": Key(None, "where deploy writes DAG files (a path or s3://...)"),
     "airflow.api_url": Key(None, "Airflow REST API base URL used by trigger"),

@@ -3,8 +3,10 @@
 
 On Argo, an event is a POST of ``{"name", "payload", "timestamp", "id"}`` to the Argo Events
 webhook EventSource the flows' Sensors listen to (setting ``argo_events.webhook_url``;
-:mod:`flowc.backends.argo.sensor`), as Metaflow's ``ArgoEvent.publish`` does. Step Functions and
-Airflow do not lower ``@trigger`` yet: publishing there is refused, naming why.
+:mod:`flowc.backends.argo.sensor`), as Metaflow's ``ArgoEvent.publish`` does. On Step Functions,
+it is one ``PutEvents`` entry on the EventBridge bus ``sfn.event_bus`` whose ``detail`` is that
+body (:mod:`flowc.backends.sfn.events`).
+Airflow does not lower ``@trigger`` yet: publishing there is refused, naming why.
 """
 
 from __future__ import annotations
@@ -58,6 +60,8 @@ def publish(
 
         settings = load_settings()
     body = event_body(name, payload)
+    if target == "sfn":
+        return _put_on_eventbridge(body, str(settings.get("sfn.event_bus") or "default"))
     if target != "argo":
         raise EventError(f"@trigger events are not lowered on {target} yet: publish them on argo")
     url = settings.get("argo_events.webhook_url")
@@ -79,4 +83,22 @@ def publish(
             answer.read()
     except (urllib.error.URLError, OSError) as exc:
         raise EventError(f"cannot publish event {name!r} to {urlsplit(str(url)).hostname}: {exc}") from None
+    return body
+
+
+def _put_on_eventbridge(body: dict[str, Any], bus: str) -> dict[str, Any]:
+    """One PutEvents entry (boto3's standard configuration: profile, region, AWS_ENDPOINT_URL)."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from flowc.backends.sfn.events import event_entry
+
+    try:
+        answer = boto3.client("events").put_events(Entries=[event_entry(body, bus)])
+    except (BotoCoreError, ClientError) as exc:
+        raise EventError(f"cannot publish event {body['name']!r} on EventBridge bus {bus}: {exc}") from None
+    if answer.get("FailedEntryCount"):
+        (entry,) = answer["Entries"]
+        why = f"{entry.get('ErrorCode')}: {entry.get('ErrorMessage')}"
+        raise EventError(f"EventBridge bus {bus} did not take event {body['name']!r}: {why}")
     return body

@@ -609,8 +609,10 @@ def test_a_triggered_flow_gets_a_sensor_submitting_its_template_with_the_payload
     ]
 
 
-@pytest.mark.parametrize("target", ["sfn", "airflow"])
-def test_targets_without_event_lowering_refuse_a_trigger_naming_the_line(target: str) -> None:
+@pytest.mark.parametrize(
+    ("target", "code"), [("sfn", "sfn-several-trigger-events"), ("airflow", "unsupported-trigger-event")]
+)
+def test_targets_without_event_lowering_refuse_a_trigger_naming_the_line(target: str, code: str) -> None:
     from flowc.backends import load_backend
 
     backend = load_backend(target)
@@ -618,5 +620,5 @@ def test_targets_without_event_lowering_refuse_a_trigger_naming_the_line(target:
     settings = argo_settings()
     with pytest.raises(CompileError) as raised:
         backend.compile(ir, settings, CompileOptions())
-    (problem,) = [d for d in raised.value.diagnostics if d.code == "unsupported-trigger-event"]
+    (problem,) = [d for d in raised.value.diagnostics if d.code == code]
     assert problem.line == 6

@@ -37,7 +37,18 @@ class SfnBackend:
         from flowc.backends.sfn.definition import build_definition, definition_text
 
         text = definition_text(build_definition(ir, settings, options))
-        return [CompiledFile(f"{ir.name}.asl.json", text)]
+        files = [CompiledFile(f"{ir.name}.asl.json", text)]
+        if ir.event_triggers:
+            import json
+
+            from flowc.backends.sfn.events import planned_event_rule
+            from flowc.backends.sfn.naming import deployment_name
+
+            rule = planned_event_rule(ir, settings, deployment_name(ir, settings), settings.get("sfn.role"))
+            files.append(
+                CompiledFile(f"{ir.name}.eventbridge.json", json.dumps(rule, indent=2, sort_keys=True) + "\n")
+            )
+        return files
 
     @property
     def deployment(self) -> DeployHooks:

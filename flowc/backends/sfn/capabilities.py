@@ -12,7 +12,6 @@ __all__ = ["CAPABILITIES"]
 CAPABILITIES = Capabilities(
     target="sfn",
     unsupported={
-        "trigger_event": "not lowered on this target yet (issue 16: flowc lowers @trigger on argo)",
         "trigger_on_finish": "not lowered on this target yet",
     },
     notes={
@@ -37,6 +36,9 @@ CAPABILITIES = Capabilities(
         "secrets": "bare Secrets Manager ARNs in the step's job definition (registered by deploy); "
         "aws-secrets-manager, env, file and inline sources read by the task; never values",
         "schedule": "EventBridge Scheduler schedule created by deploy",
+        "trigger_event": "an EventBridge rule (sfn.event_bus) created by deploy, its target's input "
+        "transformer mapping payload fields to the execution's parameters; one event per flow (a rule "
+        "cannot wait for several)",
         "schedule_timezone": "EventBridge Scheduler ScheduleExpressionTimezone",
         "project": "state machine, job definitions and schedule named <project>-<branch>-<flow>",
         "exit_hook": "the end-of-run Batch job (flowc.task_runner.finish) runs after a successful run too",

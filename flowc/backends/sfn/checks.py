@@ -46,6 +46,16 @@ def sfn_refusals(ir: FlowIR, lowering: Lowering) -> Iterator[Diagnostic]:
             aws_cron(ir.schedule.cron)
         except ValueError as exc:
             yield refuse("schedule-cron", None, str(exc))
+    if len(ir.event_triggers) > 1:
+        yield refuse_step(
+            ir,
+            None,
+            "sfn-several-trigger-events",
+            f"sfn cannot run this: @trigger on {len(ir.event_triggers)} events waits for all of them; an "
+            "EventBridge rule starts the state machine on one event and keeps no state between events",
+            "trigger on one event on this target",
+            line=ir.event_triggers[0].line,
+        )
     for step in ir.steps:
         yield from _kubernetes_problems(step, refuse)
         yield from _secret_problems(step, refuse)

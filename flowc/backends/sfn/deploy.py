@@ -25,6 +25,7 @@ from flowc.backends.sfn.definition import (
     definition_text,
     steps_with_own_job_definition,
 )
+from flowc.backends.sfn.events import TARGET_ID, planned_event_rule, rule_name
 from flowc.backends.sfn.naming import deployment_name, job_definition_name
 from flowc.backends.sfn.schedule import schedule_name, schedule_request
 from flowc.backends.sfn.secrets import secret_variable
@@ -57,6 +58,7 @@ class DeployPlan:
     package_sha: str | None
     secrets: tuple[str, ...] = field(default=())
     job_queues: tuple[str, ...] = field(default=())  # every Batch job queue the tasks submit to
+    event_rule: dict[str, Any] | None = None  # @trigger's rule and target (flowc.backends.sfn.events)
 
 
 def job_definition_requests(ir: FlowIR, settings: Settings) -> list[dict[str, Any]]:
@@ -133,6 +135,7 @@ def plan_deployment(
         schedule = schedule_request(
             name, ir.schedule, f"<arn of {name}>", schedule_role, paused=options.schedule_paused
         )
+    rule = planned_event_rule(ir, settings, name, role) if ir.event_triggers else None
     queues = {str(settings.get("batch.job_queue") or DEFAULT_JOB_QUEUE)}
     queues |= {step.container.queue for step in ir.steps if step.container.queue}
     return DeployPlan(
@@ -143,6 +146,7 @@ def plan_deployment(
         schedule,
         options.package_sha,
         job_queues=tuple(sorted(queues)),
+        event_rule=rule,
     )
 
 
@@ -190,6 +194,7 @@ class _Clients:
     batch: Any
     sfn: Any
     scheduler: Any
+    events: Any
 
 
 class SfnDeployment:
@@ -198,7 +203,12 @@ class SfnDeployment:
     def connect(self, settings: Settings, options: DeployOptions) -> _Clients:
         import boto3
 
-        return _Clients(boto3.client("batch"), boto3.client("stepfunctions"), boto3.client("scheduler"))
+        return _Clients(
+            boto3.client("batch"),
+            boto3.client("stepfunctions"),
+            boto3.client("scheduler"),
+            boto3.client("events"),
+        )
 
     def plan(
         self, ir: FlowIR, settings: Settings, options: CompileOptions, session: _Clients
@@ -209,13 +219,14 @@ class SfnDeployment:
         arn = find_state_machine(session.sfn, plan.name)
         changes.append(_state_machine_change(session.sfn, plan, arn))
         changes.extend(_schedule_changes(session, plan, arn))
+        changes.extend(_event_rule_changes(session, plan, arn, str(settings["sfn.event_bus"])))
         return changes
 
     def removals(
         self, ir: FlowIR, settings: Settings, options: CompileOptions, session: _Clients
     ) -> list[Change]:
         name = deployment_name(ir, settings)
-        removals = []
+        removals = _event_rule_removals(session, name, str(settings["sfn.event_bus"]))
         schedule = schedule_name(name)
         if _get_schedule(session.scheduler, schedule) is not None:
             removals.append(
@@ -349,3 +360,59 @@ def _schedule_changes(session: _Clients, plan: DeployPlan, arn: str | None) -> l
         return [Change("create", what, "", _json(shown), lambda: scheduler.create_schedule(**target()))]
     before = _json(_projection(existing, shown))
     return [changed(what, before, _json(shown), lambda: scheduler.update_schedule(**target()))]
+
+
+def _get_rule(events: Any, name: str, bus: str) -> dict[str, Any] | None:
+    try:
+        return events.describe_rule(Name=name, EventBusName=bus)
+    except events.exceptions.ResourceNotFoundException:
+        return None
+
+
+def _delete_rule(events: Any, name: str, bus: str) -> None:
+    """A rule with targets cannot be deleted: its targets go first."""
+    targets = events.list_targets_by_rule(Rule=name, EventBusName=bus).get("Targets", [])
+    if targets:
+        events.remove_targets(Rule=name, EventBusName=bus, Ids=[t["Id"] for t in targets])
+    events.delete_rule(Name=name, EventBusName=bus)
+
+
+def _event_rule_removals(session: _Clients, deployment: str, bus: str) -> list[Change]:
+    name = rule_name(deployment)
+    if _get_rule(session.events, name, bus) is None:
+        return []
+    return [Change("delete", f"event rule {name}", apply=lambda: _delete_rule(session.events, name, bus))]
+
+
+def _event_rule_changes(session: _Clients, plan: DeployPlan, arn: str | None, bus: str) -> list[Change]:
+    """``@trigger``'s rule and target: created or updated, deleted when the flow has none."""
+    events = session.events
+    name = rule_name(plan.name)
+    existing = _get_rule(events, name, bus)
+    if plan.event_rule is None:
+        if existing is None:
+            return []
+        return [
+            Change(
+                "delete",
+                f"event rule {name}",
+                apply=lambda: _delete_rule(events, name, bus),
+                note="the flow has no @trigger",
+            )
+        ]
+    rule, target = plan.event_rule["rule"], plan.event_rule["target"]
+    shown = {"rule": rule, "target": {**target, "Arn": arn or f"<arn of {plan.name}>"}}
+    what = f"event rule {name} ({json.loads(rule['EventPattern'])['detail-type'][0]})"
+
+    def apply() -> None:
+        # The state machine's ARN: known once it exists (an earlier change creates it).
+        machine = arn or find_state_machine(session.sfn, plan.name)
+        events.put_rule(**rule)
+        events.put_targets(Rule=name, EventBusName=bus, Targets=[{**target, "Arn": machine}])
+
+    if existing is None:
+        return [Change("create", what, "", _json(shown), apply)]
+    targets = events.list_targets_by_rule(Rule=name, EventBusName=bus).get("Targets", [])
+    deployed_target = next((t for t in targets if t["Id"] == TARGET_ID), {})
+    before = {"rule": _projection(existing, rule), "target": _projection(deployed_target, shown["target"])}
+    return [changed(what, _json(before), _json(shown), apply)]
