@@ -11,7 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-ORDER = ["frontend", "runtime", "faults", "datastore", "s3", "argo", "sfn", "airflow", "ui", "environments"]
+ORDER = [
+    "frontend", "runtime", "faults", "datastore", "s3",
+    "argo", "sfn", "compile_checks", "airflow", "ui", "environments",
+]  # fmt: skip
 SUMMARY = BENCH / "summary.md"
 
 

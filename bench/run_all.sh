@@ -15,6 +15,7 @@ $py bench/datastore/bench.py "${quick[@]}"
 $py -m bench.s3.bench_s3
 $py bench/argo/bench.py
 $py bench/sfn/bench.py
+$py bench/compile_checks/bench.py
 $py bench/airflow/bench.py
 $py bench/ui/bench.py
 $py bench/environments/bench.py
