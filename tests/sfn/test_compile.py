@@ -182,3 +182,53 @@ def test_every_batch_task_retries_throttled_api_calls_first(path: Path) -> None:
         first = state["Retry"][0]
         assert "Batch.TooManyRequestsException" in first["ErrorEquals"]
         assert first["JitterStrategy"] == "FULL" and first["MaxDelaySeconds"] <= 300
+
+
+def _scope_tasks(block: dict, copy: str) -> set[str]:
+    """The steps whose Task states are in ``block``, its Parallel branches included (a static
+    split's branches run at the same index path), nested Maps not (another foreach level)."""
+    steps = set()
+    for name, state in block["States"].items():
+        if state["Type"] == "Task" and not name.startswith("flowc."):
+            steps.add(name.removesuffix(copy))
+        for branch in state.get("Branches") or ():
+            steps |= _scope_tasks(branch, copy)
+    return {s for s in steps if "." not in s}  # a step's name has no '.', helper states do
+
+
+def _foreach_bodies(block: dict) -> dict[str, dict]:
+    """``<foreach>.each`` Map name -> its item processor, at every depth."""
+    found = {}
+    for name, state in block["States"].items():
+        for inner in [*(state.get("Branches") or ()), *filter(None, [state.get("ItemProcessor")])]:
+            found.update(_foreach_bodies(inner))
+        if state["Type"] == "Map" and ".each" in name:
+            found[name] = state["ItemProcessor"]
+    return found
+
+
+@pytest.mark.parametrize("path", FLOWS, ids=lambda p: p.stem)
+def test_lowered_scopes_agree_with_the_ir_structure(path: Path) -> None:
+    """Where the lowering's scope walk puts each step equals the IR's structure facts (issue 13:
+    the back end must not disagree with ``foreach_stack`` / ``loop_body``): a step's Task state is
+    in the item processor of its innermost foreach's Map (top level: no foreach), in both copies of
+    a Distributed Map; a switch case is lowered as a loop back edge exactly when the IR puts the
+    switch in the loop body of the case's target."""
+    from flowc.frontend import build_ir
+
+    ir = build_ir(path)
+    try:
+        definition = json.loads(compile_flow(path))
+    except CompileError:
+        pytest.skip("refused on Step Functions")
+    assert _scope_tasks(definition, "") == {s.name for s in ir.steps if not s.foreach_stack}
+    for map_name, processor in _foreach_bodies(definition).items():
+        foreach, _, copy = map_name.partition(".each")
+        expected = {s.name for s in ir.steps if s.foreach_stack[-1:] == (foreach,)}
+        assert _scope_tasks(processor, copy) == expected, map_name
+    names = {name for name, _ in task_states(definition)}
+    for step in ir.steps:
+        assert step.foreach_depth == len(step.foreach_stack), step.name
+        for case in step.switch_cases:
+            back = step.name in ir.step(case.target).loop_body
+            assert (f"{step.name}.again.{case.key}" in names) == back, (step.name, case.key)

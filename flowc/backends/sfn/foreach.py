@@ -61,7 +61,7 @@ def foreach_states(
         lower_scope(ir, step.successors[0], step.matching_join, lowering, True)["States"]
     )
     chunk = chunk_size(events)
-    if step.foreach_depth == 0 and not lowering.copy:
+    if not step.foreach_stack and not lowering.copy:
         distributed = replace(lowering, copy=DISTRIBUTED_COPY)
         copies.append((distributed, True))
         choices.append(
@@ -98,10 +98,10 @@ def _fan_out(
         return state_name(f"{step.name}.{part}", body.copy)
 
     carried = {f"{field}.$": f"$.{field}" for field in CONTEXT_FIELDS}
-    if step.foreach_depth:
+    if step.foreach_stack:
         carried.update({"index.$": "$.index", "base.$": "$.base"})
     outer_selector = {**carried, "start.$": "$$.Map.Item.Value", "last.$": "$.control.last"}
-    if step.foreach_depth:
+    if step.foreach_stack:
         index = "States.Format('{},{}', $.index, $$.Map.Item.Value)"
         base = "States.Format('{}-{}', $.base, $$.Map.Item.Value)"
     else:

@@ -3,7 +3,11 @@
 A *scope* is the top level, one branch of a static split (a Parallel branch), or a foreach body
 (a Map's item processor). Each step appears once per scope; a switch's cases and a loop's back edge
 are plain ``Next`` references inside the scope, which the front end guarantees (cases converge
-before the enclosing join; loop bodies hold no split, foreach or join).
+before the enclosing join; loop bodies hold no split, foreach or join). The walk emits the states
+in the order the graph reaches them; what it decides from structure it reads from the IR
+(``foreach_stack``, ``loop_body``, ``matching_join``), and
+``tests/sfn/test_compile.py::test_lowered_scopes_agree_with_the_ir_structure`` checks that every
+step lands in the scope its ``foreach_stack`` says.
 https://docs.aws.amazon.com/step-functions/latest/dg/state-parallel.html
 https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html
 """
@@ -78,7 +82,7 @@ def lower_scope(ir: FlowIR, entry: str, stop: str | None, lowering: Lowering, in
             states.update(foreach_states(ir, step, lowering, stop, in_map))
             pending.append(step.matching_join)
         elif step.transition == "switch":
-            states.update(_switch_states(step, lowering, state, stop, in_map))
+            states.update(_switch_states(ir, step, lowering, state, stop, in_map))
             pending.extend(case.target for case in step.switch_cases)
         else:
             link(state, step.successors[0] if step.successors else None, stop, lowering, in_map)
@@ -87,7 +91,7 @@ def lower_scope(ir: FlowIR, entry: str, stop: str | None, lowering: Lowering, in
 
 
 def _switch_states(
-    step: Step, lowering: Lowering, state: dict[str, Any], stop: str | None, in_map: bool
+    ir: FlowIR, step: Step, lowering: Lowering, state: dict[str, Any], stop: str | None, in_map: bool
 ) -> dict[str, Any]:
     """The control-record read, the Choice on ``switch_case`` and a Pass per loop back edge."""
     read = state_name(f"{step.name}.read", lowering.copy)
@@ -102,10 +106,11 @@ def _switch_states(
     choices = []
     for case in step.switch_cases:
         rule: dict[str, Any] = {"Variable": picked(Field.SWITCH_CASE), "StringEquals": case.key}
-        if case.target in step.loop_targets:
+        # A back edge: the switch is in the loop of the case's target (the IR's loop facts).
+        if step.name in ir.step(case.target).loop_body:
             again = state_name(f"{step.name}.again.{case.key}", lowering.copy)
             context = {name + ".$": f"$.{name}" for name in ("run_id", "index", "base")}
-            if step.foreach_depth == 0:
+            if not step.foreach_stack:
                 context["params.$"] = "$.params"  # only the top level carries the parameters
             states[again] = {
                 "Type": "Pass",

@@ -58,7 +58,7 @@ def command_expression(step: Step, lowering: Lowering) -> str:
         flow=lowering.flow,
         step=step.name,
         run_id=RUN_ID,
-        index_path=Placeholder("$.index") if step.foreach_depth else (),
+        index_path=Placeholder("$.index") if step.foreach_stack else (),
         iteration=Placeholder("$.iteration"),
         source=lowering.source,
         package=lowering.package,
