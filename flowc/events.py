@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["EventError", "event_body", "publish"]
+__all__ = ["EventError", "announce_finished_run", "event_body", "finished_run_event", "publish"]
 
 #: Seconds to wait for the event bus to answer.
 TIMEOUT_SECONDS = 10.0
@@ -102,3 +102,21 @@ def _put_on_eventbridge(body: dict[str, Any], bus: str) -> dict[str, Any]:
         why = f"{entry.get('ErrorCode')}: {entry.get('ErrorMessage')}"
         raise EventError(f"EventBridge bus {bus} did not take event {body['name']!r}: {why}")
     return body
+
+
+def finished_run_event(flow: str) -> str:
+    """The event a successful run of ``flow`` publishes (Metaflow's name for it)."""
+    return f"metaflow.{flow}.end"
+
+
+def announce_finished_run(flow: str, run_id: str, settings: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Publishes :func:`finished_run_event` with the run's pathspec (payload ``run``, what
+    ``current.trigger.run`` reads) for an Argo run, when ``argo_events.webhook_url`` is set (compile
+    writes it into the end-of-run pod); None when there is nowhere to publish.
+
+    Raises:
+        EventError: the event bus did not take the event.
+    """
+    if not run_id.startswith("argo-") or not settings.get("argo_events.webhook_url"):
+        return None
+    return publish(finished_run_event(flow), {"run": f"{flow}/{run_id}"}, target="argo", settings=settings)

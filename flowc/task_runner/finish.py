@@ -113,6 +113,8 @@ def main(argv: Sequence[str]) -> int:
     from flowc.task_runner.hooks import after_run
 
     after_run(args.flow, args.run_id, status, datastore=url, package=args.package, source=args.source)
+    if status == "successful":
+        _announce(args.flow, args.run_id)
     if args.notify:
         from flowc.config import ConfigError, load_settings
         from flowc.notifications import notify
@@ -124,6 +126,21 @@ def main(argv: Sequence[str]) -> int:
         else:
             notify(settings, args.notify, flow=args.flow, run_id=args.run_id, status=status, reason=reason)
     return 0
+
+
+def _announce(flow: str, run_id: str) -> None:
+    """Starts the ``@trigger_on_finish`` flows of this one (flowc.events); a failure is logged and
+    changes nothing, as a notification's."""
+    from flowc.config import ConfigError, load_settings
+    from flowc.events import EventError, announce_finished_run
+
+    try:
+        body = announce_finished_run(flow, run_id, load_settings())
+    except (ConfigError, EventError) as exc:
+        print(f"flowc: the end of run {flow}/{run_id} was not announced: {exc}", file=sys.stderr)
+        return
+    if body is not None:
+        print(f"announced event {body['name']} ({body['id']})", flush=True)
 
 
 if __name__ == "__main__":

@@ -105,3 +105,32 @@ def test_publishing_without_an_event_bus_or_on_another_target_is_one_line(monkey
     assert "not lowered on airflow yet" in capsys.readouterr().err
     assert main(["event", "publish", "data_ready", "--payload", "[1]", "--target", "argo"]) == 2
     assert "JSON object" in capsys.readouterr().err
+
+
+def test_a_finished_run_starts_the_flow_that_triggers_on_its_finish(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LinearFlow's end-of-run step posts metaflow.LinearFlow.end to the webhook; the Sensor of
+    FinishTriggerFlow submits it with that event, and current.trigger.run is LinearFlow's run."""
+    consumer = Path(__file__).parent / "flows" / "finish_trigger_flow.py"
+    producer = Path(__file__).parents[1] / "conformance" / "flows" / "linear_flow.py"
+    files = compile_flow(build_ir(str(consumer)), argo_settings(), CompileOptions())
+    (sensor,) = [yaml.safe_load(f.text) for f in files if f.name.endswith(".sensor.yaml")]
+    datastore = str(tmp_path / "ds")
+    with webhook_server("/flowc-events") as bus:
+        produced = run_flow(
+            producer, tmp_path / "p1", datastore, settings={"argo_events.webhook_url": bus.url}
+        )
+        assert produced.result.phase == "Succeeded", produced.result.message
+        events = [body for _, body in bus.received]
+    assert [(e["name"], e["payload"]) for e in events] == [
+        ("metaflow.LinearFlow.end", {"run": f"LinearFlow/{produced.run_id}"})
+    ]
+    arguments = sensor_submits(sensor, events)
+    assert arguments is not None and set(arguments) == {"flowc-events"}
+    monkeypatch.setenv("FLOWC_DATASTORE", datastore)  # where current.trigger.run is read
+    run = run_flow(consumer, tmp_path / "p2", datastore, parameters=arguments, workflow_name="wf-next")
+    assert run.result.phase == "Succeeded", run.result.message
+    data = Run(f"FinishTriggerFlow/{run.run_id}", datastore=datastore, _namespace_check=False).data
+    assert data.upstream == f"LinearFlow/{produced.run_id}"
+    assert data.upstream_message == "hello 6"

@@ -11,9 +11,7 @@ SHAPE_LIMIT = "argo-unsupported-shape"
 
 CAPABILITIES = Capabilities(
     target="argo",
-    unsupported={
-        "trigger_on_finish": "not lowered on this target yet",
-    },
+    unsupported={},
     limits={
         SHAPE_LIMIT: "a loop inside another loop (nested loops), a loop entered in the middle or "
         "left other than through its switch: a loop is a DAG template calling itself, entered at "
@@ -42,6 +40,9 @@ CAPABILITIES = Capabilities(
         "project": "template name <project>-<branch>-<flow> and flowc.dev/* labels",
         "trigger_event": "an Argo Events Sensor submitting the WorkflowTemplate, payload fields as its "
         "arguments (argo_events.* settings)",
+        "trigger_on_finish": "the same Sensor, on the event metaflow.<Flow>.end that the end-of-run "
+        "step of the other flow's successful Argo runs posts to argo_events.webhook_url (set when "
+        "it is compiled)",
         "exit_hook": "the onExit template (flowc.task_runner.finish) records the status, then runs them",
     },
 )

@@ -59,9 +59,10 @@ BOOTSTRAP_PARAMETER = "flowc-bootstrap"
 #: ``ORIGIN_RUN_ID[/STEP]`` when the run resumes an earlier one in place (``flowc resume --target
 #: argo``), else empty: the start task gets it in its environment (flowc.task_runner.spec).
 RESUME_PARAMETER = "flowc-resume"
-#: Declared when the flow has ``@trigger`` events: the bodies of the events that started the run,
-#: which the flow's Sensor appends one after the other (flowc.backends.argo.sensor); the start
-#: task keeps them for ``current.trigger`` (flowc.authoring.run_trigger).
+#: Declared when the flow has ``@trigger`` / ``@trigger_on_finish``: the bodies of the events that
+#: started the run, which the flow's Sensor appends one after the other
+#: (flowc.backends.argo.sensor); the start task keeps them for ``current.trigger``
+#: (flowc.authoring.run_trigger).
 EVENTS_PARAMETER = "flowc-events"
 #: The workflow parameters of the document itself (no flow parameter may take these names).
 OWN_PARAMETERS = (
@@ -122,7 +123,7 @@ def _parameters_artifact(ir: FlowIR) -> dict[str, Any]:
     # keeps values of any size out of the argv.
     # A value too large for the Workflow arrives as a datastore hash under OBJECTS_KEY instead.
     names = [(p.name, p.name) for p in ir.parameters] + [(OBJECTS_KEY, OBJECTS_PARAMETER)]
-    if ir.event_triggers:
+    if ir.triggers:
         names.append((EVENTS_KEY, EVENTS_PARAMETER))
     deferred = {p.name for p in ir.parameters if p.deferred_default}
     pairs = ", ".join(f"{quote(key)}: {_parameter_value(name, name in deferred)}" for key, name in names)
@@ -246,7 +247,13 @@ def container_template(
 
 
 def exit_handler_template(
-    ir: FlowIR, end_template: Mapping[str, Any], *, name: str, launch: TaskLaunch, notify: Sequence[str] = ()
+    ir: FlowIR,
+    end_template: Mapping[str, Any],
+    *,
+    name: str,
+    launch: TaskLaunch,
+    notify: Sequence[str] = (),
+    environment: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The ``onExit`` template: records how the run ended (``status.json``) whatever happened.
 
@@ -259,6 +266,10 @@ def exit_handler_template(
     dropped = ("resources", "volumeMounts")
     container = {key: value for key, value in end_template["container"].items() if key not in dropped}
     container["command"] = launch.command("flowc.task_runner.finish")
+    if environment:
+        given = [item for item in container.get("env", []) if item["name"] not in environment]
+        added = [{"name": key, "value": env_value(value)} for key, value in sorted(environment.items())]
+        container["env"] = sorted(given + added, key=lambda item: item["name"])
     container["args"] = plain_words(
         format_finish_argv(
             FinishSpec(

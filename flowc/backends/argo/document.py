@@ -29,7 +29,7 @@ from flowc.backends.launch import TaskLaunch, task_launch
 from flowc.backends.naming import dns_label, label_value, stable_hash
 from flowc.backends.options import CompileOptions
 from flowc.config import Settings
-from flowc.ir import FlowIR, ParameterSpec, TriggerKind
+from flowc.ir import FlowIR, ParameterSpec
 from flowc.project_branches import project_branch, task_environment
 
 __all__ = [
@@ -126,7 +126,7 @@ def _arguments(ir: FlowIR, settings: Settings, options: CompileOptions) -> list[
             "in the datastore (set by flowc trigger)",
         }
     )
-    if ir.event_triggers:
+    if ir.triggers:
         arguments.append(
             {
                 "name": EVENTS_PARAMETER,
@@ -193,7 +193,15 @@ def _templates(
         )
     end_step = next(step.name for step in ir.steps if step.kind == "end")
     end = next(t for t in templates if t["name"] == names[end_step])
-    templates.append(exit_handler_template(ir, end, name=names[EXIT_HANDLER], launch=launch, notify=notify))
+    # The end-of-run step announces a successful run on the Argo Events webhook, where the Sensors
+    # of @trigger_on_finish flows wait for it (flowc.events.announce_finished_run).
+    webhook = settings.get("argo_events.webhook_url")
+    announce = {"FLOWC_ARGO_EVENTS__WEBHOOK_URL": str(webhook)} if webhook else {}
+    templates.append(
+        exit_handler_template(
+            ir, end, name=names[EXIT_HANDLER], launch=launch, notify=notify, environment=announce
+        )
+    )
     return sorted(templates, key=lambda t: t["name"]), names[EXIT_HANDLER]
 
 
@@ -310,7 +318,7 @@ def build_documents(
                 },
             )
         )
-    if any(trigger.kind is TriggerKind.EVENT for trigger in ir.triggers):
+    if ir.triggers:
         documents.append((f"{name}.sensor.yaml", sensor_document(ir, settings, name, metadata)))
     return documents
 

@@ -6,8 +6,11 @@ Events reach Argo Events through one webhook EventSource (setting ``argo_events.
 its event ``argo_events.event_name``), as Metaflow's do: ``flowc event publish NAME`` posts
 ``{"name": NAME, "payload": {...}, "timestamp": ...}`` to it (:mod:`flowc.events`). Each event of
 the flow is a dependency filtered on ``body.name``; with several, Argo Events waits for all of them
-(its default), as Metaflow's ``@trigger(events=[...])``. Each ``parameters`` mapping becomes a
-trigger parameter copying ``body.payload.<field>`` into the Workflow's argument of that parameter.
+(its default), as Metaflow's ``@trigger(events=[...])``. ``@trigger_on_finish(flow=F)`` is a
+dependency on the event ``metaflow.F.end`` that the end-of-run step of F's successful Argo runs
+publishes (:func:`flowc.events.announce_finished_run`), as Metaflow names it. Each ``parameters``
+mapping becomes a trigger parameter copying ``body.payload.<field>`` into the Workflow's argument
+of that parameter.
 Each event's whole body is appended to the Workflow's ``flowc-events`` argument (a ``dataKey`` naming
 an object copies its JSON text; ``operation: append``), where the start task reads the bodies for
 ``current.trigger`` (flowc.authoring.run_trigger): data, never a command line.
@@ -21,7 +24,8 @@ from typing import Any
 from flowc.backends.argo.containers import EVENTS_PARAMETER
 from flowc.backends.naming import dns_label
 from flowc.config import Settings
-from flowc.ir import FlowIR
+from flowc.events import finished_run_event
+from flowc.ir import FlowIR, TriggerKind
 
 __all__ = ["EVENTS_API_VERSION", "sensor_document", "sensor_name"]
 
@@ -42,14 +46,15 @@ def sensor_document(
     parameters = []
     arguments: dict[str, int] = {}
     bodies = []
-    for trigger in ir.event_triggers:
-        dependency = dns_label(f"event-{trigger.name}")
+    for trigger in ir.triggers:
+        event = trigger.name if trigger.kind is TriggerKind.EVENT else finished_run_event(trigger.name)
+        dependency = dns_label(f"{trigger.kind.value}-{trigger.name}")
         dependencies.append(
             {
                 "name": dependency,
                 "eventSourceName": source,
                 "eventName": event_name,
-                "filters": {"data": [{"path": "body.name", "type": "string", "value": [trigger.name]}]},
+                "filters": {"data": [{"path": "body.name", "type": "string", "value": [event]}]},
             }
         )
         bodies.append({"dependencyName": dependency, "dataKey": "body"})
