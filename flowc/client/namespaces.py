@@ -1,6 +1,7 @@
 """Namespaces, as in Metaflow: the client sees only runs carrying the current namespace's tag.
 
-The default namespace is ``user:<username>``; ``namespace(None)`` sees every run. As in Metaflow,
+The default namespace is ``user:<username>`` (inside a task, the task runner sets the run's own:
+``production:<token>`` for a deployed run); ``namespace(None)`` sees every run. As in Metaflow,
 the namespace is one setting of the whole process: ``namespace(None)`` holds for the rest of a
 script or notebook and in every thread (a thread pool reading many runs). A ``ContextVar`` would
 not: a new thread starts from an empty context. So this is the one piece of module state here,
