@@ -126,7 +126,17 @@ def __getattr__(name: str) -> Any:
             # Importable (not in __all__), so the front end can refuse it with a hint.
             return decorators.unsupported(name)
         raise AttributeError(f"module 'flowc' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    try:
+        found = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+        # A deployed task runs from the code package, which leaves out what tasks never load
+        # (flowc.package.NOT_FOR_TASKS): Runner and Deployer need the command line and back ends.
+        raise ImportError(
+            f"flowc.{name} is not available inside a deployed task: the code package leaves out {module}"
+        ) from None
+    return getattr(found, name)
 
 
 def __dir__() -> list[str]:

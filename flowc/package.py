@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from flowc.ir import FlowIR
 
 __all__ = [
+    "CARDS",
     "DEFAULT_EXCLUDE",
     "INCLUDE_SNAPSHOTS",
     "IR_NAME",
@@ -312,7 +313,7 @@ def build_package(
 
         cards = flow_has_cards(ir)
     for name, path in _files_under(flowc_dir, flowc_dir.parent, DEFAULT_EXCLUDE):
-        if not name.startswith(NOT_FOR_TASKS) and (cards or not name.startswith(CARD_ASSETS)):
+        if not name.startswith(NOT_FOR_TASKS) and (cards or not name.startswith(CARDS)):
             entries[name] = path
 
     manifest = {"format": PACKAGE_FORMAT, "flow_file": flow_path.name, "ir": IR_NAME}
@@ -329,17 +330,32 @@ def build_package(
     )
 
 
-#: Card assets (flowc/cards/assets/): packaged only for a flow with a @card step.
-CARD_ASSETS = "flowc/cards/assets/"
+#: Cards (flowc/cards/: the renderer, its components and assets): packaged only for a flow with a
+#: @card step, the only tasks that import them (a quarter of a one-file flow's package).
+CARDS = "flowc/cards/"
+#: Card assets (flowc/cards/assets/), part of :data:`CARDS`.
+CARD_ASSETS = f"{CARDS}assets/"
 #: Parts of flowc a task never loads, left out of every package (a task runs a compiled document:
-#: it neither compiles, deploys, serves the UI nor parses a command line other than the task
-#: runner's). Argo's schema and linter alone were 44% of a one-file flow's package (issue 13).
+#: it neither compiles, deploys, serves the UI, schedules a local run, launches runs (``Runner``,
+#: ``Deployer``) nor parses a command line other than the task runner's). Argo's schema and linter
+#: alone were 44% of a one-file flow's package (issue 13). Of the local runtime, tasks import only
+#: :mod:`flowc.runtime.plan`, :mod:`~flowc.runtime.resume` (cloning a task) and
+#: :mod:`~flowc.runtime.records` (``liveness``); ``python -X importtime`` on a packaged task shows it.
 NOT_FOR_TASKS = (
+    "flowc/__main__.py",
     "flowc/backends/",
     "flowc/cli/",
     "flowc/frontend/",
     "flowc/ui/",
     "flowc/templates/",
+    "flowc/runner_api.py",
+    "flowc/deployer_api.py",
+    "flowc/runtime/cli_common.py",
+    "flowc/runtime/display.py",
+    "flowc/runtime/executor.py",
+    "flowc/runtime/launch.py",
+    "flowc/runtime/parameter_options.py",
+    "flowc/runtime/scheduler.py",
 )
 
 

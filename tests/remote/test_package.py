@@ -7,6 +7,8 @@ import io
 import json
 import os
 import shutil
+import subprocess
+import sys
 import tarfile
 import textwrap
 from pathlib import Path
@@ -19,6 +21,7 @@ from flowc.datastore.layout import object_key
 from flowc.datastore.storage import open_storage
 from flowc.frontend import build_ir
 from flowc.package import (
+    CARDS,
     IR_NAME,
     MANIFEST_NAME,
     NOT_FOR_TASKS,
@@ -107,8 +110,45 @@ def test_package_leaves_out_what_tasks_never_load(tmp_path):
     assert left_in == []
     assert not {"flowc/backends/argo/schema/schema.json", "flowc/backends/argo/lint.py"} & names
     assert not [name for name in names if name.startswith("flowc/cli/")]
-    # What a task loads is there (the task runner, the authoring API, the client a step may use).
-    assert {"flowc/task_runner/runner.py", "flowc/authoring/flowspec.py", "flowc/client/objects.py"} <= names
+    # Nor the local runtime's scheduler, Runner/Deployer, or cards for a flow without @card.
+    assert not {"flowc/runtime/scheduler.py", "flowc/runner_api.py", "flowc/deployer_api.py"} & names
+    assert not [name for name in names if name.startswith(CARDS)]
+    # What a task loads is there (the task runner, the authoring API, the client a step may use,
+    # the runtime's plan and resume a task clones with).
+    assert {
+        "flowc/task_runner/runner.py",
+        "flowc/authoring/flowspec.py",
+        "flowc/client/objects.py",
+        "flowc/runtime/resume.py",
+    } <= names
+
+
+def test_runner_and_deployer_in_a_deployed_task_fail_in_one_line(tmp_path):
+    """A step of a deployed flow runs from the package alone: ``Runner``/``Deployer`` are not there
+    and say so (the task's own modules import)."""
+    package = build_package(_project(tmp_path / "project"), settings=_no_settings())
+    unpacked = tmp_path / "unpacked"
+    with tarfile.open(fileobj=io.BytesIO(package.data)) as archive:
+        archive.extractall(unpacked, filter="data")
+    # -S: no site-packages, so flowc comes from the unpacked package (the working directory).
+    probe = textwrap.dedent(
+        f"""
+        import flowc, flowc.task_runner.runner
+        assert flowc.__file__.startswith({str(unpacked)!r}), flowc.__file__
+        for name in ("Runner", "Deployer"):
+            try:
+                getattr(flowc, name)
+            except ImportError as exc:
+                print(exc)
+        """
+    )
+    done = subprocess.run([sys.executable, "-S", "-c", probe], cwd=unpacked, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    missing = "is not available inside a deployed task: the code package leaves out"
+    assert done.stdout.splitlines() == [
+        f"flowc.Runner {missing} flowc.runner_api",
+        f"flowc.Deployer {missing} flowc.deployer_api",
+    ]
 
 
 def _member_bytes(data: bytes, name: str) -> bytes:
