@@ -167,7 +167,7 @@ def constructs_of_step(ir: FlowIR, step: Step) -> Iterator[str]:
 def refusals(ir: FlowIR, capabilities: Capabilities) -> Iterator[Diagnostic]:
     """A diagnostic for every use of a construct the target cannot express, and for a schedule
     that could not start its runs (a required parameter without default: nobody gives it)."""
-    from flowc.diagnostics import Diagnostic, refuse_step
+    from flowc.diagnostics import refuse_step
 
     def refuse(construct: str, step: Step | None, line: int | None) -> Diagnostic:
         return refuse_step(
@@ -207,12 +207,13 @@ def refusals(ir: FlowIR, capabilities: Capabilities) -> Iterator[Diagnostic]:
             yield refuse(construct, None, line)
     if ir.schedule is not None and required and capabilities.supports("schedule"):
         names = ", ".join(repr(p.name) for p in required)
-        yield Diagnostic(
-            code="scheduled-required-parameters",
-            message=f"@schedule starts runs that nobody gives parameters to, but {names} has no default",
-            file=ir.source_file,
+        yield refuse_step(
+            ir,
+            None,
+            "scheduled-required-parameters",
+            f"@schedule starts runs that nobody gives parameters to, but {names} has no default",
+            "give the parameter a default, or remove @schedule",
             line=ir.schedule.line,
-            hint="give the parameter a default, or remove @schedule",
         )
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 
-from flowc.diagnostics import CompileError, Diagnostic
+from flowc.diagnostics import CompileError, refuse
 
 __all__ = ["GeneratedFileError", "check_document", "check_generated"]
 
@@ -54,9 +54,9 @@ def check_generated(name: str, text: str) -> None:
     if problem is not None:
         raise GeneratedFileError(
             [
-                Diagnostic(
-                    code="generated-file-invalid",
-                    message=f"the generated file {problem}: this is a flowc bug",
+                refuse(
+                    "generated-file-invalid",
+                    f"the generated file {problem}: this is a flowc bug",
                     file=name,
                     hint="please report it with the flow; nothing was written",
                 )
@@ -71,9 +71,9 @@ def check_document(name: str, problems: list[str]) -> None:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise GeneratedFileError(
             [
-                Diagnostic(
-                    code="generated-document-invalid",
-                    message=f"the generated document breaks the engine's rules: {problems[0]}{more}; "
+                refuse(
+                    "generated-document-invalid",
+                    f"the generated document breaks the engine's rules: {problems[0]}{more}; "
                     "this is a flowc bug",
                     file=name,
                     hint="please report it with the flow; nothing was written",

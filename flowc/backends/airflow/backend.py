@@ -12,7 +12,7 @@ from flowc.backends.airflow.render import render_dag
 from flowc.backends.base import Capabilities, CompiledFile, EngineRun, refusals
 from flowc.backends.options import CompileOptions, EngineOptions, TriggerOptions
 from flowc.config import Settings
-from flowc.diagnostics import CompileError, Diagnostic
+from flowc.diagnostics import CompileError, Diagnostic, refuse_step
 from flowc.ir import FlowIR
 
 if TYPE_CHECKING:
@@ -36,11 +36,12 @@ def compile_dag(ir: FlowIR, settings: Settings, options: CompileOptions | None =
     problems: list[Diagnostic] = [*refusals(ir, CAPABILITIES), *airflow_refusals(ir, operator)]
     if operator not in OPERATORS:
         problems.append(
-            Diagnostic(
-                code="unknown-airflow-operator",
-                message=f"unknown Airflow operator {operator!r}",
-                file=ir.source_file,
-                hint=f"choose one of {', '.join(OPERATORS)}",
+            refuse_step(
+                ir,
+                None,
+                "unknown-airflow-operator",
+                f"unknown Airflow operator {operator!r}",
+                f"choose one of {', '.join(OPERATORS)}",
             )
         )
     if problems:

@@ -24,7 +24,7 @@ from flowc.backends.sfn.naming import deployment_name, job_definition_name
 from flowc.backends.sfn.task import finish_state
 from flowc.backends.sfn.validate import definition_problems
 from flowc.config import Settings
-from flowc.diagnostics import CompileError, Diagnostic
+from flowc.diagnostics import CompileError, refuse_step
 from flowc.ir import FlowIR
 from flowc.secret_sources import batch_references, with_default_provider
 
@@ -82,11 +82,12 @@ def lowering_for(ir: FlowIR, settings: Settings, options: CompileOptions) -> Low
     if not datastore.startswith("s3://"):
         raise CompileError(
             [
-                Diagnostic(
+                refuse_step(
+                    ir,
+                    None,
                     "sfn-needs-s3-datastore",
                     f"Step Functions tasks run on AWS Batch and need an S3 datastore, not {datastore!r}",
-                    ir.source_file,
-                    hint="give --datastore s3://bucket/prefix or set FLOWC_DATASTORE",
+                    "give --datastore s3://bucket/prefix or set FLOWC_DATASTORE",
                 )
             ]
         )
