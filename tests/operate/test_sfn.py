@@ -81,3 +81,45 @@ def test_trigger_wait_streams_the_tasks_logs(
     assert code == 0, err
     assert "[hold/hold] holding 0\n[hold/hold] holding 1\n" in err
     assert out.splitlines()[-1] == "status SUCCEEDED"
+
+
+RESUME_FLOW = Path(__file__).resolve().parents[1] / "conformance" / "flows" / "resume_flow.py"
+
+
+def test_a_failed_run_resumed_in_place_on_step_functions(
+    sfn_env: SfnEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conformance.artifacts import collect_artifacts
+
+    datastore = f"s3://{sfn_env.new_bucket()}/datastore"
+    monkeypatch.setenv("FLOWC_DATASTORE", datastore)
+    monkeypatch.setenv("FLOWC_BATCH__JOB_QUEUE", sfn_env.job_queue())
+    monkeypatch.setenv("FLOWC_SFN__ROLE", ROLE_ARN)
+    code, _, err = flowc("deploy", str(RESUME_FLOW), "--target", "sfn")
+    assert code == 0, err
+    code, out, _ = flowc("trigger", str(RESUME_FLOW), "--target", "sfn", "--wait")
+    assert code == 1 and out.splitlines()[-1] == "status FAILED"
+    failed = out.split("run id ")[1].split()[0]
+
+    code, out, err = flowc("resume", str(RESUME_FLOW), "--target", "sfn", "--origin-run-id", failed, "--wait")
+    assert code == 0, out + err
+    resumed = out.split("run id ")[1].split()[0]
+    assert resumed != failed and resumed.startswith("sfn-")
+    before = collect_artifacts(datastore, "ResumeFlow", failed)
+    after = collect_artifacts(datastore, "ResumeFlow", resumed)
+    # start, the foreach's three bodies (its width) and the join were cloned, the rest ran.
+    for key in [("start", "start"), *[("body", f"body-{i}") for i in range(3)], ("join", "join")]:
+        assert after[key] == before[key]
+    assert after[("fails_once", "fails_once")]["total"] == 60
+    assert after[("fails_once", "fails_once")]["resumed_from"] == failed
+    code, out, _ = flowc("status", f"ResumeFlow/{resumed}")
+    assert f"Run ResumeFlow/{resumed}: successful" in out
+
+    # From a step: it runs again (new stamps), what is before it is cloned.
+    code, out, err = flowc(
+        "resume", str(RESUME_FLOW), "--target", "sfn", "--origin-run-id", failed, "body", "--wait"
+    )  # fmt: skip
+    assert code == 0, out + err
+    again = collect_artifacts(datastore, "ResumeFlow", out.split("run id ")[1].split()[0])
+    assert again[("start", "start")] == before[("start", "start")]
+    assert again[("body", "body-1")]["body_stamp"] != before[("body", "body-1")]["body_stamp"]

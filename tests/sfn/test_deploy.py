@@ -114,7 +114,7 @@ def test_dry_run_changes_nothing(configured: str, capsys: pytest.CaptureFixture[
     out = capsys.readouterr().out
     assert "would create job definition flowc-LinearFlow" in out
     assert "would create state machine LinearFlow" in out
-    assert '+    "StartAt": "flowc.init",' in out  # the definition, as a diff against nothing
+    assert '+    "StartAt": "flowc.resumes",' in out  # the definition, as a diff against nothing
     assert _state_machines() == before
 
 

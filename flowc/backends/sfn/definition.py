@@ -35,6 +35,8 @@ __all__ = [
     "READ_STATUS_STATE",
     "RECORD_END_STATE",
     "RECORD_FAILURE_STATE",
+    "RESUMES_STATE",
+    "RESUME_INIT_STATE",
     "SUCCEEDED_STATE",
     "UNRECORDED_STATE",
     "build_definition",
@@ -44,8 +46,12 @@ __all__ = [
     "steps_with_own_job_definition",
 ]
 
-#: The first state: computes the run context from the execution's name and input.
+#: Computes the run context from the execution's name and input (a run that resumes none).
 INIT_STATE = "flowc.init"
+#: The Choice that starts every execution: does its input name a run to resume in place?
+RESUMES_STATE = "flowc.resumes"
+#: The run context's first state of an execution that resumes a run in place.
+RESUME_INIT_STATE = "flowc.init.resume"
 #: Where a caught error goes in the state's input, and the states recording a failed run.
 ERROR_PATH = "$.flowc_error"
 RECORD_FAILURE_STATE = "flowc.record-failure"
@@ -127,26 +133,33 @@ def build_definition(ir: FlowIR, settings: Settings, options: CompileOptions) ->
     if problems:
         raise CompileError(problems)
     top = lower_scope(ir, "start", None, lowering, in_map=False)
-    init = {
-        "Type": "Pass",
-        "Parameters": {
-            "run_id.$": "States.Format('sfn-{}', $$.Execution.Name)",
-            "params.$": "States.JsonToString($.parameters)",
-            "iteration": "0",
-            "suffix": "",
-            "index": "",
-            "base": "",
-        },
-        "Next": top["StartAt"],
+    context = {
+        "run_id.$": "States.Format('sfn-{}', $$.Execution.Name)",
+        "params.$": "States.JsonToString($.parameters)",
+        "iteration": "0",
+        "suffix": "",
+        "index": "",
+        "base": "",
     }
+    # The execution input's optional "resume" (``flowc resume --target sfn``) reaches the start task
+    # as FLOWC_RESUME. A path to a missing field fails the execution, so a Choice tests it first:
+    # an input with only "parameters" (a schedule, an event, the console) still starts a plain run.
+    # https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html
+    resumes = {
+        "Type": "Choice",
+        "Choices": [{"Variable": "$.resume", "IsPresent": True, "Next": RESUME_INIT_STATE}],
+        "Default": INIT_STATE,
+    }
+    init = {"Type": "Pass", "Parameters": {**context, "resume": ""}, "Next": top["StartAt"]}
+    resume_init = {"Type": "Pass", "Parameters": {**context, "resume.$": "$.resume"}, "Next": top["StartAt"]}
     hooks = ir.exit_hooks is not None
     states = _recording_failures(top["States"], lowering, with_code=hooks)
     if runs_after_end(ir, options):
         states = _recording_success(states, lowering, with_code=hooks)
     definition = {
         "Comment": f"flowc: {ir.name} from {os.path.basename(ir.source_file)}",
-        "StartAt": INIT_STATE,
-        "States": {INIT_STATE: init, **states},
+        "StartAt": RESUMES_STATE,
+        "States": {RESUMES_STATE: resumes, INIT_STATE: init, RESUME_INIT_STATE: resume_init, **states},
     }
     if options.workflow_timeout:
         # The whole execution's limit: it ends TIMED_OUT and its running Batch jobs are stopped.

@@ -24,6 +24,8 @@ __all__ = ["SCHEDULE_NAME_MAX", "aws_cron", "schedule_name", "schedule_request"]
 
 #: EventBridge Scheduler's longest schedule name.
 SCHEDULE_NAME_MAX = 64
+
+
 def aws_cron(cron: str) -> str:
     """``"0 6 * * 1-5"`` -> ``"cron(0 6 ? * 2-6 *)"``; ValueError for what EventBridge cannot express."""
     fields = cron.split()

@@ -22,7 +22,14 @@ from flowc.backends.sfn.intrinsics import quote
 from flowc.backends.sfn.naming import job_name
 from flowc.environments.spec import step_variables
 from flowc.ir import Step
-from flowc.task_runner.spec import FinishSpec, Placeholder, TaskSpec, format_argv, format_finish_argv
+from flowc.task_runner.spec import (
+    RESUME_ENVIRONMENT,
+    FinishSpec,
+    Placeholder,
+    TaskSpec,
+    format_argv,
+    format_finish_argv,
+)
 
 __all__ = [
     "BATCH_MIN_TIMEOUT",
@@ -131,6 +138,8 @@ def task_state(step: Step, lowering: Lowering, is_start: bool) -> dict[str, Any]
     if is_start:
         # Large values were put in the datastore by the trigger ({"$object": sha}), so this stays small.
         environment.append({"Name": "FLOWC_PARAMETERS", "Value.$": "$.params"})
+        # The run this one resumes in place ("" for none): the task runner clones what succeeded there.
+        environment.append({"Name": RESUME_ENVIRONMENT, "Value.$": "$.resume"})
     overrides: dict[str, Any] = {"Command.$": command_expression(step, lowering)}
     if environment:
         overrides["Environment"] = environment

@@ -1,7 +1,8 @@
 """``flowc trigger FLOW --target sfn``: start an execution of a deployed state machine.
 
-The execution input is ``{"parameters": {name: value}}``. Step Functions caps an execution's input
-at 256 KB and the start task receives the parameters in an environment variable (container
+The execution input is ``{"parameters": {name: value}}``, with ``"resume": "ORIGIN_RUN_ID[/STEP]"``
+when the run resumes another in place (``flowc resume --target sfn``). Step Functions caps an
+execution's input at 256 KB and the start task receives the parameters in an environment variable (container
 overrides stay small), so any value that would make the parameters' JSON longer than
 :data:`INLINE_PARAMETERS_BYTES` is stored in the datastore and passed as ``{"$object": sha}``, which
 the task runner reads back (docs/architecture.md, "Task runner command line").
@@ -29,7 +30,7 @@ INLINE_PARAMETERS_BYTES = 256
 
 
 def execution_input(
-    parameters: Mapping[str, Any], datastore: str | None, tags: Sequence[str] = ()
+    parameters: Mapping[str, Any], datastore: str | None, tags: Sequence[str] = (), resume: str | None = None
 ) -> dict[str, Any]:
     """The execution input for ``parameters``; large values (and the run's ``tags``) go to the
     datastore as objects.
@@ -38,10 +39,14 @@ def execution_input(
         parameters: name -> value (text as typed on the command line, or JSON values).
         datastore: the datastore URL the tasks use (needed only when a value is large, or tags).
         tags: the run's tags (``flowc trigger --tag``).
+        resume: ``ORIGIN_RUN_ID[/STEP]`` of a run this one resumes in place (``flowc resume``).
     """
     inline, stored = store_large_values(parameters, datastore, INLINE_PARAMETERS_BYTES)
     stored |= store_run_tags(tags, datastore)
-    return {"parameters": {**inline, **{name: {"$object": sha} for name, sha in stored.items()}}}
+    payload: dict[str, Any] = {"parameters": {**inline, **{n: {"$object": sha} for n, sha in stored.items()}}}
+    if resume:
+        payload["resume"] = resume  # the start task's FLOWC_RESUME (flowc.backends.sfn.definition)
+    return payload
 
 
 def find_state_machine(client: Any, name: str) -> str | None:
@@ -91,7 +96,7 @@ def _trigger(flow: str, settings: Settings, options: TriggerOptions) -> int:
         print(f"flowc: no state machine {name!r}: run `flowc deploy --target sfn` first", file=sys.stderr)
         return 1
     parameters = dict(options.params)
-    payload = execution_input(parameters, settings.get("datastore"), options.tags)
+    payload = execution_input(parameters, settings.get("datastore"), options.tags, options.resume)
     execution_name = options.name or uuid.uuid4().hex
     started = client.start_execution(stateMachineArn=arn, name=execution_name, input=json.dumps(payload))
     print(f"execution {started['executionArn']}")
