@@ -320,6 +320,18 @@ class Run(_ClientObject):
         return dict(self._record.get("parameters") or {})
 
     @property
+    def trigger(self) -> Any:
+        """What started the run (``@trigger`` events, or a finished flow's run), as Metaflow's
+        ``Run.trigger``: the :class:`~flowc.authoring.run_trigger.Trigger` the run's steps saw as
+        ``current.trigger``; None when no event started it."""
+        events = self._record.get("trigger")
+        if not events:
+            return None
+        from flowc.authoring.run_trigger import Trigger
+
+        return Trigger(events)
+
+    @property
     def origin_run_id(self) -> str | None:
         """The run this one resumed (``flowc resume``), else None."""
         return self._record.get("origin_run_id")

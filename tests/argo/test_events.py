@@ -88,6 +88,9 @@ def test_a_published_event_starts_the_flow_with_its_payload_mapped(
         ("model_published", {}),
     ]
     assert data.event_times == [2026, 2026] and data.seen_in_end is True
+    # the client's Run.trigger, as Metaflow's
+    triggered = Run(f"EventTriggerFlow/{run.run_id}", datastore=datastore, _namespace_check=False).trigger
+    assert sorted(e.name for e in triggered.events) == ["data_ready", "model_published"]
 
 
 def test_a_run_not_started_by_an_event_has_no_trigger(tmp_path: Path) -> None:
@@ -96,6 +99,7 @@ def test_a_run_not_started_by_an_event_has_no_trigger(tmp_path: Path) -> None:
     assert run.result.phase == "Succeeded", run.result.message
     data = Run(f"EventTriggerFlow/{run.run_id}", datastore=datastore, _namespace_check=False).data
     assert (data.events, data.seen_in_end) == (None, None)
+    assert Run(f"EventTriggerFlow/{run.run_id}", datastore=datastore, _namespace_check=False).trigger is None
 
 
 def test_publishing_without_an_event_bus_or_on_another_target_is_one_line(monkeypatch, capsys) -> None:
@@ -134,3 +138,5 @@ def test_a_finished_run_starts_the_flow_that_triggers_on_its_finish(
     data = Run(f"FinishTriggerFlow/{run.run_id}", datastore=datastore, _namespace_check=False).data
     assert data.upstream == f"LinearFlow/{produced.run_id}"
     assert data.upstream_message == "hello 6"
+    consumed = Run(f"FinishTriggerFlow/{run.run_id}", datastore=datastore, _namespace_check=False)
+    assert consumed.trigger.run.pathspec == f"LinearFlow/{produced.run_id}"
