@@ -350,6 +350,7 @@ NOT_FOR_TASKS = (
     "flowc/templates/",
     "flowc/runner_api.py",
     "flowc/deployer_api.py",
+    "flowc/environments/deploy.py",
     "flowc/runtime/cli_common.py",
     "flowc/runtime/display.py",
     "flowc/runtime/executor.py",

@@ -111,7 +111,8 @@ def test_package_leaves_out_what_tasks_never_load(tmp_path):
     assert not {"flowc/backends/argo/schema/schema.json", "flowc/backends/argo/lint.py"} & names
     assert not [name for name in names if name.startswith("flowc/cli/")]
     # Nor the local runtime's scheduler, Runner/Deployer, or cards for a flow without @card.
-    assert not {"flowc/runtime/scheduler.py", "flowc/runner_api.py", "flowc/deployer_api.py"} & names
+    deploy_side = {"flowc/runtime/scheduler.py", "flowc/runner_api.py", "flowc/deployer_api.py"}
+    assert not {*deploy_side, "flowc/environments/deploy.py"} & names
     assert not [name for name in names if name.startswith(CARDS)]
     # What a task loads is there (the task runner, the authoring API, the client a step may use,
     # the runtime's plan and resume a task clones with).
