@@ -163,7 +163,7 @@ class Runner:
         given = options.get("run_id_file")
         run_id_file = self.cwd / given if given else self._temp / f"run-id-{serial}"
         datastore = self._datastore(options.get("datastore"))
-        argv = [sys.executable, "-m", "flowc", command, self.flow_file, *words]
+        argv = [*_command_line(self.flow_file, command), *words]
         argv += ["--datastore", datastore, "--run-id-file", str(run_id_file)]
         argv += option_words(
             {k: v for k, v in options.items() if k not in ("datastore", "run_id_file") and k not in _ACCEPTED}
@@ -193,6 +193,23 @@ class Runner:
 
     def _execute(self, argv: list[str]) -> tuple[int, str, str]:
         return run_command(argv, self.cwd, self.env, self.show_output)
+
+
+def _command_line(flow_file: str, command: str) -> list[str]:
+    """The CLI's start for ``command`` on ``flow_file``: ``python flow.py COMMAND`` when the file
+    starts its flow under ``if __name__ == "__main__":``, as Metaflow's Runner does (code at the
+    file's top level, such as setting ``METAFLOW_BRANCH``, then runs before the options are read);
+    else ``python -m flowc COMMAND flow.py``."""
+    import ast
+
+    try:
+        tree = ast.parse(Path(flow_file).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        tree = ast.Module(body=[], type_ignores=[])  # the CLI reports the file's error
+    for node in tree.body:
+        if isinstance(node, ast.If) and ast.unparse(node.test).replace("'", '"') == '__name__ == "__main__"':
+            return [sys.executable, flow_file, command]
+    return [sys.executable, "-m", "flowc", command, flow_file]
 
 
 def run_command(

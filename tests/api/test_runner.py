@@ -67,7 +67,8 @@ def test_metaflow_test_harness_form_run_id_file_quiet_and_command_obj(tmp_path: 
         assert (tmp_path / "run-id").read_text() == failed.run.id
         record = failed.command_obj
         assert record.process.returncode == failed.returncode != 0
-        assert record.command[:3] == [sys.executable, "-m", "flowc"] and "run" in record.command
+        # the file starts its flow under __main__: `python resume_flow.py run`, as Metaflow runs it
+        assert record.command[:3] == [sys.executable, str(FLOWS / "resume_flow.py"), "run"]
         stdout = Path(record.log_files["stdout"]).read_text(encoding="utf-8")
         stderr = Path(record.log_files["stderr"]).read_text(encoding="utf-8")
         assert (stdout, stderr) == (failed.stdout, failed.stderr)
@@ -76,3 +77,19 @@ def test_metaflow_test_harness_form_run_id_file_quiet_and_command_obj(tmp_path: 
         assert resumed.command_obj.process.returncode == 0 and "resume" in resumed.command_obj.command
         assert (tmp_path / "run-id").read_text() == resumed.run.id != failed.run.id
         assert resumed.run.origin_run_id == failed.run.id and "刺身 means sashimi" in resumed.run.user_tags
+
+
+def test_a_flow_file_without_a_main_block_runs_through_the_cli_module(tmp_path: Path) -> None:
+    flow = tmp_path / "bare_flow.py"
+    flow.write_text(
+        "from flowc import FlowSpec, step\n\n"
+        "class BareFlow(FlowSpec):\n"
+        "    @step\n    def start(self):\n        self.x = 1\n        self.next(self.end)\n\n"
+        "    @step\n    def end(self):\n        pass\n",
+        encoding="utf-8",
+    )
+    with Runner(str(flow), show_output=False, datastore=str(tmp_path / "ds")) as runner:
+        result = runner.run()
+    assert result.status == "successful", result.stderr
+    assert result.command_obj.command[1:4] == ["-m", "flowc", "run"]
+    assert result.run["start"].task.data.x == 1

@@ -71,7 +71,7 @@ def test_a_step_name_at_the_limit_compiles_for_every_target_and_runs(tmp_path: P
     settings = load_settings({"datastore": "s3://bucket/root"}, start=Path("/"), environ={})
     for operator in ("local", "kubernetes"):
         compile_dag(ir, settings, CompileOptions(operator=operator))
-    compile_argo(ir, settings, {})
+    compile_argo(ir, settings, CompileOptions())
     SFN.compile(build_ir(path), settings, CompileOptions())
     result = subprocess.run(
         [sys.executable, "-m", "flowc", "run", str(path), "--datastore", str(tmp_path / "store")],

@@ -24,8 +24,7 @@ from tests.metaflow_core.suite import Case, load_cases, load_context
 #: branches, lineage, cards, secrets, crashes) and both executors, each family through at least one
 #: of them and most resume cases through ``api`` (its ``Runner.resume``). About 75 s of CPU in all
 #: (well under 2 minutes on a quiet 2-core machine); the whole matrix (both executors) is
-#: ``bash scripts/metaflow-core``. ProjectBranchTest runs through ``cli`` only: under ``api`` it
-#: fails (the flow sets METAFLOW_BRANCH when imported; ``flowc run FLOW`` reads the branch first).
+#: ``bash scripts/metaflow-core``.
 SAMPLE = (
     "BasicArtifactTest x single-and-branch [cli]",
     "BasicArtifactTest x nested-foreach [api]",
@@ -47,7 +46,7 @@ SAMPLE = (
     "CatchRetryTest x simple-foreach [cli]",
     "TimeoutDecoratorTest x single-linear-step [api]",
     "CurrentSingletonTest x single-linear-step [cli]",
-    "ProjectBranchTest x single-linear-step [cli]",
+    "ProjectBranchTest x single-linear-step [api]",
     "LineageTest x nested-branches [cli]",
     "CardResumeTest x single-linear-step [api]",
     "SecretsDecoratorTest x simple-foreach [cli]",
