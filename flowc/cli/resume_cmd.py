@@ -177,7 +177,7 @@ def _with_origin_configs(args: argparse.Namespace, ir: FlowIR, origin: dict[str,
 
 
 #: Targets whose start task takes the origin run (``--resume``, flowc.task_runner.spec).
-IN_PLACE_TARGETS = ("argo", "sfn")
+IN_PLACE_TARGETS = ("argo", "sfn", "airflow")
 
 
 def _resume_on_engine(args: argparse.Namespace, origin: dict[str, Any]) -> int:

@@ -99,7 +99,18 @@ def test_parameter_values_pass_stored_objects_by_hash(monkeypatch) -> None:
 
 
 def test_the_runtime_agrees_with_flowc() -> None:
+    from flowc.task_runner.spec import RESUME_ENVIRONMENT
+
     assert dag_runtime.OBJECTS_KEY == OBJECTS_KEY
+    assert dag_runtime.RESUME_ENVIRONMENT == RESUME_ENVIRONMENT
+
+
+def test_the_resume_argument_comes_from_the_runs_conf() -> None:
+    class DagRun:
+        conf = {"$resume": "argo-x/body"}
+
+    assert dag_runtime.flowc_resume(DagRun()) == "argo-x/body"
+    assert dag_runtime.flowc_resume(None) == ""
 
 
 @pytest.mark.parametrize("operator", OPERATORS)

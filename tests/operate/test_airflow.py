@@ -106,3 +106,49 @@ def test_trigger_wait_streams_the_tasks_logs(
     assert code == 0, err
     assert "[hold/hold] holding 0\n[hold/hold] holding 1\n" in err
     assert out.splitlines()[-1] == "state: success"
+
+
+RESUME_FLOW = Path(__file__).resolve().parents[1] / "conformance" / "flows" / "resume_flow.py"
+
+
+def test_a_failed_run_resumed_in_place_on_airflow(
+    server: AirflowServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conformance.artifacts import collect_artifacts
+
+    datastore = str(tmp_path / "datastore")
+    monkeypatch.setenv("FLOWC_DATASTORE", datastore)
+    monkeypatch.setenv("FLOWC_AIRFLOW__API_URL", server.url)
+    deploy = ["deploy", str(RESUME_FLOW), "--target", "airflow", "--operator", "local"]
+    code, _, err = flowc(*deploy, "--dags-folder", str(server.dags))
+    assert code == 0, err
+    wait_until(lambda: _dag_visible(AirflowApi(server.url), "ResumeFlow"), "the DAG to be parsed")
+    code, out, _ = flowc("trigger", str(RESUME_FLOW), "--target", "airflow", "--wait")
+    assert code == 1 and out.splitlines()[-1] == "state: failed"
+    failed = dict(line.split(": ", 1) for line in out.splitlines())["flowc run id"]
+
+    code, out, err = flowc(
+        "resume", str(RESUME_FLOW), "--target", "airflow", "--origin-run-id", failed, "--wait"
+    )  # fmt: skip
+    assert code == 0, out + err
+    resumed = dict(line.split(": ", 1) for line in out.splitlines())["flowc run id"]
+    assert resumed != failed and resumed.startswith("airflow-")
+    before = collect_artifacts(datastore, "ResumeFlow", failed)
+    after = collect_artifacts(datastore, "ResumeFlow", resumed)
+    # start, the foreach's three bodies (its width) and the join were cloned, the rest ran.
+    for key in [("start", "start"), *[("body", f"body-{i}") for i in range(3)], ("join", "join")]:
+        assert after[key] == before[key]
+    assert after[("fails_once", "fails_once")]["total"] == 60
+    assert after[("fails_once", "fails_once")]["resumed_from"] == failed
+    code, out, _ = flowc("status", f"ResumeFlow/{resumed}")
+    assert f"Run ResumeFlow/{resumed}: successful" in out
+
+    # From a step: it runs again (new stamps), what is before it is cloned.
+    code, out, err = flowc(
+        "resume", str(RESUME_FLOW), "--target", "airflow", "--origin-run-id", failed, "body", "--wait"
+    )  # fmt: skip
+    assert code == 0, out + err
+    again_id = dict(line.split(": ", 1) for line in out.splitlines())["flowc run id"]
+    again = collect_artifacts(datastore, "ResumeFlow", again_id)
+    assert again[("start", "start")] == before[("start", "start")]
+    assert again[("body", "body-1")]["body_stamp"] != before[("body", "body-1")]["body_stamp"]

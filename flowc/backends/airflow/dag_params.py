@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from flowc.backends.airflow.dag_runtime import RESUME_KEY
 from flowc.ir import FlowIR, ParameterSpec
 from flowc.parameter_values import OBJECTS_KEY, parse_value
 
@@ -76,8 +77,12 @@ def _coerce(parameter: ParameterSpec, text: str) -> Any:
     return parse_value(parameter, text)  # a ParameterError is a ValueError naming the parameter
 
 
-def run_conf(values: Mapping[str, Any], datastore: str | None, tags: Sequence[str] = ()) -> dict[str, Any]:
-    """A run's ``conf`` for typed ``values``, large ones stored in ``datastore``.
+def run_conf(
+    values: Mapping[str, Any], datastore: str | None, tags: Sequence[str] = (), resume: str | None = None
+) -> dict[str, Any]:
+    """A run's ``conf`` for typed ``values``, large ones stored in ``datastore``; ``resume``
+    (``ORIGIN_RUN_ID[/STEP]``, flowc resume) under ``$resume``, which the DAG's runtime gives the
+    start task as FLOWC_RESUME (flowc.backends.airflow.dag_runtime.RESUME_KEY).
 
     A stored value's own key stays, empty (a required param must be given; only text and JSON
     parameters can be large, and both accept ``""``), and ``$objects`` maps it to its hash; the
@@ -87,6 +92,7 @@ def run_conf(values: Mapping[str, Any], datastore: str | None, tags: Sequence[st
 
     inline, stored = store_large_values(values, datastore, INLINE_CONF_BYTES)
     stored |= store_run_tags(tags, datastore)  # the run's tags (flowc trigger --tag)
+    conf = {**inline, RESUME_KEY: resume} if resume else dict(inline)
     if not stored:
-        return inline
-    return {**inline, **{name: "" for name in stored}, OBJECTS_KEY: stored}
+        return conf
+    return {**conf, **{name: "" for name in stored}, OBJECTS_KEY: stored}

@@ -27,6 +27,7 @@ from flowc.config import Settings
 from flowc.ir import FlowIR
 from flowc.project_branches import task_environment
 from flowc.task_runner.spec import (
+    RESUME_ENVIRONMENT,
     FinishSpec,
     Placeholder,
     RegionSpec,
@@ -287,7 +288,10 @@ def _pod_options(
         # JSON made by a macro at run time (its `$` doubled there): values never become part of a
         # command line.
         environment["FLOWC_PARAMETERS"] = "{{ flowc_parameters(params, dag_run) }}"
-    step_environment = _untemplated_dict(dict(sorted(environment.items())), templates=("FLOWC_PARAMETERS",))
+        # The run it resumes in place, from the run's conf ("" for none): flowc resume --target airflow.
+        environment[RESUME_ENVIRONMENT] = "{{ flowc_pod_resume(dag_run) }}"
+    templates = ("FLOWC_PARAMETERS", RESUME_ENVIRONMENT)
+    step_environment = _untemplated_dict(dict(sorted(environment.items())), templates=templates)
     # TASK_ENVIRONMENT (the DAG file's constant) holds no Jinja markers: tests/airflow check it.
     step_part = f", {step_environment[1:-1]}" if environment else ""
     options.append(("env_vars", "{**TASK_ENVIRONMENT" + step_part + "}"))

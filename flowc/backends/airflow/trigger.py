@@ -112,7 +112,7 @@ def trigger(flow: str, settings: Settings, options: TriggerOptions) -> int:
             dag = options.dag_id or flow
             flow_name = dag.rsplit(".", 1)[-1]
             conf = _typed_by_schema(raw, api.param_types(dag))
-        run = api.trigger(dag, run_conf(conf, str(settings["datastore"]), options.tags))
+        run = api.trigger(dag, run_conf(conf, str(settings["datastore"]), options.tags, options.resume))
     except (ValueError, RuntimeError, OSError) as exc:
         print(f"flowc: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, ValueError) else 1
