@@ -17,6 +17,7 @@ from flowc.config import load_settings
 from flowc.frontend import build_ir
 from tests.airflow.engine import AirflowHome, DagResult
 from tests.conformance.artifacts import assert_same_artifacts, collect_artifacts
+from tests.conformance.matrix import FLOWS_DIR
 
 pytestmark = pytest.mark.slow
 
@@ -117,38 +118,12 @@ def test_a_foreach_wider_than_max_map_length_fails_naming_the_foreach_and_the_se
     assert "foreach 'start' has 2000 tasks to run" in log and "max_map_length = 1024" in log
 
 
-EMPTY_FOREACH = """
-from flowc import FlowSpec, step
-
-
-class EmptyForeachFlow(FlowSpec):
-    @step
-    def start(self):
-        self.items = []
-        self.next(self.work, foreach="items")
-
-    @step
-    def work(self):
-        self.next(self.join)
-
-    @step
-    def join(self, inputs):
-        self.n = len(list(inputs))
-        self.next(self.end)
-
-    @step
-    def end(self):
-        pass
-"""
-
-
 def test_a_foreach_over_nothing_fails_instead_of_skipping_its_body(
     airflow_home: AirflowHome, tmp_path: Path, monkeypatch
 ) -> None:
     """Airflow skips a task mapped over an empty list, and the join and end after it: the run would
     succeed having run nothing. The foreach step fails instead, as with ``flowc run``."""
-    flow = tmp_path / "empty_foreach_flow.py"
-    flow.write_text(EMPTY_FOREACH, encoding="utf-8")
+    flow = FLOWS_DIR / "empty_foreach_flow.py"
     datastore = tmp_path / "airflow"
     dag_file = compile_dag(
         build_ir(str(flow)), load_settings({"datastore": str(datastore)}, start=tmp_path, environ={})

@@ -17,6 +17,7 @@ import pytest
 from flowc.backends.argo.lint import schema_problems, semantic_problems
 from tests.argo.harness import REPO_ROOT, run_flow
 from tests.conformance.artifacts import assert_same_artifacts, collect_artifacts
+from tests.conformance.matrix import FLOWS_DIR
 
 FLOWS = Path(__file__).parent / "flows"
 CASES = [
@@ -59,7 +60,7 @@ def test_shape_matches_local_run(file: str, flow_name: str, parameters: dict, tm
 
 
 def test_a_foreach_over_nothing_fails_naming_the_step(tmp_path: Path) -> None:
-    run = run_flow(FLOWS / "empty_foreach_flow.py", tmp_path / "pods", str(tmp_path / "argo"))
+    run = run_flow(FLOWS_DIR / "empty_foreach_flow.py", tmp_path / "pods", str(tmp_path / "argo"))
     assert run.result.phase == "Failed"
     (failed,) = [n for n in run.result.containers() if n.phase == "Failed"]
     assert failed.path == "main.start"

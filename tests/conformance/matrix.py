@@ -197,6 +197,9 @@ CASES: tuple[Case, ...] = (
         checks={("join", "results"): ["A2", "B1.0", "skipped3", "A8"]},
     ),
     Case("loop", "loop_flow.py", "LoopFlow", parameters={"rounds": "3"}, checks={("end", "final"): 3}),
+    # A foreach over nothing fails at the foreach step on every target (Airflow would skip the
+    # mapped task and everything after it, and succeed having run nothing).
+    Case("empty_foreach", "empty_foreach_flow.py", "EmptyForeachFlow", succeeds=False, failed_step="start"),
     Case(
         "wide_foreach",
         "wide_foreach_flow.py",

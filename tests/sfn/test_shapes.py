@@ -16,7 +16,7 @@ from flowc.backends.sfn.trigger import execution_input
 from flowc.config import load_settings
 from flowc.frontend import build_ir
 from tests.conformance.artifacts import assert_same_artifacts, collect_artifacts
-from tests.conformance.matrix import Case, run_local
+from tests.conformance.matrix import FLOWS_DIR, Case, run_local
 from tests.sfn.compiling import SFN_FLOWS
 from tests.sfn.engine import SfnEngine
 
@@ -60,7 +60,7 @@ def test_shape_matches_local_run(
 
 @pytest.mark.slow
 def test_a_foreach_over_nothing_fails_saying_why(sfn_env: SfnEngine) -> None:
-    _, run_id, result = _run(SFN_FLOWS / "empty_foreach_flow.py", {}, sfn_env)
+    _, run_id, result = _run(FLOWS_DIR / "empty_foreach_flow.py", {}, sfn_env)
     assert result["status"] == "FAILED"
     reason = result["cause"].split(". Caught: ")[0]
     assert reason.startswith(f"States.TaskFailed: task EmptyForeachFlow/{run_id}/start/start failed: ")
