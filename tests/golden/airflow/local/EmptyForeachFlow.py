@@ -66,6 +66,10 @@ TASK_ENVIRONMENT = {}
 PLACEHOLDER = "<flowc:{}>"
 #: Key of the run's conf holding {name: sha256} of values stored in the datastore by flowc trigger.
 OBJECTS_KEY = "$objects"
+#: Key of the run's conf holding ``ORIGIN_RUN_ID[/STEP]`` of a run resumed in place (flowc resume);
+#: the start task gets it in RESUME_ENVIRONMENT (flowc.task_runner.spec) and clones what succeeded.
+RESUME_KEY = "$resume"
+RESUME_ENVIRONMENT = "FLOWC_RESUME"
 #: Task runner exit codes (docs/architecture.md).
 EXIT_CODES = {1: "the step raised", 2: "bad input", 3: "infrastructure error", 4: "killed by @timeout"}
 #: Where a pod writes its control record so that Airflow's XCom sidecar returns it.
@@ -230,12 +234,18 @@ def flowc_parameter_values(params, dag_run=None):
     return values
 
 
+def flowc_resume(dag_run=None):
+    """The run this one resumes in place (``ORIGIN_RUN_ID[/STEP]``, from the run's conf), or ""."""
+    return str((getattr(dag_run, "conf", None) or {}).get(RESUME_KEY) or "")
+
+
 # ---- tasks run as a process on the Airflow worker (operator "local") ---------------------------
-def _execute(module, argv):
+def _execute(module, argv, environment=None):
     """Runs ``python -m module argv...`` (an argv list: no shell); raises on failure."""
     python = os.environ.get("FLOWC_PYTHON") or sys.executable
     command = [python, "-m", module, *argv]
-    returncode = subprocess.run(command, env={**os.environ, **TASK_ENVIRONMENT}, check=False).returncode
+    env = {**os.environ, **TASK_ENVIRONMENT, **(environment or {})}
+    returncode = subprocess.run(command, env=env, check=False).returncode
     if returncode == 0:
         return
     message = f"python -m {module} exited with {returncode} ({EXIT_CODES.get(returncode, 'unexpected')})"
@@ -267,11 +277,13 @@ def _run(module, task_id, values):
     with tempfile.TemporaryDirectory(prefix="flowc-airflow-") as scratch:
         values = {**_worker_values(context, scratch), **values}
         argv = flowc_argv(ARGV[task_id], values)
-        if PLACEHOLDER.format("params_file") in ARGV[task_id]:
+        environment = {}
+        if PLACEHOLDER.format("params_file") in ARGV[task_id]:  # the start task
             with open(values["params_file"], "w", encoding="utf-8") as handle:
                 json.dump(flowc_parameter_values(context["params"], context.get("dag_run")), handle)
+            environment[RESUME_ENVIRONMENT] = flowc_resume(context.get("dag_run"))
         # @environment is applied by the task runner itself, for the step's duration.
-        _execute(module, argv)
+        _execute(module, argv, environment)
         with open(values["control_file"], encoding="utf-8") as handle:
             return json.load(handle)
 
@@ -314,6 +326,11 @@ def flowc_parameters(params, dag_run=None):
     Every `$` is doubled: Kubernetes expands `$(NAME)` in env values and reads `$$` as `$`.
     """
     return json.dumps(flowc_parameter_values(params, dag_run), sort_keys=True).replace("$", "$$")
+
+
+def flowc_pod_resume(dag_run=None):
+    """The start pod's FLOWC_RESUME (its `$` doubled, as in :func:`flowc_parameters`)."""
+    return flowc_resume(dag_run).replace("$", "$$")
 
 
 def flowc_pod_arguments(task_id):
