@@ -3,6 +3,8 @@ deploy, trigger, ``flowc runs --target airflow``, ``flowc terminate`` (the DAG r
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -152,3 +154,22 @@ def test_a_failed_run_resumed_in_place_on_airflow(
     again = collect_artifacts(datastore, "ResumeFlow", again_id)
     assert again[("start", "start")] == before[("start", "start")]
     assert again[("body", "body-1")]["body_stamp"] != before[("body", "body-1")]["body_stamp"]
+
+    # A failed local run, resumed on Airflow: the datastore is shared, so its tasks are cloned there.
+    # A child process: the local runtime's tasks need a real stdout, which `flowc` here redirects.
+    ran = subprocess.run(
+        [sys.executable, "-m", "flowc", "run", str(RESUME_FLOW)], capture_output=True, text=True
+    )
+    assert ran.returncode != 0 and "fails until the run is resumed" in ran.stderr, ran.stderr
+    local = ran.stderr.split("--origin-run-id ")[-1].split()[0]
+    code, out, err = flowc(
+        "resume", str(RESUME_FLOW), "--target", "airflow", "--origin-run-id", local, "--wait"
+    )
+    assert code == 0, out + err
+    across = collect_artifacts(
+        datastore, "ResumeFlow", dict(line.split(": ", 1) for line in out.splitlines())["flowc run id"]
+    )
+    local_artifacts = collect_artifacts(datastore, "ResumeFlow", local)
+    for key in [("start", "start"), *[("body", f"body-{i}") for i in range(3)], ("join", "join")]:
+        assert across[key] == local_artifacts[key], (key, sorted(local_artifacts))
+    assert across[("fails_once", "fails_once")]["resumed_from"] == local
