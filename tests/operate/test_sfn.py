@@ -123,3 +123,31 @@ def test_a_failed_run_resumed_in_place_on_step_functions(
     again = collect_artifacts(datastore, "ResumeFlow", out.split("run id ")[1].split()[0])
     assert again[("start", "start")] == before[("start", "start")]
     assert again[("body", "body-1")]["body_stamp"] != before[("body", "body-1")]["body_stamp"]
+
+
+def test_a_loop_and_a_switch_resumed_in_place_on_step_functions(
+    sfn_env: SfnEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conformance.artifacts import collect_artifacts
+
+    flow = Path(__file__).resolve().parent / "flows" / "resume_loop_flow.py"
+    datastore = f"s3://{sfn_env.new_bucket()}/datastore"
+    monkeypatch.setenv("FLOWC_DATASTORE", datastore)
+    monkeypatch.setenv("FLOWC_BATCH__JOB_QUEUE", sfn_env.job_queue())
+    monkeypatch.setenv("FLOWC_SFN__ROLE", ROLE_ARN)
+    assert flowc("deploy", str(flow), "--target", "sfn")[0] == 0
+    code, out, _ = flowc("trigger", str(flow), "--target", "sfn", "--wait")
+    assert code == 1
+    failed = out.split("run id ")[1].split()[0]
+    code, out, err = flowc("resume", str(flow), "--target", "sfn", "--origin-run-id", failed, "--wait")
+    assert code == 0, out + err
+    before = collect_artifacts(datastore, "ResumeLoopFlow", failed)
+    after = collect_artifacts(datastore, "ResumeLoopFlow", out.split("run id ")[1].split()[0])
+    # Every iteration of the loop and the chosen case were cloned; the failed step ran.
+    cloned = [key for key in before if key[0] != "fails_once"]
+    # (after the loop, task ids carry its iteration: work.1, big.2)
+    assert sorted(step for step, _ in cloned) == ["big", "pick", "start", "work", "work", "work"]
+    for key in cloned:
+        assert after[key] == before[key], key
+    [ran] = [values for (step, _), values in after.items() if step == "fails_once"]
+    assert ran["total"] == 3
