@@ -342,8 +342,14 @@ def with_tag_updates(storage: Storage, flow: str, run_id: str, record: dict[str,
 
 def read_run(storage: Storage, flow: str, run_id: str) -> dict[str, Any] | None:
     """The run's record (``run.json``) with its current user tags; None if there is none."""
-    record = read_json(storage, layout.run_key(flow, run_id))
+    record = read_run_record(storage, flow, run_id)
     return None if record is None else with_tag_updates(storage, flow, run_id, record)
+
+
+def read_run_record(storage: Storage, flow: str, run_id: str) -> dict[str, Any] | None:
+    """``run.json`` as written, without the tag updates (which :func:`read_run` lists): for a
+    reader that needs no tags, e.g. every task asking whether its run resumes another."""
+    return read_json(storage, layout.run_key(flow, run_id))
 
 
 def write_status(

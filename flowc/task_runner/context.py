@@ -230,7 +230,9 @@ class StepContext:
         if self.next_call is not None:
             raise StepFailure(f"step {self.step.name!r}{self.where()} calls self.next() more than once")
         cases: tuple[tuple[str, str], ...] = ()
-        if len(targets) == 1 and isinstance(targets[0], Mapping):
+        # A step (a bound method) is callable: the ABC check, whose cache a forked task builds
+        # anew, is made only for a switch's mapping.
+        if len(targets) == 1 and not callable(targets[0]) and isinstance(targets[0], Mapping):
             cases = tuple((str(key), _target_name(value)) for key, value in targets[0].items())
             names = tuple(target for _, target in cases)
         else:

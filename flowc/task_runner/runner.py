@@ -577,7 +577,6 @@ class _Task:
     ) -> BaseException | None:
         """Runs the step function; returns the exception ``@catch`` caught, if any."""
         from flowc.authoring.current import task_facts
-        from flowc.authoring.run_trigger import Trigger
 
         user = run.get("user") or current_user()
         project = self.flow.ir.project
@@ -593,7 +592,7 @@ class _Task:
             "namespace": _task_namespace(run, user),
             "parameter_names": tuple(self.flow.parameter_attributes().values()),
             "graph": graph_info(self.flow),
-            "trigger": Trigger(run["trigger"]) if run.get("trigger") else None,
+            "trigger": _trigger(run),
             **_project_facts(project.name if project is not None else None, self.spec.flow, user),
         }
         if self.cards is not None:
@@ -823,16 +822,19 @@ def _clone_from_origin(
     The start task is told the origin (``--resume ORIGIN[/STEP]``) and records it in the run
     record (``resume``); every other task reads it there. A start task that is cloned records the
     run itself, with the origin's parameters."""
-    from flowc.metadata import read_run
-    from flowc.runtime.resume import clone_task, steps_from
+    from flowc.metadata import read_run_record
 
     if spec.origin is not None:
         origin_run_id, rerun_from = spec.origin
     else:
-        resume = (read_run(storage, spec.flow, spec.run_id) or {}).get("resume")
+        # run.json alone: whether the run resumes does not depend on its tags, and reading them
+        # (read_run) lists the run's tag updates, on every task of every run.
+        resume = (read_run_record(storage, spec.flow, spec.run_id) or {}).get("resume")
         if not resume:
             return None
         origin_run_id, rerun_from = str(resume["origin_run_id"]), resume.get("step")
+    from flowc.runtime.resume import clone_task, steps_from  # only when resuming: not in each task
+
     if rerun_from is not None and spec.step in steps_from(flow.ir, rerun_from):
         return None
     control = clone_task(storage, origin_run_id, address)
@@ -883,6 +885,15 @@ def _user_line(exc: BaseException, flow_path: str) -> str:
 def _caught_value(exc: BaseException) -> CaughtException:
     """What ``@catch(var=...)`` holds: Metaflow's exception wrapper (type, message, traceback)."""
     return CaughtException(exc)
+
+
+def _trigger(run: Mapping[str, Any]) -> Any:
+    """``current.trigger``: imported only for a triggered run (not in each task of every run)."""
+    if not run.get("trigger"):
+        return None
+    from flowc.authoring.run_trigger import Trigger
+
+    return Trigger(run["trigger"])
 
 
 def _task_namespace(run: Mapping[str, Any], user: str) -> str:

@@ -328,3 +328,26 @@ def test_runs_in_a_forked_child_with_the_flow_loaded_before_the_fork(tmp_path):
     storage = LocalStorage(datastore)
     refs = read_task(storage, TaskAddress("LinearFlow", "f", "end", "end"))["artifacts"]
     assert ObjectStore(storage).load_value(refs["message"]) == "hello 6"
+
+
+def test_a_task_of_a_run_neither_resumed_nor_triggered_imports_neither_part(tmp_path):
+    # Resuming and event triggers are imported only by the tasks that need them: an import in every
+    # task of every run is a per-task cost (no bytecode cache here: each import compiles).
+    flow_file = tmp_path / "modules_flow.py"
+    flow_file.write_text(
+        "import sys\n"
+        "from flowc import FlowSpec, step\n\n\n"
+        "class ModulesFlow(FlowSpec):\n"
+        "    @step\n"
+        "    def start(self):\n"
+        "        self.next(self.end)\n\n"
+        "    @step\n"
+        "    def end(self):\n"
+        "        self.loaded = sorted(\n"
+        "            name for name in ('flowc.runtime.resume', 'flowc.authoring.run_trigger')\n"
+        "            if name in sys.modules\n"
+        "        )\n"
+    )
+    outcome = drive(flow_file, tmp_path / "ds", subprocess_mode=True)
+    assert outcome.succeeded, outcome.outputs
+    assert outcome.artifacts("end")["loaded"] == []
