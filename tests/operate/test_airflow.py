@@ -173,3 +173,35 @@ def test_a_failed_run_resumed_in_place_on_airflow(
     for key in [("start", "start"), *[("body", f"body-{i}") for i in range(3)], ("join", "join")]:
         assert across[key] == local_artifacts[key], (key, sorted(local_artifacts))
     assert across[("fails_once", "fails_once")]["resumed_from"] == local
+
+
+def test_a_loop_and_a_switch_resumed_in_place_on_airflow(
+    server: AirflowServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conformance.artifacts import collect_artifacts
+
+    flow = Path(__file__).resolve().parent / "flows" / "resume_loop_flow.py"
+    datastore = str(tmp_path / "datastore")
+    monkeypatch.setenv("FLOWC_DATASTORE", datastore)
+    monkeypatch.setenv("FLOWC_AIRFLOW__API_URL", server.url)
+    code, _, err = flowc(
+        "deploy", str(flow), "--target", "airflow", "--operator", "local", "--dags-folder", str(server.dags)
+    )
+    assert code == 0, err
+    wait_until(lambda: _dag_visible(AirflowApi(server.url), "ResumeLoopFlow"), "the DAG to be parsed")
+    code, out, _ = flowc("trigger", str(flow), "--target", "airflow", "--wait")
+    assert code == 1
+    failed = dict(line.split(": ", 1) for line in out.splitlines())["flowc run id"]
+    code, out, err = flowc("resume", str(flow), "--target", "airflow", "--origin-run-id", failed, "--wait")
+    assert code == 0, out + err
+    before = collect_artifacts(datastore, "ResumeLoopFlow", failed)
+    after = collect_artifacts(
+        datastore, "ResumeLoopFlow", dict(line.split(": ", 1) for line in out.splitlines())["flowc run id"]
+    )
+    # Every iteration of the loop (one Airflow task runs the region) and the chosen case were cloned.
+    cloned = [key for key in before if key[0] != "fails_once"]
+    assert sorted(step for step, _ in cloned) == ["big", "pick", "start", "work", "work", "work"]
+    for key in cloned:
+        assert after[key] == before[key], key
+    [ran] = [values for (step, _), values in after.items() if step == "fails_once"]
+    assert ran["total"] == 3
