@@ -176,10 +176,6 @@ def _with_origin_configs(args: argparse.Namespace, ir: FlowIR, origin: dict[str,
     return ir_with_decorators(args, rebuilt, "resume")
 
 
-#: Targets whose start task takes the origin run (``--resume``, flowc.task_runner.spec).
-IN_PLACE_TARGETS = ("argo", "sfn", "airflow")
-
-
 def _resume_on_engine(args: argparse.Namespace, origin: dict[str, Any]) -> int:
     """Triggers the deployed flow with the origin run's parameters and ``--resume ORIGIN[/STEP]``
     for its start task: each task that succeeded in the origin run (and whose step is not re-run)
@@ -190,12 +186,6 @@ def _resume_on_engine(args: argparse.Namespace, origin: dict[str, Any]) -> int:
     from flowc.backends.options import TriggerOptions
     from flowc.config import load_settings
 
-    if args.target not in IN_PLACE_TARGETS:
-        print(
-            f"flowc resume: resuming in place on {args.target} is not supported yet (argo is)",
-            file=sys.stderr,
-        )
-        return 2
     params = tuple(
         (name, value if isinstance(value, str) else json.dumps(value))
         for name, value in sorted((origin.get("parameters") or {}).items())
