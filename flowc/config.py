@@ -81,10 +81,11 @@ KEYS: Mapping[str, Key] = {
         "flowc-events", "Argo Events webhook EventSource the Sensors of @trigger listen to"
     ),
     "argo_events.event_name": Key("flowc-event", "the event of that EventSource flowc's events arrive as"),
+    # An in-cluster address, not a credential: the end-of-run pod of every Argo run gets it in its
+    # environment to announce finished runs (Metaflow also writes ARGO_EVENTS_WEBHOOK_URL into
+    # its workflow templates).
     "argo_events.webhook_url": Key(
-        None,
-        "URL of that EventSource's webhook, where `flowc event publish --target argo` posts",
-        secret=True,
+        None, "URL of that EventSource's webhook, where `flowc event publish --target argo` posts"
     ),
     "notify.slack_webhook_url": Key(
         None, "Slack incoming webhook of run notifications, read where the run ends", secret=True

@@ -313,7 +313,7 @@ def build_package(
 
         cards = flow_has_cards(ir)
     for name, path in _files_under(flowc_dir, flowc_dir.parent, DEFAULT_EXCLUDE):
-        if not name.startswith(NOT_FOR_TASKS) and (cards or not name.startswith(CARDS)):
+        if not name.startswith(NOT_FOR_TASKS) and (cards or not name.startswith(CARD_ASSETS)):
             entries[name] = path
 
     manifest = {"format": PACKAGE_FORMAT, "flow_file": flow_path.name, "ir": IR_NAME}
@@ -330,10 +330,11 @@ def build_package(
     )
 
 
-#: Cards (flowc/cards/: the renderer, its components and assets): packaged only for a flow with a
-#: @card step, the only tasks that import them (a quarter of a one-file flow's package).
+#: Cards (flowc/cards/: the renderer, its components and the client's card reading).
 CARDS = "flowc/cards/"
-#: Card assets (flowc/cards/assets/), part of :data:`CARDS`.
+#: Card assets (flowc/cards/assets/: the Vega scripts, ~300 KB): packaged only for a flow with a
+#: @card step, the only tasks that render charts. The card code (~90 KB) is in every package: any
+#: step may read a card with the client (``Task.cards``) or import ``flowc.cards``.
 CARD_ASSETS = f"{CARDS}assets/"
 #: Parts of flowc a task never loads, left out of every package (a task runs a compiled document:
 #: it neither compiles, deploys, serves the UI, schedules a local run, launches runs (``Runner``,

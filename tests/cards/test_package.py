@@ -1,12 +1,12 @@
-"""Cards (their code and the Vega assets, ~280 KB gzipped) travel in a code package only when the
-flow has @card: no other task imports them."""
+"""The Vega assets of cards (~280 KB gzipped) travel in a code package only when the flow has
+@card: no other task renders charts. The card code is in every package (a step may read cards)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from flowc.cards.page import ASSETS, VEGA_SCRIPTS
-from flowc.package import CARD_ASSETS, CARDS, build_package
+from flowc.package import CARD_ASSETS, build_package
 
 FLOWS = Path(__file__).parent / "flows"
 HELLO = Path(__file__).resolve().parents[2] / "examples" / "hello_flow.py"
@@ -17,7 +17,8 @@ def test_assets_only_in_the_package_of_a_flow_with_cards() -> None:
     assert {f"{CARD_ASSETS}{name}.min.js.gz" for name in VEGA_SCRIPTS} <= set(with_cards.files)
     without = build_package(HELLO)
     assert "flowc/cards/render.py" in with_cards.files
-    assert not [name for name in without.files if name.startswith(CARDS)]
+    assert not [name for name in without.files if name.startswith(CARD_ASSETS)]
+    assert {"flowc/cards/client.py", "flowc/cards/store.py"} <= set(without.files)
 
 
 def test_assets_are_pinned_and_licensed() -> None:

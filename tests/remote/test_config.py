@@ -180,8 +180,15 @@ def test_secrets_reach_neither_compiled_documents_nor_run_logs(tmp_path, monkeyp
         "FLOWC_KUBERNETES__TOKEN": "k8s-secret-7f3a",
         "FLOWC_AIRFLOW__TOKEN": "airflow-secret-91c2",
         "AWS_SECRET_ACCESS_KEY": "aws-secret-5d0e",
+        "FLOWC_NOTIFY__WEBHOOK_URL": "http://127.0.0.1:9/hook-secret-2b6e",
+        "FLOWC_NOTIFY__SLACK_WEBHOOK_URL": "https://hooks.slack.invalid/slack-secret-8a1d",
     }
-    assert {name for name, key in KEYS.items() if key.secret} == {"kubernetes.token", "airflow.token"}
+    assert {name for name, key in KEYS.items() if key.secret} == {
+        "kubernetes.token",
+        "airflow.token",
+        "notify.webhook_url",
+        "notify.slack_webhook_url",
+    }
     for name, value in secrets.items():
         monkeypatch.setenv(name, value)
     monkeypatch.chdir(tmp_path)

@@ -21,7 +21,7 @@ from flowc.datastore.layout import object_key
 from flowc.datastore.storage import open_storage
 from flowc.frontend import build_ir
 from flowc.package import (
-    CARDS,
+    CARD_ASSETS,
     IR_NAME,
     MANIFEST_NAME,
     NOT_FOR_TASKS,
@@ -110,10 +110,10 @@ def test_package_leaves_out_what_tasks_never_load(tmp_path):
     assert left_in == []
     assert not {"flowc/backends/argo/schema/schema.json", "flowc/backends/argo/lint.py"} & names
     assert not [name for name in names if name.startswith("flowc/cli/")]
-    # Nor the local runtime's scheduler, Runner/Deployer, or cards for a flow without @card.
+    # Nor the local runtime's scheduler, Runner/Deployer, or card assets for a flow without @card.
     deploy_side = {"flowc/runtime/scheduler.py", "flowc/runner_api.py", "flowc/deployer_api.py"}
     assert not {*deploy_side, "flowc/environments/deploy.py"} & names
-    assert not [name for name in names if name.startswith(CARDS)]
+    assert not [name for name in names if name.startswith(CARD_ASSETS)]
     # What a task loads is there (the task runner, the authoring API, the client a step may use,
     # the runtime's plan and resume a task clones with).
     assert {
@@ -136,6 +136,7 @@ def test_runner_and_deployer_in_a_deployed_task_fail_in_one_line(tmp_path):
         f"""
         import flowc, flowc.task_runner.runner
         assert flowc.__file__.startswith({str(unpacked)!r}), flowc.__file__
+        from flowc.cards import Markdown, get_cards  # any step may read or build a card
         for name in ("Runner", "Deployer"):
             try:
                 getattr(flowc, name)

@@ -17,6 +17,14 @@ from tests.remote.flaky_proxy import flaky_proxy
 
 MiB = 1024 * 1024
 
+#: A valid flow: packaging it reaches the datastore (a flow the front end refuses never does).
+TINY_FLOW = (
+    "from flowc import FlowSpec, step\n\n\n"
+    "class TinyFlow(FlowSpec):\n"
+    "    @step\n    def start(self):\n        self.next(self.end)\n\n"
+    "    @step\n    def end(self):\n        pass\n"
+)
+
 
 def _settings(**values: str):
     return load_settings(environ={f"FLOWC_{k.upper().replace('.', '__')}": v for k, v in values.items()})
@@ -385,7 +393,7 @@ def test_bad_or_missing_credentials_are_one_clear_line(tmp_path, monkeypatch, ca
     from flowc.cli import main
 
     flow = tmp_path / "tiny_flow.py"
-    flow.write_text("from flowc import FlowSpec\n")
+    flow.write_text(TINY_FLOW)
     monkeypatch.chdir(tmp_path)
     # A server that checks credentials (moto's IAM authentication) rejects unknown keys.
     with moto_server(tmp_path / "auth.log", server_env={"INITIAL_NO_AUTH_ACTION_COUNT": "0"}) as server:
@@ -415,7 +423,7 @@ def test_a_missing_bucket_is_one_clear_line(aws_env, tmp_path, monkeypatch, caps
     from flowc.cli import main
 
     flow = tmp_path / "tiny_flow.py"
-    flow.write_text("from flowc import FlowSpec\n")
+    flow.write_text(TINY_FLOW)
     monkeypatch.chdir(tmp_path)
     assert main(["package", str(flow), "--datastore", "s3://flowc-no-such-bucket/ds"]) == 1
     err = capsys.readouterr().err
