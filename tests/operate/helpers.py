@@ -1,15 +1,17 @@
-"""What the operate tests share: the CLI in-process, and waiting for a task to run."""
+"""What the operate tests share: the CLI in-process, waiting for a task to run, and the fault test
+of every harness (a task killed mid-run, then resumed in place)."""
 
 from __future__ import annotations
 
 import contextlib
 import io
+import re
 import time
 from pathlib import Path
 
 from flowc.cli import main
 
-__all__ = ["HOLD_FLOW", "flowc", "wait_until"]
+__all__ = ["HOLD_FLOW", "flowc", "kill_resume_and_compare", "started_run", "task_running", "wait_until"]
 
 HOLD_FLOW = Path(__file__).parent / "flows" / "hold_flow.py"
 
@@ -41,3 +43,78 @@ def task_running(datastore: str, flow: str, run_id: str, step: str, task: str) -
 
     record = metadata.read_attempt(open_storage(datastore), metadata.TaskAddress(flow, run_id, step, task), 0)
     return bool(record) and record.get("status") == "running"
+
+
+#: What ``flowc trigger`` and ``flowc resume`` print with the new run's id on each target
+#: (``... run id argo-x``, ``run id sfn-x``, ``flowc run id: airflow-x``).
+_RUN_ID = re.compile(r"run id:? (\S+)")
+
+
+def started_run(out: str, target: str) -> str:
+    """The flowc run id ``flowc trigger`` or ``flowc resume`` printed (Airflow prints its own
+    DAG run id too)."""
+    found = [run_id for run_id in _RUN_ID.findall(out) if run_id.startswith(f"{target}-")]
+    assert found, out
+    return found[0]
+
+
+def kill_resume_and_compare(target: str, datastore: str, gate: Path) -> None:
+    """The fault test of every harness, through the CLI as a user types it: a deployed HoldFlow's
+    ``hold`` task is SIGKILLed mid-step while ``flowc logs --follow`` streams what it uploaded;
+    ``flowc status`` names the failed task and its error; ``flowc resume`` (refused while the run
+    may still be running) resumes it in place, and every artifact of the resumed run equals a clean
+    run's. HoldFlow must be deployed on ``target`` and ``gate`` must not exist."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from flowc import metadata
+    from flowc.datastore.storage import open_storage
+    from tests.conformance.artifacts import collect_artifacts
+
+    code, out, err = flowc("trigger", str(HOLD_FLOW), "--target", target, "--gate", str(gate), "--lines", "2")
+    assert code == 0, err
+    killed = started_run(out, target)
+    task = f"HoldFlow/{killed}/hold/hold"
+    wait_until(lambda: task_running(datastore, "HoldFlow", killed, "hold", "hold"), "hold to run", 180)
+    follow = subprocess.Popen(
+        [sys.executable, "-m", "flowc", "logs", "--follow", task, "--stdout"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ},
+    )
+    try:
+        # What hold printed is uploaded while it waits at its gate, before anything kills it.
+        wait_until(lambda: "holding 1" in flowc("logs", task, "--stdout")[1], "hold's live log")
+        code, _, err = flowc("resume", str(HOLD_FLOW), "--target", target, "--origin-run-id", killed)
+        assert code == 2 and "may still be running" in err, err
+        address = metadata.TaskAddress("HoldFlow", killed, "hold", "hold")
+        os.kill(metadata.read_attempt(open_storage(datastore), address, 0)["pid"], signal.SIGKILL)
+        status = wait_until(
+            lambda: (
+                (out := flowc("status", f"HoldFlow/{killed}")[1]).startswith(f"Run HoldFlow/{killed}: failed")
+                and out
+            ),
+            "the run to fail",
+            180,
+        )
+        followed, follow_err = follow.communicate(timeout=120)
+    finally:
+        follow.kill()
+    assert followed == "holding 0\nholding 1\n", follow_err  # ended with the task, its lines kept
+    assert "hold   0/1 successful, 1 failed" in status, status
+    assert f"failed: {task} (attempt 0): the task process was killed by signal SIGKILL" in status, status
+
+    gate.touch()
+    code, out, err = flowc("resume", str(HOLD_FLOW), "--target", target, "--origin-run-id", killed, "--wait")
+    assert code == 0, out + err
+    resumed = started_run(out, target)
+    assert resumed != killed and resumed.startswith(f"{target}-")
+    code, out, err = flowc(
+        "trigger", str(HOLD_FLOW), "--target", target, "--gate", str(gate), "--lines", "2", "--wait"
+    )  # fmt: skip
+    assert code == 0, out + err
+    clean = collect_artifacts(datastore, "HoldFlow", started_run(out, target))
+    assert collect_artifacts(datastore, "HoldFlow", resumed) == clean

@@ -11,7 +11,7 @@ import pytest
 
 from flowc.backends.airflow.trigger import AirflowApi
 from tests.airflow.server import AirflowServer, airflow_server
-from tests.operate.helpers import HOLD_FLOW, flowc, task_running, wait_until
+from tests.operate.helpers import HOLD_FLOW, flowc, kill_resume_and_compare, task_running, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -205,3 +205,15 @@ def test_a_loop_and_a_switch_resumed_in_place_on_airflow(
         assert after[key] == before[key], key
     [ran] = [values for (step, _), values in after.items() if step == "fails_once"]
     assert ran["total"] == 3
+
+
+def test_a_task_killed_mid_run_then_resumed_in_place_equals_a_clean_run(
+    server: AirflowServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    datastore = str(tmp_path / "datastore")
+    monkeypatch.setenv("FLOWC_DATASTORE", datastore)
+    monkeypatch.setenv("FLOWC_AIRFLOW__API_URL", server.url)
+    deploy = ["deploy", str(HOLD_FLOW), "--target", "airflow", "--operator", "local"]
+    assert flowc(*deploy, "--dags-folder", str(server.dags))[0] == 0
+    wait_until(lambda: _dag_visible(AirflowApi(server.url), "HoldFlow"), "the DAG to be parsed")
+    kill_resume_and_compare("airflow", datastore, tmp_path / "gate")

@@ -3,12 +3,14 @@ processes): deploy, trigger, ``flowc runs --target sfn``, ``flowc terminate`` (S
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import boto3
 import pytest
 
-from tests.operate.helpers import HOLD_FLOW, flowc, task_running, wait_until
+from tests.operate.helpers import HOLD_FLOW, flowc, kill_resume_and_compare, task_running, wait_until
 from tests.sfn.engine import ROLE_ARN, SfnEngine
 from tests.sfn.fixtures import sfn_engine, sfn_env
 
@@ -124,6 +126,21 @@ def test_a_failed_run_resumed_in_place_on_step_functions(
     assert again[("start", "start")] == before[("start", "start")]
     assert again[("body", "body-1")]["body_stamp"] != before[("body", "body-1")]["body_stamp"]
 
+    # A failed local run on the same S3 datastore, resumed on Step Functions: its tasks are cloned
+    # there. A child process: the local runtime's tasks need a real stdout, which `flowc` redirects.
+    ran = subprocess.run(
+        [sys.executable, "-m", "flowc", "run", str(RESUME_FLOW)], capture_output=True, text=True
+    )
+    assert ran.returncode != 0 and "fails until the run is resumed" in ran.stderr, ran.stderr
+    local = ran.stderr.split("--origin-run-id ")[-1].split()[0]
+    code, out, err = flowc("resume", str(RESUME_FLOW), "--target", "sfn", "--origin-run-id", local, "--wait")
+    assert code == 0, out + err
+    across = collect_artifacts(datastore, "ResumeFlow", out.split("run id ")[1].split()[0])
+    local_artifacts = collect_artifacts(datastore, "ResumeFlow", local)
+    for key in [("start", "start"), *[("body", f"body-{i}") for i in range(3)], ("join", "join")]:
+        assert across[key] == local_artifacts[key], key
+    assert across[("fails_once", "fails_once")]["resumed_from"] == local
+
 
 def test_a_loop_and_a_switch_resumed_in_place_on_step_functions(
     sfn_env: SfnEngine, monkeypatch: pytest.MonkeyPatch
@@ -151,3 +168,14 @@ def test_a_loop_and_a_switch_resumed_in_place_on_step_functions(
         assert after[key] == before[key], key
     [ran] = [values for (step, _), values in after.items() if step == "fails_once"]
     assert ran["total"] == 3
+
+
+def test_a_task_killed_mid_run_then_resumed_in_place_equals_a_clean_run(
+    sfn_env: SfnEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    datastore = f"s3://{sfn_env.new_bucket()}/datastore"
+    monkeypatch.setenv("FLOWC_DATASTORE", datastore)
+    monkeypatch.setenv("FLOWC_BATCH__JOB_QUEUE", sfn_env.job_queue())
+    monkeypatch.setenv("FLOWC_SFN__ROLE", ROLE_ARN)
+    assert flowc("deploy", str(HOLD_FLOW), "--target", "sfn")[0] == 0
+    kill_resume_and_compare("sfn", datastore, tmp_path / "gate")
