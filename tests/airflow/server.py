@@ -51,6 +51,9 @@ def airflow_server(
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "2",
         "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
+        # A worker's calls to the execution API time out after 5 s by default and the task fails
+        # ("Workload execution failed"); on a loaded 2-core machine the API server can be slower.
+        "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "60",
     }
     with _patched_environ(env):
         prepare_airflow_home(home)

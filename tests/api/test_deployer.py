@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from flowc import Deployer
+from flowc.backends.airflow.trigger import AirflowApi
 from flowc.deployer_api import DeployerError
+from tests.airflow.server import AirflowServer, airflow_server
 from tests.argo.controller import argo_controller
 from tests.argo.fake_kube import FakeKube, fake_kube
 from tests.operate.helpers import HOLD_FLOW, task_running, wait_until
@@ -75,3 +77,41 @@ def test_sfn_create_trigger_and_wait(
     assert done.run_id.startswith("sfn-") and done.status == "successful"
     assert "nightly" in done.run.user_tags
     assert done.run["hold"].task.stdout == "holding 0\n"
+
+
+@pytest.fixture
+def airflow(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[AirflowServer]:
+    with airflow_server(tmp_path_factory.mktemp("airflow-server"), parallelism=4) as running:
+        monkeypatch.setenv("FLOWC_USER", "alice")
+        yield running
+
+
+def test_airflow_create_trigger_wait_and_terminate(airflow: AirflowServer, tmp_path: Path) -> None:
+    gate = tmp_path / "gate"
+    deployer = Deployer(HOLD_FLOW, show_output=False, datastore=str(tmp_path / "ds"))
+    deployed = deployer.airflow(api_url=airflow.url, dags_folder=str(airflow.dags), operator="local").create()
+    assert (airflow.dags / "HoldFlow.py").is_file()
+    api = AirflowApi(airflow.url)
+    # Airflow knows a DAG once its dag-processor has parsed the file deploy wrote.
+    wait_until(
+        lambda: "HoldFlow" in {d["dag_id"] for d in api.request("GET", "/api/v2/dags")["dags"]}, "the DAG"
+    )
+
+    held = deployed.trigger(gate=str(gate), lines=2)
+    assert held.run_id.startswith("airflow-")
+    wait_until(
+        lambda: task_running(str(tmp_path / "ds"), "HoldFlow", held.run_id, "hold", "hold"), "hold", 180
+    )
+    assert held.status == "running"
+    assert held.terminate() is True
+    assert held.wait(timeout=120).status == "killed"
+    assert held.run.status["ended_by"] == "alice"
+    assert held.terminate() is False  # it has ended
+
+    gate.touch()
+    done = deployed.trigger(gate=str(gate), lines=2, tags=["nightly"]).wait(timeout=300)
+    assert done.status == "successful"
+    assert done.run.data.released is True and "nightly" in done.run.user_tags
+    assert done.run["hold"].task.stdout == "holding 0\nholding 1\n"
