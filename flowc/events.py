@@ -6,6 +6,9 @@ webhook EventSource the flows' Sensors listen to (setting ``argo_events.webhook_
 :mod:`flowc.backends.argo.sensor`), as Metaflow's ``ArgoEvent.publish`` does. On Step Functions,
 it is one ``PutEvents`` entry on the EventBridge bus ``sfn.event_bus`` whose ``detail`` is that
 body (:mod:`flowc.backends.sfn.events`).
+A successful run announces its end as the event :func:`finished_run_event` (Metaflow's
+``metaflow.<Flow>.end``), which ``@trigger_on_finish`` flows wait for; :func:`trigger_event`
+names what every target's trigger waits for.
 Airflow does not lower ``@trigger`` yet: publishing there is refused, naming why.
 """
 
@@ -17,7 +20,16 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["EventError", "announce_finished_run", "event_body", "finished_run_event", "publish"]
+from flowc.ir import Trigger, TriggerKind
+
+__all__ = [
+    "EventError",
+    "announce_finished_run",
+    "event_body",
+    "finished_run_event",
+    "publish",
+    "trigger_event",
+]
 
 #: Seconds to wait for the event bus to answer.
 TIMEOUT_SECONDS = 10.0
@@ -109,14 +121,26 @@ def finished_run_event(flow: str) -> str:
     return f"metaflow.{flow}.end"
 
 
+def trigger_event(trigger: Trigger) -> str:
+    """The name of the event ``trigger`` waits for: ``@trigger``'s own, or the finish event of
+    ``@trigger_on_finish``'s flow."""
+    return trigger.name if trigger.kind is TriggerKind.EVENT else finished_run_event(trigger.name)
+
+
 def announce_finished_run(flow: str, run_id: str, settings: Mapping[str, Any]) -> dict[str, Any] | None:
     """Publishes :func:`finished_run_event` with the run's pathspec (payload ``run``, what
-    ``current.trigger.run`` reads) for an Argo run, when ``argo_events.webhook_url`` is set (compile
-    writes it into the end-of-run pod); None when there is nowhere to publish.
+    ``current.trigger.run`` reads) on the target the run is on: for an Argo run when
+    ``argo_events.webhook_url`` is set (compile writes it into the end-of-run pod), for a Step
+    Functions run when ``sfn.announce_finished_runs`` is (compile writes it, and ``sfn.event_bus``,
+    into the end-of-run job); None when there is nowhere to publish.
 
     Raises:
         EventError: the event bus did not take the event.
     """
-    if not run_id.startswith("argo-") or not settings.get("argo_events.webhook_url"):
+    if run_id.startswith("argo-") and settings.get("argo_events.webhook_url"):
+        target = "argo"
+    elif run_id.startswith("sfn-") and settings.get("sfn.announce_finished_runs"):
+        target = "sfn"
+    else:
         return None
-    return publish(finished_run_event(flow), {"run": f"{flow}/{run_id}"}, target="argo", settings=settings)
+    return publish(finished_run_event(flow), {"run": f"{flow}/{run_id}"}, target=target, settings=settings)

@@ -24,8 +24,8 @@ from typing import Any
 from flowc.backends.argo.containers import EVENTS_PARAMETER
 from flowc.backends.naming import dns_label
 from flowc.config import Settings
-from flowc.events import finished_run_event
-from flowc.ir import FlowIR, TriggerKind
+from flowc.events import trigger_event
+from flowc.ir import FlowIR
 
 __all__ = ["EVENTS_API_VERSION", "sensor_document", "sensor_name"]
 
@@ -47,7 +47,7 @@ def sensor_document(
     arguments: dict[str, int] = {}
     bodies = []
     for trigger in ir.triggers:
-        event = trigger.name if trigger.kind is TriggerKind.EVENT else finished_run_event(trigger.name)
+        event = trigger_event(trigger)
         dependency = dns_label(f"{trigger.kind.value}-{trigger.name}")
         dependencies.append(
             {

@@ -38,7 +38,7 @@ class SfnBackend:
 
         text = definition_text(build_definition(ir, settings, options))
         files = [CompiledFile(f"{ir.name}.asl.json", text)]
-        if ir.event_triggers:
+        if ir.triggers:
             import json
 
             from flowc.backends.sfn.events import planned_event_rule

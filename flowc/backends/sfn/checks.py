@@ -3,6 +3,8 @@ compile time with the step, the line and the reason (so a deploy never registers
 
 * ``@schedule`` whose cron EventBridge cannot express (both day fields restricted), or a scheduled
   flow with a required parameter (the schedule starts runs with no parameters).
+* ``@trigger`` / ``@trigger_on_finish`` on several events or flows (a run once all happened): an
+  EventBridge rule starts on one event.
 * ``@secrets`` sources that Batch cannot resolve: only Secrets Manager and Parameter Store ARNs,
   each giving a distinct environment variable.
 * ``@kubernetes`` pod placement (node selector, tolerations, service account, image pull secrets,
@@ -20,6 +22,7 @@ from flowc.backends.sfn.context import Lowering
 from flowc.backends.sfn.schedule import aws_cron
 from flowc.backends.sfn.secrets import is_secret_reference, secret_variable
 from flowc.diagnostics import Diagnostic, refuse_step
+from flowc.events import trigger_event
 from flowc.ir import FlowIR, Step
 from flowc.secret_sources import batch_references, parse_source
 
@@ -46,15 +49,17 @@ def sfn_refusals(ir: FlowIR, lowering: Lowering) -> Iterator[Diagnostic]:
             aws_cron(ir.schedule.cron)
         except ValueError as exc:
             yield refuse("schedule-cron", None, str(exc))
-    if len(ir.event_triggers) > 1:
+    if len(ir.triggers) > 1:
+        names = ", ".join(repr(trigger_event(t)) for t in ir.triggers)
         yield refuse_step(
             ir,
             None,
             "sfn-several-trigger-events",
-            f"sfn cannot run this: @trigger on {len(ir.event_triggers)} events waits for all of them; an "
-            "EventBridge rule starts the state machine on one event and keeps no state between events",
-            "trigger on one event on this target",
-            line=ir.event_triggers[0].line,
+            f"sfn cannot run this: @trigger / @trigger_on_finish on {len(ir.triggers)} events ({names}) "
+            "waits for all of them; an EventBridge rule starts the state machine on one event and "
+            "keeps no state between events",
+            "trigger on one event, or the finish of one flow, on this target",
+            line=ir.triggers[0].line,
         )
     for step in ir.steps:
         yield from _kubernetes_problems(step, refuse)

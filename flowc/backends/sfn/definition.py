@@ -55,7 +55,8 @@ RESUME_INIT_STATE = "flowc.init.resume"
 #: Where a caught error goes in the state's input, and the states recording a failed run.
 ERROR_PATH = "$.flowc_error"
 RECORD_FAILURE_STATE = "flowc.record-failure"
-#: Records a successful run's end (and runs its exit hooks), when the flow has something to run then.
+#: Records a successful run's end (and runs its exit hooks, announces it), when there is something
+#: to do then.
 RECORD_END_STATE = "flowc.record-end"
 SUCCEEDED_STATE = "flowc.succeeded"
 #: Reads the run's status.json back, for its reason; where it goes in the state's input.
@@ -119,6 +120,7 @@ def lowering_for(ir: FlowIR, settings: Settings, options: CompileOptions) -> Low
         distributed_threshold=int(settings.get("sfn.distributed_map_threshold", 1000)),
         max_concurrency=options.max_workers,
         notify=options.notify,
+        announce_bus=str(settings["sfn.event_bus"]) if settings.get("sfn.announce_finished_runs") else None,
     )
 
 
@@ -154,7 +156,7 @@ def build_definition(ir: FlowIR, settings: Settings, options: CompileOptions) ->
     resume_init = {"Type": "Pass", "Parameters": {**context, "resume.$": "$.resume"}, "Next": top["StartAt"]}
     hooks = ir.exit_hooks is not None
     states = _recording_failures(top["States"], lowering, with_code=hooks)
-    if runs_after_end(ir, options):
+    if runs_after_end(ir, options) or lowering.announce_bus is not None:
         states = _recording_success(states, lowering, with_code=hooks)
     definition = {
         "Comment": f"flowc: {ir.name} from {os.path.basename(ir.source_file)}",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flowc.backends.deploy import EXIT_CONFIGURATION, Change, DeployError, changed
@@ -30,8 +30,8 @@ from flowc.backends.sfn.naming import deployment_name, job_definition_name
 from flowc.backends.sfn.schedule import schedule_name, schedule_request
 from flowc.backends.sfn.secrets import secret_variable
 from flowc.backends.sfn.trigger import find_state_machine
-from flowc.config import Settings
-from flowc.ir import FlowIR
+from flowc.config import Settings, env_name
+from flowc.ir import FlowIR, TriggerKind
 from flowc.project_branches import task_environment
 from flowc.secret_sources import batch_references, with_default_provider
 
@@ -135,7 +135,7 @@ def plan_deployment(
         schedule = schedule_request(
             name, ir.schedule, f"<arn of {name}>", schedule_role, paused=options.schedule_paused
         )
-    rule = planned_event_rule(ir, settings, name, role) if ir.event_triggers else None
+    rule = planned_event_rule(ir, settings, name, role) if ir.triggers else None
     queues = {str(settings.get("batch.job_queue") or DEFAULT_JOB_QUEUE)}
     queues |= {step.container.queue for step in ir.steps if step.container.queue}
     return DeployPlan(
@@ -219,8 +219,12 @@ class SfnDeployment:
         arn = find_state_machine(session.sfn, plan.name)
         changes.append(_state_machine_change(session.sfn, plan, arn))
         changes.extend(_schedule_changes(session, plan, arn))
-        changes.extend(_event_rule_changes(session, plan, arn, str(settings["sfn.event_bus"])))
-        return changes
+        rule_changes = _event_rule_changes(session, plan, arn, str(settings["sfn.event_bus"]))
+        flows = [t.name for t in ir.triggers if t.kind is TriggerKind.FLOW]
+        if flows and rule_changes:
+            note = _unannounced(session.sfn, flows[0])
+            rule_changes = [replace(c, note=note) if note else c for c in rule_changes]
+        return [*changes, *rule_changes]
 
     def removals(
         self, ir: FlowIR, settings: Settings, options: CompileOptions, session: _Clients
@@ -382,6 +386,27 @@ def _event_rule_removals(session: _Clients, deployment: str, bus: str) -> list[C
     if _get_rule(session.events, name, bus) is None:
         return []
     return [Change("delete", f"event rule {name}", apply=lambda: _delete_rule(session.events, name, bus))]
+
+
+def _unannounced(sfn: Any, flow: str) -> str | None:
+    """Why no run deployed here would start a flow that waits for ``flow`` to finish, or None.
+
+    The finish event names the flow only (``metaflow.<Flow>.end``, as on Argo), so any state
+    machine of it counts: ``<Flow>``, or ``<project>-<branch>-<Flow>``. Deploy order is free (the
+    other flow may be deployed later), so this is a note, not a refusal.
+    """
+    found = [
+        machine["stateMachineArn"]
+        for page in sfn.get_paginator("list_state_machines").paginate()
+        for machine in page["stateMachines"]
+        if machine["name"] == flow or machine["name"].endswith(f"-{flow}")
+    ]
+    if not found:
+        return f"no state machine of {flow} here yet: deploy it with sfn.announce_finished_runs = true"
+    announcing = env_name("sfn.announce_finished_runs")
+    if not any(announcing in sfn.describe_state_machine(stateMachineArn=arn)["definition"] for arn in found):
+        return f"{flow}'s runs do not announce their end: deploy it with sfn.announce_finished_runs = true"
+    return None
 
 
 def _event_rule_changes(session: _Clients, plan: DeployPlan, arn: str | None, bus: str) -> list[Change]:

@@ -10,8 +10,14 @@ else unquoted so that EventBridge inserts the JSON value;
 https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-transform-target-input.html), and the
 whole body under ``$events`` for ``current.trigger`` (flowc.authoring.run_trigger).
 
-A rule fires on one event: ``@trigger(events=[a, b])``, which waits for both, is refused on this
-target (flowc.backends.sfn.checks), as Metaflow refuses every trigger on Step Functions.
+``@trigger_on_finish(flow=F)`` is the same rule on the event ``metaflow.F.end``
+(:func:`flowc.events.trigger_event`), which the end-of-run job of F's successful runs puts on the
+bus when F was compiled with ``sfn.announce_finished_runs`` (:func:`flowc.events.announce_finished_run`),
+its payload ``{"run": "F/<run id>"}`` read by ``current.trigger.run``.
+
+A rule fires on one event: ``@trigger(events=[a, b])`` or ``@trigger_on_finish(flows=[a, b])``,
+which wait for both, are refused on this target (flowc.backends.sfn.checks), as Metaflow refuses
+every trigger on Step Functions.
 Rule names allow ``[.\\-_A-Za-z0-9]``, at most 64 characters
 (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutRule.html).
 """
@@ -23,7 +29,8 @@ from typing import Any
 
 from flowc.backends.sfn.naming import aws_name
 from flowc.config import Settings
-from flowc.ir import FlowIR
+from flowc.events import trigger_event
+from flowc.ir import FlowIR, TriggerKind
 from flowc.parameter_values import EVENTS_KEY
 
 __all__ = [
@@ -54,8 +61,9 @@ def rule_name(deployment: str) -> str:
 def event_rule(
     ir: FlowIR, settings: Settings, deployment: str, state_machine_arn: str, role_arn: str
 ) -> dict[str, Any]:
-    """``{"rule": PutRule arguments, "target": PutTargets' one target}`` for the flow's one event."""
-    (trigger,) = ir.event_triggers  # several are refused at compile time (checks)
+    """``{"rule": PutRule arguments, "target": PutTargets' one target}`` for the flow's one event
+    (or the finish of the one flow it waits for)."""
+    (trigger,) = ir.triggers  # several are refused at compile time (checks)
     paths = {_BODY: "$.detail"}
     fields = []
     for index, (parameter, payload_field) in enumerate(trigger.parameters):
@@ -67,13 +75,14 @@ def event_rule(
         quoted = ir.parameter(parameter).type == "str" or ir.parameter(parameter).is_file
         fields.append(f"{json.dumps(parameter)}: " + (f'"<{variable}>"' if quoted else f"<{variable}>"))
     fields.append(f"{json.dumps(EVENTS_KEY)}: [<{_BODY}>]")
+    decorator = "@trigger" if trigger.kind is TriggerKind.EVENT else "@trigger_on_finish"
     return {
         "rule": {
             "Name": rule_name(deployment),
             "EventBusName": str(settings["sfn.event_bus"]),
-            "EventPattern": json.dumps({"source": [EVENT_SOURCE], "detail-type": [trigger.name]}),
+            "EventPattern": json.dumps({"source": [EVENT_SOURCE], "detail-type": [trigger_event(trigger)]}),
             "State": "ENABLED",
-            "Description": f"flowc: @trigger(event={trigger.name!r}) of {ir.name}",
+            "Description": f"flowc: {decorator}({trigger.kind.value}={trigger.name!r}) of {ir.name}",
         },
         "target": {
             "Id": TARGET_ID,

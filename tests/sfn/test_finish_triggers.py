@@ -1,0 +1,150 @@
+"""``@trigger_on_finish`` on Step Functions, as a user drives it, on moto: ``flowc deploy`` of the
+consumer creates the EventBridge rule on ``metaflow.LinearFlow.end`` (noting that no deployed
+LinearFlow announces its runs yet); LinearFlow deployed with ``sfn.announce_finished_runs`` puts that
+event on the bus from the end-of-run job of its successful run (``flowc trigger --wait``); the rule's
+input transformer gives the consumer's execution input, and its run's ``current.trigger.run`` and
+``Run.trigger.run`` are LinearFlow's run.
+
+moto cannot deliver an event to a Step Functions target (see tests/sfn/test_events.py), so the test
+points the rule at an SQS queue with the *same* input transformer, then starts the execution with
+the input moto delivered, as EventBridge would start it.
+"""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+
+from flowc.backends.options import CompileOptions
+from flowc.backends.sfn import BACKEND
+from flowc.backends.sfn.definition import RECORD_END_STATE, RECORD_FAILURE_STATE
+from flowc.cli import main
+from flowc.client import Run
+from flowc.frontend import build_ir
+from tests.conformance.artifacts import collect_artifacts
+from tests.sfn.compiling import CONFORMANCE_FLOWS, SFN_FLOWS, golden_settings
+from tests.sfn.engine import ROLE_ARN, SfnEngine
+
+CONSUMER = SFN_FLOWS / "sfn_finish_trigger_flow.py"
+PRODUCER = CONFORMANCE_FLOWS / "linear_flow.py"
+CONSUMER_NAME = "SfnFinishTriggerFlow"
+RULE = f"{CONSUMER_NAME}-trigger"
+
+
+def _capture(events, sqs) -> str:
+    """Points the consumer's rule at a new SQS queue, with the deployed target's input transformer."""
+    (target,) = events.list_targets_by_rule(Rule=RULE)["Targets"]
+    queue = sqs.create_queue(QueueName="captured-finish-starts")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.remove_targets(Rule=RULE, Ids=[target["Id"]])
+    transformer = target["InputTransformer"]
+    events.put_targets(Rule=RULE, Targets=[{"Id": "capture", "Arn": arn, "InputTransformer": transformer}])
+    return queue
+
+
+@pytest.mark.slow
+def test_a_finished_run_starts_the_flow_that_triggers_on_its_finish(
+    sfn_env: SfnEngine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    datastore = f"s3://{sfn_env.new_bucket()}/datastore"
+    monkeypatch.setenv("FLOWC_DATASTORE", datastore)
+    monkeypatch.setenv("FLOWC_BATCH__JOB_QUEUE", sfn_env.job_queue())
+    monkeypatch.setenv("FLOWC_SFN__ROLE", ROLE_ARN)
+    assert main(["deploy", str(CONSUMER), "--target", "sfn"]) == 0
+    out = capsys.readouterr().out
+    assert f"created event rule {RULE} (metaflow.LinearFlow.end): no state machine of LinearFlow" in out
+
+    events, sfn, sqs = boto3.client("events"), boto3.client("stepfunctions"), boto3.client("sqs")
+    rule = events.describe_rule(Name=RULE)
+    pattern = {"source": ["flowc"], "detail-type": ["metaflow.LinearFlow.end"]}
+    assert json.loads(rule["EventPattern"]) == pattern
+    queue = _capture(events, sqs)
+
+    # The producer, deployed so that its successful runs announce their end.
+    monkeypatch.setenv("FLOWC_SFN__ANNOUNCE_FINISHED_RUNS", "true")
+    assert main(["deploy", str(PRODUCER), "--target", "sfn"]) == 0
+    monkeypatch.delenv("FLOWC_SFN__ANNOUNCE_FINISHED_RUNS")
+    assert main(["deploy", str(CONSUMER), "--target", "sfn", "--dry-run"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    (line,) = [line for line in out if line.startswith("would ") and f"event rule {RULE}" in line]
+    assert line.endswith(f"event rule {RULE} (metaflow.LinearFlow.end)")  # no note: LinearFlow announces
+
+    assert main(["trigger", str(PRODUCER), "--target", "sfn", "--name", "producer-run", "--wait"]) == 0
+    assert "announced event metaflow.LinearFlow.end" in _batch_logs(sfn_env)
+    (message,) = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    execution_input = json.loads(message["Body"])
+    ((event,),) = [execution_input["parameters"].pop("$events")]
+    assert execution_input == {"parameters": {}}
+    assert event["name"] == "metaflow.LinearFlow.end"
+    assert event["payload"] == {"run": "LinearFlow/sfn-producer-run"}
+
+    (machine,) = [m for m in sfn.list_state_machines()["stateMachines"] if m["name"] == CONSUMER_NAME]
+    started = sfn.start_execution(
+        stateMachineArn=machine["stateMachineArn"],
+        name="consumer-run",
+        input=json.dumps({"parameters": {"$events": [event]}}),
+    )
+    described = sfn_env.wait(started["executionArn"])
+    assert described["status"] == "SUCCEEDED", described
+    artifacts = collect_artifacts(datastore, "SfnFinishTriggerFlow", "sfn-consumer-run")
+    assert artifacts[("start", "start")]["upstream"] == "LinearFlow/sfn-producer-run"
+    assert artifacts[("start", "start")]["upstream_message"] == "hello 6"
+    run = Run("SfnFinishTriggerFlow/sfn-consumer-run", _namespace_check=False)
+    assert run.trigger.run.pathspec == "LinearFlow/sfn-producer-run"
+    assert run.trigger["LinearFlow"].data.message == "hello 6"
+    # The consumer does not announce (it was deployed without the setting): one message only.
+    assert "Messages" not in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)
+
+    events.remove_targets(Rule=RULE, Ids=["capture"])
+    assert main(["undeploy", str(CONSUMER), "--target", "sfn"]) == 0
+    assert f"deleted event rule {RULE}" in capsys.readouterr().out
+    assert RULE not in [r["Name"] for r in events.list_rules()["Rules"]]
+    assert main(["undeploy", str(PRODUCER), "--target", "sfn"]) == 0
+
+
+def _batch_logs(engine: SfnEngine) -> str:
+    return "".join(log.read_text(encoding="utf-8", errors="replace") for log in engine.log_dir.glob("*.log"))
+
+
+def test_announcing_runs_the_end_of_run_job_after_a_successful_run_too() -> None:
+    """Off by default (no extra Batch job); on, both end-of-run jobs get the bus, and only the
+    task runner decides to announce (after a successful run)."""
+    ir = build_ir(PRODUCER)
+    plain = json.loads(BACKEND.compile(ir, golden_settings(), CompileOptions())[0].text)
+    assert RECORD_END_STATE not in plain["States"]
+    settings = golden_settings(**{"sfn.announce_finished_runs": True, "sfn.event_bus": "pipelines"})
+    announcing = json.loads(BACKEND.compile(ir, settings, CompileOptions())[0].text)
+    for state in (RECORD_END_STATE, RECORD_FAILURE_STATE):
+        overrides = announcing["States"][state]["Parameters"]["ContainerOverrides"]
+        assert overrides["Environment"] == [
+            {"Name": "FLOWC_SFN__ANNOUNCE_FINISHED_RUNS", "Value": "true"},
+            {"Name": "FLOWC_SFN__EVENT_BUS", "Value": "pipelines"},
+        ]
+
+
+def test_several_flows_are_refused_naming_the_line(tmp_path, capsys) -> None:
+    flow = tmp_path / "two_flows_flow.py"
+    flow.write_text(
+        "from flowc import FlowSpec, step, trigger_on_finish\n\n\n"
+        "@trigger_on_finish(flows=['A', 'B'])\n"
+        "class TwoFlowsFlow(FlowSpec):\n"
+        "    @step\n    def start(self):\n        self.next(self.end)\n\n"
+        "    @step\n    def end(self):\n        pass\n"
+    )
+    assert (
+        main(["compile", str(flow), "--target", "sfn", "--datastore", "s3://b/p", "-o", str(tmp_path)]) == 1
+    )
+    err = capsys.readouterr().err
+    assert "two_flows_flow.py:4:" in err and "[sfn-several-trigger-events]" in err
+    assert "'metaflow.A.end', 'metaflow.B.end'" in err
+
+
+def test_the_compiled_rule_and_target_are_golden() -> None:
+    from tests.helpers.golden import assert_golden
+    from tests.sfn.compiling import GOLDEN_DIR
+
+    files = BACKEND.compile(build_ir(CONSUMER), golden_settings(), CompileOptions())
+    assert [f.name for f in files] == [f"{CONSUMER_NAME}.asl.json", f"{CONSUMER_NAME}.eventbridge.json"]
+    assert_golden(GOLDEN_DIR / "sfn_finish_trigger_flow.eventbridge.json", files[1].text)
