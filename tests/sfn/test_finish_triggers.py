@@ -104,6 +104,39 @@ def test_a_finished_run_starts_the_flow_that_triggers_on_its_finish(
     assert main(["undeploy", str(PRODUCER), "--target", "sfn"]) == 0
 
 
+@pytest.mark.slow
+def test_only_a_successful_run_announces_its_end(sfn_env: SfnEngine) -> None:
+    """ExitHookFlow (its end-of-run job also runs hooks) compiled to announce, run failing and not:
+    one event, the successful run's, with the same body Argo's end-of-run step posts."""
+    from flowc.backends.sfn.trigger import execution_input
+    from flowc.config import load_settings
+    from flowc.events import finished_run_event
+
+    path = CONFORMANCE_FLOWS / "exit_hook_flow.py"
+    ir = build_ir(path)
+    datastore = f"s3://{sfn_env.new_bucket()}/datastore"
+    settings = load_settings({"datastore": datastore, "sfn.announce_finished_runs": True}, environ={})
+    events, sqs = sfn_env.client("events"), sfn_env.client("sqs")
+    name = finished_run_event(ir.name)
+    events.put_rule(Name="exit-hook-finished", EventPattern=json.dumps({"detail-type": [name]}))
+    queue = sqs.create_queue(QueueName="exit-hook-finished")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_targets(Rule="exit-hook-finished", Targets=[{"Id": "capture", "Arn": arn}])
+    package_sha = sfn_env.deploy_code(ir, settings, path)
+    definition = BACKEND.compile(ir, settings, CompileOptions(package_sha=package_sha))[0].text
+    failed_run, failed = sfn_env.run(definition, execution_input({"fail": "true"}, datastore))
+    run_id, succeeded = sfn_env.run(definition, execution_input({"fail": "false"}, datastore))
+    assert (failed["status"], succeeded["status"]) == ("FAILED", "SUCCEEDED")
+
+    (message,) = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    body = json.loads(message["Body"])["detail"]
+    assert (body["name"], body["payload"]) == (name, {"run": f"ExitHookFlow/{run_id}"})
+    assert set(body) == {"name", "payload", "timestamp", "id"}  # flowc.events.event_body, as on Argo
+    assert failed_run not in message["Body"]
+    events.remove_targets(Rule="exit-hook-finished", Ids=["capture"])
+    events.delete_rule(Name="exit-hook-finished")
+
+
 def _batch_logs(engine: SfnEngine) -> str:
     return "".join(log.read_text(encoding="utf-8", errors="replace") for log in engine.log_dir.glob("*.log"))
 
