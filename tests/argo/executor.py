@@ -40,6 +40,10 @@ the Argo page it follows:
   loop runs). https://argo-workflows.readthedocs.io/en/latest/scaling/#maximum-recursion-depth
 - ``activeDeadlineSeconds`` on a template: the pod is killed and fails after that many seconds.
   https://argo-workflows.readthedocs.io/en/latest/fields/#template
+- ``spec.activeDeadlineSeconds``: once the workflow has run that long its running pods are killed
+  (SIGTERM, then SIGKILL) and fail, nothing more starts, the exit handler still runs (the deadline
+  does not apply to it: argoproj/argo-workflows#13252) and the workflow fails with
+  ``Max duration limit exceeded``. https://argo-workflows.readthedocs.io/en/latest/fields/#workflowspec
 - ``envFrom.secretRef``: a missing Secret fails the pod before it starts (Kubernetes).
 - ``onExit``: the exit handler template runs after the entrypoint whatever its outcome, with
   ``{{workflow.status}}`` set. https://argo-workflows.readthedocs.io/en/latest/walk-through/exit-handlers/
@@ -161,6 +165,7 @@ class ArgoExecutor:
         self.nodes: list[Node] = []
         self.pods = 0
         self.terminated = False
+        self.deadline_exceeded = False
         self.running: set[subprocess.Popen] = set()
         self.global_scope = {
             "workflow.name": workflow_name,
@@ -182,8 +187,19 @@ class ArgoExecutor:
     # ---- entry ------------------------------------------------------------------------
     def run(self) -> WorkflowResult:
         entry = self.spec["entrypoint"]
+        deadline = self.spec.get("activeDeadlineSeconds")
+        timer = threading.Timer(float(deadline), self._deadline_passed) if deadline is not None else None
+        if timer is not None:
+            timer.daemon = True
+            timer.start()
         node = self._call(entry, {}, entry, depth=0)
         phase, message = node.phase, node.message
+        if timer is not None:
+            timer.cancel()
+            timer.join()
+        if self.deadline_exceeded:
+            phase, message = "Failed", "Max duration limit exceeded"
+            self.terminated = False  # the exit handler runs after the workflow's deadline
         if self.terminated:
             return WorkflowResult("Failed", list(self.nodes), "Stopped with strategy 'Terminate'")
         exit_handler = self.spec.get("onExit")
@@ -196,6 +212,13 @@ class ArgoExecutor:
             if handled.phase != "Succeeded" and phase == "Succeeded":
                 phase, message = "Failed", f"exit handler: {handled.message}"
         return WorkflowResult(phase, list(self.nodes), message)
+
+    def _deadline_passed(self) -> None:
+        with self.lock:
+            if self.terminated:  # stopped already: a Terminate wins
+                return
+            self.deadline_exceeded = True
+        self.terminate()
 
     def terminate(self, grace_seconds: float = 5.0) -> None:
         """``spec.shutdown: Terminate``: stops every running pod (SIGTERM, SIGKILL after

@@ -161,6 +161,31 @@ def test_active_deadline_kills_the_pod(tmp_path: Path) -> None:
     assert result.phase == "Failed" and "deadline" in result.node("main.a").message
 
 
+def test_the_workflow_deadline_stops_its_pods_and_the_exit_handler_still_runs(tmp_path: Path) -> None:
+    slow = _py("slow", "import time; time.sleep(30)")
+    record = _py("record", "open('status', 'w').write('{{workflow.status}}')")
+    document = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"generateName": "t-"},
+        "spec": {
+            "entrypoint": "main",
+            "activeDeadlineSeconds": 1,
+            "onExit": "record",
+            "templates": [
+                {"name": "main", "dag": {"tasks": [{"name": "a", "template": "slow"}]}},
+                slow,
+                record,
+            ],
+        },
+    }
+    result = ArgoExecutor(document, workdir=tmp_path, workflow_name="wf").run()
+    assert (result.phase, result.message) == ("Failed", "Max duration limit exceeded")
+    assert result.node("main.a").phase == "Failed"
+    [status] = [p / "status" for p in tmp_path.glob("pod-*") if (p / "status").exists()]
+    assert status.read_text() == "Failed"
+
+
 def test_raw_artifact_secrets_and_required_inputs(tmp_path: Path) -> None:
     code = (
         "import os, sys; assert open(sys.argv[1]).read() == sys.argv[2], open(sys.argv[1]).read(); "

@@ -11,7 +11,16 @@ from pathlib import Path
 
 from flowc.cli import main
 
-__all__ = ["HOLD_FLOW", "flowc", "kill_resume_and_compare", "started_run", "task_running", "wait_until"]
+__all__ = [
+    "HOLD_FLOW",
+    "SPANS_FLOW",
+    "assert_one_at_a_time",
+    "flowc",
+    "kill_resume_and_compare",
+    "started_run",
+    "task_running",
+    "wait_until",
+]
 
 HOLD_FLOW = Path(__file__).parent / "flows" / "hold_flow.py"
 
@@ -118,3 +127,17 @@ def kill_resume_and_compare(target: str, datastore: str, gate: Path) -> None:
     assert code == 0, out + err
     clean = collect_artifacts(datastore, "HoldFlow", started_run(out, target))
     assert collect_artifacts(datastore, "HoldFlow", resumed) == clean
+
+
+SPANS_FLOW = Path(__file__).parent / "flows" / "spans_flow.py"
+
+
+def assert_one_at_a_time(datastore: str, run_id: str) -> None:
+    """SpansFlow's foreach tasks of ``run_id`` ran one after the other (``--max-workers 1``)."""
+    import itertools
+
+    from tests.conformance.artifacts import collect_artifacts
+
+    spans = collect_artifacts(datastore, "SpansFlow", run_id)[("join", "join")]["spans"]
+    assert len(spans) == 3
+    assert all(earlier[1] <= later[0] for earlier, later in itertools.pairwise(spans)), spans

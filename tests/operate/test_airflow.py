@@ -11,7 +11,15 @@ import pytest
 
 from flowc.backends.airflow.trigger import AirflowApi
 from tests.airflow.server import AirflowServer, airflow_server
-from tests.operate.helpers import HOLD_FLOW, flowc, kill_resume_and_compare, task_running, wait_until
+from tests.operate.helpers import (
+    HOLD_FLOW,
+    SPANS_FLOW,
+    assert_one_at_a_time,
+    flowc,
+    kill_resume_and_compare,
+    task_running,
+    wait_until,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -217,3 +225,53 @@ def test_a_task_killed_mid_run_then_resumed_in_place_equals_a_clean_run(
     assert flowc(*deploy, "--dags-folder", str(server.dags))[0] == 0
     wait_until(lambda: _dag_visible(AirflowApi(server.url), "HoldFlow"), "the DAG to be parsed")
     kill_resume_and_compare("airflow", datastore, tmp_path / "gate")
+
+
+def test_deploy_settings_take_effect_on_airflow(
+    server: AirflowServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    datastore = str(tmp_path / "datastore")
+    monkeypatch.setenv("FLOWC_DATASTORE", datastore)
+    monkeypatch.setenv("FLOWC_AIRFLOW__API_URL", server.url)
+    api = AirflowApi(server.url)
+    deploy = ["--target", "airflow", "--operator", "local", "--dags-folder", str(server.dags)]
+
+    # --schedule-paused: the new DAG starts paused (this server creates DAGs unpaused otherwise).
+    scheduled = Path(__file__).parent / "flows" / "scheduled_flow.py"
+    assert flowc("deploy", str(scheduled), *deploy, "--schedule-paused")[0] == 0
+    wait_until(lambda: _dag_visible(api, "ScheduledFlow"), "the scheduled DAG to be parsed")
+    assert api.request("GET", "/api/v2/dags/ScheduledFlow")["is_paused"] is True
+
+    # --max-workers 1: max_active_tasks 1, so the foreach's mapped tasks run one at a time.
+    assert flowc("deploy", str(SPANS_FLOW), *deploy, "--max-workers", "1")[0] == 0
+    wait_until(lambda: _dag_visible(api, "SpansFlow"), "the DAG to be parsed")
+    assert api.request("GET", "/api/v2/dags/SpansFlow/details")["max_active_tasks"] == 1
+    code, out, err = flowc("trigger", str(SPANS_FLOW), "--target", "airflow", "--wait")
+    assert code == 0, out + err
+    assert_one_at_a_time(datastore, dict(line.split(": ", 1) for line in out.splitlines())["flowc run id"])
+
+    # --workflow-timeout: a DAG run taking longer is failed by the scheduler (dagrun_timeout).
+    assert flowc("deploy", str(HOLD_FLOW), *deploy, "--workflow-timeout", "5")[0] == 0
+
+    def timeout_known() -> bool:
+        return _dag_visible(api, "HoldFlow") and bool(
+            api.request("GET", "/api/v2/dags/HoldFlow/details").get("dag_run_timeout")
+        )
+
+    wait_until(timeout_known, "the DAG with its timeout to be parsed")
+    gate = tmp_path / "gate"
+    try:
+        code, out, err = flowc(
+            "trigger", str(HOLD_FLOW), "--target", "airflow", "--gate", str(gate), "--wait"
+        )
+        assert code == 1 and out.splitlines()[-1] == "state: failed", out + err
+        run_id = dict(line.split(": ", 1) for line in out.splitlines())["flowc run id"]
+        # The timeout skips the task that records a run's end: flowc runs and status ask Airflow.
+        code, out, err = flowc("runs", "HoldFlow", "--target", "airflow", "--all")
+        [row] = [line for line in out.splitlines() if line.startswith(run_id)]
+        assert row.split()[2:4] == ["airflow:", "failed"], out + err
+        code, out, err = flowc("status", f"HoldFlow/{run_id}")
+        assert code == 0 and f"Run HoldFlow/{run_id}: failed" in out, out + err
+        assert "ended by: airflow: failed (no task recorded the run's end)" in out
+    finally:
+        gate.touch()

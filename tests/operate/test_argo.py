@@ -12,7 +12,15 @@ import pytest
 
 from tests.argo.controller import argo_controller
 from tests.argo.fake_kube import FakeKube, fake_kube
-from tests.operate.helpers import HOLD_FLOW, flowc, kill_resume_and_compare, task_running, wait_until
+from tests.operate.helpers import (
+    HOLD_FLOW,
+    SPANS_FLOW,
+    assert_one_at_a_time,
+    flowc,
+    kill_resume_and_compare,
+    task_running,
+    wait_until,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -221,3 +229,25 @@ def test_a_task_killed_mid_run_then_resumed_in_place_equals_a_clean_run(
 ) -> None:
     assert flowc("deploy", str(HOLD_FLOW), "--target", "argo")[0] == 0
     kill_resume_and_compare("argo", str(tmp_path / "datastore"), tmp_path / "gate")
+
+
+def test_deploy_settings_take_effect_on_argo(kube: FakeKube, tmp_path: Path) -> None:
+    datastore = str(tmp_path / "datastore")
+    # --max-workers 1: the workflow's parallelism, so the foreach's pods run one at a time.
+    assert flowc("deploy", str(SPANS_FLOW), "--target", "argo", "--max-workers", "1")[0] == 0
+    code, out, err = flowc("trigger", str(SPANS_FLOW), "--target", "argo", "--wait")
+    assert code == 0, out + err
+    assert_one_at_a_time(datastore, out.split("run id ")[1].split()[0])
+
+    # --workflow-timeout: activeDeadlineSeconds; the pods are stopped, the exit handler records it.
+    assert flowc("deploy", str(HOLD_FLOW), "--target", "argo", "--workflow-timeout", "5")[0] == 0
+    gate = tmp_path / "gate"
+    code, out, err = flowc("trigger", str(HOLD_FLOW), "--target", "argo", "--gate", str(gate), "--wait")
+    assert code == 1 and out.splitlines()[-1].endswith(": Failed"), out + err
+    run_id = out.split("run id ")[1].split()[0]
+    code, out, err = flowc("status", f"HoldFlow/{run_id}")
+    assert code == 0 and f"Run HoldFlow/{run_id}: failed" in out, out + err
+    assert (
+        f"failed: HoldFlow/{run_id}/hold/hold (attempt 0): the task process was killed by signal SIGTERM"
+        in out
+    )

@@ -10,7 +10,15 @@ from pathlib import Path
 import boto3
 import pytest
 
-from tests.operate.helpers import HOLD_FLOW, flowc, kill_resume_and_compare, task_running, wait_until
+from tests.operate.helpers import (
+    HOLD_FLOW,
+    SPANS_FLOW,
+    assert_one_at_a_time,
+    flowc,
+    kill_resume_and_compare,
+    task_running,
+    wait_until,
+)
 from tests.sfn.engine import ROLE_ARN, SfnEngine
 from tests.sfn.fixtures import sfn_engine, sfn_env
 
@@ -179,3 +187,34 @@ def test_a_task_killed_mid_run_then_resumed_in_place_equals_a_clean_run(
     monkeypatch.setenv("FLOWC_SFN__ROLE", ROLE_ARN)
     assert flowc("deploy", str(HOLD_FLOW), "--target", "sfn")[0] == 0
     kill_resume_and_compare("sfn", datastore, tmp_path / "gate")
+
+
+def test_deploy_settings_take_effect_on_step_functions(
+    sfn_env: SfnEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    datastore = f"s3://{sfn_env.new_bucket()}/datastore"
+    monkeypatch.setenv("FLOWC_DATASTORE", datastore)
+    monkeypatch.setenv("FLOWC_BATCH__JOB_QUEUE", sfn_env.job_queue())
+    monkeypatch.setenv("FLOWC_SFN__ROLE", ROLE_ARN)
+    # --max-workers 1: the foreach's Map runs one item at a time (moto honours MaxConcurrency).
+    assert flowc("deploy", str(SPANS_FLOW), "--target", "sfn", "--max-workers", "1")[0] == 0
+    code, out, err = flowc("trigger", str(SPANS_FLOW), "--target", "sfn", "--wait")
+    assert code == 0, out + err
+    assert_one_at_a_time(datastore, out.split("run id ")[1].split()[0])
+
+    # --workflow-timeout: an execution running longer is stopped (TimeoutSeconds: TIMED_OUT).
+    assert flowc("deploy", str(HOLD_FLOW), "--target", "sfn", "--workflow-timeout", "5")[0] == 0
+    gate = tmp_path / "gate"
+    try:
+        code, out, err = flowc("trigger", str(HOLD_FLOW), "--target", "sfn", "--gate", str(gate), "--wait")
+        assert code == 1 and out.splitlines()[-1] == "status TIMED_OUT", out + err
+        run_id = out.split("run id ")[1].split()[0]
+        # No state runs after TimeoutSeconds: only the engine knows, and flowc runs and status ask it.
+        code, out, err = flowc("runs", "HoldFlow", "--target", "sfn", "--all")
+        [row] = [line for line in out.splitlines() if line.startswith(run_id)]
+        assert row.split()[2:4] == ["sfn:", "TIMED_OUT"], out + err
+        code, out, err = flowc("status", f"HoldFlow/{run_id}")
+        assert code == 0 and f"Run HoldFlow/{run_id}: failed" in out, out + err
+        assert "ended by: sfn: TIMED_OUT (no task recorded the run's end)" in out
+    finally:
+        gate.touch()
