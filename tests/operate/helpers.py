@@ -104,6 +104,7 @@ def kill_resume_and_compare(target: str, datastore: str, gate: Path) -> None:
         status = wait_until(
             lambda: (
                 (out := flowc("status", f"HoldFlow/{killed}")[1]).startswith(f"Run HoldFlow/{killed}: failed")
+                and "no task recorded the run's end" not in out  # but recorded by the run's end
                 and out
             ),
             "the run to fail",
