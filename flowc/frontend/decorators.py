@@ -382,6 +382,14 @@ def _named(item: Any, what: str) -> tuple[str, Any]:
         extra = sorted(set(item) - {"name", "parameters", "project", "project_branch"})
         if extra:
             raise ValueError(f"{what}: unknown key(s) {', '.join(extra)}")
+        qualified = sorted({"project", "project_branch"} & set(item))
+        if qualified:
+            # Metaflow waits for metaflow.<project>.<branch>.<Flow>.end then; flowc's finish events
+            # name the flow only (flowc.events.finished_run_event), so the keys cannot be honoured.
+            raise ValueError(
+                f"{what}: {' and '.join(qualified)} are not supported: a finished run's event names "
+                "its flow only (metaflow.<Flow>.end); give the flow's name"
+            )
     else:
         raise ValueError(f"{what} must be a name or a dict with a name, not {item!r}")
     if not isinstance(name, str) or not name:

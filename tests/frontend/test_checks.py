@@ -1038,6 +1038,7 @@ CASES: dict[str, str] = {
         @trigger(event="ready", parameters={"day": "at", "typo": "x"})  # expect: unknown-trigger-parameter -
         @trigger(event="a", events=["b"])  # expect: bad-decorator -
         @trigger_on_finish(flows=["Upstream", "not a flow"])  # expect: bad-decorator -
+        @trigger_on_finish(flow={"name": "Other", "project": "p"})  # expect: bad-decorator -
         class F(FlowSpec):
             day = Parameter("day", default="today")
 
