@@ -7,6 +7,7 @@ import contextlib
 import io
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from flowc.cli import main
@@ -142,3 +143,50 @@ def assert_one_at_a_time(datastore: str, run_id: str) -> None:
     spans = collect_artifacts(datastore, "SpansFlow", run_id)[("join", "join")]["spans"]
     assert len(spans) == 3
     assert all(earlier[1] <= later[0] for earlier, later in itertools.pairwise(spans)), spans
+
+
+NESTED_FLOW = Path(__file__).parent / "flows" / "resume_nested_flow.py"
+
+
+def resume_nested_after_a_code_change(
+    target: str,
+    datastore: str,
+    folder: Path,
+    deploy: list[str],
+    deployed: Callable[[], object] = lambda: None,
+) -> None:
+    """A failed run of a nested foreach, its failing step's code changed and deployed again, then
+    resumed in place: every task before that step is cloned (both foreach widths, the random stamps
+    kept) and the step runs its new code. ``deploy``: the target's ``flowc deploy`` options;
+    ``deployed()`` returns once the engine can run what was deployed."""
+    from flowc.client import Run
+    from tests.conformance.artifacts import collect_artifacts
+
+    flow = folder / "resume_nested_flow.py"
+    flow.write_text(NESTED_FLOW.read_text())
+    code, _, err = flowc("deploy", str(flow), "--target", target, *deploy)
+    assert code == 0, err
+    deployed()
+    code, out, err = flowc("trigger", str(flow), "--target", target, "--wait")
+    assert code == 1, out + err
+    failed = started_run(out, target)
+
+    flow.write_text(NESTED_FLOW.read_text().replace("self.total  # CHANGED BY THE TEST", "self.total * 100"))
+    code, _, err = flowc("deploy", str(flow), "--target", target, *deploy)
+    assert code == 0, err
+    deployed()
+    code, out, err = flowc("resume", str(flow), "--target", target, "--origin-run-id", failed, "--wait")
+    assert code == 0, out + err
+    resumed = started_run(out, target)
+    before = collect_artifacts(datastore, "ResumeNestedFlow", failed)
+    after = collect_artifacts(datastore, "ResumeNestedFlow", resumed)
+    assert sorted(step for step, _ in before) == ["inner_join"] * 2 + ["leaf"] * 6 + ["mid"] * 2 + [
+        "outer_join",
+        "start",
+    ]
+    for key in before:
+        assert after[key] == before[key], key
+    [ran] = [values for (step, _), values in after.items() if step == "fails_once"]
+    assert ran["result"] == 1800, ran  # 100 * (1 + 2 + 3) * (1 + 2): the new code ran
+    run = Run(f"ResumeNestedFlow/{resumed}", datastore=datastore, _namespace_check=False)
+    assert run.origin_run_id == failed

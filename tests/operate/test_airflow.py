@@ -17,6 +17,7 @@ from tests.operate.helpers import (
     assert_one_at_a_time,
     flowc,
     kill_resume_and_compare,
+    resume_nested_after_a_code_change,
     task_running,
     wait_until,
 )
@@ -275,3 +276,20 @@ def test_deploy_settings_take_effect_on_airflow(
         assert "ended by: airflow: failed (no task recorded the run's end)" in out
     finally:
         gate.touch()
+
+
+def test_a_nested_foreach_resumed_in_place_after_a_code_change_on_airflow(
+    server: AirflowServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    datastore = str(tmp_path / "datastore")
+    monkeypatch.setenv("FLOWC_DATASTORE", datastore)
+    monkeypatch.setenv("FLOWC_AIRFLOW__API_URL", server.url)
+    api = AirflowApi(server.url)
+    # The worker runs the DAG file as it is on disk, so the new code package is used at once.
+    resume_nested_after_a_code_change(
+        "airflow",
+        datastore,
+        tmp_path,
+        ["--operator", "local", "--dags-folder", str(server.dags)],
+        deployed=lambda: wait_until(lambda: _dag_visible(api, "ResumeNestedFlow"), "the DAG to be parsed"),
+    )

@@ -18,6 +18,7 @@ from tests.operate.helpers import (
     assert_one_at_a_time,
     flowc,
     kill_resume_and_compare,
+    resume_nested_after_a_code_change,
     task_running,
     wait_until,
 )
@@ -251,3 +252,31 @@ def test_deploy_settings_take_effect_on_argo(kube: FakeKube, tmp_path: Path) -> 
         f"failed: HoldFlow/{run_id}/hold/hold (attempt 0): the task process was killed by signal SIGTERM"
         in out
     )
+
+
+def test_a_nested_foreach_resumed_in_place_after_a_code_change_on_argo(
+    kube: FakeKube, tmp_path: Path
+) -> None:
+    resume_nested_after_a_code_change("argo", str(tmp_path / "datastore"), tmp_path, [])
+
+
+def test_a_loop_and_a_switch_resumed_in_place_on_argo(kube: FakeKube, tmp_path: Path) -> None:
+    from tests.conformance.artifacts import collect_artifacts
+
+    flow = Path(__file__).resolve().parent / "flows" / "resume_loop_flow.py"
+    datastore = str(tmp_path / "datastore")
+    assert flowc("deploy", str(flow), "--target", "argo")[0] == 0
+    code, out, _ = flowc("trigger", str(flow), "--target", "argo", "--wait")
+    assert code == 1
+    failed = out.split("run id ")[1].split()[0]
+    code, out, err = flowc("resume", str(flow), "--target", "argo", "--origin-run-id", failed, "--wait")
+    assert code == 0, out + err
+    before = collect_artifacts(datastore, "ResumeLoopFlow", failed)
+    after = collect_artifacts(datastore, "ResumeLoopFlow", out.split("run id ")[1].split()[0])
+    # Every iteration of the loop and the chosen case were cloned; the failed step ran.
+    cloned = [key for key in before if key[0] != "fails_once"]
+    assert sorted(step for step, _ in cloned) == ["big", "pick", "start", "work", "work", "work"]
+    for key in cloned:
+        assert after[key] == before[key], key
+    [ran] = [values for (step, _), values in after.items() if step == "fails_once"]
+    assert ran["total"] == 3

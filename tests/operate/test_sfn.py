@@ -16,6 +16,7 @@ from tests.operate.helpers import (
     assert_one_at_a_time,
     flowc,
     kill_resume_and_compare,
+    resume_nested_after_a_code_change,
     task_running,
     wait_until,
 )
@@ -218,3 +219,13 @@ def test_deploy_settings_take_effect_on_step_functions(
         assert "ended by: sfn: TIMED_OUT (no task recorded the run's end)" in out
     finally:
         gate.touch()
+
+
+def test_a_nested_foreach_resumed_in_place_after_a_code_change_on_step_functions(
+    sfn_env: SfnEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    datastore = f"s3://{sfn_env.new_bucket()}/datastore"
+    monkeypatch.setenv("FLOWC_DATASTORE", datastore)
+    monkeypatch.setenv("FLOWC_BATCH__JOB_QUEUE", sfn_env.job_queue())
+    monkeypatch.setenv("FLOWC_SFN__ROLE", ROLE_ARN)
+    resume_nested_after_a_code_change("sfn", datastore, tmp_path, [])
