@@ -21,7 +21,8 @@ def flowc(*argv: str) -> tuple[int, str, str]:
 
 
 def package_sha(dag_text: str) -> str:
-    line = next(line for line in dag_text.splitlines() if line.startswith("CODE_PACKAGE = "))
+    # The DAG's data section (after the static runtime's defaults) assigns the package last.
+    line = [line for line in dag_text.splitlines() if line.startswith("CODE_PACKAGE = ")][-1]
     return line.split('"')[1]
 
 

@@ -130,13 +130,9 @@ def test_airflow_pod_parameters_reach_the_task_unexpanded(tmp_path: Path) -> Non
                 pass
         """,
     )
-    namespace: dict[str, Any] = {}
-    source = _compile(path, "airflow", operator="kubernetes")
-    function = source[source.index("def flowc_parameter_values") : source.index("def _code_arguments")]
-    exec(
-        compile("import json\nPARAMETERS = ('text',)\nOBJECTS_KEY = '$objects'\n" + function, "dag", "exec"),
-        namespace,
-    )
+    namespace: dict[str, Any] = {"__name__": "flowc_dag_under_test"}
+    # The DAG file as Airflow's DAG processor loads it: its runtime and its data, together.
+    exec(compile(_compile(path, "airflow", operator="kubernetes"), "ParamFlow.py", "exec"), namespace)
     rendered = namespace["flowc_parameters"]({"text": "a $(HOME) b"})
     assert json.loads(rendered.replace("$$", "$")) == {"text": "a $(HOME) b"}
     assert "$(HOME)" not in rendered.replace("$$", "")
@@ -191,8 +187,11 @@ def test_kubernetes_targets_refuse_batch_settings_and_aws_secrets(
         (f"{target}-batch-settings", "start", _line(path, "start")),
         (f"{target}-secret-name", "end", _line(path, "end")),
     }
-    if target == "airflow":  # the local operator runs no pods: nothing of theirs to refuse
-        _compile(path, "airflow", operator="local")
+    if target == "airflow":
+        # The local operator runs no pods, so no pod setting is refused; but it has no secret
+        # store of its own, so the bare ARN (the engine's store) is refused as unreadable.
+        local = {(p.code, p.step) for p in _refusals(path, "airflow", operator="local")}
+        assert local == {("secrets-no-provider", "end")}
 
 
 def test_airflow_refuses_a_region_whose_steps_need_different_pods(tmp_path: Path) -> None:

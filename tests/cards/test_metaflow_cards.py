@@ -9,8 +9,9 @@ import pytest
 
 from flowc.cards import CardNotPresentException, get_cards
 from flowc.cards.test_cards import _component_values_to_hash
-from flowc.client import Flow, get_namespace, namespace
+from flowc.client import Flow, namespace
 from tests.cards.conftest import flowc as _flowc
+from tests.helpers.namespaces import every_namespace
 
 FLOW = Path(__file__).parent / "flows" / "metaflow_cards_flow.py"
 
@@ -28,10 +29,8 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
 @pytest.fixture(scope="module")
 def run(ran: tuple[str, str]):
     datastore, run_id = ran
-    previous = get_namespace()
-    namespace(None)
-    yield Flow("MetaflowCardsFlow", datastore=datastore)[run_id]
-    namespace(previous)
+    with every_namespace():
+        yield Flow("MetaflowCardsFlow", datastore=datastore)[run_id]
 
 
 def test_taskspec_card_error_card_and_timeout(run) -> None:

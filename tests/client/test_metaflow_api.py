@@ -14,6 +14,7 @@ import pytest
 
 from flowc.client import Run, Task, namespace
 from tests.conformance.matrix import REPO_ROOT
+from tests.helpers.namespaces import every_namespace
 
 FLOW = """
 import os
@@ -83,9 +84,8 @@ def ran(tmp_path_factory: pytest.TempPathFactory):
     (folder / "api_flow.py").write_text(FLOW, encoding="utf-8")
     done = _python(folder, "api_flow.py", "run", "--run-id-file", "run-id", "--tag", "刺身 means sashimi")
     assert done.returncode == 0, done.stdout + done.stderr
-    namespace(None)
-    yield folder, Run(f"ApiFlow/{(folder / 'run-id').read_text()}", datastore=str(folder / ".flowc"))
-    namespace(None)
+    with every_namespace():
+        yield folder, Run(f"ApiFlow/{(folder / 'run-id').read_text()}", datastore=str(folder / ".flowc"))
 
 
 def test_parameters_branch_and_inline_secrets(ran) -> None:

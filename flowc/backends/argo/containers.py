@@ -94,8 +94,10 @@ def _argv(
         run_id=RUN_ID,
         index_path=Placeholder("{{inputs.parameters.index}}") if indexed else (),
         iteration=Placeholder("{{inputs.parameters.iteration}}") if iterated else 0,
-        # Argo numbers retries from 0, as the datastore numbers attempts.
-        attempt=Placeholder("{{retries}}") if step.retry is not None else None,
+        # Argo numbers retries from 0, as the datastore numbers attempts. {{retries}} resolves only
+        # under a retryStrategy, which @retry(times=0) without @catch does not get; elsewhere the
+        # task claims the next free attempt.
+        attempt=Placeholder("{{retries}}") if step.retry is not None and engine_retries(step) else None,
         package=PACKAGE,
         ir=ir.digest,
         datastore=DATASTORE,
