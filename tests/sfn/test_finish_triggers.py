@@ -97,6 +97,12 @@ def test_a_finished_run_starts_the_flow_that_triggers_on_its_finish(
     # The consumer does not announce (it was deployed without the setting): one message only.
     assert "Messages" not in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)
 
+    # LinearFlow deployed again without the setting: the consumer's deploy says so.
+    assert main(["deploy", str(PRODUCER), "--target", "sfn"]) == 0
+    capsys.readouterr()
+    assert main(["deploy", str(CONSUMER), "--target", "sfn", "--dry-run"]) == 0
+    assert "LinearFlow's runs do not announce their end" in capsys.readouterr().out
+
     events.remove_targets(Rule=RULE, Ids=["capture"])
     assert main(["undeploy", str(CONSUMER), "--target", "sfn"]) == 0
     assert f"deleted event rule {RULE}" in capsys.readouterr().out
