@@ -7,6 +7,7 @@ graph facts) without judging; judging is :mod:`flowc.frontend.checks`' job.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import functools
 from dataclasses import dataclass, field
 from typing import Any
@@ -424,6 +425,24 @@ def _looks_like_join(step: StepSource) -> bool:
     return step.body.uses_inputs_name or "join" in step.name
 
 
+def _flow_decorators(analysis: Analysis) -> tuple[FlowSettings, list[Problem]]:
+    """The flow's settings from its decorators and those it inherits; each problem names the file
+    of the decorator it is about (a base flow's module for an inherited one)."""
+    by_file: dict[str | None, list[DecoratorCall]] = {}
+    for call in analysis.flow.flow_decorators:
+        by_file.setdefault(call.file, []).append(call)
+    evaluated: list[EvaluatedDecorator] = []
+    problems: list[Problem] = []
+    for file, calls in by_file.items():
+        found: list[Problem] = []
+        these = _evaluate_decorators(analysis, calls, None, found)
+        found += flow_settings(these)[1]  # checked per file, so that each problem names its own
+        problems += [dataclasses.replace(p, file=file) for p in found] if file else found
+        evaluated += these
+    settings, _ = flow_settings(evaluated)
+    return settings, problems
+
+
 def analyse_source(flow: FlowSource, loader: ModuleLoader, configs: ConfigInputs | None = None) -> Analysis:
     """Gathers the facts of ``flow``; never raises on a malformed flow. ``configs``: config values
     given on the command line (the environment completes them)."""
@@ -437,10 +456,7 @@ def analyse_source(flow: FlowSource, loader: ModuleLoader, configs: ConfigInputs
         settings, more = step_settings(evaluated)
         analysis.settings[step.name] = settings
         analysis.decorator_problems[step.name] = problems + more
-    flow_problems: list[Problem] = []
-    evaluated = _evaluate_decorators(analysis, flow.flow_decorators, None, flow_problems)
-    analysis.flow_settings, more = flow_settings(evaluated)
-    analysis.decorator_problems[""] = flow_problems + more
+    analysis.flow_settings, analysis.decorator_problems[""] = _flow_decorators(analysis)
     _evaluate_parameters(analysis)
     analysis.graph = analyse_graph(
         [

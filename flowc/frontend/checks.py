@@ -349,7 +349,7 @@ def check_configs(a: Analysis) -> Iterator[Diagnostic]:
 def check_decorators(a: Analysis) -> Iterator[Diagnostic]:
     for name, problems in a.decorator_problems.items():
         for problem in problems:
-            yield _from_problem(a, problem, name or None)
+            yield _from_problem(a, problem, name or None, problem.file)
 
 
 def check_exit_hooks(a: Analysis) -> Iterator[Diagnostic]:

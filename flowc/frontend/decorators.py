@@ -53,6 +53,7 @@ class Problem:
     line: int
     hint: str | None = None
     severity: str = "error"
+    file: str | None = None  # where the decorator is written, when not in the flow's file or step's
 
 
 @dataclass

@@ -40,6 +40,7 @@ class DecoratorCall:
     keywords: dict[str, ast.expr]
     positional: list[ast.expr]
     line: int
+    file: str | None = None  # a base flow's module, for a flow decorator the flow inherits
 
 
 @dataclass
@@ -329,6 +330,24 @@ def _scan_bodies(methods: list[StepSource]) -> None:
             method.body = scan_body(method.node, facts)
 
 
+def _inherited_flow_decorators(index: ModuleIndex, linear: list[ClassRef]) -> list[DecoratorCall]:
+    """The flow decorators of the flow class and of the base flows it inherits (``linear``: its
+    MRO, the flow class first), as Metaflow applies a base flow's ``@pypi_base`` or ``@project`` to
+    the flows that subclass it. A class's decorators of one name replace its bases' of that name;
+    each inherited one names the module it is written in (its diagnostics point there)."""
+    found: list[DecoratorCall] = []
+    for ref in reversed(linear):
+        module = index.module(ref.path)
+        aliases = flowc_aliases(module) if module is not None else {}
+        own = [d for d in (_decorator_call(n, aliases) for n in ref.node.decorator_list) if d is not None]
+        if ref is not linear[0]:
+            for call in own:
+                call.file = index.display(ref.path)
+        names = {call.name for call in own}
+        found = [call for call in found if call.name not in names] + own
+    return found
+
+
 def read_flow_source(index: ModuleIndex, class_node: ast.ClassDef) -> FlowSource:
     """Collects the facts of ``class_node`` and its bases (steps, helpers, parameters, constants)."""
     path = index.flow_path
@@ -339,15 +358,11 @@ def read_flow_source(index: ModuleIndex, class_node: ast.ClassDef) -> FlowSource
         class_node=class_node,
         line=class_node.lineno,
         docstring=ast.get_docstring(class_node),
-        flow_decorators=[
-            d
-            for d in (_decorator_call(n, flowc_aliases(index.flow_module)) for n in class_node.decorator_list)
-            if d is not None
-        ],
     )
     flow.api_imports, flow.own_names = name_origins(index.flow_module)
     linear = index.linearize(ClassRef(class_node, path.resolve()))
     flow.opaque_bases = tuple(opaque_bases(linear))
+    flow.flow_decorators = _inherited_flow_decorators(index, [b for b in linear if isinstance(b, ClassRef)])
     # Python's lookup: the first class in the MRO defining a name wins. Walking the MRO from the
     # root down and letting each class override keeps a base's members in their source order.
     merged = _Members()

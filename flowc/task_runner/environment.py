@@ -4,9 +4,9 @@ The bootstrap (``bootstrap_program.py``) installs a step's environment before th
 starts. A task started as ``python -m flowc.task_runner`` (an image with flowc, Airflow's
 local-process operator, ``--no-bootstrap``) does it here instead: the same installer, then the
 process replaces itself with the same command, the environment first on its path. The step's
-environment is named by ``FLOWC_ENVIRONMENT`` (documents set it for a task of one step; every
-Airflow DAG task does), else read from the flow's IR: the one in the code package, or for a flow
-file built when the file mentions ``pypi`` at all (so other flows pay nothing). A loop's region
+environment is named by ``FLOWC_ENVIRONMENT`` (documents set it for a pod's task of one step),
+else read from the flow's IR: the one in the code package, or the one built from the flow file
+(``--source``: Airflow's local operator without a package). A loop's region
 runner (``flowc.task_runner.region``) starts each step's task without an environment: each one
 enters its own step's here. The lock is the one recorded
 beside the code package (``--package``), or for a flow file (``--source``) the one ``flowc run``,
@@ -69,10 +69,10 @@ def _declared_environment(spec: TaskSpec) -> str | None:
 
     A code package holds the IR (``flowc.package.IR_NAME``: the whole flow as the front end saw it,
     inherited steps and a ``@pypi_base`` of a base class in another file included), so it is read,
-    not rebuilt. A flow file is built only when it mentions ``pypi``: the IR of a flow whose
-    ``@pypi_base`` sits in another file comes from a code package or ``FLOWC_ENVIRONMENT``."""
-    from pathlib import Path
-
+    not rebuilt. A flow file is built by the front end, as the task will build it anyway: this
+    process forks the task (:mod:`flowc.task_runner.supervise`), which then finds the front end
+    imported and builds it again in a millisecond or two. (The file's text is not enough to tell:
+    a ``@pypi_base`` of a base flow imported from another file is not in it.)"""
     try:
         if spec.package:  # the package's IR (tasks never run the front end on a package)
             from flowc.datastore.storage import open_storage
@@ -83,12 +83,9 @@ def _declared_environment(spec: TaskSpec) -> str | None:
             folder = materialize_package(open_storage(datastore_url(spec.datastore)), spec.package)
             ir = package_ir(folder)
         elif spec.source:
-            path = Path(spec.source)
-            if "pypi" not in path.read_text(encoding="utf-8", errors="replace"):
-                return None
             from flowc.frontend import build_ir
 
-            ir = build_ir(str(path))
+            ir = build_ir(spec.source)
         else:
             return None
         environment = ir.step(spec.step).python_environment

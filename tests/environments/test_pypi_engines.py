@@ -133,3 +133,36 @@ def test_a_loop_region_runs_each_step_in_its_own_environment_on_airflow(
     assert result.state == "success", result.task_states
     flow_run = Run(f"PypiLoopFlow/{result.flowc_run_id}", datastore=str(datastore), _namespace_check=False)
     assert flow_run["end"].task["final"].data == [("old", "1.0"), ("new", "2.0")] * 2
+
+
+INHERITED_FLOW = Path(__file__).parent / "flows" / "inherited_packages.py"
+
+
+@pytest.mark.slow
+def test_a_pypi_base_inherited_from_another_file_reaches_airflow_local_tasks(
+    airflow_home: Any, tmp_path: Path, pypi_settings: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The flow file never names @pypi: its base flow (shared_packages.py) declares tinypkg 1.0.
+    The local operator's task reads its step's environment from the flow's IR, as every target does."""
+    from flowc.backends.airflow import compile_dag
+    from flowc.backends.options import CompileOptions
+    from flowc.config import load_settings
+    from flowc.datastore.storage import open_storage
+    from flowc.environments.resolve import host_platform_name, lock_environments
+    from flowc.frontend import build_ir
+
+    assert "pypi" not in INHERITED_FLOW.read_text()
+    datastore = tmp_path / "datastore"
+    settings = load_settings({"datastore": str(datastore), **pypi_settings}, start=tmp_path, environ={})
+    ir = build_ir(str(INHERITED_FLOW))
+    assert ir.step("start").python_environment is not None  # the base flow's @pypi_base
+    lock_environments(ir, open_storage(str(datastore)), settings, platform=host_platform_name())
+    dag_file = compile_dag(ir, settings, CompileOptions(operator="local"))
+    monkeypatch.setenv("FLOWC_SOURCE", str(INHERITED_FLOW))
+    monkeypatch.setenv("FLOWC_DATASTORE", str(datastore))
+    monkeypatch.setenv("FLOWC_PACKAGE_CACHE", str(tmp_path / "cache"))
+    result = airflow_home.test(dag_file.name, dag_file.text, {})
+    assert result.state == "success", result.task_states
+    run_id = result.flowc_run_id
+    run = Run(f"InheritedPackagesFlow/{run_id}", datastore=str(datastore), _namespace_check=False)
+    assert run["start"].task["version"].data == "1.0"

@@ -134,6 +134,34 @@ def test_pypi_base_and_pypi_merge_as_in_metaflow(tmp_path: Path) -> None:
     assert build_ir(flow).step("end").python_environment.name == end.name  # offline, deterministic
 
 
+def test_a_pypi_base_of_a_base_flow_in_another_file_is_inherited(project: Path) -> None:
+    """As in Metaflow, a flow decorator of a base flow applies to the flows that subclass it."""
+    for name in ("inherited_packages.py", "shared_packages.py"):
+        shutil.copy(FLOWS / name, project / name)
+    done = flowc(project, "run", "inherited_packages.py")
+    assert done.returncode == 0, done.stderr
+    namespace(None)
+    run = Flow("InheritedPackagesFlow", datastore=str(project / ".flowc")).latest_run
+    assert run["start"].task["version"].data == "1.0"
+    assert run["start"].task.environment["requirements"] == ["tinypkg==1.0"]
+
+
+def test_a_bad_inherited_flow_decorator_is_refused_in_its_own_file(tmp_path: Path) -> None:
+    (tmp_path / "base.py").write_text(
+        "from flowc import FlowSpec, pypi_base\n\n\n"
+        "@pypi_base(packages={'tinypkg': 1})\nclass Base(FlowSpec):\n    pass\n"
+    )
+    flow = tmp_path / "flow.py"
+    flow.write_text(
+        "from base import Base\n\nfrom flowc import step\n\n\nclass ChildFlow(Base):\n"
+        "    @step\n    def start(self):\n        self.next(self.end)\n\n"
+        "    @step\n    def end(self):\n        pass\n"
+    )
+    with pytest.raises(CompileError) as raised:
+        build_ir(flow)
+    assert "base.py:4: @pypi_base: the version of tinypkg" in str(raised.value)
+
+
 @pytest.mark.parametrize("name", ["conda", "conda_base"])
 def test_conda_is_refused_with_a_hint_to_pypi(tmp_path: Path, name: str) -> None:
     on_class = name.endswith("_base")
