@@ -30,11 +30,20 @@ class StepEnvironment:
     lock: Lock
     variables: dict[str, str]
     modules: frozenset[str] = frozenset()  # the top-level modules the environment provides
+    # What the step may import from this interpreter (None: not isolated; flowc/environments/isolation.py)
+    allowed: frozenset[str] | None = None
+    roots: tuple[str, ...] = ()
 
     def forkable(self, imported: Any) -> bool:
-        """Whether a fork of a process that imported ``imported`` (names) may run the step: none
-        of the environment's modules may be loaded already (the child would keep that version)."""
-        return not any(name in imported for name in self.modules)
+        """Whether a fork of a process that imported ``imported`` (``sys.modules``) may run the
+        step: none of the environment's modules may be loaded already (the child would keep that
+        version), nor, when the step is isolated, another package of this interpreter (the step
+        would use it past the import guard: a fresh process imports the flow under the guard)."""
+        from flowc.environments.isolation import foreign_modules
+
+        if any(name in imported for name in self.modules):
+            return False
+        return self.allowed is None or not foreign_modules(imported, self.allowed | self.modules, self.roots)
 
 
 def environment_cache_dir() -> str:
@@ -80,6 +89,7 @@ def prepare_environments(
     import os
 
     from flowc.environments.install import ENVIRONMENT_ENV, activate
+    from flowc.environments.isolation import ISOLATED_ENV, isolation_value, runtime_modules, site_roots
 
     def progress(name: str, steps: list[str]) -> None:
         if say is not None:
@@ -88,11 +98,16 @@ def prepare_environments(
     _refuse_other_pythons(ir, settings)
     locks = lock_environments(ir, storage, settings, platform=host_platform_name(), on_resolve=progress)
     sites = {lock.sha: install_lock(storage, lock) for lock in locks.values()}
+    allowed = runtime_modules() if locks else None
+    roots = site_roots()
     prepared = {}
     for step, lock in steps_by_lock(ir, locks):
         inherited = {"PYTHONPATH": os.environ["PYTHONPATH"]} if os.environ.get("PYTHONPATH") else {}
         variables = activate({ENVIRONMENT_ENV: lock.environment, **inherited}, sites[lock.sha], lock.sha)
-        prepared[step] = StepEnvironment(lock, variables, _top_level_modules(sites[lock.sha]))
+        if allowed is not None:
+            variables[ISOLATED_ENV] = isolation_value(lock.environment, allowed)
+        modules = _top_level_modules(sites[lock.sha])
+        prepared[step] = StepEnvironment(lock, variables, modules, allowed, roots)
     return prepared
 
 

@@ -28,6 +28,7 @@ from flowc.control import CONTROL_PREFIX, ControlRecord
 from flowc.datastore.objects import ObjectStore
 from flowc.datastore.serialization import SerializationError, type_name
 from flowc.datastore.storage import Storage, StorageError
+from flowc.environments.isolation import ISOLATED_ENV
 from flowc.ir import Step
 from flowc.metadata import (
     TaskAddress,
@@ -121,6 +122,10 @@ def run_task(
         3 datastore failure, 4 killed by ``@timeout``.
     """
     pathspec = spec.pathspec
+    if os.environ.get(ISOLATED_ENV):  # a @pypi step under flowc run: its environment's packages only
+        from flowc.environments.isolation import isolate
+
+        isolate()
     try:
         if storage is None:
             from flowc.datastore.storage import open_storage

@@ -177,3 +177,58 @@ def test_conda_is_refused_with_a_hint_to_pypi(tmp_path: Path, name: str) -> None
     with pytest.raises(CompileError) as raised:
         build_ir(flow)
     assert f"@{name}" in str(raised.value) and "@pypi" in str(raised.value)
+
+
+ISOLATED = '''
+from flowc import FlowSpec, pypi, step
+{top}
+
+class IsolatedFlow(FlowSpec):
+    @pypi(packages={{"tinypkg": "1.0"}})
+    @step
+    def start(self):
+        import tinypkg  # declared: from the environment
+        import json  # the standard library
+        from flowc import current  # flowc
+        try:
+            import jsonschema  # installed beside flowc, not declared
+        except ImportError as exc:
+            self.undeclared = str(exc)
+        else:
+            self.undeclared = None
+        self.seen = (tinypkg.__version__, json.__name__, current.step_name)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        import jsonschema  # a step without @pypi has the interpreter's packages
+
+        self.plain = jsonschema.__name__
+'''
+
+
+@pytest.mark.parametrize("executor", ["fork", "subprocess"])
+def test_a_pypi_step_cannot_import_a_package_it_does_not_declare(project: Path, executor: str) -> None:
+    """As in Metaflow (and a pod without it): a package beside flowc, but not in the step's
+    environment, is not importable; the standard library, flowc and the environment are."""
+    (project / "isolated.py").write_text(ISOLATED.format(top=""))
+    done = flowc(project, "run", "isolated.py", "--executor", executor)
+    assert done.returncode == 0, done.stderr
+    namespace(None)
+    run = Flow("IsolatedFlow", datastore=str(project / ".flowc")).latest_run
+    start = run["start"].task
+    assert start["seen"].data == ("1.0", "json", "start")
+    message = start["undeclared"].data
+    assert "No module named 'jsonschema'" in message and "@pypi" in message
+    assert start.environment["environment"] in message
+    assert run["end"].task["plain"].data == "jsonschema"
+
+
+def test_a_flow_module_importing_an_undeclared_package_fails_the_pypi_step(project: Path) -> None:
+    """The runtime imported the flow, and with it jsonschema: a forked task would have it, so the
+    @pypi step runs as a fresh process, whose import of the flow meets the guard (as Metaflow's
+    task, which imports the flow in the environment's interpreter)."""
+    (project / "isolated.py").write_text(ISOLATED.format(top="import jsonschema  # noqa: F401\n"))
+    done = flowc(project, "run", "isolated.py")
+    assert done.returncode != 0
+    assert "No module named 'jsonschema' in the @pypi environment" in done.stdout + done.stderr
