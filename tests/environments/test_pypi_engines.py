@@ -166,3 +166,30 @@ def test_a_pypi_base_inherited_from_another_file_reaches_airflow_local_tasks(
     run_id = result.flowc_run_id
     run = Run(f"InheritedPackagesFlow/{run_id}", datastore=str(datastore), _namespace_check=False)
     assert run["start"].task["version"].data == "1.0"
+
+
+def test_a_corrupt_wheel_fails_the_deployed_task_naming_it(
+    tmp_path: Path, pypi_settings: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bootstrap checks every wheel it fetches against the lock's SHA-256 (exit 3, the wheel named)."""
+    from flowc.config import load_settings
+    from flowc.datastore.storage import open_storage
+    from flowc.environments.resolve import host_platform_name, lock_environments
+    from flowc.frontend import build_ir
+    from tests.argo.harness import run_flow
+
+    datastore = tmp_path / "datastore"
+    settings = load_settings({"datastore": str(datastore), **pypi_settings}, start=tmp_path, environ={})
+    (lock, *_) = lock_environments(
+        build_ir(str(FLOW)), open_storage(str(datastore)), settings, platform="linux_x86_64"
+    ).values()
+    assert host_platform_name() == "linux_x86_64"  # the "pod" runs here: the same wheels
+    wheel = lock.wheels[0]
+    stored = datastore / "objects" / wheel.sha256[:2] / wheel.sha256
+    stored.write_bytes(stored.read_bytes()[:-10] + b"corrupted!")
+    monkeypatch.setenv("FLOWC_PACKAGE_CACHE", str(tmp_path / "cache"))
+    cache = {"FLOWC_PACKAGE_CACHE": str(tmp_path / "cache")}
+    run = run_flow(FLOW, tmp_path / "work", str(datastore), settings=pypi_settings, env=cache)
+    assert run.result.phase == "Failed" and "exit code 3" in run.result.message
+    logs = "".join(p.read_text(errors="replace") for p in (tmp_path / "work").rglob("main.log"))
+    assert f"wheel {wheel.file} of environment {lock.environment} is corrupt in the wheelhouse" in logs

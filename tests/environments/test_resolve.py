@@ -51,3 +51,35 @@ def test_a_deploy_whose_environment_cannot_be_locked_uploads_nothing(tmp_path: P
         store_code(open_storage(datastore), package, build_ir(str(flow)), settings)
     assert "tinypkg==7.0" in str(raised.value)
     assert not open_storage(datastore).exists(f"objects/{package.sha[:2]}/{package.sha}")
+
+
+def test_flowc_deploy_of_an_unresolvable_spec_fails_naming_step_and_package(tmp_path: Path) -> None:
+    """The CLI, as a user deploys: one line naming the step and the requirement, nothing written."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.environments.wheels import write_settings
+
+    write_settings(tmp_path, build_wheelhouse(tmp_path / "wheels"))
+    flow = tmp_path / "flow.py"
+    flow.write_text(FLOW.read_text().replace('"tinypkg": "2.0"', '"tinypkg": "7.0"'), encoding="utf-8")
+    dags, datastore = tmp_path / "dags", tmp_path / "datastore"
+    argv = [
+        "deploy",
+        "flow.py",
+        "--target",
+        "airflow",
+        "--dags-folder",
+        str(dags),
+        "--datastore",
+        str(datastore),
+    ]
+    done = subprocess.run(
+        [sys.executable, "-m", "flowc", *argv], cwd=tmp_path, capture_output=True, text=True,
+        env={**os.environ, "FLOWC_PACKAGE_CACHE": str(tmp_path / "cache")},
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert "step second" in done.stderr and "tinypkg==7.0" in done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert not dags.exists() and not (datastore / "packages").exists()
