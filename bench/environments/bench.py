@@ -6,10 +6,11 @@ Usage: .venv/bin/python bench/environments/bench.py [--repeats N]   (writes benc
 - Warm start: the start task of two flows that differ only by ``@pypi`` on that step (its body
   imports nothing), started as a deployed pod starts it (the bootstrap, from the code package in a
   folder datastore), every cache warm. The difference of the medians is what a warm environment
-  adds to a task's start. Also ``flowc run`` of both flows (a step with an environment runs as a
-  ``python -m flowc.task_runner`` process, the others are forked).
+  adds to a task's start. Also ``flowc run`` of both flows (every task forked; a ``@pypi`` task
+  under the import guard of flowc/environments/isolation.py).
 - Cold install: numpy and pandas locked and downloaded once (index: uv's and pip's configuration),
   then installed from the wheelhouse into an empty cache, as a pod's first task does.
+- Local per task: ``flowc run`` of a foreach of 24 tasks with and without ``@pypi`` on them.
 - Shared: a 10-step flow whose steps all inherit one ``@pypi_base``: resolutions counted.
 """
 
@@ -142,6 +143,60 @@ def warm_start(work: Path, repeats: int) -> dict[str, float]:
     return figures
 
 
+FOREACH = """from flowc import FlowSpec, pypi, step
+
+
+class {name}(FlowSpec):
+    @step
+    def start(self):
+        self.items = list(range({width}))
+        self.next(self.work, foreach="items")
+
+    {decorator}
+    @step
+    def work(self):
+        import json  # the standard library: under the import guard when @pypi
+
+        self.y = json.dumps(self.input)
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+def local_per_task(work: Path, repeats: int, width: int = 24) -> dict[str, float]:
+    """``flowc run`` of a foreach of ``width`` tasks with and without ``@pypi`` on them, warm: the
+    difference over ``width`` is what a warm environment adds to each local task (forked, under
+    the import guard), the run's once-only work (locks read, installs checked) spread over them."""
+    wheels = build_wheelhouse(work / "foreach-wheels")
+    env = {**os.environ, "FLOWC_PACKAGE_CACHE": str(work / "cache")}
+    env.pop("PYTHONPATH", None)
+    sources = {"FLOWC_PYPI__NO_INDEX": "true", "FLOWC_PYPI__FIND_LINKS": str(wheels)}
+    flows = {}
+    for name, decorator in (("WidePlainFlow", ""), ("WidePypiFlow", '@pypi(packages={"tinypkg": "1.0"})')):
+        flow = work / f"{name.lower()}.py"
+        flow.write_text(FOREACH.format(name=name, decorator=decorator, width=width), encoding="utf-8")
+        flows[name] = flow
+    times: dict[str, list[float]] = {name: [] for name in flows}
+    for attempt in range(max(3, repeats // 2) + 1):
+        for name, flow in flows.items():
+            command = [sys.executable, "-m", "flowc", "run", str(flow), "--datastore", str(work / "wide-ds")]
+            started = time.perf_counter()
+            done = subprocess.run(command, env={**env, **sources}, cwd=work, capture_output=True, check=False)
+            if done.returncode != 0:
+                raise SystemExit(done.stderr.decode()[-2000:])
+            if attempt:  # the first one locks and installs
+                times[name].append(time.perf_counter() - started)
+    plain, pypi = (statistics.median(times[name]) for name in flows)
+    return {"wide plain": plain, "wide pypi": pypi, "per task": (pypi - plain) / width, "width": width}
+
+
 def cold_install(work: Path) -> dict[str, float | str]:
     from flowc.datastore.storage import open_storage
     from flowc.environments.local import install_lock
@@ -215,6 +270,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="flowc-bench-env-"))
     try:
         warm = warm_start(work, args.repeats)
+        wide = local_per_task(work, args.repeats)
         cold = cold_install(work)
         steps, resolutions, shared_seconds = shared(work)
     finally:
@@ -239,6 +295,13 @@ def main() -> None:
         ("`flowc run` of the 2-step flow, no @pypi", ms(warm["flowc run PlainFlow"] * 1e3), ""),
         ("`flowc run` of the same flow, @pypi on start (warm)", ms(warm["flowc run PypiFlow"] * 1e3), ""),
         ("added to a local run", ms(local_overhead * 1e3), ""),
+        (f"`flowc run` of a foreach of {wide['width']} tasks, no @pypi", ms(wide["wide plain"] * 1e3), ""),
+        (f"the same, @pypi on the {wide['width']} tasks (warm)", ms(wide["wide pypi"] * 1e3), ""),
+        (
+            "**added by a warm environment to a local task** (the difference / tasks)",
+            f"**{ms(wide['per task'] * 1e3)}**",
+            "< 100 ms",
+        ),
         ("numpy + pandas: lock (uv) and download (pip)", f"{cold['resolve and download']:.1f} s", ""),
         (
             f"**numpy + pandas: cold install from the wheelhouse** ({cold['wheels']}; "

@@ -83,3 +83,38 @@ def test_flowc_deploy_of_an_unresolvable_spec_fails_naming_step_and_package(tmp_
     assert "step second" in done.stderr and "tinypkg==7.0" in done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
     assert not dags.exists() and not (datastore / "packages").exists()
+
+
+def test_a_lock_is_made_for_the_target_platform(tmp_path: Path) -> None:
+    """`flowc env resolve --platform`: a deploy locks for setting pypi.platform (linux_x86_64 by
+    default), not for the machine deploying; each platform gets its own wheel."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.environments.wheels import build_platform_wheels, write_settings
+
+    write_settings(tmp_path, build_platform_wheels(tmp_path / "wheels"))
+    (tmp_path / "flow.py").write_text(
+        "from flowc import FlowSpec, pypi, step\n\n\nclass NativeFlow(FlowSpec):\n"
+        "    @pypi(packages={'tinynative': '1.0'})\n    @step\n    def start(self):\n"
+        "        self.next(self.end)\n\n    @step\n    def end(self):\n        pass\n",
+        encoding="utf-8",
+    )
+
+    def resolve(*options: str) -> dict:
+        done = subprocess.run(
+            [sys.executable, "-m", "flowc", "env", "resolve", "flow.py", "--json", *options],
+            cwd=tmp_path, capture_output=True, text=True,
+            env={**os.environ, "FLOWC_PACKAGE_CACHE": str(tmp_path / "cache")},
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        (row,) = json.loads(done.stdout)
+        return row["lock"]
+
+    arm = resolve("--platform", "linux_aarch64")
+    assert arm["platform"] == "linux_aarch64" and arm["wheels"][0]["file"].endswith("_aarch64.whl")
+    deployed = resolve("--platform", "deployed")
+    assert deployed["platform"] == "linux_x86_64" and deployed["wheels"][0]["file"].endswith("_x86_64.whl")
+    assert arm["wheels"][0]["sha256"] != deployed["wheels"][0]["sha256"]

@@ -11,18 +11,18 @@ import hashlib
 import zipfile
 from pathlib import Path
 
-__all__ = ["VERSIONS", "build_wheelhouse", "write_settings"]
+__all__ = ["VERSIONS", "build_platform_wheels", "build_wheelhouse", "write_settings"]
 
 VERSIONS = ("1.0", "2.0")
 
 
-def _wheel(folder: Path, name: str, version: str) -> Path:
+def _wheel(folder: Path, name: str, version: str, tag: str = "py3-none-any") -> Path:
     dist = f"{name}-{version}"
     files = {
         f"{name}/__init__.py": f"__version__ = {version!r}\n",
         f"{dist}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
         f"{dist}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: flowc-tests\nRoot-Is-Purelib: true\n"
-        "Tag: py3-none-any\n",
+        f"Tag: {tag}\n",
     }
     record = []
     for path, text in files.items():
@@ -30,7 +30,7 @@ def _wheel(folder: Path, name: str, version: str) -> Path:
         record.append(f"{path},sha256={digest},{len(text.encode())}")
     record.append(f"{dist}.dist-info/RECORD,,")
     files[f"{dist}.dist-info/RECORD"] = "\n".join(record) + "\n"
-    path = folder / f"{dist}-py3-none-any.whl"
+    path = folder / f"{dist}-{tag}.whl"
     with zipfile.ZipFile(path, "w") as archive:
         for member, text in sorted(files.items()):
             archive.writestr(zipfile.ZipInfo(member, (2020, 1, 1, 0, 0, 0)), text)
@@ -42,6 +42,18 @@ def build_wheelhouse(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for version in VERSIONS:
         _wheel(folder, "tinypkg", version)
+    return folder
+
+
+def build_platform_wheels(folder: Path) -> Path:
+    """``folder`` with ``tinynative`` 1.0 as two platform wheels (linux x86_64 and aarch64, CPython
+    of this interpreter), each saying which one it is: what a lock for each platform must pick."""
+    import sys
+
+    folder.mkdir(parents=True, exist_ok=True)
+    python = "cp{}{}".format(*sys.version_info[:2])
+    for machine in ("x86_64", "aarch64"):
+        _wheel(folder, "tinynative", "1.0", f"{python}-{python}-manylinux_2_17_{machine}")
     return folder
 
 
