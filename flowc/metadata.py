@@ -83,9 +83,13 @@ class CorruptRecord(StorageError):
     """A record that is not JSON, or whose content does not match its checksum."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TaskAddress:
-    """Where one task's records live: flow, run id, step and task id (see ``layout.task_id``)."""
+    """Where one task's records live: flow, run id, step and task id (see ``layout.task_id``).
+
+    Keyword-only: its fields are to become the task's identity (index path and iteration instead
+    of the task id), and a positional call would then bind the wrong field without an error.
+    """
 
     flow: str
     run_id: str

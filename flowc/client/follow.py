@@ -109,7 +109,10 @@ class LogFollower:
             if not number.isdigit() or self.task not in (None, parts[0], f"{parts[0]}/{parts[1]}"):
                 continue
             latest[(parts[0], parts[1])] = max(latest.get((parts[0], parts[1]), -1), int(number))
-        return [(metadata.TaskAddress(self.flow, self.run_id, s, t), n) for (s, t), n in latest.items()]
+        return [
+            (metadata.TaskAddress(flow=self.flow, run_id=self.run_id, step=s, task_id=t), n)
+            for (s, t), n in latest.items()
+        ]
 
     def _over(self) -> bool:
         from flowc import metadata
@@ -120,9 +123,9 @@ class LogFollower:
         if self.task is None or "/" not in self.task:
             return False
         step, task = self.task.split("/")
-        return self.storage.exists(metadata.TaskAddress(self.flow, self.run_id, step, task).task_key) and all(
-            seen.done for seen in self._attempts.values()
-        )
+        return self.storage.exists(
+            metadata.TaskAddress(flow=self.flow, run_id=self.run_id, step=step, task_id=task).task_key
+        ) and all(seen.done for seen in self._attempts.values())
 
 
 class RunLogStream:

@@ -164,7 +164,9 @@ class ClientStore:
         from flowc.metadata import TaskAddress, read_log
 
         # One reading for everyone (flowc.metadata.read_log): it knows a running task's live uploads.
-        data = read_log(self.storage, TaskAddress(flow, run_id, step, task), attempt, stream)
+        data = read_log(
+            self.storage, TaskAddress(flow=flow, run_id=run_id, step=step, task_id=task), attempt, stream
+        )
         return data.decode("utf-8", errors="replace") if data else None
 
     def load_artifact(self, meta: dict[str, Any]) -> Any:

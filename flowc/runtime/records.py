@@ -133,7 +133,9 @@ def mark_attempt_ended(
     storage: Storage, flow: str, run_id: str, step: str, task: str, attempt: int, reason: str
 ) -> None:
     """Records a failed end on an attempt the task runner left ``running`` (it was killed)."""
-    metadata.end_running_attempt(storage, metadata.TaskAddress(flow, run_id, step, task), attempt, reason)
+    metadata.end_running_attempt(
+        storage, metadata.TaskAddress(flow=flow, run_id=run_id, step=step, task_id=task), attempt, reason
+    )
 
 
 def save_missing_logs(
@@ -141,7 +143,7 @@ def save_missing_logs(
 ) -> None:
     """Stores what the runtime saw an attempt print, for each stream the attempt left no log of
     (a task killed mid-step never writes its own), so ``flowc logs`` shows where it stopped."""
-    address = metadata.TaskAddress(flow, run_id, step, task)
+    address = metadata.TaskAddress(flow=flow, run_id=run_id, step=step, task_id=task)
     stored = {
         stream: metadata.write_log(storage, address, attempt, stream, data)
         for stream, data in logs.items()

@@ -105,7 +105,7 @@ class Cloner:
     def __call__(self, run_id: str, key: TaskKey) -> dict[str, Any] | None:
         if key.step in self.rerun_steps:
             return None
-        target = metadata.TaskAddress(self.flow, run_id, key.step, key.task_id)
+        target = metadata.TaskAddress(flow=self.flow, run_id=run_id, step=key.step, task_id=key.task_id)
         return clone_task(self.storage, self.origin_run_id, target)
 
 
@@ -114,13 +114,17 @@ def clone_task(storage: Storage, origin_run_id: str, target: metadata.TaskAddres
     control record, or None when it must run: it did not succeed in the origin run, or one of its
     inputs ran again in the new run (is not a clone there). The one cloning of every resume: the
     local runtime's and a task runner's resuming in place on an engine (``--resume``)."""
-    origin = metadata.TaskAddress(target.flow, origin_run_id, target.step, target.task_id)
+    origin = metadata.TaskAddress(
+        flow=target.flow, run_id=origin_run_id, step=target.step, task_id=target.task_id
+    )
     record = metadata.read_task(storage, origin)
     if record is None:
         return None
     for pathspec in record.get("inputs") or ():
         step, task = str(pathspec).split("/")[-2:]
-        cloned = metadata.read_task(storage, metadata.TaskAddress(target.flow, target.run_id, step, task))
+        cloned = metadata.read_task(
+            storage, metadata.TaskAddress(flow=target.flow, run_id=target.run_id, step=step, task_id=task)
+        )
         if cloned is None or "cloned_from" not in cloned:
             # One of its inputs ran again in this run (the origin had not finished it): this task's
             # artifacts came from other inputs, so it runs again too.

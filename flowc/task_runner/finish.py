@@ -64,7 +64,11 @@ def outcome_from_datastore(storage: Storage, flow: str, run_id: str) -> tuple[st
     for address in sorted(set(attempted) - finished):
         step, task = address.split("/")
         record = (
-            metadata.read_attempt(storage, metadata.TaskAddress(flow, run_id, step, task), attempted[address])
+            metadata.read_attempt(
+                storage,
+                metadata.TaskAddress(flow=flow, run_id=run_id, step=step, task_id=task),
+                attempted[address],
+            )
             or {}
         )
         # The cause comes first: a task whose runner recorded its own end (an exit code) before one

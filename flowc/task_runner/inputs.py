@@ -67,7 +67,9 @@ def foreach_split_record(
     storage: Storage, flow: str, split: Step, run_id: str, index_path: Sequence[int], iteration: int
 ) -> dict[str, Any]:
     """The ``task.json`` of the foreach task at ``index_path`` (BadInput if it has not succeeded)."""
-    address = TaskAddress(flow, run_id, split.name, layout.task_id(split.name, index_path, iteration))
+    address = TaskAddress(
+        flow=flow, run_id=run_id, step=split.name, task_id=layout.task_id(split.name, index_path, iteration)
+    )
     record = read_task(storage, address)
     if record is None:
         raise BadInput(f"foreach task {address.pathspec} has not succeeded")
@@ -110,7 +112,9 @@ def _arrival(
         key=lambda found: -found[0],
     )
     for found_iteration, pred in candidates:
-        address = TaskAddress(ir.name, run_id, pred, layout.task_id(pred, path, found_iteration))
+        address = TaskAddress(
+            flow=ir.name, run_id=run_id, step=pred, task_id=layout.task_id(pred, path, found_iteration)
+        )
         record = read_task(storage, address)
         if record is None:  # pragma: no cover - listed a moment ago; records are never deleted
             continue
@@ -154,7 +158,7 @@ def _chosen_predecessor(
         if pred_iteration < 0:
             continue
         task = layout.task_id(name, index_path[: pred.foreach_depth], pred_iteration)
-        address = TaskAddress(ir.name, run_id, name, task)
+        address = TaskAddress(flow=ir.name, run_id=run_id, step=name, task_id=task)
         tried.append(address.pathspec)
         record = read_task(storage, address)
         if record is None:

@@ -186,7 +186,7 @@ def _judge(
     from flowc.metadata import TaskAddress, end_running_attempt, list_attempts
     from flowc.task_runner.runner import datastore_url
 
-    address = TaskAddress(spec.flow, spec.run_id, spec.step, spec.task_id)
+    address = TaskAddress(flow=spec.flow, run_id=spec.run_id, step=spec.step, task_id=spec.task_id)
     try:
         storage = open_storage(datastore_url(spec.datastore))
         if code == EXIT_OK and storage.exists(address.task_key):

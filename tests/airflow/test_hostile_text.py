@@ -41,5 +41,8 @@ def test_hostile_docstring_and_longest_step_name_run_on_airflow(
     result = airflow_home.test(dag_file.name, dag_file.text)
     assert result.state == "success", result.task_states
     assert result.module.dag.description == DOC
-    task = read_task(LocalStorage(datastore), TaskAddress("HostileFlow", result.flowc_run_id, step, step))
+    task = read_task(
+        LocalStorage(datastore),
+        TaskAddress(flow="HostileFlow", run_id=result.flowc_run_id, step=step, task_id=step),
+    )
     assert task is not None

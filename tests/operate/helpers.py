@@ -51,7 +51,9 @@ def task_running(datastore: str, flow: str, run_id: str, step: str, task: str) -
     from flowc import metadata
     from flowc.datastore.storage import open_storage
 
-    record = metadata.read_attempt(open_storage(datastore), metadata.TaskAddress(flow, run_id, step, task), 0)
+    record = metadata.read_attempt(
+        open_storage(datastore), metadata.TaskAddress(flow=flow, run_id=run_id, step=step, task_id=task), 0
+    )
     return bool(record) and record.get("status") == "running"
 
 

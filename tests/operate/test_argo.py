@@ -106,7 +106,9 @@ def test_a_running_task_uploads_its_logs_and_keeps_them_when_killed(kube: FakeKu
 
     assert wait_until(printed, "hold's live log") == "holding 0\nholding 1\nholding 2\n"
     record = metadata.read_attempt(
-        open_storage(datastore), metadata.TaskAddress("HoldFlow", run_id, "hold", "hold"), 0
+        open_storage(datastore),
+        metadata.TaskAddress(flow="HoldFlow", run_id=run_id, step="hold", task_id="hold"),
+        0,
     )
     assert record["status"] == "running" and set(record["logs"]) == {"stdout"}  # checksummed as uploaded
 
@@ -132,7 +134,7 @@ def test_a_running_task_uploads_its_logs_and_keeps_them_when_killed(kube: FakeKu
     run_id = out.split("run id ")[1].split()[0]
     task = f"HoldFlow/{run_id}/hold/hold"
     wait_until(lambda: "holding 1" in flowc("logs", task, "--stdout")[1], "the second run's live log")
-    address = metadata.TaskAddress("HoldFlow", run_id, "hold", "hold")
+    address = metadata.TaskAddress(flow="HoldFlow", run_id=run_id, step="hold", task_id="hold")
     pid = metadata.read_attempt(open_storage(datastore), address, 0)["pid"]
     os.kill(pid, signal.SIGKILL)
     wait_until(

@@ -43,7 +43,9 @@ class Outcome:
     def task(self, step: str, task_id: str | None = None) -> dict[str, Any] | None:
         """The record of ``step``'s task ``task_id`` (default: its task outside any foreach and loop)."""
         task_id = task_id or layout.task_id(step)
-        return read_task(self.storage, TaskAddress(self.flow, self.run_id, step, task_id))
+        return read_task(
+            self.storage, TaskAddress(flow=self.flow, run_id=self.run_id, step=step, task_id=task_id)
+        )
 
     def artifacts(self, step: str, task_id: str | None = None) -> dict[str, Any]:
         from flowc.datastore.objects import ObjectStore
@@ -130,7 +132,9 @@ def drive(
         outcome.codes[(step_name, task)] = codes
         if codes[-1] != 0:
             continue
-        control = read_task(storage, TaskAddress(ir.name, run_id, step_name, task))["control"]
+        control = read_task(storage, TaskAddress(flow=ir.name, run_id=run_id, step=step_name, task_id=task))[
+            "control"
+        ]
         if step.transition in ("split", "foreach"):
             split_iterations[(step_name, path)] = iteration
         for target in control["next"]:
@@ -146,7 +150,9 @@ def drive(
                 arrived[key] = arrived.get(key, 0) + 1
                 if split.transition == "foreach":
                     split_task = layout.task_id(split.name, join_path, next_iteration)
-                    split_record = read_task(storage, TaskAddress(ir.name, run_id, split.name, split_task))
+                    split_record = read_task(
+                        storage, TaskAddress(flow=ir.name, run_id=run_id, step=split.name, task_id=split_task)
+                    )
                     expected = split_record["control"]["num_splits"]
                 else:
                     expected = len(successor.predecessors)

@@ -17,6 +17,9 @@ from flowc.datastore.local import TEMP_FOLDER, TEMP_PREFIX, LocalStorage
 from flowc.metadata import TaskAddress, list_attempts, read_attempt, read_task
 from tests.task_runner.driver import FLOWS, REPO
 
+#: The middle task of LinearFlow's run ``r``, which the corruption tests expect left unrecorded.
+MIDDLE = TaskAddress(flow="LinearFlow", run_id="r", step="middle", task_id="middle")
+
 
 def snapshot_objects(root: Path) -> dict[str, bytes]:
     """Every visible object's bytes; asserts each one hashes to its name."""
@@ -65,7 +68,7 @@ def test_sigkill_mid_write_leaves_no_partial_object_and_no_task_record(tmp_path)
     task.send_signal(signal.SIGKILL)
     assert task.wait(30) == -signal.SIGKILL
     storage = LocalStorage(datastore)
-    address = TaskAddress("BigFlow", "r", "big", "big")
+    address = TaskAddress(flow="BigFlow", run_id="r", step="big", task_id="big")
     assert read_task(storage, address) is None
     assert read_attempt(storage, address, 0)["status"] == "running"  # the launcher records the kill
     after = snapshot_objects(datastore)  # every visible object is whole
@@ -83,7 +86,8 @@ def test_corrupt_object_is_a_clear_error_exit_3(tmp_path):
     flow = FLOWS / "linear_flow.py"
     assert start_task(flow, "LinearFlow", "start", datastore).wait(60) == 0
     storage = LocalStorage(datastore)
-    refs = read_task(storage, TaskAddress("LinearFlow", "r", "start", "start"))["artifacts"]
+    address = TaskAddress(flow="LinearFlow", run_id="r", step="start", task_id="start")
+    refs = read_task(storage, address)["artifacts"]
     numbers = refs["numbers"]  # small: maybe packed with the task's other small artifacts
     path = Path(storage.path(layout.object_key(numbers.get("pack", numbers["sha"]))))
     data = bytearray(path.read_bytes())
@@ -94,7 +98,7 @@ def test_corrupt_object_is_a_clear_error_exit_3(tmp_path):
     assert task.wait(60) == 3
     last = task.stderr.read().decode().strip().splitlines()[-1]
     assert "LinearFlow/r/middle/middle" in last and refs["numbers"]["sha"] in last and "corrupt" in last
-    assert read_task(storage, TaskAddress("LinearFlow", "r", "middle", "middle")) is None
+    assert read_task(storage, MIDDLE) is None
     assert path.read_bytes() == bytes(data)  # left as found, for inspection
 
 
@@ -111,7 +115,7 @@ def test_corrupt_parent_record_is_a_clear_error_exit_3_never_wrong_data(tmp_path
     assert task.wait(60) == 3
     last = task.stderr.read().decode().strip().splitlines()[-1]
     assert "LinearFlow/r/middle/middle" in last and "start/start/task.json" in last and "corrupt" in last
-    assert read_task(storage, TaskAddress("LinearFlow", "r", "middle", "middle")) is None
+    assert read_task(storage, MIDDLE) is None
 
 
 def test_a_failed_step_alters_nothing_already_stored(tmp_path):

@@ -32,9 +32,12 @@ def test_a_failed_run_resumed_in_place_clones_what_succeeded(tmp_path: Path) -> 
     record = metadata.read_run(resumed.storage, "ResumeFlow", "argo-second")
     assert record["origin_run_id"] == "argo-first" and "runtime:argo-workflows" in record["system_tags"]
     # The cloned tasks' logs came along, checked against their checksums.
-    address = metadata.TaskAddress("ResumeFlow", "argo-second", "start", "start")
+    address = metadata.TaskAddress(flow="ResumeFlow", run_id="argo-second", step="start", task_id="start")
     assert metadata.read_log(resumed.storage, address, 0, "stdout") == metadata.read_log(
-        failed.storage, metadata.TaskAddress("ResumeFlow", "argo-first", "start", "start"), 0, "stdout"
+        failed.storage,
+        metadata.TaskAddress(flow="ResumeFlow", run_id="argo-first", step="start", task_id="start"),
+        0,
+        "stdout",
     )
 
     # From a step: that step and everything after it run again; what comes before is cloned.

@@ -65,10 +65,11 @@ def test_reading_one_artifact_loads_only_that_object(tmp_path):
     """)
     storage = LocalStorage(tmp_path / "ds")
     assert run_one(flow, tmp_path / "ds", {"flow": "LazyFlow", "step": "start", "run_id": "r"})[0] == 0
-    other = read_task(storage, TaskAddress("LazyFlow", "r", "start", "start"))["artifacts"]["other"]
+    address = TaskAddress(flow="LazyFlow", run_id="r", step="start", task_id="start")
+    other = read_task(storage, address)["artifacts"]["other"]
     Path(storage.path(layout.object_key(other["sha"]))).unlink()  # never read: may as well be gone
     assert run_one(flow, tmp_path / "ds", {"flow": "LazyFlow", "step": "end", "run_id": "r"})[0] == 0
-    record = read_task(storage, TaskAddress("LazyFlow", "r", "end", "end"))
+    record = read_task(storage, TaskAddress(flow="LazyFlow", run_id="r", step="end", task_id="end"))
     assert record["artifacts"]["other"] == other
 
 
@@ -252,8 +253,9 @@ def test_unpicklable_artifact_names_artifact_type_step_and_reason(tmp_path, capf
     assert "LockFlow/r/start/start" in line and "'lock'" in line and "_thread.lock" in line
     assert "'start'" in line and "pickle" in line
     storage = LocalStorage(tmp_path / "ds")
-    assert read_task(storage, TaskAddress("LockFlow", "r", "start", "start")) is None
-    assert read_attempt(storage, TaskAddress("LockFlow", "r", "start", "start"), 0)["status"] == "failed"
+    address = TaskAddress(flow="LockFlow", run_id="r", step="start", task_id="start")
+    assert read_task(storage, address) is None
+    assert read_attempt(storage, address, 0)["status"] == "failed"
 
 
 def test_catch_applies_on_the_last_attempt_only_and_stores_unpicklable_exceptions(tmp_path):
