@@ -17,11 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowc.control import Field
 from flowc.datastore.layout import task_id
 from flowc.ir import FlowIR
+
+if TYPE_CHECKING:
+    from flowc.metadata import TaskAddress
 
 __all__ = ["Plan", "PlanError", "TaskKey"]
 
@@ -41,6 +44,12 @@ class TaskKey:
     @property
     def task_id(self) -> str:
         return task_id(self.step, self.index_path, self.iteration)
+
+    def address(self, flow: str, run_id: str) -> TaskAddress:
+        """Where this task's records live in run ``run_id`` of ``flow``."""
+        from flowc.metadata import TaskAddress
+
+        return TaskAddress(flow=flow, run_id=run_id, step=self.step, task_id=self.task_id)
 
     def __str__(self) -> str:
         return f"{self.step}/{self.task_id}"

@@ -105,8 +105,7 @@ class Cloner:
     def __call__(self, run_id: str, key: TaskKey) -> dict[str, Any] | None:
         if key.step in self.rerun_steps:
             return None
-        target = metadata.TaskAddress(flow=self.flow, run_id=run_id, step=key.step, task_id=key.task_id)
-        return clone_task(self.storage, self.origin_run_id, target)
+        return clone_task(self.storage, self.origin_run_id, key.address(self.flow, run_id))
 
 
 def clone_task(storage: Storage, origin_run_id: str, target: metadata.TaskAddress) -> dict[str, Any] | None:

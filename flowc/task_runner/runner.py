@@ -147,7 +147,7 @@ def run_task(
         traceback.print_exc()
         _say(f"flowc: task {pathspec} failed: importing the flow raised {type(exc).__name__}: {exc}")
         return EXIT_STEP_FAILED
-    address = TaskAddress(flow=spec.flow, run_id=spec.run_id, step=spec.step, task_id=spec.task_id)
+    address = spec.address
     if spec.origin is not None or spec.step != "start":
         try:
             control = _clone_from_origin(spec, flow, storage, address)

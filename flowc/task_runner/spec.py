@@ -22,8 +22,12 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flowc.ids import argument, check_flow_name, check_run_id, check_step_name, check_tag
+
+if TYPE_CHECKING:
+    from flowc.metadata import TaskAddress
 
 __all__ = [
     "FINISH_STATUSES",
@@ -125,8 +129,15 @@ class TaskSpec:
         return task_id(self.step, self.index_path, self.iteration)
 
     @property
+    def address(self) -> TaskAddress:
+        """Where the task's records live (the one identity type, :class:`flowc.metadata.TaskAddress`)."""
+        from flowc.metadata import TaskAddress
+
+        return TaskAddress(flow=self.flow, run_id=self.run_id, step=self.step, task_id=self.task_id)
+
+    @property
     def pathspec(self) -> str:
-        return f"{self.flow}/{self.run_id}/{self.step}/{self.task_id}"
+        return self.address.pathspec
 
 
 @dataclass(frozen=True)

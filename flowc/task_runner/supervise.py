@@ -183,10 +183,10 @@ def _judge(
     logs: dict[str, bytes] | None = None,
 ) -> int:
     from flowc.datastore.storage import StorageError, open_storage
-    from flowc.metadata import TaskAddress, end_running_attempt, list_attempts
+    from flowc.metadata import end_running_attempt, list_attempts
     from flowc.task_runner.runner import datastore_url
 
-    address = TaskAddress(flow=spec.flow, run_id=spec.run_id, step=spec.step, task_id=spec.task_id)
+    address = spec.address
     try:
         storage = open_storage(datastore_url(spec.datastore))
         if code == EXIT_OK and storage.exists(address.task_key):

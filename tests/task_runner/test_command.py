@@ -67,6 +67,23 @@ def test_a_spec_with_placeholders_has_no_task_id() -> None:
         _ = TaskSpec(flow="F", step="b", run_id="r", index_path=Placeholder("$.index")).task_id
 
 
+def test_a_spec_a_plan_key_and_the_records_name_a_task_alike() -> None:
+    from flowc.metadata import TaskAddress
+    from flowc.runtime.plan import TaskKey
+
+    spec = TaskSpec(flow="Flow", step="step", run_id="r1", index_path=(3, 1), iteration=2, attempt=1)
+    address = TaskAddress(flow="Flow", run_id="r1", step="step", task_id="step-3-1.2")
+    assert spec.address == address == TaskKey("step", (3, 1), 2).address("Flow", "r1")
+    assert spec.pathspec == address.pathspec == "Flow/r1/step/step-3-1.2"
+
+
+def test_a_task_address_is_built_with_keywords_only() -> None:
+    from flowc.metadata import TaskAddress
+
+    with pytest.raises(TypeError):
+        TaskAddress("Flow", "r1", "step", "step")  # type: ignore[misc]
+
+
 def test_a_region_entry_must_be_one_of_its_steps() -> None:
     with pytest.raises(SystemExit):
         parse_region_argv(["--flow", "F", "--run-id", "r", "--entry", "c", "--steps", "a,b"])
