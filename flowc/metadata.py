@@ -83,18 +83,49 @@ class CorruptRecord(StorageError):
     """A record that is not JSON, or whose content does not match its checksum."""
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, order=True)
 class TaskAddress:
-    """Where one task's records live: flow, run id, step and task id (see ``layout.task_id``).
+    """Which task this is: the one type for a task's identity (docs/architecture.md, "Task identity").
 
-    Keyword-only: its fields are to become the task's identity (index path and iteration instead
-    of the task id), and a positional call would then bind the wrong field without an error.
+    Flow, run id, step, foreach index path and loop iteration; everything else is derived from
+    them: the task id (:func:`flowc.datastore.layout.task_id`), the pathspec, and the keys of the
+    task's records. The local runtime's plan, a task runner's :class:`flowc.task_runner.spec.TaskSpec`,
+    resume and the client's readers all name a task with it. Where only a task id is known (a
+    folder of the datastore, a pathspec), :meth:`from_task_id` reads it back.
+
+    A launcher may give ``run_id``, ``index_path`` and ``iteration`` as a
+    :class:`flowc.task_runner.spec.Placeholder` (what its engine fills in when the task starts):
+    such an address is only formatted into a command line; it has no task id.
+
+    Keyword-only: a positional call would bind the wrong field without an error.
     """
 
     flow: str
     run_id: str
     step: str
-    task_id: str
+    index_path: tuple[int, ...] = ()
+    iteration: int = 0
+
+    @classmethod
+    def from_task_id(cls, *, flow: str, run_id: str, task_id: str) -> TaskAddress:
+        """The task of run ``run_id`` whose id is ``task_id`` (its step is the id's first part).
+
+        Raises:
+            ValueError: ``task_id`` is not a flowc task id.
+        """
+        step, index_path, iteration = layout.parse_task_id(task_id)
+        return cls(flow=flow, run_id=run_id, step=step, index_path=index_path, iteration=iteration)
+
+    @property
+    def task_id(self) -> str:
+        """The id unique within the run: ``step``, ``-<index>`` per foreach, ``.<iteration>`` if not 0.
+
+        Raises:
+            ValueError: the index path or iteration is a placeholder an engine fills in later.
+        """
+        if isinstance(self.index_path, str) or isinstance(self.iteration, str):
+            raise ValueError(f"task {self.step!r} has no id before its engine fills its placeholders")
+        return layout.task_id(self.step, self.index_path, self.iteration)
 
     @property
     def pathspec(self) -> str:

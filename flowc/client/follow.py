@@ -100,7 +100,7 @@ class LogFollower:
         from flowc.datastore import layout
 
         prefix = layout.run_prefix(self.flow, self.run_id)
-        latest: dict[tuple[str, str], int] = {}
+        latest: dict[TaskAddress, int] = {}
         for key in self.storage.list(prefix):
             parts = key[len(prefix) + 1 :].split("/")
             if len(parts) != 3 or not (parts[2].startswith("attempt-") and parts[2].endswith(".json")):
@@ -108,11 +108,14 @@ class LogFollower:
             number = parts[2][len("attempt-") : -len(".json")]
             if not number.isdigit() or self.task not in (None, parts[0], f"{parts[0]}/{parts[1]}"):
                 continue
-            latest[(parts[0], parts[1])] = max(latest.get((parts[0], parts[1]), -1), int(number))
-        return [
-            (metadata.TaskAddress(flow=self.flow, run_id=self.run_id, step=s, task_id=t), n)
-            for (s, t), n in latest.items()
-        ]
+            try:
+                address = metadata.TaskAddress.from_task_id(
+                    flow=self.flow, run_id=self.run_id, task_id=parts[1]
+                )
+            except ValueError:  # a folder flowc did not write
+                continue
+            latest[address] = max(latest.get(address, -1), int(number))
+        return list(latest.items())
 
     def _over(self) -> bool:
         from flowc import metadata
@@ -122,10 +125,13 @@ class LogFollower:
             return all(seen.done for seen in self._attempts.values())
         if self.task is None or "/" not in self.task:
             return False
-        step, task = self.task.split("/")
-        return self.storage.exists(
-            metadata.TaskAddress(flow=self.flow, run_id=self.run_id, step=step, task_id=task).task_key
-        ) and all(seen.done for seen in self._attempts.values())
+        try:
+            task = metadata.TaskAddress.from_task_id(
+                flow=self.flow, run_id=self.run_id, task_id=self.task.split("/")[1]
+            )
+        except ValueError:  # not a flowc task id: no such task will ever end
+            return False
+        return self.storage.exists(task.task_key) and all(seen.done for seen in self._attempts.values())
 
 
 class RunLogStream:

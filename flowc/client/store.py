@@ -163,10 +163,12 @@ class ClientStore:
         """
         from flowc.metadata import TaskAddress, read_log
 
+        try:
+            address = TaskAddress.from_task_id(flow=flow, run_id=run_id, task_id=task)
+        except ValueError:  # a folder flowc did not write holds no log of flowc's
+            return None
         # One reading for everyone (flowc.metadata.read_log): it knows a running task's live uploads.
-        data = read_log(
-            self.storage, TaskAddress(flow=flow, run_id=run_id, step=step, task_id=task), attempt, stream
-        )
+        data = read_log(self.storage, address, attempt, stream)
         return data.decode("utf-8", errors="replace") if data else None
 
     def load_artifact(self, meta: dict[str, Any]) -> Any:

@@ -49,7 +49,9 @@ class TaskKey:
         """Where this task's records live in run ``run_id`` of ``flow``."""
         from flowc.metadata import TaskAddress
 
-        return TaskAddress(flow=flow, run_id=run_id, step=self.step, task_id=self.task_id)
+        return TaskAddress(
+            flow=flow, run_id=run_id, step=self.step, index_path=self.index_path, iteration=self.iteration
+        )
 
     def __str__(self) -> str:
         return f"{self.step}/{self.task_id}"

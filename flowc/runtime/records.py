@@ -129,21 +129,16 @@ def _recordable(storage: Storage, parameters: Mapping[str, Any]) -> dict[str, An
     return kept
 
 
-def mark_attempt_ended(
-    storage: Storage, flow: str, run_id: str, step: str, task: str, attempt: int, reason: str
-) -> None:
+def mark_attempt_ended(storage: Storage, address: metadata.TaskAddress, attempt: int, reason: str) -> None:
     """Records a failed end on an attempt the task runner left ``running`` (it was killed)."""
-    metadata.end_running_attempt(
-        storage, metadata.TaskAddress(flow=flow, run_id=run_id, step=step, task_id=task), attempt, reason
-    )
+    metadata.end_running_attempt(storage, address, attempt, reason)
 
 
 def save_missing_logs(
-    storage: Storage, flow: str, run_id: str, step: str, task: str, attempt: int, logs: Mapping[str, bytes]
+    storage: Storage, address: metadata.TaskAddress, attempt: int, logs: Mapping[str, bytes]
 ) -> None:
     """Stores what the runtime saw an attempt print, for each stream the attempt left no log of
     (a task killed mid-step never writes its own), so ``flowc logs`` shows where it stopped."""
-    address = metadata.TaskAddress(flow=flow, run_id=run_id, step=step, task_id=task)
     stored = {
         stream: metadata.write_log(storage, address, attempt, stream, data)
         for stream, data in logs.items()
@@ -174,27 +169,19 @@ class EndRecorder:
         self.storage = self.storage.with_retry_budget(STOPPING_RETRY_SECONDS)
 
     def attempt_ended(
-        self,
-        flow: str,
-        run_id: str,
-        step: str,
-        task: str,
-        attempt: int,
-        reason: str | None,
-        logs: Mapping[str, bytes],
+        self, address: metadata.TaskAddress, attempt: int, reason: str | None, logs: Mapping[str, bytes]
     ) -> None:
         """Marks the attempt failed with ``reason`` (if given) and stores the logs it left none of."""
         storage = self.storage
         if reason is not None:  # what the task runner would have said last, had it lived
-            pathspec = f"{flow}/{run_id}/{step}/{task}"
-            line = f"flowc: task {pathspec} (attempt {attempt}) failed: {reason}\n".encode()
+            line = f"flowc: task {address.pathspec} (attempt {attempt}) failed: {reason}\n".encode()
             logs = {**logs, "stderr": bytes(logs.get("stderr") or b"") + line}
 
         def record() -> None:
             try:
                 if reason is not None:
-                    mark_attempt_ended(storage, flow, run_id, step, task, attempt, reason)
-                save_missing_logs(storage, flow, run_id, step, task, attempt, logs)
+                    mark_attempt_ended(storage, address, attempt, reason)
+                save_missing_logs(storage, address, attempt, logs)
             except Exception:  # best effort: the datastore is failing, and the run's status says why
                 return
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from flowc import metadata
@@ -113,16 +114,14 @@ def clone_task(storage: Storage, origin_run_id: str, target: metadata.TaskAddres
     control record, or None when it must run: it did not succeed in the origin run, or one of its
     inputs ran again in the new run (is not a clone there). The one cloning of every resume: the
     local runtime's and a task runner's resuming in place on an engine (``--resume``)."""
-    origin = metadata.TaskAddress(
-        flow=target.flow, run_id=origin_run_id, step=target.step, task_id=target.task_id
-    )
+    origin = replace(target, run_id=origin_run_id)
     record = metadata.read_task(storage, origin)
     if record is None:
         return None
     for pathspec in record.get("inputs") or ():
-        step, task = str(pathspec).split("/")[-2:]
+        task = str(pathspec).rsplit("/", 1)[-1]  # a clone's inputs name the origin run
         cloned = metadata.read_task(
-            storage, metadata.TaskAddress(flow=target.flow, run_id=target.run_id, step=step, task_id=task)
+            storage, metadata.TaskAddress.from_task_id(flow=target.flow, run_id=target.run_id, task_id=task)
         )
         if cloned is None or "cloned_from" not in cloned:
             # One of its inputs ran again in this run (the origin had not finished it): this task's

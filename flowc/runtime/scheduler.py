@@ -406,10 +406,7 @@ class Scheduler:
         # its attempt record; and if it was killed before storing its logs, store what it printed,
         # so `flowc logs` shows where it stopped. Off the loop, on a short retry budget.
         self._records.attempt_ended(
-            self.config.ir.name,
-            self.config.run_id,
-            key.step,
-            key.task_id,
+            key.address(self.config.ir.name, self.config.run_id),
             running.attempt,
             cause if code <= 0 or running.kill_reason else None,
             {stream: tail.data() for stream, tail in running.output.items()},

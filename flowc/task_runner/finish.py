@@ -62,11 +62,11 @@ def outcome_from_datastore(storage: Storage, flow: str, run_id: str) -> tuple[st
         return "successful", None
     failures = []
     for address in sorted(set(attempted) - finished):
-        step, task = address.split("/")
+        task = address.split("/")[1]
         record = (
             metadata.read_attempt(
                 storage,
-                metadata.TaskAddress(flow=flow, run_id=run_id, step=step, task_id=task),
+                metadata.TaskAddress.from_task_id(flow=flow, run_id=run_id, task_id=task),
                 attempted[address],
             )
             or {}

@@ -68,7 +68,7 @@ def foreach_split_record(
 ) -> dict[str, Any]:
     """The ``task.json`` of the foreach task at ``index_path`` (BadInput if it has not succeeded)."""
     address = TaskAddress(
-        flow=flow, run_id=run_id, step=split.name, task_id=layout.task_id(split.name, index_path, iteration)
+        flow=flow, run_id=run_id, step=split.name, index_path=tuple(index_path), iteration=iteration
     )
     record = read_task(storage, address)
     if record is None:
@@ -113,7 +113,7 @@ def _arrival(
     )
     for found_iteration, pred in candidates:
         address = TaskAddress(
-            flow=ir.name, run_id=run_id, step=pred, task_id=layout.task_id(pred, path, found_iteration)
+            flow=ir.name, run_id=run_id, step=pred, index_path=path, iteration=found_iteration
         )
         record = read_task(storage, address)
         if record is None:  # pragma: no cover - listed a moment ago; records are never deleted
@@ -157,8 +157,13 @@ def _chosen_predecessor(
         pred_iteration = iteration - 1 if back_edge else iteration
         if pred_iteration < 0:
             continue
-        task = layout.task_id(name, index_path[: pred.foreach_depth], pred_iteration)
-        address = TaskAddress(flow=ir.name, run_id=run_id, step=name, task_id=task)
+        address = TaskAddress(
+            flow=ir.name,
+            run_id=run_id,
+            step=name,
+            index_path=index_path[: pred.foreach_depth],
+            iteration=pred_iteration,
+        )
         tried.append(address.pathspec)
         record = read_task(storage, address)
         if record is None:

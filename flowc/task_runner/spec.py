@@ -133,7 +133,13 @@ class TaskSpec:
         """Where the task's records live (the one identity type, :class:`flowc.metadata.TaskAddress`)."""
         from flowc.metadata import TaskAddress
 
-        return TaskAddress(flow=self.flow, run_id=self.run_id, step=self.step, task_id=self.task_id)
+        return TaskAddress(
+            flow=self.flow,
+            run_id=self.run_id,
+            step=self.step,
+            index_path=self.index_path,
+            iteration=self.iteration,
+        )
 
     @property
     def pathspec(self) -> str:

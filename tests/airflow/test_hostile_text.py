@@ -43,6 +43,6 @@ def test_hostile_docstring_and_longest_step_name_run_on_airflow(
     assert result.module.dag.description == DOC
     task = read_task(
         LocalStorage(datastore),
-        TaskAddress(flow="HostileFlow", run_id=result.flowc_run_id, step=step, task_id=step),
+        TaskAddress(flow="HostileFlow", run_id=result.flowc_run_id, step=step),
     )
     assert task is not None

@@ -40,7 +40,7 @@ def test_argo_create_trigger_wait_and_terminate(kube: FakeKube, tmp_path: Path) 
 
     held = deployed.trigger(gate=str(gate), lines=2)  # an int parameter, typed through a file
     assert held.run_id.startswith("argo-holdflow-")
-    wait_until(lambda: task_running(str(tmp_path / "ds"), "HoldFlow", held.run_id, "hold", "hold"), "hold")
+    wait_until(lambda: task_running(str(tmp_path / "ds"), "HoldFlow", held.run_id, "hold"), "hold")
     assert held.status == "running"
     assert held.terminate() is True
     assert held.wait(timeout=60).status == "killed"
@@ -102,7 +102,7 @@ def test_airflow_create_trigger_wait_and_terminate(airflow: AirflowServer, tmp_p
     held = deployed.trigger(gate=str(gate), lines=2)
     assert held.run_id.startswith("airflow-")
     wait_until(
-        lambda: task_running(str(tmp_path / "ds"), "HoldFlow", held.run_id, "hold", "hold"), "hold", 180
+        lambda: task_running(str(tmp_path / "ds"), "HoldFlow", held.run_id, "hold"), "hold", 180
     )
     assert held.status == "running"
     assert held.terminate() is True

@@ -27,7 +27,7 @@ from flowc.metadata import (
     write_task,
 )
 
-TASK = TaskAddress(flow="Flow", run_id="r1", step="step", task_id="step-3-1.2")
+TASK = TaskAddress(flow="Flow", run_id="r1", step="step", index_path=(3, 1), iteration=2)
 
 
 def test_concurrent_claims_get_distinct_time_ordered_run_ids(tmp_path):

@@ -46,13 +46,13 @@ def wait_until(condition, what: str, timeout: float = 120.0):
         time.sleep(0.2)
 
 
-def task_running(datastore: str, flow: str, run_id: str, step: str, task: str) -> bool:
-    """The task's first attempt is recorded and still running."""
+def task_running(datastore: str, flow: str, run_id: str, step: str) -> bool:
+    """The first attempt of ``step``'s task (outside any foreach and loop) is recorded and still running."""
     from flowc import metadata
     from flowc.datastore.storage import open_storage
 
     record = metadata.read_attempt(
-        open_storage(datastore), metadata.TaskAddress(flow=flow, run_id=run_id, step=step, task_id=task), 0
+        open_storage(datastore), metadata.TaskAddress(flow=flow, run_id=run_id, step=step), 0
     )
     return bool(record) and record.get("status") == "running"
 
@@ -89,7 +89,7 @@ def kill_resume_and_compare(target: str, datastore: str, gate: Path) -> None:
     assert code == 0, err
     killed = started_run(out, target)
     task = f"HoldFlow/{killed}/hold/hold"
-    wait_until(lambda: task_running(datastore, "HoldFlow", killed, "hold", "hold"), "hold to run", 180)
+    wait_until(lambda: task_running(datastore, "HoldFlow", killed, "hold"), "hold to run", 180)
     follow = subprocess.Popen(
         [sys.executable, "-m", "flowc", "logs", "--follow", task, "--stdout"],
         stdout=subprocess.PIPE,
@@ -102,7 +102,7 @@ def kill_resume_and_compare(target: str, datastore: str, gate: Path) -> None:
         wait_until(lambda: "holding 1" in flowc("logs", task, "--stdout")[1], "hold's live log")
         code, _, err = flowc("resume", str(HOLD_FLOW), "--target", target, "--origin-run-id", killed)
         assert code == 2 and "may still be running" in err, err
-        address = metadata.TaskAddress("HoldFlow", killed, "hold", "hold")
+        address = metadata.TaskAddress(flow="HoldFlow", run_id=killed, step="hold")
         os.kill(metadata.read_attempt(open_storage(datastore), address, 0)["pid"], signal.SIGKILL)
         status = wait_until(
             lambda: (

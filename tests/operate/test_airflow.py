@@ -65,7 +65,7 @@ def test_terminate_fails_the_dag_run_and_records_who(
     printed = dict(line.split(": ", 1) for line in out.splitlines())
     run_id, dag_run_id = printed["flowc run id"], printed["airflow run id"]
     try:
-        wait_until(lambda: task_running(datastore, "HoldFlow", run_id, "hold", "hold"), "hold to run", 180)
+        wait_until(lambda: task_running(datastore, "HoldFlow", run_id, "hold"), "hold to run", 180)
         code, out, err = flowc("runs", "HoldFlow", "--target", "airflow", "--all")
         assert code == 0, err
         [row] = [line for line in out.splitlines() if line.startswith(run_id)]

@@ -44,7 +44,7 @@ def test_terminate_stops_a_running_workflow_and_records_who(kube: FakeKube, tmp_
     code, out, err = flowc("trigger", str(HOLD_FLOW), "--target", "argo", "--gate", str(tmp_path / "gate"))
     assert code == 0, err
     run_id = out.split("run id ")[1].split()[0]
-    wait_until(lambda: task_running(datastore, "HoldFlow", run_id, "hold", "hold"), "the hold task to run")
+    wait_until(lambda: task_running(datastore, "HoldFlow", run_id, "hold"), "the hold task to run")
 
     code, out, err = flowc("runs", "HoldFlow", "--target", "argo", "--all")
     assert code == 0, err
@@ -107,7 +107,7 @@ def test_a_running_task_uploads_its_logs_and_keeps_them_when_killed(kube: FakeKu
     assert wait_until(printed, "hold's live log") == "holding 0\nholding 1\nholding 2\n"
     record = metadata.read_attempt(
         open_storage(datastore),
-        metadata.TaskAddress(flow="HoldFlow", run_id=run_id, step="hold", task_id="hold"),
+        metadata.TaskAddress(flow="HoldFlow", run_id=run_id, step="hold"),
         0,
     )
     assert record["status"] == "running" and set(record["logs"]) == {"stdout"}  # checksummed as uploaded
@@ -134,7 +134,7 @@ def test_a_running_task_uploads_its_logs_and_keeps_them_when_killed(kube: FakeKu
     run_id = out.split("run id ")[1].split()[0]
     task = f"HoldFlow/{run_id}/hold/hold"
     wait_until(lambda: "holding 1" in flowc("logs", task, "--stdout")[1], "the second run's live log")
-    address = metadata.TaskAddress(flow="HoldFlow", run_id=run_id, step="hold", task_id="hold")
+    address = metadata.TaskAddress(flow="HoldFlow", run_id=run_id, step="hold")
     pid = metadata.read_attempt(open_storage(datastore), address, 0)["pid"]
     os.kill(pid, signal.SIGKILL)
     wait_until(

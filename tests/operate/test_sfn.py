@@ -43,9 +43,7 @@ def test_terminate_stops_an_execution_and_records_who(
     assert code == 0, err
     run_id = "sfn-held"
     try:
-        wait_until(
-            lambda: task_running(datastore, "HoldFlow", run_id, "hold", "hold"), "the hold task to run"
-        )
+        wait_until(lambda: task_running(datastore, "HoldFlow", run_id, "hold"), "the hold task to run")
         code, out, err = flowc("runs", "HoldFlow", "--target", "sfn", "--all")
         assert code == 0, err
         [row] = [line for line in out.splitlines() if line.startswith(run_id)]

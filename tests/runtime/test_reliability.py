@@ -107,16 +107,14 @@ def test_the_task_runner_as_engines_run_it_fails_a_task_exiting_0_unrecorded(tmp
     )
     assert result.returncode == 1, result.stderr
     assert "ExitingFlow/r1/start/start failed" in result.stderr and "os._exit" in result.stderr
-    address = TaskAddress(flow="ExitingFlow", run_id="r1", step="start", task_id="start")
+    address = TaskAddress(flow="ExitingFlow", run_id="r1", step="start")
     storage = LocalStorage(str(ds))
     record = read_attempt(storage, address, list_attempts(storage, address)[-1])
     assert record is not None and record["status"] == "failed" and "os._exit" in record["exit_reason"]
     # The same task without the fault: exit 0, recorded.
     ok = subprocess.run(argv("r2"), capture_output=True, text=True, env=_env(), timeout=60, check=False)
     assert ok.returncode == 0, ok.stderr
-    assert storage.exists(
-        TaskAddress(flow="ExitingFlow", run_id="r2", step="start", task_id="start").task_key
-    )
+    assert storage.exists(TaskAddress(flow="ExitingFlow", run_id="r2", step="start").task_key)
 
 
 # ---- 2. a run that is still running is not resumed; a resume never mixes two runs ----------------
@@ -183,7 +181,7 @@ def test_resume_never_clones_a_task_whose_input_ran_again(tmp_path: Path) -> Non
     origin = id_file.read_text()
     storage = LocalStorage(str(ds))
     # As the origin looked while it was still running: nap/1 not yet recorded, join and end already.
-    storage.delete(TaskAddress(flow="SleepyFlow", run_id=origin, step="nap", task_id="nap-1").task_key)
+    storage.delete(TaskAddress(flow="SleepyFlow", run_id=origin, step="nap", index_path=(1,)).task_key)
     resumed = _flowc(
         "resume",
         str(SLEEPY),
@@ -197,14 +195,14 @@ def test_resume_never_clones_a_task_whose_input_ran_again(tmp_path: Path) -> Non
     assert resumed.returncode == 0, resumed.stderr
     new = id_file.read_text()
 
-    def cloned(step: str, task: str) -> bool:
-        record = read_task(storage, TaskAddress(flow="SleepyFlow", run_id=new, step=step, task_id=task))
+    def cloned(task: str) -> bool:
+        record = read_task(storage, TaskAddress.from_task_id(flow="SleepyFlow", run_id=new, task_id=task))
         assert record is not None
         return "cloned_from" in record
 
-    assert cloned("start", "start") and cloned("nap", "nap-0") and cloned("nap", "nap-2")
-    assert not cloned("nap", "nap-1")
-    assert not cloned("join", "join") and not cloned("end", "end")  # their input nap/1 ran again
+    assert cloned("start") and cloned("nap-0") and cloned("nap-2")
+    assert not cloned("nap-1")
+    assert not cloned("join") and not cloned("end")  # their input nap/1 ran again
 
 
 # ---- 3. a task missing from the datastore is an error, never a shorter view ----------------------
@@ -262,9 +260,7 @@ def test_a_later_run_storing_the_same_bytes_repairs_a_damaged_object(tmp_path: P
     ds, id_file = tmp_path / "ds", tmp_path / "id"
     assert _flowc("run", str(SLEEPY), "--datastore", str(ds), "--run-id-file", str(id_file)).returncode == 0
     first = id_file.read_text()
-    record = read_task(
-        LocalStorage(str(ds)), TaskAddress(flow="SleepyFlow", run_id=first, step="join", task_id="join")
-    )
+    record = read_task(LocalStorage(str(ds)), TaskAddress(flow="SleepyFlow", run_id=first, step="join"))
     assert record is not None
     reference = record["artifacts"]["total"]
     damaged = Path(LocalStorage(str(ds)).path(layout.object_key(reference.get("pack", reference["sha"]))))
@@ -658,7 +654,7 @@ def test_a_crashed_task_as_engines_run_it_stores_everything_it_wrote(tmp_path: P
         assert result.returncode != 0, result.stderr
         expected = list(range(1, _LINES + 1))
         assert _numbered(result.stdout) == expected, (round_, how)
-        address = TaskAddress(flow="NumberedCrashingFlow", run_id=run_id, step="start", task_id="start")
+        address = TaskAddress(flow="NumberedCrashingFlow", run_id=run_id, step="start")
         attempt = list_attempts(storage, address)[-1]
         record = read_attempt(storage, address, attempt)
         assert record is not None and record["status"] == "failed", record

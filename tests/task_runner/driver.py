@@ -12,7 +12,7 @@ import subprocess
 import sys
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,7 @@ class Outcome:
         """The record of ``step``'s task ``task_id`` (default: its task outside any foreach and loop)."""
         task_id = task_id or layout.task_id(step)
         return read_task(
-            self.storage, TaskAddress(flow=self.flow, run_id=self.run_id, step=step, task_id=task_id)
+            self.storage, TaskAddress.from_task_id(flow=self.flow, run_id=self.run_id, task_id=task_id)
         )
 
     def artifacts(self, step: str, task_id: str | None = None) -> dict[str, Any]:
@@ -132,9 +132,10 @@ def drive(
         outcome.codes[(step_name, task)] = codes
         if codes[-1] != 0:
             continue
-        control = read_task(storage, TaskAddress(flow=ir.name, run_id=run_id, step=step_name, task_id=task))[
-            "control"
-        ]
+        address = TaskAddress(
+            flow=ir.name, run_id=run_id, step=step_name, index_path=path, iteration=iteration
+        )
+        control = read_task(storage, address)["control"]
         if step.transition in ("split", "foreach"):
             split_iterations[(step_name, path)] = iteration
         for target in control["next"]:
@@ -149,10 +150,10 @@ def drive(
                 key = (target, join_path, next_iteration)
                 arrived[key] = arrived.get(key, 0) + 1
                 if split.transition == "foreach":
-                    split_task = layout.task_id(split.name, join_path, next_iteration)
-                    split_record = read_task(
-                        storage, TaskAddress(flow=ir.name, run_id=run_id, step=split.name, task_id=split_task)
+                    split_task = replace(
+                        address, step=split.name, index_path=join_path, iteration=next_iteration
                     )
+                    split_record = read_task(storage, split_task)
                     expected = split_record["control"]["num_splits"]
                 else:
                     expected = len(successor.predecessors)

@@ -72,9 +72,13 @@ def test_a_spec_a_plan_key_and_the_records_name_a_task_alike() -> None:
     from flowc.runtime.plan import TaskKey
 
     spec = TaskSpec(flow="Flow", step="step", run_id="r1", index_path=(3, 1), iteration=2, attempt=1)
-    address = TaskAddress(flow="Flow", run_id="r1", step="step", task_id="step-3-1.2")
+    address = TaskAddress(flow="Flow", run_id="r1", step="step", index_path=(3, 1), iteration=2)
     assert spec.address == address == TaskKey("step", (3, 1), 2).address("Flow", "r1")
     assert spec.pathspec == address.pathspec == "Flow/r1/step/step-3-1.2"
+    # Where only the id is known (a datastore folder, a pathspec), it reads back to the same task.
+    assert TaskAddress.from_task_id(flow="Flow", run_id="r1", task_id="step-3-1.2") == address
+    with pytest.raises(ValueError, match="not a flowc task id"):
+        TaskAddress.from_task_id(flow="Flow", run_id="r1", task_id="7")
 
 
 def test_a_task_address_is_built_with_keywords_only() -> None:

@@ -103,7 +103,7 @@ def test_attempt_defaults_to_the_next_free_number_and_logs_are_per_attempt(tmp_p
     second = runner(*base, "--step", "flaky")
     assert second.returncode == 0, second.stderr
     storage = LocalStorage(datastore)
-    address = TaskAddress(flow="RetryFlow", run_id="r", step="flaky", task_id="flaky")
+    address = TaskAddress(flow="RetryFlow", run_id="r", step="flaky")
     assert list_attempts(storage, address) == [0, 1]
     failed, succeeded = read_attempt(storage, address, 0), read_attempt(storage, address, 1)
     assert failed["status"] == "failed" and failed["exit_code"] == 1
@@ -131,7 +131,7 @@ def test_logs_capture_prints_and_subprocess_output(tmp_path):
     assert "hello from print" in completed.stdout and "from a child process" in completed.stdout
     assert completed.stdout.strip().splitlines()[-1].startswith("FLOWC_CONTROL ")
     storage = LocalStorage(tmp_path / "ds")
-    address = TaskAddress(flow="PrintingFlow", run_id="r", step="start", task_id="start")
+    address = TaskAddress(flow="PrintingFlow", run_id="r", step="start")
     stdout = read_log(storage, address, 0, "stdout").decode()
     assert "hello from print" in stdout and "from a child process" in stdout
     assert "FLOWC_CONTROL" not in stdout
@@ -160,7 +160,7 @@ def test_parameters_from_params_file_env_and_run_record(tmp_path):
          "parameters": {"text": {"$object": sha}, "ratio": 2}}).encode())
     completed = runner(*base, "--run-id", "l", "--datastore", str(tmp_path / "c"))
     assert completed.returncode == 0, completed.stderr
-    address = TaskAddress(flow="ParametersFlow", run_id="l", step="start", task_id="start")
+    address = TaskAddress(flow="ParametersFlow", run_id="l", step="start")
     from flowc.metadata import read_task
 
     refs = read_task(storage, address)["artifacts"]
@@ -208,7 +208,7 @@ def test_timeout_exits_4_with_a_clear_message(tmp_path):
     assert completed.returncode == 4
     last = completed.stderr.strip().splitlines()[-1]
     assert "TimeoutFlow/r/slow/slow" in last and "'slow'" in last and "@timeout of 2 s" in last
-    address = TaskAddress(flow="TimeoutFlow", run_id="r", step="slow", task_id="slow")
+    address = TaskAddress(flow="TimeoutFlow", run_id="r", step="slow")
     attempt = read_attempt(LocalStorage(datastore), address, 0)
     assert attempt["status"] == "failed" and attempt["exit_code"] == 4
 
@@ -251,7 +251,7 @@ def test_package_runs_the_flow_from_the_datastore(tmp_path):
     assert completed.returncode == 0, completed.stderr
     from flowc.metadata import read_task
 
-    address = TaskAddress(flow="PkgFlow", run_id="r", step="start", task_id="start")
+    address = TaskAddress(flow="PkgFlow", run_id="r", step="start")
     refs = read_task(storage, address)["artifacts"]
     assert ObjectStore(storage).load_value(refs["value"]) == 42
     completed = runner("--flow", "PkgFlow", "--step", "end", "--run-id", "r", "--package", package.sha,
@@ -328,7 +328,7 @@ def test_runs_in_a_forked_child_with_the_flow_loaded_before_the_fork(tmp_path):
     from flowc.metadata import read_task
 
     storage = LocalStorage(datastore)
-    address = TaskAddress(flow="LinearFlow", run_id="f", step="end", task_id="end")
+    address = TaskAddress(flow="LinearFlow", run_id="f", step="end")
     refs = read_task(storage, address)["artifacts"]
     assert ObjectStore(storage).load_value(refs["message"]) == "hello 6"
 

@@ -18,7 +18,7 @@ from flowc.metadata import TaskAddress, list_attempts, read_attempt, read_task
 from tests.task_runner.driver import FLOWS, REPO
 
 #: The middle task of LinearFlow's run ``r``, which the corruption tests expect left unrecorded.
-MIDDLE = TaskAddress(flow="LinearFlow", run_id="r", step="middle", task_id="middle")
+MIDDLE = TaskAddress(flow="LinearFlow", run_id="r", step="middle")
 
 
 def snapshot_objects(root: Path) -> dict[str, bytes]:
@@ -68,7 +68,7 @@ def test_sigkill_mid_write_leaves_no_partial_object_and_no_task_record(tmp_path)
     task.send_signal(signal.SIGKILL)
     assert task.wait(30) == -signal.SIGKILL
     storage = LocalStorage(datastore)
-    address = TaskAddress(flow="BigFlow", run_id="r", step="big", task_id="big")
+    address = TaskAddress(flow="BigFlow", run_id="r", step="big")
     assert read_task(storage, address) is None
     assert read_attempt(storage, address, 0)["status"] == "running"  # the launcher records the kill
     after = snapshot_objects(datastore)  # every visible object is whole
@@ -86,7 +86,7 @@ def test_corrupt_object_is_a_clear_error_exit_3(tmp_path):
     flow = FLOWS / "linear_flow.py"
     assert start_task(flow, "LinearFlow", "start", datastore).wait(60) == 0
     storage = LocalStorage(datastore)
-    address = TaskAddress(flow="LinearFlow", run_id="r", step="start", task_id="start")
+    address = TaskAddress(flow="LinearFlow", run_id="r", step="start")
     refs = read_task(storage, address)["artifacts"]
     numbers = refs["numbers"]  # small: maybe packed with the task's other small artifacts
     path = Path(storage.path(layout.object_key(numbers.get("pack", numbers["sha"]))))

@@ -47,7 +47,7 @@ def test_a_damaged_log_is_an_error_never_altered_text(tmp_path: Path) -> None:
     flow.write_text(CHATTY, encoding="utf-8")
     assert _task(flow, "ChattyFlow", "start", datastore).returncode == 0
     storage = LocalStorage(datastore)
-    address = TaskAddress(flow="ChattyFlow", run_id="r", step="start", task_id="start")
+    address = TaskAddress(flow="ChattyFlow", run_id="r", step="start")
     task = Task("ChattyFlow/r/start/start", datastore=str(datastore))
     assert "the answer is 42" in task.stdout
     assert read_attempt(storage, address, 0)["logs"]["stdout"]
@@ -73,7 +73,7 @@ def test_an_attempt_whose_task_record_cannot_be_written_is_recorded_failed(tmp_p
     result = _task(FLOWS / "linear_flow.py", "LinearFlow", "start", datastore)
     assert result.returncode == 3, result.stderr
     storage = LocalStorage(datastore)
-    address = TaskAddress(flow="LinearFlow", run_id="r", step="start", task_id="start")
+    address = TaskAddress(flow="LinearFlow", run_id="r", step="start")
     attempt = read_attempt(storage, address, 0)
     assert attempt["status"] == "failed" and attempt["exit_code"] == 3
     assert "task.json" in attempt["exit_reason"]

@@ -32,10 +32,10 @@ def test_a_failed_run_resumed_in_place_clones_what_succeeded(tmp_path: Path) -> 
     record = metadata.read_run(resumed.storage, "ResumeFlow", "argo-second")
     assert record["origin_run_id"] == "argo-first" and "runtime:argo-workflows" in record["system_tags"]
     # The cloned tasks' logs came along, checked against their checksums.
-    address = metadata.TaskAddress(flow="ResumeFlow", run_id="argo-second", step="start", task_id="start")
+    address = metadata.TaskAddress(flow="ResumeFlow", run_id="argo-second", step="start")
     assert metadata.read_log(resumed.storage, address, 0, "stdout") == metadata.read_log(
         failed.storage,
-        metadata.TaskAddress(flow="ResumeFlow", run_id="argo-first", step="start", task_id="start"),
+        metadata.TaskAddress(flow="ResumeFlow", run_id="argo-first", step="start"),
         0,
         "stdout",
     )

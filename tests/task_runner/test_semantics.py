@@ -65,11 +65,11 @@ def test_reading_one_artifact_loads_only_that_object(tmp_path):
     """)
     storage = LocalStorage(tmp_path / "ds")
     assert run_one(flow, tmp_path / "ds", {"flow": "LazyFlow", "step": "start", "run_id": "r"})[0] == 0
-    address = TaskAddress(flow="LazyFlow", run_id="r", step="start", task_id="start")
+    address = TaskAddress(flow="LazyFlow", run_id="r", step="start")
     other = read_task(storage, address)["artifacts"]["other"]
     Path(storage.path(layout.object_key(other["sha"]))).unlink()  # never read: may as well be gone
     assert run_one(flow, tmp_path / "ds", {"flow": "LazyFlow", "step": "end", "run_id": "r"})[0] == 0
-    record = read_task(storage, TaskAddress(flow="LazyFlow", run_id="r", step="end", task_id="end"))
+    record = read_task(storage, TaskAddress(flow="LazyFlow", run_id="r", step="end"))
     assert record["artifacts"]["other"] == other
 
 
@@ -253,7 +253,7 @@ def test_unpicklable_artifact_names_artifact_type_step_and_reason(tmp_path, capf
     assert "LockFlow/r/start/start" in line and "'lock'" in line and "_thread.lock" in line
     assert "'start'" in line and "pickle" in line
     storage = LocalStorage(tmp_path / "ds")
-    address = TaskAddress(flow="LockFlow", run_id="r", step="start", task_id="start")
+    address = TaskAddress(flow="LockFlow", run_id="r", step="start")
     assert read_task(storage, address) is None
     assert read_attempt(storage, address, 0)["status"] == "failed"
 
