@@ -13,7 +13,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 ORDER = [
     "frontend", "runtime", "faults", "datastore", "s3",
-    "argo", "sfn", "compile_checks", "airflow", "ui", "environments",
+    "argo", "sfn", "compile_checks", "airflow", "ui", "environments", "package",
 ]  # fmt: skip
 SUMMARY = BENCH / "summary.md"
 

@@ -19,5 +19,6 @@ $py bench/compile_checks/bench.py
 $py bench/airflow/bench.py
 $py bench/ui/bench.py
 $py bench/environments/bench.py
+$py bench/package/size.py
 $py bench/assemble.py
 echo "wrote bench/RESULTS.md"

@@ -19,16 +19,20 @@ What goes in, each file once, under its path relative to the flow's directory:
   digest is not the one their command carries (``--ir``, :meth:`flowc.ir.FlowIR.digest`);
 * ``FLOWC_PACKAGE.json``, a manifest naming the flow file and the IR.
 
-Deterministic: entries sorted, mtime 0, uid/gid 0, no user or group names, mode 0644, an
-uncompressed POSIX tar (compressed bytes would depend on the zlib build). The same sources give the
-same bytes and so the same SHA-256, wherever and whenever they are packaged. Stored
-content-addressed (``objects/<sha[:2]>/<sha>``), so an unchanged package is uploaded once.
+Deterministic: entries sorted, mtime 0, uid/gid 0, no user or group names, mode 0644, a POSIX
+tar. The same sources give the same tar and so the same SHA-256, wherever and whenever they are
+packaged: that hash names the package (``--package SHA``). The datastore holds the tar
+gzip-compressed (mtime 0, no file name; a one-file flow's package is ~180 KB instead of ~720 KB)
+at ``packages/<sha>/code.tar.gz`` (:func:`flowc.datastore.layout.package_key`). Compressed bytes
+may differ between zlib builds, so every reader decompresses and checks the hash of the tar
+(:func:`flowc.task_runner.bootstrap_program.package_tar`); an unchanged package is uploaded once.
 """
 
 from __future__ import annotations
 
 import ast
 import fnmatch
+import gzip
 import hashlib
 import io
 import json
@@ -91,23 +95,26 @@ class PackageError(ValueError):
 
 @dataclass(frozen=True)
 class CodePackage:
-    """A built package: its bytes, their SHA-256 and what is inside.
+    """A built package: its tar, the tar's SHA-256, the bytes stored and what is inside.
 
     Attributes:
-        sha: hex SHA-256 of ``data`` (the package's name in the datastore).
-        data: the tar archive.
+        sha: hex SHA-256 of ``tar`` (the package's name: ``--package SHA``).
+        tar: the tar archive (deterministic).
+        stored: ``tar`` gzip-compressed, as the datastore holds it.
         flow_file: path of the flow file inside the package.
         files: every archive path, sorted (the manifest included).
     """
 
     sha: str
-    data: bytes
+    tar: bytes
+    stored: bytes
     flow_file: str
     files: tuple[str, ...]
 
     @property
     def size(self) -> int:
-        return len(self.data)
+        """Bytes stored (and uploaded): the compressed size."""
+        return len(self.stored)
 
 
 # ---- finding what to package ---------------------------------------------------------------------
@@ -321,10 +328,11 @@ def build_package(
     payload[MANIFEST_NAME] = (json.dumps(manifest, sort_keys=True) + "\n").encode()
     payload[IR_NAME] = ir.to_json().encode("utf-8")
     payload.update(_include_file_snapshots(ir, flow_path))
-    data = _tar(payload)
+    tar = _tar(payload)
     return CodePackage(
-        sha=hashlib.sha256(data).hexdigest(),
-        data=data,
+        sha=hashlib.sha256(tar).hexdigest(),
+        tar=tar,
+        stored=gzip.compress(tar, mtime=0),  # gzip.compress writes no file name
         flow_file=flow_path.name,
         files=tuple(sorted(payload)),
     )
@@ -342,10 +350,12 @@ CARD_ASSETS = f"{CARDS}assets/"
 #: alone were 44% of a one-file flow's package (issue 13). Of the local runtime, tasks import only
 #: :mod:`flowc.runtime.plan`, :mod:`~flowc.runtime.resume` (cloning a task) and
 #: :mod:`~flowc.runtime.records` (``liveness``); ``python -X importtime`` on a packaged task shows it.
+#: Of the client, following a run's logs (``flowc logs --follow``, ``--wait``) is the command line's.
 NOT_FOR_TASKS = (
     "flowc/__main__.py",
     "flowc/backends/",
     "flowc/cli/",
+    "flowc/client/follow.py",
     "flowc/frontend/",
     "flowc/ui/",
     "flowc/templates/",
@@ -393,19 +403,27 @@ def _tar(files: dict[str, bytes]) -> bytes:
 # ---- storing -------------------------------------------------------------------------------------
 def package_url(storage_url: str, sha: str) -> str:
     """Where package ``sha`` lives in the datastore at ``storage_url``."""
-    from flowc.datastore.layout import object_key
+    from flowc.datastore.layout import package_key
 
-    return f"{storage_url.rstrip('/')}/{object_key(sha)}"
+    return f"{storage_url.rstrip('/')}/{package_key(sha)}"
 
 
 def store_package(storage: Any, package: CodePackage) -> str:
-    """Stores ``package`` in ``storage`` (content-addressed; a no-op if already there); returns its URL."""
-    from flowc.datastore.objects import ObjectStore
+    """Stores ``package`` in ``storage`` unless an intact copy is there; returns its URL.
 
-    sha, _ = ObjectStore(storage).put(package.data)
-    if sha != package.sha:  # pragma: no cover - the object store hashes the same bytes
-        raise PackageError(f"package stored as {sha}, expected {package.sha}")
-    return package_url(storage.url, sha)
+    A copy is intact when its tar hashes to the package's name, whatever zlib compressed it; a
+    damaged copy is replaced, so deploying again repairs it.
+    """
+    from flowc.datastore.layout import package_key
+    from flowc.datastore.storage import NotFound
+    from flowc.task_runner.bootstrap_program import package_tar
+
+    key = package_key(package.sha)
+    try:
+        package_tar(bytes(storage.read(key)), package.sha)
+    except (NotFound, ValueError):
+        storage.write(key, package.stored)
+    return package_url(storage.url, package.sha)
 
 
 def _include_file_snapshots(ir: FlowIR, flow_path: Path) -> dict[str, bytes]:

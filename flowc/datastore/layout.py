@@ -15,6 +15,7 @@ __all__ = [
     "is_step_folder",
     "log_key",
     "object_key",
+    "package_key",
     "parse_task_id",
     "run_key",
     "run_prefix",
@@ -61,6 +62,17 @@ def parse_task_id(value: str, foreach_depth: int | None = None) -> tuple[str, tu
 
 def object_key(sha: str) -> str:
     return f"objects/{sha[:2]}/{sha}"
+
+
+def package_key(sha: str) -> str:
+    """Where code package ``sha`` (the SHA-256 of its tar) is stored, gzip-compressed.
+
+    Not an object: an object's name is the hash of its stored bytes, and a package's compressed
+    bytes depend on the zlib build that made them (:mod:`flowc.package`). Beside it,
+    ``environments.json`` (:func:`flowc.environments.install.deployed_locks_key`). The bootstrap
+    program writes this key out itself (it runs before flowc can be imported).
+    """
+    return f"packages/{sha}/code.tar.gz"
 
 
 def runs_prefix(flow: str) -> str:

@@ -1,7 +1,8 @@
 """Starting a task from a code package: ``--package SHA`` and the fixed bootstrap for bare images.
 
 :func:`materialize_package` is what ``python -m flowc.task_runner --package SHA`` calls: it fetches
-the package (:mod:`flowc.package`) from the datastore, checks its hash, and unpacks it into a cache
+the package (:mod:`flowc.package`) from the datastore, decompresses it and checks the hash of its
+tar (:func:`~flowc.task_runner.bootstrap_program.package_tar`), and unpacks it into a cache
 folder named by the hash, ``$FLOWC_PACKAGE_CACHE/<sha>`` (default: ``<tmp>/flowc-packages-<uid>``).
 Unpacking goes to a fresh temporary folder that is renamed into place, so concurrent tasks on one
 machine never see a half-unpacked package, and a package already there costs no request at all.
@@ -18,7 +19,6 @@ between that and ``python -m`` (setting ``bootstrap``).
 from __future__ import annotations
 
 import functools
-import hashlib
 import io
 import json
 import os
@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from flowc.datastore.storage import NotFound, StorageError
-from flowc.task_runner.bootstrap_program import extract_package
+from flowc.task_runner.bootstrap_program import extract_package, package_tar
 
 __all__ = [
     "BOOTSTRAP_ENV",
@@ -108,7 +108,8 @@ def materialize_package(storage: Any, sha: str, cache_dir: str | Path | None = N
 
     Raises:
         PackageNotFound: no such package in the datastore (a ``NotFound``).
-        PackageIntegrityError: its bytes do not hash to ``sha`` or it is not a valid archive.
+        PackageIntegrityError: it is not gzip data, its tar does not hash to ``sha``, or the tar
+            is not a valid package.
     """
     if len(sha) != 64 or any(ch not in "0123456789abcdef" for ch in sha):
         raise ValueError(f"not a package hash (64 lowercase hex digits): {sha!r}")
@@ -116,17 +117,16 @@ def materialize_package(storage: Any, sha: str, cache_dir: str | Path | None = N
     target = root / sha
     if target.is_dir():
         return target  # renamed into place whole, so present means complete
-    from flowc.datastore.layout import object_key
+    from flowc.datastore.layout import package_key
 
     try:
-        data = storage.read(object_key(sha))
+        stored = storage.read(package_key(sha))
     except NotFound:
         raise PackageNotFound(sha, storage.url) from None
-    actual = hashlib.sha256(data).hexdigest()
-    if actual != sha:
-        raise PackageIntegrityError(
-            f"package {sha} in datastore {storage.url} is corrupt: its bytes hash to {actual}"
-        )
+    try:
+        data = package_tar(bytes(stored), sha)
+    except ValueError as exc:
+        raise PackageIntegrityError(f"package {sha} in datastore {storage.url} is corrupt: {exc}") from None
     root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{sha[:12]}-", dir=root))
     try:

@@ -9,7 +9,8 @@ MODULE being ``flowc.task_runner`` or one of its entry points and ARGS its short
 is fixed (the same text for every task and flow) and needs only the standard library: it reads
 ``--package SHA`` and ``--datastore URL`` (or ``FLOWC_DATASTORE``) from ARGS, fetches the package
 from the datastore (a folder, or S3 through boto3, which it installs with pip into the cache when
-the image has none, as Metaflow's bootstrap does), checks its SHA-256, unpacks it into the package
+the image has none, as Metaflow's bootstrap does), decompresses it (gzip) and checks the SHA-256
+of the tar, unpacks it into the package
 cache (the folder :func:`flowc.task_runner.bootstrap.materialize_package` uses, so the task runner
 finds it there), and replaces itself with ``python -m MODULE ARGS`` importing flowc and the flow
 from the package.
@@ -22,6 +23,7 @@ What cannot be had (no package, no boto3 and no pip, no credentials, a corrupt w
 one line on stderr and exit code 3, the task runner's code for an infrastructure failure.
 """
 
+import gzip
 import hashlib
 import io
 import os
@@ -31,6 +33,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import zlib
 
 #: What a masked secret reads as.
 MASK = "******"
@@ -99,6 +102,22 @@ def member_problem(member):
         kind = "link" if member.issym() or member.islnk() else "device, FIFO or special file"
         return f"member {member.name!r} is a {kind} (a package holds files and folders only)"
     return None
+
+
+def package_key(sha):
+    return "packages/" + sha + "/code.tar.gz"  # flowc.datastore.layout.package_key
+
+
+def package_tar(stored, sha):
+    """The tar of a stored package (gzip) if it hashes to ``sha``, else ValueError saying why.
+    The tar is hashed, not the stored bytes: those depend on the zlib build (flowc/package.py)."""
+    try:
+        tar = gzip.decompress(stored)
+    except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+        raise ValueError(f"cannot be decompressed ({exc})") from None
+    if hashlib.sha256(tar).hexdigest() != sha:
+        raise ValueError("its tar hashes otherwise")
+    return tar
 
 
 def extract_package(archive, folder):
@@ -171,11 +190,12 @@ def main(argv):
     package = os.path.join(cache, sha)
 
     def unpack(staging):
-        data = fetch(datastore, f"objects/{sha[:2]}/{sha}", cache)
-        if hashlib.sha256(data).hexdigest() != sha:
-            fail(f"the code package {sha} in {datastore} is corrupt (its bytes hash otherwise)")
         try:
-            with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+            tar = package_tar(fetch(datastore, package_key(sha), cache), sha)
+        except ValueError as exc:
+            fail(f"the code package {sha} in {datastore} is corrupt: {exc}")
+        try:
+            with tarfile.open(fileobj=io.BytesIO(tar)) as archive:
                 extract_package(archive, staging)
         except (ValueError, tarfile.TarError, OSError) as exc:
             fail(f"the code package {sha} cannot be unpacked: {exc}")

@@ -8,7 +8,7 @@ import io
 from pathlib import Path
 
 from flowc.cli import main
-from flowc.datastore.layout import object_key
+from flowc.datastore.layout import package_key
 
 FLOW = Path(__file__).resolve().parents[1] / "conformance" / "flows" / "foreach_flow.py"
 
@@ -43,7 +43,7 @@ def test_deploy_uploads_the_package_and_writes_the_dag_once(tmp_path: Path) -> N
     dag_file = dags / "ForeachFlow.py"
     text = dag_file.read_text(encoding="utf-8")
     sha = package_sha(text)
-    assert (datastore / object_key(sha)).is_file()
+    assert (datastore / package_key(sha)).is_file()
     assert f'DATASTORE = "{datastore}"' in text
     assert [p.name for p in dags.iterdir()] == ["ForeachFlow.py"]  # no temporary file left behind
     assert dag_file.stat().st_mode & 0o777 == 0o644  # readable by a scheduler running as another user
@@ -78,4 +78,4 @@ def test_deploy_to_s3(s3_root: str) -> None:
     text = s3.get_object(Bucket=bucket, Key="airflow/dags/ForeachFlow.py")["Body"].read().decode()
     assert "KubernetesPodOperator" in text
     sha = package_sha(text)
-    s3.head_object(Bucket=bucket, Key=f"datastore/{object_key(sha)}")
+    s3.head_object(Bucket=bucket, Key=f"datastore/{package_key(sha)}")

@@ -134,8 +134,8 @@ def test_document_size_does_not_depend_on_fan_out_width(tmp_path: Path) -> None:
     wide = _compile(_flow_with_width(tmp_path, 20_000, depth=2))
     assert [f.text for f in narrow] == [f.text for f in wide]
     # fixed cost: the start task's parameters file (trigger tags), the flowc-resume argument and the
-    # start task's FLOWC_RESUME (flowc resume --target argo)
-    assert len(wide[0].text) < 21_500
+    # start task's FLOWC_RESUME (flowc resume --target argo), the bootstrap's gunzip of the package
+    assert len(wide[0].text) < 22_000
 
 
 def test_every_argv_stays_short_at_any_width(tmp_path: Path) -> None:

@@ -181,7 +181,7 @@ def test_trigger_wait_exit_code_is_the_run_outcome(kube: FakeKube, phase: str, c
 def test_deploy_uploads_the_package_to_s3(
     kube: FakeKube, s3_root: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flowc.datastore.layout import object_key
+    from flowc.datastore.layout import package_key
     from flowc.datastore.storage import open_storage
 
     monkeypatch.setenv("FLOWC_DATASTORE", s3_root)
@@ -189,7 +189,7 @@ def test_deploy_uploads_the_package_to_s3(
     stored = kube.objects[("workflowtemplates", "default", "foreachflow")]
     sha = _template_params(stored)["flowc-package"]
     assert _template_params(stored)["flowc-datastore"] == s3_root
-    assert open_storage(s3_root).exists(object_key(sha))
+    assert open_storage(s3_root).exists(package_key(sha))
 
 
 def test_deploy_deletes_the_cron_of_a_flow_that_lost_its_schedule(kube: FakeKube, capsys) -> None:

@@ -92,7 +92,7 @@ class Harness:
     def packages(self) -> list[str]:
         from flowc.datastore.storage import open_storage
 
-        return list(open_storage(self.datastore).list("objects/"))
+        return [key for key in open_storage(self.datastore).list("packages/") if key.endswith("/code.tar.gz")]
 
 
 @pytest.fixture(params=TARGETS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import concurrent.futures
+import gzip
 import json
 import os
 import subprocess
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from flowc.config import KEYS, env_name
-from flowc.datastore.layout import object_key, task_key
+from flowc.datastore.layout import package_key, task_key
 from flowc.datastore.objects import load_artifact
 from flowc.datastore.storage import NotFound, open_storage
 from flowc.package import build_package, store_package
@@ -76,21 +77,34 @@ def test_materialize_unpacks_once_into_a_cache_keyed_by_hash(stored, tmp_path):
     assert (folder / "shapes.py").read_text().startswith("def square")
     assert (folder / "flowc" / "task_runner" / "__main__.py").is_file()
     assert [p.name for p in cache.iterdir()] == [package.sha]  # no staging folder left behind
-    storage.delete(object_key(package.sha))  # a cached package costs no request
+    storage.delete(package_key(package.sha))  # a cached package costs no request
     assert materialize_package(storage, package.sha, cache) == folder
 
 
-def test_materialize_refuses_corrupt_and_missing_packages(s3_root, tmp_path):
+def test_materialize_refuses_corrupt_and_missing_packages(s3_root, stored, tmp_path):
     storage = open_storage(s3_root)
     wrong = "ab" * 32
-    storage.write(object_key(wrong), b"not the bytes of that hash")
-    with pytest.raises(PackageIntegrityError, match=f"package {wrong} .* is corrupt"):
+    storage.write(package_key(wrong), b"not gzip data")
+    with pytest.raises(PackageIntegrityError, match=f"package {wrong} .* is corrupt: cannot be decompressed"):
+        materialize_package(storage, wrong, tmp_path / "cache")
+    storage.write(package_key(wrong), gzip.compress(b"a tar of other bytes"))
+    with pytest.raises(PackageIntegrityError, match=f"package {wrong} .* is corrupt: its tar hashes other"):
         materialize_package(storage, wrong, tmp_path / "cache")
     assert not (tmp_path / "cache" / wrong).exists()
+    _, package = stored
+    storage.write(package_key(package.sha), _flip_a_byte(package.stored))
+    with pytest.raises(PackageIntegrityError, match=f"package {package.sha} .* is corrupt"):
+        materialize_package(storage, package.sha, tmp_path / "cache")
     with pytest.raises(NotFound, match=f"no code package {'cd' * 32} in datastore {s3_root} "):
         materialize_package(storage, "cd" * 32, tmp_path / "cache")
     with pytest.raises(ValueError, match="not a package hash"):
         materialize_package(storage, "../../etc", tmp_path / "cache")
+
+
+def _flip_a_byte(stored: bytes) -> bytes:
+    """``stored`` with one byte of its compressed payload changed (as a damaged disk would)."""
+    middle = len(stored) // 2
+    return stored[:middle] + bytes([stored[middle] ^ 0xFF]) + stored[middle + 1 :]
 
 
 def _materialize_in_child(args: tuple[str, str, str]) -> str:
@@ -221,20 +235,27 @@ def test_tasks_run_from_the_package_alone_in_an_empty_directory(stored, aws_env,
 
 
 @pytest.mark.slow
-def test_bootstrap_refuses_a_corrupt_package(s3_root, aws_env, tmp_path, image_python):
-    storage = open_storage(s3_root)
+def test_bootstrap_refuses_a_corrupt_package(s3_root, stored, aws_env, tmp_path, image_python):
+    """Whatever the damage (not gzip, a flipped byte, another tar), the task ends in one line."""
+    storage, package = stored
     sha = "ef" * 32
-    storage.write(object_key(sha), b"tampered")
-    command = _launch(image_python, s3_root, sha, _task_argv("start"))
-    done = subprocess.run(
-        command, cwd=tmp_path, env=_fresh_env(aws_env, tmp_path / "cache"), capture_output=True, text=True
-    )
-    assert done.returncode == 3
-    assert done.stderr == (
-        f"flowc bootstrap: the code package {sha} in {s3_root} is corrupt (its bytes hash otherwise)\n"
-    )
-    assert not (tmp_path / "cache" / sha).exists()
-    assert [p.name for p in (tmp_path / "cache").iterdir()] == []  # no staging folder left behind
+    cases = [
+        (sha, b"tampered", "cannot be decompressed ("),
+        (sha, gzip.compress(b"another tar"), "its tar hashes otherwise"),
+        (package.sha, _flip_a_byte(package.stored), "cannot be decompressed ("),
+        (package.sha, package.stored[:-100], "cannot be decompressed ("),
+    ]
+    for name, data, why in cases:
+        storage.write(package_key(name), data)
+        command = _launch(image_python, s3_root, name, _task_argv("start"))
+        done = subprocess.run(
+            command, cwd=tmp_path, env=_fresh_env(aws_env, tmp_path / "cache"), capture_output=True, text=True
+        )
+        assert done.returncode == 3
+        prefix = f"flowc bootstrap: the code package {name} in {s3_root} is corrupt: {why}"
+        assert done.stderr.startswith(prefix) and done.stderr.count("\n") == 1, done.stderr
+        assert not (tmp_path / "cache" / name).exists()
+        assert [p.name for p in (tmp_path / "cache").iterdir()] == []  # no staging folder left behind
 
 
 @pytest.mark.slow

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
@@ -17,7 +18,7 @@ import pytest
 
 from flowc.cli import main
 from flowc.config import load_settings
-from flowc.datastore.layout import object_key
+from flowc.datastore.layout import package_key
 from flowc.datastore.storage import open_storage
 from flowc.frontend import build_ir
 from flowc.package import (
@@ -95,11 +96,11 @@ def test_package_holds_flow_local_code_and_flowc_only(tmp_path):
     assert "unused.py" not in names and "data/big.bin" not in names
     assert not any("__pycache__" in name or name.endswith(".pyc") for name in names)
     assert {"flowc/__init__.py", "flowc/task_runner/bootstrap.py", "flowc/package.py"} <= names
-    manifest = json.loads(_member_bytes(package.data, MANIFEST_NAME))
+    manifest = json.loads(_member_bytes(package.tar, MANIFEST_NAME))
     assert manifest == {"flow_file": "flow.py", "format": 2, "ir": IR_NAME}
     # The IR the documents are compiled from travels with the code: tasks read it, not the source.
-    assert _member_bytes(package.data, IR_NAME).decode() == build_ir(str(tmp_path / "flow.py")).to_json()
-    assert package.sha == hashlib.sha256(package.data).hexdigest()
+    assert _member_bytes(package.tar, IR_NAME).decode() == build_ir(str(tmp_path / "flow.py")).to_json()
+    assert package.sha == hashlib.sha256(package.tar).hexdigest()
 
 
 def test_package_leaves_out_what_tasks_never_load(tmp_path):
@@ -129,7 +130,7 @@ def test_runner_and_deployer_in_a_deployed_task_fail_in_one_line(tmp_path):
     and say so (the task's own modules import)."""
     package = build_package(_project(tmp_path / "project"), settings=_no_settings())
     unpacked = tmp_path / "unpacked"
-    with tarfile.open(fileobj=io.BytesIO(package.data)) as archive:
+    with tarfile.open(fileobj=io.BytesIO(package.tar)) as archive:
         archive.extractall(unpacked, filter="data")
     # -S: no site-packages, so flowc comes from the unpacked package (the working directory).
     probe = textwrap.dedent(
@@ -160,7 +161,7 @@ def _member_bytes(data: bytes, name: str) -> bytes:
 
 def test_entries_are_sorted_with_fixed_metadata(tmp_path):
     package = build_package(_project(tmp_path), settings=_no_settings())
-    members = _members(package.data)
+    members = _members(package.tar)
     assert list(members) == sorted(members)
     for member in members.values():
         assert (member.mtime, member.uid, member.gid, member.uname, member.gname, member.mode) == (
@@ -184,7 +185,7 @@ def test_same_sources_give_the_same_hash(tmp_path):
     (tmp_path / "two" / "util.py").chmod(0o600)
     built_twice = build_package(tmp_path / "two" / "flow.py", settings=_no_settings())
     assert built_twice.sha == built_once.sha
-    assert built_twice.data == built_once.data
+    assert built_twice.tar == built_once.tar
     (tmp_path / "two" / "util.py").write_text("ONE = 2\n")
     assert build_package(tmp_path / "two" / "flow.py", settings=_no_settings()).sha != built_once.sha
 
@@ -211,13 +212,34 @@ def test_missing_or_broken_flow_is_refused(tmp_path):
         build_package(tmp_path / "bad.py", settings=_no_settings())
 
 
-def test_stored_content_addressed_in_s3(s3_root):
+def test_stored_gzip_compressed_named_by_the_hash_of_the_tar(s3_root):
+    """The datastore holds the tar gzip-compressed (mtime 0, no file name); the name is the tar's
+    hash, which no zlib build changes (issue 13 item 10: a one-file flow's package under 500 KB)."""
     storage = open_storage(s3_root)
     package = build_package(Path(__file__).parents[1] / "conformance" / "flows" / "linear_flow.py")
     url = store_package(storage, package)
-    assert url == f"{s3_root}/{object_key(package.sha)}"
-    assert bytes(storage.read(object_key(package.sha))) == package.data
+    assert url == f"{s3_root}/{package_key(package.sha)}"
+    stored = bytes(storage.read(package_key(package.sha)))
+    assert stored == package.stored and package.size == len(stored) < len(package.tar) / 3
+    assert stored[:2] == b"\x1f\x8b" and stored[3:8] == b"\0\0\0\0\0"  # gzip: no FNAME flag, mtime 0
+    assert gzip.decompress(stored) == package.tar
+    assert hashlib.sha256(package.tar).hexdigest() == package.sha
     assert store_package(storage, package) == url  # idempotent
+    # Another zlib build's bytes (here: another level) are as good: an intact copy stays ...
+    other = gzip.compress(package.tar, compresslevel=1, mtime=0)
+    storage.write(package_key(package.sha), other)
+    store_package(storage, package)
+    assert bytes(storage.read(package_key(package.sha))) == other
+    # ... and a damaged one is replaced: deploying again repairs it.
+    storage.write(package_key(package.sha), stored[:-9])
+    store_package(storage, package)
+    assert bytes(storage.read(package_key(package.sha))) == package.stored
+
+
+def test_a_one_file_flow_package_is_under_500_kb():
+    """Issue 13 item 10's goal; bench/RESULTS.md has the figures."""
+    hello = Path(__file__).parents[2] / "examples" / "hello_flow.py"
+    assert build_package(hello).size < 500_000
 
 
 def test_flowc_package_command_prints_url_and_hash(s3_root, tmp_path, capsys):
@@ -226,9 +248,9 @@ def test_flowc_package_command_prints_url_and_hash(s3_root, tmp_path, capsys):
     out = capsys.readouterr().out.splitlines()
     sha = out[0].split()[1]
     assert out[0] == f"sha256 {sha}" and len(sha) == 64
-    assert out[1] == f"url    {s3_root}/objects/{sha[:2]}/{sha}"
-    stored = bytes(open_storage(s3_root).read(object_key(sha)))
-    assert hashlib.sha256(stored).hexdigest() == sha
+    assert out[1] == f"url    {s3_root}/packages/{sha}/code.tar.gz"
+    stored = bytes(open_storage(s3_root).read(package_key(sha)))
+    assert hashlib.sha256(gzip.decompress(stored)).hexdigest() == sha
     assert main(["package", str(flow), "--datastore", s3_root, "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["sha"] == sha and "helpers.py" in summary["files"]
@@ -245,8 +267,8 @@ def test_flowc_package_command_with_a_local_datastore(tmp_path, monkeypatch, cap
     monkeypatch.setenv("FLOWC_DATASTORE", "store")
     assert main(["package", str(flow)]) == 0
     sha = capsys.readouterr().out.split()[1]
-    stored = tmp_path / "store" / "objects" / sha[:2] / sha
-    assert hashlib.sha256(stored.read_bytes()).hexdigest() == sha
+    stored = tmp_path / "store" / "packages" / sha / "code.tar.gz"
+    assert hashlib.sha256(gzip.decompress(stored.read_bytes())).hexdigest() == sha
 
 
 def test_imports_inside_function_bodies_and_relative_imports_are_followed(tmp_path):
@@ -328,8 +350,8 @@ def test_a_symbolic_link_goes_in_under_its_own_name(tmp_path):
     (elsewhere / "shared.csv").write_text("x,y\n")
     (project / "shared.csv").symlink_to(elsewhere / "shared.csv")
     package = build_package(flow, settings=_no_settings(), include=["*.csv"])
-    assert _member_bytes(package.data, "shared.csv") == b"x,y\n"
-    assert str(tmp_path).encode() not in package.data  # no machine path, in names or contents
+    assert _member_bytes(package.tar, "shared.csv") == b"x,y\n"
+    assert str(tmp_path).encode() not in package.tar  # no machine path, in names or contents
 
 
 def test_flowc_package_uses_the_working_directory_configuration_for_s3_too(
@@ -354,5 +376,5 @@ def test_flowc_package_uses_the_working_directory_configuration_for_s3_too(
     sha = capsys.readouterr().out.split()[1]
     bucket, prefix = parse_s3_url(s3_root)
     client = boto3.client("s3", endpoint_url=aws_env.endpoint)
-    stored = client.get_object(Bucket=bucket, Key=f"{prefix}/{object_key(sha)}")["Body"].read()
-    assert hashlib.sha256(stored).hexdigest() == sha
+    stored = client.get_object(Bucket=bucket, Key=f"{prefix}/{package_key(sha)}")["Body"].read()
+    assert hashlib.sha256(gzip.decompress(stored)).hexdigest() == sha

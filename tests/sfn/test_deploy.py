@@ -188,7 +188,7 @@ def test_deploy_without_a_role_fails_clearly_and_changes_nothing(
         err = capsys.readouterr().err
         assert "no IAM role for the state machine" in err and "sfn.role" in err
     assert _state_machines() == before
-    assert not list(open_storage(configured).list("objects/"))  # no code package uploaded either
+    assert not list(open_storage(configured).list("packages/"))  # no code package uploaded either
 
 
 def test_deploy_reports_aws_errors_with_a_message(

@@ -10,6 +10,7 @@ from the module, as on 3.11.0-3.11.3).
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import os
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from flowc.datastore.layout import object_key
+from flowc.datastore.layout import package_key
 from flowc.datastore.storage import open_storage
 from flowc.task_runner.bootstrap import (
     BOOTSTRAP_ENV,
@@ -73,7 +74,7 @@ def _package(members: list[tarfile.TarInfo]) -> bytes:
 
 def _store(root: Path, data: bytes) -> str:
     sha = hashlib.sha256(data).hexdigest()
-    open_storage(str(root)).write(object_key(sha), data)
+    open_storage(str(root)).write(package_key(sha), gzip.compress(data, mtime=0))
     return sha
 
 
