@@ -169,7 +169,7 @@ def test_a_switch_or_loop_inside_a_foreach_becomes_one_mapped_region_task() -> N
     assert region.steps == ("pick", "odd", "big", "small", "even")  # the nested switch too
     assert not [t for t in switch.tasks if t.kind == "choose"]  # no branch task skips a whole case
     assert switch.task("meet").upstream == ("start-fanout", "switch-pick")
-    loop = plan_tasks(build_ir(str(FLOWS_DIR / "loop_in_foreach_flow.py")))
+    loop = plan_tasks(build_ir(str(FLOWS_DIR / "loop_in_nested_foreach_flow.py")))
     region = loop.task("loop-work")
     # Each index leaves the loop at its own iteration: the step after it runs in the same task.
     assert region.steps == ("work", "decide", "after") and region.mapped_over == "row-fanout"

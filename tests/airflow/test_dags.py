@@ -111,9 +111,9 @@ def test_pod_arguments_are_a_short_argv(airflow_home: AirflowHome) -> None:
     ]
     assert argv[argv.index("--control-file") + 1] == "/airflow/xcom/return.json"
     assert len(" ".join(argv).encode()) < 512
-    region = airflow_home.load(GOLDEN_DIR / "kubernetes" / "LoopInForeachFlow.py")
+    region = airflow_home.load(GOLDEN_DIR / "kubernetes" / "LoopInNestedForeachFlow.py")
     argv = region.flowc_mapped_arguments("loop-work")(entry)
-    assert argv[:6] == ["--flow", "LoopInForeachFlow", "--run-id", entry["run_id"], "--entry", "work"]
+    assert argv[:6] == ["--flow", "LoopInNestedForeachFlow", "--run-id", entry["run_id"], "--entry", "work"]
     assert argv[argv.index("--index") + 1] == "1,2" and argv[argv.index("--iteration") + 1] == "0"
     assert argv[argv.index("--steps") + 1] == "work,decide,after"
     assert region.dag.task_dict["loop-work"].partial_kwargs["cmds"] == [*LAUNCHER, "flowc.task_runner.region"]

@@ -1,6 +1,7 @@
-"""Shapes beyond the conformance flows, run on Airflow and compared with ``flowc run``: a loop with
-two exits (its branch task after the loop) then a foreach after the loop (iteration carried on);
-a switch inside a foreach and a loop inside a nested foreach (one mapped region task per index)."""
+"""Shapes beyond the conformance flows, run on Airflow and compared with ``flowc run``: which tasks
+run and which are skipped for a loop with two exits (the conformance flow ``loop_exits_flow.py``:
+its branch task after the loop, then a foreach after the loop, iteration carried on); a switch
+inside a foreach and a loop inside a nested foreach (one mapped region task per index)."""
 
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ def run_both(
 def test_loop_with_two_exits(
     limit: str, taken: str, skipped: str, airflow_home: AirflowHome, tmp_path: Path, monkeypatch
 ) -> None:
-    flow = FLOWS / "loop_exits_flow.py"
+    flow = FLOWS_DIR / "loop_exits_flow.py"  # a conformance row too
     result, actual = run_both(flow, {"limit": limit}, airflow_home, tmp_path, monkeypatch)
     assert result.task_states[("loop-work-choose", -1)] == "success"
     assert result.task_states[(taken, -1)] == "success"
@@ -91,7 +92,7 @@ def test_switch_inside_a_foreach_takes_each_index_own_case(
 def test_loop_inside_a_nested_foreach_keeps_each_index_iteration(
     airflow_home: AirflowHome, tmp_path: Path, monkeypatch
 ) -> None:
-    result, actual = run_both(FLOWS / "loop_in_foreach_flow.py", {}, airflow_home, tmp_path, monkeypatch)
+    result, actual = run_both(FLOWS / "loop_in_nested_foreach_flow.py", {}, airflow_home, tmp_path, monkeypatch)
     regions = sorted(index for (task, index) in result.task_states if task == "loop-work")
     assert regions == list(range(5))  # rows [1, 2] have 2 and 3 columns: one flat mapped list
     # The step after the loop ran at each index's own last iteration (task id <row>-<col>.<round>).

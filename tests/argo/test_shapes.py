@@ -1,9 +1,10 @@
-"""Shapes beyond the conformance flows that stress the lowering (loops inside a foreach, a loop
-before a static split, a switch target also reached linearly, a switch inside a branch, a switch
-inside a foreach, a branch inside a nested foreach, @retry/@catch/@timeout inside a foreach body
-and on its join, switch keys and values that look like template tags, step names the document
-uses itself, a loop leaving into a split's join, loops as converging switch cases): each run through the Argo
-interpreter gives the same artifacts as `flowc run`. A foreach over nothing fails, naming the step."""
+"""Shapes beyond the conformance flows that stress the Argo lowering (a switch inside a foreach, a
+branch inside a nested foreach, @retry/@catch/@timeout inside a foreach body and on its join,
+switch keys and values that look like template tags, step names the document uses itself, a loop
+leaving into a split's join, loops as converging switch cases): each run through the Argo
+interpreter gives the same artifacts as `flowc run`. A foreach over nothing fails, naming the step.
+(Loops inside a foreach, converging switch cases and a loop with several exits are conformance
+rows: tests/conformance/matrix.py.)"""
 
 from __future__ import annotations
 
@@ -21,9 +22,6 @@ from tests.conformance.matrix import FLOWS_DIR
 
 FLOWS = Path(__file__).parent / "flows"
 CASES = [
-    ("loop_in_foreach_flow.py", "LoopInForeachFlow", {}),
-    ("converging_switch_flow.py", "ConvergingSwitchFlow", {"mode": "direct"}),
-    ("converging_switch_flow.py", "ConvergingSwitchFlow", {"mode": "detour"}),
     ("switch_in_foreach_flow.py", "SwitchInForeachFlow", {}),
     ("reserved_names_flow.py", "ReservedNamesFlow", {}),
     ("loops_converge_flow.py", "LoopsConvergeFlow", {"route": "a"}),

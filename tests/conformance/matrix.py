@@ -51,6 +51,9 @@ SHAPES = (
     "switch_into_foreach_join",
     "nested_switch_into_join",
     "loop",
+    "loop_in_foreach",
+    "loop_exits",
+    "converging_switch",
     "wide_foreach",
 )
 BEHAVIOURS = (
@@ -197,6 +200,44 @@ CASES: tuple[Case, ...] = (
         checks={("join", "results"): ["A2", "B1.0", "skipped3", "A8"]},
     ),
     Case("loop", "loop_flow.py", "LoopFlow", parameters={"rounds": "3"}, checks={("end", "final"): 3}),
+    # A loop in each index of a foreach (each index its own number of rounds), then a loop before a
+    # static split: iterations inside a foreach body, and joins after a loop.
+    Case(
+        "loop_in_foreach",
+        "loop_in_foreach_flow.py",
+        "LoopInForeachFlow",
+        checks={("join", "counts"): [1, 3], ("merge", "sides"): ["l", "r"], ("end", "rounds"): 2},
+    ),
+    # A loop with three ways out of its switch: back, on into a foreach, or on to the end.
+    Case(
+        "loop_exits",
+        "loop_exits_flow.py",
+        "LoopExitsFlow",
+        parameters={"limit": "2"},
+        checks={("end", "summary"): "finished after 2 rounds: [2, 4]"},
+    ),
+    Case(
+        "loop_exits_cleanup",
+        "loop_exits_flow.py",
+        "LoopExitsFlow",
+        parameters={"limit": "6"},
+        checks={("end", "summary"): "cleaned after 6 rounds: []"},
+    ),
+    # A switch case target also reached linearly from the other case, and a switch inside a branch.
+    Case(
+        "converging_switch",
+        "converging_switch_flow.py",
+        "ConvergingSwitchFlow",
+        parameters={"mode": "direct"},
+        checks={("join", "results"): ["A", "plain"]},
+    ),
+    Case(
+        "converging_switch_detour",
+        "converging_switch_flow.py",
+        "ConvergingSwitchFlow",
+        parameters={"mode": "detour"},
+        checks={("join", "results"): ["B", "plain"]},
+    ),
     # A foreach over nothing fails at the foreach step on every target (Airflow would skip the
     # mapped task and everything after it, and succeed having run nothing).
     Case("empty_foreach", "empty_foreach_flow.py", "EmptyForeachFlow", succeeds=False, failed_step="start"),

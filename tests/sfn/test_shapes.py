@@ -1,8 +1,8 @@
-"""Shapes beyond the conformance matrix, executed on the Step Functions engine: a loop inside a
-foreach, switch cases converging (also inside a branch), a loop with several exits into a foreach,
-a switch inside a foreach (with @retry, @catch and @timeout inside the Map and on the join), a
-split inside a nested foreach. Each run is compared artifact by artifact with ``flowc run``; a
-foreach over nothing fails, saying why."""
+"""Shapes beyond the conformance matrix, executed on the Step Functions engine: a switch inside a
+foreach (with @retry, @catch and @timeout inside the Map and on the join), a split inside a nested
+foreach. Each run is compared artifact by artifact with ``flowc run``; a foreach over nothing
+fails, saying why. (Loops inside a foreach, converging switch cases and a loop with several exits
+are conformance rows: tests/conformance/matrix.py.)"""
 
 from __future__ import annotations
 
@@ -21,10 +21,6 @@ from tests.sfn.compiling import SFN_FLOWS
 from tests.sfn.engine import SfnEngine
 
 SHAPES = [
-    ("loop_in_foreach_flow.py", {}),
-    ("converging_switch_flow.py", {"mode": "detour"}),
-    ("converging_switch_flow.py", {"mode": "direct"}),
-    ("loop_exits_flow.py", {"limit": "2"}),
     ("switch_in_foreach_flow.py", {}),
     ("branch_in_nested_foreach_flow.py", {}),
 ]

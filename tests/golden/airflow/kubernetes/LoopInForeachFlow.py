@@ -367,19 +367,28 @@ PARAMETERS = ()
 #: tells, the task's steps).
 ITERATION = {
     "start": ("none", (), ("start",)),
-    "join_rows": ("split", ("start",), ("join_rows",)),
-    "end": ("next", ("join_rows",), ("end",)),
+    "join": ("split", ("start",), ("join",)),
+    "loop-retry_loop": ("next", ("join",), ("retry_loop",)),
+    "fork": ("next", ("loop-retry_loop",), ("fork",)),
+    "left": ("next", ("fork",), ("left",)),
+    "right": ("next", ("fork",), ("right",)),
+    "merge": ("split", ("fork",), ("merge",)),
+    "end": ("next", ("merge",), ("end",)),
 }
 #: Branch tasks: task id -> (tasks whose control record decides, {step: Airflow task of that step}).
 CHOICES = {}
 #: Each task's command line (flowc.task_runner.spec), its placeholders filled when it runs.
 ARGV = {
-    "start": ["--flow", "LoopInForeachFlow", "--step", "start", "--run-id", "<flowc:run_id>", "--iteration", "<flowc:iteration>", "--package", "c0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0de", "--ir", "c97d94b9b2953cac5341c0d8a1ceed69", "--datastore", ".flowc", "--control-file", "/airflow/xcom/return.json"],
-    "row": ["--flow", "LoopInForeachFlow", "--step", "row", "--run-id", "<flowc:run_id>", "--index", "<flowc:index>", "--iteration", "<flowc:iteration>", "--package", "c0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0de", "--ir", "c97d94b9b2953cac5341c0d8a1ceed69", "--datastore", ".flowc", "--control-file", "/airflow/xcom/return.json"],
-    "loop-work": ["--flow", "LoopInForeachFlow", "--run-id", "<flowc:run_id>", "--entry", "work", "--steps", "work,decide,after", "--retry", "after=1:0", "--index", "<flowc:index>", "--iteration", "<flowc:iteration>", "--package", "c0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0de", "--ir", "c97d94b9b2953cac5341c0d8a1ceed69", "--datastore", ".flowc", "--control-file", "/airflow/xcom/return.json"],
-    "join_cols": ["--flow", "LoopInForeachFlow", "--step", "join_cols", "--run-id", "<flowc:run_id>", "--index", "<flowc:index>", "--iteration", "<flowc:iteration>", "--package", "c0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0de", "--ir", "c97d94b9b2953cac5341c0d8a1ceed69", "--datastore", ".flowc", "--control-file", "/airflow/xcom/return.json"],
-    "join_rows": ["--flow", "LoopInForeachFlow", "--step", "join_rows", "--run-id", "<flowc:run_id>", "--iteration", "<flowc:iteration>", "--package", "c0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0de", "--ir", "c97d94b9b2953cac5341c0d8a1ceed69", "--datastore", ".flowc", "--control-file", "/airflow/xcom/return.json"],
-    "end": ["--flow", "LoopInForeachFlow", "--step", "end", "--run-id", "<flowc:run_id>", "--iteration", "<flowc:iteration>", "--package", "c0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0de", "--ir", "c97d94b9b2953cac5341c0d8a1ceed69", "--datastore", ".flowc", "--control-file", "/airflow/xcom/return.json"],
+    "start": ["--flow", "LoopInForeachFlow", "--step", "start", "--run-id", "<flowc:run_id>", "--iteration", "<flowc:iteration>", "--package", "c0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0de", "--ir", "6eba17b1857b3707dfaed1ba4f5b9899", "--datastore", ".flowc", "--control-file", "/airflow/xcom/return.json"],
+    "prepare": ["--flow", "LoopInForeachFlow", "--step", "prepare", "--run-id", "<flowc:run_id>", "--index", "<flowc:index>", "--iteration", "<flowc:iteration>", "--package", "c0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0de", "--ir", "6eba17b1857b3707dfaed1ba4f5b9899", "--datastore", ".flowc", "--control-file", "/airflow/xcom/return.json"],
+    "loop-work": ["--flow", "LoopInForeachFlow", "--run-id", "<flowc:run_id>", "--entry", "work", "--steps", "work,decide,collect", "--index", "<flowc:index>", "--iteration", "<flowc:iteration>", "--package", "c0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0de", "--ir", "6eba17b1857b3707dfaed1ba4f5b9899", "--datastore", ".flowc", "--control-file", "/airflow/xcom/return.json"],
+    "join": ["--flow", "LoopInForeachFlow", "--step", "join", "--run-id", "<flowc:run_id>", "--iteration", "<flowc:iteration>", "--package", "c0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0de", "--ir", "6eba17b1857b3707dfaed1ba4f5b9899", "--datastore", ".flowc", "--control-file", "/airflow/xcom/return.json"],
+    "loop-retry_loop": ["--flow", "LoopInForeachFlow", "--run-id", "<flowc:run_id>", "--entry", "<flowc:entry>", "--steps", "retry_loop", "--iteration", "<flowc:iteration>", "--package", "c0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0de", "--ir", "6eba17b1857b3707dfaed1ba4f5b9899", "--datastore", ".flowc", "--control-file", "/airflow/xcom/return.json"],
+    "fork": ["--flow", "LoopInForeachFlow", "--step", "fork", "--run-id", "<flowc:run_id>", "--iteration", "<flowc:iteration>", "--package", "c0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0de", "--ir", "6eba17b1857b3707dfaed1ba4f5b9899", "--datastore", ".flowc", "--control-file", "/airflow/xcom/return.json"],
+    "left": ["--flow", "LoopInForeachFlow", "--step", "left", "--run-id", "<flowc:run_id>", "--iteration", "<flowc:iteration>", "--package", "c0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0de", "--ir", "6eba17b1857b3707dfaed1ba4f5b9899", "--datastore", ".flowc", "--control-file", "/airflow/xcom/return.json"],
+    "right": ["--flow", "LoopInForeachFlow", "--step", "right", "--run-id", "<flowc:run_id>", "--iteration", "<flowc:iteration>", "--package", "c0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0de", "--ir", "6eba17b1857b3707dfaed1ba4f5b9899", "--datastore", ".flowc", "--control-file", "/airflow/xcom/return.json"],
+    "merge": ["--flow", "LoopInForeachFlow", "--step", "merge", "--run-id", "<flowc:run_id>", "--iteration", "<flowc:iteration>", "--package", "c0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0de", "--ir", "6eba17b1857b3707dfaed1ba4f5b9899", "--datastore", ".flowc", "--control-file", "/airflow/xcom/return.json"],
+    "end": ["--flow", "LoopInForeachFlow", "--step", "end", "--run-id", "<flowc:run_id>", "--iteration", "<flowc:iteration>", "--package", "c0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0de", "--ir", "6eba17b1857b3707dfaed1ba4f5b9899", "--datastore", ".flowc", "--control-file", "/airflow/xcom/return.json"],
     "flowc-finish": ["--flow", "LoopInForeachFlow", "--run-id", "<flowc:run_id>", "--package", "c0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0de", "--datastore", ".flowc"],
 }
 #: How a pod starts its task: then the module, then its arguments (flowc.backends.launch).
@@ -421,22 +430,19 @@ with DAG(
     tasks["start-fanout"] = task(task_id="start-fanout")(flowc_fanout)(
         control=tasks["start"].output, depth=0, step="start", with_run_id=True
     )
-    tasks["row"] = KubernetesPodOperator.partial(
-        task_id="row",
-        name="loopinforeachflow-row",
+    tasks["prepare"] = KubernetesPodOperator.partial(
+        task_id="prepare",
+        name="loopinforeachflow-prepare",
         image="python:3.11-slim",
         cmds=[*LAUNCH, "flowc.task_runner"],
         namespace="default",
-        labels={"app.kubernetes.io/managed-by": "flowc", "flowc/flow": "LoopInForeachFlow", "flowc/task": "row"},
+        labels={"app.kubernetes.io/managed-by": "flowc", "flowc/flow": "LoopInForeachFlow", "flowc/task": "prepare"},
         do_xcom_push=True,
         get_logs=True,
         on_finish_action="delete_pod",
         env_vars={**TASK_ENVIRONMENT},
     ).expand(
-        arguments=tasks["start-fanout"].map(flowc_mapped_arguments("row")),
-    )
-    tasks["row-fanout"] = task(task_id="row-fanout")(flowc_fanout)(
-        control=tasks["row"].output, depth=1, step="row", with_run_id=True
+        arguments=tasks["start-fanout"].map(flowc_mapped_arguments("prepare")),
     )
     tasks["loop-work"] = KubernetesPodOperator.partial(
         task_id="loop-work",
@@ -450,34 +456,85 @@ with DAG(
         on_finish_action="delete_pod",
         env_vars={**TASK_ENVIRONMENT},
     ).expand(
-        arguments=tasks["row-fanout"].map(flowc_mapped_arguments("loop-work")),
+        arguments=tasks["start-fanout"].map(flowc_mapped_arguments("loop-work")),
     )
-    tasks["join_cols"] = KubernetesPodOperator.partial(
-        task_id="join_cols",
-        name="loopinforeachflow-join-cols",
+    tasks["join"] = KubernetesPodOperator(
+        task_id="join",
+        name="loopinforeachflow-join",
         image="python:3.11-slim",
         cmds=[*LAUNCH, "flowc.task_runner"],
         namespace="default",
-        labels={"app.kubernetes.io/managed-by": "flowc", "flowc/flow": "LoopInForeachFlow", "flowc/task": "join_cols"},
+        labels={"app.kubernetes.io/managed-by": "flowc", "flowc/flow": "LoopInForeachFlow", "flowc/task": "join"},
         do_xcom_push=True,
         get_logs=True,
         on_finish_action="delete_pod",
         env_vars={**TASK_ENVIRONMENT},
-    ).expand(
-        arguments=tasks["start-fanout"].map(flowc_mapped_arguments("join_cols")),
+        arguments=flowc_pod_arguments("join"),
     )
-    tasks["join_rows"] = KubernetesPodOperator(
-        task_id="join_rows",
-        name="loopinforeachflow-join-rows",
+    tasks["loop-retry_loop"] = KubernetesPodOperator(
+        task_id="loop-retry_loop",
+        name="loopinforeachflow-loop-retry-loop",
         image="python:3.11-slim",
-        cmds=[*LAUNCH, "flowc.task_runner"],
+        cmds=[*LAUNCH, "flowc.task_runner.region"],
         namespace="default",
-        labels={"app.kubernetes.io/managed-by": "flowc", "flowc/flow": "LoopInForeachFlow", "flowc/task": "join_rows"},
+        labels={"app.kubernetes.io/managed-by": "flowc", "flowc/flow": "LoopInForeachFlow", "flowc/task": "loop-retry_loop"},
         do_xcom_push=True,
         get_logs=True,
         on_finish_action="delete_pod",
         env_vars={**TASK_ENVIRONMENT},
-        arguments=flowc_pod_arguments("join_rows"),
+        arguments=flowc_pod_arguments("loop-retry_loop"),
+    )
+    tasks["fork"] = KubernetesPodOperator(
+        task_id="fork",
+        name="loopinforeachflow-fork",
+        image="python:3.11-slim",
+        cmds=[*LAUNCH, "flowc.task_runner"],
+        namespace="default",
+        labels={"app.kubernetes.io/managed-by": "flowc", "flowc/flow": "LoopInForeachFlow", "flowc/task": "fork"},
+        do_xcom_push=True,
+        get_logs=True,
+        on_finish_action="delete_pod",
+        env_vars={**TASK_ENVIRONMENT},
+        arguments=flowc_pod_arguments("fork"),
+    )
+    tasks["left"] = KubernetesPodOperator(
+        task_id="left",
+        name="loopinforeachflow-left",
+        image="python:3.11-slim",
+        cmds=[*LAUNCH, "flowc.task_runner"],
+        namespace="default",
+        labels={"app.kubernetes.io/managed-by": "flowc", "flowc/flow": "LoopInForeachFlow", "flowc/task": "left"},
+        do_xcom_push=True,
+        get_logs=True,
+        on_finish_action="delete_pod",
+        env_vars={**TASK_ENVIRONMENT},
+        arguments=flowc_pod_arguments("left"),
+    )
+    tasks["right"] = KubernetesPodOperator(
+        task_id="right",
+        name="loopinforeachflow-right",
+        image="python:3.11-slim",
+        cmds=[*LAUNCH, "flowc.task_runner"],
+        namespace="default",
+        labels={"app.kubernetes.io/managed-by": "flowc", "flowc/flow": "LoopInForeachFlow", "flowc/task": "right"},
+        do_xcom_push=True,
+        get_logs=True,
+        on_finish_action="delete_pod",
+        env_vars={**TASK_ENVIRONMENT},
+        arguments=flowc_pod_arguments("right"),
+    )
+    tasks["merge"] = KubernetesPodOperator(
+        task_id="merge",
+        name="loopinforeachflow-merge",
+        image="python:3.11-slim",
+        cmds=[*LAUNCH, "flowc.task_runner"],
+        namespace="default",
+        labels={"app.kubernetes.io/managed-by": "flowc", "flowc/flow": "LoopInForeachFlow", "flowc/task": "merge"},
+        do_xcom_push=True,
+        get_logs=True,
+        on_finish_action="delete_pod",
+        env_vars={**TASK_ENVIRONMENT},
+        arguments=flowc_pod_arguments("merge"),
     )
     tasks["end"] = KubernetesPodOperator(
         task_id="end",
@@ -508,20 +565,26 @@ with DAG(
     ).as_teardown()
 
     tasks["end"] >> tasks["flowc-finish"]
-    tasks["join_cols"] >> tasks["flowc-finish"]
-    tasks["join_cols"] >> tasks["join_rows"]
-    tasks["join_rows"] >> tasks["end"]
-    tasks["join_rows"] >> tasks["flowc-finish"]
+    tasks["fork"] >> tasks["flowc-finish"]
+    tasks["fork"] >> tasks["left"]
+    tasks["fork"] >> tasks["right"]
+    tasks["join"] >> tasks["flowc-finish"]
+    tasks["join"] >> tasks["loop-retry_loop"]
+    tasks["left"] >> tasks["flowc-finish"]
+    tasks["left"] >> tasks["merge"]
+    tasks["loop-retry_loop"] >> tasks["flowc-finish"]
+    tasks["loop-retry_loop"] >> tasks["fork"]
     tasks["loop-work"] >> tasks["flowc-finish"]
-    tasks["loop-work"] >> tasks["join_cols"]
-    tasks["row"] >> tasks["flowc-finish"]
-    tasks["row"] >> tasks["loop-work"]
-    tasks["row"] >> tasks["row-fanout"]
-    tasks["row-fanout"] >> tasks["flowc-finish"]
-    tasks["row-fanout"] >> tasks["loop-work"]
+    tasks["loop-work"] >> tasks["join"]
+    tasks["merge"] >> tasks["end"]
+    tasks["merge"] >> tasks["flowc-finish"]
+    tasks["prepare"] >> tasks["flowc-finish"]
+    tasks["prepare"] >> tasks["loop-work"]
+    tasks["right"] >> tasks["flowc-finish"]
+    tasks["right"] >> tasks["merge"]
     tasks["start"] >> tasks["flowc-finish"]
-    tasks["start"] >> tasks["row"]
+    tasks["start"] >> tasks["prepare"]
     tasks["start"] >> tasks["start-fanout"]
     tasks["start-fanout"] >> tasks["flowc-finish"]
-    tasks["start-fanout"] >> tasks["join_cols"]
-    tasks["start-fanout"] >> tasks["row"]
+    tasks["start-fanout"] >> tasks["loop-work"]
+    tasks["start-fanout"] >> tasks["prepare"]

@@ -366,19 +366,28 @@ PARAMETERS = ()
 #: tells, the task's steps).
 ITERATION = {
     "start": ("none", (), ("start",)),
-    "join_rows": ("split", ("start",), ("join_rows",)),
-    "end": ("next", ("join_rows",), ("end",)),
+    "join": ("split", ("start",), ("join",)),
+    "loop-retry_loop": ("next", ("join",), ("retry_loop",)),
+    "fork": ("next", ("loop-retry_loop",), ("fork",)),
+    "left": ("next", ("fork",), ("left",)),
+    "right": ("next", ("fork",), ("right",)),
+    "merge": ("split", ("fork",), ("merge",)),
+    "end": ("next", ("merge",), ("end",)),
 }
 #: Branch tasks: task id -> (tasks whose control record decides, {step: Airflow task of that step}).
 CHOICES = {}
 #: Each task's command line (flowc.task_runner.spec), its placeholders filled when it runs.
 ARGV = {
-    "start": ["--flow", "LoopInForeachFlow", "--step", "start", "--run-id", "<flowc:run_id>", "--iteration", "<flowc:iteration>", "--attempt", "<flowc:attempt>", "--source", "<flowc:source>", "--package", "<flowc:package>", "--ir", "c97d94b9b2953cac5341c0d8a1ceed69", "--datastore", "<flowc:datastore>", "--control-file", "<flowc:control_file>", "--params-file", "<flowc:params_file>"],
-    "row": ["--flow", "LoopInForeachFlow", "--step", "row", "--run-id", "<flowc:run_id>", "--index", "<flowc:index>", "--iteration", "<flowc:iteration>", "--attempt", "<flowc:attempt>", "--source", "<flowc:source>", "--package", "<flowc:package>", "--ir", "c97d94b9b2953cac5341c0d8a1ceed69", "--datastore", "<flowc:datastore>", "--control-file", "<flowc:control_file>"],
-    "loop-work": ["--flow", "LoopInForeachFlow", "--run-id", "<flowc:run_id>", "--entry", "work", "--steps", "work,decide,after", "--retry", "after=1:0", "--index", "<flowc:index>", "--iteration", "<flowc:iteration>", "--source", "<flowc:source>", "--package", "<flowc:package>", "--ir", "c97d94b9b2953cac5341c0d8a1ceed69", "--datastore", "<flowc:datastore>", "--control-file", "<flowc:control_file>"],
-    "join_cols": ["--flow", "LoopInForeachFlow", "--step", "join_cols", "--run-id", "<flowc:run_id>", "--index", "<flowc:index>", "--iteration", "<flowc:iteration>", "--attempt", "<flowc:attempt>", "--source", "<flowc:source>", "--package", "<flowc:package>", "--ir", "c97d94b9b2953cac5341c0d8a1ceed69", "--datastore", "<flowc:datastore>", "--control-file", "<flowc:control_file>"],
-    "join_rows": ["--flow", "LoopInForeachFlow", "--step", "join_rows", "--run-id", "<flowc:run_id>", "--iteration", "<flowc:iteration>", "--attempt", "<flowc:attempt>", "--source", "<flowc:source>", "--package", "<flowc:package>", "--ir", "c97d94b9b2953cac5341c0d8a1ceed69", "--datastore", "<flowc:datastore>", "--control-file", "<flowc:control_file>"],
-    "end": ["--flow", "LoopInForeachFlow", "--step", "end", "--run-id", "<flowc:run_id>", "--iteration", "<flowc:iteration>", "--attempt", "<flowc:attempt>", "--source", "<flowc:source>", "--package", "<flowc:package>", "--ir", "c97d94b9b2953cac5341c0d8a1ceed69", "--datastore", "<flowc:datastore>", "--control-file", "<flowc:control_file>"],
+    "start": ["--flow", "LoopInForeachFlow", "--step", "start", "--run-id", "<flowc:run_id>", "--iteration", "<flowc:iteration>", "--attempt", "<flowc:attempt>", "--source", "<flowc:source>", "--package", "<flowc:package>", "--ir", "6eba17b1857b3707dfaed1ba4f5b9899", "--datastore", "<flowc:datastore>", "--control-file", "<flowc:control_file>", "--params-file", "<flowc:params_file>"],
+    "prepare": ["--flow", "LoopInForeachFlow", "--step", "prepare", "--run-id", "<flowc:run_id>", "--index", "<flowc:index>", "--iteration", "<flowc:iteration>", "--attempt", "<flowc:attempt>", "--source", "<flowc:source>", "--package", "<flowc:package>", "--ir", "6eba17b1857b3707dfaed1ba4f5b9899", "--datastore", "<flowc:datastore>", "--control-file", "<flowc:control_file>"],
+    "loop-work": ["--flow", "LoopInForeachFlow", "--run-id", "<flowc:run_id>", "--entry", "work", "--steps", "work,decide,collect", "--index", "<flowc:index>", "--iteration", "<flowc:iteration>", "--source", "<flowc:source>", "--package", "<flowc:package>", "--ir", "6eba17b1857b3707dfaed1ba4f5b9899", "--datastore", "<flowc:datastore>", "--control-file", "<flowc:control_file>"],
+    "join": ["--flow", "LoopInForeachFlow", "--step", "join", "--run-id", "<flowc:run_id>", "--iteration", "<flowc:iteration>", "--attempt", "<flowc:attempt>", "--source", "<flowc:source>", "--package", "<flowc:package>", "--ir", "6eba17b1857b3707dfaed1ba4f5b9899", "--datastore", "<flowc:datastore>", "--control-file", "<flowc:control_file>"],
+    "loop-retry_loop": ["--flow", "LoopInForeachFlow", "--run-id", "<flowc:run_id>", "--entry", "<flowc:entry>", "--steps", "retry_loop", "--iteration", "<flowc:iteration>", "--source", "<flowc:source>", "--package", "<flowc:package>", "--ir", "6eba17b1857b3707dfaed1ba4f5b9899", "--datastore", "<flowc:datastore>", "--control-file", "<flowc:control_file>"],
+    "fork": ["--flow", "LoopInForeachFlow", "--step", "fork", "--run-id", "<flowc:run_id>", "--iteration", "<flowc:iteration>", "--attempt", "<flowc:attempt>", "--source", "<flowc:source>", "--package", "<flowc:package>", "--ir", "6eba17b1857b3707dfaed1ba4f5b9899", "--datastore", "<flowc:datastore>", "--control-file", "<flowc:control_file>"],
+    "left": ["--flow", "LoopInForeachFlow", "--step", "left", "--run-id", "<flowc:run_id>", "--iteration", "<flowc:iteration>", "--attempt", "<flowc:attempt>", "--source", "<flowc:source>", "--package", "<flowc:package>", "--ir", "6eba17b1857b3707dfaed1ba4f5b9899", "--datastore", "<flowc:datastore>", "--control-file", "<flowc:control_file>"],
+    "right": ["--flow", "LoopInForeachFlow", "--step", "right", "--run-id", "<flowc:run_id>", "--iteration", "<flowc:iteration>", "--attempt", "<flowc:attempt>", "--source", "<flowc:source>", "--package", "<flowc:package>", "--ir", "6eba17b1857b3707dfaed1ba4f5b9899", "--datastore", "<flowc:datastore>", "--control-file", "<flowc:control_file>"],
+    "merge": ["--flow", "LoopInForeachFlow", "--step", "merge", "--run-id", "<flowc:run_id>", "--iteration", "<flowc:iteration>", "--attempt", "<flowc:attempt>", "--source", "<flowc:source>", "--package", "<flowc:package>", "--ir", "6eba17b1857b3707dfaed1ba4f5b9899", "--datastore", "<flowc:datastore>", "--control-file", "<flowc:control_file>"],
+    "end": ["--flow", "LoopInForeachFlow", "--step", "end", "--run-id", "<flowc:run_id>", "--iteration", "<flowc:iteration>", "--attempt", "<flowc:attempt>", "--source", "<flowc:source>", "--package", "<flowc:package>", "--ir", "6eba17b1857b3707dfaed1ba4f5b9899", "--datastore", "<flowc:datastore>", "--control-file", "<flowc:control_file>"],
     "flowc-finish": ["--flow", "LoopInForeachFlow", "--run-id", "<flowc:run_id>", "--package", "<flowc:package>", "--source", "<flowc:source>", "--datastore", "<flowc:datastore>"],
 }
 
@@ -399,44 +408,47 @@ with DAG(
     tasks["start-fanout"] = task(task_id="start-fanout")(flowc_fanout)(
         control=tasks["start"], depth=0, step="start"
     )
-    tasks["row"] = (
-        task(task_id="row")(flowc_step)
-        .partial(airflow_task_id="row")
+    tasks["prepare"] = (
+        task(task_id="prepare")(flowc_step)
+        .partial(airflow_task_id="prepare")
         .expand(entry=tasks["start-fanout"])
-    )
-    tasks["row-fanout"] = task(task_id="row-fanout")(flowc_fanout)(
-        control=tasks["row"], depth=1, step="row"
     )
     tasks["loop-work"] = (
         task(task_id="loop-work")(flowc_loop)
         .partial(airflow_task_id="loop-work")
-        .expand(entry=tasks["row-fanout"])
-    )
-    tasks["join_cols"] = (
-        task(task_id="join_cols")(flowc_step)
-        .partial(airflow_task_id="join_cols")
         .expand(entry=tasks["start-fanout"])
     )
-    tasks["join_rows"] = task(task_id="join_rows")(flowc_step)("join_rows")
+    tasks["join"] = task(task_id="join")(flowc_step)("join")
+    tasks["loop-retry_loop"] = task(task_id="loop-retry_loop")(flowc_loop)("loop-retry_loop")
+    tasks["fork"] = task(task_id="fork")(flowc_step)("fork")
+    tasks["left"] = task(task_id="left")(flowc_step)("left")
+    tasks["right"] = task(task_id="right")(flowc_step)("right")
+    tasks["merge"] = task(task_id="merge")(flowc_step)("merge")
     tasks["end"] = task(task_id="end")(flowc_step)("end")
     # A teardown: runs after every task whatever its state, and the DAG run's state ignores it.
     tasks["flowc-finish"] = task(task_id="flowc-finish")(flowc_finish)("flowc-finish").as_teardown()
 
     tasks["end"] >> tasks["flowc-finish"]
-    tasks["join_cols"] >> tasks["flowc-finish"]
-    tasks["join_cols"] >> tasks["join_rows"]
-    tasks["join_rows"] >> tasks["end"]
-    tasks["join_rows"] >> tasks["flowc-finish"]
+    tasks["fork"] >> tasks["flowc-finish"]
+    tasks["fork"] >> tasks["left"]
+    tasks["fork"] >> tasks["right"]
+    tasks["join"] >> tasks["flowc-finish"]
+    tasks["join"] >> tasks["loop-retry_loop"]
+    tasks["left"] >> tasks["flowc-finish"]
+    tasks["left"] >> tasks["merge"]
+    tasks["loop-retry_loop"] >> tasks["flowc-finish"]
+    tasks["loop-retry_loop"] >> tasks["fork"]
     tasks["loop-work"] >> tasks["flowc-finish"]
-    tasks["loop-work"] >> tasks["join_cols"]
-    tasks["row"] >> tasks["flowc-finish"]
-    tasks["row"] >> tasks["loop-work"]
-    tasks["row"] >> tasks["row-fanout"]
-    tasks["row-fanout"] >> tasks["flowc-finish"]
-    tasks["row-fanout"] >> tasks["loop-work"]
+    tasks["loop-work"] >> tasks["join"]
+    tasks["merge"] >> tasks["end"]
+    tasks["merge"] >> tasks["flowc-finish"]
+    tasks["prepare"] >> tasks["flowc-finish"]
+    tasks["prepare"] >> tasks["loop-work"]
+    tasks["right"] >> tasks["flowc-finish"]
+    tasks["right"] >> tasks["merge"]
     tasks["start"] >> tasks["flowc-finish"]
-    tasks["start"] >> tasks["row"]
+    tasks["start"] >> tasks["prepare"]
     tasks["start"] >> tasks["start-fanout"]
     tasks["start-fanout"] >> tasks["flowc-finish"]
-    tasks["start-fanout"] >> tasks["join_cols"]
-    tasks["start-fanout"] >> tasks["row"]
+    tasks["start-fanout"] >> tasks["loop-work"]
+    tasks["start-fanout"] >> tasks["prepare"]

@@ -4,7 +4,7 @@ after the loop (one index raises, @catch records it) and the joins."""
 from flowc import FlowSpec, catch, step
 
 
-class LoopInForeachFlow(FlowSpec):
+class LoopInNestedForeachFlow(FlowSpec):
     @step
     def start(self):
         self.rows = [1, 2]
@@ -50,4 +50,4 @@ class LoopInForeachFlow(FlowSpec):
 
 
 if __name__ == "__main__":
-    LoopInForeachFlow()
+    LoopInNestedForeachFlow()
