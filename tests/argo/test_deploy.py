@@ -58,7 +58,7 @@ def test_deploy_creates_then_leaves_unchanged(kube: FakeKube, tmp_path: Path, ca
     assert kube.problems == []
     stored = kube.objects[("workflowtemplates", "team-a", "loopflow")]
     sha = _template_params(stored)["flowc-package"]
-    assert sha and (tmp_path / "datastore" / "objects" / sha[:2] / sha).is_file()
+    assert sha and (tmp_path / "datastore" / "packages" / sha / "code.tar.gz").is_file()
     assert "created WorkflowTemplate/loopflow in team-a" in capsys.readouterr().out
 
     kube.requests.clear()
@@ -104,7 +104,7 @@ def test_dry_run_prints_the_diff_and_changes_nothing(kube: FakeKube, tmp_path: P
     assert "would create CronWorkflow/demo-project-prod-decoratedflow in default" in out
     assert "+  schedules:" in out and '+    - "30 2 * * *"' in out
     assert [verb for verb, _ in kube.requests] == ["GET", "GET"]
-    assert kube.objects == {} and not (tmp_path / "datastore" / "objects").exists()
+    assert kube.objects == {} and not (tmp_path / "datastore" / "packages").exists()
 
 
 def test_deploy_with_schedule_creates_template_and_cron(kube: FakeKube) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from flowc.config import load_settings
+from flowc.datastore.layout import package_key
 from flowc.datastore.storage import open_storage
 from flowc.environments import resolve
 from flowc.environments.deploy import store_code
@@ -50,7 +51,7 @@ def test_a_deploy_whose_environment_cannot_be_locked_uploads_nothing(tmp_path: P
     with pytest.raises(ResolveError, match="step second") as raised:
         store_code(open_storage(datastore), package, build_ir(str(flow)), settings)
     assert "tinypkg==7.0" in str(raised.value)
-    assert not open_storage(datastore).exists(f"objects/{package.sha[:2]}/{package.sha}")
+    assert not open_storage(datastore).exists(package_key(package.sha))
 
 
 def test_flowc_deploy_of_an_unresolvable_spec_fails_naming_step_and_package(tmp_path: Path) -> None:

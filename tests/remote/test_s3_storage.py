@@ -415,7 +415,7 @@ def test_bad_or_missing_credentials_are_one_clear_line(tmp_path, monkeypatch, ca
             assert main(["package", str(flow), "--datastore", "s3://any-bucket/ds"]) == 1
             err = capsys.readouterr().err
             assert err.count("\n") == 1 and "Traceback" not in err, err
-            assert err.startswith("flowc package: cannot store the package: s3://any-bucket/ds/objects/")
+            assert err.startswith("flowc package: cannot store the package: s3://any-bucket/ds/packages/")
             assert cause in err
 
 
@@ -428,4 +428,4 @@ def test_a_missing_bucket_is_one_clear_line(aws_env, tmp_path, monkeypatch, caps
     assert main(["package", str(flow), "--datastore", "s3://flowc-no-such-bucket/ds"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err, err
-    assert "s3://flowc-no-such-bucket/ds/objects/" in err and "NoSuchBucket" in err
+    assert "s3://flowc-no-such-bucket/ds/packages/" in err and "NoSuchBucket" in err

@@ -11,6 +11,7 @@ import pytest
 from flowc.cli import main
 from flowc.datastore.objects import ObjectStore
 from flowc.datastore.storage import open_storage
+from flowc.task_runner.bootstrap import materialize_package
 from tests.conformance.artifacts import collect_artifacts
 from tests.helpers.servers import MotoServer
 from tests.sfn.compiling import SFN_FLOWS
@@ -70,7 +71,9 @@ def _state_machines() -> dict[str, str]:
 
 
 @pytest.mark.slow
-def test_deploy_creates_then_updates(configured: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_deploy_creates_then_updates(
+    configured: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     assert main(["deploy", str(FEATURES), "--target", "sfn"]) == 0
     out = capsys.readouterr().out
     assert "created state machine analytics-test-ci-FeaturesFlow" in out
@@ -81,7 +84,7 @@ def test_deploy_creates_then_updates(configured: str, capsys: pytest.CaptureFixt
     command = definition["States"]["start"]["Parameters"]["ContainerOverrides"]["Command.$"]
     assert "'--package', '" in command  # the uploaded code package, not the source file
     sha = command.split("'--package', '")[1].split("'")[0]
-    assert ObjectStore(open_storage(configured)).get(sha)  # uploaded and verified by hash
+    assert materialize_package(open_storage(configured), sha, tmp_path / "cache")  # uploaded, verified
 
     batch = boto3.client("batch")
     train = batch.describe_job_definitions(jobDefinitionName="flowc-analytics-test-ci-FeaturesFlow-train")
