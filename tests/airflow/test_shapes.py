@@ -92,7 +92,8 @@ def test_switch_inside_a_foreach_takes_each_index_own_case(
 def test_loop_inside_a_nested_foreach_keeps_each_index_iteration(
     airflow_home: AirflowHome, tmp_path: Path, monkeypatch
 ) -> None:
-    result, actual = run_both(FLOWS / "loop_in_nested_foreach_flow.py", {}, airflow_home, tmp_path, monkeypatch)
+    flow = FLOWS / "loop_in_nested_foreach_flow.py"
+    result, actual = run_both(flow, {}, airflow_home, tmp_path, monkeypatch)
     regions = sorted(index for (task, index) in result.task_states if task == "loop-work")
     assert regions == list(range(5))  # rows [1, 2] have 2 and 3 columns: one flat mapped list
     # The step after the loop ran at each index's own last iteration (task id <row>-<col>.<round>).
