@@ -5,9 +5,17 @@ A *scope* is the top level, one branch of a static split (a Parallel branch), or
 are plain ``Next`` references inside the scope, which the front end guarantees (cases converge
 before the enclosing join; loop bodies hold no split, foreach or join). The walk emits the states
 in the order the graph reaches them; what it decides from structure it reads from the IR
-(``foreach_stack``, ``loop_body``, ``matching_join``), and
+(``matching_join`` closes a scope, ``loop_body`` tells a back edge, ``foreach_stack`` whether a
+state carries the parameters), and
 ``tests/sfn/test_compile.py::test_lowered_scopes_agree_with_the_ir_structure`` checks that every
 step lands in the scope its ``foreach_stack`` says.
+
+Why a walk at all (issue 13 item 1): the walk is the emission. Each state's ``Next`` is its
+step's own successor edge, and which steps make up one branch of a static split is no fact the IR
+holds (``foreach_stack`` says which Map a step is in, ``branch_ends`` how a branch arrives at its
+join, not which steps it holds), so following the edges from a scope's entry to its
+``matching_join`` is the one derivation left, and it is the lowering itself, not a second copy of
+the front end's structure analysis.
 https://docs.aws.amazon.com/step-functions/latest/dg/state-parallel.html
 https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html
 """
