@@ -18,7 +18,7 @@ import os
 import platform
 import sys
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -154,6 +154,9 @@ def run_task(
         except StorageError as exc:
             _say(f"flowc: task {pathspec} failed: datastore error while cloning it: {exc}")
             return EXIT_INFRASTRUCTURE
+        except TaskError as exc:  # the trigger's tags, given with the parameters, are malformed
+            _say(f"flowc: task {pathspec} failed: {exc}")
+            return exc.exit_code
         if control is not None:
             return _emit_control(spec, control, pathspec)
     try:
@@ -355,14 +358,7 @@ class _Task:
             raise _unpicklable_constant(self.flow.ir.name, constants) or exc from None
         if existing is not None:
             return existing
-        user, tags, system_tags, extra = None, (*self.spec.tags, *trigger_tags), [], {}
-        deployment = self._deployment()
-        if deployment is not None:  # a run of a `flowc deploy`: its production namespace
-            from flowc.deployments import run_facts
-            from flowc.metadata import RUNTIME_TAGS, engine_of
-
-            facts = run_facts(deployment, RUNTIME_TAGS[engine_of(self.spec.run_id, {})], tags)
-            user, tags, system_tags, extra = facts.user, facts.tags, list(facts.system_tags), facts.extra
+        user, tags, system_tags, extra = _run_facts(self.spec, self.flow, self.storage, trigger_tags)
         if events:
             extra = {**extra, "trigger": events}
         return ensure_run(
@@ -376,20 +372,6 @@ class _Task:
             system_tags=[*_engine_system_tags(self.spec.run_id, self.flow.ir.project), *system_tags],
             extra={**extra, **_resume_record(self.spec)},
         )
-
-    def _deployment(self) -> Any:
-        """The deployment record of this engine run's flow (flowc.deployments), or None: a local
-        run, or a document compiled and submitted without ``flowc deploy``."""
-        from flowc.metadata import RUNTIME_TAGS, engine_of
-
-        engine = engine_of(self.spec.run_id, {})
-        if engine not in RUNTIME_TAGS:
-            return None
-        from flowc.deployments import read_deployment
-        from flowc.project_branches import branch_from_environment
-
-        branch = branch_from_environment() if self.flow.ir.project is not None else None
-        return read_deployment(self.storage, self.spec.flow, engine, branch.name if branch else None)
 
     def _deferred_defaults(self, given: Mapping[str, Any], run: Mapping[str, Any] | None) -> dict[str, Any]:
         """Deferred defaults of the parameters given no value, resolved here, where the run starts,
@@ -466,38 +448,7 @@ class _Task:
             ) from None
 
     def _given_parameters(self, run: Mapping[str, Any] | None) -> dict[str, Any]:
-        if self.spec.params_file:
-            try:
-                with open(self.spec.params_file, encoding="utf-8") as handle:
-                    given = json.load(handle)
-            except (OSError, ValueError) as exc:
-                raise BadInput(f"cannot read parameters from {self.spec.params_file}: {exc}") from None
-            source = self.spec.params_file
-        elif os.environ.get(PARAMETERS_ENV):
-            try:
-                given = json.loads(os.environ[PARAMETERS_ENV])
-            except ValueError as exc:
-                raise BadInput(f"{PARAMETERS_ENV} is not JSON: {exc}") from None
-            source = PARAMETERS_ENV
-        else:
-            given = dict((run or {}).get("parameters") or {})
-            source = "the run record"
-        if not isinstance(given, dict):
-            raise BadInput(f"parameters from {source} must be a JSON object of name: value")
-        stored = _stored_values(given.pop(OBJECTS_KEY, None), source)
-        given = {**given, **stored}
-        return {name: self._dereference(name, value) for name, value in given.items()}
-
-    def _dereference(self, name: str, value: Any) -> Any:
-        """``{"$object": sha}`` -> the object's content: the value as JSON (how launchers store
-        large values), else raw bytes (an ``IncludeFile`` that is not text)."""
-        if not (isinstance(value, dict) and set(value) == {"$object"}):
-            return value
-        data = bytes(self.objects.get(str(value["$object"])))
-        try:
-            return json.loads(data)
-        except ValueError:
-            return data
+        return _given_parameters(self.spec, run, self.objects)
 
     def _recordable(self, value: Any) -> Any:
         """A parameter value as the run record keeps it: inline JSON, or ``{"$object": sha}``."""
@@ -845,17 +796,97 @@ def _clone_from_origin(
     control = clone_task(storage, origin_run_id, address)
     if control is not None and spec.step == "start":
         origin = read_run(storage, spec.flow, origin_run_id) or {}
+        given = _given_parameters(spec, origin, ObjectStore(storage))
+        trigger_tags = _trigger_tags(given.get(TAGS_KEY))
+        user, tags, system_tags, extra = _run_facts(spec, flow, storage, trigger_tags)
         ensure_run(
             storage,
             spec.flow,
             spec.run_id,
-            tags=spec.tags,
+            user=user,
+            tags=tags,
             parameters=origin.get("parameters") or {},
             origin_run_id=origin_run_id,
-            system_tags=_engine_system_tags(spec.run_id, flow.ir.project),
-            extra=_resume_record(spec),
+            system_tags=[*_engine_system_tags(spec.run_id, flow.ir.project), *system_tags],
+            extra={**extra, **_resume_record(spec)},
         )
     return control
+
+
+def _given_parameters(spec: TaskSpec, run: Mapping[str, Any] | None, objects: ObjectStore) -> dict[str, Any]:
+    """The start task's parameters as given (the parameters file, else FLOWC_PARAMETERS, else the
+    run record), values stored in the datastore read back, the trigger's tags under TAGS_KEY."""
+    given, source = _raw_parameters(spec, run)
+    stored = _stored_values(given.pop(OBJECTS_KEY, None), source)
+    given = {**given, **stored}
+    return {name: _dereference(objects, value) for name, value in given.items()}
+
+
+def _dereference(objects: ObjectStore, value: Any) -> Any:
+    """``{"$object": sha}`` -> the object's content: the value as JSON (how launchers store
+    large values), else raw bytes (an ``IncludeFile`` that is not text)."""
+    if not (isinstance(value, dict) and set(value) == {"$object"}):
+        return value
+    data = bytes(objects.get(str(value["$object"])))
+    try:
+        return json.loads(data)
+    except ValueError:
+        return data
+
+
+def _raw_parameters(spec: TaskSpec, run: Mapping[str, Any] | None) -> tuple[dict[str, Any], str]:
+    """The start task's parameters as given, values stored in the datastore still referenced,
+    and where they came from."""
+    if spec.params_file:
+        try:
+            with open(spec.params_file, encoding="utf-8") as handle:
+                given = json.load(handle)
+        except (OSError, ValueError) as exc:
+            raise BadInput(f"cannot read parameters from {spec.params_file}: {exc}") from None
+        source = spec.params_file
+    elif os.environ.get(PARAMETERS_ENV):
+        try:
+            given = json.loads(os.environ[PARAMETERS_ENV])
+        except ValueError as exc:
+            raise BadInput(f"{PARAMETERS_ENV} is not JSON: {exc}") from None
+        source = PARAMETERS_ENV
+    else:
+        given = dict((run or {}).get("parameters") or {})
+        source = "the run record"
+    if not isinstance(given, dict):
+        raise BadInput(f"parameters from {source} must be a JSON object of name: value")
+    return given, source
+
+
+def _run_facts(
+    spec: TaskSpec, flow: LoadedFlow, storage: Storage, trigger_tags: Sequence[str]
+) -> tuple[str | None, tuple[str, ...], list[str], dict[str, Any]]:
+    """The user, tags, system tags and fields the start task records on its run, whether it runs
+    or is cloned: a run of a ``flowc deploy`` is in its production namespace (flowc.deployments)."""
+    tags = (*spec.tags, *trigger_tags)
+    deployment = _deployment(spec, flow, storage)
+    if deployment is None:
+        return None, tags, [], {}
+    from flowc.deployments import run_facts
+    from flowc.metadata import RUNTIME_TAGS, engine_of
+
+    facts = run_facts(deployment, RUNTIME_TAGS[engine_of(spec.run_id, {})], tags)
+    return facts.user, facts.tags, list(facts.system_tags), dict(facts.extra)
+
+
+def _deployment(spec: TaskSpec, flow: LoadedFlow, storage: Storage) -> Any:
+    """The deployment record of this engine run's flow (flowc.deployments), or None: a local
+    run, or a document compiled and submitted without ``flowc deploy``."""
+    from flowc.metadata import RUNTIME_TAGS, engine_of
+
+    engine = engine_of(spec.run_id, {})
+    if engine not in RUNTIME_TAGS:
+        return None
+    from flowc.deployments import read_deployment
+    from flowc.project_branches import branch_from_environment
+
+    branch = branch_from_environment() if flow.ir.project is not None else None
+    return read_deployment(storage, spec.flow, engine, branch.name if branch else None)
 
 
 def _resume_record(spec: TaskSpec) -> dict[str, Any]:

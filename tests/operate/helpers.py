@@ -159,8 +159,9 @@ def resume_nested_after_a_code_change(
 ) -> None:
     """A failed run of a nested foreach, its failing step's code changed and deployed again, then
     resumed in place: every task before that step is cloned (both foreach widths, the random stamps
-    kept) and the step runs its new code. ``deploy``: the target's ``flowc deploy`` options;
-    ``deployed()`` returns once the engine can run what was deployed."""
+    kept) and the step runs its new code; ``--tag`` tags the new run, in the production namespace.
+    ``deploy``: the target's ``flowc deploy`` options; ``deployed()`` returns once the engine can
+    run what was deployed."""
     from flowc.client import Run
     from tests.conformance.artifacts import collect_artifacts
 
@@ -177,7 +178,9 @@ def resume_nested_after_a_code_change(
     code, _, err = flowc("deploy", str(flow), "--target", target, *deploy)
     assert code == 0, err
     deployed()
-    code, out, err = flowc("resume", str(flow), "--target", target, "--origin-run-id", failed, "--wait")
+    code, out, err = flowc(
+        "resume", str(flow), "--target", target, "--origin-run-id", failed, "--tag", "fixed", "--wait"
+    )  # fmt: skip
     assert code == 0, out + err
     resumed = started_run(out, target)
     before = collect_artifacts(datastore, "ResumeNestedFlow", failed)
@@ -191,4 +194,7 @@ def resume_nested_after_a_code_change(
     [ran] = [values for (step, _), values in after.items() if step == "fails_once"]
     assert ran["result"] == 1800, ran  # 100 * (1 + 2 + 3) * (1 + 2): the new code ran
     run = Run(f"ResumeNestedFlow/{resumed}", datastore=datastore, _namespace_check=False)
-    assert run.origin_run_id == failed
+    assert run.origin_run_id == failed and "fixed" in run.user_tags
+    origin = Run(f"ResumeNestedFlow/{failed}", datastore=datastore, _namespace_check=False)
+    production = {tag for tag in origin.system_tags if tag.startswith("production:")}
+    assert production and production <= set(run.system_tags) and run.user == origin.user
