@@ -117,6 +117,9 @@ def test_trigger_wait_streams_the_tasks_logs(
     assert code == 0, err
     assert "[hold/hold] holding 0\n[hold/hold] holding 1\n" in err
     assert out.splitlines()[-1] == "state: success"
+    # A DAG Airflow does not know (not deployed, or its file not parsed yet): one line that says so.
+    code, _, err = flowc("trigger", "NoSuchFlow", "--target", "airflow")
+    assert code == 1 and err.startswith("flowc: Airflow has no DAG 'NoSuchFlow' (after flowc deploy"), err
 
 
 RESUME_FLOW = Path(__file__).resolve().parents[1] / "conformance" / "flows" / "resume_flow.py"

@@ -23,9 +23,17 @@ from flowc.backends.airflow.names import dag_id, flowc_run_id
 from flowc.backends.options import TriggerOptions
 from flowc.config import Settings
 
-__all__ = ["AirflowApi", "quote_segment", "trigger"]
+__all__ = ["AirflowApi", "AirflowApiError", "quote_segment", "trigger"]
 
 FINISHED = ("success", "failed")
+
+
+class AirflowApiError(RuntimeError):
+    """The API answered with an HTTP error (``status``)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class AirflowApi:
@@ -49,7 +57,9 @@ class AirflowApi:
                 return json.loads(response.read() or b"null")
         except urllib.error.HTTPError as exc:
             detail = exc.read().decode("utf-8", "replace")
-            raise RuntimeError(f"Airflow API {method} {path}: HTTP {exc.code}: {detail}") from None
+            raise AirflowApiError(
+                f"Airflow API {method} {path}: HTTP {exc.code}: {detail}", exc.code
+            ) from None
 
     def trigger(self, dag: str, conf: Mapping[str, Any]) -> dict[str, Any]:
         quoted = urllib.parse.quote(dag, safe="")
@@ -113,6 +123,16 @@ def trigger(flow: str, settings: Settings, options: TriggerOptions) -> int:
             flow_name = dag.rsplit(".", 1)[-1]
             conf = _typed_by_schema(raw, api.param_types(dag))
         run = api.trigger(dag, run_conf(conf, str(settings["datastore"]), options.tags, options.resume))
+    except AirflowApiError as exc:
+        if exc.status != 404:
+            print(f"flowc: {exc}", file=sys.stderr)
+        else:  # a DAG file deploy just wrote is unknown until the dag-processor has parsed it
+            print(
+                f"flowc: Airflow has no DAG {dag!r} (after flowc deploy, the dag-processor parses a "
+                "new DAG file within its dag_processor.refresh_interval: try again then)",
+                file=sys.stderr,
+            )
+        return 1
     except (ValueError, RuntimeError, OSError) as exc:
         print(f"flowc: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, ValueError) else 1
