@@ -34,7 +34,7 @@ class _Printed:
 
 def test_an_upload_writes_the_streams_that_grew_then_their_checksums(tmp_path: Path) -> None:
     storage = _CountingStorage(str(tmp_path))
-    address = metadata.TaskAddress("F", "argo-1", "hold", "hold")
+    address = metadata.TaskAddress(flow="F", run_id="argo-1", step="hold")
     metadata.claim_attempt(storage, address, 0)
     printed = _Printed()
     live = LiveLogs(printed, storage, address, 0)  # type: ignore[arg-type]
