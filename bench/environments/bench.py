@@ -113,6 +113,8 @@ def warm_start(work: Path, repeats: int) -> dict[str, float]:
         for name, (_, sha, variables) in flows.items():
             times[name].append(_start_task(name, sha, datastore, run, variables))
     figures = {f"deployed {name}": statistics.median(values) for name, values in times.items()}
+    # The fastest run of each is the least disturbed by the other users of this shared machine.
+    figures.update({f"deployed {name} fastest": min(values) for name, values in times.items()})
     # The bootstrap's one extra step for a step with an environment, warm: two small reads and a
     # folder check (flowc/environments/install.py enter_deployed), timed in this process.
     from flowc.environments.install import enter_deployed
@@ -287,6 +289,11 @@ def main() -> None:
         ),
         ("the same task with a warm @pypi environment", ms(warm["deployed PypiFlow"] * 1e3), ""),
         ("**added by a warm environment (deployed), end to end**", f"**{ms(overhead * 1e3)}**", "< 100 ms"),
+        (
+            "the same, fastest of each (least disturbed by other load)",
+            ms((warm["deployed PypiFlow fastest"] - warm["deployed PlainFlow fastest"]) * 1e3),
+            "< 100 ms",
+        ),
         (
             "the bootstrap's environment step alone, warm (in process)",
             f"{warm['enter warm'] * 1e6:.0f} µs",

@@ -224,3 +224,48 @@ def test_aws_source_on_airflow_and_values_go_nowhere(
     flow_run = Run(f"SecretsFlow/{result.flowc_run_id}", datastore=str(datastore), _namespace_check=False)
     assert flow_run["start"].task["digests"].data == {"DB_PASSWORD": _digest(PASSWORD)}
     assert PASSWORD.encode() not in _stored(str(datastore))
+
+
+@pytest.mark.slow
+def test_a_secret_that_cannot_be_read_fails_the_step_functions_task_naming_the_source(
+    sfn_env: Any, tmp_path: Path
+) -> None:
+    from flowc.backends.options import CompileOptions
+    from flowc.backends.sfn import BACKEND
+    from flowc.backends.sfn.trigger import execution_input
+    from flowc.config import load_settings
+    from flowc.frontend import build_ir
+
+    flow = _flow_file(tmp_path, ["aws-secrets-manager.no-such-secret"], ["X"])
+    datastore = f"s3://{sfn_env.new_bucket()}/datastore"
+    settings = load_settings({"datastore": datastore}, environ={})
+    ir = build_ir(str(flow))
+    package_sha = sfn_env.deploy_code(ir, settings, flow)
+    definition = BACKEND.compile(ir, settings, CompileOptions(package_sha=package_sha))[0].text
+    run_id, result = sfn_env.run(definition, execution_input({}, datastore))
+    assert result["status"] == "FAILED"
+    flow_run = Run(f"SecretsFlow/{run_id}", datastore=datastore, _namespace_check=False)
+    stderr = flow_run["start"].task.stderr
+    assert "aws-secrets-manager.no-such-secret" in stderr and "ResourceNotFoundException" in stderr
+
+
+@pytest.mark.slow
+def test_a_secret_that_cannot_be_read_fails_the_airflow_task_naming_the_source(
+    airflow_home: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flowc.backends.airflow import compile_dag
+    from flowc.backends.options import CompileOptions
+    from flowc.config import load_settings
+    from flowc.frontend import build_ir
+
+    flow = _flow_file(tmp_path, ["env.NOT_SET_ON_THE_WORKER"], ["X"])
+    datastore = tmp_path / "datastore"
+    settings = load_settings({"datastore": str(datastore)}, start=tmp_path, environ={})
+    dag_file = compile_dag(build_ir(str(flow)), settings, CompileOptions(operator="local"))
+    monkeypatch.setenv("FLOWC_SOURCE", str(flow))
+    monkeypatch.setenv("FLOWC_DATASTORE", str(datastore))
+    monkeypatch.delenv("NOT_SET_ON_THE_WORKER", raising=False)
+    result = airflow_home.test(dag_file.name, dag_file.text, {})
+    assert result.state == "failed"
+    flow_run = Run(f"SecretsFlow/{result.flowc_run_id}", datastore=str(datastore), _namespace_check=False)
+    assert "env.NOT_SET_ON_THE_WORKER" in flow_run["start"].task.stderr
