@@ -179,7 +179,7 @@ def test_conda_is_refused_with_a_hint_to_pypi(tmp_path: Path, name: str) -> None
     assert f"@{name}" in str(raised.value) and "@pypi" in str(raised.value)
 
 
-ISOLATED = '''
+ISOLATED = """
 from flowc import FlowSpec, pypi, step
 {top}
 
@@ -204,7 +204,7 @@ class IsolatedFlow(FlowSpec):
         import jsonschema  # a step without @pypi has the interpreter's packages
 
         self.plain = jsonschema.__name__
-'''
+"""
 
 
 @pytest.mark.parametrize("executor", ["fork", "subprocess"])
