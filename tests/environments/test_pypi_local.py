@@ -232,3 +232,21 @@ def test_a_flow_module_importing_an_undeclared_package_fails_the_pypi_step(proje
     done = flowc(project, "run", "isolated.py")
     assert done.returncode != 0
     assert "No module named 'jsonschema' in the @pypi environment" in done.stdout + done.stderr
+
+
+def test_a_guarded_pypi_step_still_uses_flowcs_own_dependencies(project: Path, s3_root: str) -> None:
+    """Under the import guard, flowc's task runner still imports boto3 and botocore (an S3
+    datastore on moto) in a @pypi step, and so may the step (flowc's dependencies stay importable)."""
+    (project / "s3flow.py").write_text(
+        "from flowc import FlowSpec, pypi, step\n\n\nclass S3PypiFlow(FlowSpec):\n"
+        "    @pypi(packages={'tinypkg': '2.0'})\n    @step\n    def start(self):\n"
+        "        import boto3\n        import tinypkg\n\n"
+        "        self.seen = (tinypkg.__version__, boto3.__name__)\n        self.next(self.end)\n\n"
+        "    @step\n    def end(self):\n        pass\n",
+        encoding="utf-8",
+    )
+    done = flowc(project, "run", "s3flow.py", "--datastore", s3_root)
+    assert done.returncode == 0, done.stderr
+    namespace(None)
+    run = Flow("S3PypiFlow", datastore=s3_root).latest_run
+    assert run["start"].task["seen"].data == ("2.0", "boto3")
