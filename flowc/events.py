@@ -5,11 +5,12 @@ On Argo, an event is a POST of ``{"name", "payload", "timestamp", "id"}`` to the
 webhook EventSource the flows' Sensors listen to (setting ``argo_events.webhook_url``;
 :mod:`flowc.backends.argo.sensor`), as Metaflow's ``ArgoEvent.publish`` does. On Step Functions,
 it is one ``PutEvents`` entry on the EventBridge bus ``sfn.event_bus`` whose ``detail`` is that
-body (:mod:`flowc.backends.sfn.events`).
+body (:mod:`flowc.backends.sfn.events`). On Airflow, it is an event of the event's Asset created
+through the REST API (setting ``airflow.api_url``), the payload as its ``extra``
+(:mod:`flowc.backends.airflow.assets`).
 A successful run announces its end as the event :func:`finished_run_event` (Metaflow's
 ``metaflow.<Flow>.end``), which ``@trigger_on_finish`` flows wait for; :func:`trigger_event`
 names what every target's trigger waits for.
-Airflow does not lower ``@trigger`` yet: publishing there is refused, naming why.
 """
 
 from __future__ import annotations
@@ -74,6 +75,13 @@ def publish(
     body = event_body(name, payload)
     if target == "sfn":
         return _put_on_eventbridge(body, str(settings.get("sfn.event_bus") or "default"))
+    if target == "airflow":
+        from flowc.backends.airflow.assets import publish_asset_event
+
+        url = settings.get("airflow.api_url")
+        if not url:
+            raise EventError("set airflow.api_url (FLOWC_AIRFLOW__API_URL): the Airflow REST API")
+        return publish_asset_event(body, str(url), settings.get("airflow.token"))
     if target != "argo":
         raise EventError(f"@trigger events are not lowered on {target} yet: publish them on argo")
     url = settings.get("argo_events.webhook_url")

@@ -18,9 +18,10 @@ OPERATORS = ("local", "kubernetes")
 
 
 def flow_files() -> list[Path]:
-    """Every conformance flow, plus this folder's decorator showcase."""
+    """Every conformance flow, the trigger flows of the Argo tests, and this folder's flows."""
     flows = sorted((REPO / "tests" / "conformance" / "flows").glob("*.py"))
-    return [*flows, *sorted((Path(__file__).parent / "flows").glob("*_flow.py"))]
+    triggered = sorted((REPO / "tests" / "argo" / "flows").glob("*_trigger_flow.py"))
+    return [*flows, *triggered, *sorted((Path(__file__).parent / "flows").glob("*_flow.py"))]
 
 
 def golden_settings(workdir: Path) -> Settings:

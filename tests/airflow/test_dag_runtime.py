@@ -8,7 +8,8 @@ import pytest
 
 from flowc.backends.airflow import dag_runtime
 from flowc.backends.airflow.lowering import dag_runtime_text
-from flowc.parameter_values import OBJECTS_KEY
+from flowc.backends.airflow.names import flowc_run_id
+from flowc.parameter_values import EVENTS_KEY, OBJECTS_KEY
 from tests.airflow.golden import GOLDEN_DIR, OPERATORS
 
 
@@ -130,3 +131,73 @@ def test_every_dag_file_holds_the_runtime_verbatim_and_imports_only_airflow(oper
                 modules.add(node.module.split(".")[0])
         foreign = modules - set(sys.stdlib_module_names) - {"airflow", "pendulum", "kubernetes"}
         assert not foreign, (dag_file.name, foreign)
+
+
+def asset_events(*events: tuple[str, dict, str | None, int]):
+    """The task context's ``triggering_asset_events``, built by Airflow's own classes from
+    (asset URI, extra, the DAG run that recorded the event or None, seconds after 2026-12-07)."""
+    from datetime import UTC, datetime, timedelta
+
+    from airflow.sdk.execution_time.comms import AssetEventDagRunReferenceResult
+    from airflow.sdk.execution_time.context import TriggeringAssetEventsAccessor
+
+    start = datetime(2026, 12, 7, tzinfo=UTC)
+    return TriggeringAssetEventsAccessor.build(
+        AssetEventDagRunReferenceResult(
+            asset={"name": uri, "uri": uri, "extra": {}},
+            extra=extra,
+            source_task_id="end" if run else None,
+            source_dag_id="Up" if run else None,
+            source_run_id=run,
+            source_map_index=-1 if run else None,
+            source_aliases=[],
+            timestamp=start + timedelta(seconds=seconds),
+        )
+        for uri, extra, run, seconds in events
+    )
+
+
+def test_triggering_asset_events_become_mapped_parameters_and_event_bodies(monkeypatch) -> None:
+    from flowc.authoring.run_trigger import trigger_events
+    from flowc.backends.airflow.assets import event_asset
+
+    ready, done = event_asset("data_ready"), event_asset("metaflow.Up.end")
+    monkeypatch.setattr(dag_runtime, "PARAMETERS", ("day", "rows", "limit"))
+    monkeypatch.setattr(
+        dag_runtime,
+        "TRIGGERS",
+        {
+            ready: ("data_ready", None, (("day", "date"), ("rows", "meta.rows"))),
+            done: ("metaflow.Up.end", "Up", ()),
+        },
+    )
+    events = asset_events(
+        (ready, {"date": "2026-12-06", "from_rest_api": True}, None, 1),
+        (ready, {"date": "2026-12-07", "meta": {"rows": 42}, "from_rest_api": True}, None, 5),
+        (done, {}, "manual__2026-12-07T00:00:00+00:00", 3),
+    )
+    values = dag_runtime.flowc_parameter_values({"day": "x", "rows": 0, "limit": 10}, None, events)
+    # The latest event of an asset maps its fields (a dotted field is a path); Airflow's mark is no payload.
+    assert {k: v for k, v in values.items() if k != "$events"} == {
+        "day": "2026-12-07",
+        "rows": 42,
+        "limit": 10,
+    }
+    bodies = values["$events"]
+    assert [(b["name"], b["payload"]) for b in bodies] == [
+        ("data_ready", {"date": "2026-12-06"}),
+        ("metaflow.Up.end", {"run": "Up/" + flowc_run_id("manual__2026-12-07T00:00:00+00:00")}),
+        ("data_ready", {"date": "2026-12-07", "meta": {"rows": 42}}),
+    ]
+    # What the start task keeps for current.trigger: the finished flow's event is of type run.
+    assert [e["type"] for e in trigger_events(bodies)] == ["event", "run", "event"]
+    assert dag_runtime.EVENTS_KEY == EVENTS_KEY
+
+
+def test_a_dag_without_triggers_never_reads_the_asset_events(monkeypatch) -> None:
+    class Unreadable:
+        def __iter__(self):
+            raise AssertionError("read")
+
+    monkeypatch.setattr(dag_runtime, "PARAMETERS", ("a",))
+    assert dag_runtime.flowc_parameter_values({"a": 1}, None, Unreadable()) == {"a": 1}

@@ -24,10 +24,6 @@ __all__ = ["CAPABILITIES", "airflow_refusals"]
 
 CAPABILITIES = Capabilities(
     target="airflow",
-    unsupported={
-        "trigger_event": "not lowered on this target yet (issue 16: flowc lowers @trigger on argo)",
-        "trigger_on_finish": "not lowered on this target yet",
-    },
     limits={
         REGION_LIMIT: "a split, foreach or join inside a switch's cases within a foreach, or after "
         "a loop within a foreach and before its join: such a region runs in one task, one step "
@@ -65,6 +61,12 @@ CAPABILITIES = Capabilities(
         "schedule_timezone": "CronTriggerTimetable(timezone=...) and a start_date in that timezone",
         "project": "DAG id <project>.<branch>.<Flow>",
         "exit_hook": "the flowc-finish teardown task (flowc.task_runner.finish) runs them",
+        "trigger_event": "the DAG is scheduled on each event's Asset (flowc-event:<name>; all of them), "
+        "which flowc event publish updates through the REST API (airflow.api_url), the payload as the "
+        "asset event's extra; the DAG's runtime maps payload fields to the start task's parameters "
+        "(Airflow 3)",
+        "trigger_on_finish": "the same Assets: every DAG's end task has the Asset of metaflow.<Flow>.end "
+        "as its outlet, which Airflow updates only when that task, and so the run, succeeds",
     },
 )
 

@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from flowc.attempts import engine_retries, step_retry_delay_seconds, timeout_backstop_seconds
+from flowc.backends.airflow.assets import finish_asset, trigger_assets
 from flowc.backends.airflow.dag_params import param_schema
 from flowc.backends.airflow.dag_runtime import PLACEHOLDER, POD_CONTROL_FILE
 from flowc.backends.airflow.names import dag_id
@@ -81,6 +82,8 @@ def template_context(ir: FlowIR, settings: Settings, options: CompileOptions) ->
         "parameter_names": tuple(p.name for p in ir.parameters),
         "parameters": [(p.name, sorted(param_schema(p).items())) for p in ir.parameters],
         "schedule": _schedule(ir),
+        # The assets of the flow's events: its schedule (all of them), and its runtime's TRIGGERS.
+        "triggers": trigger_assets(ir),
         # The deploy settings: https://airflow.apache.org/docs/apache-airflow/stable/core-concepts/dags.html
         "max_active_tasks": options.max_workers,
         "dagrun_timeout": options.workflow_timeout,
@@ -231,6 +234,9 @@ def _airflow_options(ir: FlowIR, task: AirflowTask) -> list[tuple[str, str]]:
     options = [("task_id", python_literal(task.task_id))]
     if task.trigger_rule != "all_success" and task.kind != "finish":  # .as_teardown() sets finish's
         options.append(("trigger_rule", python_literal(task.trigger_rule)))
+    if task.kind in ("step", "loop") and any(ir.step(name).kind == "end" for name in task.steps):
+        # Airflow records an event of the outlet only when this task succeeds: when the run did.
+        options.append(("outlets", f"[Asset({python_literal(finish_asset(ir))})]"))
     if task.kind == "step":
         step = ir.step(task.step)
         if engine_retries(step):
@@ -287,7 +293,7 @@ def _pod_options(
     if task.steps[0] == "start":
         # JSON made by a macro at run time (its `$` doubled there): values never become part of a
         # command line.
-        environment["FLOWC_PARAMETERS"] = "{{ flowc_parameters(params, dag_run) }}"
+        environment["FLOWC_PARAMETERS"] = "{{ flowc_parameters(params, dag_run, triggering_asset_events) }}"
         # The run it resumes in place, from the run's conf ("" for none): flowc resume --target airflow.
         environment[RESUME_ENVIRONMENT] = "{{ flowc_pod_resume(dag_run) }}"
     templates = ("FLOWC_PARAMETERS", RESUME_ENVIRONMENT)
