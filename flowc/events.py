@@ -83,7 +83,7 @@ def publish(
             raise EventError("set airflow.api_url (FLOWC_AIRFLOW__API_URL): the Airflow REST API")
         return publish_asset_event(body, str(url), settings.get("airflow.token"))
     if target != "argo":
-        raise EventError(f"@trigger events are not lowered on {target} yet: publish them on argo")
+        raise EventError(f"unknown target {target!r}: publish on argo, sfn or airflow")
     url = settings.get("argo_events.webhook_url")
     if not url:
         raise EventError("set argo_events.webhook_url (FLOWC_ARGO_EVENTS__WEBHOOK_URL): the webhook "

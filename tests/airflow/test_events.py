@@ -90,7 +90,7 @@ def test_an_event_no_deployed_flow_uses_is_refused_in_one_line(
 
 
 def test_a_finished_run_starts_the_flow_that_triggers_on_its_finish(
-    server: AirflowServer, tmp_path: Path
+    server: AirflowServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     datastore = tmp_path / "datastore"
     deploy(server, LINEAR_FLOW, datastore)
@@ -110,5 +110,7 @@ def test_a_finished_run_starts_the_flow_that_triggers_on_its_finish(
     )
     assert run.data.upstream == f"LinearFlow/{produced}"
     assert run.data.upstream_message == "hello 6"
+    monkeypatch.setenv("FLOWC_DATASTORE", str(datastore))  # where the client finds the triggering Run
     assert run.trigger.run.pathspec == f"LinearFlow/{produced}"
+    assert run.trigger.run.data.message == "hello 6"
     assert run.trigger.event.name == "metaflow.LinearFlow.end"

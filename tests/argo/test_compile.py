@@ -609,9 +609,7 @@ def test_a_triggered_flow_gets_a_sensor_submitting_its_template_with_the_payload
     ]
 
 
-@pytest.mark.parametrize(
-    ("target", "code"), [("sfn", "sfn-several-trigger-events"), ("airflow", "unsupported-trigger-event")]
-)
+@pytest.mark.parametrize(("target", "code"), [("sfn", "sfn-several-trigger-events")])
 def test_targets_without_event_lowering_refuse_a_trigger_naming_the_line(target: str, code: str) -> None:
     from flowc.backends import load_backend
 

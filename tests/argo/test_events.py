@@ -105,8 +105,9 @@ def test_a_run_not_started_by_an_event_has_no_trigger(tmp_path: Path) -> None:
 def test_publishing_without_an_event_bus_or_on_another_target_is_one_line(monkeypatch, capsys) -> None:
     assert main(["event", "publish", "data_ready", "--target", "argo"]) == 1
     assert "set argo_events.webhook_url" in capsys.readouterr().err
+    monkeypatch.delenv("FLOWC_AIRFLOW__API_URL", raising=False)
     assert main(["event", "publish", "data_ready", "--target", "airflow"]) == 1
-    assert "not lowered on airflow yet" in capsys.readouterr().err
+    assert "set airflow.api_url" in capsys.readouterr().err
     assert main(["event", "publish", "data_ready", "--payload", "[1]", "--target", "argo"]) == 2
     assert "JSON object" in capsys.readouterr().err
 
