@@ -33,7 +33,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):
         yield running
 
 
-def started_run(server: AirflowServer, dag: str, timeout: float = 180.0) -> str:
+def started_run(server: AirflowServer, dag: str, timeout: float = 300.0) -> str:
     """The Airflow run id of the one run of ``dag`` once the scheduler has started it, after it ended."""
     api = AirflowApi(server.url)
     deadline = time.monotonic() + timeout
