@@ -13,9 +13,10 @@ import pendulum
 # Each name is imported on its own: Airflow 3.0 and 3.1 have the Task SDK's DAG and task, but
 # not yet its CronTriggerTimetable (Task SDK 1.2, Airflow 3.2, added it).
 try:  # Airflow 3
-    from airflow.sdk import DAG, task
+    from airflow.sdk import DAG, Asset, task
 except ImportError:  # Airflow 2
     from airflow import DAG
+    from airflow.datasets import Dataset as Asset
     from airflow.decorators import task
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 
@@ -37,6 +38,8 @@ It reads the DAG's data, which the DAG file assigns after this text (the default
 * ``CHOICES``: branch task id -> (the tasks whose control record decides, {step: Airflow task}).
 * ``PARAMETERS``, ``CODE_PACKAGE``, ``DATASTORE``, ``TASK_ENVIRONMENT``: the flow's parameter
   names, the code package, the datastore root, every task's extra environment.
+* ``TRIGGERS``: the URI of each asset the DAG is scheduled on -> (the event's name, the flow whose
+  finish it is or None, (parameter, payload field) pairs) (:mod:`flowc.backends.airflow.assets`).
 
 The control record's field names come from :mod:`flowc.control` (a test checks they agree).
 """
@@ -58,6 +61,7 @@ PARAMETERS = ()
 CODE_PACKAGE = None
 DATASTORE = ""
 TASK_ENVIRONMENT = {}
+TRIGGERS = {}
 
 # ---- constants -------------------------------------------------------------------------------
 #: A placeholder word of ``ARGV``: ``PLACEHOLDER.format(name)``.
@@ -68,6 +72,12 @@ OBJECTS_KEY = "$objects"
 #: the start task gets it in RESUME_ENVIRONMENT (flowc.task_runner.spec) and clones what succeeded.
 RESUME_KEY = "$resume"
 RESUME_ENVIRONMENT = "FLOWC_RESUME"
+#: Key of the start task's parameters holding the bodies of the events that started the run
+#: (flowc.parameter_values.EVENTS_KEY), what current.trigger shows.
+EVENTS_KEY = "$events"
+#: What Airflow's REST API adds to the ``extra`` of each asset event it creates: not the payload's.
+#: (airflow/api_fastapi/core_api/datamodels/assets.py, CreateAssetEventsBody.set_from_rest_api)
+REST_API_MARK = "from_rest_api"
 #: Task runner exit codes (docs/architecture.md).
 EXIT_CODES = {1: "the step raised", 2: "bad input", 3: "infrastructure error", 4: "killed by @timeout"}
 #: Where a pod writes its control record so that Airflow's XCom sidecar returns it.
@@ -221,15 +231,63 @@ def flowc_choose(task_id):
     return []
 
 
-def flowc_parameter_values(params, dag_run=None):
+def flowc_parameter_values(params, dag_run=None, asset_events=None):
     """The start task's parameter values. Values that ``flowc trigger`` stored in the datastore
     (too large for a run's conf or a pod's environment) come as hashes under ``$objects`` in the
-    run's conf; the task runner reads them back."""
+    run's conf; the task runner reads them back. A run the DAG's assets started also gets the
+    payload fields its triggers map to parameters, and the events (:func:`flowc_triggered`)."""
     values = {name: params[name] for name in PARAMETERS if params.get(name) is not None}
     stored = (getattr(dag_run, "conf", None) or {}).get(OBJECTS_KEY)
     if stored:
         values[OBJECTS_KEY] = stored
+    mapped, bodies = flowc_triggered(asset_events)
+    values.update(mapped)
+    if bodies:
+        values[EVENTS_KEY] = bodies
     return values
+
+
+def flowc_triggered(asset_events):
+    """(parameter values, event bodies) of a run started by the DAG's assets, from its triggering
+    asset events (the task context's ``triggering_asset_events``: asset -> its events since the
+    DAG's last run, oldest first). Each event's body is ``{"name", "payload", "timestamp", "id"}``
+    as on every target (flowc.events.event_body); the payload is the event's ``extra``, and for an
+    event that a finished DAG run recorded, also ``run``: that flow's run (current.trigger.run).
+    A payload field maps to a parameter from the latest event of its asset; a field with dots is
+    a path into nested objects, as on Argo and Step Functions."""
+    if not TRIGGERS or not asset_events:  # no lookup at all for a DAG without triggers
+        return {}, []
+    values, bodies = {}, []
+    for asset in asset_events:
+        rule = TRIGGERS.get(getattr(asset, "uri", None))
+        events = sorted(asset_events[asset] or (), key=lambda event: event.timestamp)
+        if rule is None or not events:
+            continue
+        name, flow, parameters = rule
+        for event in events:
+            bodies.append(_event_body(name, flow, event))
+        for parameter, field in parameters:
+            found, value = _payload_field(bodies[-1]["payload"], field)
+            if found:
+                values[parameter] = value
+    return values, sorted(bodies, key=lambda body: body["timestamp"])
+
+
+def _event_body(name, flow, event):
+    payload = {k: v for k, v in (event.extra or {}).items() if not (k == REST_API_MARK and v is True)}
+    if flow is not None and event.source_run_id:
+        payload = {"run": f"{flow}/{flowc_run_id(event.source_run_id)}", **payload}
+    return {"name": name, "payload": payload, "timestamp": int(event.timestamp.timestamp()), "id": None}
+
+
+def _payload_field(payload, field):
+    """(found, value) of ``field`` (``a.b``: key ``b`` of the object at ``a``) in ``payload``."""
+    value = payload
+    for key in field.split("."):
+        if not isinstance(value, dict) or key not in value:
+            return False, None
+        value = value[key]
+    return True, value
 
 
 def flowc_resume(dag_run=None):
@@ -277,8 +335,11 @@ def _run(module, task_id, values):
         argv = flowc_argv(ARGV[task_id], values)
         environment = {}
         if PLACEHOLDER.format("params_file") in ARGV[task_id]:  # the start task
+            given = flowc_parameter_values(
+                context["params"], context.get("dag_run"), context.get("triggering_asset_events")
+            )
             with open(values["params_file"], "w", encoding="utf-8") as handle:
-                json.dump(flowc_parameter_values(context["params"], context.get("dag_run")), handle)
+                json.dump(given, handle)
             environment[RESUME_ENVIRONMENT] = flowc_resume(context.get("dag_run"))
         # @environment is applied by the task runner itself, for the step's duration.
         _execute(module, argv, environment)
@@ -318,12 +379,13 @@ def flowc_finish(task_id):
 
 
 # ---- tasks run as Kubernetes pods (operator "kubernetes") -------------------------------------
-def flowc_parameters(params, dag_run=None):
+def flowc_parameters(params, dag_run=None, asset_events=None):
     """The start task's parameter values as JSON (FLOWC_PARAMETERS), never spliced into a command.
 
     Every `$` is doubled: Kubernetes expands `$(NAME)` in env values and reads `$$` as `$`.
     """
-    return json.dumps(flowc_parameter_values(params, dag_run), sort_keys=True).replace("$", "$$")
+    values = flowc_parameter_values(params, dag_run, asset_events)
+    return json.dumps(values, sort_keys=True).replace("$", "$$")
 
 
 def flowc_pod_resume(dag_run=None):
@@ -415,7 +477,7 @@ with DAG(
         do_xcom_push=True,
         get_logs=True,
         on_finish_action="delete_pod",
-        env_vars={**TASK_ENVIRONMENT, "FLOWC_PARAMETERS": "{{ flowc_parameters(params, dag_run) }}", "FLOWC_RESUME": "{{ flowc_pod_resume(dag_run) }}"},
+        env_vars={**TASK_ENVIRONMENT, "FLOWC_PARAMETERS": "{{ flowc_parameters(params, dag_run, triggering_asset_events) }}", "FLOWC_RESUME": "{{ flowc_pod_resume(dag_run) }}"},
         arguments=flowc_pod_arguments("start"),
     )
     tasks["start-fanout"] = task(task_id="start-fanout")(flowc_fanout)(
@@ -481,6 +543,7 @@ with DAG(
     )
     tasks["end"] = KubernetesPodOperator(
         task_id="end",
+        outlets=[Asset("flowc-event:metaflow.LoopInNestedForeachFlow.end")],
         name="loopinnestedforeachflow-end",
         image="python:3.11-slim",
         cmds=[*LAUNCH, "flowc.task_runner"],
