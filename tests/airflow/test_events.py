@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.parse
 from pathlib import Path
 
 import pytest
 
+from flowc.backends.airflow.assets import event_asset
 from flowc.backends.airflow.names import flowc_run_id
 from flowc.backends.airflow.trigger import AirflowApi
 from flowc.client import Run
@@ -51,12 +53,30 @@ def tail(server: AirflowServer, log: str) -> str:
     return (server.home / log).read_text(errors="replace")[-3000:]
 
 
+def wait_for_schedule(server: AirflowServer, dag: str, event: str, timeout: float = 120.0) -> None:
+    """Waits until Airflow lists ``dag`` among the DAGs scheduled on ``event``'s asset: an event
+    published before the DAG processor has stored that reference starts nothing."""
+    api = AirflowApi(server.url)
+    uri = event_asset(event)
+    deadline = time.monotonic() + timeout
+    while True:
+        found = api.request("GET", f"/api/v2/assets?uri_pattern={urllib.parse.quote(uri)}&limit=100")
+        assets = [asset for asset in found["assets"] if asset["uri"] == uri]
+        scheduled = {ref["dag_id"] for asset in assets for ref in asset["scheduled_dags"]}
+        if dag in scheduled:
+            return
+        assert time.monotonic() < deadline, f"{dag} not scheduled on {uri}: " + tail(server, "scheduler.log")
+        time.sleep(1)
+
+
 def test_published_events_start_the_flow_with_their_payload_mapped(
     server: AirflowServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     datastore = tmp_path / "datastore"
     deploy(server, EVENT_FLOW, datastore)
     wait_for_dag(server, "EventTriggerFlow")
+    for event in ("data_ready", "model_published"):
+        wait_for_schedule(server, "EventTriggerFlow", event)
     monkeypatch.setenv("FLOWC_AIRFLOW__API_URL", server.url)
 
     payload = {"date": "2026-12-07", "table": "orders", "extra": [1, 2]}
@@ -97,6 +117,7 @@ def test_a_finished_run_starts_the_flow_that_triggers_on_its_finish(
     deploy(server, FINISH_FLOW, datastore)
     wait_for_dag(server, "LinearFlow")
     wait_for_dag(server, "FinishTriggerFlow")
+    wait_for_schedule(server, "FinishTriggerFlow", "metaflow.LinearFlow.end")
 
     code, out, err = flowc(
         "trigger", str(LINEAR_FLOW), "--target", "airflow", "--api-url", server.url, "--wait"
