@@ -66,11 +66,8 @@ KEYS: Mapping[str, Key] = {
     "batch.execution_role": Key(None, "ECS execution role of Batch jobs"),
     "sfn.role": Key(None, "IAM role that the state machine runs as"),
     "sfn.schedule_role": Key(None, "IAM role of the EventBridge Scheduler schedule"),
-    "sfn.event_bus": Key("default", "EventBridge bus of @trigger events (rules and flowc event publish)"),
-    # Off by default: announcing runs one more Batch job after every successful run (Argo announces
-    # only when argo_events.webhook_url is set).
-    "sfn.announce_finished_runs": Key(
-        False, "successful runs put metaflow.<Flow>.end on sfn.event_bus (for @trigger_on_finish flows)"
+    "sfn.event_bus": Key(
+        "default", "EventBridge bus of @trigger events (rules, flowc event publish, finished runs)"
     ),
     "sfn.distributed_map_threshold": Key(1000, "foreach widths above this use a Distributed Map"),
     "airflow.dags_folder": Key(None, "where deploy writes DAG files (a path or s3://...)"),

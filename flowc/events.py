@@ -137,18 +137,13 @@ def trigger_event(trigger: Trigger) -> str:
 
 def announce_finished_run(flow: str, run_id: str, settings: Mapping[str, Any]) -> dict[str, Any] | None:
     """Publishes :func:`finished_run_event` with the run's pathspec (payload ``run``, what
-    ``current.trigger.run`` reads) on the target the run is on: for an Argo run when
-    ``argo_events.webhook_url`` is set (compile writes it into the end-of-run pod), for a Step
-    Functions run when ``sfn.announce_finished_runs`` is (compile writes it, and ``sfn.event_bus``,
-    into the end-of-run job); None when there is nowhere to publish.
+    ``current.trigger.run`` reads) for an Argo run, when ``argo_events.webhook_url`` is set (compile
+    writes it into the end-of-run pod); None when there is nowhere to publish. A Step Functions run
+    announces its end from its state machine (:func:`flowc.backends.sfn.events.finished_run_entry`).
 
     Raises:
         EventError: the event bus did not take the event.
     """
-    if run_id.startswith("argo-") and settings.get("argo_events.webhook_url"):
-        target = "argo"
-    elif run_id.startswith("sfn-") and settings.get("sfn.announce_finished_runs"):
-        target = "sfn"
-    else:
+    if not run_id.startswith("argo-") or not settings.get("argo_events.webhook_url"):
         return None
-    return publish(finished_run_event(flow), {"run": f"{flow}/{run_id}"}, target=target, settings=settings)
+    return publish(finished_run_event(flow), {"run": f"{flow}/{run_id}"}, target="argo", settings=settings)

@@ -4,7 +4,9 @@
 An engine hands the start task the triggering events' bodies (``{"name", "payload", "timestamp",
 "id"}``, what :func:`flowc.events.event_body` publishes) under the parameters key ``EVENTS_KEY``:
 a JSON list, or the JSON objects written one after the other (Argo Events appends each
-dependency's body to one Workflow argument). The start task keeps them, normalised by
+dependency's body to one Workflow argument). The timestamp is seconds since the epoch, or an ISO
+8601 time (a Step Functions run's finish event: a state machine cannot compute the former). The
+start task keeps them, normalised by
 :func:`trigger_events`, in the run record (``trigger``); every task reads them back from there.
 An event whose payload carries a finished run's pathspec (``run``, as the end-of-run step of an
 ``@trigger_on_finish`` producer publishes it) is of type ``run``.
@@ -58,17 +60,28 @@ def trigger_events(value: Any) -> list[dict[str, Any]]:
         if not isinstance(body, Mapping) or not isinstance(body.get("name"), str):
             raise ValueError("each triggering event must be a JSON object with a name")
         payload = body.get("payload") if isinstance(body.get("payload"), Mapping) else {}
-        timestamp = body.get("timestamp")
         events.append(
             {
                 "name": body["name"],
                 "id": None if body.get("id") is None else str(body["id"]),
-                "timestamp": timestamp if isinstance(timestamp, int | float) else None,
+                "timestamp": _epoch_seconds(body.get("timestamp")),
                 "type": "run" if isinstance(payload.get("run"), str) else "event",
                 "payload": dict(payload),
             }
         )
     return events
+
+
+def _epoch_seconds(timestamp: Any) -> int | float | None:
+    """An event's time as seconds since the epoch: a number as it is, an ISO 8601 string converted."""
+    if isinstance(timestamp, int | float) and not isinstance(timestamp, bool):
+        return timestamp
+    if isinstance(timestamp, str):
+        try:
+            return datetime.fromisoformat(timestamp).timestamp()
+        except ValueError:
+            return None
+    return None
 
 
 class Trigger:

@@ -14,6 +14,7 @@ import pytest
 from flowc.backends.options import CompileOptions
 from flowc.backends.sfn import BACKEND
 from flowc.backends.sfn.definition import (
+    ANNOUNCE_END_STATE,
     FAILED_ERROR,
     FAILED_STATE,
     READ_STATUS_STATE,
@@ -55,7 +56,14 @@ def test_sfn_column(case: Case, sfn_env: SfnEngine, tmp_path) -> None:
     entered = sfn_env.states_entered(result["executionArn"])
     if case.succeeds:
         assert result["status"] == "SUCCEEDED", (result.get("error"), result.get("cause"))
+        # Whatever its shape, the run put its finish event (its failure would not fail the run).
+        events = sfn_env.history(result["executionArn"])
+        names = [e.get("stateEnteredEventDetails", {}).get("name") for e in events]
+        after = events[names.index(ANNOUNCE_END_STATE) :]
+        outcome = next(e for e in after if e["type"] in ("TaskSucceeded", "TaskFailed"))
+        assert outcome["type"] == "TaskSucceeded", outcome
     else:
+        assert ANNOUNCE_END_STATE not in entered
         assert result["status"] == "FAILED"
         # The failure is caught at the top level, recorded in the datastore, then fails the execution
         # with the recorded reason as its cause (the failed task and why), not a job description.
@@ -78,7 +86,7 @@ def test_sfn_column(case: Case, sfn_env: SfnEngine, tmp_path) -> None:
         jobs = [
             json.loads(e["taskSubmittedEventDetails"]["output"])["JobName"]
             for e in events
-            if e["type"] == "TaskSubmitted"
+            if e["type"] == "TaskSubmitted" and e["taskSubmittedEventDetails"]["resourceType"] == "batch"
         ]
         assert [job.rsplit("-", 1)[-1] for job in jobs] == ["start", "flaky", "flaky", "end"]
     if case.name == "wide_foreach":

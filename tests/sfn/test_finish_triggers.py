@@ -1,9 +1,9 @@
 """``@trigger_on_finish`` on Step Functions, as a user drives it, on moto: ``flowc deploy`` of the
-consumer creates the EventBridge rule on ``metaflow.LinearFlow.end`` (noting that no deployed
-LinearFlow announces its runs yet); LinearFlow deployed with ``sfn.announce_finished_runs`` puts that
-event on the bus from the end-of-run job of its successful run (``flowc trigger --wait``); the rule's
-input transformer gives the consumer's execution input, and its run's ``current.trigger.run`` and
-``Run.trigger.run`` are LinearFlow's run.
+consumer creates the EventBridge rule on ``metaflow.LinearFlow.end`` (noting that LinearFlow is not
+deployed yet); LinearFlow, deployed with no setting, puts that event on the bus from its state
+machine (an ``events:putEvents`` state, executed by moto's interpreter) after its successful run
+(``flowc trigger --wait``); the rule's input transformer gives the consumer's execution input, and
+its run's ``current.trigger.run`` and ``Run.trigger.run`` are LinearFlow's run.
 
 moto cannot deliver an event to a Step Functions target (see tests/sfn/test_events.py), so the test
 points the rule at an SQS queue with the *same* input transformer, then starts the execution with
@@ -19,7 +19,7 @@ import pytest
 
 from flowc.backends.options import CompileOptions
 from flowc.backends.sfn import BACKEND
-from flowc.backends.sfn.definition import RECORD_END_STATE, RECORD_FAILURE_STATE
+from flowc.backends.sfn.definition import ANNOUNCE_END_STATE, RECORD_END_STATE, SUCCEEDED_STATE
 from flowc.cli import main
 from flowc.client import Run
 from flowc.frontend import build_ir
@@ -54,7 +54,7 @@ def test_a_finished_run_starts_the_flow_that_triggers_on_its_finish(
     monkeypatch.setenv("FLOWC_SFN__ROLE", ROLE_ARN)
     assert main(["deploy", str(CONSUMER), "--target", "sfn"]) == 0
     out = capsys.readouterr().out
-    assert f"created event rule {RULE} (metaflow.LinearFlow.end): no state machine of LinearFlow" in out
+    assert f"created event rule {RULE} (metaflow.LinearFlow.end): no state machine of LinearFlow here" in out
 
     events, sfn, sqs = boto3.client("events"), boto3.client("stepfunctions"), boto3.client("sqs")
     rule = events.describe_rule(Name=RULE)
@@ -62,23 +62,22 @@ def test_a_finished_run_starts_the_flow_that_triggers_on_its_finish(
     assert json.loads(rule["EventPattern"]) == pattern
     queue = _capture(events, sqs)
 
-    # The producer, deployed so that its successful runs announce their end.
-    monkeypatch.setenv("FLOWC_SFN__ANNOUNCE_FINISHED_RUNS", "true")
+    # The producer, deployed as any flow is: every successful run announces its end.
     assert main(["deploy", str(PRODUCER), "--target", "sfn"]) == 0
-    monkeypatch.delenv("FLOWC_SFN__ANNOUNCE_FINISHED_RUNS")
     assert main(["deploy", str(CONSUMER), "--target", "sfn", "--dry-run"]) == 0
     out = capsys.readouterr().out.splitlines()
     (line,) = [line for line in out if line.startswith("would ") and f"event rule {RULE}" in line]
-    assert line.endswith(f"event rule {RULE} (metaflow.LinearFlow.end)")  # no note: LinearFlow announces
+    assert line.endswith(f"event rule {RULE} (metaflow.LinearFlow.end)")  # no note: LinearFlow is deployed
 
     assert main(["trigger", str(PRODUCER), "--target", "sfn", "--name", "producer-run", "--wait"]) == 0
-    assert "announced event metaflow.LinearFlow.end" in _batch_logs(sfn_env)
+    assert "announced event" not in _batch_logs(sfn_env)  # no Batch job announces: the state machine does
     (message,) = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
     execution_input = json.loads(message["Body"])
     ((event,),) = [execution_input["parameters"].pop("$events")]
     assert execution_input == {"parameters": {}}
     assert event["name"] == "metaflow.LinearFlow.end"
     assert event["payload"] == {"run": "LinearFlow/sfn-producer-run"}
+    assert set(event) == {"name", "payload", "timestamp", "id"}  # flowc.events.event_body's keys
 
     (machine,) = [m for m in sfn.list_state_machines()["stateMachines"] if m["name"] == CONSUMER_NAME]
     started = sfn.start_execution(
@@ -94,14 +93,9 @@ def test_a_finished_run_starts_the_flow_that_triggers_on_its_finish(
     run = Run("SfnFinishTriggerFlow/sfn-consumer-run", _namespace_check=False)
     assert run.trigger.run.pathspec == "LinearFlow/sfn-producer-run"
     assert run.trigger["LinearFlow"].data.message == "hello 6"
-    # The consumer does not announce (it was deployed without the setting): one message only.
+    assert run.trigger.event.timestamp is not None  # the ISO time the announcing state was entered
+    # The consumer announces its own end (metaflow.SfnFinishTriggerFlow.end), which the rule ignores.
     assert "Messages" not in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)
-
-    # LinearFlow deployed again without the setting: the consumer's deploy says so.
-    assert main(["deploy", str(PRODUCER), "--target", "sfn"]) == 0
-    capsys.readouterr()
-    assert main(["deploy", str(CONSUMER), "--target", "sfn", "--dry-run"]) == 0
-    assert "LinearFlow's runs do not announce their end" in capsys.readouterr().out
 
     events.remove_targets(Rule=RULE, Ids=["capture"])
     assert main(["undeploy", str(CONSUMER), "--target", "sfn"]) == 0
@@ -112,8 +106,8 @@ def test_a_finished_run_starts_the_flow_that_triggers_on_its_finish(
 
 @pytest.mark.slow
 def test_only_a_successful_run_announces_its_end(sfn_env: SfnEngine) -> None:
-    """ExitHookFlow (its end-of-run job also runs hooks) compiled to announce, run failing and not:
-    one event, the successful run's, with the same body Argo's end-of-run step posts."""
+    """ExitHookFlow (its end-of-run job also runs hooks), run failing and not: one event, the
+    successful run's, with the same body keys as Argo's end-of-run step posts."""
     from flowc.backends.sfn.trigger import execution_input
     from flowc.config import load_settings
     from flowc.events import finished_run_event
@@ -121,7 +115,7 @@ def test_only_a_successful_run_announces_its_end(sfn_env: SfnEngine) -> None:
     path = CONFORMANCE_FLOWS / "exit_hook_flow.py"
     ir = build_ir(path)
     datastore = f"s3://{sfn_env.new_bucket()}/datastore"
-    settings = load_settings({"datastore": datastore, "sfn.announce_finished_runs": True}, environ={})
+    settings = load_settings({"datastore": datastore}, environ={})
     events, sqs = sfn_env.client("events"), sfn_env.client("sqs")
     name = finished_run_event(ir.name)
     events.put_rule(Name="exit-hook-finished", EventPattern=json.dumps({"detail-type": [name]}))
@@ -133,34 +127,63 @@ def test_only_a_successful_run_announces_its_end(sfn_env: SfnEngine) -> None:
     failed_run, failed = sfn_env.run(definition, execution_input({"fail": "true"}, datastore))
     run_id, succeeded = sfn_env.run(definition, execution_input({"fail": "false"}, datastore))
     assert (failed["status"], succeeded["status"]) == ("FAILED", "SUCCEEDED")
+    # Announced first, then the exit hooks' job, as Metaflow's end step publishes before the hooks.
+    entered = sfn_env.states_entered(succeeded["executionArn"])
+    assert entered[-3:] == [ANNOUNCE_END_STATE, RECORD_END_STATE, SUCCEEDED_STATE]
+    assert ANNOUNCE_END_STATE not in sfn_env.states_entered(failed["executionArn"])
 
     (message,) = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
-    body = json.loads(message["Body"])["detail"]
+    sent = json.loads(message["Body"])
+    body = sent["detail"]
+    assert (sent["source"], sent["detail-type"]) == ("flowc", name)
     assert (body["name"], body["payload"]) == (name, {"run": f"ExitHookFlow/{run_id}"})
-    assert set(body) == {"name", "payload", "timestamp", "id"}  # flowc.events.event_body, as on Argo
+    assert set(body) == {"name", "payload", "timestamp", "id"}  # flowc.events.event_body's keys, as on Argo
     assert failed_run not in message["Body"]
     events.remove_targets(Rule="exit-hook-finished", Ids=["capture"])
     events.delete_rule(Name="exit-hook-finished")
+
+
+@pytest.mark.slow
+def test_a_failed_announcement_does_not_fail_the_run(sfn_env: SfnEngine) -> None:
+    """The bus does not exist (or the role may not put events on it): the run still succeeds, and
+    the execution's history says why the announcement failed (nowhere else to log it)."""
+    from flowc.backends.sfn.trigger import execution_input
+    from flowc.config import load_settings
+
+    ir = build_ir(PRODUCER)
+    datastore = f"s3://{sfn_env.new_bucket()}/datastore"
+    settings = load_settings({"datastore": datastore, "sfn.event_bus": "no-such-bus"}, environ={})
+    package_sha = sfn_env.deploy_code(ir, settings, PRODUCER)
+    definition = BACKEND.compile(ir, settings, CompileOptions(package_sha=package_sha))[0].text
+    _, result = sfn_env.run(definition, execution_input({}, datastore))
+    assert result["status"] == "SUCCEEDED", result
+    history = sfn_env.history(result["executionArn"])
+    (failed,) = [e for e in history if e["type"] == "TaskFailed"]
+    assert "Event bus no-such-bus does not exist" in failed["taskFailedEventDetails"]["cause"]
+    assert sfn_env.states_entered(result["executionArn"])[-2:] == [ANNOUNCE_END_STATE, SUCCEEDED_STATE]
 
 
 def _batch_logs(engine: SfnEngine) -> str:
     return "".join(log.read_text(encoding="utf-8", errors="replace") for log in engine.log_dir.glob("*.log"))
 
 
-def test_announcing_runs_the_end_of_run_job_after_a_successful_run_too() -> None:
-    """Off by default (no extra Batch job); on, both end-of-run jobs get the bus, and only the
-    task runner decides to announce (after a successful run)."""
+def test_every_flow_announces_its_end_from_its_state_machine() -> None:
+    """No setting and no Batch job: after the last step, one events:putEvents state on
+    sfn.event_bus, whose failure goes on to Succeed."""
     ir = build_ir(PRODUCER)
-    plain = json.loads(BACKEND.compile(ir, golden_settings(), CompileOptions())[0].text)
-    assert RECORD_END_STATE not in plain["States"]
-    settings = golden_settings(**{"sfn.announce_finished_runs": True, "sfn.event_bus": "pipelines"})
-    announcing = json.loads(BACKEND.compile(ir, settings, CompileOptions())[0].text)
-    for state in (RECORD_END_STATE, RECORD_FAILURE_STATE):
-        overrides = announcing["States"][state]["Parameters"]["ContainerOverrides"]
-        assert overrides["Environment"] == [
-            {"Name": "FLOWC_SFN__ANNOUNCE_FINISHED_RUNS", "Value": "true"},
-            {"Name": "FLOWC_SFN__EVENT_BUS", "Value": "pipelines"},
-        ]
+    settings = golden_settings(**{"sfn.event_bus": "pipelines"})
+    states = json.loads(BACKEND.compile(ir, settings, CompileOptions())[0].text)["States"]
+    assert RECORD_END_STATE not in states
+    assert [n for n, s in states.items() if s.get("Next") == ANNOUNCE_END_STATE] == ["end"]
+    announce = states[ANNOUNCE_END_STATE]
+    assert announce["Resource"] == "arn:aws:states:::events:putEvents"
+    assert announce["Next"] == announce["Catch"][0]["Next"] == SUCCEEDED_STATE
+    (entry,) = announce["Parameters"]["Entries"]
+    assert (entry["EventBusName"], entry["Source"], entry["DetailType"]) == (
+        "pipelines",
+        "flowc",
+        "metaflow.LinearFlow.end",
+    )
 
 
 def test_several_flows_are_refused_naming_the_line(tmp_path, capsys) -> None:

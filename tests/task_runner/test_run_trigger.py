@@ -29,3 +29,18 @@ def test_appended_bodies_and_a_list_read_the_same() -> None:
 def test_what_is_not_events_is_refused(bad: object) -> None:
     with pytest.raises(ValueError):
         trigger_events(bad)
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "seconds"),
+    [
+        (200, 200),
+        ("2026-12-07T07:45:05.5Z", 1796629505.5),  # Step Functions' $$.State.EnteredTime
+        ("2026-12-07T07:45:05.5+00:00", 1796629505.5),
+        ("yesterday", None),
+        (None, None),
+    ],
+)
+def test_a_timestamp_is_seconds_or_an_iso_time(timestamp: object, seconds: float | None) -> None:
+    (event,) = trigger_events([{"name": "a", "timestamp": timestamp}])
+    assert event["timestamp"] == seconds

@@ -41,9 +41,9 @@ CAPABILITIES = Capabilities(
         "trigger_event": "an EventBridge rule (sfn.event_bus) created by deploy, its target's input "
         "transformer mapping payload fields to the execution's parameters; one event per flow (a rule "
         "cannot wait for several)",
-        "trigger_on_finish": "the same EventBridge rule, on the event metaflow.<Flow>.end that the "
-        "end-of-run job of the other flow's successful runs puts on sfn.event_bus when that flow was "
-        "compiled with sfn.announce_finished_runs; one flow (a rule cannot wait for several)",
+        "trigger_on_finish": "the same EventBridge rule, on the event metaflow.<Flow>.end that every "
+        "successful run of the other flow puts on sfn.event_bus (an events:putEvents state before its "
+        "Succeed); one flow (a rule cannot wait for several)",
         "schedule_timezone": "EventBridge Scheduler ScheduleExpressionTimezone",
         "project": "state machine, job definitions and schedule named <project>-<branch>-<flow>",
         "exit_hook": "the end-of-run Batch job (flowc.task_runner.finish) runs after a successful run too",

@@ -49,8 +49,7 @@ class Lowering:
         copy: the tag appended to state names in the distributed copy of a foreach body.
         max_concurrency: a foreach's items running at once (``--max-workers``); None: no limit.
         notify: the run outcomes the end-of-run job notifies about (``--notify-on-error`` ...).
-        announce_bus: the EventBridge bus a successful run's end-of-run job announces the run on
-            (``sfn.announce_finished_runs``; :func:`flowc.events.announce_finished_run`), or None.
+        event_bus: the EventBridge bus a successful run announces its end on (``sfn.event_bus``).
     """
 
     flow: str
@@ -69,7 +68,7 @@ class Lowering:
     copy: str = ""
     max_concurrency: int | None = None
     notify: tuple[str, ...] = ()  # the outcomes the end-of-run job notifies (flowc.notifications)
-    announce_bus: str | None = None
+    event_bus: str = "default"
 
     def job_definition_of(self, step: str) -> str:
         return dict(self.step_job_definitions).get(step, self.job_definition)

@@ -18,6 +18,7 @@ from flowc.backends.options import CompileOptions
 from flowc.backends.sfn.capabilities import CAPABILITIES
 from flowc.backends.sfn.checks import sfn_refusals
 from flowc.backends.sfn.context import Lowering
+from flowc.backends.sfn.events import finished_run_entry
 from flowc.backends.sfn.graph import lower_scope
 from flowc.backends.sfn.intrinsics import escape
 from flowc.backends.sfn.naming import deployment_name, job_definition_name
@@ -29,6 +30,7 @@ from flowc.ir import FlowIR
 from flowc.secret_sources import batch_references, with_default_provider
 
 __all__ = [
+    "ANNOUNCE_END_STATE",
     "FAILED_ERROR",
     "FAILED_STATE",
     "INIT_STATE",
@@ -55,9 +57,10 @@ RESUME_INIT_STATE = "flowc.init.resume"
 #: Where a caught error goes in the state's input, and the states recording a failed run.
 ERROR_PATH = "$.flowc_error"
 RECORD_FAILURE_STATE = "flowc.record-failure"
-#: Records a successful run's end (and runs its exit hooks, announces it), when there is something
-#: to do then.
+#: Records a successful run's end (and runs its exit hooks), when the flow has something to run then.
 RECORD_END_STATE = "flowc.record-end"
+#: Puts a successful run's finish event on EventBridge, for @trigger_on_finish flows.
+ANNOUNCE_END_STATE = "flowc.announce-end"
 SUCCEEDED_STATE = "flowc.succeeded"
 #: Reads the run's status.json back, for its reason; where it goes in the state's input.
 READ_STATUS_STATE = "flowc.read-status"
@@ -120,7 +123,7 @@ def lowering_for(ir: FlowIR, settings: Settings, options: CompileOptions) -> Low
         distributed_threshold=int(settings.get("sfn.distributed_map_threshold", 1000)),
         max_concurrency=options.max_workers,
         notify=options.notify,
-        announce_bus=str(settings["sfn.event_bus"]) if settings.get("sfn.announce_finished_runs") else None,
+        event_bus=str(settings["sfn.event_bus"]),
     )
 
 
@@ -156,8 +159,7 @@ def build_definition(ir: FlowIR, settings: Settings, options: CompileOptions) ->
     resume_init = {"Type": "Pass", "Parameters": {**context, "resume.$": "$.resume"}, "Next": top["StartAt"]}
     hooks = ir.exit_hooks is not None
     states = _recording_failures(top["States"], lowering, with_code=hooks)
-    if runs_after_end(ir, options) or lowering.announce_bus is not None:
-        states = _recording_success(states, lowering, with_code=hooks)
+    states = _ending_successfully(states, lowering, record_end=runs_after_end(ir, options), with_code=hooks)
     definition = {
         "Comment": f"flowc: {ir.name} from {os.path.basename(ir.source_file)}",
         "StartAt": RESUMES_STATE,
@@ -177,23 +179,44 @@ def runs_after_end(ir: FlowIR, options: CompileOptions) -> bool:
     return ir.exit_hooks is not None or "success" in options.notify
 
 
-def _recording_success(states: Mapping[str, Any], lowering: Lowering, *, with_code: bool) -> dict[str, Any]:
-    """The top-level states, a successful run ending with the end-of-run job too (exit hooks,
-    notifications).
+def _ending_successfully(
+    states: Mapping[str, Any], lowering: Lowering, *, record_end: bool, with_code: bool
+) -> dict[str, Any]:
+    """The top-level states, a successful run announcing its end, then running the end-of-run job
+    when something runs after the end (exit hooks, notifications), then succeeding.
 
-    The states that ended the execution go to that job instead. If it fails, the run's tasks all
-    succeeded: the execution still succeeds (the job's own log says what went wrong).
+    The states that ended the execution go to the announcement instead: an ``events:putEvents``
+    Task (no Batch job) putting ``metaflow.<Flow>.end`` on ``sfn.event_bus``, which the
+    EventBridge rules of ``@trigger_on_finish`` flows start them on, as Metaflow's end step
+    publishes it on Argo before the exit hooks. The state machine's role needs
+    ``events:PutEvents`` on that bus.
+    https://docs.aws.amazon.com/step-functions/latest/dg/connect-eventbridge.html
+    If the announcement or the end-of-run job fails, the run's tasks all succeeded: the execution
+    still succeeds (the job's own log says what went wrong with it).
     """
+    after_announce = RECORD_END_STATE if record_end else SUCCEEDED_STATE
     ended = {
-        name: {**{k: v for k, v in state.items() if k != "End"}, "Next": RECORD_END_STATE}
+        name: {**{k: v for k, v in state.items() if k != "End"}, "Next": ANNOUNCE_END_STATE}
         if state.get("End") and state["Type"] not in ("Succeed", "Fail")
         else state
         for name, state in states.items()
     }
-    record = finish_state(lowering, None, with_code=with_code)
-    record["Catch"] = [{"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": SUCCEEDED_STATE}]
-    record["Next"] = SUCCEEDED_STATE
-    ended[RECORD_END_STATE] = record
+    ended[ANNOUNCE_END_STATE] = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::events:putEvents",
+        # The run id is the context's (every top-level state keeps its input: ResultPath null).
+        "Parameters": {"Entries": [finished_run_entry(lowering.flow, lowering.event_bus, "$.run_id")]},
+        "ResultPath": None,
+        # A failed put never fails a successful run. It cannot be logged: a state machine has no
+        # log of its own, so the execution's history (this state's TaskFailed event) says why.
+        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": after_announce}],
+        "Next": after_announce,
+    }
+    if record_end:
+        record = finish_state(lowering, None, with_code=with_code)
+        record["Catch"] = [{"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": SUCCEEDED_STATE}]
+        record["Next"] = SUCCEEDED_STATE
+        ended[RECORD_END_STATE] = record
     ended[SUCCEEDED_STATE] = {"Type": "Succeed"}
     return ended
 

@@ -30,7 +30,7 @@ from flowc.backends.sfn.naming import deployment_name, job_definition_name
 from flowc.backends.sfn.schedule import schedule_name, schedule_request
 from flowc.backends.sfn.secrets import secret_variable
 from flowc.backends.sfn.trigger import find_state_machine
-from flowc.config import Settings, env_name
+from flowc.config import Settings
 from flowc.ir import FlowIR, TriggerKind
 from flowc.project_branches import task_environment
 from flowc.secret_sources import batch_references, with_default_provider
@@ -41,8 +41,8 @@ __all__ = ["DeployPlan", "SfnDeployment", "job_definition_requests", "plan_deplo
 _ROLE_HINT = (
     "set sfn.role (FLOWC_SFN__ROLE, or [tool.flowc] sfn.role in pyproject.toml) to the ARN of the IAM "
     "role the state machine runs as (it needs batch:SubmitJob/DescribeJobs/TerminateJob, "
-    "events:PutTargets/PutRule/DescribeRule, s3:GetObject on the datastore and, for wide foreach, "
-    "states:StartExecution)"
+    "events:PutTargets/PutRule/DescribeRule, events:PutEvents on sfn.event_bus, s3:GetObject on the "
+    "datastore and, for wide foreach, states:StartExecution)"
 )
 
 
@@ -222,7 +222,7 @@ class SfnDeployment:
         rule_changes = _event_rule_changes(session, plan, arn, str(settings["sfn.event_bus"]))
         flows = [t.name for t in ir.triggers if t.kind is TriggerKind.FLOW]
         if flows and rule_changes:
-            note = _unannounced(session.sfn, flows[0])
+            note = _undeployed(session.sfn, flows[0])
             rule_changes = [replace(c, note=note) if note else c for c in rule_changes]
         return [*changes, *rule_changes]
 
@@ -388,25 +388,18 @@ def _event_rule_removals(session: _Clients, deployment: str, bus: str) -> list[C
     return [Change("delete", f"event rule {name}", apply=lambda: _delete_rule(session.events, name, bus))]
 
 
-def _unannounced(sfn: Any, flow: str) -> str | None:
-    """Why no run deployed here would start a flow that waits for ``flow`` to finish, or None.
+def _undeployed(sfn: Any, flow: str) -> str | None:
+    """A note when no state machine of ``flow`` is deployed here yet (a misspelt name, or deploy
+    order), or None: every deployed state machine announces its successful runs' end.
 
     The finish event names the flow only (``metaflow.<Flow>.end``, as on Argo), so any state
     machine of it counts: ``<Flow>``, or ``<project>-<branch>-<Flow>``. Deploy order is free (the
     other flow may be deployed later), so this is a note, not a refusal.
     """
-    found = [
-        machine["stateMachineArn"]
-        for page in sfn.get_paginator("list_state_machines").paginate()
-        for machine in page["stateMachines"]
-        if machine["name"] == flow or machine["name"].endswith(f"-{flow}")
-    ]
-    if not found:
-        return f"no state machine of {flow} here yet: deploy it with sfn.announce_finished_runs = true"
-    announcing = env_name("sfn.announce_finished_runs")
-    if not any(announcing in sfn.describe_state_machine(stateMachineArn=arn)["definition"] for arn in found):
-        return f"{flow}'s runs do not announce their end: deploy it with sfn.announce_finished_runs = true"
-    return None
+    for page in sfn.get_paginator("list_state_machines").paginate():
+        if any(m["name"] == flow or m["name"].endswith(f"-{flow}") for m in page["stateMachines"]):
+            return None
+    return f"no state machine of {flow} here yet: its runs start this flow once it is deployed"
 
 
 def _event_rule_changes(session: _Clients, plan: DeployPlan, arn: str | None, bus: str) -> list[Change]:

@@ -11,9 +11,9 @@ https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-transform-target-inp
 whole body under ``$events`` for ``current.trigger`` (flowc.authoring.run_trigger).
 
 ``@trigger_on_finish(flow=F)`` is the same rule on the event ``metaflow.F.end``
-(:func:`flowc.events.trigger_event`), which the end-of-run job of F's successful runs puts on the
-bus when F was compiled with ``sfn.announce_finished_runs`` (:func:`flowc.events.announce_finished_run`),
-its payload ``{"run": "F/<run id>"}`` read by ``current.trigger.run``.
+(:func:`flowc.events.trigger_event`), which every successful run of F puts on the bus from its state
+machine (:func:`finished_run_entry`), its payload ``{"run": "F/<run id>"}`` read by
+``current.trigger.run``.
 
 A rule fires on one event: ``@trigger(events=[a, b])`` or ``@trigger_on_finish(flows=[a, b])``,
 which wait for both, are refused on this target (flowc.backends.sfn.checks), as Metaflow refuses
@@ -27,9 +27,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from flowc.backends.sfn.intrinsics import escape
 from flowc.backends.sfn.naming import aws_name
 from flowc.config import Settings
-from flowc.events import trigger_event
+from flowc.events import finished_run_event, trigger_event
 from flowc.ir import FlowIR, TriggerKind
 from flowc.parameter_values import EVENTS_KEY
 
@@ -39,6 +40,7 @@ __all__ = [
     "TARGET_ID",
     "event_entry",
     "event_rule",
+    "finished_run_entry",
     "planned_event_rule",
     "rule_name",
 ]
@@ -110,5 +112,30 @@ def event_entry(body: dict[str, Any], bus: str) -> dict[str, Any]:
         "Source": EVENT_SOURCE,
         "DetailType": body["name"],
         "Detail": json.dumps(body, sort_keys=True),
+        "EventBusName": bus,
+    }
+
+
+def finished_run_entry(flow: str, bus: str, run_id_path: str) -> dict[str, Any]:
+    """The ``PutEvents`` entry with which a state machine announces its run's end: an
+    ``events:putEvents`` Task's ``Entries`` item, :func:`event_entry` of
+    :func:`flowc.events.finished_run_event` with the payload ``{"run": "<flow>/<run id>"}``.
+
+    The body is :func:`flowc.events.event_body`'s, filled in by Step Functions: the run id from
+    ``run_id_path``, the id ``States.UUID()``, and the time the state was entered (an ISO 8601
+    string, which ``current.trigger`` reads as well as a number). The integration serialises
+    ``Detail`` when it is an object
+    (https://docs.aws.amazon.com/step-functions/latest/dg/connect-eventbridge.html).
+    """
+    name = finished_run_event(flow)
+    return {
+        "Source": EVENT_SOURCE,
+        "DetailType": name,
+        "Detail": {
+            "name": name,
+            "payload": {"run.$": f"States.Format('{escape(flow)}/{{}}', {run_id_path})"},
+            "id.$": "States.UUID()",
+            "timestamp.$": "$$.State.EnteredTime",
+        },
         "EventBusName": bus,
     }

@@ -20,7 +20,6 @@ from flowc.attempts import (
 from flowc.backends.sfn.context import Lowering
 from flowc.backends.sfn.intrinsics import quote
 from flowc.backends.sfn.naming import job_name
-from flowc.config import env_name
 from flowc.environments.spec import step_variables
 from flowc.ir import Step
 from flowc.task_runner.spec import (
@@ -177,7 +176,7 @@ def finish_state(lowering: Lowering, error_path: str | None, *, with_code: bool 
     names the failed task of a failed run; the error Step Functions caught (``error_path``, None on
     the success path) becomes the reason's suffix. It reads the datastore, and the flow's code for
     the bootstrap to find flowc in and, ``with_code``, for what runs after the end (exit hooks).
-    No parameters, no resources; the announcement's settings when the run announces its end.
+    No parameters, no resources.
     """
     spec = FinishSpec(
         flow=lowering.flow,
@@ -189,14 +188,6 @@ def finish_state(lowering: Lowering, error_path: str | None, *, with_code: bool 
         notify=lowering.notify,
     )
     command = [*lowering.launch.command("flowc.task_runner.finish"), *format_finish_argv(spec)]
-    overrides: dict[str, Any] = {"Command.$": states_array(command)}
-    if lowering.announce_bus is not None:
-        # A successful run announces its end there (flowc.events.announce_finished_run), where the
-        # EventBridge rules of @trigger_on_finish flows start them.
-        overrides["Environment"] = [
-            {"Name": env_name("sfn.announce_finished_runs"), "Value": "true"},
-            {"Name": env_name("sfn.event_bus"), "Value": lowering.announce_bus},
-        ]
     return {
         "Type": "Task",
         "Resource": "arn:aws:states:::batch:submitJob.sync",
@@ -205,7 +196,7 @@ def finish_state(lowering: Lowering, error_path: str | None, *, with_code: bool 
             "JobQueue": lowering.job_queue,
             # The end step's job definition: its image, environment and secrets, as on Argo and Airflow.
             "JobDefinition": lowering.job_definition_of("end"),
-            "ContainerOverrides": overrides,
+            "ContainerOverrides": {"Command.$": states_array(command)},
         },
         "ResultPath": None,
         "Retry": [batch_api_retry()],
