@@ -139,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
     ir = _with_origin_configs(args, ir, origin)
     if ir is None:
         return 2
-    cloner = Cloner(storage, ir.name, origin["id"], rerun)
+    cloner = Cloner(storage, origin["id"], rerun)
     options = options_from_args(args, origin_parameters(origin), datastore, ir)
     try:
         _, outcome = start_run(ir, options, origin_run_id=origin["id"], clone=cloner)

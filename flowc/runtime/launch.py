@@ -18,9 +18,8 @@ from typing import Any
 
 from flowc.datastore.storage import StorageError
 from flowc.ir import FlowIR
-from flowc.metadata import write_status
+from flowc.metadata import TaskAddress, write_status
 from flowc.runtime.display import Console
-from flowc.runtime.plan import TaskKey
 from flowc.runtime.records import STOPPING_RETRY_SECONDS, claim_run
 from flowc.runtime.scheduler import STOP_SIGNALS, Outcome, Scheduler, SchedulerConfig
 
@@ -87,7 +86,7 @@ def start_run(
     options: LaunchOptions,
     *,
     origin_run_id: str | None = None,
-    clone: Callable[[str, TaskKey], dict[str, Any] | None] | None = None,
+    clone: Callable[[TaskAddress], dict[str, Any] | None] | None = None,
     console: Console | None = None,
 ) -> tuple[str, Outcome]:
     """Creates the run, runs it to its end, records its status; returns (run id, outcome).
@@ -96,7 +95,7 @@ def start_run(
         ir: the flow.
         options: where and how.
         origin_run_id: for resume: the run this one continues (recorded in the run record).
-        clone: for resume: ``clone(new_run_id, key)``, see :class:`Scheduler`.
+        clone: for resume: ``clone(task)``, see :class:`Scheduler`.
         console: where output goes (the process's stdout / stderr by default).
     """
     from flowc.datastore.storage import open_storage
@@ -156,7 +155,7 @@ def start_run(
             step_environments=environments,
             step_executor=make_executor("subprocess") if environments else None,
         )
-        scheduler = Scheduler(config, clone=(lambda key: clone(run_id, key)) if clone else None)
+        scheduler = Scheduler(config, clone=clone)
         outcome = scheduler.run()
     # A stop signal now would lose the status about to be written: they wait (ignored) until it is.
     with _signals_ignored():

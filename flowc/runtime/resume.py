@@ -19,7 +19,6 @@ from typing import Any
 from flowc import metadata
 from flowc.datastore.storage import NotFound, Storage
 from flowc.ir import FlowIR
-from flowc.runtime.plan import TaskKey
 
 __all__ = [
     "Cloner",
@@ -94,19 +93,18 @@ def steps_from(ir: FlowIR, step: str) -> frozenset[str]:
 
 
 class Cloner:
-    """``cloner(new_run_id, key)``: clones ``key`` from the origin run, returning its control record,
-    or returns None when the task must run (:func:`clone_task`)."""
+    """``cloner(task)``: clones ``task`` of the new run from the origin run, returning its control
+    record, or returns None when the task must run (:func:`clone_task`)."""
 
-    def __init__(self, storage: Storage, flow: str, origin_run_id: str, rerun_steps: Iterable[str]) -> None:
+    def __init__(self, storage: Storage, origin_run_id: str, rerun_steps: Iterable[str]) -> None:
         self.storage = storage
-        self.flow = flow
         self.origin_run_id = origin_run_id
         self.rerun_steps = frozenset(rerun_steps)
 
-    def __call__(self, run_id: str, key: TaskKey) -> dict[str, Any] | None:
-        if key.step in self.rerun_steps:
+    def __call__(self, task: metadata.TaskAddress) -> dict[str, Any] | None:
+        if task.step in self.rerun_steps:
             return None
-        return clone_task(self.storage, self.origin_run_id, key.address(self.flow, run_id))
+        return clone_task(self.storage, self.origin_run_id, task)
 
 
 def clone_task(storage: Storage, origin_run_id: str, target: metadata.TaskAddress) -> dict[str, Any] | None:

@@ -30,11 +30,11 @@ from typing import TYPE_CHECKING, Any
 
 from flowc.attempts import engine_retries
 from flowc.control import CONTROL_PREFIX as RECORD_PREFIX
-from flowc.datastore import layout
 from flowc.datastore.storage import Storage, StorageError
 from flowc.ir import FlowIR
+from flowc.metadata import TaskAddress
 from flowc.runtime.display import Console
-from flowc.runtime.plan import Plan, PlanError, TaskKey
+from flowc.runtime.plan import Plan, PlanError
 from flowc.runtime.records import EndRecorder, read_json
 from flowc.task_runner.lifetime import become_subreaper, children, kill_descendants, reap
 from flowc.task_runner.oom import MemoryState, memory_state, signal_reason
@@ -120,7 +120,7 @@ class _Tail:
 
 @dataclass
 class _Running:
-    key: TaskKey
+    key: TaskAddress
     attempt: int
     pid: int
     fds: dict[int, str]  # open fd -> "stdout" | "stderr"
@@ -135,16 +135,12 @@ class _Running:
     memory: MemoryState | None = None  # its memory cgroup when it started (an OOM kill tells there)
 
 
-def task_spec(config: SchedulerConfig, key: TaskKey, attempt: int) -> TaskSpec:
+def task_spec(config: SchedulerConfig, key: TaskAddress, attempt: int) -> TaskSpec:
     """The task runner's input for one attempt (its argv is short: no lists of ids, no values)."""
     from flowc.task_runner.spec import TaskSpec
 
     return TaskSpec(
-        flow=config.ir.name,
-        step=key.step,
-        run_id=config.run_id,
-        index_path=key.index_path,
-        iteration=key.iteration,
+        address=key,
         attempt=attempt,
         source=config.flow_path,
         datastore=config.storage.url,
@@ -163,12 +159,12 @@ class Scheduler:
     """
 
     def __init__(
-        self, config: SchedulerConfig, clone: Callable[[TaskKey], dict[str, Any] | None] | None = None
+        self, config: SchedulerConfig, clone: Callable[[TaskAddress], dict[str, Any] | None] | None = None
     ) -> None:
         self.config = config
-        self.plan = Plan(config.ir)
+        self.plan = Plan(config.ir, config.run_id)
         self._clone = clone
-        self._ready: deque[tuple[TaskKey, int]] = deque()
+        self._ready: deque[tuple[TaskAddress, int]] = deque()
         self._running: dict[int, _Running] = {}
         self._by_fd: dict[int, _Running] = {}
         self._selector = selectors.DefaultSelector()
@@ -248,7 +244,7 @@ class Scheduler:
     def _can_start(self) -> bool:
         return self._stop_signal is None and self._failure is None
 
-    def _enqueue(self, keys: Sequence[TaskKey]) -> None:
+    def _enqueue(self, keys: Sequence[TaskAddress]) -> None:
         for key in keys:
             self._ready.append((key, 0))
 
@@ -268,7 +264,7 @@ class Scheduler:
                     continue
             self._start(key, attempt)
 
-    def _start(self, key: TaskKey, attempt: int) -> None:
+    def _start(self, key: TaskAddress, attempt: int) -> None:
         config = self.config
         spec = task_spec(config, key, attempt)
         open_fds = list(self._by_fd)
@@ -294,7 +290,7 @@ class Scheduler:
         self._tasks_run += 1
         self.console.progress.started(key.step)
         if attempt or not self.console.live:
-            self.console.event(f"[{self._pathspec(key)}] task starting (attempt {attempt}, pid {child.pid})")
+            self.console.event(f"[{key.pathspec}] task starting (attempt {attempt}, pid {child.pid})")
 
     # ---- output --------------------------------------------------------------------------
     def _read(self, running: _Running, fd: int) -> bool:
@@ -342,7 +338,7 @@ class Scheduler:
         text = line.decode("utf-8", errors="replace").rstrip("\r")
         if stream == "stderr":
             running.stderr_tail.append(text)
-        self.console.task_output(self._pathspec(running.key), stream, text)
+        self.console.task_output(running.key.pathspec, stream, text)
 
     def _close_fd(self, running: _Running, fd: int) -> None:
         rest = running.partial.pop(fd, None)
@@ -406,7 +402,7 @@ class Scheduler:
         # its attempt record; and if it was killed before storing its logs, store what it printed,
         # so `flowc logs` shows where it stopped. Off the loop, on a short retry budget.
         self._records.attempt_ended(
-            key.address(self.config.ir.name, self.config.run_id),
+            key,
             running.attempt,
             cause if code <= 0 or running.kill_reason else None,
             {stream: tail.data() for stream, tail in running.output.items()},
@@ -419,7 +415,7 @@ class Scheduler:
             # Like Metaflow's local runtime, `flowc run` retries at once: minutes_between_retries
             # spaces attempts on the engines (flowc.attempts), not on a developer's machine.
             self.console.event(
-                f"[{self._pathspec(key)}] attempt {running.attempt} failed ({cause}); "
+                f"[{key.pathspec}] attempt {running.attempt} failed ({cause}); "
                 f"retrying ({retries - running.attempt} attempt(s) left)",
                 error=True,
             )
@@ -440,9 +436,9 @@ class Scheduler:
                 return line.split(" failed: ", 1)[1]
         return f"{cause}: {lines[-1]}" if lines and code in (1, 2, 3) else cause
 
-    def _recorded_control(self, key: TaskKey, printed: dict[str, Any] | None) -> dict[str, Any] | None:
+    def _recorded_control(self, key: TaskAddress, printed: dict[str, Any] | None) -> dict[str, Any] | None:
         """The control record of a task whose record (``task.json``) is stored, else None."""
-        task_key = layout.task_key(self.config.ir.name, self.config.run_id, key.step, key.task_id)
+        task_key = key.task_key
         storage = self._records.storage  # a short retry budget: Ctrl-C must not wait for a dead datastore
         try:
             if printed is not None:
@@ -452,7 +448,7 @@ class Scheduler:
             return None
         return None if record is None else dict(record.get("control") or {})
 
-    def _succeeded(self, key: TaskKey, control: Mapping[str, Any] | None) -> None:
+    def _succeeded(self, key: TaskAddress, control: Mapping[str, Any] | None) -> None:
         self._task_counts[key.step] = self._task_counts.get(key.step, 0) + 1
         try:
             self._enqueue(self.plan.complete(key, control))
@@ -463,12 +459,12 @@ class Scheduler:
         self.console.progress.ended(running.key.step, ok)
         if ok and not self.console.live:
             seconds = time.monotonic() - running.started
-            self.console.event(f"[{self._pathspec(running.key)}] task finished ({seconds:.2f} s)")
+            self.console.event(f"[{running.key.pathspec}] task finished ({seconds:.2f} s)")
 
-    def _fail(self, key: TaskKey, reason: str) -> None:
+    def _fail(self, key: TaskAddress, reason: str) -> None:
         if self._failure is None:
-            self._failure = (self._pathspec(key), key.step, reason)
-            self.console.event(f"[{self._pathspec(key)}] failed: {reason}", error=True)
+            self._failure = (key.pathspec, key.step, reason)
+            self.console.event(f"[{key.pathspec}] failed: {reason}", error=True)
             if self._running:
                 self.console.event(f"stopping {len(self._running)} running task(s)", error=True)
 
@@ -538,9 +534,6 @@ class Scheduler:
                 "failed", f"the run stalled before its end step (joins waiting: {waiting})", **counts
             )
         return Outcome("successful", **counts)
-
-    def _pathspec(self, key: TaskKey) -> str:
-        return f"{self.config.ir.name}/{self.config.run_id}/{key.step}/{key.task_id}"
 
 
 def _kill_group(pid: int, signum: int, group_only: bool = False) -> None:

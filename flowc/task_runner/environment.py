@@ -88,7 +88,7 @@ def _declared_environment(spec: TaskSpec) -> str | None:
             ir = build_ir(spec.source)
         else:
             return None
-        environment = ir.step(spec.step).python_environment
+        environment = ir.step(spec.address.step).python_environment
     except Exception:  # whatever it is, the task runner reports it with context
         return None
     return environment.name if environment is not None else None

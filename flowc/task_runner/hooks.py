@@ -108,12 +108,12 @@ def after_run(
     if not package and not source:
         return  # no code to find hooks in (an end-of-run command given none has none to run)
     from flowc.datastore.storage import open_storage
+    from flowc.metadata import TaskAddress
     from flowc.task_runner.runner import load_task_flow
     from flowc.task_runner.spec import TaskSpec
 
-    spec = TaskSpec(
-        flow=flow_name, step="end", run_id=run_id, source=source, package=package, datastore=datastore
-    )
+    end = TaskAddress(flow=flow_name, run_id=run_id, step="end")
+    spec = TaskSpec(address=end, source=source, package=package, datastore=datastore)
     try:
         flow = load_task_flow(spec, open_storage(datastore))
         run_exit_hooks(flow, run_id, status, datastore)

@@ -38,7 +38,11 @@ def _run_task(region: RegionSpec, step: str, iteration: int, scratch: str) -> tu
     """One task-runner process (with the step's retries); (exit code, control record)."""
     times, seconds = next(((t, s) for name, t, s in region.retries if name == step), (0, 0.0))
     control_file = os.path.join(scratch, f"{step}.{iteration}.json")
-    task = replace(region.task, step=step, iteration=iteration, control_file=control_file)
+    task = replace(
+        region.task,
+        address=replace(region.task.address, step=step, iteration=iteration),
+        control_file=control_file,
+    )
     argv = [sys.executable, "-m", "flowc.task_runner", *format_argv(task)]
     for attempt in range(times + 1):
         if attempt:
@@ -54,7 +58,7 @@ def _run_task(region: RegionSpec, step: str, iteration: int, scratch: str) -> tu
 
 def run_region(region: RegionSpec) -> int:
     """Runs the loop until a step's control record leaves it; returns the exit code."""
-    step, iteration = region.task.step, int(region.task.iteration)
+    step, iteration = region.task.address.step, int(region.task.address.iteration)
     with tempfile.TemporaryDirectory(prefix="flowc-region-") as scratch:
         while True:
             print(f"flowc region: {step} at iteration {iteration}", file=sys.stderr, flush=True)

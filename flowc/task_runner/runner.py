@@ -121,7 +121,7 @@ def run_task(
         0 success (or a failure caught by ``@catch``), 1 the step raised, 2 bad input,
         3 datastore failure, 4 killed by ``@timeout``.
     """
-    pathspec = spec.pathspec
+    pathspec = spec.address.pathspec
     if os.environ.get(ISOLATED_ENV):  # a @pypi step under flowc run: its environment's packages only
         from flowc.environments.isolation import isolate
 
@@ -148,7 +148,7 @@ def run_task(
         _say(f"flowc: task {pathspec} failed: importing the flow raised {type(exc).__name__}: {exc}")
         return EXIT_STEP_FAILED
     address = spec.address
-    if spec.origin is not None or spec.step != "start":
+    if spec.origin is not None or spec.address.step != "start":
         try:
             control = _clone_from_origin(spec, flow, storage, address)
         except StorageError as exc:
@@ -185,10 +185,10 @@ def load_task_flow(spec: TaskSpec, storage: Storage) -> LoadedFlow:
             directory = materialize_package(storage, spec.package)
         except ValueError as exc:  # not a package hash
             raise BadInput(str(exc)) from None
-        return load_package_flow(directory, spec.flow, ir_digest=spec.ir)
+        return load_package_flow(directory, spec.address.flow, ir_digest=spec.ir)
     if not spec.source:
         raise BadInput("give the flow's code with --source FILE or --package SHA256")
-    return load_flow(spec.source, spec.flow, ir_digest=spec.ir)
+    return load_flow(spec.source, spec.address.flow, ir_digest=spec.ir)
 
 
 def _unpicklable_constant(flow: str, constants: Mapping[str, Any]) -> BadInput | None:
@@ -208,17 +208,19 @@ def _unpicklable_constant(flow: str, constants: Mapping[str, Any]) -> BadInput |
 
 
 def _step(flow: LoadedFlow, spec: TaskSpec) -> Step:
-    if spec.flow != flow.ir.name:
-        raise BadInput(f"the flow is {flow.ir.name!r}, not {spec.flow!r}")
+    if spec.address.flow != flow.ir.name:
+        raise BadInput(f"the flow is {flow.ir.name!r}, not {spec.address.flow!r}")
     try:
-        step = flow.ir.step(spec.step)
+        step = flow.ir.step(spec.address.step)
     except KeyError:
         steps = ", ".join(flow.ir.step_names)
-        raise BadInput(f"flow {spec.flow} has no step {spec.step!r} (steps: {steps})") from None
-    if len(spec.index_path) != step.foreach_depth:
+        raise BadInput(
+            f"flow {spec.address.flow} has no step {spec.address.step!r} (steps: {steps})"
+        ) from None
+    if len(spec.address.index_path) != step.foreach_depth:
         raise BadInput(
             f"step {step.name!r} runs inside {step.foreach_depth} foreach(es): --index needs "
-            f"{step.foreach_depth} indices, got {len(spec.index_path)}"
+            f"{step.foreach_depth} indices, got {len(spec.address.index_path)}"
         )
     return step
 
@@ -282,7 +284,12 @@ class _Task:
     def _execute(self) -> _Outcome:
         run = self._run_record()
         inputs = resolve_inputs(
-            self.storage, self.flow.ir, self.step, self.spec.run_id, self.spec.index_path, self.spec.iteration
+            self.storage,
+            self.flow.ir,
+            self.step,
+            self.address.run_id,
+            self.address.index_path,
+            self.address.iteration,
         )
         inherited, stack = self._inherited(inputs)
         context = StepContext(self.step, self.address.pathspec, inherited, stack, self.objects)
@@ -298,13 +305,13 @@ class _Task:
         control, foreach = self._control(instance, context, caught)
         artifacts = self._persist(instance, context, caught)
         record = {
-            "flow": self.spec.flow,
-            "run_id": self.spec.run_id,
+            "flow": self.address.flow,
+            "run_id": self.address.run_id,
             "step": self.step.name,
             "task_id": self.address.task_id,
             "attempt": self.attempt,
-            "index_path": list(self.spec.index_path),
-            "iteration": self.spec.iteration,
+            "index_path": list(self.address.index_path),
+            "iteration": self.address.iteration,
             "foreach_stack": context.stack.entries,
             "artifacts": artifacts,
             "control": control,
@@ -322,13 +329,13 @@ class _Task:
     # ---- run record and parameters -------------------------------------------------------
     def _run_record(self) -> dict[str, Any]:
         if self.step.name != "start" and self.step.predecessors:
-            return read_run(self.storage, self.spec.flow, self.spec.run_id) or {}
+            return read_run(self.storage, self.address.flow, self.address.run_id) or {}
         return self._start_parameters_and_run()
 
     def _start_parameters_and_run(self) -> dict[str, Any]:
         from flowc.parameter_values import ParameterError, resolve_parameters, step_value
 
-        existing = read_run(self.storage, self.spec.flow, self.spec.run_id)
+        existing = read_run(self.storage, self.address.flow, self.address.run_id)
         given = self._given_parameters(existing)
         trigger_tags = _trigger_tags(given.pop(TAGS_KEY, None))
         events = _triggering_events(given.pop(EVENTS_KEY, None))
@@ -363,13 +370,13 @@ class _Task:
             extra = {**extra, "trigger": events}
         return ensure_run(
             self.storage,
-            self.spec.flow,
-            self.spec.run_id,
+            self.address.flow,
+            self.address.run_id,
             user=user,
             tags=tags,
             parameters={name: self._recordable(value) for name, value in values.items()},
             origin_run_id=self.spec.origin[0] if self.spec.origin else None,
-            system_tags=[*_engine_system_tags(self.spec.run_id, self.flow.ir.project), *system_tags],
+            system_tags=[*_engine_system_tags(self.address.run_id, self.flow.ir.project), *system_tags],
             extra={**extra, **_resume_record(self.spec)},
         )
 
@@ -390,10 +397,10 @@ class _Task:
         # What `current` says while a default function runs (Metaflow's: the flow, the run, the
         # user and the @project facts; no step yet).
         facts = {
-            "flow_name": self.spec.flow,
-            "run_id": self.spec.run_id,
+            "flow_name": self.address.flow,
+            "run_id": self.address.run_id,
             "username": user,
-            **_project_facts(project.name if project is not None else None, self.spec.flow, user),
+            **_project_facts(project.name if project is not None else None, self.address.flow, user),
         }
         for spec in self.flow.ir.parameters:
             if not spec.deferred_default or given.get(spec.name) is not None:
@@ -405,7 +412,7 @@ class _Task:
             if not isinstance(declared, Parameter) or not callable(declared.default):
                 continue
             context = ParameterContext(
-                flow_name=self.spec.flow,
+                flow_name=self.address.flow,
                 user_name=user,
                 parameter_name=spec.name,
                 logger=lambda *parts, **_: _say(" ".join(str(p) for p in parts)),
@@ -479,11 +486,11 @@ class _Task:
                 stack = list(
                     foreach_split_record(
                         self.storage,
-                        self.spec.flow,
+                        self.address.flow,
                         split,
-                        self.spec.run_id,
-                        self.spec.index_path,
-                        self.spec.iteration,
+                        self.address.run_id,
+                        self.address.index_path,
+                        self.address.iteration,
                     ).get("foreach_stack")
                     or []
                 )
@@ -497,7 +504,7 @@ class _Task:
             stack.append(
                 {
                     "step": parent["step"],
-                    "index": self.spec.index_path[-1],
+                    "index": self.address.index_path[-1],
                     "num_splits": foreach["num_splits"],
                     "values": foreach["values"],
                 }
@@ -537,8 +544,8 @@ class _Task:
         user = run.get("user") or current_user()
         project = self.flow.ir.project
         facts = {
-            "flow_name": self.spec.flow,
-            "run_id": self.spec.run_id,
+            "flow_name": self.address.flow,
+            "run_id": self.address.run_id,
             "step_name": self.step.name,
             "task_id": self.address.task_id,
             "retry_count": self.attempt,
@@ -549,7 +556,7 @@ class _Task:
             "parameter_names": tuple(self.flow.parameter_attributes().values()),
             "graph": graph_info(self.flow),
             "trigger": _trigger(run),
-            **_project_facts(project.name if project is not None else None, self.spec.flow, user),
+            **_project_facts(project.name if project is not None else None, self.address.flow, user),
         }
         if self.cards is not None:
             facts["card"] = self.cards.collector
@@ -604,11 +611,11 @@ class _Task:
     ) -> tuple[dict[str, Any], dict[str, Any] | None]:
         step = self.step
         where = context.where()
-        iteration = self.spec.iteration
+        iteration = self.address.iteration
         record = ControlRecord(
             step=step.name,
             task_id=self.address.task_id,
-            index_path=tuple(self.spec.index_path),
+            index_path=tuple(self.address.index_path),
             transition=step.transition,
             iteration=iteration,
             next_iteration=iteration,
@@ -785,29 +792,29 @@ def _clone_from_origin(
     else:
         # run.json alone: whether the run resumes does not depend on its tags, and reading them
         # (read_run) lists the run's tag updates, on every task of every run.
-        resume = (read_run_record(storage, spec.flow, spec.run_id) or {}).get("resume")
+        resume = (read_run_record(storage, spec.address.flow, spec.address.run_id) or {}).get("resume")
         if not resume:
             return None
         origin_run_id, rerun_from = str(resume["origin_run_id"]), resume.get("step")
     from flowc.runtime.resume import clone_task, steps_from  # only when resuming: not in each task
 
-    if rerun_from is not None and spec.step in steps_from(flow.ir, rerun_from):
+    if rerun_from is not None and spec.address.step in steps_from(flow.ir, rerun_from):
         return None
     control = clone_task(storage, origin_run_id, address)
-    if control is not None and spec.step == "start":
-        origin = read_run(storage, spec.flow, origin_run_id) or {}
+    if control is not None and spec.address.step == "start":
+        origin = read_run(storage, spec.address.flow, origin_run_id) or {}
         given = _given_parameters(spec, origin, ObjectStore(storage))
         trigger_tags = _trigger_tags(given.get(TAGS_KEY))
         user, tags, system_tags, extra = _run_facts(spec, flow, storage, trigger_tags)
         ensure_run(
             storage,
-            spec.flow,
-            spec.run_id,
+            spec.address.flow,
+            spec.address.run_id,
             user=user,
             tags=tags,
             parameters=origin.get("parameters") or {},
             origin_run_id=origin_run_id,
-            system_tags=[*_engine_system_tags(spec.run_id, flow.ir.project), *system_tags],
+            system_tags=[*_engine_system_tags(spec.address.run_id, flow.ir.project), *system_tags],
             extra={**extra, **_resume_record(spec)},
         )
     return control
@@ -870,7 +877,7 @@ def _run_facts(
     from flowc.deployments import run_facts
     from flowc.metadata import RUNTIME_TAGS, engine_of
 
-    facts = run_facts(deployment, RUNTIME_TAGS[engine_of(spec.run_id, {})], tags)
+    facts = run_facts(deployment, RUNTIME_TAGS[engine_of(spec.address.run_id, {})], tags)
     return facts.user, facts.tags, list(facts.system_tags), dict(facts.extra)
 
 
@@ -879,14 +886,14 @@ def _deployment(spec: TaskSpec, flow: LoadedFlow, storage: Storage) -> Any:
     run, or a document compiled and submitted without ``flowc deploy``."""
     from flowc.metadata import RUNTIME_TAGS, engine_of
 
-    engine = engine_of(spec.run_id, {})
+    engine = engine_of(spec.address.run_id, {})
     if engine not in RUNTIME_TAGS:
         return None
     from flowc.deployments import read_deployment
     from flowc.project_branches import branch_from_environment
 
     branch = branch_from_environment() if flow.ir.project is not None else None
-    return read_deployment(storage, spec.flow, engine, branch.name if branch else None)
+    return read_deployment(storage, spec.address.flow, engine, branch.name if branch else None)
 
 
 def _resume_record(spec: TaskSpec) -> dict[str, Any]:

@@ -22,12 +22,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from flowc.ids import argument, check_flow_name, check_run_id, check_step_name, check_tag
-
-if TYPE_CHECKING:
-    from flowc.metadata import TaskAddress
+from flowc.metadata import TaskAddress
 
 __all__ = [
     "FINISH_STATUSES",
@@ -70,14 +67,11 @@ class Placeholder(str):
 
 @dataclass(frozen=True)
 class TaskSpec:
-    """One task to run: its identity, where the flow's code is, and where the datastore is.
+    """One task to run: which task, where the flow's code is, and where the datastore is.
 
     Attributes:
-        flow: the flow's class name.
-        step: the step to run.
-        run_id: the run's id.
-        index_path: the foreach index path, outermost first (``()`` outside any foreach).
-        iteration: loop iteration (see "Task identity").
+        address: which task: flow, run id, step, foreach index path and loop iteration
+            (docs/architecture.md, "Task identity").
         attempt: the attempt number; None claims the next free one.
         source: the flow file (``--source``).
         package: the code package's SHA-256 (``--package``), instead of ``source``.
@@ -93,15 +87,11 @@ class TaskSpec:
             its step is not STEP or after it (:mod:`flowc.runtime.resume`). ``""`` or None: a run
             of its own.
 
-    A launcher may give ``run_id``, ``index_path``, ``iteration``, ``attempt`` (and any other
-    text) as a :class:`Placeholder`; such a spec is only formatted, never run.
+    A launcher may give the address's run id, index path and iteration, the ``attempt`` (and any
+    other text) as a :class:`Placeholder`; such a spec is only formatted, never run.
     """
 
-    flow: str
-    step: str
-    run_id: str
-    index_path: tuple[int, ...] | Placeholder = ()
-    iteration: int | Placeholder = 0
+    address: TaskAddress
     attempt: int | Placeholder | None = None
     source: str | None = None
     package: str | None = None
@@ -120,38 +110,13 @@ class TaskSpec:
         run_id, _, step = self.resume.partition("/")
         return run_id, step or None
 
-    @property
-    def task_id(self) -> str:
-        from flowc.datastore.layout import task_id
-
-        if isinstance(self.index_path, Placeholder) or isinstance(self.iteration, Placeholder):
-            raise ValueError(f"task {self.step!r} has no id before its engine fills its placeholders")
-        return task_id(self.step, self.index_path, self.iteration)
-
-    @property
-    def address(self) -> TaskAddress:
-        """Where the task's records live (the one identity type, :class:`flowc.metadata.TaskAddress`)."""
-        from flowc.metadata import TaskAddress
-
-        return TaskAddress(
-            flow=self.flow,
-            run_id=self.run_id,
-            step=self.step,
-            index_path=self.index_path,
-            iteration=self.iteration,
-        )
-
-    @property
-    def pathspec(self) -> str:
-        return self.address.pathspec
-
 
 @dataclass(frozen=True)
 class RegionSpec:
     """A loop's steps run by one engine task (:mod:`flowc.task_runner.region`).
 
     Attributes:
-        task: the task the region starts at (its ``step`` is ``--entry``); its index path, code,
+        task: the task the region starts at (its address's ``step`` is ``--entry``); its index path, code,
             datastore and tags are every step's, and its ``control_file`` receives the control
             record of the step that leaves the region.
         steps: the region's steps.
@@ -201,17 +166,19 @@ def _index_text(path: tuple[int, ...] | Placeholder) -> str:
 
 def format_argv(spec: TaskSpec) -> list[str]:
     """The command-line arguments (after ``python -m flowc.task_runner``) that describe ``spec``."""
-    argv = ["--flow", spec.flow, "--step", spec.step, "--run-id", spec.run_id]
+    task = spec.address
+    argv = ["--flow", task.flow, "--step", task.step, "--run-id", task.run_id]
     return argv + _task_options(spec)
 
 
 def _task_options(spec: TaskSpec) -> list[str]:
     """Every option of ``spec`` after the flow, step and run id (shared with the region's argv)."""
     argv: list[str] = []
-    if spec.index_path:
-        argv += ["--index", _index_text(spec.index_path)]
-    if spec.iteration or isinstance(spec.iteration, Placeholder):
-        argv += ["--iteration", _word(spec.iteration)]
+    task = spec.address
+    if task.index_path:
+        argv += ["--index", _index_text(task.index_path)]
+    if task.iteration or isinstance(task.iteration, Placeholder):
+        argv += ["--iteration", _word(task.iteration)]
     if spec.attempt is not None:
         argv += ["--attempt", _word(spec.attempt)]
     if spec.source is not None:
@@ -235,12 +202,12 @@ def _task_options(spec: TaskSpec) -> list[str]:
 
 def format_region_argv(region: RegionSpec) -> list[str]:
     """The arguments (after ``python -m flowc.task_runner.region``) that describe ``region``."""
-    task = region.task
-    argv = ["--flow", task.flow, "--run-id", task.run_id, "--entry", task.step]
+    entry = region.task.address
+    argv = ["--flow", entry.flow, "--run-id", entry.run_id, "--entry", entry.step]
     argv += ["--steps", ",".join(region.steps)]
     for step, times, seconds in region.retries:
         argv += ["--retry", f"{step}={times}:{seconds:g}"]
-    return argv + _task_options(task)
+    return argv + _task_options(region.task)
 
 
 def format_finish_argv(spec: FinishSpec) -> list[str]:
@@ -354,11 +321,13 @@ def _add_task_options(parser: argparse.ArgumentParser, step_option: str) -> None
 
 def _task_spec(args: argparse.Namespace) -> TaskSpec:
     return TaskSpec(
-        flow=args.flow,
-        step=args.step,
-        run_id=args.run_id,
-        index_path=tuple(args.index),
-        iteration=args.iteration,
+        address=TaskAddress(
+            flow=args.flow,
+            run_id=args.run_id,
+            step=args.step,
+            index_path=tuple(args.index),
+            iteration=args.iteration,
+        ),
         attempt=args.attempt,
         source=args.source,
         package=args.package,

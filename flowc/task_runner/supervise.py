@@ -208,10 +208,10 @@ def _judge(
     except (StorageError, ValueError) as exc:
         if code != EXIT_OK:
             return code
-        _say(f"flowc: task {spec.pathspec} failed: cannot check its record in the datastore: {exc}")
+        _say(f"flowc: task {spec.address.pathspec} failed: cannot check its record in the datastore: {exc}")
         return EXIT_INFRASTRUCTURE
     if code == EXIT_OK:
-        _say(f"flowc: task {spec.pathspec} failed: {UNRECORDED_EXIT}")
+        _say(f"flowc: task {spec.address.pathspec} failed: {UNRECORDED_EXIT}")
         return EXIT_STEP_FAILED
     return code
 

@@ -7,16 +7,22 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flowc.ir import FlowIR, Step, SwitchCase
-from flowc.runtime.plan import Plan, PlanError, TaskKey
+from flowc.metadata import TaskAddress
+from flowc.runtime.plan import Plan, PlanError
 
 
 def _flow(*steps: Step) -> FlowIR:
     return FlowIR(name="F", source_file="f.py", steps=steps)
 
 
-def _walk(plan: Plan, controls: dict[str, dict]) -> list[TaskKey]:
+def _task(step: str, index_path: tuple[int, ...] = (), iteration: int = 0) -> TaskAddress:
+    """A task of run ``r`` of flow ``F`` (every test's plan)."""
+    return TaskAddress(flow="F", run_id="r", step=step, index_path=index_path, iteration=iteration)
+
+
+def _walk(plan: Plan, controls: dict[str, dict]) -> list[TaskAddress]:
     """Runs every ready task in order with the control record of its step; returns the order."""
-    order: list[TaskKey] = []
+    order: list[TaskAddress] = []
     ready = plan.first()
     while ready:
         key = ready.pop(0)
@@ -45,9 +51,9 @@ NESTED = _flow(
 
 
 def test_nested_foreach_fans_out_and_joins_each_level_once() -> None:
-    plan = Plan(NESTED)
+    plan = Plan(NESTED, "r")
     order = _walk(plan, {"start": {"num_splits": 2}, "row": {"num_splits": 3}})
-    assert [str(k) for k in order if k.step == "cell"] == [
+    assert [f"{k.step}/{k.task_id}" for k in order if k.step == "cell"] == [
         "cell/cell-0-0",
         "cell/cell-0-1",
         "cell/cell-0-2",
@@ -55,24 +61,24 @@ def test_nested_foreach_fans_out_and_joins_each_level_once() -> None:
         "cell/cell-1-1",
         "cell/cell-1-2",
     ]
-    joins = [str(k) for k in order if k.step == "join_cols"]
+    joins = [f"{k.step}/{k.task_id}" for k in order if k.step == "join_cols"]
     assert joins == ["join_cols/join_cols-0", "join_cols/join_cols-1"]
-    assert order[-2:] == [TaskKey("join_rows"), TaskKey("end")]
+    assert order[-2:] == [_task("join_rows"), _task("end")]
     assert plan.finished
 
 
 def test_join_waits_for_every_split() -> None:
-    plan = Plan(NESTED)
-    ready = plan.complete(TaskKey("start"), {"num_splits": 1})
-    assert ready == [TaskKey("row", (0,))]
-    cells = plan.complete(TaskKey("row", (0,)), {"num_splits": 2})
+    plan = Plan(NESTED, "r")
+    ready = plan.complete(_task("start"), {"num_splits": 1})
+    assert ready == [_task("row", (0,))]
+    cells = plan.complete(_task("row", (0,)), {"num_splits": 2})
     assert plan.complete(cells[0], {}) == []
-    assert plan.complete(cells[1], {}) == [TaskKey("join_cols", (0,))]
+    assert plan.complete(cells[1], {}) == [_task("join_cols", (0,))]
 
 
 def test_empty_foreach_names_the_step() -> None:
     with pytest.raises(PlanError, match=r"'start'.*empty list"):
-        Plan(NESTED).complete(TaskKey("start"), {"num_splits": 0})
+        Plan(NESTED, "r").complete(_task("start"), {"num_splits": 0})
 
 
 LOOP = _flow(
@@ -93,20 +99,20 @@ LOOP = _flow(
 
 
 def test_loop_follows_the_control_record_iterations() -> None:
-    plan = Plan(LOOP)
-    assert plan.complete(TaskKey("start"), {}) == [TaskKey("work")]
-    assert plan.complete(TaskKey("work"), {}) == [TaskKey("decide")]
+    plan = Plan(LOOP, "r")
+    assert plan.complete(_task("start"), {}) == [_task("work")]
+    assert plan.complete(_task("work"), {}) == [_task("decide")]
     again = {"next": ["work"], "switch_case": "again", "next_iteration": 1}
-    assert plan.complete(TaskKey("decide"), again) == [TaskKey("work", (), 1)]
-    assert plan.complete(TaskKey("work", (), 1), {"next_iteration": 1}) == [TaskKey("decide", (), 1)]
+    assert plan.complete(_task("decide"), again) == [_task("work", (), 1)]
+    assert plan.complete(_task("work", (), 1), {"next_iteration": 1}) == [_task("decide", (), 1)]
     done = {"next": ["end"], "switch_case": "done", "next_iteration": 1}
-    assert plan.complete(TaskKey("decide", (), 1), done) == [TaskKey("end", (), 1)]
-    assert TaskKey("end", (), 1).task_id == "end.1"
+    assert plan.complete(_task("decide", (), 1), done) == [_task("end", (), 1)]
+    assert _task("end", (), 1).task_id == "end.1"
 
 
 def test_switch_to_an_unknown_step_is_an_error() -> None:
     with pytest.raises(PlanError, match="chose"):
-        Plan(LOOP).complete(TaskKey("decide"), {"next": ["nowhere"]})
+        Plan(LOOP, "r").complete(_task("decide"), {"next": ["nowhere"]})
 
 
 BRANCH_IN_FOREACH = _flow(
@@ -121,16 +127,21 @@ BRANCH_IN_FOREACH = _flow(
 
 
 def test_branch_inside_foreach_joins_per_item() -> None:
-    order = _walk(Plan(BRANCH_IN_FOREACH), {"start": {"num_splits": 2}})
-    assert [str(k) for k in order if k.step == "inner"] == ["inner/inner-0", "inner/inner-1"]
-    assert [str(k) for k in order if k.step in ("a", "b")] == ["a/a-0", "b/b-0", "a/a-1", "b/b-1"]
-    assert order[-1] == TaskKey("end")
+    order = _walk(Plan(BRANCH_IN_FOREACH, "r"), {"start": {"num_splits": 2}})
+    assert [f"{k.step}/{k.task_id}" for k in order if k.step == "inner"] == ["inner/inner-0", "inner/inner-1"]
+    assert [f"{k.step}/{k.task_id}" for k in order if k.step in ("a", "b")] == [
+        "a/a-0",
+        "b/b-0",
+        "a/a-1",
+        "b/b-1",
+    ]
+    assert order[-1] == _task("end")
 
 
 @given(st.lists(st.integers(min_value=1, max_value=6), min_size=1, max_size=5), st.randoms())
 def test_nested_foreach_runs_every_task_once_in_any_completion_order(widths: list[int], rnd) -> None:
     """Whatever order tasks finish in, each task is ready exactly once and joins wait for all inputs."""
-    plan = Plan(NESTED)
+    plan = Plan(NESTED, "r")
     rows = len(widths)
     ready, seen = plan.first(), []
     while ready:
@@ -147,4 +158,4 @@ def test_nested_foreach_runs_every_task_once_in_any_completion_order(widths: lis
             )
         ready.extend(plan.complete(key, control))
     assert len(seen) == len(set(seen)) == 1 + rows + sum(widths) + rows + 2
-    assert seen[-1] == TaskKey("end") and plan.finished
+    assert seen[-1] == _task("end") and plan.finished

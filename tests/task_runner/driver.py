@@ -56,6 +56,10 @@ class Outcome:
         return {name: store.load_value(ref) for name, ref in record["artifacts"].items()}
 
 
+#: The fields of ``spec_fields`` that name the task (its :class:`TaskAddress`); the rest are the spec's.
+IDENTITY = ("flow", "run_id", "step", "index_path", "iteration")
+
+
 def run_one(
     flow_file: Path,
     datastore: Path,
@@ -65,7 +69,11 @@ def run_one(
     loaded: Any = None,
 ) -> tuple[int, str]:
     """Runs one task; returns (exit code, stdout when run as a subprocess else "")."""
-    spec = TaskSpec(source=str(flow_file), datastore=str(datastore), **spec_fields)
+    identity = {name: spec_fields[name] for name in IDENTITY if name in spec_fields}
+    others = {name: value for name, value in spec_fields.items() if name not in IDENTITY}
+    spec = TaskSpec(
+        address=TaskAddress(**identity), source=str(flow_file), datastore=str(datastore), **others
+    )
     if subprocess_mode:
         completed = subprocess.run(
             [sys.executable, "-m", "flowc.task_runner", *format_argv(spec)],

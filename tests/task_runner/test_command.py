@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from flowc.metadata import TaskAddress
 from flowc.task_runner.spec import (
     FinishSpec,
     Placeholder,
@@ -18,11 +19,7 @@ from flowc.task_runner.spec import (
 )
 
 TASK = TaskSpec(
-    flow="F",
-    step="b",
-    run_id="r1",
-    index_path=(3, 1),
-    iteration=2,
+    address=TaskAddress(flow="F", run_id="r1", step="b", index_path=(3, 1), iteration=2),
     attempt=1,
     package="ab" * 32,
     datastore="s3://bucket/prefix",
@@ -40,12 +37,15 @@ def test_every_command_line_reads_back_as_it_was_written() -> None:
 
 
 def test_placeholders_take_the_place_of_the_values_and_stay_placeholders() -> None:
-    spec = TaskSpec(
+    task = TaskAddress(
         flow="F",
-        step="b",
         run_id=Placeholder("$.run_id"),
+        step="b",
         index_path=Placeholder("$.index"),
         iteration=Placeholder("$.iteration"),
+    )
+    spec = TaskSpec(
+        address=task,
         attempt=Placeholder("{{retries}}"),
         source="f.py",
     )
@@ -59,22 +59,18 @@ def test_placeholders_take_the_place_of_the_values_and_stay_placeholders() -> No
     # Once the engine has filled them in, the runner reads the values.
     filled = {"$.run_id": "sfn-x", "$.index": "4", "$.iteration": "0", "{{retries}}": "2"}
     parsed = parse_argv([filled.get(word, word) for word in argv])
-    assert (parsed.run_id, parsed.index_path, parsed.iteration, parsed.attempt) == ("sfn-x", (4,), 0, 2)
+    assert parsed.address == TaskAddress(flow="F", run_id="sfn-x", step="b", index_path=(4,))
+    assert parsed.attempt == 2
 
 
-def test_a_spec_with_placeholders_has_no_task_id() -> None:
+def test_an_address_with_placeholders_has_no_task_id() -> None:
     with pytest.raises(ValueError, match="placeholders"):
-        _ = TaskSpec(flow="F", step="b", run_id="r", index_path=Placeholder("$.index")).task_id
+        _ = TaskAddress(flow="F", run_id="r", step="b", index_path=Placeholder("$.index")).task_id
 
 
-def test_a_spec_a_plan_key_and_the_records_name_a_task_alike() -> None:
-    from flowc.metadata import TaskAddress
-    from flowc.runtime.plan import TaskKey
-
-    spec = TaskSpec(flow="Flow", step="step", run_id="r1", index_path=(3, 1), iteration=2, attempt=1)
+def test_a_task_id_reads_back_to_the_address_it_was_derived_from() -> None:
     address = TaskAddress(flow="Flow", run_id="r1", step="step", index_path=(3, 1), iteration=2)
-    assert spec.address == address == TaskKey("step", (3, 1), 2).address("Flow", "r1")
-    assert spec.pathspec == address.pathspec == "Flow/r1/step/step-3-1.2"
+    assert address.pathspec == "Flow/r1/step/step-3-1.2"
     # Where only the id is known (a datastore folder, a pathspec), it reads back to the same task.
     assert TaskAddress.from_task_id(flow="Flow", run_id="r1", task_id="step-3-1.2") == address
     with pytest.raises(ValueError, match="not a flowc task id"):
@@ -82,8 +78,6 @@ def test_a_spec_a_plan_key_and_the_records_name_a_task_alike() -> None:
 
 
 def test_a_task_address_is_built_with_keywords_only() -> None:
-    from flowc.metadata import TaskAddress
-
     with pytest.raises(TypeError):
         TaskAddress("Flow", "r1", "step", "step")  # type: ignore[misc]
 

@@ -29,9 +29,11 @@ def runner(*argv: str, env: dict[str, str] | None = None) -> subprocess.Complete
 
 
 def test_argv_round_trips_and_stays_short():
+    task = TaskAddress(
+        flow="F" * 40, run_id="argo-" + "x" * 60, step="s" * 60, index_path=(19999,) * 3, iteration=12
+    )
     spec = TaskSpec(
-        flow="F" * 40, step="s" * 60, run_id="argo-" + "x" * 60, index_path=(19999, 19999, 19999),
-        iteration=12, attempt=3, package="a" * 64, ir="b" * 32, datastore="s3://bucket/some/prefix/deep",
+        address=task, attempt=3, package="a" * 64, ir="b" * 32, datastore="s3://bucket/some/prefix/deep",
         control_file="/tmp/flowc/control.json", tags=("team:a",),
     )
     argv = format_argv(spec)

@@ -168,15 +168,15 @@ def test_next_that_differs_from_the_graph_names_step_and_line(tmp_path, capfd):
     from dataclasses import replace
 
     from flowc.frontend import build_ir
+    from flowc.metadata import TaskAddress
     from flowc.task_runner import TaskSpec, load_flow, run_task
 
     ir = build_ir(flow)
     start = ir.step("start")
     wrong = replace(ir, steps=(replace(start, successors=("end",)), *ir.steps[1:]))
     loaded = load_flow(flow, "WrongNextFlow", ir=wrong)
-    spec = TaskSpec(
-        flow="WrongNextFlow", step="start", run_id="r", source=str(flow), datastore=str(tmp_path / "ds")
-    )
+    start_task = TaskAddress(flow="WrongNextFlow", run_id="r", step="start")
+    spec = TaskSpec(address=start_task, source=str(flow), datastore=str(tmp_path / "ds"))
     assert run_task(spec, flow=loaded) == 1
     line = failure_line(capfd)
     assert "WrongNextFlow/r/start/start" in line and "'start'" in line and "self.next(middle)" in line

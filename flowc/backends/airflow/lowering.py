@@ -26,6 +26,7 @@ from flowc.backends.options import CompileOptions
 from flowc.backends.pod import SHM_VOLUME, env_value, pod_spec
 from flowc.config import Settings
 from flowc.ir import FlowIR
+from flowc.metadata import TaskAddress
 from flowc.project_branches import task_environment
 from flowc.task_runner.spec import (
     RESUME_ENVIRONMENT,
@@ -173,12 +174,15 @@ def task_argv(
         )
         return format_finish_argv(finish)
     mapped = task.mapped_over is not None
-    spec = TaskSpec(
+    address = TaskAddress(
         flow=ir.name,
-        step=task.steps[0],
         run_id=run_id,
+        step=task.steps[0],
         index_path=_slot("index") if mapped else (),
         iteration=_slot("iteration"),
+    )
+    spec = TaskSpec(
+        address=address,
         attempt=_slot("attempt") if local and task.kind == "step" else None,
         source=_slot("source") if local else None,
         package=_slot("package") if local else code_package,
@@ -190,7 +194,8 @@ def task_argv(
     if task.kind == "step":
         return format_argv(spec)
     entry = task.entry if mapped else _slot("entry")
-    region = RegionSpec(replace(spec, step=entry), steps=task.steps, retries=_loop_retries(ir, task))
+    entered = replace(spec, address=replace(address, step=entry))
+    region = RegionSpec(entered, steps=task.steps, retries=_loop_retries(ir, task))
     return format_region_argv(region)
 
 

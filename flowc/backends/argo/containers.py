@@ -19,6 +19,7 @@ from flowc.backends.argo.expressions import CONTROL, expression_tag, quote
 from flowc.backends.launch import TaskLaunch
 from flowc.backends.pod import SHM_VOLUME, PodSpec, env_value, pod_spec
 from flowc.ir import FlowIR, Step
+from flowc.metadata import TaskAddress
 from flowc.parameter_values import EVENTS_KEY, OBJECTS_KEY
 from flowc.task_runner.spec import (
     RESUME_ENVIRONMENT,
@@ -88,12 +89,15 @@ RESUME = Placeholder("{{workflow.parameters." + RESUME_PARAMETER + "}}")
 def _argv(
     ir: FlowIR, step: Step, *, indexed: bool, iterated: bool, has_parameters: bool, exports_control: bool
 ) -> list[str]:
-    spec = TaskSpec(
+    task = TaskAddress(
         flow=ir.name,
-        step=step.name,
         run_id=RUN_ID,
+        step=step.name,
         index_path=Placeholder("{{inputs.parameters.index}}") if indexed else (),
         iteration=Placeholder("{{inputs.parameters.iteration}}") if iterated else 0,
+    )
+    spec = TaskSpec(
+        address=task,
         # Argo numbers retries from 0, as the datastore numbers attempts. {{retries}} resolves only
         # under a retryStrategy, which @retry(times=0) without @catch does not get; elsewhere the
         # task claims the next free attempt.

@@ -22,6 +22,7 @@ from flowc.backends.sfn.intrinsics import quote
 from flowc.backends.sfn.naming import job_name
 from flowc.environments.spec import step_variables
 from flowc.ir import Step
+from flowc.metadata import TaskAddress
 from flowc.task_runner.spec import (
     RESUME_ENVIRONMENT,
     FinishSpec,
@@ -61,12 +62,15 @@ def states_array(command: list[str]) -> str:
 
 def command_expression(step: Step, lowering: Lowering) -> str:
     """``States.Array(...)``: the task runner's argv with the run id, index path and iteration."""
-    spec = TaskSpec(
+    task = TaskAddress(
         flow=lowering.flow,
-        step=step.name,
         run_id=RUN_ID,
+        step=step.name,
         index_path=Placeholder("$.index") if step.foreach_stack else (),
         iteration=Placeholder("$.iteration"),
+    )
+    spec = TaskSpec(
+        address=task,
         source=lowering.source,
         package=lowering.package,
         ir=lowering.ir_digest,
