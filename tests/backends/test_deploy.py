@@ -80,7 +80,9 @@ class Harness:
             return {p.name for p in folder.iterdir()} if folder.is_dir() else set()
         import boto3
 
-        found = {m["name"] for m in boto3.client("stepfunctions").list_state_machines()["stateMachines"]}
+        # The moto server lives for the session: other tests' state machines may still be there.
+        machines = boto3.client("stepfunctions").list_state_machines()["stateMachines"]
+        found = {m["name"] for m in machines if m["name"].startswith("NightlyFlow")}
         batch = boto3.client("batch")
         definitions = batch.describe_job_definitions(jobDefinitionName="flowc-NightlyFlow", status="ACTIVE")
         found |= {f"{d['jobDefinitionName']}:{d['revision']}" for d in definitions["jobDefinitions"]}
@@ -263,7 +265,7 @@ def _settings_on_the_engine(harness: Harness, airflow: AirflowHome | None) -> di
         import boto3
 
         sfn = boto3.client("stepfunctions")
-        (machine,) = sfn.list_state_machines()["stateMachines"]
+        (machine,) = [m for m in sfn.list_state_machines()["stateMachines"] if m["name"] == "NightlyFlow"]
         definition = json.loads(
             sfn.describe_state_machine(stateMachineArn=machine["stateMachineArn"])["definition"]
         )

@@ -52,6 +52,9 @@ def test_a_finished_run_starts_the_flow_that_triggers_on_its_finish(
     monkeypatch.setenv("FLOWC_DATASTORE", datastore)
     monkeypatch.setenv("FLOWC_BATCH__JOB_QUEUE", sfn_env.job_queue())
     monkeypatch.setenv("FLOWC_SFN__ROLE", ROLE_ARN)
+    # The moto server lives for the session: another test may have left LinearFlow deployed.
+    main(["undeploy", str(PRODUCER), "--target", "sfn"])
+    capsys.readouterr()
     assert main(["deploy", str(CONSUMER), "--target", "sfn"]) == 0
     out = capsys.readouterr().out
     assert f"created event rule {RULE} (metaflow.LinearFlow.end): no state machine of LinearFlow here" in out
