@@ -10,6 +10,7 @@ from flowc.backends.airflow import dag_runtime
 from flowc.backends.airflow.lowering import dag_runtime_text
 from flowc.backends.airflow.names import flowc_run_id
 from flowc.parameter_values import EVENTS_KEY, OBJECTS_KEY
+from tests.airflow.engine import AirflowHome
 from tests.airflow.golden import GOLDEN_DIR, OPERATORS
 
 
@@ -157,7 +158,10 @@ def asset_events(*events: tuple[str, dict, str | None, int]):
     )
 
 
-def test_triggering_asset_events_become_mapped_parameters_and_event_bodies(monkeypatch) -> None:
+def test_triggering_asset_events_become_mapped_parameters_and_event_bodies(
+    monkeypatch, airflow_home: AirflowHome
+) -> None:
+    # airflow_home: Airflow is imported here (its event classes), after the session set its home.
     from flowc.authoring.run_trigger import trigger_events
     from flowc.backends.airflow.assets import event_asset
 

@@ -88,7 +88,7 @@ def test_region_argv_is_checked() -> None:
     spec = parse_region_argv(
         ["--flow", "F", "--run-id", "r", "--entry", "b", "--steps", "a,b", "--retry", "a=2:1.5"]
     )
-    assert spec.steps == ("a", "b") and spec.retries == (("a", 2, 1.5),) and spec.task.iteration == 0
+    assert spec.steps == ("a", "b") and spec.retries == (("a", 2, 1.5),) and spec.task.address.iteration == 0
     with pytest.raises(SystemExit):
         parse_region_argv(["--flow", "F", "--run-id", "r", "--entry", "c", "--steps", "a,b"])
     with pytest.raises(SystemExit):

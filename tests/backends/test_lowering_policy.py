@@ -17,6 +17,10 @@ from flowc.backends.options import CompileOptions
 from flowc.config import Settings, load_settings
 from flowc.diagnostics import CompileError, Diagnostic
 from flowc.frontend import build_ir
+from tests.airflow.conftest import airflow_home
+from tests.airflow.engine import AirflowHome
+
+__all__ = ["airflow_home"]  # the session's Airflow home: the DAG file imports Airflow
 
 HEADER = (
     "from flowc import FlowSpec, batch, environment, kubernetes, resources, retry, secrets, step, timeout\n"
@@ -111,7 +115,7 @@ def test_kubernetes_targets_give_the_same_pod(tmp_path: Path) -> None:
     assert '"PRICE": "costs $$(HOME) or $$5"' in dag
 
 
-def test_airflow_pod_parameters_reach_the_task_unexpanded(tmp_path: Path) -> None:
+def test_airflow_pod_parameters_reach_the_task_unexpanded(tmp_path: Path, airflow_home: AirflowHome) -> None:
     # FLOWC_PARAMETERS is rendered at run time into a pod's env: its `$` must be doubled there too.
     path = _flow(
         tmp_path,
@@ -131,7 +135,8 @@ def test_airflow_pod_parameters_reach_the_task_unexpanded(tmp_path: Path) -> Non
         """,
     )
     namespace: dict[str, Any] = {"__name__": "flowc_dag_under_test"}
-    # The DAG file as Airflow's DAG processor loads it: its runtime and its data, together.
+    # The DAG file as Airflow's DAG processor loads it (in the session's Airflow home): its runtime
+    # and its data, together.
     exec(compile(_compile(path, "airflow", operator="kubernetes"), "ParamFlow.py", "exec"), namespace)
     rendered = namespace["flowc_parameters"]({"text": "a $(HOME) b"})
     assert json.loads(rendered.replace("$$", "$")) == {"text": "a $(HOME) b"}
