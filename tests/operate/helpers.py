@@ -70,6 +70,36 @@ def started_run(out: str, target: str) -> str:
     return found[0]
 
 
+def resume_in_place_and_compare(target: str, datastore: str, flow_file: Path, failed: str) -> dict:
+    """ResumeFlow's failed run ``failed`` resumed in place on ``target`` through the CLI, as every
+    harness checks it: whole (start, the foreach's three bodies, i.e. its width, and the join are
+    cloned, ``fails_once`` runs again and knows its origin), then from the step ``body`` (it runs
+    again with new stamps, what is before it is cloned). Returns the failed run's artifacts."""
+    from tests.conformance.artifacts import collect_artifacts
+
+    code, out, err = flowc("resume", str(flow_file), "--target", target, "--origin-run-id", failed, "--wait")
+    assert code == 0, out + err
+    resumed = started_run(out, target)
+    assert resumed != failed
+    before = collect_artifacts(datastore, "ResumeFlow", failed)
+    after = collect_artifacts(datastore, "ResumeFlow", resumed)
+    for key in [("start", "start"), *[("body", f"body-{i}") for i in range(3)], ("join", "join")]:
+        assert after[key] == before[key]
+    assert after[("fails_once", "fails_once")]["total"] == 60
+    assert after[("fails_once", "fails_once")]["resumed_from"] == failed
+    code, out, _ = flowc("status", f"ResumeFlow/{resumed}")
+    assert f"Run ResumeFlow/{resumed}: successful" in out
+
+    code, out, err = flowc(
+        "resume", str(flow_file), "--target", target, "--origin-run-id", failed, "body", "--wait"
+    )  # fmt: skip
+    assert code == 0, out + err
+    again = collect_artifacts(datastore, "ResumeFlow", started_run(out, target))
+    assert again[("start", "start")] == before[("start", "start")]
+    assert again[("body", "body-1")]["body_stamp"] != before[("body", "body-1")]["body_stamp"]
+    return before
+
+
 def kill_resume_and_compare(target: str, datastore: str, gate: Path) -> None:
     """The fault test of every harness, through the CLI as a user types it: a deployed HoldFlow's
     ``hold`` task is SIGKILLed mid-step while ``flowc logs --follow`` streams what it uploaded;

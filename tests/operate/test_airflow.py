@@ -17,6 +17,7 @@ from tests.operate.helpers import (
     assert_one_at_a_time,
     flowc,
     kill_resume_and_compare,
+    resume_in_place_and_compare,
     resume_nested_after_a_code_change,
     task_running,
     wait_until,
@@ -141,31 +142,7 @@ def test_a_failed_run_resumed_in_place_on_airflow(
     assert code == 1 and out.splitlines()[-1] == "state: failed"
     failed = dict(line.split(": ", 1) for line in out.splitlines())["flowc run id"]
 
-    code, out, err = flowc(
-        "resume", str(RESUME_FLOW), "--target", "airflow", "--origin-run-id", failed, "--wait"
-    )  # fmt: skip
-    assert code == 0, out + err
-    resumed = dict(line.split(": ", 1) for line in out.splitlines())["flowc run id"]
-    assert resumed != failed and resumed.startswith("airflow-")
-    before = collect_artifacts(datastore, "ResumeFlow", failed)
-    after = collect_artifacts(datastore, "ResumeFlow", resumed)
-    # start, the foreach's three bodies (its width) and the join were cloned, the rest ran.
-    for key in [("start", "start"), *[("body", f"body-{i}") for i in range(3)], ("join", "join")]:
-        assert after[key] == before[key]
-    assert after[("fails_once", "fails_once")]["total"] == 60
-    assert after[("fails_once", "fails_once")]["resumed_from"] == failed
-    code, out, _ = flowc("status", f"ResumeFlow/{resumed}")
-    assert f"Run ResumeFlow/{resumed}: successful" in out
-
-    # From a step: it runs again (new stamps), what is before it is cloned.
-    code, out, err = flowc(
-        "resume", str(RESUME_FLOW), "--target", "airflow", "--origin-run-id", failed, "body", "--wait"
-    )  # fmt: skip
-    assert code == 0, out + err
-    again_id = dict(line.split(": ", 1) for line in out.splitlines())["flowc run id"]
-    again = collect_artifacts(datastore, "ResumeFlow", again_id)
-    assert again[("start", "start")] == before[("start", "start")]
-    assert again[("body", "body-1")]["body_stamp"] != before[("body", "body-1")]["body_stamp"]
+    resume_in_place_and_compare("airflow", datastore, RESUME_FLOW, failed)
 
     # A failed local run, resumed on Airflow: the datastore is shared, so its tasks are cloned there.
     # A child process: the local runtime's tasks need a real stdout, which `flowc` here redirects.

@@ -18,6 +18,7 @@ from tests.operate.helpers import (
     assert_one_at_a_time,
     flowc,
     kill_resume_and_compare,
+    resume_in_place_and_compare,
     resume_nested_after_a_code_change,
     task_running,
     wait_until,
@@ -171,36 +172,7 @@ def test_a_failed_run_resumed_in_place_on_argo(kube: FakeKube, tmp_path: Path) -
     assert code == 1 and out.splitlines()[-1].endswith(": Failed")
     failed = out.split("run id ")[1].split()[0]
 
-    code, out, err = flowc(
-        "resume", str(RESUME_FLOW), "--target", "argo", "--origin-run-id", failed, "--wait"
-    )
-    assert code == 0, out + err
-    resumed = out.split("run id ")[1].split()[0]
-    assert resumed != failed and resumed.startswith("argo-")
-    before = collect_artifacts(datastore, "ResumeFlow", failed)
-    after = collect_artifacts(datastore, "ResumeFlow", resumed)
-    # start, the foreach's three bodies and the join were cloned (random stamps kept), the rest ran.
-    for key in [
-        ("start", "start"),
-        ("body", "body-0"),
-        ("body", "body-1"),
-        ("body", "body-2"),
-        ("join", "join"),
-    ]:
-        assert after[key] == before[key]
-    assert after[("fails_once", "fails_once")]["total"] == 60
-    assert after[("fails_once", "fails_once")]["resumed_from"] == failed
-    code, out, _ = flowc("status", f"ResumeFlow/{resumed}")
-    assert f"Run ResumeFlow/{resumed}: successful" in out
-
-    # From a step: it runs again (new stamps), what is before it is cloned.
-    code, out, err = flowc(
-        "resume", str(RESUME_FLOW), "--target", "argo", "--origin-run-id", failed, "body", "--wait"
-    )  # fmt: skip
-    assert code == 0, out + err
-    again = collect_artifacts(datastore, "ResumeFlow", out.split("run id ")[1].split()[0])
-    assert again[("start", "start")] == before[("start", "start")]
-    assert again[("body", "body-1")]["body_stamp"] != before[("body", "body-1")]["body_stamp"]
+    before = resume_in_place_and_compare("argo", datastore, RESUME_FLOW, failed)
 
     # The failed Argo run, resumed locally: the datastore is shared, so its tasks are cloned here.
     # A child process: the local runtime's tasks need a real stdout, which `flowc` here redirects.

@@ -16,6 +16,7 @@ from tests.operate.helpers import (
     assert_one_at_a_time,
     flowc,
     kill_resume_and_compare,
+    resume_in_place_and_compare,
     resume_nested_after_a_code_change,
     task_running,
     wait_until,
@@ -110,28 +111,7 @@ def test_a_failed_run_resumed_in_place_on_step_functions(
     assert code == 1 and out.splitlines()[-1] == "status FAILED"
     failed = out.split("run id ")[1].split()[0]
 
-    code, out, err = flowc("resume", str(RESUME_FLOW), "--target", "sfn", "--origin-run-id", failed, "--wait")
-    assert code == 0, out + err
-    resumed = out.split("run id ")[1].split()[0]
-    assert resumed != failed and resumed.startswith("sfn-")
-    before = collect_artifacts(datastore, "ResumeFlow", failed)
-    after = collect_artifacts(datastore, "ResumeFlow", resumed)
-    # start, the foreach's three bodies (its width) and the join were cloned, the rest ran.
-    for key in [("start", "start"), *[("body", f"body-{i}") for i in range(3)], ("join", "join")]:
-        assert after[key] == before[key]
-    assert after[("fails_once", "fails_once")]["total"] == 60
-    assert after[("fails_once", "fails_once")]["resumed_from"] == failed
-    code, out, _ = flowc("status", f"ResumeFlow/{resumed}")
-    assert f"Run ResumeFlow/{resumed}: successful" in out
-
-    # From a step: it runs again (new stamps), what is before it is cloned.
-    code, out, err = flowc(
-        "resume", str(RESUME_FLOW), "--target", "sfn", "--origin-run-id", failed, "body", "--wait"
-    )  # fmt: skip
-    assert code == 0, out + err
-    again = collect_artifacts(datastore, "ResumeFlow", out.split("run id ")[1].split()[0])
-    assert again[("start", "start")] == before[("start", "start")]
-    assert again[("body", "body-1")]["body_stamp"] != before[("body", "body-1")]["body_stamp"]
+    resume_in_place_and_compare("sfn", datastore, RESUME_FLOW, failed)
 
     # A failed local run on the same S3 datastore, resumed on Step Functions: its tasks are cloned
     # there. A child process: the local runtime's tasks need a real stdout, which `flowc` redirects.
